@@ -1,0 +1,104 @@
+import type { Cluster } from '../../core/clusters.js';
+import { conflict, notFound } from '../../core/errors.js';
+import { cloudAccountSk } from './cloud-accounts-store.js';
+import { bumpCount, deleteKey, entitySk, getItem, getRaw, listPrefix, nameLock, nameSk, putNew, table, tenantPk, transact, type Page, type TransactItem } from './definitions.js';
+import { profileSk } from './profiles-store.js';
+
+export const clusterSk = (id: string) => entitySk('CLUSTER', id);
+const idempotencySk = (key: string) => `IDEMP#${key}`;
+const IDEMPOTENCY_TTL_S = 24 * 3600;
+
+export interface IdempotencyClaim {
+  readonly key: string;
+  /** Hash of the request body: the same key with another body is refused. */
+  readonly requestHash: string;
+}
+
+/**
+ * Create a cluster, its name lock, the profile's and cloud account's reference counts and
+ * (optionally) the idempotency record in one transaction. With a key already used for the
+ * same request, returns the cluster made the first time instead.
+ */
+export async function createCluster(tenantId: string, cluster: Cluster, idem?: IdempotencyClaim): Promise<{ cluster: Cluster; replayed: boolean }> {
+  const pk = tenantPk(tenantId);
+  const now = Math.floor(Date.now() / 1000);
+  const items: TransactItem[] = [
+    putNew({ pk, sk: clusterSk(cluster.id), kind: 'CLUSTER', ...cluster }),
+    nameLock(pk, 'CLUSTER', cluster.name, cluster.id),
+    bumpCount(pk, profileSk(cluster.profileId), 'clusterCount', 1),
+    bumpCount(pk, cloudAccountSk(cluster.cloudAccountId), 'clusterCount', 1),
+  ];
+  if (idem) {
+    items.push({
+      Put: {
+        TableName: table(),
+        Item: { pk, sk: idempotencySk(idem.key), kind: 'IDEMP', resourceId: cluster.id, requestHash: idem.requestHash, expiresAt: now + IDEMPOTENCY_TTL_S },
+        ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
+        ExpressionAttributeValues: { ':now': now },
+      },
+    });
+  }
+  let replay = false;
+  await transact(items, (i) => {
+    if (i === 4) {
+      replay = true;
+      return new Error('replay');
+    }
+    if (i === 1) return conflict(`a cluster named ${cluster.name} already exists`, 'name');
+    if (i === 2) return notFound('profile', cluster.profileId, 'profileId');
+    if (i === 3) return notFound('cloud account', cluster.cloudAccountId, 'cloudAccountId');
+    return conflict('cluster id collision; retry');
+  }).catch(async (err) => {
+    if (!replay) throw err;
+  });
+  if (!replay) return { cluster, replayed: false };
+
+  const record = await getRaw(pk, idempotencySk(idem!.key));
+  if (!record || record.requestHash !== idem!.requestHash) {
+    throw conflict('Idempotency-Key was already used with a different request', 'headers.idempotency-key');
+  }
+  const first = await getItem<Cluster>(pk, clusterSk(String(record.resourceId)));
+  if (!first) throw conflict('the cluster made with this Idempotency-Key has since been deleted', 'headers.idempotency-key');
+  return { cluster: first, replayed: true };
+}
+
+export async function getCluster(tenantId: string, id: string): Promise<Cluster> {
+  const c = await getItem<Cluster>(tenantPk(tenantId), clusterSk(id));
+  if (!c) throw notFound('cluster', id);
+  return c;
+}
+
+export async function listClusters(tenantId: string, opts: { limit?: number; cursor?: string; filter?: Record<string, string> }): Promise<Page<Cluster>> {
+  return listPrefix<Cluster>(tenantPk(tenantId), 'CLUSTER#', opts);
+}
+
+/** Replace the cluster record if nobody changed it since `expectedVersion` was read. */
+export async function replaceCluster(tenantId: string, next: Cluster, expectedVersion: number): Promise<void> {
+  const pk = tenantPk(tenantId);
+  await transact(
+    [
+      {
+        Put: {
+          TableName: table(),
+          Item: { pk, sk: clusterSk(next.id), kind: 'CLUSTER', ...next },
+          ConditionExpression: 'attribute_exists(pk) AND version = :expected',
+          ExpressionAttributeValues: { ':expected': expectedVersion },
+        },
+      },
+    ],
+    () => conflict(`cluster ${next.id} changed since version ${expectedVersion}; read it again and retry`, 'version'),
+  );
+}
+
+export async function deleteCluster(tenantId: string, cluster: Cluster): Promise<void> {
+  const pk = tenantPk(tenantId);
+  await transact(
+    [
+      { Delete: { TableName: table(), Key: { pk, sk: clusterSk(cluster.id) }, ConditionExpression: 'attribute_exists(pk)' } },
+      deleteKey(pk, nameSk('CLUSTER', cluster.name)),
+      bumpCount(pk, profileSk(cluster.profileId), 'clusterCount', -1),
+      bumpCount(pk, cloudAccountSk(cluster.cloudAccountId), 'clusterCount', -1),
+    ],
+    () => notFound('cluster', cluster.id),
+  );
+}

@@ -1,0 +1,139 @@
+import {
+  DeleteCommand,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { conflict } from '../../core/errors.js';
+import { documentClient } from './client.js';
+import { failedConditions } from './errors.js';
+import { decodeCursor, encodeCursor } from './pagination.js';
+import { tableName } from './tables.js';
+
+/**
+ * The definitions table. Every tenant owns one partition, `T#<tenant>`; an entity is
+ * `<KIND>#<id>` in it, and a unique name is held by a lock item `NAME#<KIND>#<name>` written
+ * in the same transaction, so two creates with one name cannot both succeed.
+ */
+export const tenantPk = (tenantId: string) => `T#${tenantId}`;
+export const entitySk = (kind: string, id: string) => `${kind}#${id}`;
+export const nameSk = (kind: string, name: string) => `NAME#${kind}#${name}`;
+
+const INTERNAL = new Set(['pk', 'sk', 'kind', 'gsi1pk', 'gsi1sk', 'expiresAt']);
+
+export function strip<T>(item: Record<string, unknown>): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(item)) if (!INTERNAL.has(k)) out[k] = v;
+  return out as T;
+}
+
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextCursor?: string;
+}
+
+export const table = () => tableName('definitions');
+const db = () => documentClient();
+
+export async function getItem<T>(pk: string, sk: string): Promise<T | undefined> {
+  const res = await db().send(new GetCommand({ TableName: table(), Key: { pk, sk } }));
+  return res.Item ? strip<T>(res.Item) : undefined;
+}
+
+export async function getRaw(pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
+  const res = await db().send(new GetCommand({ TableName: table(), Key: { pk, sk }, ConsistentRead: true }));
+  return res.Item;
+}
+
+export async function listPrefix<T>(
+  pk: string,
+  skPrefix: string,
+  opts: { limit?: number; cursor?: string; newestFirst?: boolean; filter?: Record<string, string> } = {},
+): Promise<Page<T>> {
+  // Equality filters on top-level attributes, e.g. { layer: 'os' }.
+  const filters = Object.entries(opts.filter ?? {});
+  const res = await db().send(
+    new QueryCommand({
+      TableName: table(),
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      FilterExpression: filters.length ? filters.map((_, i) => `#f${i} = :f${i}`).join(' AND ') : undefined,
+      ExpressionAttributeNames: filters.length ? Object.fromEntries(filters.map(([k], i) => [`#f${i}`, k])) : undefined,
+      ExpressionAttributeValues: {
+        ':pk': pk,
+        ':prefix': skPrefix,
+        ...Object.fromEntries(filters.map(([, v], i) => [`:f${i}`, v])),
+      },
+      Limit: opts.limit ?? 100,
+      ExclusiveStartKey: decodeCursor(opts.cursor, pk),
+      ScanIndexForward: !opts.newestFirst,
+    }),
+  );
+  return { items: (res.Items ?? []).map((i) => strip<T>(i)), nextCursor: encodeCursor(res.LastEvaluatedKey) };
+}
+
+/** Every item under a prefix, following pages (for small, bounded sets). */
+export async function listAll<T>(pk: string, skPrefix: string): Promise<T[]> {
+  const out: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await listPrefix<T>(pk, skPrefix, { limit: 500, cursor });
+    out.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return out;
+}
+
+export const putNew = (item: Record<string, unknown>): TransactItem => ({
+  Put: { TableName: table(), Item: item, ConditionExpression: 'attribute_not_exists(pk)' },
+});
+
+export const nameLock = (pk: string, kind: string, name: string, id: string): TransactItem =>
+  putNew({ pk, sk: nameSk(kind, name), kind: 'NAME', id });
+
+/**
+ * Run a transaction; when a condition fails, `onConflict` gets the index of the first failed
+ * item and returns the error to throw (409 by default).
+ */
+export async function transact(items: TransactItem[], onConflict: (index: number) => Error = () => conflict('the resource changed; read it again and retry')): Promise<void> {
+  try {
+    await db().send(new TransactWriteCommand({ TransactItems: items }));
+  } catch (err) {
+    const failed = failedConditions(err);
+    if (failed?.length) throw onConflict(failed[0]!);
+    throw err;
+  }
+}
+
+export async function deleteItem(pk: string, sk: string): Promise<void> {
+  await db().send(new DeleteCommand({ TableName: table(), Key: { pk, sk } }));
+}
+
+export const nowIso = () => new Date().toISOString();
+
+/** Move a reference counter; the condition also proves the referenced entity still exists. */
+export const bumpCount = (pk: string, sk: string, attr: string, by: 1 | -1): TransactItem => ({
+  Update: {
+    TableName: table(),
+    Key: { pk, sk },
+    UpdateExpression: `SET #c = if_not_exists(#c, :zero) + :by`,
+    ConditionExpression: 'attribute_exists(pk)',
+    ExpressionAttributeNames: { '#c': attr },
+    ExpressionAttributeValues: { ':by': by, ':zero': 0 },
+  },
+});
+
+/** Delete an entity only while nothing references it (counter is 0). */
+export const deleteUnreferenced = (pk: string, sk: string, attr: string): TransactItem => ({
+  Delete: {
+    TableName: table(),
+    Key: { pk, sk },
+    ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#c) OR #c = :zero)',
+    ExpressionAttributeNames: { '#c': attr },
+    ExpressionAttributeValues: { ':zero': 0 },
+  },
+});
+
+export const deleteKey = (pk: string, sk: string): TransactItem => ({ Delete: { TableName: table(), Key: { pk, sk } } });

@@ -1,0 +1,97 @@
+import { conflict, notFound } from '../../core/errors.js';
+import type { Profile, ProfileRevision } from '../../core/profiles.js';
+import {
+  deleteKey,
+  deleteUnreferenced,
+  entitySk,
+  getItem,
+  listAll,
+  listPrefix,
+  nameLock,
+  nameSk,
+  putNew,
+  table,
+  tenantPk,
+  transact,
+  type Page,
+} from './definitions.js';
+
+export const profileSk = (id: string) => entitySk('PROFILE', id);
+const revisionSk = (id: string, rev: number) => `PROFREV#${id}#${String(rev).padStart(6, '0')}`;
+
+export async function createProfile(tenantId: string, profile: Profile, first: ProfileRevision): Promise<void> {
+  const pk = tenantPk(tenantId);
+  await transact(
+    [
+      putNew({ pk, sk: profileSk(profile.id), kind: 'PROFILE', ...profile, clusterCount: 0 }),
+      putNew({ pk, sk: revisionSk(profile.id, 1), kind: 'PROFREV', ...first }),
+      nameLock(pk, 'PROFILE', profile.name, profile.id),
+    ],
+    (i) => conflict(i === 2 ? `a profile named ${profile.name} already exists` : 'profile id collision; retry', 'name'),
+  );
+}
+
+export async function getProfile(tenantId: string, id: string, path = 'id'): Promise<Profile> {
+  const p = await getItem<Profile & { clusterCount?: number }>(tenantPk(tenantId), profileSk(id));
+  if (!p) throw notFound('profile', id, path);
+  return p;
+}
+
+export async function listProfiles(tenantId: string, opts: { limit?: number; cursor?: string }): Promise<Page<Profile>> {
+  return listPrefix<Profile>(tenantPk(tenantId), 'PROFILE#', opts);
+}
+
+export async function getRevision(tenantId: string, id: string, revision: number, path = 'revision'): Promise<ProfileRevision> {
+  const rev = await getItem<ProfileRevision>(tenantPk(tenantId), revisionSk(id, revision));
+  if (!rev) throw notFound('revision', `${id}@${revision}`, path);
+  return rev;
+}
+
+export async function listRevisions(tenantId: string, id: string, opts: { limit?: number; cursor?: string }): Promise<Page<ProfileRevision>> {
+  return listPrefix<ProfileRevision>(tenantPk(tenantId), `PROFREV#${id}#`, { ...opts, newestFirst: true });
+}
+
+/** Append a revision; the version condition makes concurrent edits of one profile a 409, not a lost write. */
+export async function addRevision(
+  tenantId: string,
+  profile: Profile,
+  expectedVersion: number,
+  revision: ProfileRevision,
+  description: string | undefined,
+  updatedAt: string,
+): Promise<void> {
+  const pk = tenantPk(tenantId);
+  await transact(
+    [
+      {
+        Update: {
+          TableName: table(),
+          Key: { pk, sk: profileSk(profile.id) },
+          UpdateExpression: 'SET latestRevision = :rev, version = version + :one, updatedAt = :now, description = :desc',
+          ConditionExpression: 'attribute_exists(pk) AND version = :expected',
+          ExpressionAttributeValues: {
+            ':rev': revision.revision,
+            ':one': 1,
+            ':now': updatedAt,
+            ':desc': description ?? profile.description ?? null,
+            ':expected': expectedVersion,
+          },
+        },
+      },
+      putNew({ pk, sk: revisionSk(profile.id, revision.revision), kind: 'PROFREV', ...revision }),
+    ],
+    () => conflict(`profile ${profile.id} changed since version ${expectedVersion}; read it again and retry`, 'version'),
+  );
+}
+
+export async function deleteProfile(tenantId: string, profile: Profile): Promise<void> {
+  const pk = tenantPk(tenantId);
+  await transact(
+    [deleteUnreferenced(pk, profileSk(profile.id), 'clusterCount'), deleteKey(pk, nameSk('PROFILE', profile.name))],
+    () => conflict(`profile ${profile.id} is used by clusters; delete or move them first`),
+  );
+  // The revisions are unreachable now; remove them so the partition stays small.
+  for (const rev of await listAll<ProfileRevision>(pk, `PROFREV#${profile.id}#`)) {
+    await transact([deleteKey(pk, revisionSk(profile.id, rev.revision))]);
+  }
+}

@@ -1,0 +1,113 @@
+import { conflict, forbidden, notFound } from '../../core/errors.js';
+import type { Pack } from '../../core/packs.js';
+import { PUBLIC_REGISTRY, PUBLIC_REGISTRY_ID, registryOwner, type Registry } from '../../core/registries.js';
+import { PUBLIC_OWNER } from '../../core/tenants.js';
+import {
+  entitySk,
+  getItem,
+  listAll,
+  listPrefix,
+  nameLock,
+  nameSk,
+  putNew,
+  table,
+  tenantPk,
+  transact,
+  type Page,
+} from './definitions.js';
+
+const packSk = (registryId: string, packId: string) => `PACK#${registryId}#${packId}`;
+/** A registry holds one pack per name and version. */
+const packName = (registryId: string, p: Pick<Pack, 'name' | 'version'>) => `${registryId}#${p.name}@${p.version}`;
+
+export async function createRegistry(tenantId: string, registry: Registry): Promise<void> {
+  const pk = tenantPk(tenantId);
+  await transact(
+    [putNew({ pk, sk: entitySk('REGISTRY', registry.id), kind: 'REGISTRY', ...registry, packCount: 0 }), nameLock(pk, 'REGISTRY', registry.name, registry.id)],
+    (i) => conflict(i === 1 ? `a registry named ${registry.name} already exists` : 'registry id collision; retry', 'name'),
+  );
+}
+
+/** The public registry or one of the caller's own; another tenant's is not found. */
+export async function getRegistry(tenantId: string, id: string): Promise<Registry> {
+  if (id === PUBLIC_REGISTRY_ID) return PUBLIC_REGISTRY;
+  const reg = await getItem<Registry & { packCount?: number }>(tenantPk(tenantId), entitySk('REGISTRY', id));
+  if (!reg) throw notFound('registry', id);
+  return reg;
+}
+
+export async function listRegistries(tenantId: string): Promise<Registry[]> {
+  return [PUBLIC_REGISTRY, ...(await listAll<Registry>(tenantPk(tenantId), 'REGISTRY#'))];
+}
+
+export async function deleteRegistry(tenantId: string, id: string): Promise<void> {
+  if (id === PUBLIC_REGISTRY_ID) throw forbidden('the public registry cannot be deleted');
+  const reg = await getRegistry(tenantId, id);
+  const pk = tenantPk(tenantId);
+  await transact(
+    [
+      {
+        Delete: {
+          TableName: table(),
+          Key: { pk, sk: entitySk('REGISTRY', id) },
+          ConditionExpression: 'attribute_exists(pk) AND packCount = :zero',
+          ExpressionAttributeValues: { ':zero': 0 },
+        },
+      },
+      { Delete: { TableName: table(), Key: { pk, sk: nameSk('REGISTRY', reg.name) } } },
+    ],
+    () => conflict(`registry ${id} still holds packs; packs are permanent, so it cannot be deleted`),
+  );
+}
+
+/** Add a pack to a private registry; the registry's pack count moves in the same transaction. */
+export async function createPack(tenantId: string, pack: Pack): Promise<void> {
+  const pk = tenantPk(tenantId);
+  await transact(
+    [
+      putNew({ pk, sk: packSk(pack.registryId, pack.id), kind: 'PACK', ...pack }),
+      putNew({ pk, sk: nameSk('PACK', packName(pack.registryId, pack)), kind: 'NAME', id: pack.id }),
+      {
+        Update: {
+          TableName: table(),
+          Key: { pk, sk: entitySk('REGISTRY', pack.registryId) },
+          UpdateExpression: 'SET packCount = packCount + :one',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':one': 1 },
+        },
+      },
+    ],
+    (i) =>
+      i === 1
+        ? conflict(`pack ${pack.name} ${pack.version} already exists in registry ${pack.registryId}; publish a new version`, 'version')
+        : i === 2
+          ? notFound('registry', pack.registryId)
+          : conflict('pack id collision; retry'),
+  );
+}
+
+/** Seed or update a pack of the built-in public registry (platform-owned; no registry item). */
+export async function putPublicPack(pack: Pack): Promise<boolean> {
+  const pk = tenantPk(PUBLIC_OWNER);
+  try {
+    await transact([
+      putNew({ pk, sk: packSk(PUBLIC_REGISTRY_ID, pack.id), kind: 'PACK', ...pack }),
+      putNew({ pk, sk: nameSk('PACK', packName(PUBLIC_REGISTRY_ID, pack)), kind: 'NAME', id: pack.id }),
+    ]);
+    return true;
+  } catch {
+    return false; // already seeded
+  }
+}
+
+export async function getPack(tenantId: string, registryId: string, packId: string): Promise<Pack | undefined> {
+  return getItem<Pack>(tenantPk(registryOwner(registryId, tenantId)), packSk(registryId, packId));
+}
+
+export async function listPacks(
+  tenantId: string,
+  registryId: string,
+  opts: { limit?: number; cursor?: string; filter?: Record<string, string> },
+): Promise<Page<Pack>> {
+  return listPrefix<Pack>(tenantPk(registryOwner(registryId, tenantId)), `PACK#${registryId}#`, opts);
+}

@@ -1,0 +1,62 @@
+import { parseArgs } from 'node:util';
+import { startRuntime } from '../local/runtime.js';
+
+const { values } = parseArgs({
+  options: {
+    'data-dir': { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    quiet: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+if (values.help) {
+  console.log(`Usage: npm start [-- --data-dir DIR] [--port N] [--host ADDR] [--quiet]
+
+Runs the Strata control plane locally: DynamoDB Local, s3rver and the REST API.
+  --data-dir DIR   keep data across restarts (default: in memory)
+  --port N         API port (default: $PORT or 8787)
+  STRATA_API_KEY   use this operator key instead of a generated one`);
+  process.exit(0);
+}
+
+const started = Date.now();
+console.log('Starting Strata local control plane…');
+const runtime = await startRuntime({
+  port: Number(values.port ?? process.env.PORT ?? 8787),
+  host: values.host,
+  dataDir: values['data-dir'],
+  accessLog: !values.quiet,
+}).catch((err: Error) => {
+  console.error(`Strata could not start: ${err.message}`);
+  process.exit(1);
+});
+
+console.log(`
+Strata is running (${((Date.now() - started) / 1000).toFixed(1)} s)
+
+  API        ${runtime.url}/v1
+  OpenAPI    ${runtime.url}/v1/openapi.json
+  Health     ${runtime.url}/healthz
+  API key    ${runtime.apiKey}
+             (tenant "default", admin and platform operator)
+  Data       ${values['data-dir'] ? `kept in ${values['data-dir']}` : 'in memory (use -- --data-dir DIR to keep it)'}
+
+Try:
+  curl -s -H "Authorization: Bearer ${runtime.apiKey}" ${runtime.url}/v1/profiles
+
+Press Ctrl-C to stop.
+`);
+
+let stopping = false;
+const shutdown = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: stopping Strata…`);
+  await runtime.stop();
+  console.log('Stopped.');
+  process.exit(0);
+};
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,0 +1,45 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { ROLES, type Role } from './roles.js';
+
+export const API_KEY_PREFIX = 'strata_';
+
+/** A new secret key: 256 random bits. Only its hash is ever stored. */
+export function generateApiKey(): string {
+  return API_KEY_PREFIX + randomBytes(32).toString('base64url');
+}
+
+/** Keys are high-entropy random strings, so a plain SHA-256 is a safe, fast lookup hash. */
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/** Pull the key out of an Authorization header; undefined when absent or malformed. */
+export function bearerKey(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+export const CreateApiKeyInput = z
+  .strictObject({
+    name: z.string().trim().min(1).max(100),
+    role: z.enum(ROLES),
+  })
+  .meta({ id: 'CreateApiKeyInput' });
+export type CreateApiKeyInput = z.infer<typeof CreateApiKeyInput>;
+
+export interface ApiKeyRecord {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly name: string;
+  readonly role: Role;
+  readonly operator: boolean;
+  readonly hash: string;
+  readonly createdAt: string;
+}
+
+/** What the API shows of a key: never the hash. */
+export function publicApiKey(k: ApiKeyRecord) {
+  return { id: k.id, name: k.name, role: k.role, operator: k.operator, createdAt: k.createdAt };
+}

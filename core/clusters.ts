@@ -1,0 +1,145 @@
+import { Cron } from 'croner';
+import { z } from 'zod';
+import { validationFailed, type ErrorDetail } from './errors.js';
+import { ResourceName, ValuesText, type Cloud } from './packs.js';
+import type { ResolvedLayer } from './profiles.js';
+
+export const NODE_ROLES = ['controlPlane', 'worker'] as const;
+
+export const NodePool = z.strictObject({
+  name: ResourceName,
+  role: z.enum(NODE_ROLES),
+  count: z.int().min(0).max(1000),
+  instanceType: z.string().regex(/^[A-Za-z0-9._-]{2,64}$/, 'an instance type or VM size such as m6i.large or Standard_D4s_v5'),
+  zones: z.array(z.string().regex(/^[a-z0-9-]{1,40}$/, 'a zone name such as us-east-1a, or 1 on Azure')).min(1).max(6),
+  diskGiB: z.int().min(20).max(16384).default(50),
+});
+export type NodePool = z.infer<typeof NodePool>;
+
+const Cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, 'an IPv4 CIDR such as 203.0.113.0/24');
+
+export const ApiAccess = z.strictObject({
+  /** Give the API load balancer a public address. */
+  public: z.boolean().default(false),
+  /** Who may reach the Kubernetes API; nothing is open to 0.0.0.0/0 unless listed here. */
+  allowedCidrs: z.array(Cidr).max(50).default([]),
+});
+
+export const OsPatchSettings = z.strictObject({
+  /** Patch the OS when a node first boots. */
+  patchOnBoot: z.boolean().default(false),
+  /** Cron expression (5 fields, UTC) of the patch window; none means no scheduled patching. */
+  schedule: z
+    .string()
+    .max(100)
+    .refine((expr) => isValidCron(expr), 'not a valid cron expression such as "0 3 * * SUN"')
+    .optional(),
+  rebootIfRequired: z.boolean().default(false),
+});
+
+function isValidCron(expr: string): boolean {
+  if (expr.trim().split(/\s+/).length !== 5) return false;
+  try {
+    new Cron(expr, { paused: true, timezone: 'UTC' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const Region = z.string().regex(/^[a-z0-9-]{2,40}$/, 'a region name such as us-east-1 or westeurope');
+/** Pack name → values (YAML text) that override the profile's for this cluster only. */
+const Overrides = z.record(ResourceName, ValuesText);
+
+export const CreateClusterInput = z
+  .strictObject({
+    name: ResourceName,
+    profileId: z.string().min(1).max(64),
+    /** Defaults to the profile's latest revision. */
+    profileRevision: z.int().positive().optional(),
+    cloudAccountId: z.string().min(1).max(64),
+    region: Region,
+    nodePools: z.array(NodePool).min(1).max(50),
+    overrides: Overrides.default({}),
+    osPatch: OsPatchSettings.default({ patchOnBoot: false, rebootIfRequired: false }),
+    apiAccess: ApiAccess.default({ public: false, allowedCidrs: [] }),
+  })
+  .meta({ id: 'CreateClusterInput' });
+export type CreateClusterInput = z.infer<typeof CreateClusterInput>;
+
+export const UpdateClusterInput = z
+  .strictObject({
+    /** The cluster version you read; a stale one is refused with 409. */
+    version: z.int().positive(),
+    profileRevision: z.int().positive().optional(),
+    nodePools: z.array(NodePool).min(1).max(50).optional(),
+    overrides: Overrides.optional(),
+    osPatch: OsPatchSettings.optional(),
+    apiAccess: ApiAccess.optional(),
+  })
+  .meta({ id: 'UpdateClusterInput' });
+export type UpdateClusterInput = z.infer<typeof UpdateClusterInput>;
+
+export const PHASES = ['Pending', 'Provisioning', 'Running', 'Deleting', 'Deleted', 'Failed'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export interface Cluster {
+  readonly id: string;
+  readonly name: string;
+  readonly profileId: string;
+  readonly profileRevision: number;
+  readonly cloudAccountId: string;
+  readonly cloud: Cloud;
+  readonly region: string;
+  readonly nodePools: NodePool[];
+  readonly overrides: Record<string, string>;
+  readonly osPatch: z.infer<typeof OsPatchSettings>;
+  readonly apiAccess: z.infer<typeof ApiAccess>;
+  readonly phase: Phase;
+  /** Desired generation: bumps on every change of what the cluster should be. */
+  readonly generation: number;
+  /** Optimistic-lock version of the record. */
+  readonly version: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+const AZURE_ZONES = new Set(['1', '2', '3']);
+
+/** Rules that need more than one field: pools, zones for the cloud, overrides for the profile. */
+export function checkClusterShape(
+  spec: { nodePools: NodePool[]; overrides: Record<string, string>; region: string },
+  cloud: Cloud,
+  layers: readonly ResolvedLayer[],
+  prefix = '',
+): void {
+  const details: ErrorDetail[] = [];
+  const controlPlanes = spec.nodePools.filter((p) => p.role === 'controlPlane');
+  if (controlPlanes.length !== 1) {
+    details.push({ path: `${prefix}nodePools`, message: `exactly one controlPlane pool is needed, found ${controlPlanes.length}` });
+  }
+  const names = new Set<string>();
+  spec.nodePools.forEach((pool, i) => {
+    const at = `${prefix}nodePools[${i}]`;
+    if (names.has(pool.name)) details.push({ path: `${at}.name`, message: `pool name ${pool.name} is used twice` });
+    names.add(pool.name);
+    if (pool.role === 'controlPlane' && (pool.count < 1 || pool.count % 2 === 0 || pool.count > 7)) {
+      details.push({ path: `${at}.count`, message: 'a control plane needs 1, 3, 5 or 7 nodes so etcd keeps quorum' });
+    }
+    if (new Set(pool.zones).size !== pool.zones.length) details.push({ path: `${at}.zones`, message: 'a zone is listed twice' });
+    pool.zones.forEach((zone, z) => {
+      const ok = cloud === 'azure' ? AZURE_ZONES.has(zone) : zone.startsWith(spec.region) && zone.length > spec.region.length;
+      if (!ok) {
+        const want = cloud === 'azure' ? 'Azure zones are 1, 2 or 3' : `zones must be in region ${spec.region}, e.g. ${spec.region}a`;
+        details.push({ path: `${at}.zones[${z}]`, message: `${zone}: ${want}` });
+      }
+    });
+  });
+  const packNames = new Set(layers.map((l) => l.name));
+  for (const name of Object.keys(spec.overrides)) {
+    if (!packNames.has(name)) {
+      details.push({ path: `${prefix}overrides.${name}`, message: `the profile revision has no pack named ${name}` });
+    }
+  }
+  if (details.length) throw validationFailed(details);
+}

@@ -1,0 +1,48 @@
+/** Errors a caller can act on. Each maps to one HTTP status; `details` name the fields. */
+export interface ErrorDetail {
+  readonly path: string;
+  readonly message: string;
+}
+
+export class DomainError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: readonly ErrorDetail[] = [],
+  ) {
+    super(message);
+    this.name = code;
+  }
+}
+
+export const badRequest = (message: string, details: readonly ErrorDetail[] = []) =>
+  new DomainError(400, 'BadRequest', message, details);
+
+/** One invalid field: the message names it. */
+export const invalidField = (path: string, message: string) =>
+  new DomainError(400, 'ValidationError', `${path}: ${message}`, [{ path, message }]);
+
+export const validationFailed = (details: readonly ErrorDetail[]) =>
+  new DomainError(
+    400,
+    'ValidationError',
+    details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; '),
+    details,
+  );
+
+export const unauthorized = (message = 'a valid API key is required: Authorization: Bearer <key>') =>
+  new DomainError(401, 'Unauthorized', message, [{ path: 'headers.authorization', message }]);
+
+export const forbidden = (message: string) => new DomainError(403, 'Forbidden', message);
+
+export const notFound = (kind: string, id: string, path = 'id') =>
+  new DomainError(404, 'NotFound', `${kind} ${id} not found`, [{ path, message: `no ${kind} with id ${id}` }]);
+
+export const conflict = (message: string, path?: string) =>
+  new DomainError(409, 'Conflict', message, path ? [{ path, message }] : []);
+
+export const payloadTooLarge = (limit: number) =>
+  new DomainError(413, 'PayloadTooLarge', `request body exceeds ${limit} bytes`, [
+    { path: 'body', message: `larger than ${limit} bytes` },
+  ]);

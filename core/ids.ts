@@ -1,0 +1,13 @@
+import { randomBytes } from 'node:crypto';
+
+const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
+
+/** Short random id with a readable prefix, e.g. cl-3k9x0q2m7vza. 60 bits of randomness. */
+export function newId(prefix: string): string {
+  const bytes = randomBytes(12);
+  let out = '';
+  for (const b of bytes) out += ALPHABET[b & 31];
+  return `${prefix}-${out}`;
+}
+
+export const ID_PATTERN = /^[a-z]{1,4}-[0-9a-z]{4,40}$|^[a-z][a-z0-9-]{0,62}$/;

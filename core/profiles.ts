@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { invalidField, validationFailed, type ErrorDetail } from './errors.js';
+import { ResourceName, ValuesText, type Layer, type Pack } from './packs.js';
+
+export const LayerInput = z.strictObject({
+  registryId: z.string().min(1).max(64),
+  packId: z.string().min(1).max(64),
+  /** Values for this profile, YAML text; defaults to the pack's own values. */
+  values: ValuesText.optional(),
+});
+
+export const CreateProfileInput = z
+  .strictObject({
+    name: ResourceName,
+    description: z.string().max(1000).optional(),
+    layers: z.array(LayerInput).min(4).max(50),
+  })
+  .meta({ id: 'CreateProfileInput' });
+export type CreateProfileInput = z.infer<typeof CreateProfileInput>;
+
+export const UpdateProfileInput = z
+  .strictObject({
+    /** The profile version you read; a stale one is refused with 409. */
+    version: z.int().positive(),
+    description: z.string().max(1000).optional(),
+    layers: z.array(LayerInput).min(4).max(50),
+  })
+  .meta({ id: 'UpdateProfileInput' });
+export type UpdateProfileInput = z.infer<typeof UpdateProfileInput>;
+
+/** A layer as pinned in a revision: a snapshot, so revisions never change under a cluster. */
+export interface ResolvedLayer {
+  readonly layer: Layer;
+  readonly registryId: string;
+  readonly packId: string;
+  readonly name: string;
+  readonly version: string;
+  readonly values: string;
+}
+
+export interface Profile {
+  readonly id: string;
+  readonly name: string;
+  readonly description?: string;
+  readonly latestRevision: number;
+  readonly version: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface ProfileRevision {
+  readonly profileId: string;
+  readonly revision: number;
+  readonly layers: readonly ResolvedLayer[];
+  readonly createdAt: string;
+}
+
+const INFRA_ORDER: readonly Layer[] = ['os', 'k8s', 'cni', 'csi'];
+
+/**
+ * Resolve each layer's pack and check the profile's shape: exactly one os, k8s, cni and csi,
+ * in that order from the bottom, then any number of add-ons; no pack twice.
+ * `lookup` returns undefined for a pack the caller cannot see.
+ */
+export function resolveLayers(
+  layers: CreateProfileInput['layers'],
+  lookup: (registryId: string, packId: string) => Pack | undefined,
+): ResolvedLayer[] {
+  const details: ErrorDetail[] = [];
+  const resolved: ResolvedLayer[] = [];
+  layers.forEach((l, i) => {
+    const pack = lookup(l.registryId, l.packId);
+    if (!pack) {
+      details.push({ path: `layers[${i}].packId`, message: `pack ${l.packId} not found in registry ${l.registryId}` });
+      return;
+    }
+    resolved.push({
+      layer: pack.layer,
+      registryId: l.registryId,
+      packId: pack.id,
+      name: pack.name,
+      version: pack.version,
+      values: l.values ?? pack.values,
+    });
+  });
+  if (details.length) throw validationFailed(details);
+
+  INFRA_ORDER.forEach((layer, i) => {
+    const count = resolved.filter((r) => r.layer === layer).length;
+    if (count !== 1) {
+      throw invalidField('layers', `a profile needs exactly one ${layer} layer, found ${count}`);
+    }
+    if (resolved[i]!.layer !== layer) {
+      throw invalidField(`layers[${i}]`, `layer ${i} must be the ${layer} pack (order: os, k8s, cni, csi, then add-ons), found ${resolved[i]!.layer}`);
+    }
+  });
+  const seen = new Map<string, number>();
+  resolved.forEach((r, i) => {
+    const before = seen.get(r.name);
+    if (before !== undefined) throw invalidField(`layers[${i}].packId`, `pack ${r.name} is already layer ${before}`);
+    seen.set(r.name, i);
+  });
+  return resolved;
+}

@@ -1,0 +1,22 @@
+import { z } from 'zod';
+
+export const DEFAULT_TENANT_ID = 'default';
+/** Owner of the built-in public pack registry. Not a real tenant; nobody can hold its keys. */
+export const PUBLIC_OWNER = 'public';
+
+export const CreateTenantInput = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{1,62}$/, 'lower-case letters, digits and dashes, starting with a letter (2-63 chars)'),
+    displayName: z.string().trim().min(1).max(200).optional(),
+  })
+  .meta({ id: 'CreateTenantInput' });
+export type CreateTenantInput = z.infer<typeof CreateTenantInput>;
+
+export interface Tenant {
+  readonly id: string;
+  readonly name: string;
+  readonly displayName?: string;
+  readonly createdAt: string;
+}

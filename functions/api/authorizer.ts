@@ -1,0 +1,31 @@
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { bearerKey, hashApiKey } from '../../core/api-keys.js';
+import { findApiKeyByHash } from '../../adapters/dynamodb/api-keys-store.js';
+import { logger } from '../commons/powertools.js';
+
+/**
+ * API Gateway REQUEST authorizer: `Authorization: Bearer <key>` → tenant, role, operator.
+ * Throwing 'Unauthorized' is API Gateway's contract for a 401. The policy allows every
+ * route of the stage, so one cached decision serves all of the key's requests; what a role
+ * may do is checked by the handlers.
+ */
+export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+  const headers = event.headers ?? {};
+  const auth = Object.entries(headers).find(([k]) => k.toLowerCase() === 'authorization')?.[1];
+  const key = bearerKey(auth ?? undefined);
+  if (!key) throw new Error('Unauthorized');
+  const record = await findApiKeyByHash(hashApiKey(key));
+  if (!record) {
+    logger.info('rejected API key', { keyPrefix: key.slice(0, 10) });
+    throw new Error('Unauthorized');
+  }
+  const [arnBase, stage] = event.methodArn.split('/');
+  return {
+    principalId: `${record.tenantId}/${record.id}`,
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: `${arnBase}/${stage}/*/*` }],
+    },
+    context: { tenantId: record.tenantId, role: record.role, keyId: record.id, operator: record.operator },
+  };
+}

@@ -1,0 +1,91 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { z } from 'zod';
+import { newId } from '../../core/ids.js';
+import type { Pack } from '../../core/packs.js';
+import { diffLayers } from '../../core/profile-diff.js';
+import { CreateProfileInput, UpdateProfileInput, resolveLayers, type Profile, type ProfileRevision } from '../../core/profiles.js';
+import { requireRole } from '../../core/roles.js';
+import { addRevision, createProfile, deleteProfile, getProfile, getRevision, listProfiles, listRevisions } from '../../adapters/dynamodb/profiles-store.js';
+import { getPack } from '../../adapters/dynamodb/registries-store.js';
+import { httpApi, json, noContent, parseBody, parseQuery, pathParam, principalOf } from '../commons/http.js';
+import { ListQuery } from '../commons/list-query.js';
+import { logger } from '../commons/powertools.js';
+import { router } from '../commons/router.js';
+import { validate } from '../commons/validation.js';
+
+const Revision = z.coerce.number().int().positive();
+const DiffQuery = z.strictObject({ from: Revision, to: Revision.optional() });
+
+/** Look every layer's pack up (the caller's registries and the public one), then apply the profile rules. */
+async function resolve(tenantId: string, layers: CreateProfileInput['layers']) {
+  const packs = await Promise.all(layers.map((l) => getPack(tenantId, l.registryId, l.packId)));
+  const byRef = new Map<string, Pack>();
+  layers.forEach((l, i) => packs[i] && byRef.set(`${l.registryId}/${l.packId}`, packs[i]));
+  return resolveLayers(layers, (registryId, packId) => byRef.get(`${registryId}/${packId}`));
+}
+
+/** Profiles are ordered layers of packs; every change is a new immutable revision. */
+export const handler = middy(
+  router({
+    'GET /v1/profiles': async (event) => {
+      const who = principalOf(event);
+      return json(200, await listProfiles(who.tenantId, parseQuery(event, ListQuery)));
+    },
+    'POST /v1/profiles': async (event) => {
+      const who = principalOf(event);
+      requireRole(who, 'editor');
+      const input = parseBody(event, CreateProfileInput);
+      const layers = await resolve(who.tenantId, input.layers);
+      const now = new Date().toISOString();
+      const profile: Profile = { id: newId('pf'), name: input.name, description: input.description, latestRevision: 1, version: 1, createdAt: now, updatedAt: now };
+      const revision: ProfileRevision = { profileId: profile.id, revision: 1, layers, createdAt: now };
+      await createProfile(who.tenantId, profile, revision);
+      return json(201, { ...profile, layers });
+    },
+    'GET /v1/profiles/{id}': async (event) => {
+      const who = principalOf(event);
+      const profile = await getProfile(who.tenantId, pathParam(event, 'id'));
+      const latest = await getRevision(who.tenantId, profile.id, profile.latestRevision);
+      return json(200, { ...profile, layers: latest.layers });
+    },
+    'PUT /v1/profiles/{id}': async (event) => {
+      const who = principalOf(event);
+      requireRole(who, 'editor');
+      const profile = await getProfile(who.tenantId, pathParam(event, 'id'));
+      const input = parseBody(event, UpdateProfileInput);
+      const layers = await resolve(who.tenantId, input.layers);
+      const now = new Date().toISOString();
+      const revision: ProfileRevision = { profileId: profile.id, revision: profile.latestRevision + 1, layers, createdAt: now };
+      await addRevision(who.tenantId, profile, input.version, revision, input.description, now);
+      return json(200, { ...profile, description: input.description ?? profile.description, latestRevision: revision.revision, version: profile.version + 1, updatedAt: now, layers });
+    },
+    'DELETE /v1/profiles/{id}': async (event) => {
+      const who = principalOf(event);
+      requireRole(who, 'editor');
+      await deleteProfile(who.tenantId, await getProfile(who.tenantId, pathParam(event, 'id')));
+      return noContent();
+    },
+    'GET /v1/profiles/{id}/revisions': async (event) => {
+      const who = principalOf(event);
+      const profile = await getProfile(who.tenantId, pathParam(event, 'id'));
+      return json(200, await listRevisions(who.tenantId, profile.id, parseQuery(event, ListQuery)));
+    },
+    'GET /v1/profiles/{id}/revisions/{revision}': async (event) => {
+      const who = principalOf(event);
+      const profile = await getProfile(who.tenantId, pathParam(event, 'id'));
+      const rev = validate(Revision, pathParam(event, 'revision'), 'path.revision');
+      return json(200, await getRevision(who.tenantId, profile.id, rev, 'path.revision'));
+    },
+    'GET /v1/profiles/{id}/diff': async (event) => {
+      const who = principalOf(event);
+      const profile = await getProfile(who.tenantId, pathParam(event, 'id'));
+      const q = parseQuery(event, DiffQuery);
+      const to = q.to ?? profile.latestRevision;
+      const [a, b] = await Promise.all([getRevision(who.tenantId, profile.id, q.from, 'query.from'), getRevision(who.tenantId, profile.id, to, 'query.to')]);
+      return json(200, { profileId: profile.id, from: q.from, to, changes: diffLayers(a.layers, b.layers) });
+    },
+  }),
+)
+  .use(injectLambdaContext(logger))
+  .use(httpApi());

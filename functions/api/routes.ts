@@ -1,0 +1,74 @@
+/**
+ * Every REST route and the handler (one Lambda function each) that serves it.
+ * Plain data: the CDK stack builds API Gateway resources from it and the local runtime
+ * dispatches with it, so both serve exactly the same paths.
+ */
+export type HandlerName =
+  | 'tenants'
+  | 'apikeys'
+  | 'registries'
+  | 'packs'
+  | 'profiles'
+  | 'cloudaccounts'
+  | 'clusters'
+  | 'openapi'
+  | 'healthz';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface Route {
+  readonly method: HttpMethod;
+  /** API Gateway resource template, e.g. /v1/clusters/{id}. */
+  readonly path: string;
+  readonly handler: HandlerName;
+  /** Public routes skip the authorizer. */
+  readonly public?: boolean;
+}
+
+export const ROUTES: readonly Route[] = [
+  { method: 'GET', path: '/healthz', handler: 'healthz', public: true },
+  { method: 'GET', path: '/v1/openapi.json', handler: 'openapi', public: true },
+
+  { method: 'GET', path: '/v1/tenants', handler: 'tenants' },
+  { method: 'POST', path: '/v1/tenants', handler: 'tenants' },
+
+  { method: 'GET', path: '/v1/apikeys', handler: 'apikeys' },
+  { method: 'POST', path: '/v1/apikeys', handler: 'apikeys' },
+  { method: 'DELETE', path: '/v1/apikeys/{id}', handler: 'apikeys' },
+
+  { method: 'GET', path: '/v1/registries', handler: 'registries' },
+  { method: 'POST', path: '/v1/registries', handler: 'registries' },
+  { method: 'GET', path: '/v1/registries/{id}', handler: 'registries' },
+  { method: 'DELETE', path: '/v1/registries/{id}', handler: 'registries' },
+
+  { method: 'GET', path: '/v1/registries/{id}/packs', handler: 'packs' },
+  { method: 'POST', path: '/v1/registries/{id}/packs', handler: 'packs' },
+  { method: 'GET', path: '/v1/registries/{id}/packs/{packId}', handler: 'packs' },
+
+  { method: 'GET', path: '/v1/profiles', handler: 'profiles' },
+  { method: 'POST', path: '/v1/profiles', handler: 'profiles' },
+  { method: 'GET', path: '/v1/profiles/{id}', handler: 'profiles' },
+  { method: 'PUT', path: '/v1/profiles/{id}', handler: 'profiles' },
+  { method: 'DELETE', path: '/v1/profiles/{id}', handler: 'profiles' },
+  { method: 'GET', path: '/v1/profiles/{id}/revisions', handler: 'profiles' },
+  { method: 'GET', path: '/v1/profiles/{id}/revisions/{revision}', handler: 'profiles' },
+  { method: 'GET', path: '/v1/profiles/{id}/diff', handler: 'profiles' },
+
+  { method: 'GET', path: '/v1/cloudaccounts', handler: 'cloudaccounts' },
+  { method: 'POST', path: '/v1/cloudaccounts', handler: 'cloudaccounts' },
+  { method: 'GET', path: '/v1/cloudaccounts/{id}', handler: 'cloudaccounts' },
+  { method: 'DELETE', path: '/v1/cloudaccounts/{id}', handler: 'cloudaccounts' },
+
+  { method: 'GET', path: '/v1/clusters', handler: 'clusters' },
+  { method: 'POST', path: '/v1/clusters', handler: 'clusters' },
+  { method: 'GET', path: '/v1/clusters/{id}', handler: 'clusters' },
+  { method: 'PUT', path: '/v1/clusters/{id}', handler: 'clusters' },
+  { method: 'DELETE', path: '/v1/clusters/{id}', handler: 'clusters' },
+];
+
+/** Handler entry file, relative to the repo root. */
+export function handlerEntry(name: HandlerName): string {
+  return `functions/api/${name}.ts`;
+}
+
+export const AUTHORIZER_ENTRY = 'functions/api/authorizer.ts';

@@ -1,0 +1,32 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { generateApiKey, hashApiKey, publicApiKey, type ApiKeyRecord } from '../../core/api-keys.js';
+import { newId } from '../../core/ids.js';
+import { requireOperator } from '../../core/roles.js';
+import { CreateTenantInput, type Tenant } from '../../core/tenants.js';
+import { createTenant, listTenants } from '../../adapters/dynamodb/tenants-store.js';
+import { httpApi, json, parseBody, principalOf } from '../commons/http.js';
+import { logger } from '../commons/powertools.js';
+import { router } from '../commons/router.js';
+
+/** Operators create tenants; the answer carries the tenant's first admin key, shown once. */
+export const handler = middy(
+  router({
+    'GET /v1/tenants': async (event) => {
+      requireOperator(principalOf(event));
+      return json(200, { items: await listTenants() });
+    },
+    'POST /v1/tenants': async (event) => {
+      requireOperator(principalOf(event));
+      const input = parseBody(event, CreateTenantInput);
+      const now = new Date().toISOString();
+      const tenant: Tenant = { id: input.name, name: input.name, displayName: input.displayName, createdAt: now };
+      const key = generateApiKey();
+      const record: ApiKeyRecord = { id: newId('key'), tenantId: tenant.id, name: 'initial admin', role: 'admin', operator: false, hash: hashApiKey(key), createdAt: now };
+      await createTenant(tenant, record);
+      return json(201, { tenant, apiKey: { ...publicApiKey(record), key } });
+    },
+  }),
+)
+  .use(injectLambdaContext(logger))
+  .use(httpApi());

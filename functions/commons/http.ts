@@ -1,0 +1,95 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type middy from '@middy/core';
+import type { z } from 'zod';
+import { DomainError, invalidField, payloadTooLarge, unauthorized } from '../../core/errors.js';
+import { ROLES, type Principal, type Role } from '../../core/roles.js';
+import { logger } from './powertools.js';
+import { validate } from './validation.js';
+
+export type ApiEvent = APIGatewayProxyEvent;
+export type ApiResult = APIGatewayProxyResult;
+
+export const MAX_BODY_BYTES = 256 * 1024;
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): ApiResult {
+  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: body === undefined ? '' : JSON.stringify(body) };
+}
+
+export const noContent = (): ApiResult => ({ statusCode: 204, headers: { 'cache-control': 'no-store' }, body: '' });
+
+/** The caller, as the authorizer resolved it. Its absence is a 401, never a crash. */
+export function principalOf(event: ApiEvent): Principal {
+  const ctx = event.requestContext?.authorizer as Record<string, unknown> | null | undefined;
+  const role = ctx?.role as Role | undefined;
+  if (!ctx || typeof ctx.tenantId !== 'string' || !role || !ROLES.includes(role)) throw unauthorized();
+  return {
+    tenantId: ctx.tenantId,
+    role,
+    keyId: String(ctx.keyId ?? ''),
+    operator: ctx.operator === true || ctx.operator === 'true',
+  };
+}
+
+/** Parse and validate the JSON body: size, syntax, then the schema, each a 4xx naming the field. */
+export function parseBody<S extends z.ZodType>(event: ApiEvent, schema: S): z.infer<S> {
+  const raw = event.body ?? '';
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) throw payloadTooLarge(MAX_BODY_BYTES);
+  if (text.trim() === '') throw invalidField('body', 'a JSON object is required');
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw invalidField('body', `malformed JSON: ${(err as Error).message}`);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw invalidField('body', 'must be a JSON object');
+  return validate(schema, data, '');
+}
+
+export function parseQuery<S extends z.ZodType>(event: ApiEvent, schema: S): z.infer<S> {
+  return validate(schema, event.queryStringParameters ?? {}, 'query');
+}
+
+export function pathParam(event: ApiEvent, name: string): string {
+  const value = event.pathParameters?.[name];
+  if (!value) throw invalidField(`path.${name}`, 'is required');
+  return decodeURIComponent(value);
+}
+
+export function header(event: ApiEvent, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  for (const [k, v] of Object.entries(event.headers ?? {})) if (k.toLowerCase() === lower) return v ?? undefined;
+  return undefined;
+}
+
+/**
+ * middy middleware: a correlation id on every log line and response, and errors turned into
+ * {error, message, details}. A DomainError keeps its status; anything else is logged and
+ * becomes a 500 that leaks nothing.
+ */
+export function httpApi(): middy.MiddlewareObj<ApiEvent, ApiResult> {
+  const correlationId = (event: ApiEvent) => header(event, 'x-correlation-id') ?? event.requestContext?.requestId ?? 'none';
+  return {
+    before: async (request) => {
+      logger.appendKeys({ correlationId: correlationId(request.event) });
+    },
+    after: async (request) => {
+      if (request.response) {
+        request.response.headers = { ...request.response.headers, 'x-correlation-id': correlationId(request.event) };
+      }
+    },
+    onError: async (request) => {
+      const err = request.error;
+      const id = correlationId(request.event);
+      if (err instanceof DomainError) {
+        if (err.status >= 500) logger.error('request failed', { error: err });
+        request.response = json(err.status, { error: err.code, message: err.message, details: err.details }, { 'x-correlation-id': id });
+        return;
+      }
+      logger.error('unhandled error', { error: err as Error });
+      request.response = json(500, { error: 'InternalError', message: `internal error; quote correlation id ${id}`, details: [] }, { 'x-correlation-id': id });
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { generateApiKey } from '../core/api-keys.js';
+import { bootstrapPlatform } from '../adapters/dynamodb/bootstrap.js';
+import { startGateway } from './api-gateway.js';
+import { createTables, startDynamoLocal, type DynamoLocal } from './dynamodb-local.js';
+import { startS3Local, type S3Local } from './s3-local.js';
+
+export interface RuntimeOptions {
+  /** HTTP port of the API; 0 picks a free one. */
+  readonly port?: number;
+  readonly host?: string;
+  /** Persist DynamoDB Local and s3rver data here; in memory when absent. */
+  readonly dataDir?: string;
+  /** The operator/admin key of tenant "default"; generated when absent. */
+  readonly apiKey?: string;
+  /** Use an already running DynamoDB Local instead of starting one (tests share one). */
+  readonly dynamoEndpoint?: string;
+  /** Prefix of the table names, so several runtimes can share one DynamoDB Local. */
+  readonly tablePrefix?: string;
+  readonly accessLog?: boolean;
+}
+
+export interface Runtime {
+  readonly url: string;
+  readonly apiKey: string;
+  readonly dynamoEndpoint: string;
+  readonly s3Endpoint: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole control plane on one machine: DynamoDB Local, s3rver, and the API Gateway
+ * emulation running the same handlers. The real SDK clients reach the local endpoints
+ * through the SDK's standard AWS_ENDPOINT_URL_* variables, so no handler knows the mode.
+ */
+export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
+  const dataDir = opts.dataDir ? resolve(opts.dataDir) : undefined;
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+  };
+  try {
+    let dynamo: DynamoLocal | undefined;
+    const dynamoEndpoint = opts.dynamoEndpoint ?? (dynamo = await startDynamoLocal({ dataDir })).endpoint;
+    if (dynamo) stops.push(dynamo.stop);
+    const s3: S3Local = await startS3Local({ dataDir });
+    stops.push(s3.stop);
+
+    const tables = await createTables(dynamoEndpoint, opts.tablePrefix ?? 'strata-');
+    Object.assign(process.env, {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      ARCHIVE_BUCKET: s3.bucket,
+      POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
+      ...tables,
+    });
+    delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
+
+    const apiKey = opts.apiKey ?? process.env.STRATA_API_KEY ?? rememberedKey(dataDir);
+    await bootstrapPlatform(apiKey);
+
+    const gateway = await startGateway({ port: opts.port ?? 8787, host: opts.host, accessLog: opts.accessLog });
+    stops.push(gateway.stop);
+    return { url: gateway.url, apiKey, dynamoEndpoint, s3Endpoint: s3.endpoint, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** With a data dir the generated key is kept (mode 0600) so restarts keep working with it. */
+function rememberedKey(dataDir: string | undefined): string {
+  if (!dataDir) return generateApiKey();
+  const file = join(dataDir, 'operator-key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const key = generateApiKey();
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}
