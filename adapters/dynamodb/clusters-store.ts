@@ -29,7 +29,8 @@ export async function createCluster(tenantId: string, cluster: Cluster, idem?: I
     bumpCount(pk, cloudAccountSk(cluster.cloudAccountId), 'clusterCount', 1),
   ];
   if (idem) {
-    items.push({
+    // First, so that a replay is recognised before the (equally failing) name lock.
+    items.unshift({
       Put: {
         TableName: table(),
         Item: { pk, sk: idempotencySk(idem.key), kind: 'IDEMP', resourceId: cluster.id, requestHash: idem.requestHash, expiresAt: now + IDEMPOTENCY_TTL_S },
@@ -38,15 +39,16 @@ export async function createCluster(tenantId: string, cluster: Cluster, idem?: I
       },
     });
   }
+  const offset = idem ? 1 : 0;
   let replay = false;
   await transact(items, (i) => {
-    if (i === 4) {
+    if (idem && i === 0) {
       replay = true;
       return new Error('replay');
     }
-    if (i === 1) return conflict(`a cluster named ${cluster.name} already exists`, 'name');
-    if (i === 2) return notFound('profile', cluster.profileId, 'profileId');
-    if (i === 3) return notFound('cloud account', cluster.cloudAccountId, 'cloudAccountId');
+    if (i === offset + 1) return conflict(`a cluster named ${cluster.name} already exists`, 'name');
+    if (i === offset + 2) return notFound('profile', cluster.profileId, 'profileId');
+    if (i === offset + 3) return notFound('cloud account', cluster.cloudAccountId, 'cloudAccountId');
     return conflict('cluster id collision; retry');
   }).catch(async (err) => {
     if (!replay) throw err;

@@ -44,5 +44,5 @@ export const handler = middy(
     },
   }),
 )
-  .use(injectLambdaContext(logger))
+  .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(httpApi());

@@ -36,5 +36,5 @@ export const handler = middy(
     },
   }),
 )
-  .use(injectLambdaContext(logger))
+  .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(httpApi());

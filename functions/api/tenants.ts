@@ -28,5 +28,5 @@ export const handler = middy(
     },
   }),
 )
-  .use(injectLambdaContext(logger))
+  .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(httpApi());

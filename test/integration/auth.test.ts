@@ -1,0 +1,114 @@
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localClient } from '../../local/dynamodb-local.js';
+import { startApi, type Api } from './harness.js';
+
+let api: Api;
+beforeAll(async () => {
+  api = await startApi();
+});
+afterAll(() => api.stop());
+
+describe('authentication', () => {
+  it('refuses /v1 without a key, with a malformed header and with an unknown key', async () => {
+    for (const key of [null, 'not-a-real-key']) {
+      const res = await api.call('GET', '/v1/clusters', { key });
+      expect(res.status).toBe(401);
+      expect(res.body.error).toBe('Unauthorized');
+    }
+    const res = await api.call('GET', '/v1/clusters', { key: null, headers: { authorization: 'Basic abc' } });
+    expect(res.status).toBe(401);
+  });
+
+  it('serves /healthz and the OpenAPI document without a key', async () => {
+    expect((await api.call('GET', '/healthz', { key: null })).body).toEqual({ status: 'ok' });
+    const doc = await api.call('GET', '/v1/openapi.json', { key: null });
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toBe('3.1.0');
+    // Generated from the same zod schema that validates the request.
+    const create = doc.body.paths['/v1/clusters'].post.requestBody.content['application/json'].schema;
+    expect(create.$ref).toBe('#/components/schemas/CreateClusterInput');
+    const schema = doc.body.components.schemas.CreateClusterInput;
+    expect(schema.required).toEqual(expect.arrayContaining(['name', 'profileId', 'cloudAccountId', 'region', 'nodePools']));
+    expect(schema.additionalProperties).toBe(false);
+    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/v1/profiles/{id}/diff', '/v1/registries/{id}/packs', '/v1/tenants']));
+  });
+
+  it('stores keys only as hashes', async () => {
+    const made = await api.call('POST', '/v1/apikeys', { body: { name: 'ci', role: 'viewer' } });
+    expect(made.status).toBe(201);
+    const secret: string = made.body.key;
+    const db = localClient(api.runtime.dynamoEndpoint);
+    const dump = JSON.stringify((await db.send(new ScanCommand({ TableName: process.env.DEFINITIONS_TABLE }))).Items);
+    db.destroy();
+    expect(dump).not.toContain(secret);
+    expect(dump).not.toContain(api.key);
+    const listed = await api.call('GET', '/v1/apikeys');
+    expect(JSON.stringify(listed.body)).not.toContain('hash');
+  });
+});
+
+describe('roles', () => {
+  let viewer: string;
+  let editor: string;
+  beforeAll(async () => {
+    viewer = (await api.call('POST', '/v1/apikeys', { body: { name: 'viewer', role: 'viewer' } })).body.key;
+    editor = (await api.call('POST', '/v1/apikeys', { body: { name: 'editor', role: 'editor' } })).body.key;
+  });
+
+  it('lets a viewer read but not write', async () => {
+    expect((await api.call('GET', '/v1/profiles', { key: viewer })).status).toBe(200);
+    const res = await api.call('POST', '/v1/registries', { key: viewer, body: { name: 'mine' } });
+    expect(res.status).toBe(403);
+    expect(res.body.message).toMatch(/viewer/);
+    expect((await api.call('GET', '/v1/registries', { key: viewer })).body.items.map((r: any) => r.id)).toEqual(['public']);
+  });
+
+  it('lets an editor write definitions but not manage keys or cloud accounts', async () => {
+    expect((await api.call('POST', '/v1/registries', { key: editor, body: { name: 'team' } })).status).toBe(201);
+    expect((await api.call('POST', '/v1/apikeys', { key: editor, body: { name: 'x', role: 'admin' } })).status).toBe(403);
+    expect((await api.call('POST', '/v1/cloudaccounts', { key: editor, body: { name: 'x', spec: { type: 'local' } } })).status).toBe(403);
+  });
+
+  it('revokes a key at once', async () => {
+    const made = await api.call('POST', '/v1/apikeys', { body: { name: 'temp', role: 'viewer' } });
+    expect((await api.call('GET', '/v1/clusters', { key: made.body.key })).status).toBe(200);
+    expect((await api.call('DELETE', `/v1/apikeys/${made.body.id}`)).status).toBe(204);
+    expect((await api.call('GET', '/v1/clusters', { key: made.body.key })).status).toBe(401);
+    expect((await api.call('DELETE', `/v1/apikeys/${made.body.id}`)).status).toBe(404);
+  });
+});
+
+describe('tenants', () => {
+  it('lets only operators create tenants, each with its own admin key', async () => {
+    const made = await api.call('POST', '/v1/tenants', { body: { name: 'acme' } });
+    expect(made.status).toBe(201);
+    expect(made.body.tenant.id).toBe('acme');
+    expect(made.body.apiKey.role).toBe('admin');
+    const acme: string = made.body.apiKey.key;
+
+    expect((await api.call('POST', '/v1/tenants', { body: { name: 'acme' } })).status).toBe(409);
+    const notOperator = await api.call('POST', '/v1/tenants', { key: acme, body: { name: 'evil' } });
+    expect(notOperator.status).toBe(403);
+    expect((await api.call('GET', '/v1/tenants', { key: acme })).status).toBe(403);
+    expect((await api.call('GET', '/v1/tenants')).body.items.map((t: any) => t.id)).toEqual(['acme', 'default']);
+  });
+
+  it("answers 404 for another tenant's ids, for reads, writes and deletes", async () => {
+    const other = (await api.call('POST', '/v1/tenants', { body: { name: 'globex' } })).body.apiKey.key;
+    const account = await api.call('POST', '/v1/cloudaccounts', { body: { name: 'sim', spec: { type: 'local' } } });
+    const registry = await api.call('POST', '/v1/registries', { body: { name: 'private-one' } });
+
+    expect((await api.call('GET', `/v1/cloudaccounts/${account.body.id}`, { key: other })).status).toBe(404);
+    expect((await api.call('DELETE', `/v1/cloudaccounts/${account.body.id}`, { key: other })).status).toBe(404);
+    expect((await api.call('GET', '/v1/profiles/pf-sample', { key: other })).status).toBe(404);
+    expect((await api.call('PUT', '/v1/profiles/pf-sample', { key: other, body: { version: 1, layers: [] } })).status).toBe(404);
+    expect((await api.call('GET', `/v1/registries/${registry.body.id}/packs`, { key: other })).status).toBe(404);
+    // The public registry is shared by every tenant.
+    expect((await api.call('GET', '/v1/registries/public/packs', { key: other })).body.items.length).toBeGreaterThan(5);
+    // Names are unique per tenant, not across tenants.
+    expect((await api.call('POST', '/v1/cloudaccounts', { key: other, body: { name: 'sim', spec: { type: 'local' } } })).status).toBe(201);
+    const mine = await api.call('GET', '/v1/cloudaccounts', { key: other });
+    expect(mine.body.items).toHaveLength(1);
+  });
+});

@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterBody, startApi, type Api, type Reply } from './harness.js';
+
+let api: Api;
+let accountId: string;
+let registryId: string;
+beforeAll(async () => {
+  api = await startApi();
+  accountId = (await api.call('POST', '/v1/cloudaccounts', { body: { name: 'sim', spec: { type: 'local' } } })).body.id;
+  registryId = (await api.call('POST', '/v1/registries', { body: { name: 'team' } })).body.id;
+});
+afterAll(() => api.stop());
+
+/** A 4xx in the API's error shape whose details name `path`. */
+function expectFieldError(res: Reply, status: number, path: string) {
+  expect(res.status, JSON.stringify(res.body)).toBe(status);
+  expect(res.body).toMatchObject({ error: expect.any(String), message: expect.any(String) });
+  expect(res.body.details.map((d: { path: string }) => d.path)).toContain(path);
+}
+
+const osPack = (over: Record<string, unknown> = {}) => ({
+  layer: 'os',
+  name: 'my-ubuntu',
+  version: '1.0.0',
+  values: 'a: 1\n',
+  os: { images: { local: { 'sim-east-1': 'sim-ubuntu-22.04' } }, skipK8sInstall: false, ansibleRoles: [{ name: 'hardening' }] },
+  ...over,
+});
+
+describe('bad input is a 4xx naming the field, never a 5xx', () => {
+  it('malformed JSON', async () => {
+    expectFieldError(await api.call('POST', '/v1/clusters', { raw: '{"name": "x",' }), 400, 'body');
+    expectFieldError(await api.call('POST', '/v1/clusters', { raw: '[1,2]' }), 400, 'body');
+    expectFieldError(await api.call('POST', '/v1/clusters', { raw: '' }), 400, 'body');
+  });
+
+  it('wrong types', async () => {
+    expectFieldError(await api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { nodePools: 'three' }) }), 400, 'nodePools');
+    const pools = clusterBody(accountId).nodePools;
+    pools[1] = { ...pools[1]!, count: '2' as unknown as number };
+    expectFieldError(await api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { nodePools: pools }) }), 400, 'nodePools[1].count');
+  });
+
+  it('unknown fields, also nested, and long-lived AWS keys', async () => {
+    expectFieldError(await api.call('POST', '/v1/clusters', { body: { ...clusterBody(accountId), colour: 'blue' } }), 400, 'colour');
+    const res = await api.call('POST', '/v1/cloudaccounts', {
+      body: { name: 'aws', spec: { type: 'aws', roleArn: 'arn:aws:iam::123456789012:role/strata', externalId: 'ext-123', secretAccessKey: 'x' } },
+    });
+    expectFieldError(res, 400, 'spec.secretAccessKey');
+  });
+
+  it('values that are not valid YAML, or not a mapping', async () => {
+    expectFieldError(await api.call('POST', `/v1/registries/${registryId}/packs`, { body: osPack({ values: 'a: [1, 2\nb: {' }) }), 400, 'values');
+    expectFieldError(await api.call('POST', `/v1/registries/${registryId}/packs`, { body: osPack({ values: '- just\n- a list\n' }) }), 400, 'values');
+    expectFieldError(await api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { overrides: { calico: 'x: : y: [' } }) }), 400, 'overrides.calico');
+  });
+
+  it('bad semver', async () => {
+    for (const version of ['1.2', 'v1.2.3', '01.2.3', 'latest']) {
+      expectFieldError(await api.call('POST', `/v1/registries/${registryId}/packs`, { body: osPack({ version }) }), 400, 'version');
+    }
+  });
+
+  it('a profile with two OS layers, or layers out of order', async () => {
+    const ref = (packId: string) => ({ registryId: 'public', packId });
+    const two = ['pk-ubuntu-22-04', 'pk-ubuntu-24-04', 'pk-kubernetes-1-31-10', 'pk-calico-3-29-3', 'pk-aws-ebs-csi-1-44-0'].map(ref);
+    const res = await api.call('POST', '/v1/profiles', { body: { name: 'two-os', layers: two } });
+    expectFieldError(res, 400, 'layers');
+    expect(res.body.message).toMatch(/exactly one os layer, found 2/);
+    const swapped = ['pk-kubernetes-1-31-10', 'pk-ubuntu-22-04', 'pk-calico-3-29-3', 'pk-aws-ebs-csi-1-44-0'].map(ref);
+    expectFieldError(await api.call('POST', '/v1/profiles', { body: { name: 'swapped', layers: swapped } }), 400, 'layers[0]');
+    const missing = ['pk-ubuntu-22-04', 'pk-kubernetes-1-31-10', 'pk-calico-3-29-3', 'pk-nope'].map(ref);
+    expectFieldError(await api.call('POST', '/v1/profiles', { body: { name: 'missing', layers: missing } }), 400, 'layers[3].packId');
+    // Nothing half-written: none of these profiles exists.
+    const names = (await api.call('GET', '/v1/profiles')).body.items.map((p: { name: string }) => p.name);
+    expect(names).toEqual(['ubuntu-k8s-calico']);
+  });
+
+  it('bodies over 256 KB', async () => {
+    const big = 'x'.repeat(300 * 1024);
+    const res = await api.call('POST', '/v1/registries', { body: { name: 'big', description: big } });
+    expectFieldError(res, 413, 'body');
+    expect((await api.call('GET', '/v1/registries')).body.items.map((r: { name: string }) => r.name)).not.toContain('big');
+  });
+
+  it('unknown ids, in the path and in the body', async () => {
+    expectFieldError(await api.call('GET', '/v1/clusters/cl-doesnotexist'), 404, 'id');
+    expectFieldError(await api.call('GET', '/v1/registries/reg-nope/packs'), 404, 'id');
+    expectFieldError(await api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { profileId: 'pf-nope' }) }), 404, 'profileId');
+    expectFieldError(await api.call('POST', '/v1/clusters', { body: clusterBody('ca-nope') }), 404, 'cloudAccountId');
+    expectFieldError(await api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { profileRevision: 9 }) }), 404, 'profileRevision');
+    expectFieldError(await api.call('GET', '/v1/profiles/pf-sample/revisions/abc'), 400, 'path.revision');
+    expectFieldError(await api.call('GET', '/v1/clusters?limit=0'), 400, 'query.limit');
+    expectFieldError(await api.call('GET', '/v1/clusters?cursor=garbage'), 400, 'query.cursor');
+  });
+
+  it('cluster shape: one odd-sized control plane, zones in the region, overrides of packs in the profile', async () => {
+    const pools = clusterBody(accountId).nodePools;
+    const even = [{ ...pools[0]!, count: 2 }, pools[1]!];
+    expectFieldError(await api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { nodePools: even }) }), 400, 'nodePools[0].count');
+    const wrongZone = [pools[0]!, { ...pools[1]!, zones: ['us-west-2a'] }];
+    expectFieldError(await api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { nodePools: wrongZone }) }), 400, 'nodePools[1].zones[0]');
+    expectFieldError(await api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { nodePools: [pools[1]!] }) }), 400, 'nodePools');
+    expectFieldError(await api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { overrides: { nginx: 'a: 1' } }) }), 400, 'overrides.nginx');
+    expectFieldError(
+      await api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { osPatch: { schedule: 'every sunday' } }) }),
+      400,
+      'osPatch.schedule',
+    );
+    // Nothing half-written: the name is still free.
+    expect((await api.call('POST', '/v1/clusters', { body: clusterBody(accountId) })).status).toBe(201);
+  });
+
+  it('unknown paths and methods', async () => {
+    expect((await api.call('GET', '/v1/nothing')).status).toBe(404);
+    expect((await api.call('PATCH', '/v1/clusters')).status).toBe(405);
+  });
+});

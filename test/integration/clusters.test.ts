@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterBody, startApi, type Api } from './harness.js';
+
+let api: Api;
+let accountId: string;
+beforeAll(async () => {
+  api = await startApi();
+  accountId = (await api.call('POST', '/v1/cloudaccounts', { body: { name: 'sim', spec: { type: 'local' } } })).body.id;
+});
+afterAll(() => api.stop());
+
+describe('cluster definitions', () => {
+  it('stores a created cluster in phase Pending on the latest profile revision', async () => {
+    const res = await api.call('POST', '/v1/clusters', {
+      body: clusterBody(accountId, { name: 'pending', overrides: { calico: 'installation:\n  calicoNetwork:\n    bgp: Disabled\n' }, osPatch: { schedule: '0 3 * * SUN' } }),
+    });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ phase: 'Pending', profileRevision: 1, cloud: 'local', generation: 1, version: 1 });
+    expect(res.body.osPatch).toEqual({ patchOnBoot: false, schedule: '0 3 * * SUN', rebootIfRequired: false });
+    expect(res.body.apiAccess).toEqual({ public: false, allowedCidrs: [] });
+    const got = await api.call('GET', `/v1/clusters/${res.body.id}`);
+    expect(got.body).toEqual(res.body);
+    const list = await api.call('GET', '/v1/clusters?phase=Pending');
+    expect(list.body.items.map((c: any) => c.id)).toContain(res.body.id);
+  });
+
+  it('updates with the version read; a stale version is 409 and the write is not lost', async () => {
+    const made = (await api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { name: 'scaling' }) })).body;
+    const pools = made.nodePools.map((p: any) => (p.role === 'worker' ? { ...p, count: 5 } : p));
+    const scaled = await api.call('PUT', `/v1/clusters/${made.id}`, { body: { version: 1, nodePools: pools } });
+    expect(scaled.status).toBe(200);
+    expect(scaled.body).toMatchObject({ version: 2, generation: 2 });
+    const stale = await api.call('PUT', `/v1/clusters/${made.id}`, { body: { version: 1, overrides: {} } });
+    expect(stale.status).toBe(409);
+    const now = (await api.call('GET', `/v1/clusters/${made.id}`)).body;
+    expect(now.nodePools[1].count).toBe(5);
+    // Region and cloud account cannot move.
+    const moved = await api.call('PUT', `/v1/clusters/${made.id}`, { body: { version: 2, region: 'sim-west-1' } });
+    expect(moved.status).toBe(400);
+    expect(moved.body.details[0].path).toBe('region');
+  });
+
+  it('lets exactly one of concurrent updates of one version win', async () => {
+    const made = (await api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { name: 'racing' }) })).body;
+    const update = (count: number) =>
+      api.call('PUT', `/v1/clusters/${made.id}`, { body: { version: 1, nodePools: made.nodePools.map((p: any) => (p.role === 'worker' ? { ...p, count } : p)) } });
+    const results = await Promise.all([update(3), update(4), update(6)]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409]);
+    const winner = results.find((r) => r.status === 200)!.body.nodePools[1].count;
+    expect((await api.call('GET', `/v1/clusters/${made.id}`)).body.nodePools[1].count).toBe(winner);
+  });
+
+  it('makes one cluster for one Idempotency-Key, and refuses the key for another request', async () => {
+    const body = clusterBody(accountId, { name: 'idem' });
+    const headers = { 'idempotency-key': 'create-idem-1' };
+    const first = await api.call('POST', '/v1/clusters', { body, headers });
+    const again = await api.call('POST', '/v1/clusters', { body, headers });
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(first.body.id);
+    const named = (await api.call('GET', '/v1/clusters?limit=100')).body.items.filter((c: any) => c.name === 'idem');
+    expect(named).toHaveLength(1);
+    const other = await api.call('POST', '/v1/clusters', { body: { ...body, name: 'idem-2' }, headers });
+    expect(other.status).toBe(409);
+    expect(other.body.details[0].path).toBe('headers.idempotency-key');
+  });
+
+  it('keeps cluster names unique per tenant', async () => {
+    const results = await Promise.all([1, 2].map(() => api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { name: 'twin' }) })));
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
+  });
+
+  it('refuses to delete a profile or cloud account a cluster uses, and allows it once the cluster is gone', async () => {
+    const other = (await api.call('POST', '/v1/cloudaccounts', { body: { name: 'sim-2', spec: { type: 'local' } } })).body.id;
+    const profile = (
+      await api.call('POST', '/v1/profiles', {
+        body: { name: 'short-lived', layers: ['pk-ubuntu-24-04', 'pk-kubernetes-1-32-6', 'pk-cilium-1-17-4', 'pk-aws-ebs-csi-1-44-0'].map((packId) => ({ registryId: 'public', packId })) },
+      })
+    ).body;
+    const cluster = (await api.call('POST', '/v1/clusters', { body: clusterBody(other, { name: 'user', profileId: profile.id }) })).body;
+    expect((await api.call('DELETE', `/v1/profiles/${profile.id}`)).status).toBe(409);
+    expect((await api.call('DELETE', `/v1/cloudaccounts/${other}`)).status).toBe(409);
+    expect((await api.call('DELETE', `/v1/clusters/${cluster.id}`)).status).toBe(204);
+    expect((await api.call('GET', `/v1/clusters/${cluster.id}`)).status).toBe(404);
+    expect((await api.call('DELETE', `/v1/profiles/${profile.id}`)).status).toBe(204);
+    expect((await api.call('DELETE', `/v1/cloudaccounts/${other}`)).status).toBe(204);
+    expect((await api.call('GET', `/v1/profiles/${profile.id}/revisions/1`)).status).toBe(404);
+  });
+
+  it('pages lists with a cursor', async () => {
+    for (const name of ['page-a', 'page-b', 'page-c']) await api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { name }) });
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await api.call('GET', `/v1/clusters?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(page.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.body.items.map((c: any) => c.name));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(expect.arrayContaining(['page-a', 'page-b', 'page-c']));
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+});

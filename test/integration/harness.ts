@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { startRuntime, type Runtime } from '../../local/runtime.js';
+
+export interface Reply<T = any> {
+  readonly status: number;
+  readonly body: T;
+  readonly headers: Headers;
+}
+
+export interface Api {
+  readonly runtime: Runtime;
+  readonly key: string;
+  call<T = any>(method: string, path: string, opts?: { body?: unknown; raw?: string; key?: string | null; headers?: Record<string, string> }): Promise<Reply<T>>;
+  stop(): Promise<void>;
+}
+
+/** A local runtime of its own for one test file (own tables in the shared DynamoDB Local), driven over HTTP. */
+export async function startApi(): Promise<Api> {
+  const runtime = await startRuntime({
+    port: 0,
+    dynamoEndpoint: inject('dynamoEndpoint'),
+    tablePrefix: `t${randomBytes(4).toString('hex')}-`,
+  });
+  const call: Api['call'] = async (method, path, opts = {}) => {
+    const headers: Record<string, string> = { ...opts.headers };
+    const key = opts.key === undefined ? runtime.apiKey : opts.key;
+    if (key !== null) headers.authorization = `Bearer ${key}`;
+    let body: string | undefined = opts.raw;
+    if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers['content-type'] = 'application/json';
+    }
+    const res = await fetch(`${runtime.url}${path}`, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, body: parsed as any, headers: res.headers };
+  };
+  return { runtime, key: runtime.apiKey, call, stop: runtime.stop };
+}
+
+/** A minimal valid cluster body on the sample profile and a local cloud account. */
+export function clusterBody(cloudAccountId: string, overrides: Record<string, unknown> = {}) {
+  return {
+    name: 'demo',
+    profileId: 'pf-sample',
+    cloudAccountId,
+    region: 'sim-east-1',
+    nodePools: [
+      { name: 'cp', role: 'controlPlane', count: 1, instanceType: 'sim.large', zones: ['sim-east-1a'], diskGiB: 50 },
+      { name: 'workers', role: 'worker', count: 2, instanceType: 'sim.large', zones: ['sim-east-1a', 'sim-east-1b'], diskGiB: 80 },
+    ],
+    ...overrides,
+  };
+}
