@@ -1,0 +1,120 @@
+import type { Cloud } from './packs.js';
+
+/**
+ * The cloud-provider port. Three adapters implement it (adapters/cloud/{aws,azure,simulated});
+ * the workflow steps only ever speak to this. Every method is idempotent: it finds what an
+ * earlier attempt made (by tags or client tokens) before making anything.
+ */
+export interface CloudProvider {
+  readonly cloud: Cloud;
+  /** Find the image for a reference (AMI id, Azure URN / image id, simulated name) in the region. */
+  resolveImage(ref: string): Promise<ImageInfo>;
+  /** Network, a subnet per zone, control-plane and worker security groups, API endpoint. */
+  ensureInfrastructure(spec: InfraSpec): Promise<InfraRefs>;
+  /** Launch (or find) one node. The idempotency token makes a repeated call return the same instance. */
+  ensureInstance(spec: InstanceSpec): Promise<InstanceInfo>;
+  /** Every instance tagged for the cluster, in any state but terminated. */
+  listInstances(clusterId: string): Promise<InstanceInfo[]>;
+  /**
+   * Remove everything tagged for the cluster, a pass at a time: instances first, then security
+   * groups, subnets and the network once nothing depends on them. Returns what still remains.
+   */
+  deleteClusterResources(clusterId: string): Promise<{ remaining: number; details: string[] }>;
+}
+
+export interface ImageInfo {
+  readonly imageId: string;
+  readonly region: string;
+  /** True when the image had to be copied into the region. */
+  readonly copied: boolean;
+}
+
+export interface InfraSpec {
+  readonly clusterId: string;
+  readonly clusterName: string;
+  readonly zones: readonly string[];
+  /** CIDRs allowed to reach the Kubernetes API; empty means only the cluster itself. */
+  readonly apiAllowedCidrs: readonly string[];
+  readonly publicApi: boolean;
+}
+
+export interface InfraRefs {
+  readonly networkId: string;
+  readonly subnets: Readonly<Record<string, string>>;
+  readonly controlPlaneSecurityGroupId: string;
+  readonly workerSecurityGroupId: string;
+  readonly apiEndpoint: string;
+}
+
+export interface InstanceSpec {
+  readonly clusterId: string;
+  readonly pool: string;
+  readonly role: 'controlPlane' | 'worker';
+  /** Stable node name, e.g. demo-cp-0: also the basis of the idempotency token. */
+  readonly name: string;
+  readonly zone: string;
+  readonly subnetId: string;
+  readonly securityGroupId: string;
+  readonly instanceType: string;
+  readonly imageId: string;
+  readonly diskGiB: number;
+  readonly userData: string;
+  readonly idempotencyToken: string;
+  readonly publicIp: boolean;
+}
+
+export interface InstanceInfo {
+  readonly instanceId: string;
+  readonly name: string;
+  readonly pool: string;
+  readonly role: 'controlPlane' | 'worker';
+  readonly zone: string;
+  readonly instanceType: string;
+  readonly state: 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
+  readonly privateIp?: string;
+}
+
+/** Tag keys every resource carries, on every cloud. */
+export const TAG_CLUSTER = 'strata:cluster';
+export const TAG_POOL = 'strata:pool';
+export const TAG_NAME = 'Name';
+
+/**
+ * A provider's refusal. `code` is the provider's own error code and `message` its own text;
+ * `retryable` is false only for errors no retry can fix without a user's change.
+ */
+export class CloudError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly retryable = true,
+  ) {
+    super(message);
+    this.name = 'CloudError';
+  }
+}
+
+/** What a user can do about a provider error; undefined when the message says it all. */
+export function remedyFor(code: string, region: string): string | undefined {
+  switch (code) {
+    case 'VcpuLimitExceeded':
+    case 'OperationNotAllowed': // Azure's quota error
+      return `request a vCPU quota increase for ${region} or free capacity`;
+    case 'InsufficientInstanceCapacity':
+    case 'SkuNotAvailable':
+    case 'ZonalAllocationFailed':
+      return `the zone has no capacity for this instance type now; Strata keeps retrying, or choose another type or zone`;
+    case 'UnauthorizedOperation':
+    case 'AccessDenied':
+    case 'AuthorizationFailed':
+      return 'give the cloud account role the permissions listed in the README';
+    case 'InvalidAMIID.NotFound':
+    case 'ImageNotFound':
+      return `the OS pack has no usable image in ${region}; publish a pack version with one`;
+    case 'RequestLimitExceeded':
+    case 'Throttling':
+      return 'the cloud API is throttling requests; Strata backs off and retries';
+    default:
+      return undefined;
+  }
+}
