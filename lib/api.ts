@@ -1,0 +1,225 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  AuthorizationType,
+  IdentitySource,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  RequestAuthorizer,
+  ResponseType,
+  RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { AUTHORIZER_ENTRY, type HandlerName, ROUTES, handlerEntry } from '../functions/api/routes.js';
+import type { StrataData } from './data.js';
+import { StrataFunction } from './strata-function.js';
+
+export interface StrataApiProps {
+  /** The tables: handlers that need them get read-write on definitions, the authorizer read-only. */
+  readonly data: StrataData;
+  /**
+   * Environment for every function that touches the tables (table names, archive bucket name).
+   * Handlers with no table access (healthz, openapi) do not get it.
+   */
+  readonly environment: Record<string, string>;
+  /**
+   * Deployment stage. The route paths already carry their version (/v1/...).
+   * @default 'prod'
+   */
+  readonly stageName?: string;
+  /**
+   * Steady-state requests per second across the stage.
+   * @default 50
+   */
+  readonly throttlingRateLimit?: number;
+  /**
+   * Burst capacity across the stage.
+   * @default 100
+   */
+  readonly throttlingBurstLimit?: number;
+  /**
+   * Retention of the stage's access log.
+   * @default RetentionDays.THREE_MONTHS
+   */
+  readonly accessLogRetention?: RetentionDays;
+}
+
+/**
+ * What each handler may do with the definitions table. A Record over every HandlerName, so a new
+ * handler does not compile until someone decides its access.
+ */
+const DEFINITIONS_ACCESS: Record<HandlerName, 'readwrite' | 'none'> = {
+  tenants: 'readwrite',
+  apikeys: 'readwrite',
+  registries: 'readwrite',
+  packs: 'readwrite',
+  profiles: 'readwrite',
+  cloudaccounts: 'readwrite',
+  clusters: 'readwrite',
+  openapi: 'none',
+  healthz: 'none',
+};
+
+const UNAUTHORIZED_MESSAGE = 'a valid API key is required: Authorization: Bearer <key>';
+
+/** API Gateway's own errors, in the body shape the handlers use: {error, message, details}. */
+const GATEWAY_RESPONSES: ReadonlyArray<{ type: ResponseType; statusCode?: string; body: string; headers?: Record<string, string> }> = [
+  {
+    type: ResponseType.UNAUTHORIZED,
+    statusCode: '401',
+    body: JSON.stringify({
+      error: 'Unauthorized',
+      message: UNAUTHORIZED_MESSAGE,
+      details: [{ path: 'headers.authorization', message: UNAUTHORIZED_MESSAGE }],
+    }),
+    headers: { 'WWW-Authenticate': "'Bearer'" },
+  },
+  {
+    type: ResponseType.ACCESS_DENIED,
+    statusCode: '403',
+    body: JSON.stringify({ error: 'Forbidden', message: 'this API key may not call this route', details: [] }),
+  },
+  {
+    // Without IAM authorization this only happens for a path or method no route serves.
+    type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
+    statusCode: '404',
+    body: JSON.stringify({ error: 'NotFound', message: 'no route serves this method and path', details: [] }),
+  },
+  {
+    type: ResponseType.THROTTLED,
+    statusCode: '429',
+    body: JSON.stringify({ error: 'TooManyRequests', message: 'request rate limit exceeded; retry after a short wait', details: [] }),
+    headers: { 'Retry-After': "'1'" },
+  },
+  {
+    type: ResponseType.REQUEST_TOO_LARGE,
+    statusCode: '413',
+    body: JSON.stringify({ error: 'PayloadTooLarge', message: 'request exceeds the API Gateway size limit', details: [{ path: 'body', message: 'too large' }] }),
+  },
+  {
+    // $context.error.messageString is already a quoted JSON string.
+    type: ResponseType.DEFAULT_4XX,
+    body: '{"error":"BadRequest","message":$context.error.messageString,"details":[]}',
+  },
+  {
+    type: ResponseType.DEFAULT_5XX,
+    body: '{"error":"InternalError","message":"internal error; quote request id $context.requestId","details":[]}',
+  },
+];
+
+/**
+ * The REST API, built from ROUTES (the same table the local runtime dispatches with): a resource
+ * per path segment, one function per handler, a Lambda integration per route, a cached REQUEST
+ * authorizer on every non-public route, a throttled, traced and logged stage, and gateway errors
+ * in the project's JSON error shape.
+ */
+export class StrataApi extends Construct {
+  public readonly api: RestApi;
+  public readonly authorizerFunction: StrataFunction;
+  public readonly handlers: ReadonlyMap<HandlerName, StrataFunction>;
+
+  constructor(scope: Construct, id: string, props: StrataApiProps) {
+    super(scope, id);
+    const stageName = props.stageName ?? 'prod';
+    const rateLimit = props.throttlingRateLimit ?? 50;
+    const burstLimit = props.throttlingBurstLimit ?? 100;
+    if (!/^[A-Za-z0-9_]+$/.test(stageName)) throw new Error(`StrataApi: stageName "${stageName}" may hold only letters, digits and _`);
+    if (!(rateLimit > 0) || !(burstLimit > 0)) throw new Error('StrataApi: throttling limits must be positive');
+    if (ROUTES.length === 0) throw new Error('StrataApi: ROUTES is empty');
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.accessLogRetention ?? RetentionDays.THREE_MONTHS });
+
+    this.api = new RestApi(this, 'Api', {
+      description: 'Strata control plane REST API',
+      cloudWatchRole: true,
+      deployOptions: {
+        stageName,
+        tracingEnabled: true,
+        loggingLevel: MethodLoggingLevel.INFO,
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+        throttlingRateLimit: rateLimit,
+        throttlingBurstLimit: burstLimit,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+      },
+    });
+    // RestApi adds its own `Endpoint` output; the stack exports the URL once, as ApiUrl.
+    this.api.node.tryRemoveChild('Endpoint');
+    Validations.of(this.api).acknowledge(
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          "API Gateway's account-level CloudWatch role; AmazonAPIGatewayPushToCloudWatchLogs is the AWS-documented policy for it and access and execution logs need it.",
+      },
+      {
+        id: 'AwsSolutions-APIG2',
+        reason:
+          'Bodies are validated by zod in each handler, which returns field-level errors ({error, message, details}); an API Gateway validator would answer in its own shape first.',
+      },
+      {
+        id: 'AwsSolutions-APIG3',
+        reason:
+          'No WAF web ACL by default: every route but /healthz and /v1/openapi.json needs an API key checked by the authorizer, and the stage is throttled. Attach a WAFv2 ACL per deployment where managed rule sets are wanted.',
+      },
+    );
+
+    for (const response of GATEWAY_RESPONSES) {
+      this.api.addGatewayResponse(response.type.responseType, {
+        type: response.type,
+        statusCode: response.statusCode,
+        responseHeaders: { 'Content-Type': "'application/json'", 'Cache-Control': "'no-store'", ...response.headers },
+        templates: { 'application/json': response.body },
+      });
+    }
+
+    this.authorizerFunction = new StrataFunction(this, 'AuthorizerFunction', {
+      entry: AUTHORIZER_ENTRY,
+      description: 'Strata API: API-key REQUEST authorizer',
+      environment: props.environment,
+    });
+    props.data.grant('definitions', this.authorizerFunction, 'read');
+    const authorizer = new RequestAuthorizer(this, 'ApiKeyAuthorizer', {
+      handler: this.authorizerFunction,
+      identitySources: [IdentitySource.header('Authorization')],
+      resultsCacheTtl: Duration.seconds(60),
+    });
+
+    const handlers = new Map<HandlerName, StrataFunction>();
+    const handlerFor = (name: HandlerName): StrataFunction => {
+      let fn = handlers.get(name);
+      if (!fn) {
+        const access = DEFINITIONS_ACCESS[name];
+        fn = new StrataFunction(this, `${name.charAt(0).toUpperCase()}${name.slice(1)}Handler`, {
+          entry: handlerEntry(name),
+          description: `Strata API: ${name}`,
+          environment: access === 'none' ? {} : props.environment,
+        });
+        if (access === 'readwrite') props.data.grant('definitions', fn, 'readwrite');
+        handlers.set(name, fn);
+      }
+      return fn;
+    };
+
+    for (const route of ROUTES) {
+      const resource = this.api.root.resourceForPath(route.path);
+      const integration = new LambdaIntegration(handlerFor(route.handler), { allowTestInvoke: false });
+      if (route.public) {
+        const method = resource.addMethod(route.method, integration, { authorizationType: AuthorizationType.NONE });
+        Validations.of(method).acknowledge(
+          { id: 'AwsSolutions-APIG4', reason: `${route.method} ${route.path} is public by design: it must answer without an API key.` },
+          { id: 'AwsSolutions-COG4', reason: `${route.method} ${route.path} is public by design: it must answer without an API key.` },
+        );
+      } else {
+        const method = resource.addMethod(route.method, integration, { authorizationType: AuthorizationType.CUSTOM, authorizer });
+        Validations.of(method).acknowledge({
+          id: 'AwsSolutions-COG4',
+          reason: 'Strata authenticates API keys (Authorization: Bearer) with a Lambda REQUEST authorizer; it has no Cognito users.',
+        });
+      }
+    }
+    this.handlers = handlers;
+  }
+}

@@ -1,0 +1,116 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, Validations } from 'aws-cdk-lib';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+
+/** The repository root: every entry path and the lock file are resolved from here. */
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * esbuild emits ESM, where `require` does not exist; a CommonJS dependency that requires a
+ * Node built-in would then throw "Dynamic require of X is not supported". Define one.
+ */
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as strataCreateRequire } from 'node:module'; const require = strataCreateRequire(import.meta.url);";
+
+export interface StrataFunctionProps {
+  /**
+   * Handler file, relative to the repository root (or absolute), e.g. `functions/api/clusters.ts`.
+   * It must export `handler`.
+   */
+  readonly entry: string;
+  /**
+   * What the function is for, shown in the Lambda console.
+   * @default - no description
+   */
+  readonly description?: string;
+  /**
+   * Extra environment variables, merged over the defaults.
+   * @default - only NODE_OPTIONS=--enable-source-maps and POWERTOOLS_SERVICE_NAME=strata
+   */
+  readonly environment?: Record<string, string>;
+  /**
+   * @default Duration.seconds(30)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Memory in MiB (CPU scales with it).
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * How long the function's log group keeps its events.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * A Strata Lambda function: nodejs22.x on arm64, bundled by esbuild as minified ESM with source
+ * maps (the AWS SDK included, so what runs is the version the lock file pins), X-Ray tracing,
+ * and its own log group with a retention. Stacks only say which file and what it may touch.
+ */
+export class StrataFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: StrataFunctionProps) {
+    const entry = isAbsolute(props.entry) ? props.entry : join(REPO_ROOT, props.entry);
+    if (!/\.(ts|mts|js|mjs)$/.test(entry)) throw new Error(`StrataFunction ${id}: entry ${props.entry} is not a .ts or .js file`);
+    if (!existsSync(entry)) throw new Error(`StrataFunction ${id}: entry ${entry} does not exist`);
+    const memorySize = props.memorySize ?? 512;
+    if (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10_240) {
+      throw new Error(`StrataFunction ${id}: memorySize ${memorySize} must be an integer from 128 to 10240 MiB`);
+    }
+
+    const logGroup = new LogGroup(scope, `${id}LogGroup`, { retention: props.logRetention ?? RetentionDays.ONE_MONTH });
+
+    super(scope, id, {
+      entry,
+      handler: 'handler',
+      description: props.description,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize,
+      timeout: props.timeout ?? Duration.seconds(30),
+      tracing: Tracing.ACTIVE,
+      logGroup,
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'strata',
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        minify: true,
+        sourceMap: true,
+        bundleAwsSDK: true,
+        banner: ESM_REQUIRE_BANNER,
+        logLevel: LogLevel.WARNING,
+      },
+    });
+
+    Validations.of(this).acknowledge(
+      {
+        id: 'AwsSolutions-L1',
+        reason:
+          'nodejs22.x is pinned on purpose: the project runs Node 22 everywhere (local runtime, tests, Lambda), so what is tested is what runs.',
+      },
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason:
+          "AWSLambdaBasicExecutionRole is AWS's documented minimum for a function: it only lets the function write its own CloudWatch logs.",
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Active tracing grants xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions.',
+      },
+    );
+  }
+}
