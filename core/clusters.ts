@@ -2,6 +2,7 @@ import { Cron } from 'croner';
 import { z } from 'zod';
 import { validationFailed, type ErrorDetail } from './errors.js';
 import { ResourceName, ValuesText, type Cloud } from './packs.js';
+import type { InfraRefs } from './cloud.js';
 import type { ResolvedLayer } from './profiles.js';
 
 export const NODE_ROLES = ['controlPlane', 'worker'] as const;
@@ -102,7 +103,28 @@ export interface Cluster {
   readonly version: number;
   readonly createdAt: string;
   readonly updatedAt: string;
+  /** Written by the workflows, never by users. */
+  readonly status?: ClusterStatus;
+  /** Hash of the agent token; never shown. */
+  readonly agentTokenHash?: string;
 }
+
+export interface ClusterStatus {
+  readonly imageId?: string;
+  readonly infrastructure?: InfraRefs;
+  readonly apiEndpoint?: string;
+  /** Generation the workflows last finished reconciling. */
+  readonly observedGeneration?: number;
+}
+
+/** A cluster as the API shows it. */
+export function publicCluster(c: Cluster): Omit<Cluster, 'agentTokenHash'> {
+  const { agentTokenHash: _h, ...rest } = c as Cluster & { expiresAt?: number; clusterCount?: number };
+  return rest;
+}
+
+/** The fields a user's update may change; the workflows own the rest. */
+export const SPEC_FIELDS = ['profileRevision', 'nodePools', 'overrides', 'osPatch', 'apiAccess', 'generation', 'version', 'updatedAt'] as const;
 
 const AZURE_ZONES = new Set(['1', '2', '3']);
 

@@ -16,6 +16,7 @@ const HANDLERS: Record<HandlerName, () => Promise<{ handler: unknown }>> = {
   profiles: () => import('../functions/api/profiles.js'),
   cloudaccounts: () => import('../functions/api/cloudaccounts.js'),
   clusters: () => import('../functions/api/clusters.js'),
+  clusterstatus: () => import('../functions/api/cluster-status.js'),
   openapi: () => import('../functions/api/openapi.js'),
   healthz: () => import('../functions/api/healthz.js'),
 };

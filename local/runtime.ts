@@ -1,8 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { generateApiKey } from '../core/api-keys.js';
 import { bootstrapPlatform } from '../adapters/dynamodb/bootstrap.js';
+import { simulatedCloud, type SimulatedCloud } from '../adapters/cloud/simulated/simulated-cloud.js';
 import { startGateway } from './api-gateway.js';
+import { localControls } from './faults.js';
+import { serveAgentApi } from './function-url.js';
+import { SimulatedAgents } from './simulated-agents.js';
+import { LocalStepFunctions, stateMachineArn } from './step-functions.js';
 import { createTables, startDynamoLocal, type DynamoLocal } from './dynamodb-local.js';
 import { startS3Local, type S3Local } from './s3-local.js';
 
@@ -19,6 +25,11 @@ export interface RuntimeOptions {
   /** Prefix of the table names, so several runtimes can share one DynamoDB Local. */
   readonly tablePrefix?: string;
   readonly accessLog?: boolean;
+  /** Simulated cloud and agent timings (ms); the defaults feel like a small real cloud, sped up. */
+  readonly bootMs?: number;
+  readonly agentIntervalMs?: number;
+  /** Every Wait state and Retry pause of the workflows lasts this long locally (ms). */
+  readonly workflowWaitMs?: number;
 }
 
 export interface Runtime {
@@ -26,6 +37,8 @@ export interface Runtime {
   readonly apiKey: string;
   readonly dynamoEndpoint: string;
   readonly s3Endpoint: string;
+  readonly cloud: SimulatedCloud;
+  readonly workflows: LocalStepFunctions;
   stop(): Promise<void>;
 }
 
@@ -62,24 +75,47 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
 
-    const apiKey = opts.apiKey ?? process.env.STRATA_API_KEY ?? rememberedKey(dataDir);
+    const apiKey = opts.apiKey ?? process.env.STRATA_API_KEY ?? rememberedKey(dataDir, 'operator-key', generateApiKey);
     await bootstrapPlatform(apiKey);
 
-    const gateway = await startGateway({ port: opts.port ?? 8787, host: opts.host, accessLog: opts.accessLog });
+    // Step Functions: the real SFN client, pointed at a local endpoint running the same ASL.
+    const workflows = new LocalStepFunctions({ waitMs: opts.workflowWaitMs ?? 500 });
+    stops.push(() => workflows.stop());
+    const sfnEndpoint = await workflows.start();
+    const cloud = simulatedCloud();
+    cloud.settings.bootMs = opts.bootMs ?? 1500;
+    cloud.settings.terminateMs = Math.min(cloud.settings.bootMs, 500);
+    const agents = new SimulatedAgents(cloud, { intervalMs: opts.agentIntervalMs ?? 2000 });
+    stops.push(async () => agents.stop());
+
+    const controls = localControls(cloud, workflows, apiKey);
+    const gateway = await startGateway({
+      port: opts.port ?? 8787,
+      host: opts.host,
+      accessLog: opts.accessLog,
+      extra: async (req, body) => (await serveAgentApi(req, body)) ?? (await controls(req, body)),
+    });
     stops.push(gateway.stop);
-    return { url: gateway.url, apiKey, dynamoEndpoint, s3Endpoint: s3.endpoint, stop };
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_SFN: sfnEndpoint,
+      PROVISION_STATE_MACHINE_ARN: stateMachineArn('provision'),
+      DELETE_STATE_MACHINE_ARN: stateMachineArn('delete'),
+      PLATFORM_SECRET: rememberedKey(dataDir, 'platform-secret', () => randomBytes(32).toString('base64url')),
+      AGENT_API_URL: gateway.url,
+    });
+    return { url: gateway.url, apiKey, dynamoEndpoint, s3Endpoint: s3.endpoint, cloud, workflows, stop };
   } catch (err) {
     await stop();
     throw err;
   }
 }
 
-/** With a data dir the generated key is kept (mode 0600) so restarts keep working with it. */
-function rememberedKey(dataDir: string | undefined): string {
-  if (!dataDir) return generateApiKey();
-  const file = join(dataDir, 'operator-key');
+/** With a data dir, generated secrets are kept (mode 0600) so restarts keep working with them. */
+function rememberedKey(dataDir: string | undefined, name: string, make: () => string): string {
+  if (!dataDir) return make();
+  const file = join(dataDir, name);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  const key = generateApiKey();
+  const key = make();
   writeFileSync(file, `${key}\n`, { mode: 0o600 });
   return key;
 }

@@ -1,7 +1,10 @@
-import type { Cluster } from '../../core/clusters.js';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { SPEC_FIELDS, type Cluster, type Phase } from '../../core/clusters.js';
 import { conflict, notFound } from '../../core/errors.js';
 import { cloudAccountSk } from './cloud-accounts-store.js';
+import { documentClient } from './client.js';
 import { bumpCount, deleteKey, entitySk, getItem, getRaw, listPrefix, nameLock, nameSk, putNew, table, tenantPk, transact, type Page, type TransactItem } from './definitions.js';
+import { isConditionFailed } from './errors.js';
 import { profileSk } from './profiles-store.js';
 
 export const clusterSk = (id: string) => entitySk('CLUSTER', id);
@@ -74,33 +77,106 @@ export async function listClusters(tenantId: string, opts: { limit?: number; cur
   return listPrefix<Cluster>(tenantPk(tenantId), 'CLUSTER#', opts);
 }
 
-/** Replace the cluster record if nobody changed it since `expectedVersion` was read. */
-export async function replaceCluster(tenantId: string, next: Cluster, expectedVersion: number): Promise<void> {
+/**
+ * Write a user's change of the spec if nobody changed it since `expectedVersion` was read.
+ * Only spec attributes are set, so a workflow's concurrent status write is never lost.
+ */
+export async function updateClusterSpec(tenantId: string, next: Cluster, expectedVersion: number): Promise<void> {
+  const pk = tenantPk(tenantId);
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = { ':expected': expectedVersion, ':deleting': 'Deleting', ':deleted': 'Deleted' };
+  const sets = SPEC_FIELDS.map((f, i) => {
+    names[`#f${i}`] = f;
+    values[`:v${i}`] = next[f];
+    return `#f${i} = :v${i}`;
+  });
+  await transact(
+    [
+      {
+        Update: {
+          TableName: table(),
+          Key: { pk, sk: clusterSk(next.id) },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: 'attribute_exists(pk) AND version = :expected AND NOT phase IN (:deleting, :deleted)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        },
+      },
+    ],
+    () => conflict(`cluster ${next.id} changed since version ${expectedVersion}, or is being deleted; read it again and retry`, 'version'),
+  );
+}
+
+/** Workflow-owned fields: phase and status. `ifPhaseIn` guards against racing a delete. */
+export async function updateClusterStatus(
+  tenantId: string,
+  clusterId: string,
+  fields: { phase?: Phase; status?: Cluster['status']; agentTokenHash?: string },
+  ifPhaseIn?: readonly Phase[],
+): Promise<boolean> {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const sets: string[] = [];
+  Object.entries(fields).forEach(([k, v], i) => {
+    if (v === undefined) return;
+    names[`#a${i}`] = k;
+    values[`:a${i}`] = v;
+    sets.push(`#a${i} = :a${i}`);
+  });
+  let condition = 'attribute_exists(pk)';
+  if (ifPhaseIn?.length) {
+    names['#phase'] = 'phase';
+    condition += ` AND #phase IN (${ifPhaseIn.map((p, i) => {
+      values[`:p${i}`] = p;
+      return `:p${i}`;
+    }).join(', ')})`;
+  }
+  try {
+    await documentClient().send(
+      new UpdateCommand({
+        TableName: table(),
+        Key: { pk: tenantPk(tenantId), sk: clusterSk(clusterId) },
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (isConditionFailed(err)) return false;
+    throw err;
+  }
+}
+
+/** Start deleting: any phase but Deleting and Deleted. False when already under way. */
+export async function markDeleting(tenantId: string, clusterId: string): Promise<boolean> {
+  return updateClusterStatus(tenantId, clusterId, { phase: 'Deleting' }, ['Pending', 'Provisioning', 'Running', 'Failed']);
+}
+
+const DELETED_RETENTION_S = 7 * 86400;
+
+/**
+ * The cloud side is gone: the cluster turns Deleted (kept a week for the record, then
+ * expires), its name is free again and the profile and account lose a reference.
+ */
+export async function finalizeDeleted(tenantId: string, cluster: Cluster): Promise<void> {
   const pk = tenantPk(tenantId);
   await transact(
     [
       {
-        Put: {
+        Update: {
           TableName: table(),
-          Item: { pk, sk: clusterSk(next.id), kind: 'CLUSTER', ...next },
-          ConditionExpression: 'attribute_exists(pk) AND version = :expected',
-          ExpressionAttributeValues: { ':expected': expectedVersion },
+          Key: { pk, sk: clusterSk(cluster.id) },
+          UpdateExpression: 'SET phase = :deleted, expiresAt = :exp, updatedAt = :now',
+          ConditionExpression: 'phase = :deleting',
+          ExpressionAttributeValues: { ':deleted': 'Deleted', ':deleting': 'Deleting', ':exp': Math.floor(Date.now() / 1000) + DELETED_RETENTION_S, ':now': new Date().toISOString() },
         },
       },
-    ],
-    () => conflict(`cluster ${next.id} changed since version ${expectedVersion}; read it again and retry`, 'version'),
-  );
-}
-
-export async function deleteCluster(tenantId: string, cluster: Cluster): Promise<void> {
-  const pk = tenantPk(tenantId);
-  await transact(
-    [
-      { Delete: { TableName: table(), Key: { pk, sk: clusterSk(cluster.id) }, ConditionExpression: 'attribute_exists(pk)' } },
       deleteKey(pk, nameSk('CLUSTER', cluster.name)),
       bumpCount(pk, profileSk(cluster.profileId), 'clusterCount', -1),
       bumpCount(pk, cloudAccountSk(cluster.cloudAccountId), 'clusterCount', -1),
     ],
-    () => notFound('cluster', cluster.id),
+    () => conflict(`cluster ${cluster.id} is not being deleted`),
   );
 }

@@ -1,13 +1,16 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { z } from 'zod';
-import { CreateClusterInput, PHASES, UpdateClusterInput, checkClusterShape, type Cluster } from '../../core/clusters.js';
+import { CreateClusterInput, PHASES, UpdateClusterInput, checkClusterShape, publicCluster, type Cluster } from '../../core/clusters.js';
+import { READY } from '../../core/conditions.js';
 import { conflict } from '../../core/errors.js';
 import { IdempotencyKey, requestHash } from '../../core/idempotency.js';
 import { newId } from '../../core/ids.js';
 import { requireRole } from '../../core/roles.js';
 import { getCloudAccount } from '../../adapters/dynamodb/cloud-accounts-store.js';
-import { createCluster, deleteCluster, getCluster, listClusters, replaceCluster } from '../../adapters/dynamodb/clusters-store.js';
+import { createCluster, getCluster, listClusters, markDeleting, updateClusterSpec } from '../../adapters/dynamodb/clusters-store.js';
+import { getCondition } from '../../adapters/dynamodb/conditions-store.js';
+import { deleteExecutionName, provisionExecutionName, startWorkflow } from '../../adapters/workflows/workflows.js';
 import { getProfile, getRevision } from '../../adapters/dynamodb/profiles-store.js';
 import { header, httpApi, json, noContent, parseBody, parseQuery, pathParam, principalOf } from '../commons/http.js';
 import { ListQuery } from '../commons/list-query.js';
@@ -17,13 +20,25 @@ import { validate } from '../commons/validation.js';
 
 const ClusterQuery = ListQuery.extend({ phase: z.enum(PHASES).optional() });
 
+/** The workflow input: ids only, so no secret ever lands in execution history. */
+const workflowInput = (tenantId: string, c: Cluster) => ({ tenantId, clusterId: c.id, generation: c.generation });
+
+/** A cluster with its Ready summary, as GET shows it. */
+async function withReadiness(c: Cluster) {
+  const ready = await getCondition(c.id, READY);
+  return { ...publicCluster(c), ready: ready ? { status: ready.status, reason: ready.reason, message: ready.message } : { status: 'Unknown', reason: 'NotStarted', message: 'provisioning has not started' } };
+}
+
 /** Cluster definitions: what a cluster is made of, where it runs and how big it is. */
 export const handler = middy(
   router({
     'GET /v1/clusters': async (event) => {
       const who = principalOf(event);
       const { phase, ...page } = parseQuery(event, ClusterQuery);
-      return json(200, await listClusters(who.tenantId, { ...page, filter: phase ? { phase } : undefined }));
+      const result = await listClusters(who.tenantId, { ...page, filter: phase ? { phase } : undefined });
+      // Deleted clusters are kept a week for the record; they show only when asked for.
+      const items = result.items.filter((c) => phase === 'Deleted' || c.phase !== 'Deleted').map(publicCluster);
+      return json(200, { ...result, items });
     },
     'POST /v1/clusters': async (event) => {
       const who = principalOf(event);
@@ -52,11 +67,15 @@ export const handler = middy(
         updatedAt: now,
       };
       const result = await createCluster(who.tenantId, cluster, key ? { key, requestHash: requestHash(input) } : undefined);
-      return json(result.replayed ? 200 : 201, result.cluster, result.replayed ? { 'idempotent-replayed': 'true' } : {});
+      // Started on every replay too: the execution name makes it a no-op when already running.
+      if (result.cluster.phase === 'Pending') {
+        await startWorkflow('provision', provisionExecutionName(result.cluster.id, result.cluster.generation), workflowInput(who.tenantId, result.cluster));
+      }
+      return json(result.replayed ? 200 : 201, publicCluster(result.cluster), result.replayed ? { 'idempotent-replayed': 'true' } : {});
     },
     'GET /v1/clusters/{id}': async (event) => {
       const who = principalOf(event);
-      return json(200, await getCluster(who.tenantId, pathParam(event, 'id')));
+      return json(200, await withReadiness(await getCluster(who.tenantId, pathParam(event, 'id'))));
     },
     'PUT /v1/clusters/{id}': async (event) => {
       const who = principalOf(event);
@@ -78,14 +97,18 @@ export const handler = middy(
         updatedAt: new Date().toISOString(),
       };
       checkClusterShape(next, current.cloud, revision.layers);
-      await replaceCluster(who.tenantId, next, current.version);
-      return json(200, next);
+      await updateClusterSpec(who.tenantId, next, current.version);
+      return json(200, publicCluster(next));
     },
     'DELETE /v1/clusters/{id}': async (event) => {
       const who = principalOf(event);
       requireRole(who, 'editor');
-      await deleteCluster(who.tenantId, await getCluster(who.tenantId, pathParam(event, 'id')));
-      return noContent();
+      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      if (cluster.phase === 'Deleted') return noContent();
+      // Any phase, even half-way through provisioning: the delete workflow stops provisioning first.
+      await markDeleting(who.tenantId, cluster.id);
+      await startWorkflow('delete', deleteExecutionName(cluster.id), workflowInput(who.tenantId, cluster));
+      return json(202, { ...publicCluster(cluster), phase: 'Deleting' });
     },
   }),
 )

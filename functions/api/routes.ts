@@ -11,6 +11,7 @@ export type HandlerName =
   | 'profiles'
   | 'cloudaccounts'
   | 'clusters'
+  | 'clusterstatus'
   | 'openapi'
   | 'healthz';
 
@@ -64,11 +65,17 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v1/clusters/{id}', handler: 'clusters' },
   { method: 'PUT', path: '/v1/clusters/{id}', handler: 'clusters' },
   { method: 'DELETE', path: '/v1/clusters/{id}', handler: 'clusters' },
+  { method: 'GET', path: '/v1/clusters/{id}/conditions', handler: 'clusterstatus' },
+  { method: 'GET', path: '/v1/clusters/{id}/events', handler: 'clusterstatus' },
+  { method: 'GET', path: '/v1/clusters/{id}/nodes', handler: 'clusterstatus' },
 ];
+
+/** Agent routes: served by a Lambda function URL in AWS, not by the REST API. */
+export const AGENT_ROUTES = [{ method: 'POST', path: '/agent/v1/heartbeat', entry: 'functions/agent/heartbeat.ts' }] as const;
 
 /** Handler entry file, relative to the repo root. */
 export function handlerEntry(name: HandlerName): string {
-  return `functions/api/${name}.ts`;
+  return name === 'clusterstatus' ? 'functions/api/cluster-status.ts' : `functions/api/${name}.ts`;
 }
 
 export const AUTHORIZER_ENTRY = 'functions/api/authorizer.ts';

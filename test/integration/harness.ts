@@ -16,11 +16,15 @@ export interface Api {
 }
 
 /** A local runtime of its own for one test file (own tables in the shared DynamoDB Local), driven over HTTP. */
-export async function startApi(): Promise<Api> {
+export async function startApi(timings: { bootMs?: number; agentIntervalMs?: number; workflowWaitMs?: number } = {}): Promise<Api> {
   const runtime = await startRuntime({
     port: 0,
     dynamoEndpoint: inject('dynamoEndpoint'),
     tablePrefix: `t${randomBytes(4).toString('hex')}-`,
+    bootMs: 20,
+    agentIntervalMs: 200,
+    workflowWaitMs: 20,
+    ...timings,
   });
   const call: Api['call'] = async (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers };
@@ -57,4 +61,15 @@ export function clusterBody(cloudAccountId: string, overrides: Record<string, un
     ],
     ...overrides,
   };
+}
+
+/** Poll until `check` returns a value (not undefined), or fail after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
 }

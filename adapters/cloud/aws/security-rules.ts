@@ -1,0 +1,109 @@
+import type { IpPermission } from '@aws-sdk/client-ec2';
+
+/** The cluster network. Subnets are /20 slices of it, so 16 zones at most. */
+export const VPC_CIDR = '10.0.0.0/16';
+export const SUBNET_SLOTS = 16;
+export const subnetCidr = (slot: number) => `10.0.${slot * 16}.0/20`;
+
+export const API_PORT = 6443;
+
+export type RuleSource = { readonly groupId: string } | { readonly cidr: string };
+
+/** One ingress permission: a port range from one source. */
+export interface IngressRule {
+  readonly protocol: string;
+  readonly fromPort: number;
+  readonly toPort: number;
+  readonly source: RuleSource;
+  readonly description?: string;
+}
+
+export interface ClusterGroups {
+  readonly controlPlane: string;
+  readonly workers: string;
+}
+
+const tcp = (port: number, toPort = port) => ({ protocol: 'tcp', fromPort: port, toPort });
+const udp = (port: number) => ({ protocol: 'udp', fromPort: port, toPort: port });
+
+/**
+ * The ingress of both groups, after the kubeadm port table: nodes reach each other only through
+ * group references, never open CIDRs. The one CIDR besides the user's allowed networks is the VPC's:
+ * the API's internal network load balancer (provisioned outside this adapter, see `apiEndpoint`)
+ * preserves client IPs and health-checks from its own VPC addresses, so it can't be named by group.
+ * Egress stays the AWS default (all), which nodes need to pull images and packages.
+ */
+export function clusterIngress(groups: ClusterGroups, apiAllowedCidrs: readonly string[]): Record<keyof ClusterGroups, IngressRule[]> {
+  const cp = { groupId: groups.controlPlane };
+  const workers = { groupId: groups.workers };
+  // The CNI's node-to-node traffic, both ways between every node: VXLAN on the IANA port (Calico),
+  // VXLAN on the Linux default port (Flannel, Cilium), and BGP peering (Calico).
+  const overlay: IngressRule[] = [cp, workers].flatMap((source) => [
+    { ...udp(4789), source, description: 'VXLAN overlay' },
+    { ...udp(8472), source, description: 'VXLAN overlay (Linux default port)' },
+    { ...tcp(179), source, description: 'BGP between nodes' },
+  ]);
+  return {
+    controlPlane: [
+      { ...tcp(API_PORT), source: workers, description: 'Kubernetes API from workers' },
+      { ...tcp(API_PORT), source: cp, description: 'Kubernetes API from control-plane nodes' },
+      { ...tcp(API_PORT), source: { cidr: VPC_CIDR }, description: 'Kubernetes API through the internal load balancer' },
+      ...apiAllowedCidrs.map((cidr) => ({ ...tcp(API_PORT), source: { cidr }, description: 'Kubernetes API from an allowed network' })),
+      { ...tcp(2379, 2380), source: cp, description: 'etcd clients and peers' },
+      { ...tcp(10250), source: cp, description: 'kubelet API' },
+      ...overlay,
+    ],
+    workers: [
+      { ...tcp(10250), source: cp, description: 'kubelet API from the control plane' },
+      { ...tcp(30000, 32767), source: { cidr: VPC_CIDR }, description: 'NodePort services through load balancers' },
+      ...overlay,
+    ],
+  };
+}
+
+/** Identity of a rule, whatever its description: two rules with one key are one permission. */
+export function ruleKey(r: IngressRule): string {
+  const from = 'groupId' in r.source ? `sg:${r.source.groupId}` : `cidr:${r.source.cidr}`;
+  return `${r.protocol}/${r.fromPort}-${r.toPort}/${from}`;
+}
+
+/** Rules as EC2 permissions, one permission per protocol and port range. */
+export function toIpPermissions(rules: readonly IngressRule[]): IpPermission[] {
+  const byPorts = new Map<string, IpPermission>();
+  for (const r of rules) {
+    const k = `${r.protocol}/${r.fromPort}-${r.toPort}`;
+    let p = byPorts.get(k);
+    if (!p) {
+      p = { IpProtocol: r.protocol, FromPort: r.fromPort, ToPort: r.toPort };
+      byPorts.set(k, p);
+    }
+    const Description = r.description;
+    if ('groupId' in r.source) (p.UserIdGroupPairs ??= []).push({ GroupId: r.source.groupId, Description });
+    else if (r.source.cidr.includes(':')) (p.Ipv6Ranges ??= []).push({ CidrIpv6: r.source.cidr, Description });
+    else (p.IpRanges ??= []).push({ CidrIp: r.source.cidr, Description });
+  }
+  return [...byPorts.values()];
+}
+
+/** EC2 permissions (as DescribeSecurityGroups returns them) as single rules. */
+export function fromIpPermissions(perms: readonly IpPermission[] | undefined): IngressRule[] {
+  return (perms ?? []).flatMap((p) => {
+    const base = { protocol: p.IpProtocol ?? '-1', fromPort: p.FromPort ?? -1, toPort: p.ToPort ?? -1 };
+    return [
+      ...(p.UserIdGroupPairs ?? []).flatMap((g) => (g.GroupId ? [{ ...base, source: { groupId: g.GroupId } }] : [])),
+      ...(p.IpRanges ?? []).flatMap((r) => (r.CidrIp ? [{ ...base, source: { cidr: r.CidrIp } }] : [])),
+      ...(p.Ipv6Ranges ?? []).flatMap((r) => (r.CidrIpv6 ? [{ ...base, source: { cidr: r.CidrIpv6 } }] : [])),
+    ];
+  });
+}
+
+/**
+ * API rules from networks no longer allowed. Only these are revoked: other rules on the groups may
+ * belong to in-cluster controllers (a load-balancer controller adds NodePort rules to node groups).
+ */
+export function staleApiRules(existing: readonly IngressRule[], desired: readonly IngressRule[]): IngressRule[] {
+  const wanted = new Set(desired.map(ruleKey));
+  return existing.filter(
+    (r) => r.protocol === 'tcp' && r.fromPort === API_PORT && r.toPort === API_PORT && 'cidr' in r.source && !wanted.has(ruleKey(r)),
+  );
+}

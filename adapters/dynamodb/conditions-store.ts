@@ -1,0 +1,51 @@
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { nextCondition, readySummary, READY, type Condition, type ConditionUpdate } from '../../core/conditions.js';
+import { documentClient } from './client.js';
+import { tableName } from './tables.js';
+
+/** Conditions of one cluster: pk C#<cluster>, sk = condition type. */
+const pk = (clusterId: string) => `C#${clusterId}`;
+const table = () => tableName('conditions');
+
+export async function listConditions(clusterId: string): Promise<Condition[]> {
+  const res = await documentClient().send(
+    new QueryCommand({ TableName: table(), KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk(clusterId) }, ConsistentRead: true }),
+  );
+  return (res.Items ?? []).map(({ pk: _p, sk: _s, ...c }) => c as Condition);
+}
+
+/**
+ * Apply updates and recompute the Ready summary. Only the cluster's own workflow writes its
+ * conditions, one step at a time, so a read-modify-write per condition is safe here.
+ * Returns the conditions whose status changed (for events).
+ */
+export async function applyConditions(clusterId: string, generation: number, updates: readonly ConditionUpdate[]): Promise<{ all: Condition[]; changed: Condition[] }> {
+  const now = new Date().toISOString();
+  const db = documentClient();
+  const current = new Map((await listConditions(clusterId)).map((c) => [c.type, c]));
+  const changed: Condition[] = [];
+  for (const u of updates) {
+    const prev = current.get(u.type);
+    const next = nextCondition(prev, u, generation, now);
+    if (prev && prev.status === next.status && prev.reason === next.reason && prev.message === next.message && prev.attempts === next.attempts) continue;
+    await db.send(new PutCommand({ TableName: table(), Item: { pk: pk(clusterId), sk: next.type, ...next } }));
+    current.set(next.type, next);
+    if (!prev || prev.status !== next.status) changed.push(next);
+  }
+  const summary = readySummary([...current.values()]);
+  const prevReady = current.get(READY);
+  if (!prevReady || prevReady.status !== summary.status || prevReady.message !== summary.message) {
+    const ready = nextCondition(prevReady, { type: READY, ...summary }, generation, now);
+    await db.send(new PutCommand({ TableName: table(), Item: { pk: pk(clusterId), sk: READY, ...ready } }));
+    current.set(READY, ready);
+    if (!prevReady || prevReady.status !== ready.status) changed.push(ready);
+  }
+  return { all: [...current.values()], changed };
+}
+
+export async function getCondition(clusterId: string, type: string): Promise<Condition | undefined> {
+  const res = await documentClient().send(new GetCommand({ TableName: table(), Key: { pk: pk(clusterId), sk: type }, ConsistentRead: true }));
+  if (!res.Item) return undefined;
+  const { pk: _p, sk: _s, ...c } = res.Item;
+  return c as Condition;
+}

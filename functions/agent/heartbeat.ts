@@ -1,0 +1,69 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyResultV2, APIGatewayProxyEventV2 } from 'aws-lambda';
+import { Heartbeat, type HeartbeatResponse } from '../../core/agent-protocol.js';
+import { parseAgentToken, tokenMatches } from '../../core/agent-token.js';
+import { bearerKey } from '../../core/api-keys.js';
+import { desiredPacks } from '../../core/desired-state.js';
+import { DomainError, forbidden, invalidField, payloadTooLarge, unauthorized } from '../../core/errors.js';
+import { getCluster } from '../../adapters/dynamodb/clusters-store.js';
+import { getRevision } from '../../adapters/dynamodb/profiles-store.js';
+import { putLatestReport } from '../../adapters/dynamodb/reports-store.js';
+import { logger } from '../commons/powertools.js';
+import { validate } from '../commons/validation.js';
+
+const MAX_BODY = 1024 * 1024;
+const HEARTBEAT_INTERVAL_S = 30;
+
+const reply = (statusCode: number, body: unknown): APIGatewayProxyResultV2 => ({
+  statusCode,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+/**
+ * POST /agent/v1/heartbeat — served by a Lambda function URL, not the REST API (agents are
+ * the bulk of the traffic). The agent's cluster token authenticates it; the answer is the
+ * desired state it should converge to.
+ */
+async function heartbeat(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyResultV2> {
+  const token = bearerKey(event.headers?.authorization ?? event.headers?.Authorization);
+  const claimed = token ? parseAgentToken(token) : undefined;
+  if (!token || !claimed) throw unauthorized('a cluster agent token is required: Authorization: Bearer <token>');
+  const cluster = await getCluster(claimed.tenantId, claimed.clusterId).catch(() => undefined);
+  if (!cluster || !tokenMatches(token, cluster.agentTokenHash)) throw unauthorized('unknown or revoked agent token');
+
+  const raw = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+  if (Buffer.byteLength(raw) > MAX_BODY) throw payloadTooLarge(MAX_BODY);
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch (err) {
+    throw invalidField('body', `malformed JSON: ${(err as Error).message}`);
+  }
+  const report = validate(Heartbeat, data, '');
+  if (report.clusterId !== cluster.id) throw forbidden(`this token belongs to cluster ${cluster.id}, not ${report.clusterId}`);
+  if (cluster.phase === 'Deleted') throw forbidden(`cluster ${cluster.id} is deleted`);
+
+  await putLatestReport(cluster.id, report);
+  const revision = await getRevision(claimed.tenantId, cluster.profileId, cluster.profileRevision);
+  const response: HeartbeatResponse = {
+    desiredGeneration: cluster.generation,
+    packs: desiredPacks(revision.layers, cluster.overrides),
+    commands: [],
+    heartbeatIntervalSeconds: HEARTBEAT_INTERVAL_S,
+  };
+  return reply(200, response);
+}
+
+async function handle(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyResultV2> {
+  try {
+    return await heartbeat(event);
+  } catch (err) {
+    if (err instanceof DomainError) return reply(err.status, { error: err.code, message: err.message, details: err.details });
+    logger.error('heartbeat failed', { error: err as Error });
+    return reply(500, { error: 'InternalError', message: 'internal error', details: [] });
+  }
+}
+
+export const handler = middy(handle).use(injectLambdaContext(logger, { resetKeys: true }));

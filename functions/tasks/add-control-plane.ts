@@ -1,0 +1,39 @@
+import type { Heartbeat } from '../../core/agent-protocol.js';
+import { planNodes } from '../../core/provisioning.js';
+import { getLatestReport } from '../../adapters/dynamodb/reports-store.js';
+import { clusterStep, DONE, waitFor } from './cluster-step.js';
+import { launchNode } from './launch-node.js';
+
+/**
+ * ControlPlaneNodeAdded per control-plane node. The first node runs `kubeadm init`; the others
+ * join once its agent has reported the cluster CA hash they need for discovery.
+ */
+export const handler = clusterStep(async (ctx) => {
+  const nodes = planNodes(ctx.cluster).filter((n) => n.role === 'controlPlane');
+  let pending = false;
+  for (const node of nodes) {
+    const type = `ControlPlaneNodeAdded/${node.name}`;
+    const current = await ctx.condition(type);
+    if (current?.status === 'True') continue;
+    let caCertHash: string | undefined;
+    if (node.index > 0) {
+      caCertHash = (await getLatestReport<Heartbeat>(ctx.cluster.id))?.report.caCertHash;
+      if (!caCertHash) {
+        await ctx.mark(type, 'Unknown', 'WaitingForFirstControlPlane', `waiting for ${nodes[0]!.name} to initialise the cluster`);
+        pending = true;
+        continue;
+      }
+    }
+    ctx.subject = type;
+    const instance = await launchNode(ctx, node, caCertHash);
+    // An attempt is a launch: a booting instance found again is the same attempt.
+    const launched = current?.reason !== 'InstanceBooting';
+    if (instance.state === 'running') {
+      await ctx.mark(type, 'True', 'InstanceRunning', `${instance.instanceId} (${instance.instanceType}) running in ${instance.zone}`, launched);
+    } else {
+      await ctx.mark(type, 'Unknown', 'InstanceBooting', `${instance.instanceId} is ${instance.state}`, launched);
+      pending = true;
+    }
+  }
+  return pending ? waitFor(5) : DONE;
+});

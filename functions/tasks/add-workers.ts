@@ -1,0 +1,26 @@
+import { isReady, type Heartbeat } from '../../core/agent-protocol.js';
+import { planNodes } from '../../core/provisioning.js';
+import { getLatestReport } from '../../adapters/dynamodb/reports-store.js';
+import { clusterStep, DONE, waitFor } from './cluster-step.js';
+import { launchNode } from './launch-node.js';
+
+/** WorkerPoolReady per pool: every node launched, joined, and reported Ready by the agent. */
+export const handler = clusterStep(async (ctx) => {
+  const report = (await getLatestReport<Heartbeat>(ctx.cluster.id))?.report;
+  const ready = new Set((report?.nodes ?? []).filter(isReady).map((n) => n.name));
+  let pending = false;
+  for (const pool of ctx.cluster.nodePools.filter((p) => p.role === 'worker')) {
+    const type = `WorkerPoolReady/${pool.name}`;
+    const nodes = planNodes(ctx.cluster).filter((n) => n.pool === pool.name);
+    ctx.subject = type;
+    for (const node of nodes) await launchNode(ctx, node, report?.caCertHash);
+    const notReady = nodes.filter((n) => !ready.has(n.name)).map((n) => n.name);
+    if (notReady.length) {
+      await ctx.mark(type, 'Unknown', 'NodesJoining', `${nodes.length - notReady.length}/${nodes.length} Ready; waiting for ${notReady.join(', ')}`);
+      pending = true;
+    } else {
+      await ctx.mark(type, 'True', 'PoolReady', `${nodes.length} node(s) Ready`, true);
+    }
+  }
+  return pending ? waitFor(5) : DONE;
+});

@@ -1,0 +1,14 @@
+import { provisionExecutionName, stopWorkflow } from '../../adapters/workflows/workflows.js';
+import { clusterStep, DONE } from './cluster-step.js';
+
+/** Stop any provisioning still running, so nothing new is made while deleting. */
+export const handler = clusterStep(
+  async (ctx) => {
+    for (let g = 1; g <= ctx.cluster.generation; g++) {
+      await stopWorkflow('provision', provisionExecutionName(ctx.cluster.id, g), 'cluster deleted');
+    }
+    await ctx.event('Normal', 'DeletionStarted', `deleting ${ctx.cluster.name}: every resource tagged strata:cluster=${ctx.cluster.id}`);
+    return DONE;
+  },
+  { allowDeleting: true },
+);

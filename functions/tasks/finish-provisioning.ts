@@ -1,0 +1,11 @@
+import { updateClusterStatus } from '../../adapters/dynamodb/clusters-store.js';
+import { clusterStep, DONE, STOP } from './cluster-step.js';
+
+/** Provisioning → Running once every milestone is True. */
+export const handler = clusterStep(async (ctx) => {
+  const { cluster, input } = ctx;
+  const moved = await updateClusterStatus(input.tenantId, cluster.id, { phase: 'Running', status: { ...cluster.status, observedGeneration: input.generation } }, ['Provisioning', 'Running']);
+  if (!moved) return STOP;
+  if (cluster.phase !== 'Running') await ctx.event('Normal', 'ClusterRunning', `${cluster.name} is Running (generation ${input.generation})`);
+  return DONE;
+});

@@ -1,0 +1,32 @@
+/**
+ * The workflows and the Lambda behind each `${<Task>FunctionArn}` substitution of their ASL.
+ * Plain data: the CDK stack deploys from it and the local runtime runs the same ASL with it.
+ */
+export const TASKS = {
+  BeginProvisioning: 'functions/tasks/begin-provisioning.ts',
+  ResolveImage: 'functions/tasks/resolve-image.ts',
+  CreateInfrastructure: 'functions/tasks/create-infrastructure.ts',
+  AddControlPlane: 'functions/tasks/add-control-plane.ts',
+  ControlPlaneReady: 'functions/tasks/control-plane-ready.ts',
+  AddWorkers: 'functions/tasks/add-workers.ts',
+  PacksInstalled: 'functions/tasks/packs-installed.ts',
+  FinishProvisioning: 'functions/tasks/finish-provisioning.ts',
+  BeginDeletion: 'functions/tasks/begin-deletion.ts',
+  DeleteResources: 'functions/tasks/delete-resources.ts',
+  FinishDeletion: 'functions/tasks/finish-deletion.ts',
+} as const;
+export type TaskName = keyof typeof TASKS;
+
+export const WORKFLOWS = {
+  provision: {
+    definition: 'statemachines/provision-cluster.asl.json',
+    tasks: ['BeginProvisioning', 'ResolveImage', 'CreateInfrastructure', 'AddControlPlane', 'ControlPlaneReady', 'AddWorkers', 'PacksInstalled', 'FinishProvisioning'],
+  },
+  delete: {
+    definition: 'statemachines/delete-cluster.asl.json',
+    tasks: ['BeginDeletion', 'DeleteResources', 'FinishDeletion'],
+  },
+} as const satisfies Record<string, { definition: string; tasks: readonly TaskName[] }>;
+
+/** The ASL substitution key for a task. */
+export const substitutionKey = (task: TaskName) => `${task}FunctionArn`;

@@ -1,0 +1,72 @@
+import type { IncomingMessage } from 'node:http';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { z } from 'zod';
+import { bearerKey } from '../core/api-keys.js';
+import { SIM_REGIONS, type SimulatedCloud } from '../adapters/cloud/simulated/simulated-cloud.js';
+import { issuesToDetails } from '../functions/commons/validation.js';
+import type { LocalStepFunctions } from './step-functions.js';
+
+const FaultInput = z.union([
+  z.strictObject({
+    operation: z.string().min(1).max(64),
+    error: z.string().regex(/^[A-Za-z0-9.]{2,64}$/),
+    message: z.string().max(1000).optional(),
+    times: z.int().min(1).max(1000).optional(),
+    rate: z.number().min(0).max(1).optional(),
+  }),
+  z.strictObject({ quota: z.strictObject({ region: z.enum(Object.keys(SIM_REGIONS) as [string, ...string[]]), vcpus: z.int().min(0).max(100000) }) }),
+]);
+
+const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+/**
+ * /local/* — the local runtime's own controls, for the platform operator key only:
+ *   POST /local/faults {"operation":"RunInstances","error":"VcpuLimitExceeded","times":3}
+ *   POST /local/faults {"quota":{"region":"sim-east-1","vcpus":8}}
+ *   GET /local/faults, DELETE /local/faults, GET /local/cloud, GET /local/executions
+ */
+export function localControls(cloud: SimulatedCloud, sfn: LocalStepFunctions, operatorKey: string) {
+  return async (req: IncomingMessage, body: string): Promise<APIGatewayProxyResult | undefined> => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (!url.pathname.startsWith('/local/')) return undefined;
+    if (bearerKey(req.headers.authorization) !== operatorKey) {
+      return json(401, { error: 'Unauthorized', message: 'the local controls need the operator key', details: [{ path: 'headers.authorization', message: 'operator key required' }] });
+    }
+    const route = `${req.method} ${url.pathname}`;
+    if (route === 'GET /local/faults') return json(200, { faults: cloud.faults, quotas: Object.fromEntries(cloud.quotas) });
+    if (route === 'DELETE /local/faults') {
+      cloud.faults.splice(0);
+      for (const [r, v] of Object.entries(SIM_REGIONS)) cloud.quotas.set(r, v.vcpuQuota);
+      return { statusCode: 204, body: '' };
+    }
+    if (route === 'POST /local/faults') {
+      let data: unknown;
+      try {
+        data = JSON.parse(body);
+      } catch {
+        return json(400, { error: 'ValidationError', message: 'body: malformed JSON', details: [{ path: 'body', message: 'malformed JSON' }] });
+      }
+      const parsed = FaultInput.safeParse(data);
+      if (!parsed.success) {
+        const details = issuesToDetails('', parsed.error.issues);
+        return json(400, { error: 'ValidationError', message: details.map((d) => `${d.path}: ${d.message}`).join('; '), details });
+      }
+      if ('quota' in parsed.data) cloud.quotas.set(parsed.data.quota.region, parsed.data.quota.vcpus);
+      else cloud.faults.push({ ...parsed.data });
+      return json(201, { faults: cloud.faults, quotas: Object.fromEntries(cloud.quotas) });
+    }
+    if (route === 'GET /local/cloud') {
+      return json(200, {
+        instances: [...cloud.instances.values()].map(({ userData: _u, ...i }) => i),
+        resources: [...cloud.resources.values()],
+        calls: cloud.calls,
+      });
+    }
+    if (route === 'GET /local/executions') {
+      return json(200, {
+        items: [...sfn.executions.values()].map((e) => ({ name: e.name, workflow: e.workflow, status: e.status, transitions: e.transitions, startDate: e.startDate, stopDate: e.stopDate })),
+      });
+    }
+    return json(404, { error: 'NotFound', message: `no local control ${route}`, details: [] });
+  };
+}

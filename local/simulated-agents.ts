@@ -1,0 +1,156 @@
+import { createHash } from 'node:crypto';
+import type { DesiredPack, Heartbeat, HeartbeatResponse, ReportedNode } from '../core/agent-protocol.js';
+import { TAG_CLUSTER, TAG_NAME } from '../core/cloud.js';
+import { agentSettingsFrom } from '../core/provisioning.js';
+import type { SimInstance, SimulatedCloud } from '../adapters/cloud/simulated/simulated-cloud.js';
+
+export interface AgentOptions {
+  /** Heartbeat period in ms (a real agent: 30 s). */
+  readonly intervalMs: number;
+}
+
+/**
+ * The simulated in-cluster agents. Booting a simulated control-plane node starts one for its
+ * cluster, configured from the node's own user data exactly as a real agent is; it reports the
+ * nodes the simulated cloud runs for that cluster and installs the packs it is told to, through
+ * the public agent API.
+ */
+export class SimulatedAgents {
+  private readonly agents = new Map<string, SimulatedAgent>();
+
+  constructor(
+    private readonly cloud: SimulatedCloud,
+    private readonly options: AgentOptions,
+  ) {
+    cloud.on('running', (inst: SimInstance) => this.onRunning(inst));
+    cloud.on('terminated', (inst: SimInstance) => this.agents.get(inst.tags[TAG_CLUSTER] ?? '')?.nudge());
+  }
+
+  private onRunning(inst: SimInstance) {
+    const clusterId = inst.tags[TAG_CLUSTER];
+    if (!clusterId) return;
+    const existing = this.agents.get(clusterId);
+    if (existing) return existing.nudge();
+    const settings = agentSettingsFrom(inst.userData);
+    if (!settings) return; // workers run no agent
+    const agent = new SimulatedAgent(this.cloud, settings, this.options, () => this.agents.delete(clusterId));
+    this.agents.set(clusterId, agent);
+    agent.start();
+  }
+
+  get count() {
+    return this.agents.size;
+  }
+
+  stop() {
+    for (const a of this.agents.values()) a.stop();
+    this.agents.clear();
+  }
+}
+
+class SimulatedAgent {
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+  private inFlight = false;
+  private again = false;
+  private desired: { generation: number; packs: readonly DesiredPack[] } = { generation: 0, packs: [] };
+  private readonly installed = new Map<string, { version: string; status: 'Installing' | 'Installed' }>();
+  private observedGeneration = 0;
+
+  constructor(
+    private readonly cloud: SimulatedCloud,
+    private readonly settings: { apiUrl: string; clusterId: string; token: string },
+    private readonly options: AgentOptions,
+    private readonly onExit: () => void,
+  ) {}
+
+  start() {
+    this.nudge();
+    this.timer = setInterval(() => this.nudge(), this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  stop() {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.onExit();
+  }
+
+  /** Report now (a real agent reports on changes it watches, and on its period). */
+  nudge() {
+    if (this.stopped) return;
+    if (this.inFlight) {
+      this.again = true;
+      return;
+    }
+    this.inFlight = true;
+    this.beat()
+      .catch(() => undefined) // unreachable API: try again next period, as a real agent backs off
+      .finally(() => {
+        this.inFlight = false;
+        if (this.again) {
+          this.again = false;
+          this.nudge();
+        }
+      });
+  }
+
+  private nodes(): SimInstance[] {
+    return [...this.cloud.instances.values()].filter((i) => i.tags[TAG_CLUSTER] === this.settings.clusterId && i.state === 'running');
+  }
+
+  private async beat() {
+    const nodes = this.nodes();
+    if (!nodes.some((n) => n.tags['strata:role'] === 'controlPlane')) return this.stop(); // its control plane is gone
+    this.applyDesired();
+    const body: Heartbeat = {
+      protocolVersion: 1,
+      agentVersion: 'sim-1.0.0',
+      clusterId: this.settings.clusterId,
+      observedGeneration: this.observedGeneration,
+      caCertHash: `sha256:${createHash('sha256').update(`ca/${this.settings.clusterId}`).digest('hex')}`,
+      nodes: nodes.map(reportNode),
+      services: [],
+      packs: [...this.installed].map(([name, p]) => ({ name, version: p.version, status: p.status })),
+    };
+    const res = await fetch(`${this.settings.apiUrl}/agent/v1/heartbeat`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.settings.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (res.status === 401 || res.status === 403) return this.stop();
+    if (!res.ok) return;
+    const answer = (await res.json()) as HeartbeatResponse;
+    const changed = answer.desiredGeneration !== this.desired.generation;
+    this.desired = { generation: answer.desiredGeneration, packs: answer.packs };
+    if (changed) this.nudge();
+  }
+
+  /** Install what the last answer asked for: a pack is Installing for one report, then Installed. */
+  private applyDesired() {
+    for (const p of this.desired.packs) {
+      const have = this.installed.get(p.name);
+      if (!have || have.version !== p.version) this.installed.set(p.name, { version: p.version, status: 'Installing' });
+      else if (have.status === 'Installing') this.installed.set(p.name, { version: p.version, status: 'Installed' });
+    }
+    for (const name of this.installed.keys()) if (!this.desired.packs.some((p) => p.name === name)) this.installed.delete(name);
+    if ([...this.installed.values()].every((p) => p.status === 'Installed') && this.installed.size === this.desired.packs.length) {
+      this.observedGeneration = this.desired.generation;
+    } else if ([...this.installed.values()].some((p) => p.status === 'Installing')) {
+      this.again = true; // report again right away, as installs finish
+    }
+  }
+}
+
+function reportNode(i: SimInstance): ReportedNode {
+  return {
+    name: i.tags[TAG_NAME] ?? i.instanceId,
+    role: i.tags['strata:role'] === 'controlPlane' ? 'controlPlane' : 'worker',
+    zone: i.zone,
+    instanceType: i.instanceType,
+    addresses: [{ type: 'InternalIP', address: i.privateIp }],
+    conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' }],
+    capacity: { cpu: String(i.vcpus), memory: `${i.vcpus * 4}Gi` },
+    allocatable: { cpu: `${i.vcpus * 1000 - 100}m`, memory: `${i.vcpus * 4 - 1}Gi` },
+  };
+}

@@ -1,0 +1,213 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { resolve } from 'node:path';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { TASKS, WORKFLOWS, substitutionKey, type TaskName } from '../functions/tasks/registry.js';
+import { lambdaContext } from './lambda-context.js';
+
+type WorkflowName = keyof typeof WORKFLOWS;
+type TaskHandler = (input: unknown, context: ReturnType<typeof lambdaContext>) => Promise<unknown>;
+
+const ACCOUNT = '000000000000';
+const REGION = 'us-east-1';
+export const stateMachineArn = (name: WorkflowName) => `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:strata-${name}`;
+const functionArn = (task: TaskName) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:strata-${task}`;
+
+/** The same task modules the CDK stack bundles, loaded on first use. */
+const TASK_MODULES: Record<TaskName, () => Promise<{ handler: unknown }>> = {
+  BeginProvisioning: () => import('../functions/tasks/begin-provisioning.js'),
+  ResolveImage: () => import('../functions/tasks/resolve-image.js'),
+  CreateInfrastructure: () => import('../functions/tasks/create-infrastructure.js'),
+  AddControlPlane: () => import('../functions/tasks/add-control-plane.js'),
+  ControlPlaneReady: () => import('../functions/tasks/control-plane-ready.js'),
+  AddWorkers: () => import('../functions/tasks/add-workers.js'),
+  PacksInstalled: () => import('../functions/tasks/packs-installed.js'),
+  FinishProvisioning: () => import('../functions/tasks/finish-provisioning.js'),
+  BeginDeletion: () => import('../functions/tasks/begin-deletion.js'),
+  DeleteResources: () => import('../functions/tasks/delete-resources.js'),
+  FinishDeletion: () => import('../functions/tasks/finish-deletion.js'),
+};
+
+export interface LocalExecution {
+  readonly executionArn: string;
+  readonly workflow: WorkflowName;
+  readonly name: string;
+  readonly input: string;
+  readonly startDate: Date;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  stopDate?: Date;
+  output?: string;
+  error?: string;
+  /** States entered: what Standard workflows are billed by. */
+  transitions: number;
+  done: Promise<void>;
+  abort(): void;
+}
+
+export interface StepFunctionsOptions {
+  /** Every Wait state and Retry pause lasts this long locally (ms); backoff logic is unchanged. */
+  readonly waitMs: number;
+}
+
+interface Definition {
+  States: Record<string, { Type: string; Resource?: string; Retry?: unknown[] }>;
+}
+
+/**
+ * A Step Functions API endpoint (the awsJson1_0 protocol the real SFN client speaks) that runs
+ * the ASL files from statemachines/ with aws-local-stepfunctions, Task resources mapped to the
+ * same task handlers. StartExecution is idempotent by name, as on AWS.
+ */
+export class LocalStepFunctions {
+  readonly executions = new Map<string, LocalExecution>();
+  private readonly machines = new Map<WorkflowName, { sm: StateMachine; def: Definition }>();
+  private readonly handlers = new Map<TaskName, TaskHandler>();
+  private server?: Server;
+  endpoint = '';
+
+  constructor(readonly options: StepFunctionsOptions) {
+    for (const name of Object.keys(WORKFLOWS) as WorkflowName[]) {
+      let text = readFileSync(resolve(WORKFLOWS[name].definition), 'utf8');
+      for (const task of Object.keys(TASKS) as TaskName[]) text = text.replaceAll(`\${${substitutionKey(task)}}`, functionArn(task));
+      const def = JSON.parse(text) as Definition;
+      this.machines.set(name, { sm: new StateMachine(def as never, { validationOptions: { checkPaths: true, checkArn: true } }), def });
+    }
+  }
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const target = String(req.headers['x-amz-target'] ?? '').replace('AWSStepFunctions.', '');
+        let body: Record<string, string> = {};
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+        } catch {
+          // answered below as a validation error
+        }
+        const reply = (status: number, payload: unknown) => {
+          res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
+          res.end(JSON.stringify(payload));
+        };
+        const fail = (type: string, message: string) => reply(400, { __type: `com.amazonaws.swf.service.v2.model#${type}`, message });
+        try {
+          if (target === 'StartExecution') {
+            const r = this.startExecution(body.stateMachineArn ?? '', body.name ?? randomUUID(), body.input ?? '{}');
+            if ('refused' in r) return fail(r.refused, r.message);
+            return reply(200, { executionArn: r.executionArn, startDate: r.startDate.getTime() / 1000 });
+          }
+          const exec = this.executions.get(body.executionArn ?? '');
+          if (target === 'StopExecution') {
+            if (!exec) return fail('ExecutionDoesNotExist', `Execution Does Not Exist: '${body.executionArn}'`);
+            exec.abort();
+            return reply(200, { stopDate: Date.now() / 1000 });
+          }
+          if (target === 'DescribeExecution') {
+            if (!exec) return fail('ExecutionDoesNotExist', `Execution Does Not Exist: '${body.executionArn}'`);
+            return reply(200, {
+              executionArn: exec.executionArn,
+              stateMachineArn: stateMachineArn(exec.workflow),
+              name: exec.name,
+              status: exec.status,
+              startDate: exec.startDate.getTime() / 1000,
+              stopDate: exec.stopDate ? exec.stopDate.getTime() / 1000 : undefined,
+              input: exec.input,
+              output: exec.output,
+              error: exec.error,
+            });
+          }
+          return fail('UnknownOperationException', `${target} is not supported by the local Step Functions endpoint`);
+        } catch (err) {
+          return reply(500, { __type: 'InternalFailure', message: (err as Error).message });
+        }
+      });
+    });
+    await new Promise<void>((done) => this.server!.listen(0, '127.0.0.1', done));
+    const addr = this.server.address();
+    this.endpoint = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    return this.endpoint;
+  }
+
+  startExecution(machineArn: string, name: string, input: string): LocalExecution | { refused: string; message: string } {
+    const workflow = (Object.keys(WORKFLOWS) as WorkflowName[]).find((w) => stateMachineArn(w) === machineArn);
+    if (!workflow) return { refused: 'StateMachineDoesNotExist', message: `State Machine Does Not Exist: '${machineArn}'` };
+    const executionArn = machineArn.replace(':stateMachine:', ':execution:') + `:${name}`;
+    const existing = this.executions.get(executionArn);
+    if (existing) {
+      // Same name and input: the existing execution (idempotent); other input: refused, as on AWS.
+      return existing.input === input ? existing : { refused: 'ExecutionAlreadyExists', message: `Execution Already Exists: '${executionArn}'` };
+    }
+    const { sm, def } = this.machines.get(workflow)!;
+    const taskStates = Object.entries(def.States).filter(([, s]) => s.Type === 'Task');
+    const waitStates = Object.entries(def.States).filter(([, s]) => s.Type === 'Wait');
+    const run = sm.run(JSON.parse(input), {
+      noThrowOnAbort: true,
+      overrides: {
+        taskResourceLocalHandlers: Object.fromEntries(taskStates.map(([state, s]) => [state, (event: unknown) => this.invoke(s.Resource!, event) as Promise<never>])),
+        waitTimeOverrides: Object.fromEntries(waitStates.map(([state]) => [state, this.options.waitMs])),
+        retryIntervalOverrides: Object.fromEntries(taskStates.map(([state]) => [state, this.options.waitMs])),
+      },
+    });
+    const exec: LocalExecution = {
+      executionArn,
+      workflow,
+      name,
+      input,
+      startDate: new Date(),
+      status: 'RUNNING',
+      transitions: 0,
+      abort: () => {
+        if (exec.status !== 'RUNNING') return;
+        exec.status = 'ABORTED';
+        exec.stopDate = new Date();
+        run.abort();
+      },
+      done: Promise.resolve(),
+    };
+    exec.done = (async () => {
+        const counting = (async () => {
+          for await (const e of run.eventLogs) if (e.type === 'StateEntered') exec.transitions++;
+        })().catch(() => undefined);
+        try {
+          const output = await run.result;
+          if (exec.status === 'RUNNING') {
+            exec.status = 'SUCCEEDED';
+            exec.output = JSON.stringify(output);
+          }
+        } catch (err) {
+          if (exec.status === 'RUNNING') {
+            exec.status = 'FAILED';
+            exec.error = (err as Error).message;
+            console.error(`workflow ${name} failed:`, err);
+          }
+        }
+        exec.stopDate ??= new Date();
+        await counting;
+      })();
+    this.executions.set(executionArn, exec);
+    return exec;
+  }
+
+  private async invoke(resource: string, event: unknown): Promise<unknown> {
+    const task = (Object.keys(TASKS) as TaskName[]).find((t) => functionArn(t) === resource);
+    if (!task) throw new Error(`no local handler for ${resource}`);
+    let fn = this.handlers.get(task);
+    if (!fn) {
+      fn = (await TASK_MODULES[task]()).handler as TaskHandler;
+      this.handlers.set(task, fn);
+    }
+    return fn(event, lambdaContext(`strata-${task}`, 900_000));
+  }
+
+  /** Wait for every running execution (or the given ones) to end. */
+  async settle(): Promise<void> {
+    await Promise.all([...this.executions.values()].map((e) => e.done));
+  }
+
+  async stop(): Promise<void> {
+    for (const e of this.executions.values()) e.abort();
+    await new Promise<void>((done) => (this.server ? this.server.close(() => done()) : done()));
+  }
+}

@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterBody, eventually, startApi, type Api } from './harness.js';
+
+let api: Api;
+let accountId: string;
+beforeAll(async () => {
+  // Wait states last 250 ms here, so a test can watch a condition between two attempts.
+  api = await startApi({ workflowWaitMs: 250 });
+  accountId = (await api.call('POST', '/v1/cloudaccounts', { body: { name: 'sim', spec: { type: 'local' } } })).body.id;
+});
+afterAll(() => api.stop());
+
+const phaseOf = async (id: string) => (await api.call('GET', `/v1/clusters/${id}`)).body.phase as string;
+const untilPhase = (id: string, phase: string, timeoutMs = 30_000) =>
+  eventually(async () => ((await phaseOf(id)) === phase ? true : undefined), `cluster ${id} to be ${phase}`, timeoutMs);
+const local = (method: string, path: string, body?: unknown) => api.call(method, path, { body });
+const tagged = async (clusterId: string) => {
+  const cloud = (await local('GET', '/local/cloud')).body;
+  return {
+    instances: cloud.instances.filter((i: any) => i.tags['strata:cluster'] === clusterId && i.state !== 'terminated'),
+    resources: cloud.resources.filter((r: any) => r.tags['strata:cluster'] === clusterId),
+  };
+};
+
+describe('provisioning on the simulated cloud', () => {
+  it('takes a 1 control-plane + 2 worker cluster from Pending to Running, every milestone True', async () => {
+    const made = await api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { name: 'happy' }) });
+    expect(made.status).toBe(201);
+    expect(made.body.phase).toBe('Pending');
+    await untilPhase(made.body.id, 'Running');
+
+    const conditions = (await api.call('GET', `/v1/clusters/${made.body.id}/conditions`)).body.items;
+    expect(conditions.map((c: any) => c.type)).toEqual([
+      'ImageReady',
+      'InfrastructureCreated',
+      'ControlPlaneNodeAdded/happy-cp-0',
+      'ControlPlaneReady',
+      'WorkerPoolReady/workers',
+      'PacksInstalled',
+      'Ready',
+    ]);
+    for (const c of conditions) {
+      expect(c, c.type).toMatchObject({ status: 'True', reason: expect.any(String), message: expect.any(String), lastTransitionTime: expect.any(String) });
+    }
+    expect(conditions.find((c: any) => c.type === 'ControlPlaneNodeAdded/happy-cp-0').title).toBe('Adding Control Plane Node');
+    expect(conditions.find((c: any) => c.type === 'ImageReady').message).toContain('sim-ubuntu-22.04');
+
+    const cluster = (await api.call('GET', `/v1/clusters/${made.body.id}`)).body;
+    expect(cluster.ready.status).toBe('True');
+    expect(cluster.agentTokenHash).toBeUndefined();
+
+    const nodes = (await api.call('GET', `/v1/clusters/${made.body.id}/nodes`)).body.items;
+    expect(nodes.map((n: any) => `${n.name}:${n.role}:${n.ready}`).sort()).toEqual(['happy-cp-0:controlPlane:true', 'happy-workers-0:worker:true', 'happy-workers-1:worker:true']);
+    expect(new Set(nodes.filter((n: any) => n.role === 'worker').map((n: any) => n.zone))).toEqual(new Set(['sim-east-1a', 'sim-east-1b']));
+
+    const events = (await api.call('GET', `/v1/clusters/${made.body.id}/events?limit=100`)).body.items;
+    const reasons = events.map((e: any) => e.reason);
+    expect(reasons[0]).toBe('ClusterRunning'); // newest first
+    expect(reasons.at(-1)).toBe('ProvisioningStarted');
+    const times = events.map((e: any) => e.at);
+    expect([...times].sort().reverse()).toEqual(times);
+
+    const { instances, resources } = await tagged(made.body.id);
+    expect(instances).toHaveLength(3);
+    expect(resources.filter((r: any) => r.kind === 'securityGroup')).toHaveLength(2);
+  });
+
+  it('keeps retrying through VcpuLimitExceeded: the condition shows the provider message and attempts, then turns True', async () => {
+    expect((await local('POST', '/local/faults', { operation: 'RunInstances', error: 'VcpuLimitExceeded', times: 3 })).status).toBe(201);
+    const made = await api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { name: 'quota' }) });
+    const type = 'ControlPlaneNodeAdded/quota-cp-0';
+    const seen = await eventually(
+      async () => {
+        const items = (await api.call('GET', `/v1/clusters/${made.body.id}/conditions`)).body.items;
+        const c = items.find((x: any) => x.type === type);
+        return c && c.status === 'False' && c.attempts === 3 ? c : undefined;
+      },
+      `${type} False with attempts 3`,
+      30_000,
+      25,
+    );
+    expect(seen.reason).toBe('VcpuLimitExceeded');
+    expect(seen.message).toContain('vCPU limit');
+    expect(seen.message).toContain('request a vCPU quota increase for sim-east-1 or free capacity');
+    const ready = (await api.call('GET', `/v1/clusters/${made.body.id}`)).body.ready;
+    expect(ready.status).toBe('False');
+
+    await untilPhase(made.body.id, 'Running');
+    const after = (await api.call('GET', `/v1/clusters/${made.body.id}/conditions`)).body.items.find((x: any) => x.type === type);
+    expect(after).toMatchObject({ status: 'True', attempts: 4 });
+    const warnings = (await api.call('GET', `/v1/clusters/${made.body.id}/events?limit=100`)).body.items.filter((e: any) => e.type === 'Warning' && e.reason === 'VcpuLimitExceeded');
+    expect(warnings.map((e: any) => e.message).filter((m: string) => m.includes('failed'))).toHaveLength(3);
+    // One instance for the node, however many attempts.
+    expect((await tagged(made.body.id)).instances.filter((i: any) => i.tags.Name === 'quota-cp-0')).toHaveLength(1);
+  });
+
+  it('deletes a half-provisioned cluster and leaves nothing tagged for it', async () => {
+    const made = await api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { name: 'half' }) });
+    const id = made.body.id;
+    // Workers can never launch: the cluster stops half-way, with its control plane up.
+    await eventually(async () => ((await tagged(id)).instances.length >= 1 ? true : undefined), 'the control-plane instance');
+    await local('POST', '/local/faults', { operation: 'RunInstances', error: 'InsufficientInstanceCapacity' });
+    await eventually(
+      async () => {
+        const c = (await api.call('GET', `/v1/clusters/${id}/conditions`)).body.items.find((x: any) => x.type === 'WorkerPoolReady/workers');
+        return c?.status === 'False' ? c : undefined;
+      },
+      'workers failing',
+    );
+    expect(await phaseOf(id)).toBe('Provisioning');
+    expect((await tagged(id)).resources.length).toBeGreaterThan(0);
+
+    const del = await api.call('DELETE', `/v1/clusters/${id}`);
+    expect(del.status).toBe(202);
+    expect(del.body.phase).toBe('Deleting');
+    await untilPhase(id, 'Deleted');
+    await local('DELETE', '/local/faults');
+    const left = await tagged(id);
+    expect(left.instances).toEqual([]);
+    expect(left.resources).toEqual([]);
+    expect((await api.call('GET', `/v1/clusters/${id}/events`)).body.items[0].reason).toBe('ClusterDeleted');
+    // The name is free again, and Deleted clusters are hidden from the default list.
+    expect((await api.call('GET', '/v1/clusters')).body.items.map((c: any) => c.id)).not.toContain(id);
+    expect((await api.call('DELETE', `/v1/clusters/${id}`)).status).toBe(204);
+  });
+
+  it('makes one cluster and one workflow for a create sent twice with one Idempotency-Key', async () => {
+    const body = clusterBody(accountId, { name: 'once' });
+    const headers = { 'idempotency-key': 'provision-once' };
+    const [a, b] = [await api.call('POST', '/v1/clusters', { body, headers }), await api.call('POST', '/v1/clusters', { body, headers })];
+    expect(a.body.id).toBe(b.body.id);
+    const runs = (await local('GET', '/local/executions')).body.items.filter((e: any) => e.name.startsWith(a.body.id));
+    expect(runs).toHaveLength(1);
+    await untilPhase(a.body.id, 'Running');
+    expect((await tagged(a.body.id)).instances).toHaveLength(3);
+  });
+});
+
+describe('local controls', () => {
+  it('need the operator key and validate faults', async () => {
+    expect((await api.call('GET', '/local/faults', { key: null })).status).toBe(401);
+    const bad = await local('POST', '/local/faults', { operation: 'RunInstances', error: 'Vcpu Limit', times: -1 });
+    expect(bad.status).toBe(400);
+  });
+});
