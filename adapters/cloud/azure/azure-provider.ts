@@ -1,0 +1,595 @@
+import { ComputeManagementClient, type ComputeManagementClientOptionalParams, type VirtualMachine } from '@azure/arm-compute';
+import { ClientSecretCredential } from '@azure/identity';
+import { NetworkManagementClient, type NetworkInterface, type SecurityRule } from '@azure/arm-network';
+import { ResourceManagementClient } from '@azure/arm-resources';
+import {
+  CloudError,
+  TAG_CLUSTER,
+  TAG_NAME,
+  TAG_POOL,
+  type CloudProvider,
+  type ImageInfo,
+  type InfraRefs,
+  type InfraSpec,
+  type InstanceInfo,
+  type InstanceSpec,
+} from '../../../core/cloud.js';
+import { azureCall, isNotFound, toCloudError } from './errors.js';
+import { compareVersions, formatUrn, parseImageRef, sameLocation, type ImageRef } from './image-ref.js';
+import { controlPlaneRules, workerRules } from './security-rules.js';
+import { throwawaySshPublicKey } from './ssh-key.js';
+
+/** The credential every Azure client takes (an @azure/core-auth TokenCredential). */
+export type AzureCredential = ConstructorParameters<typeof ComputeManagementClient>[0];
+/** An @azure/core-rest-pipeline HttpClient: the transport under every Azure client. */
+export type AzureHttpClient = NonNullable<ComputeManagementClientOptionalParams['httpClient']>;
+
+export interface AzureProviderOptions {
+  /** Who Strata is in the customer's tenant; `azureProvider()` builds a ClientSecretCredential. */
+  readonly credential: AzureCredential;
+  readonly subscriptionId: string;
+  /** The Azure location every resource goes to, e.g. `westeurope`. */
+  readonly region: string;
+  /**
+   * An existing resource group to put every cluster in, for accounts that may not create resource
+   * groups. Resource names then carry the cluster id, and deletion removes the cluster's tagged
+   * resources tier by tier instead of deleting a whole group.
+   * @default one resource group per cluster, `strata-<clusterId>`, created and deleted by Strata
+   */
+  readonly resourceGroup?: string;
+  /**
+   * Azure Resource Manager endpoint; the token scope follows it (`<endpoint>/.default`).
+   * @default https://management.azure.com
+   */
+  readonly endpoint?: string;
+  /**
+   * OpenSSH public key installed for the `strata` admin user (break-glass access).
+   * @default a fresh key per VM whose private half is discarded: nobody can log in over SSH
+   */
+  readonly sshPublicKey?: string;
+  /**
+   * The HTTP transport under every client (a proxy, or a test's local Azure Resource Manager).
+   * @default the Azure SDK's own Node.js client
+   */
+  readonly httpClient?: AzureHttpClient;
+}
+
+/** The cloud account fields the factory needs (core/cloud-accounts.ts AzureAccount). */
+export interface AzureAccountRef {
+  readonly tenantId: string;
+  readonly clientId: string;
+  readonly subscriptionId: string;
+}
+
+export const TAG_ROLE = 'strata:role';
+export const ADMIN_USERNAME = 'strata';
+export const VNET_CIDR = '10.0.0.0/16';
+/** One subnet per cluster: Azure subnets span every zone of the region; zones belong to VMs. */
+export const SUBNET_CIDR = '10.0.0.0/18';
+export const SUBNET_NAME = 'nodes';
+const DEFAULT_ENDPOINT = 'https://management.azure.com';
+/** Resource types the group deletion may force-delete (no graceful shutdown: the cluster is going away). */
+const FORCE_DELETION_TYPES = 'Microsoft.Compute/virtualMachines,Microsoft.Compute/virtualMachineScaleSets';
+
+/**
+ * Deletion order inside a shared resource group: what is referenced goes after what references it.
+ * VMs delete their OS disk, NIC and public IP themselves (deleteOption Delete); the later tiers catch
+ * anything a failed attempt left behind.
+ */
+const DELETION_TIERS: readonly (readonly string[])[] = [
+  ['microsoft.compute/virtualmachines'],
+  ['microsoft.network/networkinterfaces', 'microsoft.compute/disks'],
+  ['microsoft.network/virtualnetworks', 'microsoft.network/networksecuritygroups', 'microsoft.network/applicationsecuritygroups'],
+  ['microsoft.network/natgateways'],
+  ['microsoft.network/publicipaddresses'],
+];
+/** API versions for deleting by id through the generic resources API. */
+const DELETE_API_VERSION: Readonly<Record<string, string>> = {
+  'microsoft.compute/virtualmachines': '2024-07-01',
+  'microsoft.compute/disks': '2024-03-02',
+  'microsoft.network/networkinterfaces': '2024-05-01',
+  'microsoft.network/virtualnetworks': '2024-05-01',
+  'microsoft.network/networksecuritygroups': '2024-05-01',
+  'microsoft.network/applicationsecuritygroups': '2024-05-01',
+  'microsoft.network/natgateways': '2024-05-01',
+  'microsoft.network/publicipaddresses': '2024-05-01',
+};
+
+/**
+ * The Azure adapter of the cloud-provider port.
+ *
+ * Layout: one resource group per cluster, `strata-<clusterId>`, tagged `strata:cluster`, holding a
+ * virtual network 10.0.0.0/16 with one subnet (10.0.0.0/18, private: egress through a NAT gateway
+ * with a static public IP), two application security groups and two network security groups
+ * (`<cluster>-control-plane`, `<cluster>-workers`, see security-rules.ts), and per node a NIC
+ * `<node>-nic` (no public IP unless asked) and a VM `<node>` whose OS disk and NIC go with it.
+ * Deleting the cluster deletes the group, so nothing can be left behind.
+ *
+ * Idempotency: every resource is written with PUT by name, which Azure Resource Manager treats as
+ * create-or-update, so a repeated call converges on the same resource and never makes a second
+ * one; no client token is needed. Nodes are looked up by name first, so a retried `ensureInstance`
+ * returns the existing VM instead of re-sending create-only properties (custom data, SSH key).
+ *
+ * Out of scope here: the API load balancer and its DNS record. `apiEndpoint` is the private name
+ * `api.<clusterId>.strata.internal`; nothing in this adapter publishes a record for it yet (an
+ * internal load balancer cannot hairpin back to the control-plane node that calls it, so the
+ * name must resolve to the node itself on control-plane nodes and to the load balancer elsewhere).
+ */
+export class AzureProvider implements CloudProvider {
+  readonly cloud = 'azure' as const;
+  readonly region: string;
+  private readonly subscriptionId: string;
+  private readonly sharedGroup: string | undefined;
+  private readonly sshPublicKey: string | undefined;
+  private readonly compute: ComputeManagementClient;
+  private readonly network: NetworkManagementClient;
+  private readonly resources: ResourceManagementClient;
+  private readonly computeBySubscription = new Map<string, ComputeManagementClient>();
+  private readonly newCompute: (subscriptionId: string) => ComputeManagementClient;
+
+  constructor(options: AzureProviderOptions) {
+    if (!options.region) throw new Error('AzureProvider: region is required');
+    if (!options.subscriptionId) throw new Error('AzureProvider: subscriptionId is required');
+    this.region = options.region;
+    this.subscriptionId = options.subscriptionId;
+    this.sharedGroup = options.resourceGroup;
+    this.sshPublicKey = options.sshPublicKey;
+    const endpoint = (options.endpoint ?? DEFAULT_ENDPOINT).replace(/\/+$/, '');
+    const scope = `${new URL(endpoint).origin}/.default`;
+    const transport = options.httpClient ? { httpClient: options.httpClient } : {};
+    const userAgentOptions = { userAgentPrefix: 'strata' };
+    this.newCompute = (subscriptionId) =>
+      new ComputeManagementClient(options.credential, subscriptionId, { endpoint, credentials: { scopes: [scope] }, userAgentOptions, ...transport });
+    this.compute = this.newCompute(options.subscriptionId);
+    this.computeBySubscription.set(options.subscriptionId.toLowerCase(), this.compute);
+    const classic = { endpoint, $host: endpoint, credentialScopes: [scope], userAgentOptions, ...transport };
+    this.network = new NetworkManagementClient(options.credential, options.subscriptionId, classic);
+    this.resources = new ResourceManagementClient(options.credential, options.subscriptionId, classic);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Images
+
+  async resolveImage(ref: string): Promise<ImageInfo> {
+    const image = parseImageRef(ref);
+    if (!image) {
+      throw new CloudError(
+        'InvalidImageReference',
+        `${ref}: not an Azure image reference (Publisher:Offer:Sku:Version, a managed image id or a gallery image version id)`,
+        false,
+      );
+    }
+    const imageId = await this.findImage(image);
+    return { imageId, region: this.region, copied: false };
+  }
+
+  private async findImage(image: ImageRef): Promise<string> {
+    try {
+      switch (image.kind) {
+        case 'marketplace': {
+          const { publisher, offer, sku, version } = image;
+          if (version !== 'latest') {
+            await this.compute.virtualMachineImages.get(this.region, publisher, offer, sku, version);
+            return formatUrn(image);
+          }
+          // Pin `latest` now, so every node of the cluster boots the same image version.
+          const versions = await this.compute.virtualMachineImages.list(this.region, publisher, offer, sku);
+          const newest = versions.map((v) => v.name).sort(compareVersions).at(-1);
+          if (!newest) throw new CloudError('ImageNotFound', `no version of ${formatUrn(image)} is offered in ${this.region}`, false);
+          return formatUrn({ ...image, version: newest });
+        }
+        case 'managed': {
+          const found = await this.computeFor(image.subscriptionId).images.get(image.resourceGroup, image.name);
+          if (!sameLocation(found.location, this.region)) {
+            throw new CloudError('ImageNotFound', `managed image ${image.id} is in ${found.location}, not ${this.region}`, false);
+          }
+          return found.id ?? image.id;
+        }
+        case 'gallery': {
+          const found = await this.computeFor(image.subscriptionId).galleryImageVersions.get(image.resourceGroup, image.gallery, image.image, image.version);
+          const regions = found.publishingProfile?.targetRegions?.map((t) => t.name) ?? [found.location];
+          if (!regions.some((r) => sameLocation(r, this.region))) {
+            throw new CloudError('ImageNotFound', `gallery image version ${image.id} is not replicated to ${this.region} (it is in ${regions.join(', ')})`, false);
+          }
+          return found.id ?? image.id;
+        }
+      }
+    } catch (e) {
+      if (isNotFound(e)) throw new CloudError('ImageNotFound', toCloudError(e).message, false);
+      throw toCloudError(e);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Network
+
+  async ensureInfrastructure(spec: InfraSpec): Promise<InfraRefs> {
+    const rg = this.groupOf(spec.clusterId);
+    const base = this.baseName(spec);
+    const location = this.region;
+    const tags = (name: string) => ({ [TAG_CLUSTER]: spec.clusterId, [TAG_NAME]: name });
+
+    if (!this.sharedGroup) {
+      await azureCall(() => this.resources.resourceGroups.createOrUpdate(rg, { location, tags: tags(spec.clusterName) }));
+    }
+    const names = {
+      controlPlane: `${base}-control-plane`,
+      workers: `${base}-workers`,
+      natIp: `${base}-nat-ip`,
+      nat: `${base}-nat`,
+      vnet: `${base}-vnet`,
+    };
+    const asg = (name: string) =>
+      azureCall(() => this.network.applicationSecurityGroups.beginCreateOrUpdateAndWait(rg, name, { location, tags: tags(name) }));
+    await Promise.all([
+      asg(names.controlPlane),
+      asg(names.workers),
+      azureCall(() =>
+        this.network.publicIPAddresses.beginCreateOrUpdateAndWait(rg, names.natIp, {
+          location,
+          tags: tags(names.natIp),
+          sku: { name: 'Standard', tier: 'Regional' },
+          publicIPAllocationMethod: 'Static',
+          publicIPAddressVersion: 'IPv4',
+        }),
+      ),
+    ]);
+
+    const ids = {
+      controlPlaneAsg: this.armId(rg, 'Microsoft.Network/applicationSecurityGroups', names.controlPlane),
+      workersAsg: this.armId(rg, 'Microsoft.Network/applicationSecurityGroups', names.workers),
+      controlPlaneNsg: this.armId(rg, 'Microsoft.Network/networkSecurityGroups', names.controlPlane),
+      workersNsg: this.armId(rg, 'Microsoft.Network/networkSecurityGroups', names.workers),
+      natIp: this.armId(rg, 'Microsoft.Network/publicIPAddresses', names.natIp),
+      nat: this.armId(rg, 'Microsoft.Network/natGateways', names.nat),
+      vnet: this.armId(rg, 'Microsoft.Network/virtualNetworks', names.vnet),
+    };
+    const ruleInputs = { controlPlaneAsgId: ids.controlPlaneAsg, workersAsgId: ids.workersAsg, apiAllowedCidrs: spec.apiAllowedCidrs };
+    const nsg = (name: string, securityRules: SecurityRule[]) =>
+      azureCall(() => this.network.networkSecurityGroups.beginCreateOrUpdateAndWait(rg, name, { location, tags: tags(name), securityRules }));
+    await Promise.all([
+      nsg(names.controlPlane, controlPlaneRules(ruleInputs)),
+      nsg(names.workers, workerRules(ruleInputs)),
+      azureCall(() =>
+        this.network.natGateways.beginCreateOrUpdateAndWait(rg, names.nat, {
+          location,
+          tags: tags(names.nat),
+          sku: { name: 'Standard' },
+          idleTimeoutInMinutes: 4,
+          publicIpAddresses: [{ id: ids.natIp }],
+        }),
+      ),
+    ]);
+
+    // The subnet is declared inside the network: a PUT of the network without it would try to delete it.
+    await azureCall(() =>
+      this.network.virtualNetworks.beginCreateOrUpdateAndWait(rg, names.vnet, {
+        location,
+        tags: tags(names.vnet),
+        addressSpace: { addressPrefixes: [VNET_CIDR] },
+        subnets: [{ name: SUBNET_NAME, addressPrefix: SUBNET_CIDR, natGateway: { id: ids.nat }, defaultOutboundAccess: false }],
+      }),
+    );
+    const subnetId = `${ids.vnet}/subnets/${SUBNET_NAME}`;
+    return {
+      networkId: ids.vnet,
+      subnets: Object.fromEntries(spec.zones.map((zone) => [zone, subnetId])),
+      controlPlaneSecurityGroupId: ids.controlPlaneNsg,
+      workerSecurityGroupId: ids.workersNsg,
+      apiEndpoint: `api.${spec.clusterId}.strata.internal`,
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Nodes
+
+  async ensureInstance(spec: InstanceSpec): Promise<InstanceInfo> {
+    const rg = this.groupOf(spec.clusterId);
+    const nicName = `${spec.name}-nic`;
+    const existing = await this.findVm(rg, spec.name);
+    if (existing) return this.adopt(rg, spec, existing, nicName);
+
+    const image = parseImageRef(spec.imageId);
+    if (!image) throw new CloudError('InvalidImageReference', `${spec.imageId}: not an Azure image reference`, false);
+    const asgId = spec.securityGroupId.replace(/\/networkSecurityGroups\//i, '/applicationSecurityGroups/');
+    if (asgId === spec.securityGroupId) {
+      throw new CloudError('InvalidParameter', `${spec.securityGroupId}: not a network security group id from ensureInfrastructure`, false);
+    }
+    const zone = azureZone(spec.zone, this.region);
+    const location = this.region;
+    const tags = {
+      [TAG_CLUSTER]: spec.clusterId,
+      [TAG_POOL]: spec.pool,
+      [TAG_ROLE]: spec.role,
+      [TAG_NAME]: spec.name,
+    };
+
+    let publicIpId: string | undefined;
+    if (spec.publicIp) {
+      const pipName = `${spec.name}-pip`;
+      await azureCall(() =>
+        this.network.publicIPAddresses.beginCreateOrUpdateAndWait(rg, pipName, {
+          location,
+          zones: [zone],
+          tags: { ...tags, [TAG_NAME]: pipName },
+          sku: { name: 'Standard', tier: 'Regional' },
+          publicIPAllocationMethod: 'Static',
+          publicIPAddressVersion: 'IPv4',
+        }),
+      );
+      publicIpId = this.armId(rg, 'Microsoft.Network/publicIPAddresses', pipName);
+    }
+
+    const nic = await azureCall(() =>
+      this.network.networkInterfaces.beginCreateOrUpdateAndWait(rg, nicName, {
+        location,
+        tags: { ...tags, [TAG_NAME]: nicName },
+        networkSecurityGroup: { id: spec.securityGroupId },
+        ipConfigurations: [
+          {
+            name: 'ipconfig1',
+            primary: true,
+            privateIPAllocationMethod: 'Dynamic',
+            privateIPAddressVersion: 'IPv4',
+            subnet: { id: spec.subnetId },
+            applicationSecurityGroups: [{ id: asgId }],
+            ...(publicIpId ? { publicIPAddress: { id: publicIpId, deleteOption: 'Delete' } } : {}),
+          },
+        ],
+      }),
+    );
+    const nicId = this.armId(rg, 'Microsoft.Network/networkInterfaces', nicName);
+    const keyData = this.sshPublicKey ?? (await throwawaySshPublicKey());
+
+    const vm: VirtualMachine = {
+      location,
+      zones: [zone],
+      tags,
+      hardwareProfile: { vmSize: spec.instanceType },
+      storageProfile: {
+        imageReference:
+          image.kind === 'marketplace' ? { publisher: image.publisher, offer: image.offer, sku: image.sku, version: image.version } : { id: image.id },
+        osDisk: {
+          name: `${spec.name}-osdisk`,
+          createOption: 'FromImage',
+          caching: 'ReadWrite',
+          diskSizeGB: spec.diskGiB,
+          // Encrypted at rest with platform-managed keys, Azure's default; encryption at host is
+          // not asked for because it needs a per-subscription feature registration.
+          managedDisk: { storageAccountType: diskTypeFor(spec.instanceType) },
+          deleteOption: 'Delete',
+        },
+      },
+      osProfile: {
+        computerName: spec.name,
+        adminUsername: ADMIN_USERNAME,
+        customData: Buffer.from(spec.userData, 'utf8').toString('base64'),
+        linuxConfiguration: {
+          disablePasswordAuthentication: true,
+          provisionVMAgent: true,
+          ssh: { publicKeys: [{ path: `/home/${ADMIN_USERNAME}/.ssh/authorized_keys`, keyData }] },
+        },
+      },
+      networkProfile: { networkInterfaces: [{ id: nicId, primary: true, deleteOption: 'Delete' }] },
+      diagnosticsProfile: { bootDiagnostics: { enabled: true } },
+    };
+    const created = await azureCall(async () => this.compute.virtualMachines.createOrUpdate(rg, spec.name, vm));
+    return toInstanceInfo(created, primaryIp(nic));
+  }
+
+  /** A VM of that name already exists: return it, or clear it away when it can never come up. */
+  private async adopt(rg: string, spec: InstanceSpec, vm: VirtualMachine, nicName: string): Promise<InstanceInfo> {
+    const owner = vm.tags?.[TAG_CLUSTER];
+    if (owner !== spec.clusterId) {
+      throw new CloudError('NameConflict', `virtual machine ${spec.name} in ${rg} belongs to ${owner ? `cluster ${owner}` : 'no Strata cluster'}`, false);
+    }
+    if (vm.provisioningState === 'Failed') {
+      // A failed VM keeps its create-only properties: delete it, and the next attempt makes it anew.
+      const reason = vm.instanceView?.statuses?.find((s) => s.level === 'Error' || s.code?.startsWith('ProvisioningState/failed'));
+      await azureCall(() => this.compute.virtualMachines.delete(rg, spec.name, { forceDeletion: true }).submitted());
+      throw new CloudError(
+        reason?.code?.split('/')[2] ?? 'VMProvisioningFailed',
+        `${spec.name} failed to provision${reason?.message ? `: ${reason.message}` : ''}; deleting it so the next attempt creates it again`,
+        true,
+      );
+    }
+    if (vm.provisioningState === 'Deleting') {
+      throw new CloudError('InstanceDeleting', `${spec.name} is being deleted; it is created again once it is gone`, true);
+    }
+    const nic = await this.findNic(rg, nicName);
+    return toInstanceInfo(vm, nic ? primaryIp(nic) : undefined);
+  }
+
+  async listInstances(clusterId: string): Promise<InstanceInfo[]> {
+    const rg = this.groupOf(clusterId);
+    const vms: VirtualMachine[] = [];
+    const ips = new Map<string, string>();
+    try {
+      for await (const vm of this.compute.virtualMachines.list(rg)) {
+        if (vm.tags?.[TAG_CLUSTER] === clusterId) vms.push(vm);
+      }
+      if (vms.length === 0) return [];
+      for await (const nic of this.network.networkInterfaces.list(rg)) {
+        const ip = primaryIp(nic);
+        if (nic.id && ip) ips.set(nic.id.toLowerCase(), ip);
+      }
+    } catch (e) {
+      if (isNotFound(e)) return []; // no resource group: nothing was ever made, or it is all gone
+      throw toCloudError(e);
+    }
+    return vms.map((vm) => {
+      const nicId = vm.networkProfile?.networkInterfaces?.find((n) => n.primary !== false)?.id;
+      return toInstanceInfo(vm, nicId ? ips.get(nicId.toLowerCase()) : undefined);
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Deletion
+
+  async deleteClusterResources(clusterId: string): Promise<{ remaining: number; details: string[] }> {
+    return this.sharedGroup ? this.deleteTagged(this.sharedGroup, clusterId) : this.deleteGroup(this.groupOf(clusterId), clusterId);
+  }
+
+  /** Per-cluster group: one DELETE takes everything; report the group until it is gone. */
+  private async deleteGroup(rg: string, clusterId: string): Promise<{ remaining: number; details: string[] }> {
+    let group;
+    try {
+      group = await this.resources.resourceGroups.get(rg);
+    } catch (e) {
+      if (isNotFound(e)) return { remaining: 0, details: [] };
+      throw toCloudError(e);
+    }
+    if (group.tags?.[TAG_CLUSTER] !== clusterId) {
+      throw new CloudError('ResourceGroupNotOwned', `resource group ${rg} is not tagged ${TAG_CLUSTER}=${clusterId}; Strata leaves it alone`, false);
+    }
+    const state = group.properties?.provisioningState;
+    if (state !== 'Deleting') {
+      // Start the deletion and return: it takes minutes, and the next pass looks again.
+      await azureCall(() => this.resources.resourceGroups.beginDelete(rg, { forceDeletionTypes: FORCE_DELETION_TYPES }));
+    }
+    return { remaining: 1, details: [`resource group ${rg}: ${state === 'Deleting' ? 'deleting' : 'deletion started'}`] };
+  }
+
+  /** Shared group: delete the cluster's tagged resources, one dependency tier per pass. */
+  private async deleteTagged(rg: string, clusterId: string): Promise<{ remaining: number; details: string[] }> {
+    const found: { id: string; type: string; name: string }[] = [];
+    try {
+      const filter = `tagName eq '${TAG_CLUSTER}' and tagValue eq '${clusterId.replace(/'/g, "''")}'`;
+      for await (const r of this.resources.resources.listByResourceGroup(rg, { filter })) {
+        if (r.id && r.type) found.push({ id: r.id, type: r.type.toLowerCase(), name: r.name ?? r.id });
+      }
+    } catch (e) {
+      if (isNotFound(e)) return { remaining: 0, details: [] };
+      throw toCloudError(e);
+    }
+    const tier = DELETION_TIERS.find((types) => found.some((r) => types.includes(r.type)));
+    const now = tier ? found.filter((r) => tier.includes(r.type)) : found.filter((r) => DELETE_API_VERSION[r.type] === undefined);
+    for (const r of now) {
+      const apiVersion = DELETE_API_VERSION[r.type];
+      // The SDK puts the id after a '/' of its own: without this the URL would read '//subscriptions/...'.
+      if (apiVersion) await azureCall(() => this.resources.resources.beginDeleteById(r.id.replace(/^\/+/, ''), apiVersion));
+    }
+    return { remaining: found.length, details: found.map((r) => `${r.type}/${r.name}`) };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private groupOf(clusterId: string): string {
+    return this.sharedGroup ?? `strata-${clusterId}`;
+  }
+
+  /** Names inside a per-cluster group read as the cluster; in a shared group they must be unique. */
+  private baseName(spec: Pick<InfraSpec, 'clusterId' | 'clusterName'>): string {
+    return this.sharedGroup ? `strata-${spec.clusterId}` : spec.clusterName;
+  }
+
+  private armId(rg: string, type: string, name: string): string {
+    return `/subscriptions/${this.subscriptionId}/resourceGroups/${rg}/providers/${type}/${name}`;
+  }
+
+  private computeFor(subscriptionId: string): ComputeManagementClient {
+    const key = subscriptionId.toLowerCase();
+    let client = this.computeBySubscription.get(key);
+    if (!client) {
+      client = this.newCompute(subscriptionId);
+      this.computeBySubscription.set(key, client);
+    }
+    return client;
+  }
+
+  private async findVm(rg: string, name: string): Promise<VirtualMachine | undefined> {
+    try {
+      return await this.compute.virtualMachines.get(rg, name, { expand: 'instanceView' });
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw toCloudError(e);
+    }
+  }
+
+  private async findNic(rg: string, name: string): Promise<NetworkInterface | undefined> {
+    try {
+      return await this.network.networkInterfaces.get(rg, name);
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw toCloudError(e);
+    }
+  }
+}
+
+/** A provider for a cloud account whose client secret was read from Secrets Manager. */
+export function azureProvider(account: AzureAccountRef, clientSecret: string, region: string): AzureProvider {
+  const credential = new ClientSecretCredential(account.tenantId, account.clientId, clientSecret);
+  return new AzureProvider({ credential, subscriptionId: account.subscriptionId, region });
+}
+
+/** Azure zones are `1`, `2`, `3`; accept `westeurope-2` too. */
+export function azureZone(zone: string, region: string): string {
+  const z = zone.startsWith(`${region}-`) ? zone.slice(region.length + 1) : zone;
+  if (!/^[1-9]$/.test(z)) throw new CloudError('InvalidParameter', `${zone}: Azure availability zones are 1, 2 or 3`, false);
+  return z;
+}
+
+/**
+ * Premium SSD where the VM size supports it (an `s` among the size's feature letters, e.g.
+ * Standard_D4s_v5, Standard_E8ads_v5, Standard_DS2_v2), Standard SSD otherwise (Standard_D4_v5):
+ * Azure rejects Premium_LRS on sizes without premium storage.
+ */
+export function diskTypeFor(vmSize: string): 'Premium_LRS' | 'StandardSSD_LRS' {
+  const m = /^(?:Standard_|Basic_)?([A-Za-z]+)(\d+)(?:-\d+)?([a-z]*)/.exec(vmSize);
+  if (!m) return 'StandardSSD_LRS';
+  const family = m[1]!;
+  const features = m[3]!;
+  return features.includes('s') || /S$/.test(family) ? 'Premium_LRS' : 'StandardSSD_LRS';
+}
+
+function primaryIp(nic: NetworkInterface): string | undefined {
+  const configs = nic.ipConfigurations ?? [];
+  return (configs.find((c) => c.primary) ?? configs[0])?.privateIPAddress;
+}
+
+const POWER_STATES: Readonly<Record<string, InstanceInfo['state']>> = {
+  starting: 'pending',
+  running: 'running',
+  stopping: 'stopping',
+  stopped: 'stopped',
+  deallocating: 'stopping',
+  deallocated: 'stopped',
+};
+
+/**
+ * The node's state. The power state comes from the instance view when the response has one
+ * (a GET with $expand=instanceView); a resource-group listing cannot expand it (Azure allows
+ * $expand=instanceView on lists only with a scale-set filter), so there the provisioning state
+ * stands in: Creating → pending, Succeeded/Updating → running, Deleting → shutting-down, and
+ * Failed/Canceled → stopped (ensureInstance replaces a failed VM).
+ */
+export function instanceState(vm: Pick<VirtualMachine, 'provisioningState' | 'instanceView'>): InstanceInfo['state'] {
+  if (vm.provisioningState === 'Deleting') return 'shutting-down';
+  const power = vm.instanceView?.statuses?.find((s) => s.code?.startsWith('PowerState/'))?.code?.slice('PowerState/'.length);
+  if (power && POWER_STATES[power]) return POWER_STATES[power];
+  switch (vm.provisioningState) {
+    case 'Succeeded':
+    case 'Updating':
+    case 'Migrating':
+      return 'running';
+    case 'Failed':
+    case 'Canceled':
+      return 'stopped';
+    default:
+      return 'pending';
+  }
+}
+
+function toInstanceInfo(vm: VirtualMachine, privateIp: string | undefined): InstanceInfo {
+  const tags = vm.tags ?? {};
+  return {
+    instanceId: vm.id ?? vm.name ?? '',
+    name: vm.name ?? tags[TAG_NAME] ?? '',
+    pool: tags[TAG_POOL] ?? '',
+    role: tags[TAG_ROLE] === 'controlPlane' ? 'controlPlane' : 'worker',
+    zone: vm.zones?.[0] ?? '',
+    instanceType: vm.hardwareProfile?.vmSize ?? '',
+    state: instanceState(vm),
+    ...(privateIp ? { privateIp } : {}),
+  };
+}

@@ -1,0 +1,594 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AzureProvider, diskTypeFor, instanceState } from '../../../../adapters/cloud/azure/azure-provider.js';
+import { CloudError, type InfraSpec, type InstanceSpec } from '../../../../core/cloud.js';
+import { FakeArm, fakeCredential, plainHttpTransport, type ArmCall } from './fake-arm.js';
+
+const SUB = '00000000-0000-0000-0000-0000000000aa';
+const REGION = 'westeurope';
+const CLUSTER = 'cl-3k9x0q2m7vza';
+const RG = `strata-${CLUSTER}`;
+const RG_ID = `/subscriptions/${SUB}/resourceGroups/${RG}`;
+const NET = `${RG_ID}/providers/Microsoft.Network`;
+const COMPUTE = `${RG_ID}/providers/Microsoft.Compute`;
+
+const QUOTA_MESSAGE =
+  'Operation could not be completed as it results in exceeding approved standardDSv5Family Cores quota. Additional details - Deployment Model: Resource Manager, Location: westeurope, Current Limit: 10, Current Usage: 8, Additional Required: 4, (Minimum) New Limit Required: 12.';
+
+let arm: FakeArm;
+let provider: AzureProvider;
+
+function newProvider(extra: { resourceGroup?: string; sshPublicKey?: string } = {}) {
+  return new AzureProvider({
+    credential: fakeCredential,
+    subscriptionId: SUB,
+    region: REGION,
+    endpoint: arm.endpoint,
+    httpClient: plainHttpTransport(),
+    sshPublicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTests operator',
+    ...extra,
+  });
+}
+
+const lc = (xs: string[]) => xs.map((x) => x.toLowerCase());
+const writes = (c: ArmCall) => c.method !== 'GET';
+
+const infra: InfraSpec = { clusterId: CLUSTER, clusterName: 'demo', zones: ['1', '2', '3'], apiAllowedCidrs: [], publicApi: false };
+
+const node: InstanceSpec = {
+  clusterId: CLUSTER,
+  pool: 'workers',
+  role: 'worker',
+  name: 'demo-workers-1',
+  zone: '2',
+  subnetId: `${NET}/virtualNetworks/demo-vnet/subnets/nodes`,
+  securityGroupId: `${NET}/networkSecurityGroups/demo-workers`,
+  instanceType: 'Standard_D4s_v5',
+  imageId: 'Canonical:ubuntu-24_04-lts:server:24.04.202501150',
+  diskGiB: 64,
+  userData: '#cloud-config\nruncmd:\n  - kubeadm join api.example:6443\n',
+  idempotencyToken: `${CLUSTER}-workers-1`,
+  publicIp: false,
+};
+
+async function rejection(p: Promise<unknown>): Promise<CloudError> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(CloudError);
+  return e as CloudError;
+}
+
+beforeAll(async () => {
+  arm = await FakeArm.start();
+});
+afterAll(async () => {
+  await arm.close();
+});
+beforeEach(() => {
+  arm.reset();
+  provider = newProvider();
+});
+
+describe('resolveImage', () => {
+  const versions = `/subscriptions/${SUB}/providers/Microsoft.Compute/locations/westeurope/publishers/Canonical/artifacttypes/vmimage/offers/ubuntu-24_04-lts/skus/server/versions`;
+
+  it('pins `latest` to the newest version offered in the region', async () => {
+    arm.on('GET', new RegExp(`${versions}$`), {
+      status: 200,
+      body: [
+        { name: '24.04.202409010', location: 'westeurope', id: `${versions}/24.04.202409010` },
+        { name: '24.04.202501150', location: 'westeurope', id: `${versions}/24.04.202501150` },
+        { name: '24.04.202410020', location: 'westeurope', id: `${versions}/24.04.202410020` },
+      ],
+    });
+    const image = await provider.resolveImage('Canonical:ubuntu-24_04-lts:server:latest');
+    expect(image).toEqual({ imageId: 'Canonical:ubuntu-24_04-lts:server:24.04.202501150', region: REGION, copied: false });
+    expect(lc(arm.lines())).toEqual(lc([`GET ${versions}`]));
+    expect(arm.calls[0]!.apiVersion).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(arm.calls[0]!.authorization).toBe('Bearer x');
+  });
+
+  it('checks an exact version with a GET of that version', async () => {
+    arm.on('GET', new RegExp(`${versions}/24.04.202501150$`), { status: 200, body: { name: '24.04.202501150', location: 'westeurope' } });
+    const image = await provider.resolveImage('Canonical:ubuntu-24_04-lts:server:24.04.202501150');
+    expect(image.imageId).toBe('Canonical:ubuntu-24_04-lts:server:24.04.202501150');
+    expect(lc(arm.lines())).toEqual(lc([`GET ${versions}/24.04.202501150`]));
+  });
+
+  it('an unknown URN is ImageNotFound with Azure’s own message, not retryable', async () => {
+    arm.on('GET', /\/offers\/no-such-offer\//, { status: 404, body: { error: { code: 'NotFound', message: 'Artifact: VMImage was not found.' } } });
+    const e = await rejection(provider.resolveImage('Canonical:no-such-offer:server:latest'));
+    expect(e.code).toBe('ImageNotFound');
+    expect(e.message).toBe('Artifact: VMImage was not found.');
+    expect(e.retryable).toBe(false);
+  });
+
+  it('a SKU with no versions in the region is ImageNotFound', async () => {
+    arm.on('GET', new RegExp(`${versions}$`), { status: 200, body: [] });
+    const e = await rejection(provider.resolveImage('Canonical:ubuntu-24_04-lts:server:latest'));
+    expect(e.code).toBe('ImageNotFound');
+    expect(e.message).toContain('westeurope');
+  });
+
+  it('rejects a malformed reference without calling Azure', async () => {
+    for (const ref of ['ami-0123456789abcdef0', 'Canonical:ubuntu', 'Canonical:ubuntu:server:24.04:extra', '/subscriptions/x/images/y']) {
+      const e = await rejection(provider.resolveImage(ref));
+      expect(e.code).toBe('InvalidImageReference');
+      expect(e.retryable).toBe(false);
+    }
+    expect(arm.calls).toEqual([]);
+  });
+
+  it('finds a gallery image version replicated to the region', async () => {
+    const id = `/subscriptions/${SUB}/resourceGroups/images/providers/Microsoft.Compute/galleries/strata/images/ubuntu-k8s/versions/1.31.2`;
+    arm.seed(id, {
+      location: 'eastus',
+      properties: { provisioningState: 'Succeeded', publishingProfile: { targetRegions: [{ name: 'East US' }, { name: 'West Europe' }] } },
+    });
+    const image = await provider.resolveImage(id);
+    expect(image).toEqual({ imageId: id, region: REGION, copied: false });
+    expect(lc(arm.lines())).toEqual(lc([`GET ${id}`]));
+  });
+
+  it('a gallery image version not replicated to the region is ImageNotFound', async () => {
+    const id = `/subscriptions/${SUB}/resourceGroups/images/providers/Microsoft.Compute/galleries/strata/images/ubuntu-k8s/versions/1.31.2`;
+    arm.seed(id, { location: 'eastus', properties: { publishingProfile: { targetRegions: [{ name: 'East US' }] } } });
+    const e = await rejection(provider.resolveImage(id));
+    expect(e.code).toBe('ImageNotFound');
+    expect(e.message).toContain('not replicated to westeurope');
+  });
+
+  it('a managed image id that does not exist is ImageNotFound', async () => {
+    const id = `/subscriptions/${SUB}/resourceGroups/images/providers/Microsoft.Compute/images/gone`;
+    const e = await rejection(provider.resolveImage(id));
+    expect(e.code).toBe('ImageNotFound');
+    expect(lc(arm.lines())).toEqual(lc([`GET ${id}`]));
+  });
+});
+
+describe('ensureInfrastructure', () => {
+  const cpNsg = `${NET}/networkSecurityGroups/demo-control-plane`;
+  const workersNsg = `${NET}/networkSecurityGroups/demo-workers`;
+  const cpAsg = `${NET}/applicationSecurityGroups/demo-control-plane`;
+  const workersAsg = `${NET}/applicationSecurityGroups/demo-workers`;
+
+  const rulesOf = (nsgId: string) => arm.bodyOf('PUT', nsgId).properties.securityRules as any[];
+  const allows = (rules: any[]) => rules.filter((r) => r.properties.access === 'Allow');
+  const rule = (rules: any[], name: string) => {
+    const r = rules.find((x) => x.name === name);
+    expect(r, name).toBeDefined();
+    return r.properties;
+  };
+
+  it('makes the group, ASGs, NSGs, NAT gateway and network with one subnet, and returns their ids', async () => {
+    const refs = await provider.ensureInfrastructure(infra);
+
+    expect(lc(arm.lines()).sort()).toEqual(
+      lc([
+        `PUT /subscriptions/${SUB}/resourcegroups/${RG}`,
+        `PUT ${cpAsg}`,
+        `PUT ${workersAsg}`,
+        `PUT ${NET}/publicIPAddresses/demo-nat-ip`,
+        `PUT ${cpNsg}`,
+        `PUT ${workersNsg}`,
+        `PUT ${NET}/natGateways/demo-nat`,
+        `PUT ${NET}/virtualNetworks/demo-vnet`,
+      ]).sort(),
+    );
+    // The group comes first and the network last (it needs the NAT gateway).
+    expect(arm.calls[0]!.path.toLowerCase()).toBe(`/subscriptions/${SUB}/resourcegroups/${RG}`.toLowerCase());
+    expect(arm.calls.at(-1)!.path).toBe(`${NET}/virtualNetworks/demo-vnet`);
+    for (const c of arm.calls) expect(c.apiVersion, c.path).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+
+    expect(arm.bodyOf('PUT', `/subscriptions/${SUB}/resourcegroups/${RG}`)).toEqual({
+      location: REGION,
+      tags: { 'strata:cluster': CLUSTER, Name: 'demo' },
+    });
+    const vnet = arm.bodyOf('PUT', `${NET}/virtualNetworks/demo-vnet`);
+    expect(vnet.location).toBe(REGION);
+    expect(vnet.tags).toEqual({ 'strata:cluster': CLUSTER, Name: 'demo-vnet' });
+    expect(vnet.properties.addressSpace).toEqual({ addressPrefixes: ['10.0.0.0/16'] });
+    expect(vnet.properties.subnets).toEqual([
+      {
+        name: 'nodes',
+        properties: { addressPrefix: '10.0.0.0/18', natGateway: { id: `${NET}/natGateways/demo-nat` }, defaultOutboundAccess: false },
+      },
+    ]);
+    expect(arm.bodyOf('PUT', `${NET}/natGateways/demo-nat`).properties.publicIpAddresses).toEqual([{ id: `${NET}/publicIPAddresses/demo-nat-ip` }]);
+
+    const subnet = `${NET}/virtualNetworks/demo-vnet/subnets/nodes`;
+    expect(refs).toEqual({
+      networkId: `${NET}/virtualNetworks/demo-vnet`,
+      subnets: { '1': subnet, '2': subnet, '3': subnet },
+      controlPlaneSecurityGroupId: cpNsg,
+      workerSecurityGroupId: workersNsg,
+      apiEndpoint: `api.${CLUSTER}.strata.internal`,
+    });
+  });
+
+  it('control-plane rules: 6443 from workers and control plane, etcd and kubelet from the control plane only, nothing from outside', async () => {
+    await provider.ensureInfrastructure(infra);
+    const rules = rulesOf(cpNsg);
+
+    expect(rule(rules, 'allow-api-from-workers')).toMatchObject({
+      access: 'Allow',
+      direction: 'Inbound',
+      protocol: 'Tcp',
+      destinationPortRange: '6443',
+      sourceApplicationSecurityGroups: [{ id: workersAsg }],
+      destinationApplicationSecurityGroups: [{ id: cpAsg }],
+    });
+    expect(rule(rules, 'allow-api-from-control-plane')).toMatchObject({ destinationPortRange: '6443', sourceApplicationSecurityGroups: [{ id: cpAsg }] });
+    expect(rule(rules, 'allow-etcd-from-control-plane')).toMatchObject({
+      protocol: 'Tcp',
+      destinationPortRange: '2379-2380',
+      sourceApplicationSecurityGroups: [{ id: cpAsg }],
+      destinationApplicationSecurityGroups: [{ id: cpAsg }],
+    });
+    expect(rule(rules, 'allow-kubelet-from-control-plane')).toMatchObject({ destinationPortRange: '10250', sourceApplicationSecurityGroups: [{ id: cpAsg }] });
+
+    // Every allow names its sources by role: no address, no '*', no Internet, no 0.0.0.0/0.
+    for (const r of allows(rules)) {
+      expect(r.properties.sourceAddressPrefix ?? 'AzureLoadBalancer', r.name).toBe('AzureLoadBalancer');
+      expect(r.properties.sourceAddressPrefixes, r.name).toBeUndefined();
+    }
+    // The only allow with a source other than the cluster's ASGs is Azure's probe source.
+    expect(allows(rules).filter((r) => !r.properties.sourceApplicationSecurityGroups).map((r) => r.name)).toEqual(['allow-azure-load-balancer']);
+    // etcd and kubelet are denied to everything else before the node-to-node allow (priority 300).
+    expect(rule(rules, 'deny-etcd')).toMatchObject({ access: 'Deny', destinationPortRange: '2379-2380', priority: 200 });
+    expect(rule(rules, 'deny-kubelet')).toMatchObject({ access: 'Deny', destinationPortRange: '10250', priority: 210 });
+    expect(rule(rules, 'allow-cluster-nodes')).toMatchObject({
+      priority: 300,
+      sourceApplicationSecurityGroups: [{ id: cpAsg }, { id: workersAsg }],
+    });
+    // Azure's AllowVnetInBound is overridden: the group ends by denying the virtual network.
+    expect(rule(rules, 'deny-virtual-network')).toMatchObject({ access: 'Deny', sourceAddressPrefix: 'VirtualNetwork', priority: 4096 });
+    const priorities = rules.map((r) => r.properties.priority);
+    expect(new Set(priorities).size).toBe(priorities.length);
+  });
+
+  it('worker rules: kubelet from the control plane only', async () => {
+    await provider.ensureInfrastructure(infra);
+    const rules = rulesOf(workersNsg);
+    expect(rule(rules, 'allow-kubelet-from-control-plane')).toMatchObject({
+      protocol: 'Tcp',
+      destinationPortRange: '10250',
+      sourceApplicationSecurityGroups: [{ id: cpAsg }],
+      destinationApplicationSecurityGroups: [{ id: workersAsg }],
+    });
+    expect(rule(rules, 'deny-kubelet').priority).toBeLessThan(rule(rules, 'allow-cluster-nodes').priority);
+    expect(rules.some((r) => r.properties.destinationPortRange === '6443' || r.properties.destinationPortRange === '2379-2380')).toBe(false);
+    for (const r of allows(rules)) expect(r.properties.sourceAddressPrefixes, r.name).toBeUndefined();
+  });
+
+  it('apiAllowedCidrs open 6443 to those CIDRs, on the control plane only', async () => {
+    await provider.ensureInfrastructure({ ...infra, apiAllowedCidrs: ['203.0.113.0/24', '0.0.0.0/0'] });
+    const cp = rulesOf(cpNsg);
+    const withCidrs = cp.filter((r) => r.properties.sourceAddressPrefixes);
+    expect(withCidrs).toHaveLength(1);
+    expect(withCidrs[0].properties).toMatchObject({
+      access: 'Allow',
+      protocol: 'Tcp',
+      destinationPortRange: '6443',
+      sourceAddressPrefixes: ['203.0.113.0/24', '0.0.0.0/0'],
+      destinationApplicationSecurityGroups: [{ id: cpAsg }],
+    });
+    expect(JSON.stringify(rulesOf(workersNsg))).not.toContain('203.0.113.0/24');
+    expect(JSON.stringify(rulesOf(workersNsg))).not.toContain('0.0.0.0/0');
+  });
+
+  it('is idempotent: a second run PUTs the same resources with the same bodies and returns the same ids', async () => {
+    const first = await provider.ensureInfrastructure(infra);
+    const firstCalls = arm.calls.map((c) => ({ m: c.method, p: c.path.toLowerCase(), b: c.body }));
+    arm.calls.length = 0;
+    const second = await provider.ensureInfrastructure(infra);
+    const secondCalls = arm.calls.map((c) => ({ m: c.method, p: c.path.toLowerCase(), b: c.body }));
+    const byPath = (a: { p: string }, b: { p: string }) => a.p.localeCompare(b.p);
+    expect(secondCalls.sort(byPath)).toEqual(firstCalls.sort(byPath));
+    expect(second).toEqual(first);
+  });
+
+  it('an authorization failure surfaces as a non-retryable CloudError with Azure’s message', async () => {
+    const message = `The client 'strata' with object id '1' does not have authorization to perform action 'Microsoft.Resources/subscriptions/resourcegroups/write' over scope '/subscriptions/${SUB}/resourcegroups/${RG}' or the scope is invalid.`;
+    arm.on('PUT', /\/resourcegroups\/[^/]+$/, { status: 403, body: { error: { code: 'AuthorizationFailed', message } } });
+    const e = await rejection(provider.ensureInfrastructure(infra));
+    expect(e).toMatchObject({ code: 'AuthorizationFailed', message, retryable: false });
+    expect(arm.calls).toHaveLength(1);
+  });
+
+  it('in a shared resource group: no group is created and names carry the cluster id', async () => {
+    arm.seed(`/subscriptions/${SUB}/resourceGroups/platform`, { location: REGION, properties: { provisioningState: 'Succeeded' } });
+    const shared = newProvider({ resourceGroup: 'platform' });
+    const refs = await shared.ensureInfrastructure(infra);
+    const base = `/subscriptions/${SUB}/resourceGroups/platform/providers/Microsoft.Network`;
+    expect(arm.lines().some((l) => /\/resourcegroups\/[^/]+$/i.test(l))).toBe(false);
+    expect(refs.controlPlaneSecurityGroupId).toBe(`${base}/networkSecurityGroups/strata-${CLUSTER}-control-plane`);
+    expect(refs.networkId).toBe(`${base}/virtualNetworks/strata-${CLUSTER}-vnet`);
+  });
+});
+
+describe('ensureInstance', () => {
+  const vmPath = `${COMPUTE}/virtualMachines/demo-workers-1`;
+  const nicPath = `${NET}/networkInterfaces/demo-workers-1-nic`;
+
+  beforeEach(async () => {
+    await provider.ensureInfrastructure(infra);
+    arm.calls.length = 0;
+  });
+
+  it('creates the NIC (no public IP) and the VM with the exact body', async () => {
+    const info = await provider.ensureInstance(node);
+
+    expect(lc(arm.lines())).toEqual(lc([`GET ${vmPath}`, `PUT ${nicPath}`, `PUT ${vmPath}`]));
+    expect(arm.calls[0]!.query.$expand).toBe('instanceView');
+
+    const nic = arm.bodyOf('PUT', nicPath);
+    expect(nic).toEqual({
+      location: REGION,
+      tags: { 'strata:cluster': CLUSTER, 'strata:pool': 'workers', 'strata:role': 'worker', Name: 'demo-workers-1-nic' },
+      properties: {
+        networkSecurityGroup: { id: node.securityGroupId },
+        ipConfigurations: [
+          {
+            name: 'ipconfig1',
+            properties: {
+              primary: true,
+              privateIPAllocationMethod: 'Dynamic',
+              privateIPAddressVersion: 'IPv4',
+              subnet: { id: node.subnetId, properties: {} },
+              applicationSecurityGroups: [{ id: `${NET}/applicationSecurityGroups/demo-workers` }],
+            },
+          },
+        ],
+      },
+    });
+    expect(JSON.stringify(nic)).not.toContain('publicIPAddress"');
+    expect(arm.lines().some((l) => l.includes('/publicIPAddresses/demo-workers-1'))).toBe(false);
+
+    const vm = arm.bodyOf('PUT', vmPath);
+    expect(vm.location).toBe(REGION);
+    expect(vm.zones).toEqual(['2']);
+    expect(vm.tags).toEqual({ 'strata:cluster': CLUSTER, 'strata:pool': 'workers', 'strata:role': 'worker', Name: 'demo-workers-1' });
+    expect(vm.properties.hardwareProfile).toEqual({ vmSize: 'Standard_D4s_v5' });
+    expect(vm.properties.storageProfile).toEqual({
+      imageReference: { publisher: 'Canonical', offer: 'ubuntu-24_04-lts', sku: 'server', version: '24.04.202501150' },
+      osDisk: {
+        name: 'demo-workers-1-osdisk',
+        createOption: 'FromImage',
+        caching: 'ReadWrite',
+        diskSizeGB: 64,
+        managedDisk: { storageAccountType: 'Premium_LRS' },
+        deleteOption: 'Delete',
+      },
+    });
+    expect(vm.properties.osProfile).toEqual({
+      computerName: 'demo-workers-1',
+      adminUsername: 'strata',
+      customData: Buffer.from(node.userData).toString('base64'),
+      linuxConfiguration: {
+        disablePasswordAuthentication: true,
+        provisionVMAgent: true,
+        ssh: { publicKeys: [{ path: '/home/strata/.ssh/authorized_keys', keyData: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTests operator' }] },
+      },
+    });
+    expect(Buffer.from(vm.properties.osProfile.customData, 'base64').toString('utf8')).toBe(node.userData);
+    expect(vm.properties.networkProfile).toEqual({ networkInterfaces: [{ id: nicPath, properties: { primary: true, deleteOption: 'Delete' } }] });
+
+    expect(info).toEqual({
+      instanceId: vmPath,
+      name: 'demo-workers-1',
+      pool: 'workers',
+      role: 'worker',
+      zone: '2',
+      instanceType: 'Standard_D4s_v5',
+      state: 'running',
+      privateIp: '10.0.0.4',
+    });
+  });
+
+  it('a repeated call finds the VM by name and sends no PUT', async () => {
+    const first = await provider.ensureInstance(node);
+    arm.calls.length = 0;
+    const again = await provider.ensureInstance(node);
+    expect(lc(arm.lines())).toEqual(lc([`GET ${vmPath}`, `GET ${nicPath}`]));
+    expect(again).toEqual(first);
+  });
+
+  it('publicIp: a zonal Standard public IP on the NIC', async () => {
+    await provider.ensureInstance({ ...node, publicIp: true });
+    const pip = `${NET}/publicIPAddresses/demo-workers-1-pip`;
+    expect(lc(arm.lines(writes))).toEqual(lc([`PUT ${pip}`, `PUT ${nicPath}`, `PUT ${vmPath}`]));
+    expect(arm.bodyOf('PUT', pip)).toMatchObject({ zones: ['2'], sku: { name: 'Standard' }, properties: { publicIPAllocationMethod: 'Static' } });
+    expect(arm.bodyOf('PUT', nicPath).properties.ipConfigurations[0].properties.publicIPAddress).toEqual({ id: pip, properties: { deleteOption: 'Delete' } });
+  });
+
+  it('a gallery image id goes into imageReference.id; a control-plane node joins the control-plane ASG', async () => {
+    const image = `/subscriptions/${SUB}/resourceGroups/images/providers/Microsoft.Compute/galleries/strata/images/ubuntu-k8s/versions/1.31.2`;
+    await provider.ensureInstance({
+      ...node,
+      name: 'demo-cp-0',
+      pool: 'cp',
+      role: 'controlPlane',
+      securityGroupId: `${NET}/networkSecurityGroups/demo-control-plane`,
+      imageId: image,
+      instanceType: 'Standard_D4_v5',
+    });
+    const vm = arm.bodyOf('PUT', `${COMPUTE}/virtualMachines/demo-cp-0`);
+    expect(vm.properties.storageProfile.imageReference).toEqual({ id: image });
+    expect(vm.properties.storageProfile.osDisk.managedDisk).toEqual({ storageAccountType: 'StandardSSD_LRS' });
+    expect(vm.tags['strata:role']).toBe('controlPlane');
+    const nic = arm.bodyOf('PUT', `${NET}/networkInterfaces/demo-cp-0-nic`);
+    expect(nic.properties.ipConfigurations[0].properties.applicationSecurityGroups).toEqual([{ id: `${NET}/applicationSecurityGroups/demo-control-plane` }]);
+    expect(nic.properties.networkSecurityGroup).toEqual({ id: `${NET}/networkSecurityGroups/demo-control-plane` });
+  });
+
+  it('without an operator key, installs a fresh ssh-rsa key nobody holds', async () => {
+    const p = newProvider({ sshPublicKey: undefined });
+    await p.ensureInstance(node);
+    const key = arm.bodyOf('PUT', vmPath).properties.osProfile.linuxConfiguration.ssh.publicKeys[0].keyData as string;
+    expect(key).toMatch(/^ssh-rsa AAAAB3NzaC1yc2E[A-Za-z0-9+/=]{500,} strata-no-ssh$/);
+  });
+
+  it('a quota refusal (409 OperationNotAllowed) is a retryable CloudError with Azure’s message', async () => {
+    arm.on('PUT', /\/virtualMachines\/demo-workers-1$/, {
+      status: 409,
+      body: { error: { code: 'OperationNotAllowed', message: QUOTA_MESSAGE } },
+    });
+    const e = await rejection(provider.ensureInstance(node));
+    expect(e.code).toBe('OperationNotAllowed');
+    expect(e.message).toBe(QUOTA_MESSAGE);
+    expect(e.retryable).toBe(true);
+    // One PUT: a 409 is not retried by the SDK, the workflow's backoff decides.
+    expect(arm.calls.filter((c) => c.method === 'PUT' && c.path === vmPath)).toHaveLength(1);
+  });
+
+  it('an allocation failure reported by the long-running operation keeps Azure’s code and message', async () => {
+    const status = `${arm.endpoint}/subscriptions/${SUB}/providers/Microsoft.Compute/locations/westeurope/operations/op-1`;
+    arm.on('PUT', /\/virtualMachines\/demo-workers-1$/, (call) => ({
+      status: 201,
+      headers: { 'azure-asyncoperation': `${status}?api-version=${call.apiVersion}`, 'retry-after': '0' },
+      body: { ...call.body, id: vmPath, name: 'demo-workers-1', properties: { ...call.body.properties, provisioningState: 'Creating' } },
+    }));
+    const message = 'Allocation failed. We do not have sufficient capacity for the requested VM size in this zone.';
+    arm.on('GET', /\/operations\/op-1$/, { status: 200, body: { status: 'Failed', error: { code: 'ZonalAllocationFailed', message } } });
+    const e = await rejection(provider.ensureInstance(node));
+    expect(e).toMatchObject({ code: 'ZonalAllocationFailed', message, retryable: true });
+    expect(lc(arm.lines())).toEqual(lc([`GET ${vmPath}`, `PUT ${nicPath}`, `PUT ${vmPath}`, `GET /subscriptions/${SUB}/providers/Microsoft.Compute/locations/westeurope/operations/op-1`]));
+  });
+
+  it('a VM whose provisioning failed is deleted so the next attempt recreates it', async () => {
+    arm.seed(vmPath, {
+      tags: { 'strata:cluster': CLUSTER },
+      properties: {
+        provisioningState: 'Failed',
+        instanceView: { statuses: [{ code: 'ProvisioningState/failed/OSProvisioningTimedOut', level: 'Error', message: 'OS Provisioning did not finish in the allotted time.' }] },
+      },
+    });
+    const e = await rejection(provider.ensureInstance(node));
+    expect(e.code).toBe('OSProvisioningTimedOut');
+    expect(e.retryable).toBe(true);
+    expect(lc(arm.lines())).toEqual(lc([`GET ${vmPath}`, `DELETE ${vmPath}`]));
+    expect(arm.calls[1]!.query.forceDeletion).toBe('true');
+  });
+
+  it('refuses to adopt a VM of that name that belongs to another cluster', async () => {
+    arm.seed(vmPath, { tags: { 'strata:cluster': 'cl-other' }, properties: { provisioningState: 'Succeeded' } });
+    const e = await rejection(provider.ensureInstance(node));
+    expect(e).toMatchObject({ code: 'NameConflict', retryable: false });
+    expect(arm.lines(writes)).toEqual([]);
+  });
+});
+
+describe('listInstances', () => {
+  it('lists the tagged VMs of the cluster group with their private IPs and states', async () => {
+    await provider.ensureInfrastructure(infra);
+    await provider.ensureInstance(node);
+    await provider.ensureInstance({ ...node, name: 'demo-workers-2', zone: '3' });
+    arm.store.get(`${COMPUTE}/virtualMachines/demo-workers-2`.toLowerCase()).properties.provisioningState = 'Creating';
+    arm.seed(`${COMPUTE}/virtualMachines/not-strata`, { tags: {}, properties: { provisioningState: 'Succeeded' } });
+    arm.calls.length = 0;
+
+    const list = await provider.listInstances(CLUSTER);
+    expect(lc(arm.lines())).toEqual(lc([`GET ${COMPUTE}/virtualMachines`, `GET ${NET}/networkInterfaces`]));
+    expect(list).toEqual([
+      expect.objectContaining({ name: 'demo-workers-1', zone: '2', state: 'running', privateIp: '10.0.0.4', pool: 'workers', role: 'worker' }),
+      expect.objectContaining({ name: 'demo-workers-2', zone: '3', state: 'pending', privateIp: '10.0.0.5' }),
+    ]);
+  });
+
+  it('no resource group means no instances', async () => {
+    expect(await provider.listInstances(CLUSTER)).toEqual([]);
+    expect(lc(arm.lines())).toEqual(lc([`GET ${COMPUTE}/virtualMachines`]));
+  });
+
+  it('maps power and provisioning states', () => {
+    expect(instanceState({ provisioningState: 'Succeeded', instanceView: { statuses: [{ code: 'PowerState/deallocated' }] } })).toBe('stopped');
+    expect(instanceState({ provisioningState: 'Updating', instanceView: { statuses: [{ code: 'PowerState/stopping' }] } })).toBe('stopping');
+    expect(instanceState({ provisioningState: 'Creating' })).toBe('pending');
+    expect(instanceState({ provisioningState: 'Succeeded' })).toBe('running');
+    expect(instanceState({ provisioningState: 'Deleting' })).toBe('shutting-down');
+    expect(instanceState({ provisioningState: 'Failed' })).toBe('stopped');
+  });
+});
+
+describe('deleteClusterResources', () => {
+  const rgPath = `/subscriptions/${SUB}/resourcegroups/${RG}`;
+
+  it('deletes the whole resource group, then reports it until it is gone', async () => {
+    await provider.ensureInfrastructure(infra);
+    arm.calls.length = 0;
+
+    const first = await provider.deleteClusterResources(CLUSTER);
+    expect(first).toEqual({ remaining: 1, details: [`resource group ${RG}: deletion started`] });
+    // The SDK's poller looks at the operation once and is then left: the next pass checks the group.
+    expect(lc(arm.lines())).toEqual(lc([`GET ${rgPath}`, `DELETE ${rgPath}`, `GET /operationresults/delete-${RG}`]));
+    const deletes = arm.calls.filter((c) => c.method === 'DELETE');
+    expect(lc(deletes.map((c) => c.path))).toEqual(lc([rgPath]));
+    expect(deletes[0]!.query.forceDeletionTypes).toBe('Microsoft.Compute/virtualMachines,Microsoft.Compute/virtualMachineScaleSets');
+
+    arm.calls.length = 0;
+    const second = await provider.deleteClusterResources(CLUSTER);
+    expect(second).toEqual({ remaining: 1, details: [`resource group ${RG}: deleting`] });
+    expect(lc(arm.lines())).toEqual(lc([`GET ${rgPath}`]));
+
+    arm.store.delete(rgPath.toLowerCase());
+    expect(await provider.deleteClusterResources(CLUSTER)).toEqual({ remaining: 0, details: [] });
+  });
+
+  it('leaves alone a group of that name that Strata did not tag for the cluster', async () => {
+    arm.seed(`/subscriptions/${SUB}/resourceGroups/${RG}`, { location: REGION, tags: { owner: 'someone' }, properties: { provisioningState: 'Succeeded' } });
+    const e = await rejection(provider.deleteClusterResources(CLUSTER));
+    expect(e).toMatchObject({ code: 'ResourceGroupNotOwned', retryable: false });
+    expect(arm.lines(writes)).toEqual([]);
+  });
+
+  it('in a shared group: deletes the cluster’s tagged resources a tier per pass', async () => {
+    const group = `/subscriptions/${SUB}/resourceGroups/platform`;
+    arm.seed(group, { location: REGION, properties: { provisioningState: 'Succeeded' } });
+    const shared = newProvider({ resourceGroup: 'platform' });
+    await shared.ensureInfrastructure(infra);
+    await shared.ensureInstance({ ...node, subnetId: `${group}/providers/Microsoft.Network/virtualNetworks/strata-${CLUSTER}-vnet/subnets/nodes`, securityGroupId: `${group}/providers/Microsoft.Network/networkSecurityGroups/strata-${CLUSTER}-workers` });
+    arm.seed(`${group}/providers/Microsoft.Network/virtualNetworks/other-cluster-vnet`, { type: 'Microsoft.Network/virtualNetworks', tags: { 'strata:cluster': 'cl-other' } });
+    arm.calls.length = 0;
+
+    const pass1 = await shared.deleteClusterResources(CLUSTER);
+    expect(pass1.remaining).toBe(9);
+    expect(lc(arm.lines(writes))).toEqual(lc([`DELETE ${group}/providers/Microsoft.Compute/virtualMachines/demo-workers-1`]));
+    const list = arm.calls[0]!;
+    expect(list.path).toBe(`${group}/resources`);
+    expect(list.query.$filter).toBe(`tagName eq 'strata:cluster' and tagValue eq '${CLUSTER}'`);
+
+    arm.calls.length = 0;
+    await shared.deleteClusterResources(CLUSTER);
+    expect(lc(arm.lines(writes))).toEqual(lc([`DELETE ${group}/providers/Microsoft.Network/networkInterfaces/demo-workers-1-nic`]));
+
+    arm.calls.length = 0;
+    await shared.deleteClusterResources(CLUSTER);
+    expect(lc(arm.lines(writes)).sort()).toEqual(
+      lc([
+        `DELETE ${group}/providers/Microsoft.Network/virtualNetworks/strata-${CLUSTER}-vnet`,
+        `DELETE ${group}/providers/Microsoft.Network/networkSecurityGroups/strata-${CLUSTER}-control-plane`,
+        `DELETE ${group}/providers/Microsoft.Network/networkSecurityGroups/strata-${CLUSTER}-workers`,
+        `DELETE ${group}/providers/Microsoft.Network/applicationSecurityGroups/strata-${CLUSTER}-control-plane`,
+        `DELETE ${group}/providers/Microsoft.Network/applicationSecurityGroups/strata-${CLUSTER}-workers`,
+      ]).sort(),
+    );
+    await shared.deleteClusterResources(CLUSTER); // NAT gateway
+    await shared.deleteClusterResources(CLUSTER); // its public IP
+    expect(await shared.deleteClusterResources(CLUSTER)).toEqual({ remaining: 0, details: [] });
+    expect(arm.store.has(`${group}/providers/Microsoft.Network/virtualNetworks/other-cluster-vnet`.toLowerCase())).toBe(true);
+    expect(arm.store.has(group.toLowerCase())).toBe(true);
+  });
+});
+
+describe('diskTypeFor', () => {
+  it('Premium SSD only on sizes with premium storage', () => {
+    expect(diskTypeFor('Standard_D4s_v5')).toBe('Premium_LRS');
+    expect(diskTypeFor('Standard_E8ads_v5')).toBe('Premium_LRS');
+    expect(diskTypeFor('Standard_DS2_v2')).toBe('Premium_LRS');
+    expect(diskTypeFor('Standard_B2s')).toBe('Premium_LRS');
+    expect(diskTypeFor('Standard_D4_v5')).toBe('StandardSSD_LRS');
+    expect(diskTypeFor('Standard_A2_v2')).toBe('StandardSSD_LRS');
+  });
+});
