@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { validationFailed, type ErrorDetail } from './errors.js';
 import { ResourceName, ValuesText, type Cloud } from './packs.js';
 import type { InfraRefs } from './cloud.js';
+import { DEFAULT_HEALTH, HealthSettings } from './health.js';
 import type { ResolvedLayer } from './profiles.js';
 
 export const NODE_ROLES = ['controlPlane', 'worker'] as const;
@@ -64,6 +65,8 @@ export const CreateClusterInput = z
     overrides: Overrides.default({}),
     osPatch: OsPatchSettings.default({ patchOnBoot: false, rebootIfRequired: false }),
     apiAccess: ApiAccess.default({ public: false, allowedCidrs: [] }),
+    /** Heartbeat and usage thresholds of the health checks. */
+    health: HealthSettings.default(DEFAULT_HEALTH),
   })
   .meta({ id: 'CreateClusterInput' });
 export type CreateClusterInput = z.infer<typeof CreateClusterInput>;
@@ -77,6 +80,7 @@ export const UpdateClusterInput = z
     overrides: Overrides.optional(),
     osPatch: OsPatchSettings.optional(),
     apiAccess: ApiAccess.optional(),
+    health: HealthSettings.optional(),
   })
   .meta({ id: 'UpdateClusterInput' });
 export type UpdateClusterInput = z.infer<typeof UpdateClusterInput>;
@@ -96,6 +100,8 @@ export interface Cluster {
   readonly overrides: Record<string, string>;
   readonly osPatch: z.infer<typeof OsPatchSettings>;
   readonly apiAccess: z.infer<typeof ApiAccess>;
+  /** Absent on clusters made before health settings existed: the defaults apply. */
+  readonly health?: HealthSettings;
   readonly phase: Phase;
   /** Desired generation: bumps on every change of what the cluster should be. */
   readonly generation: number;
@@ -124,7 +130,7 @@ export function publicCluster(c: Cluster): Omit<Cluster, 'agentTokenHash'> {
 }
 
 /** The fields a user's update may change; the workflows own the rest. */
-export const SPEC_FIELDS = ['profileRevision', 'nodePools', 'overrides', 'osPatch', 'apiAccess', 'generation', 'version', 'updatedAt'] as const;
+export const SPEC_FIELDS = ['profileRevision', 'nodePools', 'overrides', 'osPatch', 'apiAccess', 'health', 'generation', 'version', 'updatedAt'] as const;
 
 const AZURE_ZONES = new Set(['1', '2', '3']);
 

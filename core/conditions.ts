@@ -27,10 +27,14 @@ export const MILESTONES = {
   WorkerPoolReady: 'Worker Pool Ready',
   PacksInstalled: 'Installing Packs',
   Ready: 'Ready',
+  HeartbeatHealthy: 'Heartbeat',
+  NodesHealthy: 'Nodes',
+  MetricsHealthy: 'Metrics',
 } as const;
 export type Milestone = keyof typeof MILESTONES;
 
 export const READY = 'Ready';
+const HEALTH_TYPES = new Set(['HeartbeatHealthy', 'NodesHealthy', 'MetricsHealthy']);
 
 export interface ConditionUpdate {
   readonly type: string;
@@ -61,7 +65,8 @@ export function nextCondition(prev: Condition | undefined, u: ConditionUpdate, g
 
 /** The Ready summary: True when every other condition is True; otherwise names what is not. */
 export function readySummary(conditions: readonly Condition[]): Pick<ConditionUpdate, 'status' | 'reason' | 'message'> {
-  const others = conditions.filter((c) => c.type !== READY);
+  // Ready summarises the lifecycle milestones; health checks have their own overall health.
+  const others = conditions.filter((c) => c.type !== READY && !HEALTH_TYPES.has(c.type));
   const failing = others.filter((c) => c.status === 'False');
   const pending = others.filter((c) => c.status === 'Unknown');
   if (others.length && !failing.length && !pending.length) return { status: 'True', reason: 'AllConditionsTrue', message: 'every condition is True' };

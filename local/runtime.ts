@@ -9,6 +9,9 @@ import { localControls } from './faults.js';
 import { serveAgentApi } from './function-url.js';
 import { SimulatedAgents } from './simulated-agents.js';
 import { LocalStepFunctions, stateMachineArn } from './step-functions.js';
+import { LocalLambda } from './lambda-api.js';
+import { LocalScheduler } from './scheduler.js';
+import { SWEEP_SCHEDULE } from '../functions/health/sweep.js';
 import { createTables, startDynamoLocal, type DynamoLocal } from './dynamodb-local.js';
 import { startS3Local, type S3Local } from './s3-local.js';
 
@@ -30,6 +33,8 @@ export interface RuntimeOptions {
   readonly agentIntervalMs?: number;
   /** Every Wait state and Retry pause of the workflows lasts this long locally (ms). */
   readonly workflowWaitMs?: number;
+  /** Run the health sweep this often instead of its schedule's rate(1 minute). */
+  readonly sweepIntervalMs?: number;
 }
 
 export interface Runtime {
@@ -39,6 +44,7 @@ export interface Runtime {
   readonly s3Endpoint: string;
   readonly cloud: SimulatedCloud;
   readonly workflows: LocalStepFunctions;
+  readonly lambda: LocalLambda;
   stop(): Promise<void>;
 }
 
@@ -82,6 +88,12 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     const workflows = new LocalStepFunctions({ waitMs: opts.workflowWaitMs ?? 500 });
     stops.push(() => workflows.stop());
     const sfnEndpoint = await workflows.start();
+    // Lambda Invoke API for the functions the control plane calls by name (health scoring).
+    const lambda = new LocalLambda();
+    const lambdaEndpoint = await lambda.start();
+    stops.push(() => lambda.stop());
+    const scheduler = new LocalScheduler();
+    stops.push(async () => scheduler.stop());
     const cloud = simulatedCloud();
     cloud.settings.bootMs = opts.bootMs ?? 1500;
     cloud.settings.terminateMs = Math.min(cloud.settings.bootMs, 500);
@@ -102,8 +114,11 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
       DELETE_STATE_MACHINE_ARN: stateMachineArn('delete'),
       PLATFORM_SECRET: rememberedKey(dataDir, 'platform-secret', () => randomBytes(32).toString('base64url')),
       AGENT_API_URL: gateway.url,
+      AWS_ENDPOINT_URL_LAMBDA: lambdaEndpoint,
+      HEALTH_FUNCTION_NAME: 'strata-health',
     });
-    return { url: gateway.url, apiKey, dynamoEndpoint, s3Endpoint: s3.endpoint, cloud, workflows, stop };
+    scheduler.add({ name: 'health-sweep', expression: SWEEP_SCHEDULE, everyMs: opts.sweepIntervalMs, run: () => import('../functions/health/sweep.js') });
+    return { url: gateway.url, apiKey, dynamoEndpoint, s3Endpoint: s3.endpoint, cloud, workflows, lambda, stop };
   } catch (err) {
     await stop();
     throw err;

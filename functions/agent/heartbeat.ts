@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyResultV2, APIGatewayProxyEventV2 } from 'aws-lambda';
@@ -5,15 +6,20 @@ import { Heartbeat, type HeartbeatResponse } from '../../core/agent-protocol.js'
 import { parseAgentToken, tokenMatches } from '../../core/agent-token.js';
 import { bearerKey } from '../../core/api-keys.js';
 import { desiredPacks } from '../../core/desired-state.js';
+import { DEFAULT_HEALTH } from '../../core/health.js';
+import { nodeFigures, toSample } from '../../core/usage.js';
 import { DomainError, forbidden, invalidField, payloadTooLarge, unauthorized } from '../../core/errors.js';
 import { getCluster } from '../../adapters/dynamodb/clusters-store.js';
 import { getRevision } from '../../adapters/dynamodb/profiles-store.js';
-import { putLatestReport } from '../../adapters/dynamodb/reports-store.js';
+import { ingestHeartbeat } from '../../adapters/dynamodb/telemetry-store.js';
+import { requestHealthScore } from '../../adapters/lambda/health-trigger.js';
 import { logger } from '../commons/powertools.js';
 import { validate } from '../commons/validation.js';
 
 const MAX_BODY = 1024 * 1024;
-const HEARTBEAT_INTERVAL_S = 30;
+
+/** Short, stable name of a node set, so samples can tell when nodes came or went. */
+const hashNodes = (key: string) => createHash('sha1').update(key).digest('base64url').slice(0, 8);
 
 const reply = (statusCode: number, body: unknown): APIGatewayProxyResultV2 => ({
   statusCode,
@@ -45,13 +51,28 @@ async function heartbeat(event: APIGatewayProxyEventV2): Promise<APIGatewayProxy
   if (report.clusterId !== cluster.id) throw forbidden(`this token belongs to cluster ${cluster.id}, not ${report.clusterId}`);
   if (cluster.phase === 'Deleted') throw forbidden(`cluster ${cluster.id} is deleted`);
 
-  await putLatestReport(cluster.id, report);
+  const settings = cluster.health ?? DEFAULT_HEALTH;
+  const now = new Date();
+  const figures = report.nodes.map(nodeFigures);
+  const nodesKey = figures.map((f) => f.name).sort().join('\n');
+  const stored = await ingestHeartbeat({
+    tenantId: claimed.tenantId,
+    clusterId: cluster.id,
+    report,
+    sample: toSample(now.toISOString().slice(0, 16), figures, hashNodes(nodesKey)),
+    now,
+    missingAfterSeconds: settings.missingAfterSeconds,
+  });
+  // Score health when its inputs moved: node state changed, a new minute of usage, or a return.
+  if (stored.snapshotWritten || stored.sampleWritten || stored.resumed) {
+    await requestHealthScore(claimed.tenantId, cluster.id, stored.resumed ? 'resumed' : 'report').catch((err: Error) => logger.warn('health scoring not requested', { error: err }));
+  }
   const revision = await getRevision(claimed.tenantId, cluster.profileId, cluster.profileRevision);
   const response: HeartbeatResponse = {
     desiredGeneration: cluster.generation,
     packs: desiredPacks(revision.layers, cluster.overrides),
     commands: [],
-    heartbeatIntervalSeconds: HEARTBEAT_INTERVAL_S,
+    heartbeatIntervalSeconds: settings.heartbeatIntervalSeconds,
   };
   return reply(200, response);
 }

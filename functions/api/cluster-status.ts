@@ -1,12 +1,12 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { isReady, type Heartbeat } from '../../core/agent-protocol.js';
+import { isReady } from '../../core/agent-protocol.js';
 import { sortConditions } from '../../core/conditions.js';
 import { getCluster } from '../../adapters/dynamodb/clusters-store.js';
 import { listConditions } from '../../adapters/dynamodb/conditions-store.js';
 import { listEvents } from '../../adapters/dynamodb/events-store.js';
 import { listMachines } from '../../adapters/dynamodb/machines-store.js';
-import { getLatestReport } from '../../adapters/dynamodb/reports-store.js';
+import { getSnapshot } from '../../adapters/dynamodb/telemetry-store.js';
 import { httpApi, json, parseQuery, pathParam, principalOf } from '../commons/http.js';
 import { ListQuery } from '../commons/list-query.js';
 import { logger } from '../commons/powertools.js';
@@ -28,7 +28,7 @@ export const handler = middy(
     'GET /v1/clusters/{id}/nodes': async (event) => {
       const who = principalOf(event);
       const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
-      const [machines, report] = await Promise.all([listMachines(who.tenantId, cluster.id), getLatestReport<Heartbeat>(cluster.id)]);
+      const [machines, report] = await Promise.all([listMachines(who.tenantId, cluster.id), getSnapshot(cluster.id)]);
       const reported = new Map((report?.report.nodes ?? []).map((n) => [n.name, n]));
       const items = machines.map((m) => {
         const node = reported.get(m.name);

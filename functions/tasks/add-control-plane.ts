@@ -1,6 +1,5 @@
-import type { Heartbeat } from '../../core/agent-protocol.js';
 import { planNodes } from '../../core/provisioning.js';
-import { getLatestReport } from '../../adapters/dynamodb/reports-store.js';
+import { getSnapshot } from '../../adapters/dynamodb/telemetry-store.js';
 import { clusterStep, DONE, waitFor } from './cluster-step.js';
 import { launchNode } from './launch-node.js';
 
@@ -17,7 +16,7 @@ export const handler = clusterStep(async (ctx) => {
     if (current?.status === 'True') continue;
     let caCertHash: string | undefined;
     if (node.index > 0) {
-      caCertHash = (await getLatestReport<Heartbeat>(ctx.cluster.id))?.report.caCertHash;
+      caCertHash = (await getSnapshot(ctx.cluster.id))?.report.caCertHash;
       if (!caCertHash) {
         await ctx.mark(type, 'Unknown', 'WaitingForFirstControlPlane', `waiting for ${nodes[0]!.name} to initialise the cluster`);
         pending = true;

@@ -1,12 +1,12 @@
-import { isReady, type Heartbeat } from '../../core/agent-protocol.js';
+import { isReady } from '../../core/agent-protocol.js';
 import { planNodes } from '../../core/provisioning.js';
-import { getLatestReport } from '../../adapters/dynamodb/reports-store.js';
+import { getSnapshot } from '../../adapters/dynamodb/telemetry-store.js';
 import { clusterStep, DONE, waitFor } from './cluster-step.js';
 import { launchNode } from './launch-node.js';
 
 /** WorkerPoolReady per pool: every node launched, joined, and reported Ready by the agent. */
 export const handler = clusterStep(async (ctx) => {
-  const report = (await getLatestReport<Heartbeat>(ctx.cluster.id))?.report;
+  const report = (await getSnapshot(ctx.cluster.id))?.report;
   const ready = new Set((report?.nodes ?? []).filter(isReady).map((n) => n.name));
   let pending = false;
   for (const pool of ctx.cluster.nodePools.filter((p) => p.role === 'worker')) {

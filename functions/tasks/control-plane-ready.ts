@@ -1,12 +1,12 @@
-import { isReady, type Heartbeat } from '../../core/agent-protocol.js';
+import { isReady } from '../../core/agent-protocol.js';
 import { planNodes } from '../../core/provisioning.js';
-import { getLatestReport } from '../../adapters/dynamodb/reports-store.js';
+import { getSnapshot } from '../../adapters/dynamodb/telemetry-store.js';
 import { clusterStep, DONE, waitFor } from './cluster-step.js';
 
 /** ControlPlaneReady: the agent reports every control-plane node Ready. */
 export const handler = clusterStep(async (ctx) => {
   const wanted = planNodes(ctx.cluster).filter((n) => n.role === 'controlPlane').map((n) => n.name);
-  const report = (await getLatestReport<Heartbeat>(ctx.cluster.id))?.report;
+  const report = (await getSnapshot(ctx.cluster.id))?.report;
   if (!report) {
     await ctx.mark('ControlPlaneReady', 'Unknown', 'WaitingForAgent', 'the cluster agent has not reported yet');
     return waitFor(5);

@@ -1,11 +1,10 @@
-import type { Heartbeat } from '../../core/agent-protocol.js';
-import { getLatestReport } from '../../adapters/dynamodb/reports-store.js';
+import { getSnapshot } from '../../adapters/dynamodb/telemetry-store.js';
 import { clusterStep, DONE, waitFor } from './cluster-step.js';
 
 /** PacksInstalled: the agent has applied this generation and reports every pack Installed. */
 export const handler = clusterStep(async (ctx) => {
   const layers = (await ctx.revision()).layers;
-  const report = (await getLatestReport<Heartbeat>(ctx.cluster.id))?.report;
+  const report = (await getSnapshot(ctx.cluster.id))?.report;
   if (!report || report.observedGeneration < ctx.input.generation) {
     await ctx.mark('PacksInstalled', 'Unknown', 'WaitingForAgent', `waiting for the agent to apply generation ${ctx.input.generation}`);
     return waitFor(5);

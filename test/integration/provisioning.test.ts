@@ -29,7 +29,8 @@ describe('provisioning on the simulated cloud', () => {
     expect(made.body.phase).toBe('Pending');
     await untilPhase(made.body.id, 'Running');
 
-    const conditions = (await api.call('GET', `/v1/clusters/${made.body.id}/conditions`)).body.items;
+    const all = (await api.call('GET', `/v1/clusters/${made.body.id}/conditions`)).body.items;
+    const conditions = all.filter((c: any) => !c.type.endsWith('Healthy'));
     expect(conditions.map((c: any) => c.type)).toEqual([
       'ImageReady',
       'InfrastructureCreated',

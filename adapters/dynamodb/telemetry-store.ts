@@ -1,0 +1,251 @@
+import { createHash } from 'node:crypto';
+import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
+import type { Heartbeat } from '../../core/agent-protocol.js';
+import { canonicalJson } from '../../core/idempotency.js';
+import { rollUp, type Sample } from '../../core/usage.js';
+import { documentClient } from './client.js';
+import { tableName } from './tables.js';
+
+/**
+ * The telemetry table.
+ *   R#<cluster> / SNAPSHOT        the latest report; rewritten only when something but usage changed
+ *   U#<cluster> / 1m#<minute>     1-minute usage samples (a day), 5m#… (a week), 1h#… (a month)
+ *   HB#<shard>  / <deadline>#<cluster>  one entry per live cluster, keyed by when its heartbeat
+ *                                 goes missing: the sweep reads only entries past their deadline
+ * Steady state per heartbeat: one small read, and a write only on the first heartbeat of each
+ * minute (the sample, plus moving the deadline entry).
+ */
+const table = () => tableName('telemetry');
+const db = () => documentClient();
+export const HB_SHARDS = 16;
+
+const DAY = 86400;
+const RETENTION: Record<SampleResolution, number> = { '1m': DAY, '5m': 7 * DAY, '1h': 31 * DAY };
+export type SampleResolution = '1m' | '5m' | '1h';
+
+export interface StoredSample extends Sample {
+  /** Structure hash of the report that wrote it. */
+  readonly sh?: string;
+  /** When this heartbeat was recorded, and its deadline entry's sort key. */
+  readonly hb?: string;
+  readonly dk?: string;
+}
+
+export interface Snapshot {
+  readonly clusterId: string;
+  readonly receivedAt: string;
+  readonly structureHash: string;
+  readonly report: Heartbeat;
+}
+
+const sampleKey = (clusterId: string, res: SampleResolution, t: string) => ({ pk: `U#${clusterId}`, sk: `${res}#${t}` });
+export const shardOf = (clusterId: string) => createHash('sha1').update(clusterId).digest()[0]! % HB_SHARDS;
+
+/** Hash of what matters besides usage: nodes and their conditions, services, packs, generation. */
+export function structureHash(report: Heartbeat): string {
+  const { nodes, ...rest } = report;
+  const shape = { ...rest, nodes: nodes.map(({ usage: _u, requests: _r, ...n }) => n) };
+  return createHash('sha1').update(canonicalJson(shape)).digest('base64url').slice(0, 16);
+}
+
+export async function latestSample(clusterId: string, res: SampleResolution = '1m'): Promise<StoredSample | undefined> {
+  const r = await db().send(
+    new QueryCommand({
+      TableName: table(),
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+      ExpressionAttributeValues: { ':pk': `U#${clusterId}`, ':p': `${res}#` },
+      ScanIndexForward: false,
+      Limit: 1,
+    }),
+  );
+  return r.Items?.[0] as StoredSample | undefined;
+}
+
+export async function samplesSince(clusterId: string, res: SampleResolution, since: string): Promise<StoredSample[]> {
+  const out: StoredSample[] = [];
+  let start: Record<string, unknown> | undefined;
+  const now = Math.floor(Date.now() / 1000);
+  do {
+    const r = await db().send(
+      new QueryCommand({
+        TableName: table(),
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :a AND :b',
+        ExpressionAttributeValues: { ':pk': `U#${clusterId}`, ':a': `${res}#${since}`, ':b': `${res}#~` },
+        ExclusiveStartKey: start,
+      }),
+    );
+    // TTL deletion is lazy: skip what has expired.
+    for (const i of r.Items ?? []) if (!(typeof i.expiresAt === 'number' && i.expiresAt < now)) out.push(i as StoredSample);
+    start = r.LastEvaluatedKey;
+  } while (start);
+  return out;
+}
+
+export async function getSnapshot(clusterId: string): Promise<Snapshot | undefined> {
+  const r = await db().send(new GetCommand({ TableName: table(), Key: { pk: `R#${clusterId}`, sk: 'SNAPSHOT' } }));
+  return r.Item as Snapshot | undefined;
+}
+
+export interface IngestResult {
+  readonly snapshotWritten: boolean;
+  readonly sampleWritten: boolean;
+  /** The heartbeat came back after its deadline entry was swept (or is the first one). */
+  readonly resumed: boolean;
+  readonly writeUnits: number;
+  readonly readUnits: number;
+}
+
+/**
+ * Store a heartbeat, writing only what changed: the snapshot when the structure changed; once
+ * a minute the usage sample and the deadline entry (roll-ups on 5-minute and hour boundaries).
+ */
+export async function ingestHeartbeat(input: {
+  tenantId: string;
+  clusterId: string;
+  report: Heartbeat;
+  sample: Sample;
+  now: Date;
+  missingAfterSeconds: number;
+}): Promise<IngestResult> {
+  const { clusterId, report, now } = input;
+  let wcu = 0;
+  let rcu = 0;
+  const count = (c?: ConsumedCapacity | ConsumedCapacity[]) => {
+    for (const x of Array.isArray(c) ? c : c ? [c] : []) {
+      wcu += x.WriteCapacityUnits ?? (x.ReadCapacityUnits === undefined ? (x.CapacityUnits ?? 0) : 0);
+      rcu += x.ReadCapacityUnits ?? 0;
+    }
+  };
+  const last = await db().send(
+    new QueryCommand({
+      TableName: table(),
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+      ExpressionAttributeValues: { ':pk': `U#${clusterId}`, ':p': '1m#' },
+      ScanIndexForward: false,
+      Limit: 1,
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
+  rcu += last.ConsumedCapacity?.CapacityUnits ?? 0;
+  const prev = last.Items?.[0] as StoredSample | undefined;
+  const iso = now.toISOString();
+  const minute = iso.slice(0, 16); // YYYY-MM-DDTHH:MM
+
+  const sh = structureHash(report);
+  let snapshotWritten = false;
+  if (sh !== prev?.sh) {
+    const put = await db().send(
+      new PutCommand({ TableName: table(), Item: { pk: `R#${clusterId}`, sk: 'SNAPSHOT', clusterId, receivedAt: iso, structureHash: sh, report }, ReturnConsumedCapacity: 'TOTAL' }),
+    );
+    count(put.ConsumedCapacity);
+    snapshotWritten = true;
+  }
+
+  let sampleWritten = false;
+  const resumed = !prev || !prev.dk || Date.parse(prev.hb ?? '') + input.missingAfterSeconds * 1000 < now.getTime();
+  if (prev?.t !== minute || snapshotWritten || resumed) {
+    const shard = shardOf(clusterId);
+    const dk = `${new Date(now.getTime() + input.missingAfterSeconds * 1000).toISOString()}#${clusterId}`;
+    const item: StoredSample & Record<string, unknown> = {
+      ...sampleKey(clusterId, '1m', minute),
+      ...input.sample,
+      t: minute,
+      sh,
+      hb: iso,
+      dk,
+      expiresAt: Math.floor(now.getTime() / 1000) + RETENTION['1m'],
+    };
+    const writes: Record<string, unknown>[] = [
+      { PutRequest: { Item: item } },
+      { PutRequest: { Item: { pk: `HB#${shard}`, sk: dk, tenantId: input.tenantId, clusterId } } },
+    ];
+    if (prev?.dk && prev.dk !== dk) writes.push({ DeleteRequest: { Key: { pk: `HB#${shard}`, sk: prev.dk } } });
+    const res = await db().send(new BatchWriteCommand({ RequestItems: { [table()]: writes as never }, ReturnConsumedCapacity: 'TOTAL' }));
+    count(res.ConsumedCapacity);
+    if (res.UnprocessedItems && Object.keys(res.UnprocessedItems).length) {
+      const retry = await db().send(new BatchWriteCommand({ RequestItems: res.UnprocessedItems, ReturnConsumedCapacity: 'TOTAL' }));
+      count(retry.ConsumedCapacity);
+    }
+    sampleWritten = prev?.t !== minute;
+    if (sampleWritten && prev) {
+      const r = await rollUps(clusterId, now);
+      wcu += r.wcu;
+      rcu += r.rcu;
+    }
+  }
+  return { snapshotWritten, sampleWritten, resumed, writeUnits: wcu, readUnits: rcu };
+}
+
+/** On a 5-minute boundary, roll the last five 1-minute samples up; on the hour, the last twelve 5-minute ones. */
+async function rollUps(clusterId: string, now: Date): Promise<{ wcu: number; rcu: number }> {
+  let wcu = 0;
+  let rcu = 0;
+  const m = now.getUTCMinutes();
+  const steps: [SampleResolution, SampleResolution, number, number][] = [];
+  if (m % 5 === 0) steps.push(['1m', '5m', 5, 5]);
+  if (m === 0) steps.push(['5m', '1h', 60, 12]);
+  for (const [from, to, minutes] of steps) {
+    const end = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
+    const start = new Date(end.getTime() - minutes * 60_000);
+    const r = await db().send(
+      new QueryCommand({
+        TableName: table(),
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :a AND :b',
+        ExpressionAttributeValues: { ':pk': `U#${clusterId}`, ':a': `${from}#${start.toISOString().slice(0, 16)}`, ':b': `${from}#${new Date(end.getTime() - 1).toISOString().slice(0, 16)}` },
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    rcu += r.ConsumedCapacity?.CapacityUnits ?? 0;
+    const t = start.toISOString().slice(0, 16);
+    const rolled = rollUp(t, (r.Items ?? []) as StoredSample[]);
+    if (!rolled) continue;
+    const put = await db().send(
+      new PutCommand({
+        TableName: table(),
+        Item: { ...sampleKey(clusterId, to, t), ...rolled, expiresAt: Math.floor(now.getTime() / 1000) + RETENTION[to] },
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    wcu += put.ConsumedCapacity?.CapacityUnits ?? 0;
+  }
+  return { wcu, rcu };
+}
+
+export interface StaleEntry {
+  readonly tenantId: string;
+  readonly clusterId: string;
+  readonly sk: string;
+  readonly shard: number;
+}
+
+/** Entries past their deadline, shard by shard: only the clusters whose heartbeat is missing. */
+export async function staleClusters(now: Date): Promise<{ items: StaleEntry[]; readUnits: number }> {
+  const items: StaleEntry[] = [];
+  let readUnits = 0;
+  await Promise.all(
+    Array.from({ length: HB_SHARDS }, async (_, shard) => {
+      let start: Record<string, unknown> | undefined;
+      do {
+        const r = await db().send(
+          new QueryCommand({
+            TableName: table(),
+            KeyConditionExpression: 'pk = :pk AND sk < :now',
+            ExpressionAttributeValues: { ':pk': `HB#${shard}`, ':now': now.toISOString() },
+            ExclusiveStartKey: start,
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        );
+        readUnits += r.ConsumedCapacity?.CapacityUnits ?? 0;
+        for (const i of r.Items ?? []) items.push({ tenantId: String(i.tenantId), clusterId: String(i.clusterId), sk: String(i.sk), shard });
+        start = r.LastEvaluatedKey;
+      } while (start);
+    }),
+  );
+  return { items, readUnits };
+}
+
+/** A swept entry leaves the index; the cluster's next heartbeat puts a new one. */
+export async function clearDeadline(e: StaleEntry): Promise<void> {
+  await db().send(new DeleteCommand({ TableName: table(), Key: { pk: `HB#${e.shard}`, sk: e.sk } }));
+}

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import type { ReportedNode } from './agent-protocol.js';
+import type { ConditionUpdate } from './conditions.js';
+
+/** Per-cluster health settings, changeable; defaults from the platform's SLOs. */
+export const HealthSettings = z.strictObject({
+  heartbeatIntervalSeconds: z.int().min(5).max(3600).default(30),
+  missingAfterSeconds: z.int().min(10).max(86400).default(90),
+  usageThresholdPercent: z.number().min(1).max(100).default(90),
+  usageWindowMinutes: z.int().min(1).max(1440).default(10),
+});
+export type HealthSettings = z.infer<typeof HealthSettings>;
+export const DEFAULT_HEALTH: HealthSettings = HealthSettings.parse({});
+
+export const HEALTH_CONDITIONS = ['HeartbeatHealthy', 'NodesHealthy', 'MetricsHealthy'] as const;
+export type Health = 'Healthy' | 'Unhealthy' | 'Unknown';
+
+const PRESSURES = ['MemoryPressure', 'DiskPressure', 'PIDPressure', 'NetworkUnavailable'];
+
+/** HeartbeatHealthy: has the agent reported within the threshold? */
+export function heartbeatCondition(lastHeartbeatAt: string | undefined, now: Date, s: HealthSettings): ConditionUpdate {
+  if (!lastHeartbeatAt) return { type: 'HeartbeatHealthy', status: 'Unknown', reason: 'NoHeartbeatYet', message: 'the cluster agent has not reported yet' };
+  const age = Math.round((now.getTime() - Date.parse(lastHeartbeatAt)) / 1000);
+  if (age > s.missingAfterSeconds) {
+    return { type: 'HeartbeatHealthy', status: 'False', reason: 'HeartbeatMissing', message: `no heartbeat for ${age} s (threshold ${s.missingAfterSeconds} s); last at ${lastHeartbeatAt}` };
+  }
+  return { type: 'HeartbeatHealthy', status: 'True', reason: 'HeartbeatReceived', message: `last heartbeat ${age} s ago` };
+}
+
+/** NodesHealthy: Ready not True, or a pressure / NetworkUnavailable True, on any node — each named. */
+export function nodesCondition(nodes: readonly ReportedNode[]): ConditionUpdate {
+  if (!nodes.length) return { type: 'NodesHealthy', status: 'Unknown', reason: 'NoNodes', message: 'the agent reports no nodes' };
+  const problems: string[] = [];
+  for (const n of nodes) {
+    const ready = n.conditions.find((c) => c.type === 'Ready');
+    if (!ready) problems.push(`${n.name}: Ready is missing`);
+    else if (ready.status !== 'True') problems.push(`${n.name}: Ready is ${ready.status}${ready.reason ? ` (${ready.reason})` : ''}`);
+    for (const c of n.conditions) if (PRESSURES.includes(c.type) && c.status === 'True') problems.push(`${n.name}: ${c.type} is True`);
+  }
+  if (problems.length) return { type: 'NodesHealthy', status: 'False', reason: 'NodeProblems', message: problems.join('; ') };
+  return { type: 'NodesHealthy', status: 'True', reason: 'AllNodesReady', message: `${nodes.length} node(s) Ready, no pressure` };
+}
+
+export interface UsagePoint {
+  readonly t: string;
+  readonly cpuPercent: number;
+  readonly memoryPercent: number;
+  readonly diskPercent?: number;
+}
+
+/**
+ * MetricsHealthy: False when CPU, memory or disk usage stayed above the threshold for the whole
+ * window — every sample inside it, and samples covering it (a short spike is not an incident).
+ */
+export function metricsCondition(points: readonly UsagePoint[], now: Date, s: HealthSettings): ConditionUpdate {
+  const since = now.getTime() - s.usageWindowMinutes * 60_000;
+  const inWindow = points.filter((p) => Date.parse(p.t) >= since - 60_000).sort((a, b) => a.t.localeCompare(b.t));
+  if (!inWindow.length) return { type: 'MetricsHealthy', status: 'Unknown', reason: 'NoMetrics', message: 'no usage samples in the window' };
+  const covers = Date.parse(inWindow[0]!.t) <= since + 60_000;
+  const over: string[] = [];
+  for (const [key, label] of [['cpuPercent', 'CPU'], ['memoryPercent', 'memory'], ['diskPercent', 'disk']] as const) {
+    const values = inWindow.map((p) => p[key]).filter((v): v is number => v !== undefined);
+    if (covers && values.length === inWindow.length && values.every((v) => v > s.usageThresholdPercent)) {
+      over.push(`${label} above ${s.usageThresholdPercent}% for ${s.usageWindowMinutes} min (min ${Math.min(...values)}%)`);
+    }
+  }
+  if (over.length) return { type: 'MetricsHealthy', status: 'False', reason: 'SustainedHighUsage', message: over.join('; ') };
+  const last = inWindow[inWindow.length - 1]!;
+  return { type: 'MetricsHealthy', status: 'True', reason: 'UsageNormal', message: `CPU ${last.cpuPercent}%, memory ${last.memoryPercent}%` };
+}
+
+/** Overall health: the worst of the three, with the reasons of what is not True. */
+export function overallHealth(conditions: readonly { type: string; status: string; message: string }[]): { health: Health; reasons: string[] } {
+  const mine = conditions.filter((c) => (HEALTH_CONDITIONS as readonly string[]).includes(c.type));
+  const reasons = mine.filter((c) => c.status !== 'True').map((c) => `${c.type}: ${c.message}`);
+  if (mine.some((c) => c.status === 'False')) return { health: 'Unhealthy', reasons };
+  if (mine.length < HEALTH_CONDITIONS.length || mine.some((c) => c.status === 'Unknown')) return { health: 'Unknown', reasons };
+  return { health: 'Healthy', reasons: [] };
+}
