@@ -26,6 +26,18 @@ export const ReportedNode = z.object({
 });
 export type ReportedNode = z.infer<typeof ReportedNode>;
 
+export const ReportedService = z.object({
+  namespace: z.string().min(1).max(253),
+  name: z.string().min(1).max(253),
+  type: z.enum(['LoadBalancer', 'NodePort', 'ClusterIP', 'ExternalName']),
+  ports: z
+    .array(z.object({ name: z.string().max(63).optional(), port: z.int().min(1).max(65535), nodePort: z.int().min(1).max(65535).optional(), protocol: z.string().max(10).default('TCP') }))
+    .max(100)
+    .default([]),
+  ingress: z.array(z.object({ ip: z.string().max(64).optional(), hostname: z.string().max(253).optional() })).max(20).default([]),
+});
+export type ReportedService = z.infer<typeof ReportedService>;
+
 export const PACK_STATUSES = ['Pending', 'Installing', 'Installed', 'Failed'] as const;
 
 export const ReportedPack = z.object({
@@ -44,7 +56,7 @@ export const Heartbeat = z
     /** sha256:<hex> of the cluster CA public key, for kubeadm join discovery. */
     caCertHash: z.string().regex(/^sha256:[0-9a-f]{64}$/).optional(),
     nodes: z.array(ReportedNode).max(5000),
-    services: z.array(z.unknown()).max(5000).default([]),
+    services: z.array(ReportedService).max(5000).default([]),
     packs: z.array(ReportedPack).max(200).default([]),
   })
   .meta({ id: 'Heartbeat' });

@@ -17,8 +17,13 @@ const AzureAccount = z.strictObject({
   tenantId: uuid,
   clientId: uuid,
   subscriptionId: uuid,
-  /** Where the client secret lives (a Secrets Manager ARN or name); the secret itself is never sent here. */
-  secretRef: z.string().regex(/^(arn:aws[\w-]*:secretsmanager:[\w-]+:\d{12}:secret:)?[\w/+=.@-]{1,512}$/, 'a Secrets Manager secret ARN or name'),
+  /**
+   * Where the client secret lives: a Secrets Manager secret under strata/azure/ (name or ARN) —
+   * the only prefix Strata's workflows may read. The secret itself is never sent here.
+   */
+  secretRef: z
+    .string()
+    .regex(/^(arn:aws[\w-]*:secretsmanager:[\w-]+:\d{12}:secret:)?strata\/azure\/[\w/+=.@-]{1,480}$/, 'a Secrets Manager secret named strata/azure/<name> (or its ARN)'),
 });
 
 const LocalAccount = z.strictObject({

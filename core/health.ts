@@ -4,8 +4,8 @@ import type { ConditionUpdate } from './conditions.js';
 
 /** Per-cluster health settings, changeable; defaults from the platform's SLOs. */
 export const HealthSettings = z.strictObject({
-  heartbeatIntervalSeconds: z.int().min(5).max(3600).default(30),
-  missingAfterSeconds: z.int().min(10).max(86400).default(90),
+  heartbeatIntervalSeconds: z.int().min(1).max(3600).default(30),
+  missingAfterSeconds: z.int().min(3).max(86400).default(90),
   usageThresholdPercent: z.number().min(1).max(100).default(90),
   usageWindowMinutes: z.int().min(1).max(1440).default(10),
 });
@@ -20,8 +20,10 @@ const PRESSURES = ['MemoryPressure', 'DiskPressure', 'PIDPressure', 'NetworkUnav
 /** HeartbeatHealthy: has the agent reported within the threshold? */
 export function heartbeatCondition(lastHeartbeatAt: string | undefined, now: Date, s: HealthSettings): ConditionUpdate {
   if (!lastHeartbeatAt) return { type: 'HeartbeatHealthy', status: 'Unknown', reason: 'NoHeartbeatYet', message: 'the cluster agent has not reported yet' };
-  const age = Math.round((now.getTime() - Date.parse(lastHeartbeatAt)) / 1000);
-  if (age > s.missingAfterSeconds) {
+  const ageMs = now.getTime() - Date.parse(lastHeartbeatAt);
+  const age = Math.round(ageMs / 1000);
+  // Exact, as the deadline index is: past missingAfter by any amount is missing.
+  if (ageMs > s.missingAfterSeconds * 1000) {
     return { type: 'HeartbeatHealthy', status: 'False', reason: 'HeartbeatMissing', message: `no heartbeat for ${age} s (threshold ${s.missingAfterSeconds} s); last at ${lastHeartbeatAt}` };
   }
   return { type: 'HeartbeatHealthy', status: 'True', reason: 'HeartbeatReceived', message: `last heartbeat ${age} s ago` };

@@ -11,14 +11,22 @@ import {
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { TableId } from '../adapters/dynamodb/tables.js';
 import { AUTHORIZER_ENTRY, type HandlerName, ROUTES, handlerEntry } from '../functions/api/routes.js';
-import type { StrataData } from './data.js';
+import type { StrataData, TableAccess } from './data.js';
 import { StrataFunction } from './strata-function.js';
+import { WORKFLOW_ARN_ENV, type WorkflowId } from './workflows.js';
 
 export interface StrataApiProps {
-  /** The tables: handlers that need them get read-write on definitions, the authorizer read-only. */
+  /** The tables: each handler gets the access HANDLER_ACCESS gives it, the authorizer read-only on definitions. */
   readonly data: StrataData;
+  /**
+   * The lifecycle workflows. Handlers that start them (HANDLER_ACCESS startsWorkflows) get
+   * states:StartExecution on each and its ARN as PROVISION_STATE_MACHINE_ARN / DELETE_STATE_MACHINE_ARN.
+   */
+  readonly stateMachines: Readonly<Record<WorkflowId, IStateMachine>>;
   /**
    * Environment for every function that touches the tables (table names, archive bucket name).
    * Handlers with no table access (healthz, openapi) do not get it.
@@ -46,20 +54,51 @@ export interface StrataApiProps {
   readonly accessLogRetention?: RetentionDays;
 }
 
+/** One table a handler may touch, and how. */
+export interface TableGrant {
+  readonly table: TableId;
+  readonly access: TableAccess;
+}
+
+/** What one API handler may touch. */
+export interface HandlerAccess {
+  /** The tables it reads or writes; none means it gets no table environment either. */
+  readonly tables: readonly TableGrant[];
+  /** Whether it starts the provision and delete workflows (states:StartExecution on both). */
+  readonly startsWorkflows?: boolean;
+}
+
+const DEFINITIONS_READWRITE: HandlerAccess = { tables: [{ table: 'definitions', access: 'readwrite' }] };
+
 /**
- * What each handler may do with the definitions table. A Record over every HandlerName, so a new
- * handler does not compile until someone decides its access.
+ * What each handler may touch. A Record over every HandlerName, so a new handler does not compile
+ * until someone decides its access.
  */
-const DEFINITIONS_ACCESS: Record<HandlerName, 'readwrite' | 'none'> = {
-  tenants: 'readwrite',
-  apikeys: 'readwrite',
-  registries: 'readwrite',
-  packs: 'readwrite',
-  profiles: 'readwrite',
-  cloudaccounts: 'readwrite',
-  clusters: 'readwrite',
-  openapi: 'none',
-  healthz: 'none',
+export const HANDLER_ACCESS: Readonly<Record<HandlerName, HandlerAccess>> = {
+  tenants: DEFINITIONS_READWRITE,
+  apikeys: DEFINITIONS_READWRITE,
+  registries: DEFINITIONS_READWRITE,
+  packs: DEFINITIONS_READWRITE,
+  profiles: DEFINITIONS_READWRITE,
+  cloudaccounts: DEFINITIONS_READWRITE,
+  clusters: {
+    tables: [
+      { table: 'definitions', access: 'readwrite' },
+      { table: 'conditions', access: 'read' },
+    ],
+    startsWorkflows: true,
+  },
+  // GET conditions | events | nodes: a view, it never writes.
+  clusterstatus: {
+    tables: [
+      { table: 'definitions', access: 'read' },
+      { table: 'conditions', access: 'read' },
+      { table: 'events', access: 'read' },
+      { table: 'telemetry', access: 'read' },
+    ],
+  },
+  openapi: { tables: [] },
+  healthz: { tables: [] },
 };
 
 const UNAUTHORIZED_MESSAGE = 'a valid API key is required: Authorization: Bearer <key>';
@@ -191,13 +230,20 @@ export class StrataApi extends Construct {
     const handlerFor = (name: HandlerName): StrataFunction => {
       let fn = handlers.get(name);
       if (!fn) {
-        const access = DEFINITIONS_ACCESS[name];
+        const access = HANDLER_ACCESS[name];
+        const workflowEnv: Record<string, string> = {};
+        if (access.startsWorkflows) {
+          for (const [workflow, sm] of Object.entries(props.stateMachines) as [WorkflowId, IStateMachine][]) {
+            workflowEnv[WORKFLOW_ARN_ENV[workflow]] = sm.stateMachineArn;
+          }
+        }
         fn = new StrataFunction(this, `${name.charAt(0).toUpperCase()}${name.slice(1)}Handler`, {
           entry: handlerEntry(name),
           description: `Strata API: ${name}`,
-          environment: access === 'none' ? {} : props.environment,
+          environment: access.tables.length === 0 ? workflowEnv : { ...props.environment, ...workflowEnv },
         });
-        if (access === 'readwrite') props.data.grant('definitions', fn, 'readwrite');
+        for (const grant of access.tables) props.data.grant(grant.table, fn, grant.access);
+        if (access.startsWorkflows) for (const sm of Object.values(props.stateMachines)) sm.grantStartExecution(fn);
         handlers.set(name, fn);
       }
       return fn;

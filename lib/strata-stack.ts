@@ -1,15 +1,24 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { TABLE_ENV, type TableId } from '../adapters/dynamodb/tables.js';
+import { StrataAgentApi } from './agent-api.js';
 import { StrataApi } from './api.js';
 import { StrataArchives } from './archives.js';
 import { StrataBootstrap } from './bootstrap.js';
 import { StrataData } from './data.js';
+import { StrataWorkflows } from './workflows.js';
 
-/** The whole Strata control plane on AWS: tables, archives, the REST API and the first-deploy bootstrap. */
+/**
+ * The whole Strata control plane on AWS: tables, archives, the platform secret, the agent API,
+ * the provision and delete workflows, the REST API and the first-deploy bootstrap.
+ */
 export class StrataStack extends Stack {
   public readonly data: StrataData;
   public readonly archives: StrataArchives;
+  public readonly platformSecret: Secret;
+  public readonly agentApi: StrataAgentApi;
+  public readonly workflows: StrataWorkflows;
   public readonly api: StrataApi;
   public readonly bootstrap: StrataBootstrap;
 
@@ -20,7 +29,24 @@ export class StrataStack extends Stack {
     this.archives = new StrataArchives(this, 'Archives');
     const environment = { ...this.data.environment, ARCHIVE_BUCKET: this.archives.bucket.bucketName };
 
-    this.api = new StrataApi(this, 'Api', { data: this.data, environment });
+    this.platformSecret = new Secret(this, 'PlatformSecret', {
+      description: 'derives cluster agent tokens and kubeadm bootstrap secrets',
+      generateSecretString: { excludePunctuation: true, passwordLength: 64 },
+      // Losing it would orphan every running cluster's agent: kept, like the tables.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.platformSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: "Rotating it would invalidate every running cluster agent's token; tokens are rotated per cluster instead.",
+    });
+
+    this.agentApi = new StrataAgentApi(this, 'AgentApi', { data: this.data });
+    this.workflows = new StrataWorkflows(this, 'Workflows', {
+      data: this.data,
+      platformSecret: this.platformSecret,
+      agentApiUrl: this.agentApi.baseUrl,
+    });
+    this.api = new StrataApi(this, 'Api', { data: this.data, environment, stateMachines: this.workflows.stateMachines });
     this.bootstrap = new StrataBootstrap(this, 'Bootstrap', { data: this.data, environment });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the REST API (routes start with /v1 and /healthz)' });
@@ -28,6 +54,16 @@ export class StrataStack extends Stack {
       value: this.bootstrap.operatorKey.secretArn,
       description: 'Secrets Manager secret holding the first platform-operator API key',
     });
+    new CfnOutput(this, 'AgentApiUrl', {
+      value: this.agentApi.baseUrl,
+      description: 'Base URL of the agent API (Lambda function URL); agents POST /agent/v1/heartbeat',
+    });
+    new CfnOutput(this, 'PlatformSecretArn', {
+      value: this.platformSecret.secretArn,
+      description: 'Secrets Manager secret that derives cluster agent tokens and kubeadm bootstrap secrets',
+    });
+    new CfnOutput(this, 'ProvisionStateMachineArn', { value: this.workflows.stateMachines.provision.stateMachineArn });
+    new CfnOutput(this, 'DeleteStateMachineArn', { value: this.workflows.stateMachines.delete.stateMachineArn });
     new CfnOutput(this, 'ArchiveBucketName', { value: this.archives.bucket.bucketName });
     for (const [tableId, table] of Object.entries(this.data.tables) as [TableId, (typeof this.data.tables)[TableId]][]) {
       new CfnOutput(this, outputId(TABLE_ENV[tableId]), { value: table.tableName, description: `DynamoDB table "${tableId}"` });

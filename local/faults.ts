@@ -15,6 +15,13 @@ const FaultInput = z.union([
     rate: z.number().min(0).max(1).optional(),
   }),
   z.strictObject({ quota: z.strictObject({ region: z.enum(Object.keys(SIM_REGIONS) as [string, ...string[]]), vcpus: z.int().min(0).max(100000) }) }),
+  z.strictObject({
+    node: z.string().min(1).max(253),
+    condition: z.enum(['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure', 'NetworkUnavailable']),
+    status: z.enum(['True', 'False', 'Unknown']),
+  }),
+  z.strictObject({ cluster: z.string().min(1).max(64), cpuPercent: z.number().min(0).max(100).nullable() }),
+  z.strictObject({ cluster: z.string().min(1).max(64), agent: z.enum(['silent', 'reporting']) }),
 ]);
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -23,6 +30,9 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({ st
  * /local/* — the local runtime's own controls, for the platform operator key only:
  *   POST /local/faults {"operation":"RunInstances","error":"VcpuLimitExceeded","times":3}
  *   POST /local/faults {"quota":{"region":"sim-east-1","vcpus":8}}
+ *   POST /local/faults {"node":"demo-workers-0","condition":"Ready","status":"False"}
+ *   POST /local/faults {"cluster":"cl-…","cpuPercent":95}   (null to clear)
+ *   POST /local/faults {"cluster":"cl-…","agent":"silent"}   (or "reporting")
  *   GET /local/faults, DELETE /local/faults, GET /local/cloud, GET /local/executions
  */
 export function localControls(cloud: SimulatedCloud, sfn: LocalStepFunctions, operatorKey: string) {
@@ -33,9 +43,12 @@ export function localControls(cloud: SimulatedCloud, sfn: LocalStepFunctions, op
       return json(401, { error: 'Unauthorized', message: 'the local controls need the operator key', details: [{ path: 'headers.authorization', message: 'operator key required' }] });
     }
     const route = `${req.method} ${url.pathname}`;
-    if (route === 'GET /local/faults') return json(200, { faults: cloud.faults, quotas: Object.fromEntries(cloud.quotas) });
+    if (route === 'GET /local/faults') return json(200, { faults: cloud.faults, quotas: Object.fromEntries(cloud.quotas), nodes: cloud.nodeFaults, cpu: Object.fromEntries(cloud.cpuOverrides), silent: [...cloud.silencedAgents] });
     if (route === 'DELETE /local/faults') {
       cloud.faults.splice(0);
+      cloud.nodeFaults.splice(0);
+      cloud.cpuOverrides.clear();
+      cloud.silencedAgents.clear();
       for (const [r, v] of Object.entries(SIM_REGIONS)) cloud.quotas.set(r, v.vcpuQuota);
       return { statusCode: 204, body: '' };
     }
@@ -51,8 +64,19 @@ export function localControls(cloud: SimulatedCloud, sfn: LocalStepFunctions, op
         const details = issuesToDetails('', parsed.error.issues);
         return json(400, { error: 'ValidationError', message: details.map((d) => `${d.path}: ${d.message}`).join('; '), details });
       }
-      if ('quota' in parsed.data) cloud.quotas.set(parsed.data.quota.region, parsed.data.quota.vcpus);
-      else cloud.faults.push({ ...parsed.data });
+      const f = parsed.data;
+      if ('quota' in f) cloud.quotas.set(f.quota.region, f.quota.vcpus);
+      else if ('node' in f) {
+        const i = cloud.nodeFaults.findIndex((x) => x.node === f.node && x.condition === f.condition);
+        if (i >= 0) cloud.nodeFaults.splice(i, 1);
+        cloud.nodeFaults.push(f);
+      } else if ('cpuPercent' in f) {
+        if (f.cpuPercent === null) cloud.cpuOverrides.delete(f.cluster);
+        else cloud.cpuOverrides.set(f.cluster, f.cpuPercent);
+      } else if ('agent' in f) {
+        if (f.agent === 'silent') cloud.silencedAgents.add(f.cluster);
+        else cloud.silencedAgents.delete(f.cluster);
+      } else cloud.faults.push({ ...f });
       return json(201, { faults: cloud.faults, quotas: Object.fromEntries(cloud.quotas) });
     }
     if (route === 'GET /local/cloud') {

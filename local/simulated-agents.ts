@@ -100,6 +100,7 @@ class SimulatedAgent {
   }
 
   private async beat() {
+    if (this.cloud.silencedAgents.has(this.settings.clusterId)) return;
     const nodes = this.nodes();
     if (!nodes.some((n) => n.tags['strata:role'] === 'controlPlane')) return this.stop(); // its control plane is gone
     this.applyDesired();
@@ -109,8 +110,8 @@ class SimulatedAgent {
       clusterId: this.settings.clusterId,
       observedGeneration: this.observedGeneration,
       caCertHash: `sha256:${createHash('sha256').update(`ca/${this.settings.clusterId}`).digest('hex')}`,
-      nodes: nodes.map(reportNode),
-      services: [],
+      nodes: nodes.map((n) => this.reportNode(n)),
+      services: this.services(nodes),
       packs: [...this.installed].map(([name, p]) => ({ name, version: p.version, status: p.status })),
     };
     const res = await fetch(`${this.settings.apiUrl}/agent/v1/heartbeat`, {
@@ -124,6 +125,50 @@ class SimulatedAgent {
     const changed = answer.desiredGeneration !== this.desired.generation;
     this.desired = { generation: answer.desiredGeneration, packs: answer.packs };
     if (changed) this.nudge();
+  }
+
+  /** A node as kubelet and metrics-server would show it: usage that moves with time, faults applied. */
+  private reportNode(i: SimInstance): ReportedNode {
+    const name = i.tags[TAG_NAME] ?? i.instanceId;
+    const allocMilli = i.vcpus * 1000 - 100;
+    const allocMiB = (i.vcpus * 4 - 1) * 1024;
+    const phase = (parseInt(createHash('sha1').update(name).digest('hex').slice(0, 4), 16) / 0xffff) * 2 * Math.PI;
+    const t = Date.now() / 60_000; // one slow wave every ~6 minutes, phase-shifted per node
+    const forced = this.cloud.cpuOverrides.get(this.settings.clusterId);
+    const cpuFraction = forced !== undefined ? forced / 100 : 0.3 + 0.15 * Math.sin(t + phase) + 0.05 * Math.random();
+    const memFraction = 0.45 + 0.1 * Math.sin(t / 3 + phase);
+    const conditions = CONDITIONS.map((type) => {
+      const fault = this.cloud.nodeFaults.find((f) => f.node === name && f.condition === type);
+      const status = fault?.status ?? HEALTHY[type]!;
+      const reason = type === 'Ready' ? (status === 'True' ? 'KubeletReady' : 'KubeletNotReady') : status === 'True' ? `KubeletHas${type}` : `KubeletHasNo${type}`;
+      return { type, status, reason, message: fault ? `simulated fault: ${type}=${status}` : type === 'Ready' ? 'kubelet is posting ready status' : `kubelet has no ${type}` };
+    });
+    return {
+      name,
+      role: i.tags['strata:role'] === 'controlPlane' ? 'controlPlane' : 'worker',
+      zone: i.zone,
+      instanceType: i.instanceType,
+      addresses: [{ type: 'InternalIP', address: i.privateIp }, { type: 'Hostname', address: name }],
+      conditions,
+      capacity: { cpu: String(i.vcpus), memory: `${i.vcpus * 4}Gi`, 'ephemeral-storage': '50Gi' },
+      allocatable: { cpu: `${allocMilli}m`, memory: `${allocMiB}Mi`, 'ephemeral-storage': '46Gi' },
+      usage: { cpu: `${Math.round(allocMilli * cpuFraction * 1e6)}n`, memory: `${Math.round(allocMiB * memFraction * 1024)}Ki`, disk: `${Math.round(46 * 0.3 * 1024)}Mi` },
+      requests: { cpu: `${Math.round(allocMilli * 0.4)}m`, memory: `${Math.round(allocMiB * 0.5)}Mi` },
+    };
+  }
+
+  /** Services of the installed packs, as their charts would make them. */
+  private services(nodes: SimInstance[]): Heartbeat['services'] {
+    const out: Heartbeat['services'] = [{ namespace: 'kube-system', name: 'kube-dns', type: 'ClusterIP', ports: [{ port: 53, protocol: 'UDP' }], ingress: [] }];
+    const installed = (name: string) => this.installed.get(name)?.status === 'Installed';
+    if (installed('prometheus-operator')) {
+      out.push(
+        { namespace: 'monitoring', name: 'grafana', type: 'LoadBalancer', ports: [{ name: 'http', port: 80, nodePort: 31080, protocol: 'TCP' }], ingress: [{ hostname: `grafana-${this.settings.clusterId}.elb.sim.strata.internal` }] },
+        { namespace: 'monitoring', name: 'prometheus', type: 'NodePort', ports: [{ name: 'web', port: 9090, nodePort: 30090, protocol: 'TCP' }], ingress: [] },
+      );
+    }
+    if (installed('cilium')) out.push({ namespace: 'kube-system', name: 'hubble-ui', type: 'NodePort', ports: [{ port: 80, nodePort: 31235, protocol: 'TCP' }], ingress: [] });
+    return nodes.length ? out : [];
   }
 
   /** Install what the last answer asked for: a pack is Installing for one report, then Installed. */
@@ -142,15 +187,5 @@ class SimulatedAgent {
   }
 }
 
-function reportNode(i: SimInstance): ReportedNode {
-  return {
-    name: i.tags[TAG_NAME] ?? i.instanceId,
-    role: i.tags['strata:role'] === 'controlPlane' ? 'controlPlane' : 'worker',
-    zone: i.zone,
-    instanceType: i.instanceType,
-    addresses: [{ type: 'InternalIP', address: i.privateIp }],
-    conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' }],
-    capacity: { cpu: String(i.vcpus), memory: `${i.vcpus * 4}Gi` },
-    allocatable: { cpu: `${i.vcpus * 1000 - 100}m`, memory: `${i.vcpus * 4 - 1}Gi` },
-  };
-}
+const CONDITIONS = ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure', 'NetworkUnavailable'];
+const HEALTHY: Record<string, 'True' | 'False'> = { Ready: 'True', MemoryPressure: 'False', DiskPressure: 'False', PIDPressure: 'False', NetworkUnavailable: 'False' };

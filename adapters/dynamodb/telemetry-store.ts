@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import type { Heartbeat } from '../../core/agent-protocol.js';
 import { canonicalJson } from '../../core/idempotency.js';
@@ -13,8 +13,8 @@ import { tableName } from './tables.js';
  *   U#<cluster> / 1m#<minute>     1-minute usage samples (a day), 5m#… (a week), 1h#… (a month)
  *   HB#<shard>  / <deadline>#<cluster>  one entry per live cluster, keyed by when its heartbeat
  *                                 goes missing: the sweep reads only entries past their deadline
- * Steady state per heartbeat: one small read, and a write only on the first heartbeat of each
- * minute (the sample, plus moving the deadline entry).
+ * Steady state per heartbeat: one small read; the sample on the first heartbeat of each minute,
+ * and the deadline entry moved once half the missing-threshold has passed.
  */
 const table = () => tableName('telemetry');
 const db = () => documentClient();
@@ -42,10 +42,10 @@ export interface Snapshot {
 const sampleKey = (clusterId: string, res: SampleResolution, t: string) => ({ pk: `U#${clusterId}`, sk: `${res}#${t}` });
 export const shardOf = (clusterId: string) => createHash('sha1').update(clusterId).digest()[0]! % HB_SHARDS;
 
-/** Hash of what matters besides usage: nodes and their conditions, services, packs, generation. */
+/** Hash of what matters besides usage: nodes, their conditions and requests, services, packs, generation. */
 export function structureHash(report: Heartbeat): string {
   const { nodes, ...rest } = report;
-  const shape = { ...rest, nodes: nodes.map(({ usage: _u, requests: _r, ...n }) => n) };
+  const shape = { ...rest, nodes: nodes.map(({ usage: _u, ...n }) => n) };
   return createHash('sha1').update(canonicalJson(shape)).digest('base64url').slice(0, 16);
 }
 
@@ -142,37 +142,50 @@ export async function ingestHeartbeat(input: {
     snapshotWritten = true;
   }
 
-  let sampleWritten = false;
-  const resumed = !prev || !prev.dk || Date.parse(prev.hb ?? '') + input.missingAfterSeconds * 1000 < now.getTime();
-  if (prev?.t !== minute || snapshotWritten || resumed) {
-    const shard = shardOf(clusterId);
-    const dk = `${new Date(now.getTime() + input.missingAfterSeconds * 1000).toISOString()}#${clusterId}`;
-    const item: StoredSample & Record<string, unknown> = {
-      ...sampleKey(clusterId, '1m', minute),
-      ...input.sample,
-      t: minute,
-      sh,
-      hb: iso,
-      dk,
-      expiresAt: Math.floor(now.getTime() / 1000) + RETENTION['1m'],
-    };
-    const writes: Record<string, unknown>[] = [
-      { PutRequest: { Item: item } },
-      { PutRequest: { Item: { pk: `HB#${shard}`, sk: dk, tenantId: input.tenantId, clusterId } } },
-    ];
+  // The deadline entry moves once half the threshold has passed since it was last set: every
+  // other heartbeat at the defaults (30 s / 90 s), so a live cluster is never past its deadline.
+  const lastHb = prev?.hb ? Date.parse(prev.hb) : 0;
+  const due = !prev?.dk || now.getTime() - lastHb >= (input.missingAfterSeconds * 1000) / 2;
+  const resumed = !prev?.hb || now.getTime() - lastHb > input.missingAfterSeconds * 1000;
+  const newMinute = prev?.t !== minute;
+  const shard = shardOf(clusterId);
+  const dk = due ? `${new Date(now.getTime() + input.missingAfterSeconds * 1000).toISOString()}#${clusterId}` : prev!.dk!;
+  const hb = due ? iso : prev!.hb!;
+  const writes: Record<string, unknown>[] = [];
+  if (newMinute) {
+    const item = { ...sampleKey(clusterId, '1m', minute), ...input.sample, t: minute, sh, hb, dk, expiresAt: Math.floor(now.getTime() / 1000) + RETENTION['1m'] };
+    writes.push({ PutRequest: { Item: item } });
+  } else if (due || snapshotWritten) {
+    const u = await db().send(
+      new UpdateCommand({
+        TableName: table(),
+        Key: sampleKey(clusterId, '1m', minute),
+        UpdateExpression: 'SET sh = :sh, hb = :hb, dk = :dk',
+        ExpressionAttributeValues: { ':sh': sh, ':hb': hb, ':dk': dk },
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    count(u.ConsumedCapacity);
+  }
+  if (due) {
+    writes.push({ PutRequest: { Item: { pk: `HB#${shard}`, sk: dk, tenantId: input.tenantId, clusterId } } });
     if (prev?.dk && prev.dk !== dk) writes.push({ DeleteRequest: { Key: { pk: `HB#${shard}`, sk: prev.dk } } });
-    const res = await db().send(new BatchWriteCommand({ RequestItems: { [table()]: writes as never }, ReturnConsumedCapacity: 'TOTAL' }));
-    count(res.ConsumedCapacity);
-    if (res.UnprocessedItems && Object.keys(res.UnprocessedItems).length) {
-      const retry = await db().send(new BatchWriteCommand({ RequestItems: res.UnprocessedItems, ReturnConsumedCapacity: 'TOTAL' }));
-      count(retry.ConsumedCapacity);
+  }
+  if (writes.length) {
+    let pending: Record<string, unknown> | undefined = { [table()]: writes };
+    for (let attempt = 0; pending && Object.keys(pending).length && attempt < 5; attempt++) {
+      const res: { ConsumedCapacity?: ConsumedCapacity[]; UnprocessedItems?: Record<string, unknown> } = await db().send(
+        new BatchWriteCommand({ RequestItems: pending as never, ReturnConsumedCapacity: 'TOTAL' }),
+      );
+      count(res.ConsumedCapacity);
+      pending = res.UnprocessedItems;
     }
-    sampleWritten = prev?.t !== minute;
-    if (sampleWritten && prev) {
-      const r = await rollUps(clusterId, now);
-      wcu += r.wcu;
-      rcu += r.rcu;
-    }
+  }
+  const sampleWritten = newMinute;
+  if (newMinute && prev) {
+    const r = await rollUps(clusterId, now);
+    wcu += r.wcu;
+    rcu += r.rcu;
   }
   return { snapshotWritten, sampleWritten, resumed, writeUnits: wcu, readUnits: rcu };
 }

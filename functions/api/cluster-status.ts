@@ -1,24 +1,61 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { z } from 'zod';
 import { isReady } from '../../core/agent-protocol.js';
 import { sortConditions } from '../../core/conditions.js';
+import { notFound } from '../../core/errors.js';
+import { overallHealth } from '../../core/health.js';
+import { serviceViews } from '../../core/services.js';
+import { nodeFigures, samplePoint, totals, type NodeFigures } from '../../core/usage.js';
 import { getCluster } from '../../adapters/dynamodb/clusters-store.js';
 import { listConditions } from '../../adapters/dynamodb/conditions-store.js';
 import { listEvents } from '../../adapters/dynamodb/events-store.js';
 import { listMachines } from '../../adapters/dynamodb/machines-store.js';
-import { getSnapshot } from '../../adapters/dynamodb/telemetry-store.js';
+import { getSnapshot, latestSample, samplesSince, type SampleResolution, type StoredSample } from '../../adapters/dynamodb/telemetry-store.js';
 import { httpApi, json, parseQuery, pathParam, principalOf } from '../commons/http.js';
 import { ListQuery } from '../commons/list-query.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
 
-/** What a cluster is doing: conditions, its event stream, its nodes. Read-only. */
+const WINDOWS = { '1h': { ms: 3_600_000, res: '1m' }, '24h': { ms: 86_400_000, res: '5m' }, '7d': { ms: 7 * 86_400_000, res: '1h' }, '30d': { ms: 30 * 86_400_000, res: '1h' } } as const;
+const UsageQuery = z.strictObject({
+  window: z.enum(Object.keys(WINDOWS) as [keyof typeof WINDOWS]).default('1h'),
+  includeControlPlane: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+});
+const NodeQuery = z.strictObject({ window: UsageQuery.shape.window });
+
+/** Node figures with usage from the latest 1-minute sample (millicores, MiB), the rest from the report. */
+function withSampledUsage(figures: NodeFigures[], sample: StoredSample | undefined): NodeFigures[] {
+  if (!sample?.per) return figures;
+  const names = figures.map((f) => f.name).sort();
+  const rows = sample.per.split(';');
+  if (rows.length !== names.length) return figures;
+  const byName = new Map(names.map((n, i) => [n, rows[i]!.split(',')]));
+  return figures.map((f) => {
+    const [cpu, mem, disk] = byName.get(f.name) ?? [];
+    return { ...f, cpuUsedCores: Number(cpu) / 1000, memoryUsedBytes: Number(mem) * 1024 * 1024, diskUsedPercent: disk ? Number(disk) : f.diskUsedPercent };
+  });
+}
+
+/** The per-node series of one node out of samples that list the same node set. */
+function nodeSeries(samples: readonly StoredSample[], name: string, names: readonly string[]) {
+  const i = [...names].sort().indexOf(name);
+  return samples
+    .filter((s) => s.per && s.per.split(';').length === names.length)
+    .map((s) => {
+      const [cpu, mem, disk] = s.per.split(';')[i]!.split(',');
+      return { t: `${s.t}:00Z`, coresUsed: Number(cpu) / 1000, memoryUsedBytes: Number(mem) * 1024 * 1024, diskUsedPercent: disk ? Number(disk) : undefined };
+    });
+}
+
+/** What a cluster is doing: conditions, events, nodes, usage, services. Read-only. */
 export const handler = middy(
   router({
     'GET /v1/clusters/{id}/conditions': async (event) => {
       const who = principalOf(event);
       const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
-      return json(200, { clusterId: cluster.id, phase: cluster.phase, items: sortConditions(await listConditions(cluster.id)) });
+      const items = sortConditions(await listConditions(cluster.id));
+      return json(200, { clusterId: cluster.id, phase: cluster.phase, health: overallHealth(items), items });
     },
     'GET /v1/clusters/{id}/events': async (event) => {
       const who = principalOf(event);
@@ -28,26 +65,78 @@ export const handler = middy(
     'GET /v1/clusters/{id}/nodes': async (event) => {
       const who = principalOf(event);
       const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
-      const [machines, report] = await Promise.all([listMachines(who.tenantId, cluster.id), getSnapshot(cluster.id)]);
-      const reported = new Map((report?.report.nodes ?? []).map((n) => [n.name, n]));
-      const items = machines.map((m) => {
-        const node = reported.get(m.name);
-        return {
-          name: m.name,
-          pool: m.pool,
-          role: m.role,
-          zone: m.zone,
-          instanceType: m.instanceType,
-          instanceId: m.instanceId,
-          privateIp: m.privateIp,
-          instanceState: m.state,
-          ready: node ? isReady(node) : false,
-          conditions: node?.conditions ?? [],
-        };
+      const [machines, snapshot] = await Promise.all([listMachines(who.tenantId, cluster.id), getSnapshot(cluster.id)]);
+      const reported = new Map((snapshot?.report.nodes ?? []).map((n) => [n.name, n]));
+      const known = new Set(machines.map((m) => m.name));
+      const items = [
+        ...machines.map((m) => {
+          const node = reported.get(m.name);
+          return { name: m.name, pool: m.pool, role: m.role, zone: m.zone, instanceType: m.instanceType, instanceId: m.instanceId, privateIp: m.privateIp, instanceState: m.state, ready: node ? isReady(node) : false, conditions: node?.conditions ?? [] };
+        }),
+        // Nodes the agent sees that Strata did not launch (e.g. joined by hand) are shown too.
+        ...[...reported.values()].filter((n) => !known.has(n.name)).map((n) => ({ name: n.name, role: n.role, zone: n.zone, instanceType: n.instanceType, ready: isReady(n), conditions: n.conditions })),
+      ];
+      return json(200, { clusterId: cluster.id, reportedAt: snapshot?.receivedAt, items });
+    },
+    'GET /v1/clusters/{id}/nodes/{name}': async (event) => {
+      const who = principalOf(event);
+      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const name = pathParam(event, 'name');
+      const { window } = parseQuery(event, NodeQuery);
+      const snapshot = await getSnapshot(cluster.id);
+      const node = snapshot?.report.nodes.find((n) => n.name === name);
+      if (!snapshot || !node) throw notFound('node', name, 'path.name');
+      const w = WINDOWS[window];
+      const since = new Date(Date.now() - w.ms).toISOString().slice(0, 16);
+      const [samples, last] = await Promise.all([samplesSince(cluster.id, w.res as SampleResolution, since), latestSample(cluster.id)]);
+      const names = snapshot.report.nodes.map((n) => n.name);
+      const figures = withSampledUsage(snapshot.report.nodes.map(nodeFigures), last).find((f) => f.name === name)!;
+      return json(200, {
+        clusterId: cluster.id,
+        name,
+        role: node.role,
+        zone: node.zone,
+        instanceType: node.instanceType,
+        addresses: node.addresses,
+        ready: isReady(node),
+        conditions: node.conditions,
+        capacity: node.capacity,
+        allocatable: node.allocatable,
+        usage: { ...figures, cpuUsagePercent: totals([{ ...figures, role: 'worker' }]).cpuUsagePercent, memoryUsagePercent: totals([{ ...figures, role: 'worker' }]).memoryUsagePercent },
+        window,
+        resolution: w.res,
+        series: nodeSeries(samples, name, names),
       });
-      return json(200, { clusterId: cluster.id, reportedAt: report?.receivedAt, items });
+    },
+    'GET /v1/clusters/{id}/usage': async (event) => {
+      const who = principalOf(event);
+      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const q = parseQuery(event, UsageQuery);
+      const w = WINDOWS[q.window];
+      const since = new Date(Date.now() - w.ms).toISOString().slice(0, 16);
+      const [snapshot, last, samples] = await Promise.all([getSnapshot(cluster.id), latestSample(cluster.id), samplesSince(cluster.id, w.res as SampleResolution, since)]);
+      const figures = withSampledUsage((snapshot?.report.nodes ?? []).map(nodeFigures), last);
+      const shown = figures.filter((f) => q.includeControlPlane || f.role === 'worker');
+      return json(200, {
+        clusterId: cluster.id,
+        window: q.window,
+        resolution: w.res,
+        includeControlPlane: q.includeControlPlane,
+        at: last ? `${last.t}:00Z` : undefined,
+        now: totals(figures, q.includeControlPlane),
+        nodes: shown.map((f) => ({ ...f, ...pick(totals([{ ...f, role: 'worker' }])) })),
+        series: samples.map((s) => ({ ...samplePoint(s, q.includeControlPlane), t: `${s.t}:00Z` })),
+      });
+    },
+    'GET /v1/clusters/{id}/services': async (event) => {
+      const who = principalOf(event);
+      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const snapshot = await getSnapshot(cluster.id);
+      return json(200, { clusterId: cluster.id, reportedAt: snapshot?.receivedAt, items: serviceViews(snapshot?.report.services ?? [], snapshot?.report.nodes ?? []) });
     },
   }),
 )
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(httpApi());
+
+const pick = (t: ReturnType<typeof totals>) => ({ cpuUsagePercent: t.cpuUsagePercent, memoryUsagePercent: t.memoryUsagePercent, cpuRequestsPercent: t.cpuRequestsPercent, memoryRequestsPercent: t.memoryRequestsPercent });

@@ -3,13 +3,14 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { z } from 'zod';
 import { CreateClusterInput, PHASES, UpdateClusterInput, checkClusterShape, publicCluster, type Cluster } from '../../core/clusters.js';
 import { READY } from '../../core/conditions.js';
+import { overallHealth } from '../../core/health.js';
 import { conflict } from '../../core/errors.js';
 import { IdempotencyKey, requestHash } from '../../core/idempotency.js';
 import { newId } from '../../core/ids.js';
 import { requireRole } from '../../core/roles.js';
 import { getCloudAccount } from '../../adapters/dynamodb/cloud-accounts-store.js';
 import { createCluster, getCluster, listClusters, markDeleting, updateClusterSpec } from '../../adapters/dynamodb/clusters-store.js';
-import { getCondition } from '../../adapters/dynamodb/conditions-store.js';
+import { listConditions } from '../../adapters/dynamodb/conditions-store.js';
 import { deleteExecutionName, provisionExecutionName, startWorkflow } from '../../adapters/workflows/workflows.js';
 import { getProfile, getRevision } from '../../adapters/dynamodb/profiles-store.js';
 import { header, httpApi, json, noContent, parseBody, parseQuery, pathParam, principalOf } from '../commons/http.js';
@@ -25,8 +26,13 @@ const workflowInput = (tenantId: string, c: Cluster) => ({ tenantId, clusterId: 
 
 /** A cluster with its Ready summary, as GET shows it. */
 async function withReadiness(c: Cluster) {
-  const ready = await getCondition(c.id, READY);
-  return { ...publicCluster(c), ready: ready ? { status: ready.status, reason: ready.reason, message: ready.message } : { status: 'Unknown', reason: 'NotStarted', message: 'provisioning has not started' } };
+  const conditions = await listConditions(c.id);
+  const ready = conditions.find((x) => x.type === READY);
+  return {
+    ...publicCluster(c),
+    ready: ready ? { status: ready.status, reason: ready.reason, message: ready.message } : { status: 'Unknown', reason: 'NotStarted', message: 'provisioning has not started' },
+    health: overallHealth(conditions),
+  };
 }
 
 /** Cluster definitions: what a cluster is made of, where it runs and how big it is. */

@@ -68,6 +68,9 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v1/clusters/{id}/conditions', handler: 'clusterstatus' },
   { method: 'GET', path: '/v1/clusters/{id}/events', handler: 'clusterstatus' },
   { method: 'GET', path: '/v1/clusters/{id}/nodes', handler: 'clusterstatus' },
+  { method: 'GET', path: '/v1/clusters/{id}/nodes/{name}', handler: 'clusterstatus' },
+  { method: 'GET', path: '/v1/clusters/{id}/usage', handler: 'clusterstatus' },
+  { method: 'GET', path: '/v1/clusters/{id}/services', handler: 'clusterstatus' },
 ];
 
 /** Agent routes: served by a Lambda function URL in AWS, not by the REST API. */

@@ -21,6 +21,7 @@ async function sweep() {
       items.slice(i, i + 25).map(async (e) => {
         const r = await scoreCluster(e.tenantId, e.clusterId, now).catch((err: Error) => logger.error('scoring failed', { clusterId: e.clusterId, error: err }));
         if (r?.health === 'Unhealthy') unhealthy++;
+        logger.info('swept', { clusterId: e.clusterId, health: r?.health, changed: r?.changed });
         await clearDeadline(e);
       }),
     );

@@ -8,8 +8,11 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_ENV, TABLES, type TableId } from '../../adapters/dynamodb/tables.js';
 import { ROUTES } from '../../functions/api/routes.js';
-import { StrataFunction } from '../../lib/strata-function.js';
+import { TASKS, type TaskName, WORKFLOWS, substitutionKey } from '../../functions/tasks/registry.js';
+import { HANDLER_ACCESS } from '../../lib/api.js';
+import { REPO_ROOT, StrataFunction } from '../../lib/strata-function.js';
 import { StrataStack } from '../../lib/strata-stack.js';
+import { CLOUD_TASKS, type WorkflowId, substitutionKeysIn } from '../../lib/workflows.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
@@ -38,13 +41,20 @@ function statementsOfRole(roleLogicalId: string): Statement[] {
 }
 const actionsOf = (statements: Statement[]): string[] => statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
 const roleOf = (fn: StrataFunction): string => logicalId(fn.role!);
+const envOf = (fn: StrataFunction): Record<string, unknown> => (resource(fn).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+const task = (name: TaskName): StrataFunction => stack.workflows.taskFunctions.get(name)!;
+/** Actions of the statements of this role whose resources name this table. */
+const tableActions = (roleLogicalId: string, tableId: TableId): string[] =>
+  actionsOf(statementsOfRole(roleLogicalId).filter((s) => JSON.stringify(s.Resource).includes(logicalId(stack.data.tables[tableId]))));
+const WORKFLOW_IDS = Object.keys(WORKFLOWS) as WorkflowId[];
 
+// Bundling every function (two dozen) with esbuild takes over a minute on a small machine.
 beforeAll(() => {
   const app = new App();
   stack = new StrataStack(app, 'StrataTest');
   template = Template.fromStack(stack);
   resources = template.toJSON().Resources as Record<string, Resource>;
-});
+}, 300_000);
 
 describe('data', () => {
   it('builds exactly the four tables of TABLES, on demand, with PITR, SSE and retained', () => {
@@ -136,20 +146,24 @@ describe('archives', () => {
 });
 
 describe('functions', () => {
-  it('makes one function per distinct handler, plus the authorizer and the bootstrap', () => {
+  it('makes one function per distinct handler, per workflow task, plus the heartbeat, the authorizer and the bootstrap', () => {
     const handlers = new Set(ROUTES.map((r) => r.handler));
     expect([...stack.api.handlers.keys()].sort()).toEqual([...handlers].sort());
-    expect(strataFunctions()).toHaveLength(handlers.size + 2);
+    expect([...stack.workflows.taskFunctions.keys()].sort()).toEqual(Object.keys(TASKS).sort());
+    expect(strataFunctions()).toHaveLength(handlers.size + Object.keys(TASKS).length + 3);
   });
 
-  it('runs every Strata function on nodejs22.x, arm64, traced, 512 MB, with source maps and a log group with retention', () => {
+  it('runs every Strata function on nodejs22.x, arm64, traced, with source maps and a log group with retention', () => {
+    const tasks = new Set<StrataFunction>(stack.workflows.taskFunctions.values());
     for (const fn of strataFunctions()) {
       const props = resource(fn).Properties;
+      const sizing =
+        fn === stack.agentApi.heartbeatFunction ? { MemorySize: 256, Timeout: 10 } : tasks.has(fn) ? { MemorySize: 512, Timeout: 60 } : { MemorySize: 512 };
       expect(props, fn.node.path).toMatchObject({
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
-        MemorySize: 512,
+        ...sizing,
         TracingConfig: { Mode: 'Active' },
         Environment: { Variables: expect.objectContaining({ NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'strata' }) },
         LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
@@ -170,10 +184,12 @@ describe('functions', () => {
   it('gives table env vars to every function that touches the tables, and none to healthz and openapi', () => {
     const withTables = strataFunctions().filter((fn) => !['healthz', 'openapi'].some((n) => stack.api.handlers.get(n as 'healthz') === fn));
     expect(withTables).toHaveLength(strataFunctions().length - 2);
+    const noArchives = new Set<StrataFunction>([stack.agentApi.heartbeatFunction, ...stack.workflows.taskFunctions.values()]);
     for (const fn of withTables) {
-      const vars = (resource(fn).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      const vars = envOf(fn);
       for (const id of Object.keys(TABLES) as TableId[]) expect(vars[TABLE_ENV[id]], fn.node.path).toEqual({ Ref: logicalId(stack.data.tables[id]) });
-      expect(vars.ARCHIVE_BUCKET).toEqual({ Ref: logicalId(stack.archives.bucket) });
+      if (noArchives.has(fn)) expect(vars.ARCHIVE_BUCKET, fn.node.path).toBeUndefined();
+      else expect(vars.ARCHIVE_BUCKET, fn.node.path).toEqual({ Ref: logicalId(stack.archives.bucket) });
     }
     for (const name of ['healthz', 'openapi'] as const) {
       const vars = (resource(stack.api.handlers.get(name)!).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
@@ -196,15 +212,117 @@ describe('least privilege', () => {
     }
   });
 
-  it('lets the data handlers read and write definitions, and healthz and openapi touch no table', () => {
+  it('gives each API handler exactly the table access HANDLER_ACCESS declares, and healthz and openapi none', () => {
     for (const [name, fn] of stack.api.handlers) {
-      const actions = actionsOf(statementsOfRole(roleOf(fn)));
-      if (name === 'healthz' || name === 'openapi') {
-        expect(actions.filter((a) => a.startsWith('dynamodb:')), name).toEqual([]);
-      } else {
-        expect(actions, name).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', ...DYNAMODB_WRITES]));
+      const role = roleOf(fn);
+      const granted = new Map(HANDLER_ACCESS[name].tables.map((g) => [g.table, g.access]));
+      for (const tableId of Object.keys(TABLES) as TableId[]) {
+        const actions = tableActions(role, tableId);
+        const access = granted.get(tableId);
+        const where = `${name} on ${tableId}`;
+        if (!access) expect(actions, where).toEqual([]);
+        else expect(actions, where).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
+        if (access === 'readwrite') expect(actions, where).toEqual(expect.arrayContaining(DYNAMODB_WRITES));
+        else for (const write of DYNAMODB_WRITES) expect(actions, where).not.toContain(write);
       }
     }
+    for (const name of ['healthz', 'openapi'] as const) {
+      expect(actionsOf(statementsOfRole(roleOf(stack.api.handlers.get(name)!))).filter((a) => a.startsWith('dynamodb:')), name).toEqual([]);
+    }
+  });
+
+  it('keeps clusterstatus read-only: it reads all four tables and writes none', () => {
+    const role = roleOf(stack.api.handlers.get('clusterstatus')!);
+    const actions = actionsOf(statementsOfRole(role));
+    for (const write of DYNAMODB_WRITES) expect(actions).not.toContain(write);
+    for (const tableId of Object.keys(TABLES) as TableId[]) expect(tableActions(role, tableId), tableId).toEqual(expect.arrayContaining(['dynamodb:Query']));
+  });
+
+  it('lets the clusters handler read conditions and start both workflows, with their ARNs in its environment', () => {
+    const clusters = stack.api.handlers.get('clusters')!;
+    const statements = statementsOfRole(roleOf(clusters));
+    for (const workflow of WORKFLOW_IDS) {
+      const sm = stack.workflows.stateMachines[workflow];
+      expect(statements, workflow).toEqual(
+        expect.arrayContaining([expect.objectContaining({ Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: logicalId(sm) } })]),
+      );
+    }
+    expect(envOf(clusters)).toMatchObject({
+      PROVISION_STATE_MACHINE_ARN: { Ref: logicalId(stack.workflows.stateMachines.provision) },
+      DELETE_STATE_MACHINE_ARN: { Ref: logicalId(stack.workflows.stateMachines.delete) },
+    });
+    expect(tableActions(roleOf(clusters), 'conditions')).toEqual(expect.arrayContaining(['dynamodb:GetItem']));
+    // No other API handler may start a workflow.
+    for (const [name, fn] of stack.api.handlers) {
+      if (name !== 'clusters') expect(actionsOf(statementsOfRole(roleOf(fn))), name).not.toContain('states:StartExecution');
+    }
+  });
+
+  it('lets every task read and write definitions, conditions and events, read telemetry and read the platform secret', () => {
+    for (const [name, fn] of stack.workflows.taskFunctions) {
+      const role = roleOf(fn);
+      for (const tableId of ['definitions', 'conditions', 'events'] as const) {
+        expect(tableActions(role, tableId), `${name} on ${tableId}`).toEqual(expect.arrayContaining(['dynamodb:GetItem', ...DYNAMODB_WRITES]));
+      }
+      const telemetry = tableActions(role, 'telemetry');
+      expect(telemetry, name).toEqual(expect.arrayContaining(['dynamodb:GetItem']));
+      for (const write of DYNAMODB_WRITES) expect(telemetry, name).not.toContain(write);
+      expect(statementsOfRole(role), name).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ Action: expect.arrayContaining(['secretsmanager:GetSecretValue']), Resource: { Ref: logicalId(stack.platformSecret) } }),
+        ]),
+      );
+      expect(envOf(fn), name).toMatchObject({ PLATFORM_SECRET_ARN: { Ref: logicalId(stack.platformSecret) }, AGENT_API_URL: expect.anything() });
+    }
+  });
+
+  it('lets only the cloud tasks assume customer roles and read Azure client secrets', () => {
+    expect([...CLOUD_TASKS].sort()).toEqual(['AddControlPlane', 'AddWorkers', 'CreateInfrastructure', 'DeleteResources', 'ResolveImage']);
+    const azure = (s: Statement) => s.Action === 'secretsmanager:GetSecretValue' && JSON.stringify(s.Resource).includes(':secret:strata/azure/*');
+    for (const [name, fn] of stack.workflows.taskFunctions) {
+      const statements = statementsOfRole(roleOf(fn));
+      const assume = statements.filter((s) => s.Action === 'sts:AssumeRole');
+      if (CLOUD_TASKS.has(name)) {
+        expect(assume, name).toHaveLength(1);
+        expect(JSON.stringify(assume[0]!.Resource), name).toContain(':iam::*:role/*');
+        expect(statements.filter(azure), name).toHaveLength(1);
+      } else {
+        expect(actionsOf(statements), name).not.toContain('sts:AssumeRole');
+        expect(statements.filter(azure), name).toEqual([]);
+      }
+    }
+    expect(actionsOf(statementsOfRole(roleOf(task('CreateInfrastructure'))))).toContain('sts:AssumeRole');
+    expect(actionsOf(statementsOfRole(roleOf(task('FinishProvisioning'))))).not.toContain('sts:AssumeRole');
+  });
+
+  it("lets only BeginDeletion stop provisioning, on the provision machine's executions only", () => {
+    const provision = logicalId(stack.workflows.stateMachines.provision);
+    for (const [name, fn] of stack.workflows.taskFunctions) {
+      const stops = statementsOfRole(roleOf(fn)).filter((s) => actionsOf([s]).includes('states:StopExecution'));
+      if (name === 'BeginDeletion') {
+        expect(stops).toHaveLength(1);
+        expect(actionsOf(stops)).toEqual(['states:StopExecution']);
+        const arn = JSON.stringify(stops[0]!.Resource);
+        expect(arn).toContain(':execution:');
+        expect(arn).toContain(JSON.stringify({ 'Fn::GetAtt': [provision, 'Name'] }));
+        expect(envOf(fn).PROVISION_STATE_MACHINE_ARN).toEqual({ Ref: provision });
+      } else {
+        expect(stops, name).toEqual([]);
+        expect(envOf(fn).PROVISION_STATE_MACHINE_ARN, name).toBeUndefined();
+      }
+      expect(actionsOf(statementsOfRole(roleOf(fn))), name).not.toContain('states:StartExecution');
+    }
+  });
+
+  it('lets the heartbeat read definitions, read and write telemetry, and nothing else', () => {
+    const role = roleOf(stack.agentApi.heartbeatFunction);
+    const definitions = tableActions(role, 'definitions');
+    expect(definitions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
+    for (const write of DYNAMODB_WRITES) expect(definitions).not.toContain(write);
+    expect(tableActions(role, 'telemetry')).toEqual(expect.arrayContaining(['dynamodb:GetItem', ...DYNAMODB_WRITES]));
+    expect(tableActions(role, 'conditions')).toEqual([]);
+    expect(tableActions(role, 'events')).toEqual([]);
+    expect(actionsOf(statementsOfRole(role)).filter((a) => /^(secretsmanager|states|sts):/.test(a))).toEqual([]);
   });
 
   it('lets the bootstrap read its secret and write definitions', () => {
@@ -218,6 +336,84 @@ describe('least privilege', () => {
       ]),
     );
     expect(actionsOf(statements)).toEqual(expect.arrayContaining(DYNAMODB_WRITES));
+  });
+});
+
+describe('workflows', () => {
+  it('runs two Standard state machines, traced, logging ALL events without execution data, named by CloudFormation', () => {
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', WORKFLOW_IDS.length);
+    for (const workflow of WORKFLOW_IDS) {
+      const props = resource(stack.workflows.stateMachines[workflow]).Properties;
+      expect(props, workflow).toMatchObject({
+        StateMachineType: 'STANDARD',
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: {
+          Level: 'ALL',
+          IncludeExecutionData: false,
+          Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [expect.any(String), 'Arn'] } } }],
+        },
+        DefinitionS3Location: { Bucket: expect.anything(), Key: expect.anything() },
+      });
+      expect(props.StateMachineName, workflow).toBeUndefined();
+      expect(props.DefinitionString, workflow).toBeUndefined();
+    }
+  });
+
+  it('substitutes every ${...} of each ASL file with the ARN of its own task function', () => {
+    for (const workflow of WORKFLOW_IDS) {
+      const spec = WORKFLOWS[workflow];
+      const subs = resource(stack.workflows.stateMachines[workflow]).Properties.DefinitionSubstitutions as Record<string, unknown>;
+      const used = substitutionKeysIn(join(REPO_ROOT, spec.definition));
+      expect(used.length, workflow).toBeGreaterThan(0);
+      // DefinitionBody.fromFile ships the file as an S3 asset: the template has no DefinitionString,
+      // so check the file's placeholders against the substitutions CloudFormation will apply.
+      for (const key of used) expect(Object.keys(subs), `${workflow}: ${key}`).toContain(key);
+      expect(Object.keys(subs).sort(), workflow).toEqual(spec.tasks.map((t: TaskName) => substitutionKey(t)).sort());
+      for (const name of spec.tasks as readonly TaskName[]) {
+        expect(subs[substitutionKey(name)], `${workflow}: ${name}`).toEqual({ 'Fn::GetAtt': [logicalId(task(name)), 'Arn'] });
+      }
+    }
+  });
+
+  it('lets each state machine invoke exactly its own tasks', () => {
+    for (const workflow of WORKFLOW_IDS) {
+      const sm = stack.workflows.stateMachines[workflow];
+      const invokes = statementsOfRole(logicalId(sm.role)).filter((s) => actionsOf([s]).includes('lambda:InvokeFunction'));
+      const invoked = JSON.stringify(invokes.map((s) => s.Resource));
+      for (const [name, fn] of stack.workflows.taskFunctions) {
+        if ((WORKFLOWS[workflow].tasks as readonly TaskName[]).includes(name)) expect(invoked, `${workflow} → ${name}`).toContain(logicalId(fn));
+        else expect(invoked, `${workflow} ↛ ${name}`).not.toContain(`"${logicalId(fn)}"`);
+      }
+    }
+  });
+
+  it('points the tasks at the agent API URL without a trailing slash', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    for (const [name, fn] of stack.workflows.taskFunctions) expect(envOf(fn).AGENT_API_URL, name).toEqual(outputs.AgentApiUrl!.Value);
+    const url = JSON.stringify(outputs.AgentApiUrl!.Value);
+    expect(url).toContain('https://');
+    expect(url).toContain(logicalId(stack.agentApi.functionUrl));
+  });
+});
+
+describe('agent api', () => {
+  it('serves the heartbeat from a Lambda function URL with no IAM auth', () => {
+    template.resourceCountIs('AWS::Lambda::Url', 1);
+    template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'NONE',
+      TargetFunctionArn: { 'Fn::GetAtt': [logicalId(stack.agentApi.heartbeatFunction), 'Arn'] },
+    });
+  });
+});
+
+describe('platform secret', () => {
+  it('generates a 64-character platform secret without punctuation, retained', () => {
+    const secret = resource(stack.platformSecret);
+    expect(secret.Properties).toMatchObject({
+      Description: 'derives cluster agent tokens and kubeadm bootstrap secrets',
+      GenerateSecretString: { ExcludePunctuation: true, PasswordLength: 64 },
+    });
+    expect(secret.DeletionPolicy).toBe('Retain');
   });
 });
 
@@ -322,11 +518,26 @@ describe('bootstrap', () => {
 });
 
 describe('outputs', () => {
-  it('exports the API URL, the operator key secret and the table names', () => {
+  it('exports the API URLs, the secrets, the state machines and the table names', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(Object.keys(outputs).sort()).toEqual(
-      ['ApiUrl', 'ArchiveBucketName', 'ConditionsTableName', 'DefinitionsTableName', 'EventsTableName', 'OperatorKeySecretArn', 'TelemetryTableName'].sort(),
+      [
+        'AgentApiUrl',
+        'ApiUrl',
+        'ArchiveBucketName',
+        'ConditionsTableName',
+        'DefinitionsTableName',
+        'DeleteStateMachineArn',
+        'EventsTableName',
+        'OperatorKeySecretArn',
+        'PlatformSecretArn',
+        'ProvisionStateMachineArn',
+        'TelemetryTableName',
+      ].sort(),
     );
+    expect(outputs.PlatformSecretArn!.Value).toEqual({ Ref: logicalId(stack.platformSecret) });
+    expect(outputs.ProvisionStateMachineArn!.Value).toEqual({ Ref: logicalId(stack.workflows.stateMachines.provision) });
+    expect(outputs.DeleteStateMachineArn!.Value).toEqual({ Ref: logicalId(stack.workflows.stateMachines.delete) });
     expect(outputs.DefinitionsTableName!.Value).toEqual({ Ref: logicalId(stack.data.tables.definitions) });
     expect(outputs.OperatorKeySecretArn!.Value).toEqual({ Ref: logicalId(stack.bootstrap.operatorKey) });
   });

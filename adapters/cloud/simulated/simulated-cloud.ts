@@ -64,8 +64,21 @@ const DEFAULT_MESSAGES: Record<string, string> = {
   UnauthorizedOperation: 'You are not authorized to perform this operation.',
 };
 
+/** What the simulated agents should report for a node or cluster (set through /local/faults). */
+export interface NodeFault {
+  readonly node: string;
+  readonly condition: string;
+  readonly status: 'True' | 'False' | 'Unknown';
+}
+
 export class SimulatedCloud extends EventEmitter {
   readonly instances = new Map<string, SimInstance>();
+  /** Node conditions forced by fault injection, by node name. */
+  readonly nodeFaults: NodeFault[] = [];
+  /** CPU usage forced on a cluster's nodes, in percent of allocatable. */
+  readonly cpuOverrides = new Map<string, number>();
+  /** Clusters whose agent stops reporting (a network partition, a crashed agent). */
+  readonly silencedAgents = new Set<string>();
   readonly resources = new Map<string, SimResource>();
   readonly faults: Fault[] = [];
   readonly quotas = new Map<string, number>(Object.entries(SIM_REGIONS).map(([r, v]) => [r, v.vcpuQuota]));

@@ -1,0 +1,111 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { agentToken } from '../../core/agent-token.js';
+import { clusterBody, eventually, startApi, type Api } from './harness.js';
+
+let api: Api;
+let account: string;
+beforeAll(async () => {
+  api = await startApi({ sweepIntervalMs: 500 });
+  account = (await api.call('POST', '/v1/cloudaccounts', { body: { name: 'sim', spec: { type: 'local' } } })).body.id;
+});
+afterAll(() => api.stop());
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+const running = async (name: string, extra: Record<string, unknown> = {}) => {
+  const id = (await api.call('POST', '/v1/clusters', { body: clusterBody(account, { name, ...extra }) })).body.id as string;
+  await eventually(async () => ((await api.call('GET', `/v1/clusters/${id}`)).body.phase === 'Running' ? true : undefined), `${name} Running`);
+  return id;
+};
+const condition = async (id: string, type: string) => (await api.call('GET', `/v1/clusters/${id}/conditions`)).body.items.find((c: any) => c.type === type);
+const local = (body: unknown) => api.call('POST', '/local/faults', { body });
+
+describe('health', () => {
+  it('is Healthy once a running cluster reports, with all three checks True', async () => {
+    const id = await running('fine');
+    const health = await eventually(async () => {
+      const h = (await api.call('GET', `/v1/clusters/${id}`)).body.health;
+      return h.health === 'Healthy' ? h : undefined;
+    }, 'Healthy');
+    expect(health.reasons).toEqual([]);
+    expect((await condition(id, 'NodesHealthy')).message).toBe('3 node(s) Ready, no pressure');
+  });
+
+  it('turns NodesHealthy False naming the node and condition, and back', async () => {
+    const id = await running('flaky');
+    await local({ node: 'flaky-workers-1', condition: 'Ready', status: 'False' });
+    await local({ node: 'flaky-workers-0', condition: 'MemoryPressure', status: 'True' });
+    const c = await eventually(async () => {
+      const x = await condition(id, 'NodesHealthy');
+      return x?.status === 'False' ? x : undefined;
+    }, 'NodesHealthy False');
+    expect(c.message).toContain('flaky-workers-1: Ready is False');
+    expect(c.message).toContain('flaky-workers-0: MemoryPressure is True');
+    expect((await api.call('GET', `/v1/clusters/${id}`)).body.health.health).toBe('Unhealthy');
+    await api.call('DELETE', '/local/faults');
+    await eventually(async () => ((await condition(id, 'NodesHealthy'))?.status === 'True' ? true : undefined), 'NodesHealthy True again');
+    const events = (await api.call('GET', `/v1/clusters/${id}/events?limit=100`)).body.items.map((e: any) => e.reason);
+    expect(events).toEqual(expect.arrayContaining(['NodeProblems', 'AllNodesReady', 'HealthUnhealthy', 'HealthHealthy']));
+  });
+
+  it('turns Unhealthy within two intervals once heartbeats stop, found by the sweep', async () => {
+    const id = await running('quiet', { health: { heartbeatIntervalSeconds: 1, missingAfterSeconds: 3 } });
+    await eventually(async () => ((await condition(id, 'HeartbeatHealthy'))?.status === 'True' ? true : undefined), 'heartbeat seen');
+    await local({ cluster: id, agent: 'silent' });
+    const silentAt = Date.now();
+    const c = await eventually(
+      async () => {
+        const x = await condition(id, 'HeartbeatHealthy');
+        return x?.status === 'False' ? x : undefined;
+      },
+      'HeartbeatHealthy False',
+      15_000,
+      100,
+    );
+    // Threshold (3 s) plus at most two heartbeat intervals (1 s each), plus the sweep's own period.
+    expect(Date.now() - silentAt).toBeLessThan(3000 + 2 * 1000 + 1500);
+    expect(c.reason).toBe('HeartbeatMissing');
+    expect((await api.call('GET', `/v1/clusters/${id}`)).body.health.health).toBe('Unhealthy');
+    // Reporting again heals it.
+    await local({ cluster: id, agent: 'reporting' });
+    await eventually(async () => ((await condition(id, 'HeartbeatHealthy'))?.status === 'True' ? true : undefined), 'HeartbeatHealthy True again');
+  });
+
+  it('turns MetricsHealthy False after CPU stays at 95 % for the window, and recovers after', async () => {
+    const id = await running('busy');
+    await local({ cluster: id, agent: 'silent' });
+    const token = agentToken(process.env.PLATFORM_SECRET!, 'default', id);
+    const node = (name: string, role: string, cpuMilli: number) => ({
+      name,
+      role,
+      conditions: [{ type: 'Ready', status: 'True' }],
+      allocatable: { cpu: '4', memory: '16Gi' },
+      usage: { cpu: `${cpuMilli}m`, memory: '4Gi' },
+    });
+    const beat = async (cpuMilli: number) => {
+      const body = { agentVersion: 't', clusterId: id, observedGeneration: 1, nodes: [node('busy-cp-0', 'controlPlane', 500), node('busy-workers-0', 'worker', cpuMilli), node('busy-workers-1', 'worker', cpuMilli)], packs: [] };
+      const res = await api.call('POST', '/agent/v1/heartbeat', { key: token, raw: JSON.stringify(body) });
+      expect(res.status).toBe(200);
+      await api.runtime.lambda.settle();
+    };
+    // Only Date is faked: servers and timers run as usual, while a "minute" passes per step.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const start = Date.now() + 60_000;
+    for (let minute = 0; minute <= 11; minute++) {
+      vi.setSystemTime(start + minute * 60_000);
+      await beat(3800); // 95 % of 4 cores
+    }
+    const high = await condition(id, 'MetricsHealthy');
+    expect(high).toMatchObject({ status: 'False', reason: 'SustainedHighUsage' });
+    expect(high.message).toContain('CPU above 90% for 10 min');
+    for (let minute = 12; minute <= 13; minute++) {
+      vi.setSystemTime(start + minute * 60_000);
+      await beat(1200);
+    }
+    expect((await condition(id, 'MetricsHealthy')).status).toBe('True');
+    const usage = (await api.call('GET', `/v1/clusters/${id}/usage?window=1h`)).body;
+    expect(usage.series.length).toBeGreaterThanOrEqual(12);
+    expect(usage.series.at(-1)).toMatchObject({ coresUsed: 2.4, cpuUsagePercent: 30 });
+  });
+});
