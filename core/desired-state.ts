@@ -20,6 +20,6 @@ export function desiredPacks(layers: readonly ResolvedLayer[], overrides: Record
   return layers.map((l) => {
     const override = overrides[l.name];
     const values = override ? stringify(mergeValues(valuesOf(l.values), valuesOf(override))) : l.values;
-    return { name: l.name, layer: l.layer, version: l.version, values };
+    return { name: l.name, layer: l.layer, version: l.version, values, content: l.content };
   });
 }

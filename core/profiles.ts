@@ -36,6 +36,8 @@ export interface ResolvedLayer {
   readonly name: string;
   readonly version: string;
   readonly values: string;
+  /** What the agent applies: manifests or a Helm chart; none for os and k8s packs built into images. */
+  readonly content?: Pack['content'];
 }
 
 export interface Profile {
@@ -81,6 +83,7 @@ export function resolveLayers(
       name: pack.name,
       version: pack.version,
       values: l.values ?? pack.values,
+      content: pack.content,
     });
   });
   if (details.length) throw validationFailed(details);

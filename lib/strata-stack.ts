@@ -7,17 +7,19 @@ import { StrataApi } from './api.js';
 import { StrataArchives } from './archives.js';
 import { StrataBootstrap } from './bootstrap.js';
 import { StrataData } from './data.js';
+import { StrataHealth } from './health.js';
 import { StrataWorkflows } from './workflows.js';
 
 /**
  * The whole Strata control plane on AWS: tables, archives, the platform secret, the agent API,
- * the provision and delete workflows, the REST API and the first-deploy bootstrap.
+ * health scoring, the provision and delete workflows, the REST API and the first-deploy bootstrap.
  */
 export class StrataStack extends Stack {
   public readonly data: StrataData;
   public readonly archives: StrataArchives;
   public readonly platformSecret: Secret;
   public readonly agentApi: StrataAgentApi;
+  public readonly health: StrataHealth;
   public readonly workflows: StrataWorkflows;
   public readonly api: StrataApi;
   public readonly bootstrap: StrataBootstrap;
@@ -41,6 +43,9 @@ export class StrataStack extends Stack {
     });
 
     this.agentApi = new StrataAgentApi(this, 'AgentApi', { data: this.data });
+    this.health = new StrataHealth(this, 'Health', { data: this.data });
+    // A heartbeat that moved a health input asks for a score, asynchronously.
+    this.health.grantScoreRequests(this.agentApi.heartbeatFunction);
     this.workflows = new StrataWorkflows(this, 'Workflows', {
       data: this.data,
       platformSecret: this.platformSecret,
@@ -57,6 +62,10 @@ export class StrataStack extends Stack {
     new CfnOutput(this, 'AgentApiUrl', {
       value: this.agentApi.baseUrl,
       description: 'Base URL of the agent API (Lambda function URL); agents POST /agent/v1/heartbeat',
+    });
+    new CfnOutput(this, 'HealthFunctionName', {
+      value: this.health.scoreFunction.functionName,
+      description: "Lambda function that scores one cluster's health (invoked asynchronously with {tenantId, clusterId, reason})",
     });
     new CfnOutput(this, 'PlatformSecretArn', {
       value: this.platformSecret.secretArn,

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import type { Heartbeat } from '../../core/agent-protocol.js';
-import { canonicalJson } from '../../core/idempotency.js';
 import { rollUp, type Sample } from '../../core/usage.js';
 import { documentClient } from './client.js';
 import { tableName } from './tables.js';
@@ -30,6 +29,8 @@ export interface StoredSample extends Sample {
   /** When this heartbeat was recorded, and its deadline entry's sort key. */
   readonly hb?: string;
   readonly dk?: string;
+  /** When the sample was written. */
+  readonly at?: string;
 }
 
 export interface Snapshot {
@@ -42,11 +43,16 @@ export interface Snapshot {
 const sampleKey = (clusterId: string, res: SampleResolution, t: string) => ({ pk: `U#${clusterId}`, sk: `${res}#${t}` });
 export const shardOf = (clusterId: string) => createHash('sha1').update(clusterId).digest()[0]! % HB_SHARDS;
 
-/** Hash of what matters besides usage: nodes, their conditions and requests, services, packs, generation. */
+/**
+ * Hash of what matters besides usage: nodes, their conditions and requests, services, packs,
+ * generation. Agents send fields in a stable order, so plain JSON is canonical enough here, and
+ * much cheaper than sorting keys on every heartbeat.
+ */
 export function structureHash(report: Heartbeat): string {
-  const { nodes, ...rest } = report;
-  const shape = { ...rest, nodes: nodes.map(({ usage: _u, ...n }) => n) };
-  return createHash('sha1').update(canonicalJson(shape)).digest('base64url').slice(0, 16);
+  const h = createHash('sha1');
+  h.update(JSON.stringify([report.observedGeneration, report.caCertHash, report.packs, report.services]));
+  for (const { usage: _u, ...n } of report.nodes) h.update(JSON.stringify(n));
+  return h.digest('base64url').slice(0, 16);
 }
 
 export async function latestSample(clusterId: string, res: SampleResolution = '1m'): Promise<StoredSample | undefined> {
@@ -87,6 +93,10 @@ export async function getSnapshot(clusterId: string): Promise<Snapshot | undefin
   return r.Item as Snapshot | undefined;
 }
 
+/** What this instance last knew of each cluster's latest sample. */
+const recent = new Map<string, { t: string; sh?: string; hb?: string; dk?: string; at: number }>();
+const RECENT_TTL_MS = 5 * 60_000;
+
 export interface IngestResult {
   readonly snapshotWritten: boolean;
   readonly sampleWritten: boolean;
@@ -117,18 +127,25 @@ export async function ingestHeartbeat(input: {
       rcu += x.ReadCapacityUnits ?? 0;
     }
   };
-  const last = await db().send(
-    new QueryCommand({
-      TableName: table(),
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-      ExpressionAttributeValues: { ':pk': `U#${clusterId}`, ':p': '1m#' },
-      ScanIndexForward: false,
-      Limit: 1,
-      ReturnConsumedCapacity: 'TOTAL',
-    }),
-  );
-  rcu += last.ConsumedCapacity?.CapacityUnits ?? 0;
-  const prev = last.Items?.[0] as StoredSample | undefined;
+  // A warm function remembers what it last wrote for the cluster and skips the read. Another
+  // instance may have written since: then this one writes a little more than needed, or leaves
+  // a superseded deadline entry that the sweep finds healthy and clears — never a wrong verdict.
+  let prev = recent.get(clusterId);
+  if (!prev || now.getTime() - prev.at > RECENT_TTL_MS) {
+    const last = await db().send(
+      new QueryCommand({
+        TableName: table(),
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+        ExpressionAttributeValues: { ':pk': `U#${clusterId}`, ':p': '1m#' },
+        ScanIndexForward: false,
+        Limit: 1,
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    rcu += last.ConsumedCapacity?.CapacityUnits ?? 0;
+    const item = last.Items?.[0] as StoredSample | undefined;
+    prev = item ? { t: item.t, sh: item.sh, hb: item.hb, dk: item.dk, at: now.getTime() } : undefined;
+  }
   const iso = now.toISOString();
   const minute = iso.slice(0, 16); // YYYY-MM-DDTHH:MM
 
@@ -153,7 +170,7 @@ export async function ingestHeartbeat(input: {
   const hb = due ? iso : prev!.hb!;
   const writes: Record<string, unknown>[] = [];
   if (newMinute) {
-    const item = { ...sampleKey(clusterId, '1m', minute), ...input.sample, t: minute, sh, hb, dk, expiresAt: Math.floor(now.getTime() / 1000) + RETENTION['1m'] };
+    const item = { ...sampleKey(clusterId, '1m', minute), ...input.sample, t: minute, at: iso, sh, hb, dk, expiresAt: Math.floor(now.getTime() / 1000) + RETENTION['1m'] };
     writes.push({ PutRequest: { Item: item } });
   } else if (due || snapshotWritten) {
     const u = await db().send(
@@ -182,6 +199,8 @@ export async function ingestHeartbeat(input: {
     }
   }
   const sampleWritten = newMinute;
+  if (recent.size > 10_000) recent.clear();
+  recent.set(clusterId, { t: minute, sh, hb, dk, at: prev && !newMinute && !due && !snapshotWritten ? prev.at : now.getTime() });
   if (newMinute && prev) {
     const r = await rollUps(clusterId, now);
     wcu += r.wcu;

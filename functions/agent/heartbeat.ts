@@ -7,6 +7,7 @@ import { parseAgentToken, tokenMatches } from '../../core/agent-token.js';
 import { bearerKey } from '../../core/api-keys.js';
 import { desiredPacks } from '../../core/desired-state.js';
 import { DEFAULT_HEALTH } from '../../core/health.js';
+import type { Cluster } from '../../core/clusters.js';
 import { nodeFigures, toSample } from '../../core/usage.js';
 import { DomainError, forbidden, invalidField, payloadTooLarge, unauthorized } from '../../core/errors.js';
 import { getCluster } from '../../adapters/dynamodb/clusters-store.js';
@@ -36,7 +37,7 @@ async function heartbeat(event: APIGatewayProxyEventV2): Promise<APIGatewayProxy
   const token = bearerKey(event.headers?.authorization ?? event.headers?.Authorization);
   const claimed = token ? parseAgentToken(token) : undefined;
   if (!token || !claimed) throw unauthorized('a cluster agent token is required: Authorization: Bearer <token>');
-  const cluster = await getCluster(claimed.tenantId, claimed.clusterId).catch(() => undefined);
+  const cluster = await cachedCluster(claimed.tenantId, claimed.clusterId);
   if (!cluster || !tokenMatches(token, cluster.agentTokenHash)) throw unauthorized('unknown or revoked agent token');
 
   const raw = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
@@ -67,14 +68,43 @@ async function heartbeat(event: APIGatewayProxyEventV2): Promise<APIGatewayProxy
   if (stored.snapshotWritten || stored.sampleWritten || stored.resumed) {
     await requestHealthScore(claimed.tenantId, cluster.id, stored.resumed ? 'resumed' : 'report').catch((err: Error) => logger.warn('health scoring not requested', { error: err }));
   }
-  const revision = await getRevision(claimed.tenantId, cluster.profileId, cluster.profileRevision);
+  return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: await desiredState(claimed.tenantId, cluster) };
+}
+
+/**
+ * A warm function keeps what every heartbeat of a cluster needs: the cluster record for up to
+ * CLUSTER_TTL_MS (a revoked token or a new desired generation is seen within that time), and
+ * the desired-state answer for as long as the cluster's version is the same (revisions are
+ * immutable). This spares two reads and the rendering of pack values per heartbeat.
+ */
+const CLUSTER_TTL_MS = 15_000;
+const clusters = new Map<string, { at: number; cluster: Cluster | undefined }>();
+const answers = new Map<string, { version: number; body: string }>();
+
+async function cachedCluster(tenantId: string, clusterId: string): Promise<Cluster | undefined> {
+  const key = `${tenantId}/${clusterId}`;
+  const hit = clusters.get(key);
+  if (hit && Date.now() - hit.at < CLUSTER_TTL_MS) return hit.cluster;
+  const cluster = await getCluster(tenantId, clusterId).catch(() => undefined);
+  if (clusters.size > 10_000) clusters.clear();
+  clusters.set(key, { at: Date.now(), cluster });
+  return cluster;
+}
+
+async function desiredState(tenantId: string, cluster: Cluster): Promise<string> {
+  const hit = answers.get(cluster.id);
+  if (hit && hit.version === cluster.version) return hit.body;
+  const revision = await getRevision(tenantId, cluster.profileId, cluster.profileRevision);
   const response: HeartbeatResponse = {
     desiredGeneration: cluster.generation,
     packs: desiredPacks(revision.layers, cluster.overrides),
     commands: [],
-    heartbeatIntervalSeconds: settings.heartbeatIntervalSeconds,
+    heartbeatIntervalSeconds: (cluster.health ?? DEFAULT_HEALTH).heartbeatIntervalSeconds,
   };
-  return reply(200, response);
+  const body = JSON.stringify(response);
+  if (answers.size > 10_000) answers.clear();
+  answers.set(cluster.id, { version: cluster.version, body });
+  return body;
 }
 
 async function handle(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyResultV2> {

@@ -24,9 +24,12 @@ const UsageQuery = z.strictObject({
 });
 const NodeQuery = z.strictObject({ window: UsageQuery.shape.window });
 
-/** Node figures with usage from the latest 1-minute sample (millicores, MiB), the rest from the report. */
-function withSampledUsage(figures: NodeFigures[], sample: StoredSample | undefined): NodeFigures[] {
-  if (!sample?.per) return figures;
+/**
+ * Node figures, with usage from whichever is newer: the latest report kept in full (exact) or
+ * the latest 1-minute sample (millicores and MiB, like kubectl top).
+ */
+function withSampledUsage(figures: NodeFigures[], sample: StoredSample | undefined, reportAt?: string): NodeFigures[] {
+  if (!sample?.per || (reportAt && sample.at && reportAt >= sample.at)) return figures;
   const names = figures.map((f) => f.name).sort();
   const rows = sample.per.split(';');
   if (rows.length !== names.length) return figures;
@@ -90,7 +93,7 @@ export const handler = middy(
       const since = new Date(Date.now() - w.ms).toISOString().slice(0, 16);
       const [samples, last] = await Promise.all([samplesSince(cluster.id, w.res as SampleResolution, since), latestSample(cluster.id)]);
       const names = snapshot.report.nodes.map((n) => n.name);
-      const figures = withSampledUsage(snapshot.report.nodes.map(nodeFigures), last).find((f) => f.name === name)!;
+      const figures = withSampledUsage(snapshot.report.nodes.map(nodeFigures), last, snapshot.receivedAt).find((f) => f.name === name)!;
       return json(200, {
         clusterId: cluster.id,
         name,
@@ -115,7 +118,7 @@ export const handler = middy(
       const w = WINDOWS[q.window];
       const since = new Date(Date.now() - w.ms).toISOString().slice(0, 16);
       const [snapshot, last, samples] = await Promise.all([getSnapshot(cluster.id), latestSample(cluster.id), samplesSince(cluster.id, w.res as SampleResolution, since)]);
-      const figures = withSampledUsage((snapshot?.report.nodes ?? []).map(nodeFigures), last);
+      const figures = withSampledUsage((snapshot?.report.nodes ?? []).map(nodeFigures), last, snapshot?.receivedAt);
       const shown = figures.filter((f) => q.includeControlPlane || f.role === 'worker');
       return json(200, {
         clusterId: cluster.id,

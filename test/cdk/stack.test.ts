@@ -10,6 +10,7 @@ import { TABLE_ENV, TABLES, type TableId } from '../../adapters/dynamodb/tables.
 import { ROUTES } from '../../functions/api/routes.js';
 import { TASKS, type TaskName, WORKFLOWS, substitutionKey } from '../../functions/tasks/registry.js';
 import { HANDLER_ACCESS } from '../../lib/api.js';
+import { HEALTH_FUNCTION_ENV } from '../../lib/health.js';
 import { REPO_ROOT, StrataFunction } from '../../lib/strata-function.js';
 import { StrataStack } from '../../lib/strata-stack.js';
 import { CLOUD_TASKS, type WorkflowId, substitutionKeysIn } from '../../lib/workflows.js';
@@ -146,11 +147,11 @@ describe('archives', () => {
 });
 
 describe('functions', () => {
-  it('makes one function per distinct handler, per workflow task, plus the heartbeat, the authorizer and the bootstrap', () => {
+  it('makes one function per distinct handler, per workflow task, plus the heartbeat, the authorizer, the bootstrap and the two health functions', () => {
     const handlers = new Set(ROUTES.map((r) => r.handler));
     expect([...stack.api.handlers.keys()].sort()).toEqual([...handlers].sort());
     expect([...stack.workflows.taskFunctions.keys()].sort()).toEqual(Object.keys(TASKS).sort());
-    expect(strataFunctions()).toHaveLength(handlers.size + Object.keys(TASKS).length + 3);
+    expect(strataFunctions()).toHaveLength(handlers.size + Object.keys(TASKS).length + 5);
   });
 
   it('runs every Strata function on nodejs22.x, arm64, traced, with source maps and a log group with retention', () => {
@@ -158,7 +159,13 @@ describe('functions', () => {
     for (const fn of strataFunctions()) {
       const props = resource(fn).Properties;
       const sizing =
-        fn === stack.agentApi.heartbeatFunction ? { MemorySize: 256, Timeout: 10 } : tasks.has(fn) ? { MemorySize: 512, Timeout: 60 } : { MemorySize: 512 };
+        fn === stack.agentApi.heartbeatFunction
+          ? { MemorySize: 256, Timeout: 10 }
+          : fn === stack.health.scoreFunction
+            ? { MemorySize: 256, Timeout: 30 }
+            : tasks.has(fn) || fn === stack.health.sweepFunction
+              ? { MemorySize: 512, Timeout: 60 }
+              : { MemorySize: 512 };
       expect(props, fn.node.path).toMatchObject({
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
@@ -184,7 +191,12 @@ describe('functions', () => {
   it('gives table env vars to every function that touches the tables, and none to healthz and openapi', () => {
     const withTables = strataFunctions().filter((fn) => !['healthz', 'openapi'].some((n) => stack.api.handlers.get(n as 'healthz') === fn));
     expect(withTables).toHaveLength(strataFunctions().length - 2);
-    const noArchives = new Set<StrataFunction>([stack.agentApi.heartbeatFunction, ...stack.workflows.taskFunctions.values()]);
+    const noArchives = new Set<StrataFunction>([
+      stack.agentApi.heartbeatFunction,
+      stack.health.scoreFunction,
+      stack.health.sweepFunction,
+      ...stack.workflows.taskFunctions.values(),
+    ]);
     for (const fn of withTables) {
       const vars = envOf(fn);
       for (const id of Object.keys(TABLES) as TableId[]) expect(vars[TABLE_ENV[id]], fn.node.path).toEqual({ Ref: logicalId(stack.data.tables[id]) });
@@ -323,6 +335,7 @@ describe('least privilege', () => {
     expect(tableActions(role, 'conditions')).toEqual([]);
     expect(tableActions(role, 'events')).toEqual([]);
     expect(actionsOf(statementsOfRole(role)).filter((a) => /^(secretsmanager|states|sts):/.test(a))).toEqual([]);
+    expect(actionsOf(statementsOfRole(role)).filter((a) => a.startsWith('lambda:'))).toEqual(['lambda:InvokeFunction']);
   });
 
   it('lets the bootstrap read its secret and write definitions', () => {
@@ -403,6 +416,88 @@ describe('agent api', () => {
       AuthType: 'NONE',
       TargetFunctionArn: { 'Fn::GetAtt': [logicalId(stack.agentApi.heartbeatFunction), 'Arn'] },
     });
+  });
+});
+
+describe('health', () => {
+  const score = () => stack.health.scoreFunction;
+  const sweep = () => stack.health.sweepFunction;
+
+  it('runs the sweep every minute from one EventBridge rule, targeting the sweep function without retries', () => {
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    const rule = resource(stack.health.sweepRule).Properties;
+    expect(rule).toMatchObject({ ScheduleExpression: 'rate(1 minute)', State: 'ENABLED' });
+    expect(rule.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [logicalId(sweep()), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } })]);
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [logicalId(sweep()), 'Arn'] },
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': [logicalId(stack.health.sweepRule), 'Arn'] },
+    });
+  });
+
+  it('retries an async score once, and drops it after five minutes; the sweep is never retried', () => {
+    const configs = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::EventInvokeConfig');
+    const of = (fn: StrataFunction) => configs.filter((c) => JSON.stringify(c.Properties.FunctionName) === JSON.stringify({ Ref: logicalId(fn) }));
+    expect(of(score())).toHaveLength(1);
+    expect(of(score())[0]!.Properties).toMatchObject({ MaximumRetryAttempts: 1, MaximumEventAgeInSeconds: 300, Qualifier: '$LATEST' });
+    expect(of(sweep())).toHaveLength(1);
+    expect(of(sweep())[0]!.Properties).toMatchObject({ MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 });
+    expect(configs).toHaveLength(2);
+  });
+
+  it('lets the heartbeat invoke the score-health function, and only it, by name from HEALTH_FUNCTION_NAME', () => {
+    expect(HEALTH_FUNCTION_ENV).toBe('HEALTH_FUNCTION_NAME');
+    expect(envOf(stack.agentApi.heartbeatFunction).HEALTH_FUNCTION_NAME).toEqual({ Ref: logicalId(score()) });
+    const statements = statementsOfRole(roleOf(stack.agentApi.heartbeatFunction)).filter((s) => actionsOf([s]).some((a) => a.startsWith('lambda:')));
+    expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: [{ 'Fn::GetAtt': [logicalId(score()), 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(score()), 'Arn'] }, ':*']] }],
+      },
+    ]);
+  });
+
+  it('lets no other function invoke the score-health function, and gives no other function its name', () => {
+    for (const fn of strataFunctions()) {
+      if (fn === stack.agentApi.heartbeatFunction) continue;
+      const statements = statementsOfRole(roleOf(fn));
+      expect(JSON.stringify(statements), fn.node.path).not.toContain(`"${logicalId(score())}"`);
+      expect(envOf(fn)?.HEALTH_FUNCTION_NAME, fn.node.path).toBeUndefined();
+    }
+  });
+
+  it('lets the score-health function read definitions and telemetry and write conditions and events', () => {
+    const role = roleOf(score());
+    for (const tableId of ['definitions', 'telemetry'] as const) {
+      const actions = tableActions(role, tableId);
+      expect(actions, tableId).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
+      for (const write of DYNAMODB_WRITES) expect(actions, tableId).not.toContain(write);
+    }
+    for (const tableId of ['conditions', 'events'] as const) {
+      expect(tableActions(role, tableId), tableId).toEqual(expect.arrayContaining(['dynamodb:GetItem', ...DYNAMODB_WRITES]));
+    }
+    expect(actionsOf(statementsOfRole(role)).filter((a) => /^(lambda|secretsmanager|states|sts):/.test(a))).toEqual([]);
+  });
+
+  it('lets the sweep read definitions and write conditions, events and telemetry (it clears deadline entries)', () => {
+    const role = roleOf(sweep());
+    const definitions = tableActions(role, 'definitions');
+    expect(definitions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
+    for (const write of DYNAMODB_WRITES) expect(definitions).not.toContain(write);
+    for (const tableId of ['conditions', 'events', 'telemetry'] as const) {
+      expect(tableActions(role, tableId), tableId).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', ...DYNAMODB_WRITES]));
+    }
+    expect(actionsOf(statementsOfRole(role)).filter((a) => /^(lambda|secretsmanager|states|sts):/.test(a))).toEqual([]);
+  });
+
+  it('gives both health functions the table names and nothing about the archives', () => {
+    for (const fn of [score(), sweep()]) {
+      const vars = envOf(fn);
+      for (const id of Object.keys(TABLES) as TableId[]) expect(vars[TABLE_ENV[id]], `${fn.node.path} ${id}`).toEqual({ Ref: logicalId(stack.data.tables[id]) });
+      expect(vars.ARCHIVE_BUCKET, fn.node.path).toBeUndefined();
+    }
   });
 });
 
@@ -529,6 +624,7 @@ describe('outputs', () => {
         'DefinitionsTableName',
         'DeleteStateMachineArn',
         'EventsTableName',
+        'HealthFunctionName',
         'OperatorKeySecretArn',
         'PlatformSecretArn',
         'ProvisionStateMachineArn',
@@ -540,6 +636,7 @@ describe('outputs', () => {
     expect(outputs.DeleteStateMachineArn!.Value).toEqual({ Ref: logicalId(stack.workflows.stateMachines.delete) });
     expect(outputs.DefinitionsTableName!.Value).toEqual({ Ref: logicalId(stack.data.tables.definitions) });
     expect(outputs.OperatorKeySecretArn!.Value).toEqual({ Ref: logicalId(stack.bootstrap.operatorKey) });
+    expect(outputs.HealthFunctionName!.Value).toEqual({ Ref: logicalId(stack.health.scoreFunction) });
   });
 });
 

@@ -1,0 +1,392 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import { z } from 'zod';
+import pkg from '../package.json' with { type: 'json' };
+import { AGENT_PROTOCOL_VERSION, PACK_STATUSES, type DesiredPack, type Heartbeat } from '../core/agent-protocol.js';
+import { KubernetesSource, type ClusterSource } from './kubernetes-source.js';
+import { errorMessage, KubernetesInstaller, packKey, type CommandRunner, type PackInstaller } from './packs.js';
+
+/** The keys the control plane writes to /etc/strata/agent.env (core/provisioning.ts `userData`). */
+export const ENV_KEYS = { apiUrl: 'STRATA_API_URL', clusterId: 'STRATA_CLUSTER_ID', token: 'STRATA_AGENT_TOKEN' } as const;
+
+export const AGENT_VERSION: string = pkg.version;
+export const DEFAULT_HEARTBEAT_INTERVAL_S = 30;
+/** Backoff of the loop when the Strata API or the Kubernetes API cannot be reached. */
+export const LOOP_BACKOFF = { baseMs: 1_000, capMs: 5 * 60_000 } as const;
+/** Backoff before a failed pack is tried again. */
+export const PACK_BACKOFF = { baseMs: 10_000, capMs: 5 * 60_000 } as const;
+
+export interface AgentConfig {
+  readonly apiUrl: string;
+  readonly clusterId: string;
+  readonly token: string;
+}
+
+/** Reads the agent's settings from the environment; throws naming every missing key. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  const missing = Object.values(ENV_KEYS).filter((k) => !env[k]?.trim());
+  if (missing.length > 0) throw new Error(`missing environment: ${missing.join(', ')} (see /etc/strata/agent.env)`);
+  const apiUrl = env[ENV_KEYS.apiUrl]!.trim().replace(/\/+$/, '');
+  if (!/^https?:\/\//.test(apiUrl)) throw new Error(`${ENV_KEYS.apiUrl} must be an http(s) URL, got ${JSON.stringify(apiUrl)}`);
+  return { apiUrl, clusterId: env[ENV_KEYS.clusterId]!.trim(), token: env[ENV_KEYS.token]!.trim() };
+}
+
+/** Time, injectable: tests replace sleeping with recording. */
+export interface Clock {
+  now(): number;
+  /** Resolves after `ms`, or as soon as `signal` aborts (never rejects). */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve) => {
+      if (signal.aborted) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+    }),
+};
+
+export interface Logger {
+  debug(message: string, data?: Record<string, unknown>): void;
+  info(message: string, data?: Record<string, unknown>): void;
+  warn(message: string, data?: Record<string, unknown>): void;
+  error(message: string, data?: Record<string, unknown>): void;
+}
+
+/** One JSON object a line (journald and kubectl logs both keep it whole). */
+export const jsonLogger: Logger = Object.fromEntries(
+  (['debug', 'info', 'warn', 'error'] as const).map((level) => [
+    level,
+    (message: string, data?: Record<string, unknown>) => {
+      if (level === 'debug' && !process.env.STRATA_AGENT_DEBUG) return;
+      const line = JSON.stringify({ time: new Date().toISOString(), level, message, ...data });
+      (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(`${line}\n`);
+    },
+  ]),
+) as unknown as Logger;
+
+export const silentLogger: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/**
+ * Capped exponential backoff with jitter: attempt n waits between half and all of
+ * min(cap, base·2^(n-1)) ("equal jitter": never zero, so a failing API is not hammered, and
+ * agents that failed together spread out).
+ */
+export function backoffDelay(attempt: number, random: () => number = Math.random, baseMs: number = LOOP_BACKOFF.baseMs, capMs: number = LOOP_BACKOFF.capMs): number {
+  const exp = Math.min(capMs, baseMs * 2 ** Math.min(Math.max(0, attempt - 1), 30));
+  const r = Math.min(1, Math.max(0, random()));
+  return Math.round(exp / 2 + (exp / 2) * r);
+}
+
+/** An answer of the Strata API other than 2xx. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    body: string,
+  ) {
+    let detail = body.trim();
+    try {
+      const parsed = JSON.parse(body) as { message?: unknown };
+      if (typeof parsed?.message === 'string') detail = parsed.message;
+    } catch {
+      // not JSON
+    }
+    super(`HTTP ${status}${detail ? `: ${detail.slice(0, 500)}` : ''}`);
+    this.name = 'HttpError';
+  }
+}
+
+/** The heartbeat answer, checked (leniently: a newer control plane may add fields). */
+const HeartbeatAnswer = z.looseObject({
+  desiredGeneration: z.int().min(0),
+  packs: z
+    .array(
+      z.looseObject({
+        name: z.string().min(1),
+        layer: z.string().default(''),
+        version: z.string().min(1),
+        values: z.string().default(''),
+        content: z.unknown().optional(),
+      }),
+    )
+    .default([]),
+  commands: z.array(z.unknown()).default([]),
+  heartbeatIntervalSeconds: z.number().positive().optional(),
+});
+type HeartbeatAnswer = z.infer<typeof HeartbeatAnswer>;
+
+type PackStatus = (typeof PACK_STATUSES)[number];
+
+interface PackState {
+  /** packKey of the desired pack this state is about. */
+  readonly key: string;
+  readonly version: string;
+  readonly status: PackStatus;
+  readonly message?: string;
+  readonly failures: number;
+  /** Clock time before which a Failed pack is not tried again. */
+  readonly retryAt: number;
+}
+
+export interface AgentDeps {
+  readonly source: ClusterSource;
+  readonly installer: PackInstaller;
+  /** @default globalThis.fetch */
+  readonly fetch?: typeof fetch;
+  /** @default systemClock */
+  readonly clock?: Clock;
+  /** For backoff jitter. @default Math.random */
+  readonly random?: () => number;
+  /** @default jsonLogger */
+  readonly logger?: Logger;
+  /** @default the version in package.json */
+  readonly agentVersion?: string;
+  /** Timeout of one heartbeat request. @default 30 s */
+  readonly requestTimeoutMs?: number;
+}
+
+/**
+ * The management agent's loop: read the cluster, report it to the Strata API, and converge the
+ * cluster to the desired packs the answer names — forever, one error never ending it.
+ *
+ * - Period: the answer's `heartbeatIntervalSeconds` (default 30 s); right after a pack install
+ *   finishes it reports at once.
+ * - Failures (Strata API down, 5xx, refused token, Kubernetes API unreachable): capped
+ *   exponential backoff with jitter, 1 s → 5 min, reset by the next success.
+ * - Packs are installed in the background, in the order given, one at a time, so heartbeats go
+ *   on during a long helm install. Each is Pending → Installing → Installed | Failed (with the
+ *   error); a failed one is tried again after its own backoff. When every pack of the desired
+ *   generation is Installed, that generation is the observed one.
+ */
+export class Agent {
+  private readonly fetch: typeof fetch;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly logger: Logger;
+  private readonly agentVersion: string;
+  private readonly requestTimeoutMs: number;
+
+  private readonly stopping = new AbortController();
+  private running?: Promise<void>;
+  private wakeUp?: AbortController;
+  private wakePending = false;
+  private failing = false;
+
+  private desired?: { readonly generation: number; readonly packs: readonly DesiredPack[] };
+  private readonly packs = new Map<string, PackState>();
+  private observed = 0;
+  private reconciling?: Promise<void>;
+
+  constructor(
+    private readonly config: AgentConfig,
+    private readonly deps: AgentDeps,
+  ) {
+    this.fetch = deps.fetch ?? globalThis.fetch;
+    this.clock = deps.clock ?? systemClock;
+    this.random = deps.random ?? Math.random;
+    this.logger = deps.logger ?? jsonLogger;
+    this.agentVersion = deps.agentVersion ?? AGENT_VERSION;
+    this.requestTimeoutMs = deps.requestTimeoutMs ?? 30_000;
+  }
+
+  /** The generation whose packs are all installed. */
+  get observedGeneration(): number {
+    return this.observed;
+  }
+
+  /** Runs until {@link stop}; resolves once stopped (and any pack install in flight has settled). */
+  run(): Promise<void> {
+    this.running ??= this.loop();
+    return this.running;
+  }
+
+  /** Stops the loop: a sleep ends at once, a request in flight is aborted, no new install starts. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.running;
+    await this.reconciling;
+  }
+
+  private async loop(): Promise<void> {
+    const signal = this.stopping.signal;
+    this.logger.info('agent started', { clusterId: this.config.clusterId, apiUrl: this.config.apiUrl, agentVersion: this.agentVersion });
+    let failures = 0;
+    while (!signal.aborted) {
+      let delay: number;
+      try {
+        const answer = await this.beat();
+        if (failures > 0) this.logger.info('heartbeat recovered', { afterFailures: failures });
+        failures = 0;
+        this.failing = false;
+        delay = 1000 * Math.min(3600, Math.max(1, answer.heartbeatIntervalSeconds ?? DEFAULT_HEARTBEAT_INTERVAL_S));
+        this.accept(answer);
+      } catch (err) {
+        if (signal.aborted) break;
+        failures += 1;
+        this.failing = true;
+        delay = backoffDelay(failures, this.random);
+        this.logger.warn('heartbeat failed', { error: errorMessage(err), attempt: failures, retryInMs: delay });
+      }
+      await this.sleep(delay);
+    }
+    this.logger.info('agent stopped', { clusterId: this.config.clusterId });
+  }
+
+  /** Sleeps; a finished install wakes it early (not during backoff), stop always does. */
+  private async sleep(ms: number) {
+    if (this.wakePending && !this.failing) {
+      this.wakePending = false;
+      return;
+    }
+    const wake = new AbortController();
+    this.wakeUp = wake;
+    try {
+      await this.clock.sleep(ms, this.failing ? this.stopping.signal : AbortSignal.any([this.stopping.signal, wake.signal]));
+    } finally {
+      this.wakeUp = undefined;
+    }
+  }
+
+  private wake() {
+    if (this.wakeUp) this.wakeUp.abort();
+    else this.wakePending = true;
+  }
+
+  /** One heartbeat: read the cluster, POST the report, return the checked answer. */
+  private async beat(): Promise<HeartbeatAnswer> {
+    let cluster: Awaited<ReturnType<ClusterSource['collect']>>;
+    try {
+      cluster = await this.deps.source.collect();
+    } catch (err) {
+      throw new Error(`reading the Kubernetes API: ${errorMessage(err)}`, { cause: err });
+    }
+    this.updateObserved();
+    const body: Heartbeat = {
+      protocolVersion: AGENT_PROTOCOL_VERSION,
+      agentVersion: this.agentVersion,
+      clusterId: this.config.clusterId,
+      observedGeneration: this.observed,
+      ...(cluster.caCertHash ? { caCertHash: cluster.caCertHash } : {}),
+      nodes: cluster.nodes,
+      services: cluster.services,
+      packs: this.reportPacks(),
+    };
+    const res = await this.fetch(`${this.config.apiUrl}/agent/v1/heartbeat`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${this.config.token}`,
+        'content-type': 'application/json',
+        'user-agent': `strata-agent/${this.agentVersion}`,
+      },
+      body: JSON.stringify(body),
+      signal: AbortSignal.any([this.stopping.signal, AbortSignal.timeout(this.requestTimeoutMs)]),
+    });
+    if (!res.ok) throw new HttpError(res.status, await res.text().catch(() => ''));
+    const parsed = HeartbeatAnswer.safeParse(await res.json());
+    if (!parsed.success) throw new Error(`unexpected heartbeat answer: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    return parsed.data;
+  }
+
+  /** The status of every desired pack; one the agent has not started on yet is Pending. */
+  private reportPacks(): Heartbeat['packs'] {
+    return (this.desired?.packs ?? []).map((p) => {
+      const s = this.packs.get(p.name);
+      const current = s && s.key === packKey(p) ? s : undefined;
+      return {
+        name: p.name,
+        version: p.version,
+        status: current?.status ?? 'Pending',
+        ...(current?.message ? { message: current.message.slice(0, 2000) } : {}),
+      };
+    });
+  }
+
+  private updateObserved() {
+    const d = this.desired;
+    if (!d) return;
+    const done = d.packs.every((p) => {
+      const s = this.packs.get(p.name);
+      return s?.status === 'Installed' && s.key === packKey(p);
+    });
+    if (done && d.generation !== this.observed) {
+      this.observed = d.generation;
+      this.logger.info('generation installed', { generation: d.generation, packs: d.packs.length });
+    }
+  }
+
+  /** Takes the answer's desired state and starts installing what is not installed yet. */
+  private accept(answer: HeartbeatAnswer) {
+    if (answer.desiredGeneration !== this.desired?.generation) {
+      this.logger.info('desired generation', { generation: answer.desiredGeneration, packs: answer.packs.map((p) => `${p.name}@${p.version}`) });
+    }
+    this.desired = { generation: answer.desiredGeneration, packs: answer.packs };
+    for (const name of [...this.packs.keys()]) if (!answer.packs.some((p) => p.name === name)) this.packs.delete(name);
+    if (answer.commands.length > 0) this.logger.debug('commands not supported by this agent', { count: answer.commands.length });
+    const observed = this.observed;
+    this.updateObserved();
+    if (this.observed !== observed) this.wake(); // nothing to install for it: say so now, not a period later
+    if (!this.reconciling && this.nextPack()) {
+      this.reconciling = this.reconcile().finally(() => {
+        this.reconciling = undefined;
+        this.wake();
+      });
+    }
+  }
+
+  /** The first desired pack that needs work: never tried, changed, or failed and due again. */
+  private nextPack(): DesiredPack | undefined {
+    const now = this.clock.now();
+    return this.desired?.packs.find((p) => {
+      const s = this.packs.get(p.name);
+      if (!s || s.key !== packKey(p)) return true;
+      return s.status === 'Failed' && now >= s.retryAt;
+    });
+  }
+
+  private async reconcile() {
+    const signal = this.stopping.signal;
+    for (let pack = this.nextPack(); pack && !signal.aborted; pack = this.nextPack()) {
+      const key = packKey(pack);
+      const before = this.packs.get(pack.name);
+      const failures = before?.key === key ? before.failures : 0;
+      this.packs.set(pack.name, { key, version: pack.version, status: 'Installing', failures, retryAt: 0 });
+      this.logger.info('installing pack', { pack: pack.name, version: pack.version, layer: pack.layer });
+      try {
+        await this.deps.installer.install(pack, signal);
+        this.packs.set(pack.name, { key, version: pack.version, status: 'Installed', failures: 0, retryAt: 0 });
+        this.logger.info('pack installed', { pack: pack.name, version: pack.version });
+      } catch (err) {
+        const message = errorMessage(err);
+        const delay = backoffDelay(failures + 1, this.random, PACK_BACKOFF.baseMs, PACK_BACKOFF.capMs);
+        this.packs.set(pack.name, { key, version: pack.version, status: 'Failed', message, failures: failures + 1, retryAt: this.clock.now() + delay });
+        this.logger.warn('pack failed', { pack: pack.name, version: pack.version, error: message, retryInMs: delay });
+      }
+    }
+  }
+}
+
+export interface CreateAgentOptions extends Omit<AgentDeps, 'source' | 'installer'> {
+  readonly kubeConfig: KubeConfig;
+  /** Runs `helm`. @default spawnRunner */
+  readonly run?: CommandRunner;
+  readonly source?: ClusterSource;
+  readonly installer?: PackInstaller;
+}
+
+/** An Agent reading and changing the cluster the KubeConfig points at. */
+export function createAgent(config: AgentConfig, options: CreateAgentOptions): Agent {
+  const { kubeConfig, run, source, installer, ...deps } = options;
+  const logger = deps.logger ?? jsonLogger;
+  return new Agent(config, {
+    ...deps,
+    logger,
+    source: source ?? new KubernetesSource(kubeConfig, { onMetricsError: (err) => logger.debug('node metrics unavailable', { error: errorMessage(err) }) }),
+    installer: installer ?? new KubernetesInstaller(kubeConfig, run ? { run } : {}),
+  });
+}

@@ -1,0 +1,119 @@
+import { createHash, X509Certificate } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { buildReport, itemsOf, type ClusterReport, type K8sNodeMetrics } from './mapping.js';
+
+/** What the agent reads the cluster through; the real one is {@link KubernetesSource}. */
+export interface ClusterSource {
+  /** Lists the cluster now. Rejects when the Kubernetes API cannot be read. */
+  collect(): Promise<ClusterReport & { readonly caCertHash?: string }>;
+}
+
+export interface KubernetesSourceOptions {
+  /** Page size of list calls (the API server's `limit`). @default 500 */
+  readonly pageSize?: number;
+  /** Called when node metrics cannot be read (no metrics-server): the report goes without usage. */
+  readonly onMetricsError?: (err: unknown) => void;
+}
+
+const PAGE_SIZE = 500;
+/** Finished pods hold no resources; the API server filters them out before they cross the wire. */
+const ACTIVE_PODS = 'status.phase!=Succeeded,status.phase!=Failed';
+
+/**
+ * Reads nodes, pods, services and node metrics through @kubernetes/client-node and maps them with
+ * the pure functions of mapping.ts. Lists are paged (limit/continue) so a large cluster is never
+ * one huge response.
+ */
+export class KubernetesSource implements ClusterSource {
+  private readonly core: CoreV1Api;
+  private readonly custom: CustomObjectsApi;
+  private readonly pageSize: number;
+  private caHash?: Promise<string | undefined>;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly options: KubernetesSourceOptions = {},
+  ) {
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.pageSize = options.pageSize ?? PAGE_SIZE;
+  }
+
+  async collect(): Promise<ClusterReport & { caCertHash?: string }> {
+    const [nodes, pods, services, nodeMetrics, caCertHash] = await Promise.all([
+      this.pages((_continue) => this.core.listNode({ limit: this.pageSize, _continue })),
+      this.pages((_continue) => this.core.listPodForAllNamespaces({ limit: this.pageSize, _continue, fieldSelector: ACTIVE_PODS })),
+      this.pages((_continue) => this.core.listServiceForAllNamespaces({ limit: this.pageSize, _continue })),
+      this.nodeMetrics(),
+      this.caCertHash(),
+    ]);
+    const report = buildReport({ nodes, pods, services, nodeMetrics });
+    return caCertHash ? { ...report, caCertHash } : report;
+  }
+
+  /** metrics.k8s.io NodeMetrics, or undefined when the metrics API is not there (or fails). */
+  private async nodeMetrics(): Promise<K8sNodeMetrics[] | undefined> {
+    try {
+      const list: unknown = await this.custom.listClusterCustomObject({ group: 'metrics.k8s.io', version: 'v1beta1', plural: 'nodes' });
+      return itemsOf<K8sNodeMetrics>(list as { items?: K8sNodeMetrics[] });
+    } catch (err) {
+      this.options.onMetricsError?.(err);
+      return undefined;
+    }
+  }
+
+  private async pages<T>(list: (continueToken: string | undefined) => Promise<{ items: T[]; metadata?: { _continue?: string } }>): Promise<T[]> {
+    const out: T[] = [];
+    let token: string | undefined;
+    do {
+      const page = await list(token);
+      out.push(...(page.items ?? []));
+      token = page.metadata?._continue || undefined;
+    } while (token);
+    return out;
+  }
+
+  /** kubeadm's discovery hash of the cluster CA the kubeconfig trusts; computed once. */
+  private caCertHash(): Promise<string | undefined> {
+    this.caHash ??= caCertHashOf(this.kc).catch(() => undefined);
+    return this.caHash;
+  }
+}
+
+/**
+ * `sha256:<hex>` of the CA certificate's DER SubjectPublicKeyInfo — the value `kubeadm join
+ * --discovery-token-ca-cert-hash` expects — from the current cluster's CA (inline data or file).
+ */
+export async function caCertHashOf(kc: KubeConfig): Promise<string | undefined> {
+  const cluster = kc.getCurrentCluster();
+  let pem: string | undefined;
+  if (cluster?.caData) pem = Buffer.from(cluster.caData, 'base64').toString('utf8');
+  else if (cluster?.caFile) pem = await readFile(cluster.caFile, 'utf8');
+  return pem ? caCertHash(pem) : undefined;
+}
+
+/** `sha256:<hex>` of a PEM certificate's public key (DER SubjectPublicKeyInfo), as kubeadm computes it. */
+export function caCertHash(pem: string): string {
+  const spki = new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' });
+  return `sha256:${createHash('sha256').update(spki).digest('hex')}`;
+}
+
+/** kubeadm's admin kubeconfig: where an agent run as a systemd service on a control-plane node finds the cluster. */
+export const KUBEADM_ADMIN_CONF = '/etc/kubernetes/admin.conf';
+
+/**
+ * The agent's KubeConfig: in a pod (KUBERNETES_SERVICE_HOST set) its service account; elsewhere
+ * KUBECONFIG or ~/.kube/config (loadFromDefault), or, failing both, kubeadm's admin.conf, as on
+ * a control-plane node where the agent runs as the strata-agent systemd service.
+ */
+export function loadKubeConfig(env: NodeJS.ProcessEnv = process.env, adminConf: string = KUBEADM_ADMIN_CONF): KubeConfig {
+  const kc = new KubeConfig();
+  if (env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+  else if (!env.KUBECONFIG && !existsSync(join(homedir(), '.kube', 'config')) && existsSync(adminConf)) kc.loadFromFile(adminConf);
+  else kc.loadFromDefault();
+  return kc;
+}

@@ -1,0 +1,91 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import type { StrataData } from './data.js';
+import { StrataFunction } from './strata-function.js';
+
+/** The variable a score requester reads the score-health function's name from (adapters/lambda/health-trigger.ts). */
+export const HEALTH_FUNCTION_ENV = 'HEALTH_FUNCTION_NAME';
+
+/**
+ * How often the sweep runs. functions/health/sweep.ts exports the same value as SWEEP_SCHEDULE
+ * for the local scheduler; it is not imported here because that module creates SDK clients on
+ * import. The CDK test pins this value.
+ */
+export const SWEEP_SCHEDULE_EXPRESSION = 'rate(1 minute)';
+
+export interface StrataHealthProps {
+  /** The tables: scoring reads definitions and telemetry, and writes conditions and events; the sweep also clears telemetry deadline entries. */
+  readonly data: StrataData;
+}
+
+/**
+ * Cluster health scoring: the score-health function, invoked asynchronously (Lambda Invoke,
+ * InvocationType Event) by whoever a report changed a health input for, and the sweep, run every
+ * minute by an EventBridge rule, that scores the clusters whose heartbeat deadline has passed.
+ * Neither retries for long: a missed score is recomputed on the next report or the next sweep.
+ */
+export class StrataHealth extends Construct {
+  public readonly scoreFunction: StrataFunction;
+  public readonly sweepFunction: StrataFunction;
+  public readonly sweepRule: Rule;
+
+  constructor(scope: Construct, id: string, props: StrataHealthProps) {
+    super(scope, id);
+    const { data } = props;
+
+    this.scoreFunction = new StrataFunction(this, 'ScoreFunction', {
+      entry: 'functions/health/score-health.ts',
+      description: 'Strata health: score one cluster (invoked asynchronously by the heartbeat)',
+      environment: data.environment,
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+    });
+    data.grant('definitions', this.scoreFunction, 'read');
+    data.grant('conditions', this.scoreFunction, 'readwrite');
+    data.grant('events', this.scoreFunction, 'readwrite');
+    data.grant('telemetry', this.scoreFunction, 'read');
+    // One retry, and never an event older than five minutes: a stale health score is worthless,
+    // and the next report or sweep recomputes it anyway.
+    this.scoreFunction.configureAsyncInvoke({ retryAttempts: 1, maxEventAge: Duration.minutes(5) });
+
+    this.sweepFunction = new StrataFunction(this, 'SweepFunction', {
+      entry: 'functions/health/sweep.ts',
+      description: 'Strata health: score the clusters whose heartbeat deadline has passed (every minute)',
+      environment: data.environment,
+      memorySize: 512,
+      timeout: Duration.seconds(60),
+    });
+    data.grant('definitions', this.sweepFunction, 'read');
+    data.grant('conditions', this.sweepFunction, 'readwrite');
+    data.grant('events', this.sweepFunction, 'readwrite');
+    data.grant('telemetry', this.sweepFunction, 'readwrite');
+    // EventBridge invokes asynchronously, so Lambda's own async retries (2 by default) would
+    // apply too: none, and nothing queued past a minute, since the next sweep supersedes it.
+    this.sweepFunction.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
+
+    this.sweepRule = new Rule(this, 'SweepSchedule', {
+      description: 'Strata health sweep: score clusters whose heartbeat deadline has passed',
+      schedule: Schedule.expression(SWEEP_SCHEDULE_EXPRESSION),
+      // The next run is a minute away: retrying a failed one would only overlap it.
+      targets: [new LambdaFunction(this.sweepFunction, { retryAttempts: 0 })],
+    });
+  }
+
+  /**
+   * Let `fn` request health scores: it gets the score-health function's name in
+   * HEALTH_FUNCTION_NAME, and lambda:InvokeFunction on that function (and its versions and
+   * aliases) only.
+   */
+  public grantScoreRequests(fn: StrataFunction): void {
+    fn.addEnvironment(HEALTH_FUNCTION_ENV, this.scoreFunction.functionName);
+    this.scoreFunction.grantInvoke(fn);
+    const scoreId = Stack.of(this).resolve((this.scoreFunction.node.defaultChild as CfnFunction).logicalId) as string;
+    Validations.of(fn).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${scoreId}.Arn>:*]`,
+      reason: 'Invoking the score-health function by any of its versions or aliases; that one function only.',
+    });
+  }
+}
