@@ -29,9 +29,11 @@ const hbMs = Math.ceil(m[`cpuMsMedian${nodes}`]! + 4);
 const heartbeatLambda = beats * (PRICES.lambdaRequest + (hbMs / 1000) * 0.25 * PRICES.lambdaGbSecondArm);
 const heartbeatDdb = beats * (m[`wcuPerHeartbeat${nodes}`]! * PRICES.ddbWriteUnit + m[`rcuPerHeartbeat${nodes}`]! * PRICES.ddbReadUnit);
 
-// Health scoring: asked once a minute (a new usage sample) plus on changes; ~40 ms at 256 MB;
-// reads the cluster, snapshot, latest sample, the window's samples and the conditions (~8 read units).
-const scores = minutes * 1.05;
+// Health scoring runs only when a verdict can change (node state changed, usage near or over the
+// threshold, a return after silence). Model: a healthy cluster has a node event a few times a
+// day and spends 5 % of minutes above the usage threshold. ~40 ms at 256 MB; reads the cluster,
+// snapshot, latest sample, the window's samples and the conditions (~8 read units).
+const scores = 4 * 30 + minutes * 0.05;
 const health = scores * (PRICES.lambdaRequest + 0.04 * 0.25 * PRICES.lambdaGbSecondArm + 8 * PRICES.ddbReadUnit);
 
 // Storage: 1-minute samples kept a day, 5-minute a week, hourly a month (~0.7 KB each with keys),

@@ -66,7 +66,7 @@ export const CreateClusterInput = z
     osPatch: OsPatchSettings.default({ patchOnBoot: false, rebootIfRequired: false }),
     apiAccess: ApiAccess.default({ public: false, allowedCidrs: [] }),
     /** Heartbeat and usage thresholds of the health checks. */
-    health: HealthSettings.default(DEFAULT_HEALTH),
+    healthChecks: HealthSettings.default(DEFAULT_HEALTH),
   })
   .meta({ id: 'CreateClusterInput' });
 export type CreateClusterInput = z.infer<typeof CreateClusterInput>;
@@ -80,7 +80,7 @@ export const UpdateClusterInput = z
     overrides: Overrides.optional(),
     osPatch: OsPatchSettings.optional(),
     apiAccess: ApiAccess.optional(),
-    health: HealthSettings.optional(),
+    healthChecks: HealthSettings.optional(),
   })
   .meta({ id: 'UpdateClusterInput' });
 export type UpdateClusterInput = z.infer<typeof UpdateClusterInput>;
@@ -101,7 +101,7 @@ export interface Cluster {
   readonly osPatch: z.infer<typeof OsPatchSettings>;
   readonly apiAccess: z.infer<typeof ApiAccess>;
   /** Absent on clusters made before health settings existed: the defaults apply. */
-  readonly health?: HealthSettings;
+  readonly healthChecks?: HealthSettings;
   readonly phase: Phase;
   /** Desired generation: bumps on every change of what the cluster should be. */
   readonly generation: number;
@@ -130,7 +130,7 @@ export function publicCluster(c: Cluster): Omit<Cluster, 'agentTokenHash'> {
 }
 
 /** The fields a user's update may change; the workflows own the rest. */
-export const SPEC_FIELDS = ['profileRevision', 'nodePools', 'overrides', 'osPatch', 'apiAccess', 'health', 'generation', 'version', 'updatedAt'] as const;
+export const SPEC_FIELDS = ['profileRevision', 'nodePools', 'overrides', 'osPatch', 'apiAccess', 'healthChecks', 'generation', 'version', 'updatedAt'] as const;
 
 const AZURE_ZONES = new Set(['1', '2', '3']);
 

@@ -1,5 +1,5 @@
 import { Duration, Fn } from 'aws-cdk-lib';
-import { type FunctionUrl, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
+import { ApplicationLogLevel, type FunctionUrl, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { AGENT_ROUTES } from '../functions/api/routes.js';
 import type { StrataData } from './data.js';
@@ -46,6 +46,8 @@ export class StrataAgentApi extends Construct {
       environment: props.data.environment,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(10),
+      // The hot path: only warnings and errors reach CloudWatch.
+      applicationLogLevel: ApplicationLogLevel.WARN,
     });
     props.data.grant('definitions', this.heartbeatFunction, 'read');
     props.data.grant('telemetry', this.heartbeatFunction, 'readwrite');

@@ -8,7 +8,7 @@ import { bearerKey } from '../../core/api-keys.js';
 import { desiredPacks } from '../../core/desired-state.js';
 import { DEFAULT_HEALTH } from '../../core/health.js';
 import type { Cluster } from '../../core/clusters.js';
-import { nodeFigures, toSample } from '../../core/usage.js';
+import { nodeFigures, toSample, totals } from '../../core/usage.js';
 import { DomainError, forbidden, invalidField, payloadTooLarge, unauthorized } from '../../core/errors.js';
 import { getCluster } from '../../adapters/dynamodb/clusters-store.js';
 import { getRevision } from '../../adapters/dynamodb/profiles-store.js';
@@ -52,7 +52,7 @@ async function heartbeat(event: APIGatewayProxyEventV2): Promise<APIGatewayProxy
   if (report.clusterId !== cluster.id) throw forbidden(`this token belongs to cluster ${cluster.id}, not ${report.clusterId}`);
   if (cluster.phase === 'Deleted') throw forbidden(`cluster ${cluster.id} is deleted`);
 
-  const settings = cluster.health ?? DEFAULT_HEALTH;
+  const settings = cluster.healthChecks ?? DEFAULT_HEALTH;
   const now = new Date();
   const figures = report.nodes.map(nodeFigures);
   const nodesKey = figures.map((f) => f.name).sort().join('\n');
@@ -64,10 +64,16 @@ async function heartbeat(event: APIGatewayProxyEventV2): Promise<APIGatewayProxy
     now,
     missingAfterSeconds: settings.missingAfterSeconds,
   });
-  // Score health when its inputs moved: node state changed, a new minute of usage, or a return.
-  if (stored.snapshotWritten || stored.sampleWritten || stored.resumed) {
+  // Score health only when a verdict can change: node state changed, the cluster came back, or
+  // usage is (or was, a minute ago) above the threshold. A steady healthy cluster costs nothing
+  // here; a silent one is found by the sweep.
+  const sample = toSampleUsage(figures);
+  const over = Math.max(sample.cpu, sample.memory, sample.disk) > settings.usageThresholdPercent;
+  const wasOver = overThreshold.get(cluster.id);
+  if (stored.snapshotWritten || stored.resumed || (stored.sampleWritten && (over || wasOver !== false))) {
     await requestHealthScore(claimed.tenantId, cluster.id, stored.resumed ? 'resumed' : 'report').catch((err: Error) => logger.warn('health scoring not requested', { error: err }));
   }
+  if (stored.sampleWritten) overThreshold.set(cluster.id, over);
   return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: await desiredState(claimed.tenantId, cluster) };
 }
 
@@ -78,6 +84,15 @@ async function heartbeat(event: APIGatewayProxyEventV2): Promise<APIGatewayProxy
  * immutable). This spares two reads and the rendering of pack values per heartbeat.
  */
 const CLUSTER_TTL_MS = 15_000;
+/** Per cluster: was usage above the threshold at the last sample this instance wrote? */
+const overThreshold = new Map<string, boolean>();
+
+/** Usage percentages as MetricsHealthy sees them (worker nodes; all nodes when there are none). */
+function toSampleUsage(figures: ReturnType<typeof nodeFigures>[]) {
+  const t = totals(figures, !figures.some((f) => f.role === 'worker'));
+  const disks = figures.map((f) => f.diskUsedPercent ?? 0);
+  return { cpu: t.cpuUsagePercent, memory: t.memoryUsagePercent, disk: disks.length ? Math.max(...disks) : 0 };
+}
 const clusters = new Map<string, { at: number; cluster: Cluster | undefined }>();
 const answers = new Map<string, { version: number; body: string }>();
 
@@ -99,7 +114,7 @@ async function desiredState(tenantId: string, cluster: Cluster): Promise<string>
     desiredGeneration: cluster.generation,
     packs: desiredPacks(revision.layers, cluster.overrides),
     commands: [],
-    heartbeatIntervalSeconds: (cluster.health ?? DEFAULT_HEALTH).heartbeatIntervalSeconds,
+    heartbeatIntervalSeconds: (cluster.healthChecks ?? DEFAULT_HEALTH).heartbeatIntervalSeconds,
   };
   const body = JSON.stringify(response);
   if (answers.size > 10_000) answers.clear();

@@ -14,7 +14,7 @@ import { getSnapshot, latestSample, samplesSince } from '../../adapters/dynamodb
 export async function scoreCluster(tenantId: string, clusterId: string, now = new Date()): Promise<{ health: string; changed: string[] } | undefined> {
   const cluster: Cluster | undefined = await getCluster(tenantId, clusterId).catch(() => undefined);
   if (!cluster || cluster.phase === 'Deleting' || cluster.phase === 'Deleted' || cluster.phase === 'Pending') return undefined;
-  const settings = cluster.health ?? DEFAULT_HEALTH;
+  const settings = cluster.healthChecks ?? DEFAULT_HEALTH;
   const since = new Date(now.getTime() - (settings.usageWindowMinutes + 1) * 60_000).toISOString().slice(0, 16);
   const [snapshot, last, samples, before] = await Promise.all([getSnapshot(clusterId), latestSample(clusterId), samplesSince(clusterId, '1m', since), listConditions(clusterId)]);
 

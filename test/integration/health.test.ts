@@ -50,7 +50,7 @@ describe('health', () => {
   });
 
   it('turns Unhealthy within two intervals once heartbeats stop, found by the sweep', async () => {
-    const id = await running('quiet', { health: { heartbeatIntervalSeconds: 1, missingAfterSeconds: 3 } });
+    const id = await running('quiet', { healthChecks: { heartbeatIntervalSeconds: 1, missingAfterSeconds: 3 } });
     await eventually(async () => ((await condition(id, 'HeartbeatHealthy'))?.status === 'True' ? true : undefined), 'heartbeat seen');
     await local({ cluster: id, agent: 'silent' });
     const silentAt = Date.now();
@@ -91,7 +91,8 @@ describe('health', () => {
     };
     // Only Date is faked: servers and timers run as usual, while a "minute" passes per step.
     vi.useFakeTimers({ toFake: ['Date'] });
-    const start = Date.now() + 60_000;
+    // Well after the simulated agent's last real-time sample, so the window holds only these.
+    const start = Date.now() + 5 * 60_000;
     for (let minute = 0; minute <= 11; minute++) {
       vi.setSystemTime(start + minute * 60_000);
       await beat(3800); // 95 % of 4 cores
