@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { AUTHORIZER_ENTRY, ROUTES, handlerEntry } from '../functions/api/routes.js';
 import { startRuntime } from '../local/runtime.js';
+import { benchClient } from './local-api.js';
 
 const SEQUENTIAL = 500;
 const CONCURRENCY = 16;
@@ -21,24 +22,10 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 async function latencyAndThroughput() {
   const rt = await startRuntime({ port: 0 });
   try {
-    const auth = { authorization: `Bearer ${rt.apiKey}`, 'content-type': 'application/json' };
-    const account = (await (await fetch(`${rt.url}/v1/cloudaccounts`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'sim', spec: { type: 'local' } }) })).json()) as { id: string };
-    const cluster = (await (
-      await fetch(`${rt.url}/v1/clusters`, {
-        method: 'POST',
-        headers: auth,
-        body: JSON.stringify({
-          name: 'bench',
-          profileId: 'pf-sample',
-          cloudAccountId: account.id,
-          region: 'sim-east-1',
-          nodePools: [
-            { name: 'cp', role: 'controlPlane', count: 1, instanceType: 'sim.large', zones: ['sim-east-1a'] },
-            { name: 'w', role: 'worker', count: 3, instanceType: 'sim.large', zones: ['sim-east-1a', 'sim-east-1b'] },
-          ],
-        }),
-      })
-    ).json()) as { id: string };
+    const client = benchClient(rt);
+    const auth = client.headers;
+    const account = await client.simAccount();
+    const cluster = await client.createCluster('bench', account.id, 3);
     const url = `${rt.url}/v1/clusters/${cluster.id}`;
     const get = async () => {
       const res = await fetch(url, { headers: auth });

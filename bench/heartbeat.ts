@@ -17,6 +17,7 @@ import { HB_SHARDS, ingestHeartbeat, staleClusters } from '../adapters/dynamodb/
 import { tableName } from '../adapters/dynamodb/tables.js';
 import { lambdaContext } from '../local/lambda-context.js';
 import { startRuntime } from '../local/runtime.js';
+import { benchClient } from './local-api.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -52,19 +53,9 @@ const report = (clusterId: string, n: number, t: number): Heartbeat => ({
 const rt = await startRuntime({ port: 0, bootMs: 0, agentIntervalMs: 3_600_000, workflowWaitMs: 10 });
 const out: Record<string, unknown> = {};
 try {
-  const auth = { authorization: `Bearer ${rt.apiKey}`, 'content-type': 'application/json' };
-  const post = async (path: string, body: unknown) => (await (await fetch(`${rt.url}${path}`, { method: 'POST', headers: auth, body: JSON.stringify(body) })).json()) as { id: string };
-  const account = await post('/v1/cloudaccounts', { name: 'sim', spec: { type: 'local' } });
-  const cluster = await post('/v1/clusters', {
-    name: 'bench',
-    profileId: 'pf-sample',
-    cloudAccountId: account.id,
-    region: 'sim-east-1',
-    nodePools: [
-      { name: 'cp', role: 'controlPlane', count: 1, instanceType: 'sim.large', zones: ['sim-east-1a'] },
-      { name: 'w', role: 'worker', count: 1, instanceType: 'sim.large', zones: ['sim-east-1a'] },
-    ],
-  });
+  const client = benchClient(rt);
+  const account = await client.simAccount();
+  const cluster = await client.createCluster('bench', account.id, 1);
   await [...rt.workflows.executions.values()].find((e) => e.name.startsWith(cluster.id))!.done;
   rt.cloud.silencedAgents.add(cluster.id);
   const token = agentToken(process.env.PLATFORM_SECRET!, 'default', cluster.id);

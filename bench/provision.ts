@@ -5,15 +5,15 @@
  * Run: npm run bench:provision
  */
 import { startRuntime } from '../local/runtime.js';
+import { benchClient } from './local-api.js';
 
 const RUNS = 5;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const rt = await startRuntime({ port: 0, bootMs: 0, agentIntervalMs: 1000, workflowWaitMs: 10 });
 try {
-  const auth = { authorization: `Bearer ${rt.apiKey}`, 'content-type': 'application/json' };
-  const post = async (path: string, body: unknown) => (await (await fetch(`${rt.url}${path}`, { method: 'POST', headers: auth, body: JSON.stringify(body) })).json()) as { id: string };
-  const account = await post('/v1/cloudaccounts', { name: 'sim', spec: { type: 'local' } });
+  const client = benchClient(rt);
+  const account = await client.simAccount();
 
   const walls: number[] = [];
   const transitions: number[] = [];
@@ -21,20 +21,11 @@ try {
   for (let run = 0; run < RUNS; run++) {
     const callsBefore = rt.cloud.calls;
     const started = performance.now();
-    const cluster = await post('/v1/clusters', {
-      name: `bench-${run}`,
-      profileId: 'pf-sample',
-      cloudAccountId: account.id,
-      region: 'sim-east-1',
-      nodePools: [
-        { name: 'cp', role: 'controlPlane', count: 1, instanceType: 'sim.large', zones: ['sim-east-1a'] },
-        { name: 'workers', role: 'worker', count: 2, instanceType: 'sim.large', zones: ['sim-east-1a', 'sim-east-1b'] },
-      ],
-    });
+    const cluster = await client.createCluster(`bench-${run}`, account.id, 2);
     const exec = [...rt.workflows.executions.values()].find((e) => e.name.startsWith(cluster.id))!;
     await exec.done;
     const wall = performance.now() - started;
-    const phase = ((await (await fetch(`${rt.url}/v1/clusters/${cluster.id}`, { headers: auth })).json()) as { phase: string }).phase;
+    const { phase } = await client.get<{ phase: string }>(`/v1/clusters/${cluster.id}`);
     if (phase !== 'Running' || exec.status !== 'SUCCEEDED') throw new Error(`run ${run}: ${phase} / ${exec.status}`);
     walls.push(wall);
     transitions.push(exec.transitions);
