@@ -34,7 +34,8 @@ export const MILESTONES = {
 export type Milestone = keyof typeof MILESTONES;
 
 export const READY = 'Ready';
-const HEALTH_TYPES = new Set(['HeartbeatHealthy', 'NodesHealthy', 'MetricsHealthy']);
+/** Not lifecycle milestones: health checks, and the deletion's own progress. */
+const HEALTH_TYPES = new Set(['HeartbeatHealthy', 'NodesHealthy', 'MetricsHealthy', 'InfrastructureDeleted']);
 
 export interface ConditionUpdate {
   readonly type: string;
