@@ -108,5 +108,17 @@ describe('health', () => {
     const usage = (await api.call('GET', `/v1/clusters/${id}/usage?window=1h`)).body;
     expect(usage.series.length).toBeGreaterThanOrEqual(12);
     expect(usage.series.at(-1)).toMatchObject({ coresUsed: 2.4, cpuUsagePercent: 30 });
+    // Longer windows come from the 5-minute roll-ups made on the way.
+    const day = (await api.call('GET', `/v1/clusters/${id}/usage?window=24h`)).body;
+    expect(day.resolution).toBe('5m');
+    expect(day.series.length).toBeGreaterThanOrEqual(2);
+    expect(day.series.some((p: any) => p.cpuUsagePercent === 95)).toBe(true);
+    // One node's view: its conditions and its own series.
+    const detail = (await api.call('GET', `/v1/clusters/${id}/nodes/busy-workers-0?window=1h`)).body;
+    expect(detail).toMatchObject({ name: 'busy-workers-0', role: 'worker', ready: true });
+    expect(detail.series.length).toBeGreaterThanOrEqual(12);
+    expect(detail.series.at(-1).coresUsed).toBe(1.2);
+    expect(detail.series.slice(0, 10).every((p: any) => p.coresUsed === 3.8)).toBe(true);
+    expect((await api.call('GET', `/v1/clusters/${id}/nodes/nope`)).status).toBe(404);
   });
 });
