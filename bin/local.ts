@@ -39,12 +39,15 @@ Strata is running (${((Date.now() - started) / 1000).toFixed(1)} s)
   API        ${runtime.url}/v1
   OpenAPI    ${runtime.url}/v1/openapi.json
   Health     ${runtime.url}/healthz
+  Agent API  ${runtime.url}/agent/v1/heartbeat   (simulated agents report here)
+  Faults     ${runtime.url}/local/faults          (simulated cloud; operator key)
   API key    ${runtime.apiKey}
              (tenant "default", admin and platform operator)
   Data       ${values['data-dir'] ? `kept in ${values['data-dir']}` : 'in memory (use -- --data-dir DIR to keep it)'}
 
 Try:
   curl -s -H "Authorization: Bearer ${runtime.apiKey}" ${runtime.url}/v1/profiles
+  (the README walks through creating a cloud account and a cluster on the simulated cloud)
 
 Press Ctrl-C to stop.
 `);

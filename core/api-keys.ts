@@ -1,6 +1,6 @@
+// No zod here: the authorizer imports this module on every cold start.
 import { createHash, randomBytes } from 'node:crypto';
-import { z } from 'zod';
-import { ROLES, type Role } from './roles.js';
+import type { Role } from './roles.js';
 
 export const API_KEY_PREFIX = 'strata_';
 
@@ -20,14 +20,6 @@ export function bearerKey(header: string | undefined): string | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match?.[1];
 }
-
-export const CreateApiKeyInput = z
-  .strictObject({
-    name: z.string().trim().min(1).max(100),
-    role: z.enum(ROLES),
-  })
-  .meta({ id: 'CreateApiKeyInput' });
-export type CreateApiKeyInput = z.infer<typeof CreateApiKeyInput>;
 
 export interface ApiKeyRecord {
   readonly id: string;

@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { CreateApiKeyInput, generateApiKey, hashApiKey, publicApiKey, type ApiKeyRecord } from '../../core/api-keys.js';
+import { CreateApiKeyInput } from '../../core/api-key-input.js';
+import { generateApiKey, hashApiKey, publicApiKey, type ApiKeyRecord } from '../../core/api-keys.js';
 import { forbidden } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { requireRole } from '../../core/roles.js';

@@ -1,6 +1,6 @@
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
 import { z } from 'zod';
-import { CreateApiKeyInput } from '../../core/api-keys.js';
+import { CreateApiKeyInput } from '../../core/api-key-input.js';
 import { CreateCloudAccountInput } from '../../core/cloud-accounts.js';
 import { CreateClusterInput, UpdateClusterInput } from '../../core/clusters.js';
 import { CreatePackInput } from '../../core/packs.js';

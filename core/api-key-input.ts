@@ -1,0 +1,11 @@
+import { z } from 'zod';
+import { ROLES } from './roles.js';
+
+/** POST /v1/apikeys: a name to recognise the key by, and its role. */
+export const CreateApiKeyInput = z
+  .strictObject({
+    name: z.string().trim().min(1).max(100),
+    role: z.enum(ROLES),
+  })
+  .meta({ id: 'CreateApiKeyInput' });
+export type CreateApiKeyInput = z.infer<typeof CreateApiKeyInput>;
