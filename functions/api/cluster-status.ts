@@ -17,7 +17,7 @@ import { ListQuery } from '../commons/list-query.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
 
-const WINDOWS = { '1h': { ms: 3_600_000, res: '1m' }, '24h': { ms: 86_400_000, res: '5m' }, '7d': { ms: 7 * 86_400_000, res: '1h' }, '30d': { ms: 30 * 86_400_000, res: '1h' } } as const;
+const WINDOWS = { '1h': { ms: 3_600_000, res: '1m' }, '24h': { ms: 86_400_000, res: '5m' }, '7d': { ms: 7 * 86_400_000, res: '5m' }, '30d': { ms: 30 * 86_400_000, res: '1h' } } as const;
 const UsageQuery = z.strictObject({
   window: z.enum(Object.keys(WINDOWS) as [keyof typeof WINDOWS]).default('1h'),
   includeControlPlane: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
