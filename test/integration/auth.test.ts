@@ -104,6 +104,14 @@ describe('tenants', () => {
     expect((await api.call('GET', '/v1/profiles/pf-sample', { key: other })).status).toBe(404);
     expect((await api.call('PUT', '/v1/profiles/pf-sample', { key: other, body: { version: 1, layers: [] } })).status).toBe(404);
     expect((await api.call('GET', `/v1/registries/${registry.body.id}/packs`, { key: other })).status).toBe(404);
+    const cluster = await api.call('POST', '/v1/clusters', {
+      body: { name: 'mine', profileId: 'pf-sample', cloudAccountId: account.body.id, region: 'sim-east-1', nodePools: [{ name: 'cp', role: 'controlPlane', count: 1, instanceType: 'sim.small', zones: ['sim-east-1a'] }] },
+    });
+    for (const sub of ['', '/conditions', '/events', '/nodes', '/usage', '/services']) {
+      expect((await api.call('GET', `/v1/clusters/${cluster.body.id}${sub}`, { key: other })).status, sub).toBe(404);
+    }
+    expect((await api.call('DELETE', `/v1/clusters/${cluster.body.id}`, { key: other })).status).toBe(404);
+    expect((await api.call('PUT', `/v1/clusters/${cluster.body.id}`, { key: other, body: { version: 1 } })).status).toBe(404);
     // The public registry is shared by every tenant.
     expect((await api.call('GET', '/v1/registries/public/packs', { key: other })).body.items.length).toBeGreaterThan(5);
     // Names are unique per tenant, not across tenants.

@@ -111,6 +111,18 @@ describe('bad input is a 4xx naming the field, never a 5xx', () => {
     expect((await api.call('POST', '/v1/clusters', { body: clusterBody(accountId) })).status).toBe(201);
   });
 
+  it('status endpoints: bad query values, unknown clusters and nodes', async () => {
+    const id = (await api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { name: 'status-checks' }) })).body.id;
+    expectFieldError(await api.call('GET', `/v1/clusters/${id}/usage?window=2h`), 400, 'query.window');
+    expectFieldError(await api.call('GET', `/v1/clusters/${id}/usage?includeControlPlane=yes`), 400, 'query.includeControlPlane');
+    expectFieldError(await api.call('GET', `/v1/clusters/${id}/usage?colour=blue`), 400, 'query.colour');
+    expectFieldError(await api.call('GET', `/v1/clusters/${id}/events?limit=1000`), 400, 'query.limit');
+    expectFieldError(await api.call('GET', `/v1/clusters/${id}/nodes/nope`), 404, 'path.name');
+    for (const sub of ['conditions', 'events', 'nodes', 'usage', 'services']) {
+      expectFieldError(await api.call('GET', `/v1/clusters/cl-nope/${sub}`), 404, 'id');
+    }
+  });
+
   it('unknown paths and methods', async () => {
     expect((await api.call('GET', '/v1/nothing')).status).toBe(404);
     expect((await api.call('PATCH', '/v1/clusters')).status).toBe(405);
