@@ -18,7 +18,13 @@ export const NodePool = z.strictObject({
 });
 export type NodePool = z.infer<typeof NodePool>;
 
-const Cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, 'an IPv4 CIDR such as 203.0.113.0/24');
+const Cidr = z
+  .string()
+  .regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, 'an IPv4 CIDR such as 203.0.113.0/24')
+  .refine((c) => {
+    const [ip, bits] = c.split('/');
+    return Number(bits) <= 32 && ip!.split('.').every((o) => Number(o) <= 255);
+  }, 'an IPv4 CIDR such as 203.0.113.0/24: octets 0-255, prefix 0-32');
 
 export const ApiAccess = z.strictObject({
   /** Give the API load balancer a public address. */

@@ -34,13 +34,13 @@ export const validationFailed = (details: readonly ErrorDetail[]) =>
 export const unauthorized = (message = 'a valid API key is required: Authorization: Bearer <key>') =>
   new DomainError(401, 'Unauthorized', message, [{ path: 'headers.authorization', message }]);
 
-export const forbidden = (message: string) => new DomainError(403, 'Forbidden', message);
+/** The caller's key may not do this: the detail points at the key. */
+export const forbidden = (message: string, path = 'headers.authorization') => new DomainError(403, 'Forbidden', message, [{ path, message }]);
 
 export const notFound = (kind: string, id: string, path = 'id') =>
   new DomainError(404, 'NotFound', `${kind} ${id} not found`, [{ path, message: `no ${kind} with id ${id}` }]);
 
-export const conflict = (message: string, path?: string) =>
-  new DomainError(409, 'Conflict', message, path ? [{ path, message }] : []);
+export const conflict = (message: string, path = 'id') => new DomainError(409, 'Conflict', message, [{ path, message }]);
 
 export const payloadTooLarge = (limit: number) =>
   new DomainError(413, 'PayloadTooLarge', `request body exceeds ${limit} bytes`, [

@@ -58,6 +58,7 @@ export interface ProfileRevision {
 }
 
 const INFRA_ORDER: readonly Layer[] = ['os', 'k8s', 'cni', 'csi'];
+export const MAX_REVISION_BYTES = 300 * 1024;
 
 /**
  * Resolve each layer's pack and check the profile's shape: exactly one os, k8s, cni and csi,
@@ -97,6 +98,11 @@ export function resolveLayers(
       throw invalidField(`layers[${i}]`, `layer ${i} must be the ${layer} pack (order: os, k8s, cni, csi, then add-ons), found ${resolved[i]!.layer}`);
     }
   });
+  // A revision is one DynamoDB item (400 KB): its pinned values and content must fit.
+  const size = Buffer.byteLength(JSON.stringify(resolved));
+  if (size > MAX_REVISION_BYTES) {
+    throw invalidField('layers', `the packs of this profile hold ${Math.ceil(size / 1024)} KB of values and content; a revision holds at most ${MAX_REVISION_BYTES / 1024} KB`);
+  }
   const seen = new Map<string, number>();
   resolved.forEach((r, i) => {
     const before = seen.get(r.name);

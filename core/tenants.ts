@@ -8,7 +8,8 @@ export const CreateTenantInput = z
   .strictObject({
     name: z
       .string()
-      .regex(/^[a-z][a-z0-9-]{1,62}$/, 'lower-case letters, digits and dashes, starting with a letter (2-63 chars)'),
+      .regex(/^[a-z][a-z0-9-]{1,62}$/, 'lower-case letters, digits and dashes, starting with a letter (2-63 chars)')
+      .refine((n) => n !== 'public', '"public" is reserved for the built-in registry'),
     displayName: z.string().trim().min(1).max(200).optional(),
   })
   .meta({ id: 'CreateTenantInput' });

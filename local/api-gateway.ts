@@ -40,10 +40,10 @@ const compiled: CompiledRoute[] = ROUTES.map((route) => {
 });
 
 /** Gateway-generated errors use the API's error shape, as the CDK GatewayResponses do. */
-const gatewayError = (statusCode: number, error: string, message: string): APIGatewayProxyResult => ({
+const gatewayError = (statusCode: number, error: string, message: string, path: string): APIGatewayProxyResult => ({
   statusCode,
   headers: { 'content-type': 'application/json; charset=utf-8' },
-  body: JSON.stringify({ error, message, details: [] }),
+  body: JSON.stringify({ error, message, details: [{ path, message }] }),
 });
 
 export interface GatewayOptions {
@@ -78,7 +78,7 @@ export async function startGateway(opts: GatewayOptions): Promise<{ server: Serv
       .then((result) => write(res, result))
       .catch((err: unknown) => {
         console.error('local gateway error', err);
-        write(res, gatewayError(502, 'BadGateway', 'the handler failed to answer'));
+        write(res, gatewayError(502, 'BadGateway', 'the handler failed to answer', ''));
       })
       .finally(() => {
         if (opts.accessLog) {
@@ -90,7 +90,7 @@ export async function startGateway(opts: GatewayOptions): Promise<{ server: Serv
 
   async function handle(req: IncomingMessage): Promise<APIGatewayProxyResult> {
     const body = await readBody(req);
-    if (body === undefined) return gatewayError(413, 'PayloadTooLarge', `request body exceeds ${GATEWAY_MAX_BODY} bytes`);
+    if (body === undefined) return gatewayError(413, 'PayloadTooLarge', `request body exceeds ${GATEWAY_MAX_BODY} bytes`, 'body');
     if (opts.extra) {
       const answered = await opts.extra(req, body);
       if (answered) return answered;
@@ -98,9 +98,9 @@ export async function startGateway(opts: GatewayOptions): Promise<{ server: Serv
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = (req.method ?? 'GET').toUpperCase();
     const onPath = compiled.filter((c) => c.regex.test(url.pathname));
-    if (onPath.length === 0) return gatewayError(404, 'NotFound', `no route for ${url.pathname}`);
+    if (onPath.length === 0) return gatewayError(404, 'NotFound', `no route for ${url.pathname}`, 'path');
     const match = onPath.find((c) => c.route.method === method);
-    if (!match) return gatewayError(405, 'MethodNotAllowed', `${method} is not supported on ${url.pathname}`);
+    if (!match) return gatewayError(405, 'MethodNotAllowed', `${method} is not supported on ${url.pathname}`, 'method');
 
     const values = match.regex.exec(url.pathname)!.slice(1);
     const headers = flatHeaders(req);
@@ -123,10 +123,10 @@ export async function startGateway(opts: GatewayOptions): Promise<{ server: Serv
           stageVariables: {},
           requestContext: {} as APIGatewayRequestAuthorizerEvent['requestContext'],
         });
-        if (decision.policyDocument.Statement.some((s) => s.Effect === 'Deny')) return gatewayError(403, 'Forbidden', 'access denied');
+        if (decision.policyDocument.Statement.some((s) => s.Effect === 'Deny')) return gatewayError(403, 'Forbidden', 'access denied', 'headers.authorization');
         authorizerContext = { ...(decision.context ?? {}), principalId: decision.principalId };
       } catch {
-        return gatewayError(401, 'Unauthorized', 'a valid API key is required: Authorization: Bearer <key>');
+        return gatewayError(401, 'Unauthorized', 'a valid API key is required: Authorization: Bearer <key>', 'headers.authorization');
       }
     }
 

@@ -24,8 +24,13 @@ export async function listCloudAccounts(tenantId: string, opts: { limit?: number
 
 export async function deleteCloudAccount(tenantId: string, account: CloudAccount): Promise<void> {
   const pk = tenantPk(tenantId);
-  await transact(
-    [deleteUnreferenced(pk, cloudAccountSk(account.id), 'clusterCount'), deleteKey(pk, nameSk('CLOUDACCOUNT', account.name))],
-    () => conflict(`cloud account ${account.id} is used by clusters; delete them first`),
-  );
+  try {
+    await transact(
+      [deleteUnreferenced(pk, cloudAccountSk(account.id), 'clusterCount'), deleteKey(pk, nameSk('CLOUDACCOUNT', account.name))],
+      () => conflict(`cloud account ${account.id} is used by clusters; delete them first`, 'id'),
+    );
+  } catch (err) {
+    if (!(await getItem(pk, cloudAccountSk(account.id)))) throw notFound('cloud account', account.id);
+    throw err;
+  }
 }

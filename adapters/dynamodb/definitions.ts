@@ -67,7 +67,7 @@ export async function listPrefix<T>(
         ...Object.fromEntries(filters.map(([, v], i) => [`:f${i}`, v])),
       },
       Limit: opts.limit ?? 100,
-      ExclusiveStartKey: decodeCursor(opts.cursor, pk),
+      ExclusiveStartKey: decodeCursor(opts.cursor, pk, skPrefix),
       ScanIndexForward: !opts.newestFirst,
     }),
   );

@@ -67,13 +67,14 @@ export async function addRevision(
         Update: {
           TableName: table(),
           Key: { pk, sk: profileSk(profile.id) },
-          UpdateExpression: 'SET latestRevision = :rev, version = version + :one, updatedAt = :now, description = :desc',
+          // The description changes only when one is given.
+          UpdateExpression: `SET latestRevision = :rev, version = version + :one, updatedAt = :now${description === undefined ? '' : ', description = :desc'}`,
           ConditionExpression: 'attribute_exists(pk) AND version = :expected',
           ExpressionAttributeValues: {
             ':rev': revision.revision,
             ':one': 1,
             ':now': updatedAt,
-            ':desc': description ?? profile.description ?? null,
+            ...(description === undefined ? {} : { ':desc': description }),
             ':expected': expectedVersion,
           },
         },
@@ -86,10 +87,16 @@ export async function addRevision(
 
 export async function deleteProfile(tenantId: string, profile: Profile): Promise<void> {
   const pk = tenantPk(tenantId);
-  await transact(
-    [deleteUnreferenced(pk, profileSk(profile.id), 'clusterCount'), deleteKey(pk, nameSk('PROFILE', profile.name))],
-    () => conflict(`profile ${profile.id} is used by clusters; delete or move them first`),
-  );
+  try {
+    await transact(
+      [deleteUnreferenced(pk, profileSk(profile.id), 'clusterCount'), deleteKey(pk, nameSk('PROFILE', profile.name))],
+      () => conflict(`profile ${profile.id} is used by clusters; delete or move them first`, 'id'),
+    );
+  } catch (err) {
+    // Lost a race with another delete: it is gone, not in use.
+    if (!(await getItem(pk, profileSk(profile.id)))) throw notFound('profile', profile.id);
+    throw err;
+  }
   // The revisions are unreachable now; remove them so the partition stays small.
   for (const rev of await listAll<ProfileRevision>(pk, `PROFREV#${profile.id}#`)) {
     await transact([deleteKey(pk, revisionSk(profile.id, rev.revision))]);

@@ -56,7 +56,7 @@ export async function deleteRegistry(tenantId: string, id: string): Promise<void
       },
       { Delete: { TableName: table(), Key: { pk, sk: nameSk('REGISTRY', reg.name) } } },
     ],
-    () => conflict(`registry ${id} still holds packs; packs are permanent, so it cannot be deleted`),
+    () => conflict(`registry ${id} still holds packs, or was deleted meanwhile; packs are permanent, so a registry with packs cannot be deleted`, 'id'),
   );
 }
 

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import type { Heartbeat } from '../../core/agent-protocol.js';
+import { payloadTooLarge } from '../../core/errors.js';
 import { rollUp, type Sample } from '../../core/usage.js';
 import { documentClient } from './client.js';
 import { tableName } from './tables.js';
@@ -18,6 +20,8 @@ import { tableName } from './tables.js';
 const table = () => tableName('telemetry');
 const db = () => documentClient();
 export const HB_SHARDS = 16;
+/** A snapshot is one item (DynamoDB's limit is 400 KB). */
+const MAX_SNAPSHOT_BYTES = 350 * 1024;
 
 const DAY = 86400;
 const RETENTION: Record<SampleResolution, number> = { '1m': DAY, '5m': 7 * DAY, '1h': 31 * DAY };
@@ -90,7 +94,9 @@ export async function samplesSince(clusterId: string, res: SampleResolution, sin
 
 export async function getSnapshot(clusterId: string): Promise<Snapshot | undefined> {
   const r = await db().send(new GetCommand({ TableName: table(), Key: { pk: `R#${clusterId}`, sk: 'SNAPSHOT' } }));
-  return r.Item as Snapshot | undefined;
+  if (!r.Item) return undefined;
+  const { reportGz, ...rest } = r.Item as Omit<Snapshot, 'report'> & { reportGz: Uint8Array };
+  return { ...rest, report: JSON.parse(gunzipSync(reportGz).toString('utf8')) as Heartbeat };
 }
 
 /** What this instance last knew of each cluster's latest sample. */
@@ -152,8 +158,12 @@ export async function ingestHeartbeat(input: {
   const sh = structureHash(report);
   let snapshotWritten = false;
   if (sh !== prev?.sh) {
+    // Stored gzipped: a report is repetitive JSON (~10x smaller), so even thousands of nodes fit
+    // one item, and a rewrite costs a few write units instead of dozens.
+    const reportGz = gzipSync(JSON.stringify(report));
+    if (reportGz.length > MAX_SNAPSHOT_BYTES) throw payloadTooLarge(MAX_SNAPSHOT_BYTES);
     const put = await db().send(
-      new PutCommand({ TableName: table(), Item: { pk: `R#${clusterId}`, sk: 'SNAPSHOT', clusterId, receivedAt: iso, structureHash: sh, report }, ReturnConsumedCapacity: 'TOTAL' }),
+      new PutCommand({ TableName: table(), Item: { pk: `R#${clusterId}`, sk: 'SNAPSHOT', clusterId, receivedAt: iso, structureHash: sh, reportGz }, ReturnConsumedCapacity: 'TOTAL' }),
     );
     count(put.ConsumedCapacity);
     snapshotWritten = true;

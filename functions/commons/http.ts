@@ -52,10 +52,20 @@ export function parseQuery<S extends z.ZodType>(event: ApiEvent, schema: S): z.i
   return validate(schema, event.queryStringParameters ?? {}, 'query');
 }
 
+/** Longest id or name any resource has (a node name is a DNS name, up to 253). */
+const MAX_PATH_PARAM = 256;
+
 export function pathParam(event: ApiEvent, name: string): string {
-  const value = event.pathParameters?.[name];
-  if (!value) throw invalidField(`path.${name}`, 'is required');
-  return decodeURIComponent(value);
+  const raw = event.pathParameters?.[name];
+  if (!raw) throw invalidField(`path.${name}`, 'is required');
+  let value: string;
+  try {
+    value = decodeURIComponent(raw);
+  } catch {
+    throw invalidField(`path.${name}`, 'is not validly URL-encoded');
+  }
+  if (value.length > MAX_PATH_PARAM) throw invalidField(`path.${name}`, `is longer than ${MAX_PATH_PARAM} characters`);
+  return value;
 }
 
 export function header(event: ApiEvent, name: string): string | undefined {

@@ -11,7 +11,10 @@ export function router(routes: Record<string, RouteHandler>): RouteHandler {
   return async (event) => {
     const key = `${event.httpMethod} ${event.resource}`;
     const fn = routes[key];
-    if (!fn) throw new DomainError(405, 'MethodNotAllowed', `${event.httpMethod} is not supported on ${event.resource}`);
+    if (!fn) {
+      const message = `${event.httpMethod} is not supported on ${event.resource}`;
+      throw new DomainError(405, 'MethodNotAllowed', message, [{ path: 'method', message }]);
+    }
     return fn(event);
   };
 }

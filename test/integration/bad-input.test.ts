@@ -123,6 +123,38 @@ describe('bad input is a 4xx naming the field, never a 5xx', () => {
     }
   });
 
+  it('odd path values, foreign cursors and invalid CIDRs are 400, not 500', async () => {
+    expectFieldError(await api.call('GET', '/v1/clusters/%E0%A4%A'), 400, 'path.id');
+    expectFieldError(await api.call('GET', `/v1/profiles/${'a'.repeat(3000)}`), 400, 'path.id');
+    const page = await api.call('GET', '/v1/cloudaccounts?limit=1');
+    await api.call('POST', '/v1/cloudaccounts', { body: { name: 'second', spec: { type: 'local' } } });
+    const cursor = (await api.call('GET', '/v1/cloudaccounts?limit=1')).body.nextCursor ?? page.body.nextCursor;
+    expect(cursor).toBeDefined();
+    expectFieldError(await api.call('GET', `/v1/clusters?cursor=${cursor}`), 400, 'query.cursor');
+    const forged = Buffer.from(JSON.stringify({ pk: 'T#default', sk: 'CLUSTER#a', x: 1 })).toString('base64url');
+    expectFieldError(await api.call('GET', `/v1/clusters?cursor=${forged}`), 400, 'query.cursor');
+    const cidr = clusterBody(accountId, { name: 'cidr', apiAccess: { public: true, allowedCidrs: ['999.1.1.1/99'] } });
+    expectFieldError(await api.call('POST', '/v1/clusters', { body: cidr }), 400, 'apiAccess.allowedCidrs[0]');
+    expectFieldError(await api.call('POST', '/v1/tenants', { body: { name: 'public' } }), 400, 'name');
+  });
+
+  it('a profile whose packs do not fit one revision is refused naming the layers', async () => {
+    const big = { type: 'manifests', manifests: `# ${'x'.repeat(190 * 1024)}\n` };
+    const ids: string[] = [];
+    for (const name of ['big-a', 'big-b']) {
+      const made = await api.call('POST', `/v1/registries/${registryId}/packs`, { body: { layer: 'addon', name, version: '1.0.0', content: big } });
+      expect(made.status).toBe(201);
+      ids.push(made.body.id);
+    }
+    const layers = [
+      ...['pk-ubuntu-22-04', 'pk-kubernetes-1-31-10', 'pk-calico-3-29-3', 'pk-aws-ebs-csi-1-44-0'].map((packId) => ({ registryId: 'public', packId })),
+      ...ids.map((packId) => ({ registryId, packId })),
+    ];
+    const res = await api.call('POST', '/v1/profiles', { body: { name: 'too-big', layers } });
+    expectFieldError(res, 400, 'layers');
+    expect(res.body.message).toMatch(/a revision holds at most 300 KB/);
+  });
+
   it('unknown paths and methods', async () => {
     expect((await api.call('GET', '/v1/nothing')).status).toBe(404);
     expect((await api.call('PATCH', '/v1/clusters')).status).toBe(405);
