@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { ArnFormat, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   AuthorizationType,
@@ -10,8 +10,9 @@ import {
   ResponseType,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import type { IStateMachine, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { TableId } from '../adapters/dynamodb/tables.js';
 import { AUTHORIZER_ENTRY, type HandlerName, ROUTES, handlerEntry } from '../functions/api/routes.js';
@@ -26,7 +27,7 @@ export interface StrataApiProps {
    * The lifecycle workflows. Handlers that start them (HANDLER_ACCESS startsWorkflows) get
    * states:StartExecution on each and its ARN as PROVISION_STATE_MACHINE_ARN / DELETE_STATE_MACHINE_ARN.
    */
-  readonly stateMachines: Readonly<Record<WorkflowId, IStateMachine>>;
+  readonly stateMachines: Readonly<Record<WorkflowId, StateMachine>>;
   /**
    * Environment for every function that touches the tables (table names, archive bucket name).
    * Handlers with no table access (healthz, openapi) do not get it.
@@ -243,7 +244,22 @@ export class StrataApi extends Construct {
           environment: access.tables.length === 0 ? workflowEnv : { ...props.environment, ...workflowEnv },
         });
         for (const grant of access.tables) props.data.grant(grant.table, fn, grant.access);
-        if (access.startsWorkflows) for (const sm of Object.values(props.stateMachines)) sm.grantStartExecution(fn);
+        if (access.startsWorkflows) {
+          for (const sm of Object.values(props.stateMachines)) sm.grantStartExecution(fn);
+          // A cluster update supersedes the previous generation's provisioning execution.
+          const provision = props.stateMachines.provision;
+          fn.addToRolePolicy(
+            new PolicyStatement({
+              actions: ['states:StopExecution'],
+              resources: [Stack.of(this).formatArn({ service: 'states', resource: 'execution', resourceName: `${provision.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+            }),
+          );
+          const provisionId = Stack.of(this).getLogicalId(provision.node.defaultChild as CfnElement);
+          Validations.of(fn).acknowledge({
+            id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${provisionId}.Name>:*]`,
+            reason: 'Stopping the provision state machine executions a cluster update supersedes (names are per cluster and generation), of that state machine only.',
+          });
+        }
         handlers.set(name, fn);
       }
       return fn;

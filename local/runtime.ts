@@ -116,6 +116,8 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
       AGENT_API_URL: gateway.url,
       AWS_ENDPOINT_URL_LAMBDA: lambdaEndpoint,
       HEALTH_FUNCTION_NAME: 'strata-health',
+      // Agents here report every second or two: see desired-state changes as quickly.
+      HEARTBEAT_CLUSTER_CACHE_MS: String(Math.min(15_000, opts.agentIntervalMs ?? 2000)),
     });
     scheduler.add({ name: 'health-sweep', expression: SWEEP_SCHEDULE, everyMs: opts.sweepIntervalMs, run: () => import('../functions/health/sweep.js') });
     return { url: gateway.url, apiKey, dynamoEndpoint, s3Endpoint: s3.endpoint, cloud, workflows, lambda, stop };

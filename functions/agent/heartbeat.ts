@@ -83,7 +83,7 @@ async function heartbeat(event: APIGatewayProxyEventV2): Promise<APIGatewayProxy
  * the desired-state answer for as long as the cluster's version is the same (revisions are
  * immutable). This spares two reads and the rendering of pack values per heartbeat.
  */
-const CLUSTER_TTL_MS = 15_000;
+const CLUSTER_TTL_MS = Number(process.env.HEARTBEAT_CLUSTER_CACHE_MS ?? 15_000);
 /** Per cluster: was usage above the threshold at the last sample this instance wrote? */
 const overThreshold = new Map<string, boolean>();
 

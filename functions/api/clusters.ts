@@ -11,7 +11,7 @@ import { requireRole } from '../../core/roles.js';
 import { getCloudAccount } from '../../adapters/dynamodb/cloud-accounts-store.js';
 import { createCluster, getCluster, listClusters, markDeleting, updateClusterSpec } from '../../adapters/dynamodb/clusters-store.js';
 import { listConditions } from '../../adapters/dynamodb/conditions-store.js';
-import { deleteExecutionName, provisionExecutionName, startWorkflow } from '../../adapters/workflows/workflows.js';
+import { deleteExecutionName, provisionExecutionName, startWorkflow, stopWorkflow } from '../../adapters/workflows/workflows.js';
 import { getProfile, getRevision } from '../../adapters/dynamodb/profiles-store.js';
 import { header, httpApi, json, noContent, parseBody, parseQuery, pathParam, principalOf } from '../commons/http.js';
 import { ListQuery } from '../commons/list-query.js';
@@ -104,6 +104,9 @@ export const handler = middy(
       };
       checkClusterShape(next, current.cloud, revision.layers);
       await updateClusterSpec(who.tenantId, next, current.version);
+      // Reconcile the new generation with the same idempotent workflow: it adds what is missing.
+      await stopWorkflow('provision', provisionExecutionName(current.id, current.generation), `superseded by generation ${next.generation}`);
+      await startWorkflow('provision', provisionExecutionName(next.id, next.generation), workflowInput(who.tenantId, next));
       return json(200, publicCluster(next));
     },
     'DELETE /v1/clusters/{id}': async (event) => {

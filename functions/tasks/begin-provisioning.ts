@@ -5,14 +5,21 @@ import { updateClusterStatus } from '../../adapters/dynamodb/clusters-store.js';
 import { platformSecret } from '../../adapters/secrets/platform-secret.js';
 import { clusterStep, DONE, STOP } from './cluster-step.js';
 
-/** Pending → Provisioning; mint the agent token (only its hash is stored); lay out the milestones. */
+/** Pending → Provisioning (Running stays Running); mint the agent token (only its hash is stored); lay out the milestones. */
 export const handler = clusterStep(async (ctx) => {
   const { cluster, input } = ctx;
   const hash = agentTokenHash(agentToken(await platformSecret(), input.tenantId, cluster.id));
-  const moved = await updateClusterStatus(input.tenantId, cluster.id, { phase: 'Provisioning', agentTokenHash: hash }, ['Pending', 'Provisioning', 'Failed']);
-  if (!moved) return cluster.phase === 'Running' ? DONE : STOP;
+  // A running cluster stays Running while a new generation is reconciled (day-2 changes).
+  const moved = await updateClusterStatus(input.tenantId, cluster.id, { phase: cluster.phase === 'Running' ? 'Running' : 'Provisioning', agentTokenHash: hash }, [
+    'Pending',
+    'Provisioning',
+    'Running',
+    'Failed',
+  ]);
+  if (!moved) return STOP;
 
   if (cluster.phase === 'Pending') await ctx.event('Normal', 'ProvisioningStarted', `provisioning ${cluster.name} in ${cluster.region} (generation ${input.generation})`);
+  if (cluster.phase === 'Running') await ctx.event('Normal', 'ReconcileStarted', `applying generation ${input.generation} to ${cluster.name}`);
   const existing = new Set((await ctx.set()).map((c) => c.type));
   const unknown = (type: string, reason = 'NotStarted'): ConditionUpdate => ({ type, status: 'Unknown', reason, message: 'not started yet' });
   const milestones = [

@@ -137,6 +137,28 @@ describe('provisioning on the simulated cloud', () => {
   });
 });
 
+describe('day-2 changes', () => {
+  it('scales a running worker pool up through the same workflow, staying Running', async () => {
+    const made = await api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { name: 'grow' }) });
+    await untilPhase(made.body.id, 'Running');
+    const current = (await api.call('GET', `/v1/clusters/${made.body.id}`)).body;
+    const pools = current.nodePools.map((p: any) => (p.role === 'worker' ? { ...p, count: 3 } : p));
+    const updated = await api.call('PUT', `/v1/clusters/${made.body.id}`, { body: { version: current.version, nodePools: pools } });
+    expect(updated.status).toBe(200);
+    expect(updated.body.generation).toBe(2);
+    const reconciled = await eventually(async () => {
+      const c = (await api.call('GET', `/v1/clusters/${made.body.id}`)).body;
+      return c.status?.observedGeneration === 2 ? c : undefined;
+    }, 'generation 2 reconciled');
+    expect(reconciled.phase).toBe('Running');
+    const nodes = (await api.call('GET', `/v1/clusters/${made.body.id}/nodes`)).body.items;
+    expect(nodes.filter((n: any) => n.role === 'worker' && n.ready).map((n: any) => n.name).sort()).toEqual(['grow-workers-0', 'grow-workers-1', 'grow-workers-2']);
+    expect((await tagged(made.body.id)).instances).toHaveLength(4);
+    const reasons = (await api.call('GET', `/v1/clusters/${made.body.id}/events?limit=100`)).body.items.map((e: any) => e.reason);
+    expect(reasons).toContain('ReconcileStarted');
+  });
+});
+
 describe('local controls', () => {
   it('need the operator key and validate faults', async () => {
     expect((await api.call('GET', '/local/faults', { key: null })).status).toBe(401);
