@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { EVENT_RETENTION_DAYS, type ClusterEvent } from '../../core/events.js';
 import { documentClient } from './client.js';
+import { failedConditions } from './errors.js';
 import { decodeCursor, encodeCursor } from './pagination.js';
 import { tableName } from './tables.js';
 
@@ -9,18 +10,34 @@ import { tableName } from './tables.js';
 const pk = (clusterId: string) => `E#${clusterId}`;
 const table = () => tableName('events');
 
-export async function appendEvent(e: Omit<ClusterEvent, 'id' | 'at'>): Promise<ClusterEvent> {
+/**
+ * Append an event. With a `dedupeKey` (what makes this event the same one when a step runs
+ * again, e.g. "ClusterRunning#g2"), a marker written in the same transaction keeps it to one.
+ */
+export async function appendEvent(e: Omit<ClusterEvent, 'id' | 'at'>, dedupeKey?: string): Promise<ClusterEvent | undefined> {
   const at = new Date().toISOString();
   const id = `${at}#${randomBytes(4).toString('hex')}`;
   const event: ClusterEvent = { ...e, id, at };
-  await documentClient().send(
-    new PutCommand({
-      TableName: table(),
-      Item: { pk: pk(e.clusterId), sk: id, ...event, expiresAt: Math.floor(Date.now() / 1000) + EVENT_RETENTION_DAYS * 86400 },
-      ConditionExpression: 'attribute_not_exists(pk)',
-    }),
-  );
-  return event;
+  const expiresAt = Math.floor(Date.now() / 1000) + EVENT_RETENTION_DAYS * 86400;
+  const put = { TableName: table(), Item: { pk: pk(e.clusterId), sk: id, ...event, expiresAt }, ConditionExpression: 'attribute_not_exists(pk)' };
+  if (!dedupeKey) {
+    await documentClient().send(new PutCommand(put));
+    return event;
+  }
+  try {
+    await documentClient().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: table(), Item: { pk: `ED#${e.clusterId}`, sk: dedupeKey, expiresAt }, ConditionExpression: 'attribute_not_exists(pk)' } },
+          { Put: put },
+        ],
+      }),
+    );
+    return event;
+  } catch (err) {
+    if (failedConditions(err)?.includes(0)) return undefined; // already recorded
+    throw err;
+  }
 }
 
 export async function listEvents(clusterId: string, opts: { limit?: number; cursor?: string }): Promise<{ items: ClusterEvent[]; nextCursor?: string }> {

@@ -7,7 +7,7 @@ export const handler = clusterStep(
     for (let g = 1; g <= ctx.cluster.generation; g++) {
       await stopWorkflow('provision', provisionExecutionName(ctx.cluster.id, g), 'cluster deleted');
     }
-    await ctx.event('Normal', 'DeletionStarted', `deleting ${ctx.cluster.name}: every resource tagged strata:cluster=${ctx.cluster.id}`);
+    await ctx.event('Normal', 'DeletionStarted', `deleting ${ctx.cluster.name}: every resource tagged strata:cluster=${ctx.cluster.id}`, undefined, 'DeletionStarted');
     return DONE;
   },
   { allowDeleting: true },

@@ -18,8 +18,8 @@ export const handler = clusterStep(async (ctx) => {
   ]);
   if (!moved) return STOP;
 
-  if (cluster.phase === 'Pending') await ctx.event('Normal', 'ProvisioningStarted', `provisioning ${cluster.name} in ${cluster.region} (generation ${input.generation})`);
-  if (cluster.phase === 'Running') await ctx.event('Normal', 'ReconcileStarted', `applying generation ${input.generation} to ${cluster.name}`);
+  if (cluster.phase === 'Pending') await ctx.event('Normal', 'ProvisioningStarted', `provisioning ${cluster.name} in ${cluster.region} (generation ${input.generation})`, undefined, `ProvisioningStarted#g${input.generation}`);
+  if (cluster.phase === 'Running') await ctx.event('Normal', 'ReconcileStarted', `applying generation ${input.generation} to ${cluster.name}`, undefined, `ReconcileStarted#g${input.generation}`);
   const existing = new Set((await ctx.set()).map((c) => c.type));
   const unknown = (type: string, reason = 'NotStarted'): ConditionUpdate => ({ type, status: 'Unknown', reason, message: 'not started yet' });
   const milestones = [

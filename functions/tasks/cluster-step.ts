@@ -75,8 +75,9 @@ export class StepContext {
     return this.set({ type, status, reason, message, attempted });
   }
 
-  event(type: ClusterEvent['type'], reason: string, message: string, subject?: string): Promise<ClusterEvent> {
-    return appendEvent({ clusterId: this.cluster.id, type, reason, message, subject });
+  /** Append an event; `once` names it so that a step run again does not record it twice. */
+  event(type: ClusterEvent['type'], reason: string, message: string, subject?: string, once?: string): Promise<ClusterEvent | undefined> {
+    return appendEvent({ clusterId: this.cluster.id, type, reason, message, subject }, once);
   }
 }
 
@@ -104,7 +105,7 @@ export function clusterStep(run: (ctx: StepContext) => Promise<StepResult>, opts
       await ctx.mark(ctx.subject, 'False', err.code, message, true);
       const attempts = (prev?.attempts ?? 0) + 1;
       const wait = backoffSeconds(attempts);
-      await ctx.event('Warning', err.code, `${ctx.subject} attempt ${attempts} failed: ${message}; retrying in ${wait} s`, ctx.subject);
+      await ctx.event('Warning', err.code, `${ctx.subject} attempt ${attempts} failed: ${message}; retrying in ${wait} s`, ctx.subject, `${ctx.subject}#g${input.generation}#${attempts}`);
       logger.warn('step failed; backing off', { subject: ctx.subject, code: err.code, attempts, wait });
       return { done: false, stop: false, retryAfterSeconds: wait };
     }

@@ -8,7 +8,7 @@ export const handler = clusterStep(
     if (ctx.cluster.phase === 'Deleted') return DONE;
     await forgetMachines(ctx.input.tenantId, ctx.cluster.id);
     await finalizeDeleted(ctx.input.tenantId, ctx.cluster);
-    await ctx.event('Normal', 'ClusterDeleted', `${ctx.cluster.name} and all its cloud resources are deleted`);
+    await ctx.event('Normal', 'ClusterDeleted', `${ctx.cluster.name} and all its cloud resources are deleted`, undefined, 'ClusterDeleted');
     return DONE;
   },
   { allowDeleting: true },

@@ -6,6 +6,6 @@ export const handler = clusterStep(async (ctx) => {
   const { cluster, input } = ctx;
   const moved = await updateClusterStatus(input.tenantId, cluster.id, { phase: 'Running', status: { ...cluster.status, observedGeneration: input.generation } }, ['Provisioning', 'Running']);
   if (!moved) return STOP;
-  if (cluster.phase !== 'Running') await ctx.event('Normal', 'ClusterRunning', `${cluster.name} is Running (generation ${input.generation})`);
+  await ctx.event('Normal', 'ClusterRunning', `${cluster.name} is Running (generation ${input.generation})`, undefined, `ClusterRunning#g${input.generation}`);
   return DONE;
 });
