@@ -91,7 +91,7 @@ try {
       const now = new Date(start + i * 30_000);
       const rep = report(clusterId, n, i * 30);
       const figures = rep.nodes.map(nodeFigures);
-      const res = await ingestHeartbeat({ tenantId: 'default', clusterId, report: rep, sample: toSample(now.toISOString().slice(0, 16), figures, 'k'), now, missingAfterSeconds: 90 });
+      const res = await ingestHeartbeat({ tenantId: 'default', clusterId, report: rep, sample: () => toSample(now.toISOString().slice(0, 16), figures, 'k'), now, missingAfterSeconds: 90 });
       if (i < 10) continue; // the first report writes everything once
       beats++;
       w += res.writeUnits;

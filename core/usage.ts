@@ -77,6 +77,16 @@ export function totals(nodes: readonly NodeFigures[], includeControlPlane = fals
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
 
+/** One node's usage and requests as percentages of its allocatable. */
+export function nodePercents(n: NodeFigures) {
+  return {
+    cpuUsagePercent: pct(n.cpuUsedCores, n.cpuAllocatableCores),
+    memoryUsagePercent: pct(n.memoryUsedBytes, n.memoryAllocatableBytes),
+    cpuRequestsPercent: pct(n.cpuRequestedCores, n.cpuAllocatableCores),
+    memoryRequestsPercent: pct(n.memoryRequestedBytes, n.memoryAllocatableBytes),
+  };
+}
+
 /**
  * A usage sample as stored: per role [cpu used millicores, cpu allocatable millicores,
  * memory used MiB, memory allocatable MiB], and per node [cpu millicores, memory MiB, disk %]

@@ -5,16 +5,11 @@ import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import type { StrataData } from './data.js';
 import { StrataFunction } from './strata-function.js';
+import { SWEEP_SCHEDULE } from '../functions/health/schedule.js';
 
 /** The variable a score requester reads the score-health function's name from (adapters/lambda/health-trigger.ts). */
 export const HEALTH_FUNCTION_ENV = 'HEALTH_FUNCTION_NAME';
 
-/**
- * How often the sweep runs. functions/health/sweep.ts exports the same value as SWEEP_SCHEDULE
- * for the local scheduler; it is not imported here because that module creates SDK clients on
- * import. The CDK test pins this value.
- */
-export const SWEEP_SCHEDULE_EXPRESSION = 'rate(1 minute)';
 
 export interface StrataHealthProps {
   /** The tables: scoring reads definitions and telemetry, and writes conditions and events; the sweep also clears telemetry deadline entries. */
@@ -68,7 +63,7 @@ export class StrataHealth extends Construct {
 
     this.sweepRule = new Rule(this, 'SweepSchedule', {
       description: 'Strata health sweep: score clusters whose heartbeat deadline has passed',
-      schedule: Schedule.expression(SWEEP_SCHEDULE_EXPRESSION),
+      schedule: Schedule.expression(SWEEP_SCHEDULE),
       // The next run is a minute away: retrying a failed one would only overlap it.
       targets: [new LambdaFunction(this.sweepFunction, { retryAttempts: 0 })],
     });

@@ -11,7 +11,7 @@ import { SimulatedAgents } from './simulated-agents.js';
 import { LocalStepFunctions, stateMachineArn } from './step-functions.js';
 import { LocalLambda } from './lambda-api.js';
 import { LocalScheduler } from './scheduler.js';
-import { SWEEP_SCHEDULE } from '../functions/health/sweep.js';
+import { SWEEP_SCHEDULE } from '../functions/health/schedule.js';
 import { createTables, startDynamoLocal, type DynamoLocal } from './dynamodb-local.js';
 import { startS3Local, type S3Local } from './s3-local.js';
 

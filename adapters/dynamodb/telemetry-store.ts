@@ -120,7 +120,8 @@ export async function ingestHeartbeat(input: {
   tenantId: string;
   clusterId: string;
   report: Heartbeat;
-  sample: Sample;
+  /** Built only when a sample is written (the first heartbeat of a minute). */
+  sample: () => Sample;
   now: Date;
   missingAfterSeconds: number;
 }): Promise<IngestResult> {
@@ -180,7 +181,7 @@ export async function ingestHeartbeat(input: {
   const hb = due ? iso : prev!.hb!;
   const writes: Record<string, unknown>[] = [];
   if (newMinute) {
-    const item = { ...sampleKey(clusterId, '1m', minute), ...input.sample, t: minute, at: iso, sh, hb, dk, expiresAt: Math.floor(now.getTime() / 1000) + RETENTION['1m'] };
+    const item = { ...sampleKey(clusterId, '1m', minute), ...input.sample(), t: minute, at: iso, sh, hb, dk, expiresAt: Math.floor(now.getTime() / 1000) + RETENTION['1m'] };
     writes.push({ PutRequest: { Item: item } });
   } else if (due || snapshotWritten) {
     const u = await db().send(

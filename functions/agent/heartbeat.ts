@@ -8,7 +8,7 @@ import { bearerKey } from '../../core/api-keys.js';
 import { desiredPacks } from '../../core/desired-state.js';
 import { DEFAULT_HEALTH } from '../../core/health.js';
 import type { Cluster } from '../../core/clusters.js';
-import { nodeFigures, toSample, totals } from '../../core/usage.js';
+import { nodeFigures, toSample, totals, type NodeFigures } from '../../core/usage.js';
 import { DomainError, forbidden, invalidField, payloadTooLarge, unauthorized } from '../../core/errors.js';
 import { getCluster } from '../../adapters/dynamodb/clusters-store.js';
 import { getRevision } from '../../adapters/dynamodb/profiles-store.js';
@@ -18,9 +18,6 @@ import { logger } from '../commons/powertools.js';
 import { validate } from '../commons/validation.js';
 
 const MAX_BODY = 1024 * 1024;
-
-/** Short, stable name of a node set, so samples can tell when nodes came or went. */
-const hashNodes = (key: string) => createHash('sha1').update(key).digest('base64url').slice(0, 8);
 
 const reply = (statusCode: number, body: unknown): APIGatewayProxyResultV2 => ({
   statusCode,
@@ -54,27 +51,46 @@ async function heartbeat(event: APIGatewayProxyEventV2): Promise<APIGatewayProxy
 
   const settings = cluster.healthChecks ?? DEFAULT_HEALTH;
   const now = new Date();
-  const figures = report.nodes.map(nodeFigures);
-  const nodesKey = figures.map((f) => f.name).sort().join('\n');
+  // Usage figures are worked out only on the heartbeats that write a sample (one a minute).
+  let figures: NodeFigures[] | undefined;
+  const usage = () => (figures ??= report.nodes.map(nodeFigures));
   const stored = await ingestHeartbeat({
     tenantId: claimed.tenantId,
     clusterId: cluster.id,
     report,
-    sample: toSample(now.toISOString().slice(0, 16), figures, hashNodes(nodesKey)),
+    sample: () => toSample(now.toISOString().slice(0, 16), usage(), hashNodes(usage())),
     now,
     missingAfterSeconds: settings.missingAfterSeconds,
   });
   // Score health only when a verdict can change: node state changed, the cluster came back, or
   // usage is (or was, a minute ago) above the threshold. A steady healthy cluster costs nothing
   // here; a silent one is found by the sweep.
-  const sample = toSampleUsage(figures);
-  const over = Math.max(sample.cpu, sample.memory, sample.disk) > settings.usageThresholdPercent;
+  let over = false;
+  if (stored.sampleWritten) {
+    over = aboveThreshold(usage(), settings.usageThresholdPercent);
+  }
   const wasOver = overThreshold.get(cluster.id);
   if (stored.snapshotWritten || stored.resumed || (stored.sampleWritten && (over || wasOver !== false))) {
     await requestHealthScore(claimed.tenantId, cluster.id, stored.resumed ? 'resumed' : 'report').catch((err: Error) => logger.warn('health scoring not requested', { error: err }));
   }
   if (stored.sampleWritten) overThreshold.set(cluster.id, over);
   return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: await desiredState(claimed.tenantId, cluster) };
+}
+
+/** Per cluster: was usage above the threshold at the last sample this instance wrote? */
+const overThreshold = new Map<string, boolean>();
+
+/** Is usage above the threshold as MetricsHealthy sees it (worker nodes; all when there are none)? */
+function aboveThreshold(figures: NodeFigures[], thresholdPercent: number): boolean {
+  const t = totals(figures, !figures.some((f) => f.role === 'worker'));
+  const disk = Math.max(0, ...figures.map((f) => f.diskUsedPercent ?? 0));
+  return Math.max(t.cpuUsagePercent, t.memoryUsagePercent, disk) > thresholdPercent;
+}
+
+/** Short, stable name of a node set, so samples can tell when nodes came or went. */
+function hashNodes(figures: NodeFigures[]): string {
+  const names = figures.map((f) => f.name).sort().join('\n');
+  return createHash('sha1').update(names).digest('base64url').slice(0, 8);
 }
 
 /**
@@ -84,15 +100,6 @@ async function heartbeat(event: APIGatewayProxyEventV2): Promise<APIGatewayProxy
  * immutable). This spares two reads and the rendering of pack values per heartbeat.
  */
 const CLUSTER_TTL_MS = Number(process.env.HEARTBEAT_CLUSTER_CACHE_MS ?? 15_000);
-/** Per cluster: was usage above the threshold at the last sample this instance wrote? */
-const overThreshold = new Map<string, boolean>();
-
-/** Usage percentages as MetricsHealthy sees them (worker nodes; all nodes when there are none). */
-function toSampleUsage(figures: ReturnType<typeof nodeFigures>[]) {
-  const t = totals(figures, !figures.some((f) => f.role === 'worker'));
-  const disks = figures.map((f) => f.diskUsedPercent ?? 0);
-  return { cpu: t.cpuUsagePercent, memory: t.memoryUsagePercent, disk: disks.length ? Math.max(...disks) : 0 };
-}
 const clusters = new Map<string, { at: number; cluster: Cluster | undefined }>();
 const answers = new Map<string, { version: number; body: string }>();
 

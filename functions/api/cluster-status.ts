@@ -6,7 +6,7 @@ import { sortConditions } from '../../core/conditions.js';
 import { notFound } from '../../core/errors.js';
 import { overallHealth } from '../../core/health.js';
 import { serviceViews } from '../../core/services.js';
-import { nodeFigures, samplePoint, totals, type NodeFigures } from '../../core/usage.js';
+import { nodeFigures, nodePercents, samplePoint, totals, type NodeFigures } from '../../core/usage.js';
 import { getCluster } from '../../adapters/dynamodb/clusters-store.js';
 import { listConditions } from '../../adapters/dynamodb/conditions-store.js';
 import { listEvents } from '../../adapters/dynamodb/events-store.js';
@@ -105,7 +105,7 @@ export const handler = middy(
         conditions: node.conditions,
         capacity: node.capacity,
         allocatable: node.allocatable,
-        usage: { ...figures, cpuUsagePercent: totals([{ ...figures, role: 'worker' }]).cpuUsagePercent, memoryUsagePercent: totals([{ ...figures, role: 'worker' }]).memoryUsagePercent },
+        usage: { ...figures, ...nodePercents(figures) },
         window,
         resolution: w.res,
         series: nodeSeries(samples, name, names),
@@ -127,7 +127,7 @@ export const handler = middy(
         includeControlPlane: q.includeControlPlane,
         at: last ? `${last.t}:00Z` : undefined,
         now: totals(figures, q.includeControlPlane),
-        nodes: shown.map((f) => ({ ...f, ...pick(totals([{ ...f, role: 'worker' }])) })),
+        nodes: shown.map((f) => ({ ...f, ...nodePercents(f) })),
         series: samples.map((s) => ({ ...samplePoint(s, q.includeControlPlane), t: `${s.t}:00Z` })),
       });
     },
@@ -142,4 +142,3 @@ export const handler = middy(
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(httpApi());
 
-const pick = (t: ReturnType<typeof totals>) => ({ cpuUsagePercent: t.cpuUsagePercent, memoryUsagePercent: t.memoryUsagePercent, cpuRequestsPercent: t.cpuRequestsPercent, memoryRequestsPercent: t.memoryRequestsPercent });

@@ -4,9 +4,6 @@ import { clearDeadline, staleClusters } from '../../adapters/dynamodb/telemetry-
 import { logger } from '../commons/powertools.js';
 import { scoreCluster } from './scoring.js';
 
-/** The schedule the CDK stack and the local scheduler both use. */
-export const SWEEP_SCHEDULE = 'rate(1 minute)';
-
 /**
  * Every minute: score the clusters whose heartbeat deadline has passed — only those, read
  * from the deadline index, never the whole fleet. A swept entry leaves the index until the
@@ -21,7 +18,7 @@ async function sweep() {
       items.slice(i, i + 25).map(async (e) => {
         const r = await scoreCluster(e.tenantId, e.clusterId, now).catch((err: Error) => logger.error('scoring failed', { clusterId: e.clusterId, error: err }));
         if (r?.health === 'Unhealthy') unhealthy++;
-        logger.info('swept', { clusterId: e.clusterId, health: r?.health, changed: r?.changed });
+        logger.debug('swept', { clusterId: e.clusterId, health: r?.health, changed: r?.changed });
         await clearDeadline(e);
       }),
     );
