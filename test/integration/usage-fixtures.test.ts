@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { buildReport, type K8sNode, type K8sNodeMetrics, type K8sPod, type K8sService } from '../../agent/mapping.js';
 import { agentToken } from '../../core/agent-token.js';
 import { clusterBody, eventually, startApi, type Api } from './harness.js';
 
-/** Real Kubernetes objects written by others (../shared/fixtures, see SOURCES.md). */
-const F = '../shared/fixtures';
+/** Real Kubernetes objects written by others (test/fixtures, see SOURCES.md). */
+const F = fileURLToPath(new URL('../fixtures', import.meta.url));
 const json = (p: string) => JSON.parse(readFileSync(`${F}/${p}`, 'utf8'));
 const yaml = (p: string) => parse(readFileSync(`${F}/${p}`, 'utf8'));
 const items = <T>(doc: { items?: T[] } | T): T[] => ((doc as { items?: T[] }).items ?? [doc as T]);

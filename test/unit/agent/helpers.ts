@@ -6,7 +6,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import type { Clock } from '../../../agent/agent.js';
 
-export const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/', import.meta.url));
+export const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 
 /** A fixture as parsed JSON/YAML (never modified: callers get a fresh copy each time). */
 export function fixture(path: string): any {
