@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { conflict } from '../../core/errors.js';
 import { documentClient } from './client.js';
-import { failedConditions } from './errors.js';
+import { failedConditions, isTransactionConflict } from './errors.js';
 import { decodeCursor, encodeCursor } from './pagination.js';
 import { tableName } from './tables.js';
 
@@ -93,19 +93,31 @@ export const putNew = (item: Record<string, unknown>): TransactItem => ({
 export const nameLock = (pk: string, kind: string, name: string, id: string): TransactItem =>
   putNew({ pk, sk: nameSk(kind, name), kind: 'NAME', id });
 
+/** Tries of a transaction that keeps meeting another one on the same items, before a 409. */
+const TRANSACTION_ATTEMPTS = 4;
+
 /**
  * Run a transaction; when a condition fails, `onConflict` gets the index of the first failed
- * item and returns the error to throw (409 by default).
+ * item and returns the error to throw (409 by default). A conflict with another transaction in
+ * flight is tried again after a short random pause, then answered 409: never a 500.
  */
 export async function transact(items: TransactItem[], onConflict: (index: number) => Error = () => conflict('the resource changed; read it again and retry')): Promise<void> {
-  try {
-    await db().send(new TransactWriteCommand({ TransactItems: items }));
-  } catch (err) {
-    const failed = failedConditions(err);
-    if (failed?.length) throw onConflict(failed[0]!);
-    throw err;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db().send(new TransactWriteCommand({ TransactItems: items }));
+      return;
+    } catch (err) {
+      const failed = failedConditions(err);
+      if (failed?.length) throw onConflict(failed[0]!);
+      if (!isTransactionConflict(err)) throw err;
+      if (attempt >= TRANSACTION_ATTEMPTS) throw busy();
+      await new Promise((r) => setTimeout(r, Math.random() * 25 * 2 ** attempt));
+    }
   }
 }
+
+/** What a write that kept meeting concurrent transactions answers. */
+export const busy = () => conflict('another request was changing the same resources at that moment; nothing was written, retry', 'id');
 
 export async function deleteItem(pk: string, sk: string): Promise<void> {
   await db().send(new DeleteCommand({ TableName: table(), Key: { pk, sk } }));

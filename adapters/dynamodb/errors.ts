@@ -1,4 +1,4 @@
-import { TransactionCanceledException, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException, TransactionConflictException } from '@aws-sdk/client-dynamodb';
 
 /** Indexes of the transaction items whose condition failed. */
 export function failedConditions(err: unknown): number[] | undefined {
@@ -12,4 +12,16 @@ export function failedConditions(err: unknown): number[] | undefined {
 
 export function isConditionFailed(err: unknown): boolean {
   return err instanceof ConditionalCheckFailedException;
+}
+
+/**
+ * Another transaction held one of the items at the same moment: a transaction cancelled with
+ * reason TransactionConflict, or a single write refused with TransactionConflictException. The
+ * SDK does not retry either; nothing was written, so the request may simply be tried again.
+ */
+export function isTransactionConflict(err: unknown): boolean {
+  if (err instanceof TransactionConflictException) return true;
+  if (!(err instanceof TransactionCanceledException)) return false;
+  const reasons = err.CancellationReasons ?? [];
+  return reasons.some((r) => r.Code === 'TransactionConflict') && !reasons.some((r) => r.Code === 'ConditionalCheckFailed');
 }

@@ -3,6 +3,8 @@ import type middy from '@middy/core';
 import type { z } from 'zod';
 import { DomainError, invalidField, payloadTooLarge, unauthorized } from '../../core/errors.js';
 import { ROLES, type Principal, type Role } from '../../core/roles.js';
+import { busy } from '../../adapters/dynamodb/definitions.js';
+import { isTransactionConflict } from '../../adapters/dynamodb/errors.js';
 import { logger } from './powertools.js';
 import { validate } from './validation.js';
 
@@ -91,7 +93,7 @@ export function httpApi(): middy.MiddlewareObj<ApiEvent, ApiResult> {
       }
     },
     onError: async (request) => {
-      const err = request.error;
+      const err = asDomainError(request.error);
       const id = correlationId(request.event);
       if (err instanceof DomainError) {
         if (err.status >= 500) logger.error('request failed', { error: err });
@@ -102,4 +104,10 @@ export function httpApi(): middy.MiddlewareObj<ApiEvent, ApiResult> {
       request.response = json(500, { error: 'InternalError', message: `internal error; quote correlation id ${id}`, details: [] }, { 'x-correlation-id': id });
     },
   };
+}
+
+/** Errors of the data layer a caller can act on, as the DomainError they are; others unchanged. */
+export function asDomainError(err: unknown): unknown {
+  if (isTransactionConflict(err)) return busy();
+  return err;
 }
