@@ -1,5 +1,6 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
+import { Text } from './text.js';
 import { validationFailed, type ErrorDetail } from './errors.js';
 import { ResourceName, ValuesText, type Cloud } from './packs.js';
 import type { InfraRefs } from './cloud.js';
@@ -62,10 +63,10 @@ const Overrides = z.record(ResourceName, ValuesText);
 export const CreateClusterInput = z
   .strictObject({
     name: ResourceName,
-    profileId: z.string().min(1).max(64),
+    profileId: Text(64, 1),
     /** Defaults to the profile's latest revision. */
     profileRevision: z.int().positive().optional(),
-    cloudAccountId: z.string().min(1).max(64),
+    cloudAccountId: Text(64, 1),
     region: Region,
     nodePools: z.array(NodePool).min(1).max(50),
     overrides: Overrides.default({}),

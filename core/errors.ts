@@ -46,3 +46,8 @@ export const payloadTooLarge = (limit: number) =>
   new DomainError(413, 'PayloadTooLarge', `request body exceeds ${limit} bytes`, [
     { path: 'body', message: `larger than ${limit} bytes` },
   ]);
+
+export const unsupportedMediaType = (got: string | undefined) =>
+  new DomainError(415, 'UnsupportedMediaType', `request bodies must be application/json, not ${got ?? 'untyped'}`, [
+    { path: 'headers.content-type', message: 'must be application/json' },
+  ]);

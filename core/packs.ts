@@ -1,5 +1,6 @@
 import { valid as validSemver } from 'semver';
 import { z } from 'zod';
+import { Description, Text } from './text.js';
 import { parseValues } from './values.js';
 
 export const LAYERS = ['os', 'k8s', 'cni', 'csi', 'addon'] as const;
@@ -20,9 +21,7 @@ export const SemverString = z
   .refine((v) => validSemver(v) === v, 'not a semantic version such as 1.31.2');
 
 /** YAML text that must parse to a mapping. */
-export const ValuesText = z
-  .string()
-  .max(MAX_VALUES_BYTES)
+export const ValuesText = Text(MAX_VALUES_BYTES)
   .superRefine((text, ctx) => {
     const result = parseValues(text);
     if (!result.ok) ctx.addIssue({ code: 'custom', message: result.message });
@@ -31,20 +30,20 @@ export const ValuesText = z
 const ManifestContent = z.strictObject({
   type: z.literal('manifests'),
   /** Kubernetes manifests, multi-document YAML. */
-  manifests: z.string().min(1).max(200 * 1024),
+  manifests: Text(200 * 1024, 1),
 });
 
 const HelmContent = z.strictObject({
   type: z.literal('helm'),
   repository: z.url({ protocol: /^(https|oci)$/ }),
-  chart: z.string().min(1).max(200),
+  chart: Text(200, 1),
   version: SemverString,
 });
 
 export const PackContent = z.discriminatedUnion('type', [ManifestContent, HelmContent]);
 
 /** An image reference: an AMI id for aws/local, an image URN or gallery id for azure. */
-const ImageRef = z.string().min(1).max(512);
+const ImageRef = Text(512, 1);
 
 /** cloud → region → image reference. */
 export const ImageRefs = z.partialRecord(
@@ -53,8 +52,8 @@ export const ImageRefs = z.partialRecord(
 );
 
 export const AnsibleRole = z.strictObject({
-  name: z.string().min(1).max(200),
-  version: z.string().min(1).max(64).optional(),
+  name: Text(200, 1),
+  version: Text(64, 1).optional(),
   /** Role variables, YAML text. */
   vars: ValuesText.optional(),
 });
@@ -72,7 +71,7 @@ export const CreatePackInput = z
     layer: z.enum(LAYERS),
     name: ResourceName,
     version: SemverString,
-    description: z.string().max(1000).optional(),
+    description: Description.optional(),
     values: ValuesText.default(''),
     content: PackContent.optional(),
     os: OsSettings.optional(),

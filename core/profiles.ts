@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { Description, Text } from './text.js';
 import { invalidField, validationFailed, type ErrorDetail } from './errors.js';
 import { ResourceName, ValuesText, type Layer, type Pack } from './packs.js';
 
 export const LayerInput = z.strictObject({
-  registryId: z.string().min(1).max(64),
-  packId: z.string().min(1).max(64),
+  registryId: Text(64, 1),
+  packId: Text(64, 1),
   /** Values for this profile, YAML text; defaults to the pack's own values. */
   values: ValuesText.optional(),
 });
@@ -12,7 +13,7 @@ export const LayerInput = z.strictObject({
 export const CreateProfileInput = z
   .strictObject({
     name: ResourceName,
-    description: z.string().max(1000).optional(),
+    description: Description.optional(),
     layers: z.array(LayerInput).min(4).max(50),
   })
   .meta({ id: 'CreateProfileInput' });
@@ -22,7 +23,7 @@ export const UpdateProfileInput = z
   .strictObject({
     /** The profile version you read; a stale one is refused with 409. */
     version: z.int().positive(),
-    description: z.string().max(1000).optional(),
+    description: Description.optional(),
     layers: z.array(LayerInput).min(4).max(50),
   })
   .meta({ id: 'UpdateProfileInput' });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Description } from './text.js';
 import { ResourceName } from './packs.js';
 import { PUBLIC_OWNER } from './tenants.js';
 
@@ -7,7 +8,7 @@ export const PUBLIC_REGISTRY_ID = 'public';
 export const CreateRegistryInput = z
   .strictObject({
     name: ResourceName,
-    description: z.string().max(1000).optional(),
+    description: Description.optional(),
   })
   .meta({ id: 'CreateRegistryInput' });
 export type CreateRegistryInput = z.infer<typeof CreateRegistryInput>;

@@ -3,7 +3,7 @@ import { SPEC_FIELDS, type Cluster, type Phase } from '../../core/clusters.js';
 import { conflict, notFound } from '../../core/errors.js';
 import { cloudAccountSk } from './cloud-accounts-store.js';
 import { documentClient } from './client.js';
-import { bumpCount, deleteKey, entitySk, getItem, getRaw, listPrefix, nameLock, nameSk, putNew, table, tenantPk, transact, type Page, type TransactItem } from './definitions.js';
+import { bumpCount, deleteKey, entitySk, getItem, getRaw, listPrefix, nameLock, nameSk, putNew, table, tenantPk, transact, type Filter, type Page, type TransactItem } from './definitions.js';
 import { isConditionFailed } from './errors.js';
 import { profileSk } from './profiles-store.js';
 
@@ -73,7 +73,7 @@ export async function getCluster(tenantId: string, id: string): Promise<Cluster>
   return c;
 }
 
-export async function listClusters(tenantId: string, opts: { limit?: number; cursor?: string; filter?: Record<string, string> }): Promise<Page<Cluster>> {
+export async function listClusters(tenantId: string, opts: { limit?: number; cursor?: string; filter?: Filter }): Promise<Page<Cluster>> {
   return listPrefix<Cluster>(tenantPk(tenantId), 'CLUSTER#', opts);
 }
 

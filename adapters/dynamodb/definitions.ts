@@ -1,14 +1,13 @@
 import {
   DeleteCommand,
   GetCommand,
-  QueryCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { conflict } from '../../core/errors.js';
 import { documentClient } from './client.js';
 import { failedConditions, isTransactionConflict } from './errors.js';
-import { decodeCursor, encodeCursor } from './pagination.js';
+import { queryPage, type Page } from './pagination.js';
 import { tableName } from './tables.js';
 
 /**
@@ -30,10 +29,7 @@ export function strip<T>(item: Record<string, unknown>): T {
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
-export interface Page<T> {
-  readonly items: T[];
-  readonly nextCursor?: string;
-}
+export type { Page } from './pagination.js';
 
 export const table = () => tableName('definitions');
 const db = () => documentClient();
@@ -48,30 +44,34 @@ export async function getRaw(pk: string, sk: string): Promise<Record<string, unk
   return res.Item;
 }
 
+/** An attribute equal to a value, or (with `not`) different from it. */
+export type Filter = Record<string, string | { readonly not: string }>;
+
 export async function listPrefix<T>(
   pk: string,
   skPrefix: string,
-  opts: { limit?: number; cursor?: string; newestFirst?: boolean; filter?: Record<string, string> } = {},
+  opts: { limit?: number; cursor?: string; newestFirst?: boolean; filter?: Filter } = {},
 ): Promise<Page<T>> {
-  // Equality filters on top-level attributes, e.g. { layer: 'os' }.
   const filters = Object.entries(opts.filter ?? {});
-  const res = await db().send(
-    new QueryCommand({
+  return queryPage<T>({
+    query: {
       TableName: table(),
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      FilterExpression: filters.length ? filters.map((_, i) => `#f${i} = :f${i}`).join(' AND ') : undefined,
+      FilterExpression: filters.length ? filters.map(([, v], i) => `#f${i} ${typeof v === 'string' ? '=' : '<>'} :f${i}`).join(' AND ') : undefined,
       ExpressionAttributeNames: filters.length ? Object.fromEntries(filters.map(([k], i) => [`#f${i}`, k])) : undefined,
       ExpressionAttributeValues: {
         ':pk': pk,
         ':prefix': skPrefix,
-        ...Object.fromEntries(filters.map(([, v], i) => [`:f${i}`, v])),
+        ...Object.fromEntries(filters.map(([, v], i) => [`:f${i}`, typeof v === 'string' ? v : v.not])),
       },
-      Limit: opts.limit ?? 100,
-      ExclusiveStartKey: decodeCursor(opts.cursor, pk, skPrefix),
       ScanIndexForward: !opts.newestFirst,
-    }),
-  );
-  return { items: (res.Items ?? []).map((i) => strip<T>(i)), nextCursor: encodeCursor(res.LastEvaluatedKey) };
+    },
+    pk,
+    skPrefix,
+    limit: opts.limit ?? 100,
+    cursor: opts.cursor,
+    map: (i) => strip<T>(i),
+  });
 }
 
 /** Every item under a prefix, following pages (for small, bounded sets). */

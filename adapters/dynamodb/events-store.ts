@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { EVENT_RETENTION_DAYS, type ClusterEvent } from '../../core/events.js';
 import { documentClient } from './client.js';
 import { failedConditions } from './errors.js';
-import { decodeCursor, encodeCursor } from './pagination.js';
+import { queryPage, type Page } from './pagination.js';
 import { tableName } from './tables.js';
 
 /** pk E#<cluster>, sk <ISO time>#<random>: time-ordered, newest first by a reverse query. */
@@ -40,20 +40,19 @@ export async function appendEvent(e: Omit<ClusterEvent, 'id' | 'at'>, dedupeKey?
   }
 }
 
-export async function listEvents(clusterId: string, opts: { limit?: number; cursor?: string }): Promise<{ items: ClusterEvent[]; nextCursor?: string }> {
-  const now = Math.floor(Date.now() / 1000);
-  const res = await documentClient().send(
-    new QueryCommand({
+export async function listEvents(clusterId: string, opts: { limit?: number; cursor?: string }): Promise<Page<ClusterEvent>> {
+  return queryPage({
+    query: {
       TableName: table(),
       KeyConditionExpression: 'pk = :pk',
       // TTL deletion is lazy: expired events are filtered out here.
       FilterExpression: 'expiresAt > :now',
-      ExpressionAttributeValues: { ':pk': pk(clusterId), ':now': now },
+      ExpressionAttributeValues: { ':pk': pk(clusterId), ':now': Math.floor(Date.now() / 1000) },
       ScanIndexForward: false,
-      Limit: opts.limit ?? 50,
-      ExclusiveStartKey: decodeCursor(opts.cursor, pk(clusterId)),
-    }),
-  );
-  const items = (res.Items ?? []).map(({ pk: _p, sk: _s, expiresAt: _e, ...e }) => e as ClusterEvent);
-  return { items, nextCursor: encodeCursor(res.LastEvaluatedKey) };
+    },
+    pk: pk(clusterId),
+    limit: opts.limit,
+    cursor: opts.cursor,
+    map: ({ pk: _p, sk: _s, expiresAt: _e, ...e }) => e as unknown as ClusterEvent,
+  });
 }

@@ -1,8 +1,21 @@
+import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { invalidField } from '../../core/errors.js';
+import { documentClient } from './client.js';
 
 export type Key = Record<string, unknown>;
 
-/** Opaque cursor for list endpoints: the DynamoDB LastEvaluatedKey, base64url JSON. */
+/**
+ * One page of a list. A page is full (`limit` items) whenever it has a `nextCursor`, except when
+ * DynamoDB stopped reading at its 1 MB limit first: then `readLimitReached` says so, and the page
+ * may hold fewer items (even none) while more follow.
+ */
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextCursor?: string;
+  readonly readLimitReached?: true;
+}
+
+/** Opaque cursor for list endpoints: the DynamoDB key to continue after, base64url JSON. */
 export function encodeCursor(key: Key | undefined): string | undefined {
   return key ? Buffer.from(JSON.stringify(key), 'utf8').toString('base64url') : undefined;
 }
@@ -23,5 +36,51 @@ export function decodeCursor(cursor: string | undefined, expectPk: string, expec
     return key;
   } catch {
     throw invalidField('query.cursor', 'not a cursor returned by this list');
+  }
+}
+
+/** Rounds of reading a filtered list may take before it answers what it has (bounded latency). */
+const MAX_ROUNDS = 8;
+/** Items read per round of a filtered list, so a sparse filter does not take a round per item. */
+const FILTERED_ROUND = 100;
+
+export interface PageQuery<T> {
+  /** The query on a table keyed pk + sk, without Limit and ExclusiveStartKey. */
+  readonly query: Omit<QueryCommandInput, 'Limit' | 'ExclusiveStartKey'>;
+  /** The partition and sort-key prefix a cursor must belong to. */
+  readonly pk: string;
+  readonly skPrefix?: string;
+  readonly limit?: number;
+  readonly cursor?: string;
+  readonly map: (item: Record<string, unknown>) => T;
+}
+
+/**
+ * Read one page: as many DynamoDB queries as it takes to fill `limit` items after filtering,
+ * one item more to know whether another page follows (so a last page has no cursor), and the
+ * cursor taken from the last item shown. Stops early only at DynamoDB's 1 MB read limit (or
+ * after MAX_ROUNDS of a sparse filter), and then says so.
+ */
+export async function queryPage<T>(q: PageQuery<T>): Promise<Page<T>> {
+  const limit = q.limit ?? 50;
+  const filtered = q.query.FilterExpression !== undefined;
+  const raw: Record<string, unknown>[] = [];
+  let start = decodeCursor(q.cursor, q.pk, q.skPrefix);
+  for (let round = 1; ; round++) {
+    const want = limit + 1 - raw.length;
+    const ask = filtered ? Math.max(want, FILTERED_ROUND) : want;
+    const res = await documentClient().send(new QueryCommand({ ...q.query, Limit: ask, ExclusiveStartKey: start }));
+    raw.push(...(res.Items ?? []));
+    start = res.LastEvaluatedKey;
+    if (raw.length > limit) {
+      const items = raw.slice(0, limit);
+      const last = items[limit - 1]!;
+      return { items: items.map(q.map), nextCursor: encodeCursor({ pk: last.pk, sk: last.sk }) };
+    }
+    if (!start) return { items: raw.map(q.map) };
+    // Fewer items examined than asked for, yet more to read: DynamoDB's 1 MB limit ended the read.
+    if ((res.ScannedCount ?? ask) < ask || round >= MAX_ROUNDS) {
+      return { items: raw.map(q.map), nextCursor: encodeCursor(start), readLimitReached: true };
+    }
   }
 }

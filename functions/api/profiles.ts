@@ -15,7 +15,12 @@ import { router } from '../commons/router.js';
 import { validate } from '../commons/validation.js';
 
 const Revision = z.coerce.number().int().positive();
-const DiffQuery = z.strictObject({ from: Revision, to: Revision.optional() });
+/** A revision number in the query string; missing or malformed is a 400 naming the parameter. */
+const RevisionParam = z
+  .string({ error: (issue) => (issue.input === undefined ? 'is required: a revision number such as 1' : 'must be a revision number such as 1') })
+  .regex(/^[1-9]\d{0,8}$/, 'must be a revision number such as 1')
+  .transform(Number);
+const DiffQuery = z.strictObject({ from: RevisionParam, to: RevisionParam });
 
 /** Look every layer's pack up (the caller's registries and the public one), then apply the profile rules. */
 async function resolve(tenantId: string, layers: CreateProfileInput['layers']) {
@@ -80,10 +85,9 @@ export const handler = middy(
     'GET /v1/profiles/{id}/diff': async (event) => {
       const who = principalOf(event);
       const profile = await getProfile(who.tenantId, pathParam(event, 'id'));
-      const q = parseQuery(event, DiffQuery);
-      const to = q.to ?? profile.latestRevision;
-      const [a, b] = await Promise.all([getRevision(who.tenantId, profile.id, q.from, 'query.from'), getRevision(who.tenantId, profile.id, to, 'query.to')]);
-      return json(200, { profileId: profile.id, from: q.from, to, changes: diffLayers(a.layers, b.layers) });
+      const { from, to } = parseQuery(event, DiffQuery);
+      const [a, b] = await Promise.all([getRevision(who.tenantId, profile.id, from, 'query.from'), getRevision(who.tenantId, profile.id, to, 'query.to')]);
+      return json(200, { profileId: profile.id, from, to, changes: diffLayers(a.layers, b.layers) });
     },
   }),
 )

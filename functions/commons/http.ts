@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type middy from '@middy/core';
 import type { z } from 'zod';
-import { DomainError, invalidField, payloadTooLarge, unauthorized } from '../../core/errors.js';
+import { DomainError, invalidField, payloadTooLarge, unauthorized, unsupportedMediaType } from '../../core/errors.js';
 import { ROLES, type Principal, type Role } from '../../core/roles.js';
 import { busy } from '../../adapters/dynamodb/definitions.js';
 import { isTransactionConflict } from '../../adapters/dynamodb/errors.js';
@@ -40,6 +40,8 @@ export function parseBody<S extends z.ZodType>(event: ApiEvent, schema: S): z.in
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
   if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) throw payloadTooLarge(MAX_BODY_BYTES);
   if (text.trim() === '') throw invalidField('body', 'a JSON object is required');
+  const type = header(event, 'content-type');
+  if (!isJsonMediaType(type)) throw unsupportedMediaType(type);
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -49,6 +51,9 @@ export function parseBody<S extends z.ZodType>(event: ApiEvent, schema: S): z.in
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw invalidField('body', 'must be a JSON object');
   return validate(schema, data, '');
 }
+
+/** application/json, with or without parameters such as charset=utf-8. */
+export const isJsonMediaType = (type: string | undefined) => type !== undefined && /^application\/json\s*(;|$)/i.test(type.trim());
 
 export function parseQuery<S extends z.ZodType>(event: ApiEvent, schema: S): z.infer<S> {
   return validate(schema, event.queryStringParameters ?? {}, 'query');

@@ -160,3 +160,54 @@ describe('bad input is a 4xx naming the field, never a 5xx', () => {
     expect((await api.call('PATCH', '/v1/clusters')).status).toBe(405);
   });
 });
+
+describe('the contract is exact', () => {
+  it('bodies must be application/json: anything else is 415 naming the header', async () => {
+    const body = JSON.stringify({ name: 'typed' });
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/jsonx']) {
+      expectFieldError(await api.call('POST', '/v1/registries', { raw: body, headers: { 'content-type': type } }), 415, 'headers.content-type');
+    }
+    expectFieldError(await api.call('POST', '/v1/registries', { raw: body, headers: { 'content-type': '' } }), 415, 'headers.content-type');
+    const ok = await api.call('POST', '/v1/registries', { raw: body, headers: { 'content-type': 'application/json; charset=utf-8' } });
+    expect(ok.status).toBe(201);
+  });
+
+  it('names and descriptions refuse NUL, control characters and unpaired surrogates', async () => {
+    for (const description of ['a\u0000b', 'bell\u0007', 'lone \ud800 high', 'lone \udc00 low']) {
+      expectFieldError(await api.call('POST', '/v1/registries', { body: { name: 'texty', description } }), 400, 'description');
+    }
+    expectFieldError(await api.call('POST', '/v1/apikeys', { body: { name: 'ci\u0000', role: 'viewer' } }), 400, 'name');
+    const fine = await api.call('POST', '/v1/registries', { body: { name: 'texty', description: 'Zoë’s team 🚀\nsecond line\ttabbed' } });
+    expect(fine.status).toBe(201);
+    expect(fine.body.description).toBe('Zoë’s team 🚀\nsecond line\ttabbed');
+  });
+
+  it('a diff without from or to is a 400 naming the parameter', async () => {
+    expectFieldError(await api.call('GET', '/v1/profiles/pf-sample/diff'), 400, 'query.from');
+    expectFieldError(await api.call('GET', '/v1/profiles/pf-sample/diff?from=1'), 400, 'query.to');
+    expectFieldError(await api.call('GET', '/v1/profiles/pf-sample/diff?from=one&to=1'), 400, 'query.from');
+    expect((await api.call('GET', '/v1/profiles/pf-sample/diff?from=1&to=1')).status).toBe(200);
+  });
+
+  it('a filtered list never answers an empty page with a cursor, and pages cover every item once', async () => {
+    const reg = (await api.call('POST', '/v1/registries', { body: { name: 'paged' } })).body.id;
+    const addon = (i: number) => ({ layer: 'addon', name: `tool-${i}`, version: '1.0.0' });
+    for (let i = 0; i < 7; i++) expect((await api.call('POST', `/v1/registries/${reg}/packs`, { body: addon(i) })).status).toBe(201);
+    expect((await api.call('POST', `/v1/registries/${reg}/packs`, { body: osPack() })).status).toBe(201);
+
+    const os = await api.call('GET', `/v1/registries/${reg}/packs?layer=os&limit=1`);
+    expect(os.body.items.map((p: { name: string }) => p.name)).toEqual(['my-ubuntu']);
+    expect(os.body.nextCursor).toBeUndefined();
+
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await api.call('GET', `/v1/registries/${reg}/packs?layer=addon&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(page.status).toBe(200);
+      if (page.body.nextCursor) expect(page.body.items).toHaveLength(2);
+      seen.push(...page.body.items.map((p: { name: string }) => p.name));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen.sort()).toEqual(Array.from({ length: 7 }, (_, i) => `tool-${i}`));
+  });
+});

@@ -31,10 +31,10 @@ export async function startApi(timings: { bootMs?: number; agentIntervalMs?: num
     const key = opts.key === undefined ? runtime.apiKey : opts.key;
     if (key !== null) headers.authorization = `Bearer ${key}`;
     let body: string | undefined = opts.raw;
-    if (opts.body !== undefined) {
-      body = JSON.stringify(opts.body);
-      headers['content-type'] = 'application/json';
-    }
+    if (opts.body !== undefined) body = JSON.stringify(opts.body);
+    // Bodies are JSON unless a test says otherwise; an empty content-type header sends none.
+    if (body !== undefined) headers['content-type'] ??= 'application/json';
+    if (headers['content-type'] === '') delete headers['content-type'];
     const res = await fetch(`${runtime.url}${path}`, { method, headers, body });
     const text = await res.text();
     let parsed: unknown = text;
