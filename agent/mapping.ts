@@ -1,5 +1,7 @@
-import type { ReportedNode, ReportedService } from '../core/agent-protocol.js';
+import { NodeAddress, ReportedNode, ReportedService, ServiceIngress, ServicePort } from '../core/agent-protocol.js';
+import { usageBeyondCapacity } from '../core/agent-report.js';
 import { bytes, cpuNanocores } from '../core/quantity.js';
+import { cleanText } from '../core/text.js';
 
 /**
  * Pure mapping from raw Kubernetes objects (the JSON the API server returns, or the same objects
@@ -83,7 +85,7 @@ export interface Requests {
 }
 
 // Schema limits of the protocol (core/agent-protocol.ts); a report over them would be refused whole.
-const LIMITS = { name: 253, label: 64, type: 64, address: 253, reason: 200, message: 2000, addresses: 20, conditions: 50, quantity: 64, portName: 63, protocol: 10, ports: 100, ingress: 20, ip: 64, hostname: 253 } as const;
+const LIMITS = { name: 253, reason: 200, message: 2000, addresses: 20, conditions: 50, quantity: 64, ports: 100, ingress: 20 } as const;
 export const MAX_NODES = 5000;
 export const MAX_SERVICES = 5000;
 
@@ -94,7 +96,8 @@ const REPORTED_QUANTITIES = ['cpu', 'memory', 'ephemeral-storage'] as const;
 const CONDITION_STATUSES = new Set(['True', 'False', 'Unknown']);
 const TERMINAL_PHASES = new Set(['Succeeded', 'Failed']);
 
-const clip = (s: string, max: number) => (s.length > max ? s.slice(0, max) : s);
+/** Clipped to the protocol's limit, control characters and lone surrogates made harmless. */
+const clip = (s: string, max: number) => cleanText(s.length > max ? s.slice(0, max) : s);
 const nonEmpty = (s: Maybe<string>): s is string => typeof s === 'string' && s.length > 0;
 const firstLabel = (labels: Maybe<Readonly<Record<string, string>>>, keys: readonly string[]) =>
   keys.map((k) => labels?.[k]).find(nonEmpty);
@@ -142,12 +145,18 @@ function mapConditions(node: K8sNode): ReportedNode['conditions'] {
     });
 }
 
-/** Addresses; an empty one (an ExternalIP the cloud left blank) is no address. */
+/**
+ * Addresses the protocol knows (an IP for the IP kinds, a DNS name for the others); an empty one
+ * (an ExternalIP the cloud left blank) or an odd one is no address.
+ */
 function mapAddresses(node: K8sNode): ReportedNode['addresses'] {
-  return (node.status?.addresses ?? [])
-    .filter((a) => a !== null && a !== undefined && nonEmpty(a.type) && nonEmpty(a.address))
-    .slice(0, LIMITS.addresses)
-    .map((a) => ({ type: clip(a!.type!, LIMITS.type), address: clip(a!.address!, LIMITS.address) }));
+  const out: ReportedNode['addresses'] = [];
+  for (const a of node.status?.addresses ?? []) {
+    const parsed = NodeAddress.safeParse(a);
+    if (parsed.success) out.push(parsed.data);
+    if (out.length >= LIMITS.addresses) break;
+  }
+  return out;
 }
 
 /**
@@ -162,18 +171,38 @@ export function mapNode(node: K8sNode, extra: { usage?: { cpu?: string; memory?:
   const instanceType = firstLabel(labels, INSTANCE_TYPE_LABELS);
   const capacity = pickQuantities(node.status?.capacity);
   const allocatable = pickQuantities(node.status?.allocatable);
-  return {
+  const mapped: ReportedNode = {
     name,
     role: nodeRole(node),
-    ...(zone ? { zone: clip(zone, LIMITS.label) } : {}),
-    ...(instanceType ? { instanceType: clip(instanceType, LIMITS.label) } : {}),
+    ...(zone && LABEL_VALUE.test(zone) ? { zone } : {}),
+    ...(instanceType && LABEL_VALUE.test(instanceType) ? { instanceType } : {}),
     addresses: mapAddresses(node),
     conditions: mapConditions(node),
     ...(capacity ? { capacity } : {}),
     ...(allocatable ? { allocatable } : {}),
-    ...(extra.usage && (extra.usage.cpu || extra.usage.memory) ? { usage: extra.usage } : {}),
+    ...plausibleUsage(extra.usage, capacity),
     ...(extra.requests ? { requests: formatRequests(extra.requests) } : {}),
   };
+  // The platform refuses a whole report for one bad node: send only what its own schema accepts.
+  const checked = ReportedNode.safeParse(mapped);
+  return checked.success ? checked.data : undefined;
+}
+
+const LABEL_VALUE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * Usage as metrics.k8s.io states it, less any figure above the node's capacity (beyond the
+ * platform's margin): a metrics glitch, which the platform would refuse, is reported as unknown.
+ */
+function plausibleUsage(usage: { cpu?: string; memory?: string } | undefined, capacity: Record<string, string> | undefined): { usage?: { cpu?: string; memory?: string } } {
+  if (!usage) return {};
+  const out = { ...usage };
+  try {
+    for (const over of usageBeyondCapacity({ usage, capacity })) delete out[over.field as 'cpu' | 'memory'];
+  } catch {
+    return {}; // a quantity that does not parse: the node schema check drops it anyway
+  }
+  return out.cpu || out.memory ? { usage: out } : {};
 }
 
 const ZERO: Requests = { cpu: 0n, memory: 0n };
@@ -265,27 +294,31 @@ export function mapService(svc: K8sService): ReportedService | undefined {
   const name = svc.metadata?.name;
   if (!nonEmpty(name) || name.length > LIMITS.name) return undefined;
   const namespace = nonEmpty(svc.metadata?.namespace) ? svc.metadata.namespace : 'default';
-  const ports = (svc.spec?.ports ?? [])
-    .filter((p) => isPort(p?.port))
-    .slice(0, LIMITS.ports)
-    .map((p) => ({
-      ...(nonEmpty(p!.name) ? { name: clip(p!.name, LIMITS.portName) } : {}),
-      port: p!.port!,
+  const ports: ReportedService['ports'] = [];
+  for (const p of svc.spec?.ports ?? []) {
+    if (!isPort(p?.port)) continue;
+    const parsed = ServicePort.safeParse({
+      ...(nonEmpty(p!.name) ? { name: p!.name } : {}),
+      port: p!.port,
       ...(isPort(p!.nodePort) ? { nodePort: p!.nodePort } : {}),
-      protocol: nonEmpty(p!.protocol) ? clip(p!.protocol, LIMITS.protocol) : 'TCP', // the API server's default
-    }));
+      ...(nonEmpty(p!.protocol) ? { protocol: p!.protocol } : {}), // TCP by default, as the API server's
+    });
+    if (parsed.success) ports.push(parsed.data);
+    if (ports.length >= LIMITS.ports) break;
+  }
   const ingress = type === 'LoadBalancer' ? mapIngress(svc) : [];
-  return { namespace, name, type, ports, ingress };
+  const checked = ReportedService.safeParse({ namespace, name, type, ports, ingress });
+  return checked.success ? checked.data : undefined;
 }
 
 const isPort = (n: Maybe<number>): n is number => Number.isInteger(n) && n! >= 1 && n! <= 65535;
 
+/** Load balancer addresses that a link can open: an IP or a DNS name, each checked; `{}` is nothing to link to. */
 function mapIngress(svc: K8sService): ReportedService['ingress'] {
   const out: ReportedService['ingress'] = [];
   for (const i of svc.status?.loadBalancer?.ingress ?? []) {
-    const ip = nonEmpty(i?.ip) && i.ip.length <= LIMITS.ip ? i.ip : undefined;
-    const hostname = nonEmpty(i?.hostname) && i.hostname.length <= LIMITS.hostname ? i.hostname : undefined;
-    // `{}`: the controller wrote an entry with neither; nothing to link to
+    const ip = nonEmpty(i?.ip) && ServiceIngress.shape.ip.safeParse(i.ip).success ? i.ip : undefined;
+    const hostname = nonEmpty(i?.hostname) && ServiceIngress.shape.hostname.safeParse(i.hostname).success ? i.hostname : undefined;
     if (ip || hostname) out.push({ ...(ip ? { ip } : {}), ...(hostname ? { hostname } : {}) });
     if (out.length >= LIMITS.ingress) break;
   }

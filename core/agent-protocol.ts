@@ -1,57 +1,102 @@
 import { z } from 'zod';
+import { bytes, cpuNanocores } from './quantity.js';
+import { Text } from './text.js';
 
 /** The agent protocol, version 1: what an in-cluster agent reports and what it is told. */
 export const AGENT_PROTOCOL_VERSION = 1;
 
+/** An RFC 1123 DNS name (a node name, a load balancer's hostname); case-insensitive. */
+const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*\.?$/i;
+const DnsName = z.string().max(253).regex(DNS_NAME, 'a DNS name: letters, digits, dashes and dots');
+const IpAddress = z.union([z.ipv4(), z.ipv6()], { error: 'an IPv4 or IPv6 address' });
+
 const NodeCondition = z.object({
-  type: z.string().max(100),
+  type: Text(100, 1),
   status: z.enum(['True', 'False', 'Unknown']),
-  reason: z.string().max(200).optional(),
-  message: z.string().max(2000).optional(),
+  reason: Text(200).optional(),
+  message: Text(2000).optional(),
 });
 
-const Quantities = z.record(z.string().max(100), z.string().max(64));
+/** A resource quantity in its base unit, never negative: CPU in nanocores, all else (bytes, counts) as is. */
+export const quantityValue = (resource: string, q: string): bigint => (resource === 'cpu' ? cpuNanocores(q) : bytes(q));
+
+const quantity = (resource: string) =>
+  z.string().superRefine((q, ctx) => {
+    let value: bigint;
+    try {
+      value = quantityValue(resource, q);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return;
+    }
+    if (value < 0n) ctx.addIssue({ code: 'custom', message: `a ${resource} quantity cannot be negative` });
+  });
+
+/** capacity / allocatable: resource name → quantity ("cpu", "memory", "pods", "nvidia.com/gpu", …). */
+const Quantities = z
+  .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9./_-]{0,99}$/, 'a resource name such as cpu, memory or nvidia.com/gpu'), z.string().max(64))
+  .superRefine((map, ctx) => {
+    const entries = Object.entries(map);
+    if (entries.length > 64) ctx.addIssue({ code: 'custom', message: 'at most 64 resources' });
+    for (const [resource, q] of entries) {
+      const r = quantity(resource).safeParse(q);
+      if (!r.success) ctx.addIssue({ code: 'custom', path: [resource], message: r.error.issues[0]!.message });
+    }
+  });
+
+/** A node address: an IP for the IP kinds, a DNS name for the others (the kinds Kubernetes defines). */
+export const NodeAddress = z.discriminatedUnion('type', [
+  z.object({ type: z.enum(['InternalIP', 'ExternalIP']), address: IpAddress }),
+  z.object({ type: z.enum(['Hostname', 'InternalDNS', 'ExternalDNS']), address: DnsName }),
+]);
 
 export const ReportedNode = z.object({
-  name: z.string().min(1).max(253),
+  name: DnsName.min(1),
   role: z.enum(['controlPlane', 'worker']),
-  zone: z.string().max(64).optional(),
-  instanceType: z.string().max(64).optional(),
-  addresses: z.array(z.object({ type: z.string().max(64), address: z.string().max(253) })).max(20).default([]),
+  zone: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a zone name').optional(),
+  instanceType: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'an instance type').optional(),
+  addresses: z.array(NodeAddress).max(20).default([]),
   conditions: z.array(NodeCondition).max(50).default([]),
   capacity: Quantities.optional(),
   allocatable: Quantities.optional(),
-  usage: z.object({ cpu: z.string().max(64), memory: z.string().max(64), disk: z.string().max(64).optional() }).partial().optional(),
-  requests: z.object({ cpu: z.string().max(64), memory: z.string().max(64) }).partial().optional(),
+  usage: z.object({ cpu: quantity('cpu'), memory: quantity('memory'), disk: quantity('ephemeral-storage') }).partial().optional(),
+  requests: z.object({ cpu: quantity('cpu'), memory: quantity('memory') }).partial().optional(),
 });
 export type ReportedNode = z.infer<typeof ReportedNode>;
 
+export const ServicePort = z.object({
+  name: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a port name (DNS label)').optional(),
+  port: z.int().min(1).max(65535),
+  nodePort: z.int().min(1).max(65535).optional(),
+  protocol: z.enum(['TCP', 'UDP', 'SCTP']).default('TCP'),
+});
+
+/** A load balancer's address: links open it, so it is an IP or a DNS name, nothing else. */
+export const ServiceIngress = z.object({ ip: IpAddress.optional(), hostname: DnsName.optional() });
+
 export const ReportedService = z.object({
-  namespace: z.string().min(1).max(253),
-  name: z.string().min(1).max(253),
+  namespace: DnsName.min(1),
+  name: DnsName.min(1),
   type: z.enum(['LoadBalancer', 'NodePort', 'ClusterIP', 'ExternalName']),
-  ports: z
-    .array(z.object({ name: z.string().max(63).optional(), port: z.int().min(1).max(65535), nodePort: z.int().min(1).max(65535).optional(), protocol: z.string().max(10).default('TCP') }))
-    .max(100)
-    .default([]),
-  ingress: z.array(z.object({ ip: z.string().max(64).optional(), hostname: z.string().max(253).optional() })).max(20).default([]),
+  ports: z.array(ServicePort).max(100).default([]),
+  ingress: z.array(ServiceIngress).max(20).default([]),
 });
 export type ReportedService = z.infer<typeof ReportedService>;
 
 export const PACK_STATUSES = ['Pending', 'Installing', 'Installed', 'Failed'] as const;
 
 export const ReportedPack = z.object({
-  name: z.string().min(1).max(63),
-  version: z.string().min(1).max(64),
+  name: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a pack name'),
+  version: Text(64, 1),
   status: z.enum(PACK_STATUSES),
-  message: z.string().max(2000).optional(),
+  message: Text(2000).optional(),
 });
 
 export const Heartbeat = z
   .object({
     protocolVersion: z.literal(AGENT_PROTOCOL_VERSION).default(AGENT_PROTOCOL_VERSION),
-    agentVersion: z.string().min(1).max(64),
-    clusterId: z.string().min(1).max(64),
+    agentVersion: Text(64, 1),
+    clusterId: z.string().regex(/^[a-z0-9-]{1,64}$/, 'a cluster id'),
     observedGeneration: z.int().min(0),
     /** sha256:<hex> of the cluster CA public key, for kubeadm join discovery. */
     caCertHash: z.string().regex(/^sha256:[0-9a-f]{64}$/).optional(),
@@ -76,6 +121,8 @@ export interface HeartbeatResponse {
   readonly packs: readonly DesiredPack[];
   readonly commands: readonly unknown[];
   readonly heartbeatIntervalSeconds: number;
+  /** After a rotation: the agent's new token, to use from the next request on. */
+  readonly agentToken?: string;
 }
 
 export const isReady = (n: ReportedNode) => n.conditions.some((c) => c.type === 'Ready' && c.status === 'True');

@@ -1,47 +1,149 @@
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { invalidField } from './errors.js';
 import { ResourceName } from './packs.js';
+import { Text } from './text.js';
 
-const AwsAccount = z.strictObject({
+/**
+ * Cloud accounts: where clusters run. An account can never be borrowed by another tenant: Strata
+ * makes every AWS account's ExternalId itself (the confused-deputy guard the customer's trust policy
+ * requires), and keeps every Azure client secret itself, under a name scoped to the tenant.
+ */
+
+const RoleArn = z
+  .string()
+  .regex(/^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'an IAM role ARN such as arn:aws:iam::123456789012:role/strata');
+
+const AwsAccountInput = z.strictObject({
   type: z.literal('aws'),
-  /** Strata assumes this role; no long-lived keys are ever stored. */
-  roleArn: z
-    .string()
-    .regex(/^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'an IAM role ARN such as arn:aws:iam::123456789012:role/strata'),
-  externalId: z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, '2-1224 characters of letters, digits and +=,.@:/-'),
+  /** Strata assumes this role with the ExternalId it generates; no long-lived keys are ever stored. */
+  roleArn: RoleArn,
+  /** Never sent: Strata generates it, so no tenant can claim another's. */
+  externalId: z
+    .never({ error: 'Strata generates the ExternalId of every AWS account; leave it out and put the returned trust policy on the role' })
+    .optional(),
 });
 
 const uuid = z.uuid('a GUID such as 00000000-0000-0000-0000-000000000000');
 
-const AzureAccount = z.strictObject({
-  type: z.literal('azure'),
-  tenantId: uuid,
-  clientId: uuid,
-  subscriptionId: uuid,
-  /**
-   * Where the client secret lives: a Secrets Manager secret under strata/azure/ (name or ARN) —
-   * the only prefix Strata's workflows may read. The secret itself is never sent here.
-   */
-  secretRef: z
-    .string()
-    .regex(/^(arn:aws[\w-]*:secretsmanager:[\w-]+:\d{12}:secret:)?strata\/azure\/[\w/+=.@-]{1,480}$/, 'a Secrets Manager secret named strata/azure/<name> (or its ARN)'),
-});
+/** A Secrets Manager secret name or ARN; whether it is the tenant's own is checked with the tenant (azureSecretRefAllowed). */
+const SecretRef = z
+  .string()
+  .regex(/^(arn:aws[\w-]*:secretsmanager:[\w-]+:\d{12}:secret:)?strata\/azure\/[\w/+=.@-]{1,480}$/, 'a Secrets Manager secret named strata/azure/<tenant>/<name> (or its ARN)');
+
+const AzureAccountInput = z
+  .strictObject({
+    type: z.literal('azure'),
+    tenantId: uuid,
+    clientId: uuid,
+    subscriptionId: uuid,
+    /** The service principal's client secret: taken once, stored by Strata in Secrets Manager, never returned. */
+    clientSecret: Text(1024, 1).optional(),
+    /** Or a secret you stored yourself, under strata/azure/<your tenant id>/. */
+    secretRef: SecretRef.optional(),
+  })
+  .refine((a) => (a.clientSecret === undefined) !== (a.secretRef === undefined), {
+    message: 'give the client secret (clientSecret) or where you stored it (secretRef), one of the two',
+    path: ['clientSecret'],
+  });
 
 const LocalAccount = z.strictObject({
   type: z.literal('local'),
 });
 
-export const CloudAccountSpec = z.discriminatedUnion('type', [AwsAccount, AzureAccount, LocalAccount]);
-export type CloudAccountSpec = z.infer<typeof CloudAccountSpec>;
+export const CloudAccountSpecInput = z.discriminatedUnion('type', [AwsAccountInput, AzureAccountInput, LocalAccount]);
 
 export const CreateCloudAccountInput = z
   .strictObject({
     name: ResourceName,
-    spec: CloudAccountSpec,
+    spec: CloudAccountSpecInput,
   })
   .meta({ id: 'CreateCloudAccountInput' });
 export type CreateCloudAccountInput = z.infer<typeof CreateCloudAccountInput>;
 
-export interface CloudAccount extends CreateCloudAccountInput {
+/** What Strata keeps of an AWS account: the role and the ExternalId it generated. */
+export interface AwsAccountSpec {
+  readonly type: 'aws';
+  readonly roleArn: string;
+  readonly externalId: string;
+}
+
+/** What Strata keeps of an Azure account: the service principal and where its secret lives. */
+export interface AzureAccountSpec {
+  readonly type: 'azure';
+  readonly tenantId: string;
+  readonly clientId: string;
+  readonly subscriptionId: string;
+  readonly secretRef: string;
+  /** Strata stored the secret itself (and deletes it with the account). */
+  readonly secretManaged: boolean;
+}
+
+export type CloudAccountSpec = AwsAccountSpec | AzureAccountSpec | { readonly type: 'local' };
+export type CloudAccountType = CloudAccountSpec['type'];
+
+/** The last check of an account's credentials (POST /v1/cloudaccounts/{id}/validate). */
+export interface CredentialCheck {
+  readonly valid: boolean;
+  /** The provider's own error code, when the check failed. */
+  readonly code?: string;
+  readonly message: string;
+  readonly checkedAt: string;
+}
+
+export interface CloudAccount {
   readonly id: string;
+  readonly name: string;
+  readonly spec: CloudAccountSpec;
   readonly createdAt: string;
+  readonly lastCheck?: CredentialCheck;
+}
+
+/** A random ExternalId: 48 URL-safe characters (288 bits), as AWS's guidance asks for an unguessable one. */
+export function newExternalId(): string {
+  return `strata-${randomBytes(36).toString('base64url')}`;
+}
+
+/** Where Strata keeps a tenant's Azure client secrets; another tenant's prefix is never read. */
+export const azureSecretPrefix = (tenantId: string) => `strata/azure/${tenantId}/`;
+
+/** The secret name Strata gives the client secret of one Azure account. */
+export const azureSecretName = (tenantId: string, accountId: string) => `${azureSecretPrefix(tenantId)}${accountId}`;
+
+/** Is `ref` (a name or an ARN) under the tenant's own prefix? */
+export function azureSecretRefAllowed(ref: string, tenantId: string): boolean {
+  const name = ref.replace(/^arn:aws[\w-]*:secretsmanager:[\w-]+:\d{12}:secret:/, '');
+  return name.startsWith(azureSecretPrefix(tenantId)) && !name.slice(azureSecretPrefix(tenantId).length).split('/').includes('..');
+}
+
+/** Cloud types a deployment accepts: `local` (the simulated cloud) only where the local runtime runs. */
+export function checkAccountType(type: CloudAccountType, allowed: readonly CloudAccountType[]): void {
+  if (!allowed.includes(type)) {
+    throw invalidField('spec.type', type === 'local' ? 'local accounts (the simulated cloud) exist only in the local runtime' : `${type} accounts are not enabled here`);
+  }
+}
+
+/**
+ * The trust policy the customer's role needs: Strata's AWS account may assume it, and only with
+ * this account's ExternalId.
+ */
+export function trustPolicyFor(externalId: string, strataPrincipal: string) {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { AWS: strataPrincipal },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'sts:ExternalId': externalId } },
+      },
+    ],
+  };
+}
+
+/** An account as the API shows it: an AWS account with the trust policy to paste, never a secret. */
+export function publicCloudAccount(a: CloudAccount, strataPrincipal: string) {
+  const { clusterCount: _c, ...rest } = a as CloudAccount & { clusterCount?: number };
+  if (a.spec.type !== 'aws') return rest;
+  return { ...rest, trustPolicy: trustPolicyFor(a.spec.externalId, strataPrincipal) };
 }

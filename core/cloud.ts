@@ -7,6 +7,12 @@ import type { Cloud } from './packs.js';
  */
 export interface CloudProvider {
   readonly cloud: Cloud;
+  /**
+   * Prove the account's credentials work, changing nothing: AWS assumes the role with its
+   * ExternalId and makes a dry-run call; Azure gets a token and reads the subscription. Throws
+   * the provider's own error when they do not.
+   */
+  verifyAccess(): Promise<string>;
   /** Find the image for a reference (AMI id, Azure URN / image id, simulated name) in the region. */
   resolveImage(ref: string): Promise<ImageInfo>;
   /** Network, a subnet per zone, control-plane and worker security groups, API endpoint. */

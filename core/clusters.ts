@@ -6,6 +6,7 @@ import { ResourceName, ValuesText, type Cloud } from './packs.js';
 import type { InfraRefs } from './cloud.js';
 import { DEFAULT_HEALTH, HealthSettings } from './health.js';
 import type { ResolvedLayer } from './profiles.js';
+import type { AgentTokenState } from './agent-token.js';
 
 export const NODE_ROLES = ['controlPlane', 'worker'] as const;
 
@@ -118,8 +119,10 @@ export interface Cluster {
   readonly updatedAt: string;
   /** Written by the workflows, never by users. */
   readonly status?: ClusterStatus;
-  /** Hash of the agent token; never shown. */
-  readonly agentTokenHash?: string;
+  /** Which agent-token epochs the cluster accepts (the token itself is derived, never stored). */
+  readonly agentToken?: AgentTokenState;
+  /** sha256:<hex> of the cluster CA's public key, which every joining node pins; public. */
+  readonly caCertHash?: string;
 }
 
 export interface ClusterStatus {
@@ -130,9 +133,9 @@ export interface ClusterStatus {
   readonly observedGeneration?: number;
 }
 
-/** A cluster as the API shows it. */
-export function publicCluster(c: Cluster): Omit<Cluster, 'agentTokenHash'> {
-  const { agentTokenHash: _h, ...rest } = c as Cluster & { expiresAt?: number; clusterCount?: number };
+/** A cluster as the API shows it (the record's bookkeeping left out). */
+export function publicCluster(c: Cluster): Cluster {
+  const { expiresAt: _e, clusterCount: _c, ...rest } = c as Cluster & { expiresAt?: number; clusterCount?: number };
   return rest;
 }
 

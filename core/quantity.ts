@@ -13,11 +13,24 @@ interface Exact {
   readonly den: bigint;
 }
 
+/** Longest quantity text accepted: Kubernetes' own canonical forms are far shorter. */
+export const MAX_QUANTITY_LENGTH = 64;
+/** Largest decimal exponent accepted ("1e30"); past it, 10^e alone would cost time and memory. */
+const MAX_EXPONENT = 30;
+/** Largest value in base units (nanocores, bytes): Kubernetes keeps quantities in an int64. */
+export const MAX_QUANTITY_VALUE = (1n << 63n) - 1n;
+
+/**
+ * Parse exactly. The work is linear in the text: the length is bounded and so is the exponent,
+ * so "1e3000000" is refused at once instead of computing a three-million-digit power of ten.
+ */
 export function parseQuantityExact(text: string | number): Exact {
   const s = String(text).trim();
+  if (s.length > MAX_QUANTITY_LENGTH) throw new Error(`not a Kubernetes quantity: longer than ${MAX_QUANTITY_LENGTH} characters`);
   const m = PATTERN.exec(s);
   if (!m) throw new Error(`not a Kubernetes quantity: ${JSON.stringify(text)}`);
   const [, sign, digits, suffix = '', exp] = m;
+  if (exp !== undefined && Math.abs(Number(exp)) > MAX_EXPONENT) throw new Error(`not a Kubernetes quantity: exponent ${exp} is out of range (±${MAX_EXPONENT})`);
   const [whole = '', frac = ''] = digits!.split('.');
   let num = BigInt((whole || '0') + frac) * (sign === '-' ? -1n : 1n);
   let den = 10n ** BigInt(frac.length);
@@ -33,16 +46,22 @@ export function parseQuantityExact(text: string | number): Exact {
 /** Round up, as Kubernetes does when it stores a quantity at a coarser scale. */
 const ceilDiv = (a: bigint, b: bigint) => (a >= 0n ? (a + b - 1n) / b : a / b);
 
+function bounded(value: bigint, q: string | number): bigint {
+  if (value > MAX_QUANTITY_VALUE || value < -MAX_QUANTITY_VALUE) throw new Error(`quantity ${JSON.stringify(q)} is out of range`);
+  return value;
+}
+
 /** CPU in nanocores: "250m" → 250000000n, "110691045n" → 110691045n, "2" → 2000000000n. */
 export function cpuNanocores(q: string | number): bigint {
   const { num, den } = parseQuantityExact(q);
-  return ceilDiv(num * 1_000_000_000n, den);
+  return bounded(ceilDiv(num * 1_000_000_000n, den), q);
 }
 
 /** Bytes: "1024Ki" → 1048576n, "1.5Gi" → 1610612736n. */
 export function bytes(q: string | number): bigint {
   const { num, den } = parseQuantityExact(q);
-  return ceilDiv(num, den);
+  return bounded(ceilDiv(num, den), q);
 }
+
 
 export const nanocoresToCores = (n: bigint) => Number(n) / 1e9;

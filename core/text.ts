@@ -20,3 +20,10 @@ export const Text = (max: number, min = 0) => z.string().min(min).max(max).refin
 
 /** A free-text description. */
 export const Description = Text(1000);
+
+/** The same text made clean: control characters become spaces, lone surrogates U+FFFD (for what an agent forwards). */
+export function cleanText(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  const noControls = s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, ' ');
+  return (noControls as string & { toWellFormed(): string }).toWellFormed();
+}

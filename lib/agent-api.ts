@@ -1,7 +1,7 @@
 import { Duration, Fn } from 'aws-cdk-lib';
 import { ApplicationLogLevel, type FunctionUrl, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { AGENT_ROUTES } from '../functions/api/routes.js';
+import { AGENT_API_ENTRY, AGENT_ROUTES } from '../functions/agent/routes.js';
 import type { StrataData } from './data.js';
 import { StrataFunction } from './strata-function.js';
 
@@ -35,14 +35,9 @@ export class StrataAgentApi extends Construct {
 
   constructor(scope: Construct, id: string, props: StrataAgentApiProps) {
     super(scope, id);
-    const heartbeat = AGENT_ROUTES.find((r) => r.path === '/agent/v1/heartbeat');
-    if (!heartbeat || AGENT_ROUTES.length !== 1) {
-      throw new Error('StrataAgentApi: expected AGENT_ROUTES to be exactly POST /agent/v1/heartbeat; a new agent route needs a decision here');
-    }
-
     this.heartbeatFunction = new StrataFunction(this, 'HeartbeatFunction', {
-      entry: heartbeat.entry,
-      description: `Strata agent API: ${heartbeat.method} ${heartbeat.path}`,
+      entry: AGENT_API_ENTRY,
+      description: `Strata agent API: ${AGENT_ROUTES.map((r) => `${r.method} ${r.path}`).join(', ')}`,
       environment: props.data.environment,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(10),

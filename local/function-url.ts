@@ -5,20 +5,19 @@ import { lambdaContext } from './lambda-context.js';
 
 type UrlHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 
-let heartbeat: UrlHandler | undefined;
+let agentApi: UrlHandler | undefined;
 
 /**
- * The agent API as a Lambda function URL delivers it (payload format 2.0), on the same local
- * port as the REST API under /agent/.
+ * The agent API as a Lambda function URL delivers it (payload format 2.0), on the same local port
+ * as the REST API under /agent/: every path goes to the one function, which routes by itself.
  */
 export async function serveAgentApi(req: IncomingMessage, body: string): Promise<APIGatewayProxyResult | undefined> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (!url.pathname.startsWith('/agent/')) return undefined;
-  if (url.pathname !== '/agent/v1/heartbeat') return json(404, { error: 'NotFound', message: `no agent route ${url.pathname}`, details: [] });
-  if (req.method !== 'POST') return json(405, { error: 'MethodNotAllowed', message: 'use POST', details: [] });
-  heartbeat ??= ((await import('../functions/agent/heartbeat.js')) as unknown as { handler: UrlHandler }).handler;
+  agentApi ??= ((await import('../functions/agent/api.js')) as unknown as { handler: UrlHandler }).handler;
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
+  const method = (req.method ?? 'GET').toUpperCase();
   const event: APIGatewayProxyEventV2 = {
     version: '2.0',
     routeKey: '$default',
@@ -32,7 +31,7 @@ export async function serveAgentApi(req: IncomingMessage, body: string): Promise
       apiId: 'local-function-url',
       domainName: url.host,
       domainPrefix: 'local',
-      http: { method: 'POST', path: url.pathname, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      http: { method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
       requestId: randomUUID(),
       routeKey: '$default',
       stage: '$default',
@@ -40,9 +39,7 @@ export async function serveAgentApi(req: IncomingMessage, body: string): Promise
       timeEpoch: Date.now(),
     },
   };
-  const result = await heartbeat(event, lambdaContext('strata-heartbeat'));
+  const result = await agentApi(event, lambdaContext('strata-agent-api'));
   if (typeof result === 'string') return { statusCode: 200, body: result };
-  return { statusCode: result.statusCode ?? 200, headers: result.headers as Record<string, string>, body: result.body ?? '' };
+  return { statusCode: result.statusCode ?? 200, headers: result.headers as Record<string, string>, body: result.body ?? '', isBase64Encoded: result.isBase64Encoded };
 }
-
-const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

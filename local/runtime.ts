@@ -14,6 +14,8 @@ import { LocalScheduler } from './scheduler.js';
 import { SWEEP_SCHEDULE } from '../functions/health/schedule.js';
 import { createTables, startDynamoLocal, type DynamoLocal } from './dynamodb-local.js';
 import { startS3Local, type S3Local } from './s3-local.js';
+import { startLocalKms } from './kms.js';
+import { startLocalSecretsManager } from './secrets-manager.js';
 
 export interface RuntimeOptions {
   /** HTTP port of the API; 0 picks a free one. */
@@ -45,6 +47,7 @@ export interface Runtime {
   readonly cloud: SimulatedCloud;
   readonly workflows: LocalStepFunctions;
   readonly lambda: LocalLambda;
+  readonly agents: SimulatedAgents;
   stop(): Promise<void>;
 }
 
@@ -66,6 +69,11 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     if (dynamo) stops.push(dynamo.stop);
     const s3: S3Local = await startS3Local({ dataDir });
     stops.push(s3.stop);
+    // KMS and Secrets Manager: the calls Strata makes, on loopback, for the same SDK clients.
+    const kms = await startLocalKms(Buffer.from(rememberedKey(dataDir, 'kms-master-key', () => randomBytes(32).toString('base64')), 'base64'));
+    stops.push(kms.stop);
+    const secrets = await startLocalSecretsManager(dataDir ? join(dataDir, 'secrets.json') : undefined);
+    stops.push(secrets.stop);
 
     const tables = await createTables(dynamoEndpoint, opts.tablePrefix ?? 'strata-');
     Object.assign(process.env, {
@@ -74,6 +82,12 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
       AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_ENDPOINT_URL_KMS: kms.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      CLUSTER_SECRETS_KEY_ARN: kms.keyArn,
+      // The simulated cloud is this runtime's own; a deployed stack refuses local accounts.
+      CLOUD_ACCOUNT_TYPES: 'aws,azure,local',
+      STRATA_AWS_PRINCIPAL: 'arn:aws:iam::000000000000:root',
       ARCHIVE_BUCKET: s3.bucket,
       POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
       ...tables,
@@ -120,7 +134,7 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
       HEARTBEAT_CLUSTER_CACHE_MS: String(Math.min(15_000, opts.agentIntervalMs ?? 2000)),
     });
     scheduler.add({ name: 'health-sweep', expression: SWEEP_SCHEDULE, everyMs: opts.sweepIntervalMs, run: () => import('../functions/health/sweep.js') });
-    return { url: gateway.url, apiKey, dynamoEndpoint, s3Endpoint: s3.endpoint, cloud, workflows, lambda, stop };
+    return { url: gateway.url, apiKey, dynamoEndpoint, s3Endpoint: s3.endpoint, cloud, workflows, lambda, agents, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { DesiredPack, Heartbeat, HeartbeatResponse, ReportedNode } from '../core/agent-protocol.js';
+import { AGENT_ENV, KUBEADM_CONFIG, agentSettingsFrom, bootstrapSettingsFrom } from '../core/bootstrap.js';
 import { TAG_CLUSTER, TAG_NAME } from '../core/cloud.js';
-import { agentSettingsFrom } from '../core/provisioning.js';
+import { caCertHash } from '../core/pki.js';
 import type { SimInstance, SimulatedCloud } from '../adapters/cloud/simulated/simulated-cloud.js';
+import { untarGz } from '../functions/commons/tar.js';
 
 export interface AgentOptions {
   /** Heartbeat period in ms (a real agent: 30 s). */
@@ -10,39 +12,78 @@ export interface AgentOptions {
 }
 
 /**
- * The simulated in-cluster agents. Booting a simulated control-plane node starts one for its
- * cluster, configured from the node's own user data exactly as a real agent is; it reports the
- * nodes the simulated cloud runs for that cluster and installs the packs it is told to, through
- * the public agent API.
+ * The simulated nodes and in-cluster agents. A simulated node boots as a real one does: it reads
+ * the bootstrap URL and one-time ticket from its own user data and downloads its bundle from the
+ * agent API (so a spent or expired ticket leaves it unable to join, as it would a real node). A
+ * control-plane node's bundle holds the agent's settings, and its agent reports the nodes the
+ * simulated cloud runs for that cluster and installs the packs it is told to, through the public
+ * agent API.
  */
 export class SimulatedAgents {
   private readonly agents = new Map<string, SimulatedAgent>();
+  /** Instance id → what its bootstrap came to: the bundle's files (path → mode), or why it failed. */
+  readonly bootstraps = new Map<string, { readonly node: string; readonly files?: Record<string, number>; readonly kubeadm?: string; readonly error?: string }>();
 
   constructor(
     private readonly cloud: SimulatedCloud,
     private readonly options: AgentOptions,
   ) {
-    cloud.on('running', (inst: SimInstance) => this.onRunning(inst));
+    cloud.on('running', (inst: SimInstance) => void this.onRunning(inst));
     cloud.on('terminated', (inst: SimInstance) => this.agents.get(inst.tags[TAG_CLUSTER] ?? '')?.nudge());
   }
 
-  private onRunning(inst: SimInstance) {
+  private async onRunning(inst: SimInstance) {
     const clusterId = inst.tags[TAG_CLUSTER];
     if (!clusterId) return;
+    const bundle = await this.bootstrap(inst);
     const existing = this.agents.get(clusterId);
     if (existing) return existing.nudge();
-    const settings = agentSettingsFrom(inst.userData);
-    if (!settings) return; // workers run no agent
-    const agent = new SimulatedAgent(this.cloud, settings, this.options, () => this.agents.delete(clusterId));
+    const env = bundle?.get(AGENT_ENV)?.content.toString('utf8');
+    const settings = env ? agentSettingsFrom(env) : undefined;
+    if (!settings || this.stopped) return; // workers run no agent
+    const ca = bundle!.get('/etc/kubernetes/pki/ca.crt')?.content.toString('utf8');
+    const agent = new SimulatedAgent(this.cloud, { ...settings, caCertHash: ca ? caCertHash(ca) : undefined }, this.options, () => this.agents.delete(clusterId));
     this.agents.set(clusterId, agent);
     agent.start();
   }
+
+  /** What cloud-init's curl does: POST with the ticket, retrying what can pass (no answer, 5xx, not ready yet). */
+  private async bootstrap(inst: SimInstance): Promise<Map<string, { content: Buffer; mode: number }> | undefined> {
+    const node = inst.tags[TAG_NAME] ?? inst.instanceId;
+    const settings = bootstrapSettingsFrom(inst.userData);
+    if (!settings) {
+      this.bootstraps.set(inst.instanceId, { node, error: 'no bootstrap settings in user data' });
+      return undefined;
+    }
+    for (let attempt = 1; attempt <= 30 && !this.stopped; attempt++) {
+      const res = await fetch(settings.url, { method: 'POST', headers: { authorization: `Bearer ${settings.ticket}` } }).catch(() => undefined);
+      if (res?.ok) {
+        const files = await untarGz(Buffer.from(await res.arrayBuffer()));
+        this.bootstraps.set(inst.instanceId, {
+          node,
+          files: Object.fromEntries([...files].map(([path, f]) => [path, f.mode])),
+          kubeadm: files.get(KUBEADM_CONFIG)?.content.toString('utf8'),
+        });
+        return files;
+      }
+      if (res && res.status < 500 && res.status !== 409) {
+        this.bootstraps.set(inst.instanceId, { node, error: `${res.status}: ${await res.text()}` });
+        return undefined;
+      }
+      await new Promise((r) => setTimeout(r, Math.min(100 * attempt, 1000)));
+    }
+    this.bootstraps.set(inst.instanceId, { node, error: 'gave up' });
+    return undefined;
+  }
+
+  private stopped = false;
 
   get count() {
     return this.agents.size;
   }
 
   stop() {
+    this.stopped = true;
     for (const a of this.agents.values()) a.stop();
     this.agents.clear();
   }
@@ -59,7 +100,7 @@ class SimulatedAgent {
 
   constructor(
     private readonly cloud: SimulatedCloud,
-    private readonly settings: { apiUrl: string; clusterId: string; token: string },
+    private readonly settings: { apiUrl: string; clusterId: string; token: string; caCertHash?: string },
     private readonly options: AgentOptions,
     private readonly onExit: () => void,
   ) {}
@@ -109,7 +150,7 @@ class SimulatedAgent {
       agentVersion: 'sim-1.0.0',
       clusterId: this.settings.clusterId,
       observedGeneration: this.observedGeneration,
-      caCertHash: `sha256:${createHash('sha256').update(`ca/${this.settings.clusterId}`).digest('hex')}`,
+      ...(this.settings.caCertHash ? { caCertHash: this.settings.caCertHash } : {}),
       nodes: nodes.map((n) => this.reportNode(n)),
       services: this.services(nodes),
       packs: [...this.installed].map(([name, p]) => ({ name, version: p.version, status: p.status })),
@@ -122,6 +163,7 @@ class SimulatedAgent {
     if (res.status === 401 || res.status === 403) return this.stop();
     if (!res.ok) return;
     const answer = (await res.json()) as HeartbeatResponse;
+    if (answer.agentToken) this.settings.token = answer.agentToken; // rotated: use the new one from now on
     const changed = answer.desiredGeneration !== this.desired.generation;
     this.desired = { generation: answer.desiredGeneration, packs: answer.packs };
     if (changed) this.nudge();

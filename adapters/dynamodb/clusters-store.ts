@@ -1,4 +1,5 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { AgentTokenState } from '../../core/agent-token.js';
 import { SPEC_FIELDS, type Cluster, type Phase } from '../../core/clusters.js';
 import { conflict, notFound } from '../../core/errors.js';
 import { cloudAccountSk } from './cloud-accounts-store.js';
@@ -111,7 +112,7 @@ export async function updateClusterSpec(tenantId: string, next: Cluster, expecte
 export async function updateClusterStatus(
   tenantId: string,
   clusterId: string,
-  fields: { phase?: Phase; status?: Cluster['status']; agentTokenHash?: string },
+  fields: { phase?: Phase; status?: Cluster['status']; caCertHash?: string; agentToken?: Cluster['agentToken'] },
   ifPhaseIn?: readonly Phase[],
 ): Promise<boolean> {
   const names: Record<string, string> = {};
@@ -179,4 +180,44 @@ export async function finalizeDeleted(tenantId: string, cluster: Cluster): Promi
     ],
     () => conflict(`cluster ${cluster.id} is not being deleted`),
   );
+}
+
+/**
+ * Move the cluster's agent-token state on, if it is still at `fromEpoch` (two rotations racing:
+ * one wins, the other is 409) and the cluster is not being deleted.
+ */
+export async function setAgentToken(tenantId: string, clusterId: string, fromEpoch: number, next: AgentTokenState): Promise<void> {
+  try {
+    await documentClient().send(
+      new UpdateCommand({
+        TableName: table(),
+        Key: { pk: tenantPk(tenantId), sk: clusterSk(clusterId) },
+        UpdateExpression: 'SET #t = :next',
+        ConditionExpression: 'attribute_exists(pk) AND NOT #phase IN (:deleting, :deleted) AND (#t.#e = :from OR (attribute_not_exists(#t) AND :from = :one))',
+        ExpressionAttributeNames: { '#t': 'agentToken', '#e': 'epoch', '#phase': 'phase' },
+        ExpressionAttributeValues: { ':next': next, ':from': fromEpoch, ':one': 1, ':deleting': 'Deleting', ':deleted': 'Deleted' },
+      }),
+    );
+  } catch (err) {
+    if (isConditionFailed(err)) throw conflict(`the agent token of cluster ${clusterId} changed meanwhile, or the cluster is being deleted; read it again and retry`, 'id');
+    throw err;
+  }
+}
+
+/** The agent used its new token: the previous one stops working now (a no-op when already retired). */
+export async function retirePreviousAgentToken(tenantId: string, clusterId: string, epoch: number): Promise<void> {
+  try {
+    await documentClient().send(
+      new UpdateCommand({
+        TableName: table(),
+        Key: { pk: tenantPk(tenantId), sk: clusterSk(clusterId) },
+        UpdateExpression: 'REMOVE #t.#pe, #t.#pv',
+        ConditionExpression: '#t.#e = :epoch AND attribute_exists(#t.#pe)',
+        ExpressionAttributeNames: { '#t': 'agentToken', '#e': 'epoch', '#pe': 'previousEpoch', '#pv': 'previousValidUntil' },
+        ExpressionAttributeValues: { ':epoch': epoch },
+      }),
+    );
+  } catch (err) {
+    if (!isConditionFailed(err)) throw err;
+  }
 }

@@ -1,40 +1,120 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { CreateCloudAccountInput, type CloudAccount } from '../../core/cloud-accounts.js';
+import { z } from 'zod';
+import {
+  CreateCloudAccountInput,
+  azureSecretName,
+  azureSecretRefAllowed,
+  checkAccountType,
+  newExternalId,
+  publicCloudAccount,
+  type CloudAccount,
+  type CloudAccountSpec,
+  type CloudAccountType,
+  type CredentialCheck,
+} from '../../core/cloud-accounts.js';
+import { CloudError } from '../../core/cloud.js';
+import { invalidField } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { requireRole } from '../../core/roles.js';
-import { createCloudAccount, deleteCloudAccount, getCloudAccount, listCloudAccounts } from '../../adapters/dynamodb/cloud-accounts-store.js';
+import { providerFor } from '../../adapters/cloud/provider-for.js';
+import { createCloudAccount, deleteCloudAccount, getCloudAccount, listCloudAccounts, recordCheck } from '../../adapters/dynamodb/cloud-accounts-store.js';
+import { deleteSecret, putSecret } from '../../adapters/secrets/secrets-store.js';
 import { httpApi, json, noContent, parseBody, parseQuery, pathParam, principalOf } from '../commons/http.js';
 import { ListQuery } from '../commons/list-query.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
+
+/** Who Strata is in AWS: the principal a customer's role trusts (the CDK stack sets it; the local runtime too). */
+const strataPrincipal = () => process.env.STRATA_AWS_PRINCIPAL ?? 'arn:aws:iam::000000000000:root';
+
+/** Cloud types this deployment accepts; a deployed stack leaves the simulated cloud out. */
+const allowedTypes = () => (process.env.CLOUD_ACCOUNT_TYPES ?? 'aws,azure').split(',') as CloudAccountType[];
+
+const ValidateQuery = z.strictObject({
+  /** Where to check: an AWS region (default: Strata's own) or an Azure location. */
+  region: z.string().regex(/^[a-z0-9-]{2,40}$/, 'a region name such as us-east-1').optional(),
+});
+
+/** Turn what was sent into what is kept: an ExternalId made here, an Azure secret stored here. */
+async function accountSpec(input: CreateCloudAccountInput['spec'], tenantId: string, accountId: string): Promise<CloudAccountSpec> {
+  switch (input.type) {
+    case 'aws':
+      return { type: 'aws', roleArn: input.roleArn, externalId: newExternalId() };
+    case 'azure': {
+      const { clientSecret, secretRef, ...principal } = input;
+      if (secretRef !== undefined) {
+        if (!azureSecretRefAllowed(secretRef, tenantId)) throw invalidField('spec.secretRef', `must be under strata/azure/${tenantId}/, this tenant's own prefix`);
+        return { ...principal, secretRef, secretManaged: false };
+      }
+      const name = azureSecretName(tenantId, accountId);
+      await putSecret(name, clientSecret!, { 'strata:tenant': tenantId, 'strata:cloudaccount': accountId });
+      return { ...principal, secretRef: name, secretManaged: true };
+    }
+    case 'local':
+      return { type: 'local' };
+  }
+}
 
 /** Where clusters run: an AWS role to assume, an Azure service principal, or the simulated cloud. */
 export const handler = middy(
   router({
     'GET /v1/cloudaccounts': async (event) => {
       const who = principalOf(event);
-      return json(200, await listCloudAccounts(who.tenantId, parseQuery(event, ListQuery)));
+      const page = await listCloudAccounts(who.tenantId, parseQuery(event, ListQuery));
+      return json(200, { ...page, items: page.items.map((a) => publicCloudAccount(a, strataPrincipal())) });
     },
     'POST /v1/cloudaccounts': async (event) => {
       const who = principalOf(event);
       requireRole(who, 'admin');
       const input = parseBody(event, CreateCloudAccountInput);
-      const account: CloudAccount = { id: newId('ca'), ...input, createdAt: new Date().toISOString() };
-      await createCloudAccount(who.tenantId, account);
-      return json(201, account);
+      checkAccountType(input.spec.type, allowedTypes());
+      const id = newId('ca');
+      const spec = await accountSpec(input.spec, who.tenantId, id);
+      const account: CloudAccount = { id, name: input.name, spec, createdAt: new Date().toISOString() };
+      try {
+        await createCloudAccount(who.tenantId, account);
+      } catch (err) {
+        if (spec.type === 'azure' && spec.secretManaged) await deleteSecret(spec.secretRef).catch(() => undefined);
+        throw err;
+      }
+      return json(201, publicCloudAccount(account, strataPrincipal()));
     },
     'GET /v1/cloudaccounts/{id}': async (event) => {
       const who = principalOf(event);
-      return json(200, await getCloudAccount(who.tenantId, pathParam(event, 'id')));
+      return json(200, publicCloudAccount(await getCloudAccount(who.tenantId, pathParam(event, 'id')), strataPrincipal()));
+    },
+    'POST /v1/cloudaccounts/{id}/validate': async (event) => {
+      const who = principalOf(event);
+      requireRole(who, 'editor');
+      const account = await getCloudAccount(who.tenantId, pathParam(event, 'id'));
+      const { region } = parseQuery(event, ValidateQuery);
+      const check = await checkCredentials(account, who.tenantId, region);
+      await recordCheck(who.tenantId, account.id, check);
+      return json(200, check);
     },
     'DELETE /v1/cloudaccounts/{id}': async (event) => {
       const who = principalOf(event);
       requireRole(who, 'admin');
-      await deleteCloudAccount(who.tenantId, await getCloudAccount(who.tenantId, pathParam(event, 'id')));
+      const account = await getCloudAccount(who.tenantId, pathParam(event, 'id'));
+      await deleteCloudAccount(who.tenantId, account);
+      if (account.spec.type === 'azure' && account.spec.secretManaged) await deleteSecret(account.spec.secretRef);
       return noContent();
     },
   }),
 )
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(httpApi());
+
+/** Ask the provider itself; its refusal is the answer, in its own words. */
+async function checkCredentials(account: CloudAccount, tenantId: string, region: string | undefined): Promise<CredentialCheck> {
+  const checkedAt = new Date().toISOString();
+  const where = region ?? (account.spec.type === 'aws' ? (process.env.AWS_REGION ?? 'us-east-1') : account.spec.type === 'azure' ? 'eastus' : 'sim-east-1');
+  try {
+    const provider = await providerFor(account, { tenantId, region: where });
+    return { valid: true, message: await provider.verifyAccess(), checkedAt };
+  } catch (err) {
+    const code = err instanceof CloudError ? err.code : ((err as { name?: string }).name ?? 'Error');
+    return { valid: false, code, message: (err as Error).message, checkedAt };
+  }
+}

@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { z } from 'zod';
 import { CreateClusterInput, PHASES, UpdateClusterInput, checkClusterShape, publicCluster, type Cluster } from '../../core/clusters.js';
+import { INITIAL_TOKEN_STATE, rotated } from '../../core/agent-token.js';
 import { READY } from '../../core/conditions.js';
 import { overallHealth } from '../../core/health.js';
 import { conflict } from '../../core/errors.js';
@@ -9,7 +10,7 @@ import { IdempotencyKey, requestHash } from '../../core/idempotency.js';
 import { newId } from '../../core/ids.js';
 import { requireRole } from '../../core/roles.js';
 import { getCloudAccount } from '../../adapters/dynamodb/cloud-accounts-store.js';
-import { createCluster, getCluster, listClusters, markDeleting, updateClusterSpec } from '../../adapters/dynamodb/clusters-store.js';
+import { createCluster, getCluster, listClusters, markDeleting, setAgentToken, updateClusterSpec } from '../../adapters/dynamodb/clusters-store.js';
 import { listConditions } from '../../adapters/dynamodb/conditions-store.js';
 import { deleteExecutionName, provisionExecutionName, startWorkflow, stopWorkflow } from '../../adapters/workflows/workflows.js';
 import { getProfile, getRevision } from '../../adapters/dynamodb/profiles-store.js';
@@ -66,6 +67,7 @@ export const handler = middy(
         profileRevision: revision.revision,
         cloud: account.spec.type,
         phase: 'Pending',
+        agentToken: INITIAL_TOKEN_STATE,
         generation: 1,
         version: 1,
         createdAt: now,
@@ -107,6 +109,18 @@ export const handler = middy(
       await stopWorkflow('provision', provisionExecutionName(current.id, current.generation), `superseded by generation ${next.generation}`);
       await startWorkflow('provision', provisionExecutionName(next.id, next.generation), workflowInput(who.tenantId, next));
       return json(200, publicCluster(next));
+    },
+    'POST /v1/clusters/{id}/agent-token/rotate': async (event) => {
+      const who = principalOf(event);
+      requireRole(who, 'editor');
+      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      if (cluster.phase === 'Deleting' || cluster.phase === 'Deleted') throw conflict(`cluster ${cluster.id} is ${cluster.phase}`, 'phase');
+      const next = rotated(cluster.agentToken, new Date());
+      await setAgentToken(who.tenantId, cluster.id, cluster.agentToken?.epoch ?? INITIAL_TOKEN_STATE.epoch, next);
+      return json(202, {
+        ...next,
+        message: `the agent receives token ${next.epoch} with its next heartbeat; token ${next.previousEpoch} stops working once the agent has used the new one, or at ${next.previousValidUntil}`,
+      });
     },
     'DELETE /v1/clusters/{id}': async (event) => {
       const who = principalOf(event);

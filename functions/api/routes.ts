@@ -58,6 +58,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v1/cloudaccounts', handler: 'cloudaccounts' },
   { method: 'POST', path: '/v1/cloudaccounts', handler: 'cloudaccounts' },
   { method: 'GET', path: '/v1/cloudaccounts/{id}', handler: 'cloudaccounts' },
+  { method: 'POST', path: '/v1/cloudaccounts/{id}/validate', handler: 'cloudaccounts' },
   { method: 'DELETE', path: '/v1/cloudaccounts/{id}', handler: 'cloudaccounts' },
 
   { method: 'GET', path: '/v1/clusters', handler: 'clusters' },
@@ -65,6 +66,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v1/clusters/{id}', handler: 'clusters' },
   { method: 'PUT', path: '/v1/clusters/{id}', handler: 'clusters' },
   { method: 'DELETE', path: '/v1/clusters/{id}', handler: 'clusters' },
+  { method: 'POST', path: '/v1/clusters/{id}/agent-token/rotate', handler: 'clusters' },
   { method: 'GET', path: '/v1/clusters/{id}/conditions', handler: 'clusterstatus' },
   { method: 'GET', path: '/v1/clusters/{id}/events', handler: 'clusterstatus' },
   { method: 'GET', path: '/v1/clusters/{id}/nodes', handler: 'clusterstatus' },
@@ -72,9 +74,6 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v1/clusters/{id}/usage', handler: 'clusterstatus' },
   { method: 'GET', path: '/v1/clusters/{id}/services', handler: 'clusterstatus' },
 ];
-
-/** Agent routes: served by a Lambda function URL in AWS, not by the REST API. */
-export const AGENT_ROUTES = [{ method: 'POST', path: '/agent/v1/heartbeat', entry: 'functions/agent/heartbeat.ts' }] as const;
 
 /** Handler entry file, relative to the repo root. */
 export function handlerEntry(name: HandlerName): string {

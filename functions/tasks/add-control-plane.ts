@@ -5,7 +5,8 @@ import { launchNode } from './launch-node.js';
 
 /**
  * ControlPlaneNodeAdded per control-plane node. The first node runs `kubeadm init`; the others
- * join once its agent has reported the cluster CA hash they need for discovery.
+ * join once its agent has reported, that is once there is an API server to join (they bring the
+ * cluster's CAs in their bootstrap bundle and pin its hash, known since provisioning began).
  */
 export const handler = clusterStep(async (ctx) => {
   const nodes = planNodes(ctx.cluster).filter((n) => n.role === 'controlPlane');
@@ -14,17 +15,13 @@ export const handler = clusterStep(async (ctx) => {
     const type = `ControlPlaneNodeAdded/${node.name}`;
     const current = await ctx.condition(type);
     if (current?.status === 'True') continue;
-    let caCertHash: string | undefined;
-    if (node.index > 0) {
-      caCertHash = (await getSnapshot(ctx.cluster.id))?.report.caCertHash;
-      if (!caCertHash) {
-        await ctx.mark(type, 'Unknown', 'WaitingForFirstControlPlane', `waiting for ${nodes[0]!.name} to initialise the cluster`);
-        pending = true;
-        continue;
-      }
+    if (node.index > 0 && !(await getSnapshot(ctx.cluster.id))) {
+      await ctx.mark(type, 'Unknown', 'WaitingForFirstControlPlane', `waiting for ${nodes[0]!.name} to initialise the cluster`);
+      pending = true;
+      continue;
     }
     ctx.subject = type;
-    const instance = await launchNode(ctx, node, caCertHash);
+    const instance = await launchNode(ctx, node);
     // An attempt is a launch: a booting instance found again is the same attempt.
     const launched = current?.reason !== 'InstanceBooting';
     if (instance.state === 'running') {

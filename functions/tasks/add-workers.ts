@@ -13,7 +13,7 @@ export const handler = clusterStep(async (ctx) => {
     const type = `WorkerPoolReady/${pool.name}`;
     const nodes = planNodes(ctx.cluster).filter((n) => n.pool === pool.name);
     ctx.subject = type;
-    for (const node of nodes) await launchNode(ctx, node, report?.caCertHash);
+    for (const node of nodes) if (!ready.has(node.name)) await launchNode(ctx, node);
     const notReady = nodes.filter((n) => !ready.has(n.name)).map((n) => n.name);
     if (notReady.length) {
       await ctx.mark(type, 'Unknown', 'NodesJoining', `${nodes.length - notReady.length}/${nodes.length} Ready; waiting for ${notReady.join(', ')}`);

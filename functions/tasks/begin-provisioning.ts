@@ -1,22 +1,26 @@
-import { agentToken, agentTokenHash } from '../../core/agent-token.js';
 import type { ConditionUpdate } from '../../core/conditions.js';
+import { generateClusterPki, pkiSealContext } from '../../core/pki.js';
 import { planNodes } from '../../core/provisioning.js';
+import { getClusterPki, putClusterPki } from '../../adapters/dynamodb/cluster-pki-store.js';
 import { updateClusterStatus } from '../../adapters/dynamodb/clusters-store.js';
-import { platformSecret } from '../../adapters/secrets/platform-secret.js';
+import { seal } from '../../adapters/kms/envelope.js';
 import { clusterStep, DONE, STOP } from './cluster-step.js';
 
-/** Pending → Provisioning (Running stays Running); mint the agent token (only its hash is stored); lay out the milestones. */
+/**
+ * Pending → Provisioning (Running stays Running); make the cluster's CAs and service-account key
+ * once (private keys sealed with KMS); lay out the milestones.
+ */
 export const handler = clusterStep(async (ctx) => {
   const { cluster, input } = ctx;
-  const hash = agentTokenHash(agentToken(await platformSecret(), input.tenantId, cluster.id));
   // A running cluster stays Running while a new generation is reconciled (day-2 changes).
-  const moved = await updateClusterStatus(input.tenantId, cluster.id, { phase: cluster.phase === 'Running' ? 'Running' : 'Provisioning', agentTokenHash: hash }, [
+  const moved = await updateClusterStatus(input.tenantId, cluster.id, { phase: cluster.phase === 'Running' ? 'Running' : 'Provisioning' }, [
     'Pending',
     'Provisioning',
     'Running',
     'Failed',
   ]);
   if (!moved) return STOP;
+  await ensurePki(input.tenantId, cluster.id);
 
   if (cluster.phase === 'Pending') await ctx.event('Normal', 'ProvisioningStarted', `provisioning ${cluster.name} in ${cluster.region} (generation ${input.generation})`, undefined, `ProvisioningStarted#g${input.generation}`);
   if (cluster.phase === 'Running') await ctx.event('Normal', 'ReconcileStarted', `applying generation ${input.generation} to ${cluster.name}`, undefined, `ReconcileStarted#g${input.generation}`);
@@ -33,3 +37,12 @@ export const handler = clusterStep(async (ctx) => {
   await ctx.set(...milestones.filter((m) => !existing.has(m)).map((m) => unknown(m)));
   return DONE;
 });
+
+/** The cluster's PKI, made on its first provisioning and kept for its life; the hash of its CA is public. */
+async function ensurePki(tenantId: string, clusterId: string): Promise<void> {
+  if (await getClusterPki(tenantId, clusterId)) return;
+  const { pki, keys } = await generateClusterPki();
+  const sealedKeys = await seal(Buffer.from(JSON.stringify(keys)), pkiSealContext(tenantId, clusterId));
+  const kept = await putClusterPki(tenantId, clusterId, { ...pki, sealedKeys, createdAt: new Date().toISOString() });
+  await updateClusterStatus(tenantId, clusterId, { caCertHash: kept.caCertHash });
+}

@@ -50,7 +50,7 @@ export class StepContext {
   }
 
   provider(): Promise<CloudProvider> {
-    return (this.providerPromise ??= this.account().then((a) => providerFor(a, this.cluster.region, this.cluster.id)));
+    return (this.providerPromise ??= this.account().then((a) => providerFor(a, { tenantId: this.input.tenantId, region: this.cluster.region, clusterId: this.cluster.id })));
   }
 
   revision(): Promise<ProfileRevision> {

@@ -1,36 +1,24 @@
-import { agentToken } from '../../core/agent-token.js';
+import { bootstrapTicket, userData } from '../../core/bootstrap.js';
 import type { InstanceInfo } from '../../core/cloud.js';
-import { kubeadmSecrets, userData, type PlannedNode } from '../../core/provisioning.js';
-import { valuesOf } from '../../core/values.js';
+import type { PlannedNode } from '../../core/provisioning.js';
+import { ticketIssue } from '../../adapters/dynamodb/bootstrap-tickets-store.js';
 import { recordMachine } from '../../adapters/dynamodb/machines-store.js';
 import { platformSecret } from '../../adapters/secrets/platform-secret.js';
+import { agentApiUrl } from '../commons/agent-api-url.js';
 import type { StepContext } from './cluster-step.js';
 
-/** Where agents reach Strata; the CDK stack and the local runtime set it. */
-const agentApiUrl = () => process.env.AGENT_API_URL ?? 'http://127.0.0.1:8787';
-
-/** Launch (or find) one planned node with its cloud-init, and remember it. */
-export async function launchNode(ctx: StepContext, node: PlannedNode, caCertHash?: string): Promise<InstanceInfo> {
+/**
+ * Launch (or find) one planned node, and remember it. Its user data carries a one-time ticket for
+ * its bootstrap bundle, the same one on every retry while it is unused and fresh; the client token
+ * follows the ticket, so a launch with a new ticket is a new request.
+ */
+export async function launchNode(ctx: StepContext, node: PlannedNode): Promise<InstanceInfo> {
   const { cluster, input } = ctx;
   const infra = cluster.status?.infrastructure;
   const imageId = cluster.status?.imageId;
   if (!infra || !imageId) throw new Error('infrastructure and image must be ready before nodes are launched');
-  const k8s = (await ctx.revision()).layers.find((l) => l.layer === 'k8s')!;
-  const pack = (valuesOf(cluster.overrides[k8s.name] ?? k8s.values).pack ?? valuesOf(k8s.values).pack ?? {}) as Record<string, string>;
-  const secret = await platformSecret();
-  const { bootstrapToken, certificateKey } = kubeadmSecrets(secret, cluster.id);
-  const data = userData({
-    node,
-    cluster,
-    kubernetesVersion: k8s.version,
-    apiEndpoint: infra.apiEndpoint,
-    podCidr: pack.podCIDR ?? '192.168.0.0/16',
-    serviceCidr: pack.serviceClusterIpRange ?? '10.96.0.0/12',
-    bootstrapToken,
-    certificateKey,
-    caCertHash,
-    agent: node.role === 'controlPlane' ? { apiUrl: agentApiUrl(), token: agentToken(secret, input.tenantId, cluster.id) } : undefined,
-  });
+  const issuedAt = await ticketIssue(input.tenantId, cluster.id, node.name, new Date());
+  const ticket = bootstrapTicket(await platformSecret(), { tenantId: input.tenantId, clusterId: cluster.id, node: node.name, issuedAt });
   const instance = await (await ctx.provider()).ensureInstance({
     clusterId: cluster.id,
     pool: node.pool,
@@ -42,8 +30,8 @@ export async function launchNode(ctx: StepContext, node: PlannedNode, caCertHash
     instanceType: node.instanceType,
     imageId,
     diskGiB: node.diskGiB,
-    userData: data,
-    idempotencyToken: node.idempotencyToken,
+    userData: userData(node, { url: `${agentApiUrl()}/agent/v1/bootstrap`, ticket }),
+    idempotencyToken: `${node.idempotencyToken.slice(0, 56)}-${issuedAt.toString(36)}`,
     publicIp: false,
   });
   await recordMachine(input.tenantId, cluster.id, instance);

@@ -84,6 +84,17 @@ export class Ec2Provider implements CloudProvider {
     this.clusterId = options.clusterId;
   }
 
+  async verifyAccess(): Promise<string> {
+    try {
+      await this.ec2.send(new DescribeInstancesCommand({ DryRun: true, MaxResults: 5 }));
+    } catch (err) {
+      // A dry run that would have succeeded answers DryRunOperation; anything else is the refusal.
+      if (hasCode(err, 'DryRunOperation')) return `assumed the role and may describe instances in ${this.region}`;
+      throw toCloudError(err);
+    }
+    return `assumed the role and described instances in ${this.region}`;
+  }
+
   async resolveImage(ref: string): Promise<ImageInfo> {
     const image = await this.describeImage(ref);
     // Copying an image into another region is a later step; here it must already be in the region.

@@ -150,6 +150,16 @@ export class AzureProvider implements CloudProvider {
   // ---------------------------------------------------------------------------------------------
   // Images
 
+  async verifyAccess(): Promise<string> {
+    // A token for the service principal, then a read in the subscription: the Microsoft.Compute
+    // provider's registration, which every VM needs.
+    const compute = await azureCall(() => this.resources.providers.get('Microsoft.Compute'));
+    if (compute.registrationState !== 'Registered') {
+      throw new CloudError('MissingSubscriptionRegistration', `the subscription ${this.subscriptionId} has not registered the Microsoft.Compute resource provider (${compute.registrationState ?? 'unknown'})`, false);
+    }
+    return `signed in and read subscription ${this.subscriptionId}`;
+  }
+
   async resolveImage(ref: string): Promise<ImageInfo> {
     const image = parseImageRef(ref);
     if (!image) {

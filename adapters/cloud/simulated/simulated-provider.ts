@@ -11,6 +11,11 @@ export class SimulatedProvider implements CloudProvider {
     private readonly sim: SimulatedCloud = simulatedCloud(),
   ) {}
 
+  async verifyAccess(): Promise<string> {
+    this.sim.check('DescribeInstances');
+    return 'the simulated cloud answers';
+  }
+
   async resolveImage(ref: string): Promise<ImageInfo> {
     this.sim.check('DescribeImages');
     if (!this.sim.region(this.region).images.includes(ref)) {

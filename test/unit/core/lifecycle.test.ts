@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { agentToken, agentTokenHash, parseAgentToken, tokenMatches } from '../../../core/agent-token.js';
+import { acceptedEpoch, agentToken, rotated, verifyAgentToken } from '../../../core/agent-token.js';
+import { agentSettingsFrom, bootstrapSettingsFrom, bootstrapTicket, bundleFiles, kubeadmBootstrapToken, userData, verifyBootstrapTicket } from '../../../core/bootstrap.js';
 import { backoffSeconds } from '../../../core/backoff.js';
 import { remedyFor } from '../../../core/cloud.js';
 import { nextCondition, readySummary, type Condition } from '../../../core/conditions.js';
 import { mergeValues } from '../../../core/desired-state.js';
-import { agentSettingsFrom, kubeadmSecrets, planNodes, userData } from '../../../core/provisioning.js';
+import { planNodes } from '../../../core/provisioning.js';
 import { parse } from 'yaml';
 
 describe('conditions', () => {
@@ -40,14 +41,25 @@ describe('backoff and remedies', () => {
 });
 
 describe('agent tokens', () => {
-  it('are derived, verifiable by hash only, and name their cluster', () => {
+  it('are derived, checked by their MAC alone, and name their cluster and epoch', () => {
     const t = agentToken('secret', 'acme', 'cl-abc');
     expect(t).toBe(agentToken('secret', 'acme', 'cl-abc'));
     expect(t).not.toBe(agentToken('other', 'acme', 'cl-abc'));
-    expect(parseAgentToken(t)).toEqual({ tenantId: 'acme', clusterId: 'cl-abc' });
-    expect(tokenMatches(t, agentTokenHash(t))).toBe(true);
-    expect(tokenMatches(agentToken('secret', 'acme', 'cl-other'), agentTokenHash(t))).toBe(false);
-    expect(parseAgentToken('sat.acme.cl-abc.short')).toBeUndefined();
+    expect(verifyAgentToken(t, 'secret')).toEqual({ tenantId: 'acme', clusterId: 'cl-abc', epoch: 1 });
+    expect(verifyAgentToken(t, 'other')).toBeUndefined();
+    expect(verifyAgentToken(t.replace('.cl-abc.', '.cl-abd.'), 'secret')).toBeUndefined();
+    expect(verifyAgentToken('sat.acme.cl-abc.1.short', 'secret')).toBeUndefined();
+  });
+
+  it('rotate: the old epoch is accepted through its grace period, then refused', () => {
+    const now = new Date('2030-01-01T00:00:00Z');
+    const state = rotated(undefined, now, 3600);
+    expect(state).toEqual({ epoch: 2, previousEpoch: 1, previousValidUntil: '2030-01-01T01:00:00.000Z' });
+    expect(acceptedEpoch(state, 2, now)).toBe('current');
+    expect(acceptedEpoch(state, 1, now)).toBe('previous');
+    expect(acceptedEpoch(state, 1, new Date('2030-01-01T01:00:01Z'))).toBeUndefined();
+    expect(acceptedEpoch({ epoch: 2 }, 1, now)).toBeUndefined();
+    expect(acceptedEpoch(undefined, 1, now)).toBe('current');
   });
 });
 
@@ -75,26 +87,45 @@ describe('node plan and user data', () => {
     expect(new Set(nodes.map((n) => n.idempotencyToken)).size).toBe(7);
   });
 
-  it('runs kubeadm init on the first control-plane node and starts the agent with its token', () => {
-    const { bootstrapToken, certificateKey } = kubeadmSecrets('s', 'cl-1');
-    expect(bootstrapToken).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+  it('user data fetches a one-time bundle, then runs kubeadm init on the first control-plane node and join elsewhere', () => {
     const [cp0, cp1, , w0] = planNodes(cluster);
-    const base = { cluster, kubernetesVersion: '1.31.10', apiEndpoint: 'api.example', podCidr: '192.168.0.0/16', serviceCidr: '10.96.0.0/12', bootstrapToken, certificateKey };
-    const first = userData({ ...base, node: cp0!, agent: { apiUrl: 'https://agent.example', token: 'sat.t.cl-1.x' } });
+    const ticket = bootstrapTicket('s', { tenantId: 't', clusterId: 'cl-1', node: cp0!.name, issuedAt: 1_900_000_000 });
+    expect(verifyBootstrapTicket(ticket, 's')).toEqual({ tenantId: 't', clusterId: 'cl-1', node: 'demo-cp-0', issuedAt: 1_900_000_000 });
+    expect(verifyBootstrapTicket(ticket, 'x')).toBeUndefined();
+    const bootstrap = { url: 'https://agent.example/agent/v1/bootstrap', ticket };
+    const first = userData(cp0!, bootstrap);
     expect(first.startsWith('#cloud-config\n')).toBe(true);
-    const doc = parse(first) as { write_files: { path: string; content: string }[]; runcmd: string[] };
-    expect(doc.runcmd).toEqual(['kubeadm init --config /etc/kubernetes/kubeadm-config.yaml --upload-certs', 'systemctl enable --now strata-agent.service']);
-    const kubeadm = doc.write_files.find((f) => f.path === '/etc/kubernetes/kubeadm-config.yaml')!.content;
+    const doc = parse(first) as { runcmd: string[][] };
+    expect(doc.runcmd[0]![2]).toContain('curl -fsS');
+    expect(doc.runcmd.slice(1)).toEqual([
+      ['kubeadm', 'init', '--config', '/etc/kubernetes/kubeadm.yaml'],
+      ['systemctl', 'enable', '--now', 'strata-agent.service'],
+    ]);
+    expect(bootstrapSettingsFrom(first)).toEqual(bootstrap);
+    expect((parse(userData(cp1!, bootstrap)) as { runcmd: string[][] }).runcmd[1]).toEqual(['kubeadm', 'join', '--config', '/etc/kubernetes/kubeadm.yaml']);
+    expect(userData(w0!, bootstrap)).not.toContain('strata-agent');
+  });
+
+  it('bundles pin the CA hash on every join; only control-plane nodes get keys and the agent token', () => {
+    const [cp0, cp1, , w0] = planNodes(cluster);
+    const pki = { caCertHash: 'sha256:ab', certificates: { ca: 'CA', etcdCa: 'ETCD', frontProxyCa: 'FP' }, serviceAccountPublicKey: 'SAPUB' };
+    const keys = { ca: 'K1', etcdCa: 'K2', frontProxyCa: 'K3', serviceAccount: 'K4' };
+    const base = { cluster, kubernetesVersion: '1.31.10', apiEndpoint: 'api.example', podCidr: '192.168.0.0/16', serviceCidr: '10.96.0.0/12', bootstrapToken: kubeadmBootstrapToken('s', 'cl-1'), pki };
+    expect(base.bootstrapToken).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+    const agent = { apiUrl: 'https://agent.example', token: 'sat.t.cl-1.1.x' };
+    const init = bundleFiles({ ...base, node: cp0!, controlPlane: { keys, agent } });
+    const kubeadm = init.find((f) => f.path === '/etc/kubernetes/kubeadm.yaml')!.content;
     expect(kubeadm).toContain('kubernetesVersion: v1.31.10');
     expect(kubeadm).toContain('controlPlaneEndpoint: api.example:6443');
-    expect(agentSettingsFrom(first)).toEqual({ apiUrl: 'https://agent.example', clusterId: 'cl-1', token: 'sat.t.cl-1.x' });
+    expect(kubeadm).toContain('encryptionAlgorithm: ECDSA-P256');
+    expect(agentSettingsFrom(init.find((f) => f.path === '/etc/strata/agent.env')!.content)).toEqual({ apiUrl: 'https://agent.example', clusterId: 'cl-1', token: 'sat.t.cl-1.1.x' });
 
-    const joiner = parse(userData({ ...base, node: cp1!, caCertHash: 'sha256:ab' })) as { runcmd: string[] };
-    expect(joiner.runcmd[0]).toContain('--control-plane --certificate-key');
-    expect(joiner.runcmd[0]).toContain('--discovery-token-ca-cert-hash sha256:ab');
-    const worker = userData({ ...base, node: w0!, caCertHash: 'sha256:ab' });
-    expect(worker).not.toContain('strata-agent');
-    expect(agentSettingsFrom(worker)).toBeUndefined();
+    const joiner = parse(bundleFiles({ ...base, node: cp1!, controlPlane: { keys, agent } })[0]!.content) as any;
+    expect(joiner).toMatchObject({ kind: 'JoinConfiguration', controlPlane: {}, discovery: { bootstrapToken: { caCertHashes: ['sha256:ab'], apiServerEndpoint: 'api.example:6443' } } });
+    const worker = bundleFiles({ ...base, node: w0! });
+    expect(worker.map((f) => f.path)).toEqual(['/etc/kubernetes/kubeadm.yaml']);
+    expect(parse(worker[0]!.content)).not.toHaveProperty('controlPlane');
+    expect(() => bundleFiles({ ...base, node: cp1! })).toThrow(/needs the CA keys/);
   });
 
   it('merges a cluster override on top of profile values', () => {

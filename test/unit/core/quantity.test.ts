@@ -28,4 +28,13 @@ describe('Kubernetes quantities', () => {
   it('refuse what is not a quantity', () => {
     for (const bad of ['', 'abc', '1.2.3', '10 Mi', '5mi', 'Gi']) expect(() => bytes(bad), bad).toThrow(/not a Kubernetes quantity/);
   });
+
+  it('refuse, at once, quantities out of range: huge exponents, over-long text, more than an int64', () => {
+    const started = performance.now();
+    for (const bad of ['1e3000000', '1e-3000000', '9'.repeat(65), '1e31', '10Ei', '9223372036854775808']) expect(() => bytes(bad), bad).toThrow();
+    expect(() => cpuNanocores('10000000000')).toThrow(/out of range/);
+    expect(performance.now() - started).toBeLessThan(50);
+    expect(bytes('9223372036854775807')).toBe(9_223_372_036_854_775_807n);
+    expect(bytes('1e18')).toBe(1_000_000_000_000_000_000n);
+  });
 });

@@ -207,6 +207,15 @@ describe('credentials', () => {
     expect(stsMock.commandCalls(AssumeRoleCommand)).toHaveLength(2);
   });
 
+  it('verifies access with a dry run: DryRunOperation is a yes, any other answer the provider’s own refusal', async () => {
+    ec2Mock.on(DescribeInstancesCommand).rejectsOnce(ec2Error('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.'));
+    expect(await provider().verifyAccess()).toContain(REGION);
+    expect(inputs(DescribeInstancesCommand)[0]).toMatchObject({ DryRun: true });
+    ec2Mock.reset();
+    ec2Mock.on(DescribeInstancesCommand).rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'));
+    await expect(provider().verifyAccess()).rejects.toMatchObject({ code: 'UnauthorizedOperation', message: 'You are not authorized to perform this operation.' });
+  });
+
   it('keeps session names within the 64 characters STS allows', () => {
     expect(sessionName('x'.repeat(80))).toBe(`strata-${'x'.repeat(57)}`);
     expect(sessionName()).toBe('strata');

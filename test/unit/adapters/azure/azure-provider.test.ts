@@ -70,6 +70,25 @@ beforeEach(() => {
   provider = newProvider();
 });
 
+describe('verifyAccess', () => {
+  const computeProvider = new RegExp(`^/subscriptions/${SUB}/providers/Microsoft.Compute$`);
+
+  it('signs in and reads the subscription: the Microsoft.Compute provider must be registered', async () => {
+    arm.on('GET', computeProvider, { status: 200, body: { namespace: 'Microsoft.Compute', registrationState: 'Registered' } });
+    expect(await provider.verifyAccess()).toContain(SUB);
+    const call = arm.calls.find((c) => computeProvider.test(c.path))!;
+    expect(call.authorization).toMatch(/^Bearer /);
+  });
+
+  it('answers the provider’s own refusal, or what is missing', async () => {
+    arm.on('GET', computeProvider, { status: 403, body: { error: { code: 'AuthorizationFailed', message: "The client '1c2d' does not have authorization to perform action 'Microsoft.Resources/subscriptions/providers/read'." } } }, 1);
+    const denied = await rejection(provider.verifyAccess());
+    expect(denied).toMatchObject({ code: 'AuthorizationFailed', message: expect.stringContaining('does not have authorization') });
+    arm.on('GET', computeProvider, { status: 200, body: { namespace: 'Microsoft.Compute', registrationState: 'NotRegistered' } });
+    expect(await rejection(provider.verifyAccess())).toMatchObject({ code: 'MissingSubscriptionRegistration', retryable: false });
+  });
+});
+
 describe('resolveImage', () => {
   const versions = `/subscriptions/${SUB}/providers/Microsoft.Compute/locations/westeurope/publishers/Canonical/artifacttypes/vmimage/offers/ubuntu-24_04-lts/skus/server/versions`;
 

@@ -1,0 +1,176 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { stringify } from 'yaml';
+import type { ClusterPki, ClusterPkiKeys } from './pki.js';
+import type { PlannedNode } from './provisioning.js';
+
+/**
+ * How a node gets its secrets. User data holds no long-lived secret: only the agent API's URL and
+ * a one-time ticket, good for one download within TICKET_TTL_SECONDS of its issue. With it the node
+ * fetches its bootstrap bundle (a tar.gz unpacked at /): the kubeadm configuration with the join
+ * token, and for control-plane nodes the cluster's CA material and the agent's token. After that the
+ * ticket is spent, so what user data still holds is useless (Cluster API Provider AWS's secure
+ * bootstrap is the model: the node reads its secret once and it is gone).
+ */
+export const TICKET_TTL_SECONDS = 3600;
+
+export interface TicketClaims {
+  readonly tenantId: string;
+  readonly clusterId: string;
+  readonly node: string;
+  /** Epoch seconds it was issued at: also what tells one issue of a node's ticket from the next. */
+  readonly issuedAt: number;
+}
+
+const mac = (secret: string, c: TicketClaims) =>
+  createHmac('sha256', secret).update(`bootstrap/${c.tenantId}/${c.clusterId}/${c.node}/${c.issuedAt}`).digest('base64url');
+
+/** `sbt.<tenant>.<cluster>.<node>.<issuedAt>.<mac>`: derived, so every retry of a launch writes the same user data. */
+export function bootstrapTicket(secret: string, c: TicketClaims): string {
+  return `sbt.${c.tenantId}.${c.clusterId}.${c.node}.${c.issuedAt}.${mac(secret, c)}`;
+}
+
+const TICKET = /^sbt\.([a-z0-9-]{1,63})\.([a-z0-9-]{1,64})\.([a-z0-9-]{1,63})\.(\d{10})\.([A-Za-z0-9_-]{43})$/;
+
+/** The claims of a ticket whose MAC is right (whether it is still unused is the store's to say). */
+export function verifyBootstrapTicket(ticket: string, secret: string): TicketClaims | undefined {
+  const m = TICKET.exec(ticket);
+  if (!m) return undefined;
+  const claims = { tenantId: m[1]!, clusterId: m[2]!, node: m[3]!, issuedAt: Number(m[4]) };
+  const want = Buffer.from(mac(secret, claims));
+  const got = Buffer.from(m[5]!);
+  return want.length === got.length && timingSafeEqual(want, got) ? claims : undefined;
+}
+
+export const ticketExpired = (issuedAt: number, now: Date) => now.getTime() / 1000 >= issuedAt + TICKET_TTL_SECONDS;
+
+/** Where the node keeps the ticket until it has used it; the bundle's download removes it. */
+export const BOOTSTRAP_ENV = '/etc/strata/bootstrap.env';
+export const KUBEADM_CONFIG = '/etc/kubernetes/kubeadm.yaml';
+export const AGENT_ENV = '/etc/strata/agent.env';
+
+/**
+ * A node's user data: one #cloud-config document. It writes the ticket to a root-only file,
+ * downloads and unpacks the bundle (which removes that file), then runs kubeadm with the bundle's
+ * configuration, and on control-plane nodes starts the agent.
+ */
+export function userData(node: Pick<PlannedNode, 'role' | 'index'>, bootstrap: { url: string; ticket: string }): string {
+  const first = node.role === 'controlPlane' && node.index === 0;
+  const fetchBundle = [
+    `. ${BOOTSTRAP_ENV}`,
+    'umask 077',
+    // --retry covers timeouts and 5xx; a spent or expired ticket (401) is final, as it must be.
+    'curl -fsS --retry 30 --retry-delay 5 --max-time 60 -X POST -H "Authorization: Bearer $STRATA_BOOTSTRAP_TICKET" "$STRATA_BOOTSTRAP_URL" -o /run/strata-bootstrap.tar.gz',
+    'tar -xzf /run/strata-bootstrap.tar.gz -C /',
+    `rm -f /run/strata-bootstrap.tar.gz ${BOOTSTRAP_ENV}`,
+  ].join(' && ');
+  const runcmd: (string | string[])[] = [['sh', '-c', fetchBundle], first ? ['kubeadm', 'init', '--config', KUBEADM_CONFIG] : ['kubeadm', 'join', '--config', KUBEADM_CONFIG]];
+  if (node.role === 'controlPlane') runcmd.push(['systemctl', 'enable', '--now', 'strata-agent.service']);
+  const doc = {
+    write_files: [{ path: BOOTSTRAP_ENV, permissions: '0600', owner: 'root:root', content: `STRATA_BOOTSTRAP_URL=${bootstrap.url}\nSTRATA_BOOTSTRAP_TICKET=${bootstrap.ticket}\n` }],
+    runcmd,
+  };
+  return `#cloud-config\n${stringify(doc, { lineWidth: 0 })}`;
+}
+
+/** The bootstrap settings a node reads from its user data (the simulated nodes do exactly this). */
+export function bootstrapSettingsFrom(userDataText: string): { url: string; ticket: string } | undefined {
+  const url = /STRATA_BOOTSTRAP_URL=(\S+)/.exec(userDataText)?.[1];
+  const ticket = /STRATA_BOOTSTRAP_TICKET=(\S+)/.exec(userDataText)?.[1];
+  return url && ticket ? { url, ticket } : undefined;
+}
+
+/** The agent settings in the bundle's agent.env. */
+export function agentSettingsFrom(envText: string): { apiUrl: string; clusterId: string; token: string } | undefined {
+  const get = (key: string) => new RegExp(`^${key}=(\\S+)$`, 'm').exec(envText)?.[1];
+  const apiUrl = get('STRATA_API_URL');
+  const clusterId = get('STRATA_CLUSTER_ID');
+  const token = get('STRATA_AGENT_TOKEN');
+  return apiUrl && clusterId && token ? { apiUrl, clusterId, token } : undefined;
+}
+
+/**
+ * kubeadm's bootstrap token ([a-z0-9]{6}.[a-z0-9]{16}), derived from the platform secret so every
+ * node of the cluster gets the same one without storing it.
+ */
+export function kubeadmBootstrapToken(secret: string, clusterId: string): string {
+  const t = createHmac('sha256', secret).update(`${clusterId}/bootstrap-token`).digest('hex').replace(/[^a-z0-9]/g, '');
+  return `${t.slice(0, 6)}.${t.slice(6, 22)}`;
+}
+
+export interface BundleFile {
+  readonly path: string;
+  readonly mode: number;
+  readonly content: string;
+}
+
+export interface BundleInput {
+  readonly node: PlannedNode;
+  readonly cluster: { readonly id: string; readonly name: string };
+  readonly kubernetesVersion: string;
+  readonly apiEndpoint: string;
+  readonly podCidr: string;
+  readonly serviceCidr: string;
+  readonly bootstrapToken: string;
+  readonly pki: ClusterPki;
+  /** Only for control-plane nodes: the CA keys and the agent's settings. */
+  readonly controlPlane?: { readonly keys: ClusterPkiKeys; readonly agent: { readonly apiUrl: string; readonly token: string } };
+}
+
+/**
+ * What one node's bundle holds. Every node: its kubeadm configuration, joins pinned to the CA hash.
+ * Control-plane nodes also: the CAs with their keys and the service-account key pair (kubeadm uses
+ * what it finds in /etc/kubernetes/pki, as with Cluster API), and the agent's settings.
+ */
+export function bundleFiles(i: BundleInput): BundleFile[] {
+  const { node } = i;
+  const nodeRegistration = { name: node.name, kubeletExtraArgs: [{ name: 'node-labels', value: `strata.io/pool=${node.pool}` }] };
+  const endpoint = `${i.apiEndpoint}:6443`;
+  let kubeadm: string;
+  if (node.role === 'controlPlane' && node.index === 0) {
+    kubeadm = yamlDocs(
+      {
+        apiVersion: 'kubeadm.k8s.io/v1beta4',
+        kind: 'InitConfiguration',
+        bootstrapTokens: [{ token: i.bootstrapToken, ttl: '24h0m0s', usages: ['signing', 'authentication'], groups: ['system:bootstrappers:kubeadm:default-node-token'] }],
+        nodeRegistration,
+      },
+      {
+        apiVersion: 'kubeadm.k8s.io/v1beta4',
+        kind: 'ClusterConfiguration',
+        clusterName: i.cluster.name,
+        kubernetesVersion: `v${i.kubernetesVersion}`,
+        controlPlaneEndpoint: endpoint,
+        encryptionAlgorithm: 'ECDSA-P256',
+        networking: { podSubnet: i.podCidr, serviceSubnet: i.serviceCidr },
+      },
+    );
+  } else {
+    kubeadm = yamlDocs({
+      apiVersion: 'kubeadm.k8s.io/v1beta4',
+      kind: 'JoinConfiguration',
+      discovery: { bootstrapToken: { token: i.bootstrapToken, apiServerEndpoint: endpoint, caCertHashes: [i.pki.caCertHash] } },
+      nodeRegistration,
+      ...(node.role === 'controlPlane' ? { controlPlane: {} } : {}),
+    });
+  }
+  const files: BundleFile[] = [{ path: KUBEADM_CONFIG, mode: 0o600, content: kubeadm }];
+  if (node.role === 'controlPlane') {
+    if (!i.controlPlane) throw new Error(`control-plane node ${node.name} needs the CA keys and the agent settings`);
+    const { keys, agent } = i.controlPlane;
+    const pki = '/etc/kubernetes/pki';
+    files.push(
+      { path: `${pki}/ca.crt`, mode: 0o644, content: i.pki.certificates.ca },
+      { path: `${pki}/ca.key`, mode: 0o600, content: keys.ca },
+      { path: `${pki}/etcd/ca.crt`, mode: 0o644, content: i.pki.certificates.etcdCa },
+      { path: `${pki}/etcd/ca.key`, mode: 0o600, content: keys.etcdCa },
+      { path: `${pki}/front-proxy-ca.crt`, mode: 0o644, content: i.pki.certificates.frontProxyCa },
+      { path: `${pki}/front-proxy-ca.key`, mode: 0o600, content: keys.frontProxyCa },
+      { path: `${pki}/sa.pub`, mode: 0o644, content: i.pki.serviceAccountPublicKey },
+      { path: `${pki}/sa.key`, mode: 0o600, content: keys.serviceAccount },
+      { path: AGENT_ENV, mode: 0o600, content: `STRATA_API_URL=${agent.apiUrl}\nSTRATA_CLUSTER_ID=${i.cluster.id}\nSTRATA_AGENT_TOKEN=${agent.token}\n` },
+    );
+  }
+  return files;
+}
+
+const yamlDocs = (...docs: object[]) => docs.map((d) => stringify(d)).join('---\n');

@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import type { TicketClaims } from '../../core/bootstrap.js';
+import { DomainError, invalidField, payloadTooLarge, unsupportedMediaType } from '../../core/errors.js';
+import { asDomainError, isJsonMediaType } from '../commons/http.js';
+import { logger } from '../commons/powertools.js';
+import { authenticateAgent, authenticateTicket, type AgentIdentity } from './auth.js';
+import { bootstrap } from './bootstrap.js';
+import { heartbeat } from './heartbeat.js';
+import { AGENT_ROUTES, type AgentRoute } from './routes.js';
+
+export type AgentResult = Exclude<APIGatewayProxyResultV2, string> & { statusCode: number };
+
+/** What a route handler gets: the caller, authenticated as its route says, and the parsed body. */
+export interface AgentRequest {
+  readonly event: APIGatewayProxyEventV2;
+  readonly now: Date;
+  readonly body: unknown;
+  readonly agent?: AgentIdentity;
+  readonly ticket?: TicketClaims;
+}
+
+const HANDLERS: Record<string, (req: AgentRequest) => Promise<AgentResult>> = {
+  '/agent/v1/heartbeat': heartbeat,
+  '/agent/v1/bootstrap': bootstrap,
+};
+
+/** Agent reports are larger than API bodies (a 5,000-node cluster), but bounded. */
+export const MAX_AGENT_BODY = 1024 * 1024;
+
+export const agentReply = (statusCode: number, body: unknown, headers: Record<string, string> = {}): AgentResult => ({
+  statusCode,
+  headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },
+  body: JSON.stringify(body),
+});
+
+function parseAgentBody(event: APIGatewayProxyEventV2): unknown {
+  const raw = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+  if (Buffer.byteLength(raw) > MAX_AGENT_BODY) throw payloadTooLarge(MAX_AGENT_BODY);
+  const type = event.headers?.['content-type'] ?? event.headers?.['Content-Type'];
+  if (!isJsonMediaType(type)) throw unsupportedMediaType(type);
+  try {
+    return JSON.parse(raw);
+  } catch (err) {
+    throw invalidField('body', `malformed JSON: ${(err as Error).message}`);
+  }
+}
+
+async function authenticate(route: AgentRoute, event: APIGatewayProxyEventV2, now: Date): Promise<Pick<AgentRequest, 'agent' | 'ticket'>> {
+  switch (route.auth) {
+    case 'agentToken':
+      return { agent: await authenticateAgent(event, now) };
+    case 'bootstrapTicket':
+      return { ticket: await authenticateTicket(event) };
+  }
+}
+
+/**
+ * The agent API behind one Lambda function URL: route by path (AGENT_ROUTES), authenticate as the
+ * route says, parse the JSON body, and answer errors in the REST API's shape
+ * {error, message, details} with a correlation id.
+ */
+async function dispatch(event: APIGatewayProxyEventV2): Promise<AgentResult> {
+  const correlationId = event.headers?.['x-correlation-id'] ?? event.requestContext?.requestId ?? randomUUID();
+  logger.appendKeys({ correlationId });
+  const path = event.rawPath ?? event.requestContext?.http?.path ?? '';
+  const method = event.requestContext?.http?.method ?? 'GET';
+  try {
+    const route = AGENT_ROUTES.find((r) => r.path === path);
+    if (!route) throw new DomainError(404, 'NotFound', `no agent route ${path}`, [{ path: 'path', message: `no agent route ${path}` }]);
+    if (route.method !== method) throw new DomainError(405, 'MethodNotAllowed', `${method} is not supported on ${path}; use ${route.method}`, [{ path: 'method', message: `use ${route.method}` }]);
+    const now = new Date();
+    const who = await authenticate(route, event, now);
+    const body = route.body ? parseAgentBody(event) : undefined;
+    const result = await HANDLERS[route.path]!({ event, now, body, ...who });
+    return { ...result, headers: { ...result.headers, 'x-correlation-id': correlationId } };
+  } catch (caught) {
+    const err = asDomainError(caught);
+    if (err instanceof DomainError) return agentReply(err.status, { error: err.code, message: err.message, details: err.details }, { 'x-correlation-id': correlationId });
+    logger.error('agent request failed', { error: err as Error });
+    return agentReply(500, { error: 'InternalError', message: `internal error; quote correlation id ${correlationId}`, details: [] }, { 'x-correlation-id': correlationId });
+  }
+}
+
+export const handler = middy(dispatch).use(injectLambdaContext(logger, { resetKeys: true }));

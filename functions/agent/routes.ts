@@ -1,0 +1,27 @@
+/**
+ * The agent API: what in-cluster agents and booting nodes call. Plain data, like functions/api/routes.ts:
+ * the CDK stack serves it from one Lambda function URL, the local runtime from the same handler,
+ * and the OpenAPI document lists it.
+ */
+export type AgentAuth =
+  /** `Authorization: Bearer <agent token>` of one cluster. */
+  | 'agentToken'
+  /** `Authorization: Bearer <one-time bootstrap ticket>` of one node. */
+  | 'bootstrapTicket';
+
+export interface AgentRoute {
+  readonly method: 'POST';
+  readonly path: string;
+  readonly auth: AgentAuth;
+  /** Whether the route takes a JSON body. */
+  readonly body: boolean;
+  readonly summary: string;
+}
+
+export const AGENT_ROUTES: readonly AgentRoute[] = [
+  { method: 'POST', path: '/agent/v1/heartbeat', auth: 'agentToken', body: true, summary: 'report the cluster; the answer is its desired state' },
+  { method: 'POST', path: '/agent/v1/bootstrap', auth: 'bootstrapTicket', body: false, summary: "a booting node's one-time download of its bootstrap bundle (tar.gz)" },
+];
+
+/** The one function behind the agent API's function URL. */
+export const AGENT_API_ENTRY = 'functions/agent/api.ts';
