@@ -5,7 +5,7 @@ import { AGENT_PROTOCOL_VERSION, PACK_STATUSES, type DesiredPack, type Heartbeat
 import { KubernetesSource, type ClusterSource } from './kubernetes-source.js';
 import { errorMessage, KubernetesInstaller, packKey, type CommandRunner, type PackInstaller } from './packs.js';
 
-/** The keys the control plane writes to /etc/strata/agent.env (core/provisioning.ts `userData`). */
+/** The keys of /etc/strata/agent.env, which a control-plane node's bootstrap bundle holds (core/bootstrap.ts). */
 export const ENV_KEYS = { apiUrl: 'STRATA_API_URL', clusterId: 'STRATA_CLUSTER_ID', token: 'STRATA_AGENT_TOKEN' } as const;
 
 export const AGENT_VERSION: string = pkg.version;
@@ -105,6 +105,8 @@ export class HttpError extends Error {
 /** The heartbeat answer, checked (leniently: a newer control plane may add fields). */
 const HeartbeatAnswer = z.looseObject({
   desiredGeneration: z.int().min(0),
+  /** After a rotation: the token to use from now on. */
+  agentToken: z.string().regex(/^sat\.[\w.-]{1,200}$/).optional(),
   packs: z
     .array(
       z.looseObject({
@@ -145,6 +147,11 @@ export interface AgentDeps {
   readonly random?: () => number;
   /** @default jsonLogger */
   readonly logger?: Logger;
+  /**
+   * Keeps a rotated token where the agent's settings live, so a restart uses it.
+   * @default nothing: the new token lives in memory only
+   */
+  readonly saveToken?: (token: string) => Promise<void>;
   /** @default the version in package.json */
   readonly agentVersion?: string;
   /** Timeout of one heartbeat request. @default 30 s */
@@ -184,7 +191,7 @@ export class Agent {
   private reconciling?: Promise<void>;
 
   constructor(
-    private readonly config: AgentConfig,
+    private config: AgentConfig,
     private readonly deps: AgentDeps,
   ) {
     this.fetch = deps.fetch ?? globalThis.fetch;
@@ -322,6 +329,12 @@ export class Agent {
 
   /** Takes the answer's desired state and starts installing what is not installed yet. */
   private accept(answer: HeartbeatAnswer) {
+    if (answer.agentToken && answer.agentToken !== this.config.token) {
+      // Rotated: the old token stops working as soon as the new one has been used.
+      this.config = { ...this.config, token: answer.agentToken };
+      this.logger.info('agent token rotated');
+      this.deps.saveToken?.(answer.agentToken).catch((err: unknown) => this.logger.warn('could not keep the rotated token', { error: errorMessage(err) }));
+    }
     if (answer.desiredGeneration !== this.desired?.generation) {
       this.logger.info('desired generation', { generation: answer.desiredGeneration, packs: answer.packs.map((p) => `${p.name}@${p.version}`) });
     }

@@ -1,4 +1,6 @@
-import { configFromEnv, createAgent, jsonLogger } from './agent.js';
+import { existsSync } from 'node:fs';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { configFromEnv, createAgent, ENV_KEYS, jsonLogger } from './agent.js';
 import { loadKubeConfig } from './kubernetes-source.js';
 
 /**
@@ -10,7 +12,7 @@ import { loadKubeConfig } from './kubernetes-source.js';
  */
 async function main() {
   const config = configFromEnv();
-  const agent = createAgent(config, { kubeConfig: loadKubeConfig(), logger: jsonLogger });
+  const agent = createAgent(config, { kubeConfig: loadKubeConfig(), logger: jsonLogger, saveToken: saveTokenTo(process.env.STRATA_AGENT_ENV_FILE ?? '/etc/strata/agent.env') });
   const stop = (signal: string) => {
     jsonLogger.info('stopping', { signal });
     void agent.stop();
@@ -28,3 +30,13 @@ main().then(
     process.exit(1);
   },
 );
+
+/** Rewrite the token line of the settings file (atomically, mode 0600), when there is one. */
+function saveTokenTo(file: string): ((token: string) => Promise<void>) | undefined {
+  if (!existsSync(file)) return undefined;
+  return async (token) => {
+    const lines = (await readFile(file, 'utf8')).split('\n').filter((l) => l && !l.startsWith(`${ENV_KEYS.token}=`));
+    await writeFile(`${file}.new`, `${[...lines, `${ENV_KEYS.token}=${token}`].join('\n')}\n`, { mode: 0o600 });
+    await rename(`${file}.new`, file);
+  };
+}

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, parseDocument } from 'yaml';
 import { z } from 'zod';
 import type { DesiredPack } from '../core/agent-protocol.js';
 
@@ -169,10 +169,11 @@ export class KubernetesInstaller implements PackInstaller {
   }
 
   private async helm(pack: DesiredPack, content: z.infer<typeof HelmContent>, signal?: AbortSignal) {
+    const { chartValues, hostNetwork } = splitStrataValues(pack.values ?? '');
     const dir = await mkdtemp(join(this.options.tmpDir ?? tmpdir(), `strata-${pack.name}-`));
     try {
       const valuesFile = join(dir, 'values.yaml');
-      await writeFile(valuesFile, pack.values ?? '', { mode: 0o600 });
+      await writeFile(valuesFile, chartValues, { mode: 0o600 });
       const args = helmArgs(pack, content, valuesFile);
       const result = await this.run(this.options.helm ?? 'helm', args, { signal });
       if (result.code !== 0) {
@@ -182,7 +183,47 @@ export class KubernetesInstaller implements PackInstaller {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+    for (const ref of hostNetwork) await this.useHostNetwork(ref, content.namespace ?? pack.name, signal);
   }
+
+  /**
+   * Nodes allow one hop to the instance metadata service (IMDSv2, hop limit 1), so a pod that needs
+   * the node's identity (a CSI or cloud controller) must run in the node's network namespace. Charts
+   * that cannot say so themselves get it by a server-side apply of just those two fields.
+   */
+  private async useHostNetwork(ref: string, releaseNamespace: string, signal?: AbortSignal) {
+    signal?.throwIfAborted();
+    const [kind, ...rest] = ref.split('/');
+    const [namespace, name] = rest.length === 2 ? rest : [releaseNamespace, rest[0]];
+    const patch = {
+      apiVersion: 'apps/v1',
+      kind: kind!,
+      metadata: { name: name!, namespace: namespace! },
+      spec: { template: { spec: { hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' } } },
+    };
+    try {
+      await this.objects.patch(patch, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+    } catch (err) {
+      throw new Error(`host network for ${ref}: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+}
+
+/** Workloads a pack runs in the node's network: `Kind/name` (release namespace) or `Kind/namespace/name`. */
+const HostNetworkRefs = z.array(z.string().regex(/^(Deployment|DaemonSet|StatefulSet)\/([a-z0-9-]+\/)?[a-z0-9.-]+$/)).max(20);
+
+/**
+ * A chart pack's values without Strata's own `strata:` key (which the chart must not see), and
+ * what that key asks of the agent: `strata.hostNetwork`, the workloads to run in the node's network.
+ */
+export function splitStrataValues(text: string): { chartValues: string; hostNetwork: string[] } {
+  const doc = parseDocument(text);
+  const js = doc.toJS() as { strata?: { hostNetwork?: unknown } } | null;
+  if (!isObject(js) || js.strata === undefined) return { chartValues: text, hostNetwork: [] };
+  const refs = HostNetworkRefs.safeParse(js.strata?.hostNetwork ?? []);
+  if (!refs.success) throw new Error(`values strata.hostNetwork: ${refs.error.issues[0]?.message ?? 'invalid'} (Kind/name or Kind/namespace/name)`);
+  doc.delete('strata');
+  return { chartValues: doc.toString(), hostNetwork: refs.data };
 }
 
 /** Identifies what a pack asks for: a changed version, values or content is a new install. */

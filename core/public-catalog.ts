@@ -93,7 +93,9 @@ export const PUBLIC_PACKS: readonly Pack[] = [
     name: 'aws-ebs-csi',
     version: '1.44.0',
     description: 'Amazon EBS CSI driver with an encrypted gp3 default storage class',
-    values: 'storageClasses:\n  - name: gp3-encrypted\n    annotations:\n      storageclass.kubernetes.io/is-default-class: "true"\n    parameters:\n      type: gp3\n      encrypted: "true"\n',
+    // IMDSv2 allows one hop: the controller (and the node plugin) reach the node's identity only in its network.
+    values:
+      'storageClasses:\n  - name: gp3-encrypted\n    annotations:\n      storageclass.kubernetes.io/is-default-class: "true"\n    parameters:\n      type: gp3\n      encrypted: "true"\nnode:\n  hostNetwork: true\nstrata:\n  hostNetwork:\n    - Deployment/ebs-csi-controller\n',
     content: { type: 'helm', repository: 'https://kubernetes-sigs.github.io/aws-ebs-csi-driver', chart: 'aws-ebs-csi-driver', version: '2.44.0' },
   }),
   pub({

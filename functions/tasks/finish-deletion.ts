@@ -1,12 +1,14 @@
+import { deleteClusterPki } from '../../adapters/dynamodb/cluster-pki-store.js';
 import { finalizeDeleted } from '../../adapters/dynamodb/clusters-store.js';
 import { forgetMachines } from '../../adapters/dynamodb/machines-store.js';
 import { clusterStep, DONE } from './cluster-step.js';
 
-/** Deleting → Deleted: the name is free again and the profile and account lose a reference. */
+/** Deleting → Deleted: the CA keys are destroyed, the name is free again and the profile and account lose a reference. */
 export const handler = clusterStep(
   async (ctx) => {
     if (ctx.cluster.phase === 'Deleted') return DONE;
     await forgetMachines(ctx.input.tenantId, ctx.cluster.id);
+    await deleteClusterPki(ctx.input.tenantId, ctx.cluster.id);
     await finalizeDeleted(ctx.input.tenantId, ctx.cluster);
     await ctx.event('Normal', 'ClusterDeleted', `${ctx.cluster.name} and all its cloud resources are deleted`, undefined, 'ClusterDeleted');
     return DONE;

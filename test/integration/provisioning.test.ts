@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getClusterPki } from '../../adapters/dynamodb/cluster-pki-store.js';
 import { clusterBody, eventually, startApi, type Api } from './harness.js';
 
 let api: Api;
@@ -122,6 +123,7 @@ describe('provisioning on the simulated cloud', () => {
     const left = await tagged(id);
     expect(left.instances).toEqual([]);
     expect(left.resources).toEqual([]);
+    expect(await getClusterPki('default', id)).toBeUndefined(); // the CA keys go with it
     expect((await api.call('GET', `/v1/clusters/${id}/events`)).body.items[0].reason).toBe('ClusterDeleted');
     // The name is free again, and Deleted clusters are hidden from the default list.
     expect((await api.call('GET', '/v1/clusters')).body.items.map((c: any) => c.id)).not.toContain(id);

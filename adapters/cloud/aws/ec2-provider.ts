@@ -156,8 +156,9 @@ export class Ec2Provider implements CloudProvider {
               DeleteOnTermination: true,
             },
           ],
-          // IMDSv2 only; hop limit 2 lets pods behind the node's network namespace reach it.
-          MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 2 },
+          // IMDSv2 only, one hop: a pod in its own network namespace cannot take the node's identity;
+          // the few that need it (CSI and cloud controllers) run with hostNetwork, set by their pack values.
+          MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
           BlockDeviceMappings: [
             {
               DeviceName: image.RootDeviceName ?? '/dev/sda1',

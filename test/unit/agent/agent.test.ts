@@ -300,6 +300,30 @@ describe('Agent', () => {
   });
 });
 
+describe('Agent token rotation', () => {
+  it('takes the new token from a heartbeat answer, uses it from the next request on, and keeps it', async () => {
+    const NEXT = 'sat.default.cl-1.2.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+    const kube = await startServer(kubeHandler(CLUSTER));
+    const auth: string[] = [];
+    const api = await startServer((req: Recorded, res) => {
+      auth.push(String(req.headers.authorization));
+      sendJson(res, 200, { ...DESIRED, packs: [], ...(auth.length === 1 ? { agentToken: NEXT } : {}) });
+    });
+    servers.push(kube, api);
+    const saved: string[] = [];
+    const clock = new FakeClock('auto');
+    const agent = new Agent(
+      { apiUrl: api.url, clusterId: CLUSTER_ID, token: TOKEN },
+      { ...sourceAndInstaller(kube.url), clock, logger: silentLogger, random: () => 0.5, saveToken: async (t) => void saved.push(t) },
+    );
+    agents.push(agent);
+    void agent.run();
+    await until(() => auth.length >= 3);
+    expect(auth.slice(0, 3)).toEqual([`Bearer ${TOKEN}`, `Bearer ${NEXT}`, `Bearer ${NEXT}`]);
+    expect(saved).toEqual([NEXT]);
+  });
+});
+
 /** The real source and installer on a fake Kubernetes API; helm must not be needed. */
 function sourceAndInstaller(kubeUrl: string) {
   const kc = kubeConfigFor(kubeUrl);

@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { helmArgs, KubernetesInstaller, manifestObjects, packKey, type CommandRunner } from '../../../agent/packs.js';
+import { helmArgs, KubernetesInstaller, manifestObjects, packKey, splitStrataValues, type CommandRunner } from '../../../agent/packs.js';
 import type { DesiredPack } from '../../../core/agent-protocol.js';
 import { kubeConfigFor, kubeHandler, sendJson, startServer, type TestServer } from './helpers.js';
 
@@ -91,6 +91,39 @@ describe('KubernetesInstaller', () => {
       'helm upgrade --install monitoring exited with 1: Error: UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress',
     );
     expect(existsSync(valuesFile)).toBe(false);
+  });
+});
+
+describe('workloads that need the node identity', () => {
+  it('strata.hostNetwork is taken out of the chart values, and the named workloads get the node network after install', async () => {
+    const patches: { path: string; body: any; query: string }[] = [];
+    server = await startServer((req, res) => {
+      if (req.method === 'GET' && req.path === '/apis/apps/v1') {
+        return sendJson(res, 200, { kind: 'APIResourceList', groupVersion: 'apps/v1', resources: [{ name: 'deployments', singularName: 'deployment', namespaced: true, kind: 'Deployment', verbs: ['get', 'patch'] }] });
+      }
+      if (req.method === 'PATCH') {
+        patches.push({ path: req.path, body: JSON.parse(req.body), query: req.query.toString() });
+        return sendJson(res, 200, JSON.parse(req.body));
+      }
+      return kubeHandler({ nodes: [], pods: [], services: [] })(req, res);
+    });
+    let chartValues = '';
+    const run: CommandRunner = async (_c, args) => {
+      chartValues = readFileSync(args[args.indexOf('-f') + 1]!, 'utf8');
+      return { code: 0, stdout: '', stderr: '' };
+    };
+    const values = 'node:\n  hostNetwork: true\nstrata:\n  hostNetwork:\n    - Deployment/ebs-csi-controller\n    - Deployment/kube-system/cloud-controller-manager\n';
+    const pack: DesiredPack = { name: 'aws-ebs-csi', layer: 'csi', version: '1.44.0', values, content: { type: 'helm', repository: 'https://kubernetes-sigs.github.io/aws-ebs-csi-driver', chart: 'aws-ebs-csi-driver', version: '2.44.0' } };
+    await new KubernetesInstaller(kubeConfigFor(server.url), { run }).install(pack);
+    expect(chartValues).toBe('node:\n  hostNetwork: true\n');
+    expect(patches.map((p) => p.path)).toEqual(['/apis/apps/v1/namespaces/aws-ebs-csi/deployments/ebs-csi-controller', '/apis/apps/v1/namespaces/kube-system/deployments/cloud-controller-manager']);
+    expect(patches[0]!.body.spec).toEqual({ template: { spec: { hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' } } });
+    expect(patches[0]!.query).toContain('fieldManager=strata-agent');
+  });
+
+  it('refuses a malformed reference, and leaves values without the key as they are', () => {
+    expect(() => splitStrataValues('strata:\n  hostNetwork: [Pod/x]\n')).toThrow('values strata.hostNetwork');
+    expect(splitStrataValues('a: 1\n')).toEqual({ chartValues: 'a: 1\n', hostNetwork: [] });
   });
 });
 

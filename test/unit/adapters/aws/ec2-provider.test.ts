@@ -331,7 +331,7 @@ describe('ensureInstance', () => {
         MaxCount: 1,
         ClientToken: spec.idempotencyToken,
         NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: 'subnet-0a', Groups: ['sg-0w'], AssociatePublicIpAddress: false, DeleteOnTermination: true }],
-        MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 2 },
+        MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
         BlockDeviceMappings: [{ DeviceName: '/dev/sda1', Ebs: { VolumeSize: 80, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true } }],
         UserData: Buffer.from(spec.userData).toString('base64'),
         TagSpecifications: [
