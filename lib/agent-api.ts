@@ -1,51 +1,67 @@
-import { Duration, Fn } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { ApplicationLogLevel, type FunctionUrl, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
+import { Fn } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AGENT_API_ENTRY, AGENT_ROUTES } from '../functions/agent/routes.js';
 import type { StrataData } from './data.js';
+import type { StrataKeys } from './keys.js';
 import { StrataFunction } from './strata-function.js';
 
 export interface StrataAgentApiProps {
-  /** The tables: the heartbeat reads definitions (cluster, profile revision) and writes telemetry. */
+  /** The tables: the agent API reads definitions and writes tickets and token state there, and ingests telemetry. */
   readonly data: StrataData;
+  /** It checks tokens and tickets with the platform secret, and opens CA keys for control-plane bundles. */
+  readonly keys: StrataKeys;
   /**
-   * Memory of the heartbeat function, in MiB.
+   * Memory of the function, in MiB.
    * @default 256
    */
   readonly memorySize?: number;
   /**
-   * Timeout of the heartbeat function.
+   * Timeout of the function.
    * @default Duration.seconds(10)
    */
   readonly timeout?: Duration;
+  /**
+   * Concurrency reserved for the function, which also caps it: agents cannot take the account's
+   * concurrency from the REST API. Undefined reserves none (accounts with a low quota).
+   * @default 100
+   */
+  readonly reservedConcurrency?: number;
 }
 
 /**
- * The in-cluster agents' API (AGENT_ROUTES): one function behind a Lambda function URL with no
- * IAM auth. Agents authenticate with their per-cluster token, checked by the handler against the
- * hash stored on the cluster; agents are the bulk of the traffic, and a REST API in front would
- * cost more per request than the ingest itself. The URL serves every path; the handler only
- * answers the heartbeat.
+ * The agent API (AGENT_ROUTES): one function behind a Lambda function URL with no IAM auth. Agents
+ * authenticate with their cluster's token and booting nodes with their one-time ticket; both carry
+ * an HMAC checked before anything is read, so forged credentials cost no DynamoDB capacity. Agents
+ * are the bulk of the traffic, and a REST API in front would cost more per request than the ingest.
  */
 export class StrataAgentApi extends Construct {
   public readonly heartbeatFunction: StrataFunction;
   public readonly functionUrl: FunctionUrl;
-  /** `https://<url-id>.lambda-url.<region>.on.aws`, without the trailing slash, so `${baseUrl}/agent/v1/heartbeat` is the route. */
+  /** `https://<url-id>.lambda-url.<region>.on.aws`, without the trailing slash, so `${baseUrl}/agent/v1/heartbeat` is a route. */
   public readonly baseUrl: string;
 
   constructor(scope: Construct, id: string, props: StrataAgentApiProps) {
     super(scope, id);
+    const reserved = props.reservedConcurrency ?? 100;
+    if (!Number.isInteger(reserved) || reserved < 1) throw new Error(`StrataAgentApi: reservedConcurrency ${reserved} must be a positive integer`);
+
     this.heartbeatFunction = new StrataFunction(this, 'HeartbeatFunction', {
       entry: AGENT_API_ENTRY,
       description: `Strata agent API: ${AGENT_ROUTES.map((r) => `${r.method} ${r.path}`).join(', ')}`,
       environment: props.data.environment,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(10),
+      reservedConcurrentExecutions: reserved,
       // The hot path: only warnings and errors reach CloudWatch.
       applicationLogLevel: ApplicationLogLevel.WARN,
     });
-    props.data.grant('definitions', this.heartbeatFunction, 'read');
-    props.data.grant('telemetry', this.heartbeatFunction, 'readwrite');
+    // Definitions: clusters and revisions read, bootstrap tickets spent, a rotated token retired.
+    props.data.grant('definitions', this.heartbeatFunction, 'readwrite');
+    props.data.grant('telemetry', this.heartbeatFunction, 'ingest');
+    props.keys.grantPlatformSecret(this.heartbeatFunction);
+    props.keys.grantOpen(this.heartbeatFunction);
 
     this.functionUrl = this.heartbeatFunction.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
     // FunctionUrl gives https://host/; Fn::Select 2 of Fn::Split '/' is the host.

@@ -15,10 +15,10 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IStateMachine, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { TableId } from '../adapters/dynamodb/tables.js';
-import { AUTHORIZER_ENTRY, type HandlerName, ROUTES, handlerEntry } from '../functions/api/routes.js';
+import { AUTHORIZER_CACHE_SECONDS, AUTHORIZER_ENTRY, type HandlerName, ROUTES, handlerEntry } from '../functions/api/routes.js';
 import type { StrataData, TableAccess } from './data.js';
 import { StrataFunction } from './strata-function.js';
-import { WORKFLOW_ARN_ENV, type WorkflowId } from './workflows.js';
+import { WORKFLOW_ARN_ENV, type WorkflowId, grantCloudAccess } from './workflows.js';
 
 export interface StrataApiProps {
   /** The tables: each handler gets the access HANDLER_ACCESS gives it, the authorizer read-only on definitions. */
@@ -49,6 +49,12 @@ export interface StrataApiProps {
    */
   readonly throttlingBurstLimit?: number;
   /**
+   * Concurrency reserved for (and capping) each handler and the authorizer, so the API keeps
+   * capacity whatever else runs in the account. Undefined reserves none.
+   * @default 10
+   */
+  readonly reservedConcurrency?: number;
+  /**
    * Retention of the stage's access log.
    * @default RetentionDays.THREE_MONTHS
    */
@@ -67,6 +73,11 @@ export interface HandlerAccess {
   readonly tables: readonly TableGrant[];
   /** Whether it starts the provision and delete workflows (states:StartExecution on both). */
   readonly startsWorkflows?: boolean;
+  /**
+   * Whether it manages cloud accounts: stores Azure client secrets under strata/azure/ and checks
+   * credentials (assumes customer roles, reads those secrets).
+   */
+  readonly cloudAccounts?: boolean;
 }
 
 const DEFINITIONS_READWRITE: HandlerAccess = { tables: [{ table: 'definitions', access: 'readwrite' }] };
@@ -81,7 +92,7 @@ export const HANDLER_ACCESS: Readonly<Record<HandlerName, HandlerAccess>> = {
   registries: DEFINITIONS_READWRITE,
   packs: DEFINITIONS_READWRITE,
   profiles: DEFINITIONS_READWRITE,
-  cloudaccounts: DEFINITIONS_READWRITE,
+  cloudaccounts: { ...DEFINITIONS_READWRITE, cloudAccounts: true },
   clusters: {
     tables: [
       { table: 'definitions', access: 'readwrite' },
@@ -168,6 +179,8 @@ export class StrataApi extends Construct {
     if (!/^[A-Za-z0-9_]+$/.test(stageName)) throw new Error(`StrataApi: stageName "${stageName}" may hold only letters, digits and _`);
     if (!(rateLimit > 0) || !(burstLimit > 0)) throw new Error('StrataApi: throttling limits must be positive');
     if (ROUTES.length === 0) throw new Error('StrataApi: ROUTES is empty');
+    const reserved = props.reservedConcurrency ?? 10;
+    if (!Number.isInteger(reserved) || reserved < 1) throw new Error(`StrataApi: reservedConcurrency ${reserved} must be a positive integer`);
 
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.accessLogRetention ?? RetentionDays.THREE_MONTHS });
 
@@ -219,12 +232,13 @@ export class StrataApi extends Construct {
       entry: AUTHORIZER_ENTRY,
       description: 'Strata API: API-key REQUEST authorizer',
       environment: props.environment,
+      reservedConcurrentExecutions: reserved,
     });
     props.data.grant('definitions', this.authorizerFunction, 'read');
     const authorizer = new RequestAuthorizer(this, 'ApiKeyAuthorizer', {
       handler: this.authorizerFunction,
       identitySources: [IdentitySource.header('Authorization')],
-      resultsCacheTtl: Duration.seconds(60),
+      resultsCacheTtl: Duration.seconds(AUTHORIZER_CACHE_SECONDS),
     });
 
     const handlers = new Map<HandlerName, StrataFunction>();
@@ -242,7 +256,14 @@ export class StrataApi extends Construct {
           entry: handlerEntry(name),
           description: `Strata API: ${name}`,
           environment: access.tables.length === 0 ? workflowEnv : { ...props.environment, ...workflowEnv },
+          reservedConcurrentExecutions: reserved,
         });
+        if (access.cloudAccounts) {
+          grantCloudAccess(fn, ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret', 'secretsmanager:TagResource']);
+          // The simulated cloud exists only in the local runtime; customer roles trust this account.
+          fn.addEnvironment('CLOUD_ACCOUNT_TYPES', 'aws,azure');
+          fn.addEnvironment('STRATA_AWS_PRINCIPAL', Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'root', resourceName: undefined, arnFormat: ArnFormat.NO_RESOURCE_NAME }));
+        }
         for (const grant of access.tables) props.data.grant(grant.table, fn, grant.access);
         if (access.startsWorkflows) {
           for (const sm of Object.values(props.stateMachines)) sm.grantStartExecution(fn);

@@ -13,7 +13,18 @@ export interface StrataDataProps {
 }
 
 /** How much of a table a grantee may touch. */
-export type TableAccess = 'read' | 'readwrite';
+export type TableAccess = 'read' | 'readwrite' | 'ingest';
+
+/**
+ * The DynamoDB actions of each access level: only what the adapters call. No Scan anywhere (every
+ * read is a Query or a GetItem on a key), and BatchWriteItem only for heartbeat ingest, the one
+ * caller of it (transactions need only the per-item actions).
+ */
+export const TABLE_ACTIONS: Readonly<Record<TableAccess, readonly string[]>> = {
+  read: ['dynamodb:GetItem', 'dynamodb:Query'],
+  readwrite: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  ingest: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+};
 
 const TABLE_IDS = Object.keys(TABLES) as TableId[];
 
@@ -45,8 +56,7 @@ export class StrataData extends Construct {
    */
   public grant(tableId: TableId, grantee: IGrantable & Construct, access: TableAccess): void {
     const table = this.tables[tableId];
-    if (access === 'read') table.grantReadData(grantee);
-    else table.grantReadWriteData(grantee);
+    table.grant(grantee, ...TABLE_ACTIONS[access]);
     if (TABLES[tableId].indexes.length > 0) {
       const logicalId = Stack.of(table).resolve((table.node.defaultChild as CfnTable).logicalId) as string;
       Validations.of(grantee).acknowledge({
@@ -64,6 +74,8 @@ export class StrataData extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: TableEncryption.AWS_MANAGED,
       timeToLiveAttribute: schema.ttlAttribute,
+      // A table dropped by mistake is every cluster's record gone: CloudFormation may not delete it.
+      deletionProtection: true,
       removalPolicy,
     });
     for (const index of schema.indexes) {

@@ -48,6 +48,11 @@ export interface StrataFunctionProps {
    */
   readonly applicationLogLevel?: ApplicationLogLevel;
   /**
+   * Concurrency reserved for the function (and its cap).
+   * @default none reserved
+   */
+  readonly reservedConcurrentExecutions?: number;
+  /**
    * How long the function's log group keeps its events.
    * @default RetentionDays.ONE_MONTH
    */
@@ -79,6 +84,7 @@ export class StrataFunction extends NodejsFunction {
       architecture: Architecture.ARM_64,
       memorySize,
       timeout: props.timeout ?? Duration.seconds(30),
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       tracing: Tracing.ACTIVE,
       logGroup,
       // JSON logs; Lambda's own START/END/REPORT lines only at WARN: at 2 heartbeats a minute per

@@ -1,4 +1,4 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { TABLE_ENV, type TableId } from '../adapters/dynamodb/tables.js';
@@ -8,7 +8,22 @@ import { StrataArchives } from './archives.js';
 import { StrataBootstrap } from './bootstrap.js';
 import { StrataData } from './data.js';
 import { StrataHealth } from './health.js';
+import { StrataKeys } from './keys.js';
 import { StrataWorkflows } from './workflows.js';
+
+export interface StrataStackProps extends StackProps {
+  /**
+   * Concurrency reserved for (and capping) the agent API function, so a flood of agent requests
+   * cannot take the account's concurrency from the REST API. An account must keep 100 unreserved.
+   * @default 100
+   */
+  readonly agentReservedConcurrency?: number;
+  /**
+   * Concurrency reserved for each REST API handler and the authorizer.
+   * @default 10
+   */
+  readonly apiReservedConcurrency?: number;
+}
 
 /**
  * The whole Strata control plane on AWS: tables, archives, the platform secret, the agent API,
@@ -17,6 +32,7 @@ import { StrataWorkflows } from './workflows.js';
 export class StrataStack extends Stack {
   public readonly data: StrataData;
   public readonly archives: StrataArchives;
+  public readonly keys: StrataKeys;
   public readonly platformSecret: Secret;
   public readonly agentApi: StrataAgentApi;
   public readonly health: StrataHealth;
@@ -24,34 +40,26 @@ export class StrataStack extends Stack {
   public readonly api: StrataApi;
   public readonly bootstrap: StrataBootstrap;
 
-  constructor(scope: Construct, id: string, props?: StackProps) {
+  constructor(scope: Construct, id: string, props: StrataStackProps = {}) {
     super(scope, id, { description: 'Strata: Kubernetes cluster lifecycle platform (control plane)', ...props });
 
     this.data = new StrataData(this, 'Data');
     this.archives = new StrataArchives(this, 'Archives');
     const environment = { ...this.data.environment, ARCHIVE_BUCKET: this.archives.bucket.bucketName };
 
-    this.platformSecret = new Secret(this, 'PlatformSecret', {
-      description: 'derives cluster agent tokens and kubeadm bootstrap secrets',
-      generateSecretString: { excludePunctuation: true, passwordLength: 64 },
-      // Losing it would orphan every running cluster's agent: kept, like the tables.
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    Validations.of(this.platformSecret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason: "Rotating it would invalidate every running cluster agent's token; tokens are rotated per cluster instead.",
-    });
+    this.keys = new StrataKeys(this, 'Keys');
+    this.platformSecret = this.keys.platformSecret;
 
-    this.agentApi = new StrataAgentApi(this, 'AgentApi', { data: this.data });
+    this.agentApi = new StrataAgentApi(this, 'AgentApi', { data: this.data, keys: this.keys, reservedConcurrency: props.agentReservedConcurrency });
     this.health = new StrataHealth(this, 'Health', { data: this.data });
     // A heartbeat that moved a health input asks for a score, asynchronously.
     this.health.grantScoreRequests(this.agentApi.heartbeatFunction);
     this.workflows = new StrataWorkflows(this, 'Workflows', {
       data: this.data,
-      platformSecret: this.platformSecret,
+      keys: this.keys,
       agentApiUrl: this.agentApi.baseUrl,
     });
-    this.api = new StrataApi(this, 'Api', { data: this.data, environment, stateMachines: this.workflows.stateMachines });
+    this.api = new StrataApi(this, 'Api', { data: this.data, environment, stateMachines: this.workflows.stateMachines, reservedConcurrency: props.apiReservedConcurrency });
     this.bootstrap = new StrataBootstrap(this, 'Bootstrap', { data: this.data, environment });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the REST API (routes start with /v1 and /healthz)' });
@@ -69,7 +77,11 @@ export class StrataStack extends Stack {
     });
     new CfnOutput(this, 'PlatformSecretArn', {
       value: this.platformSecret.secretArn,
-      description: 'Secrets Manager secret that derives cluster agent tokens and kubeadm bootstrap secrets',
+      description: 'Secrets Manager secret that derives agent tokens, node bootstrap tickets and kubeadm join tokens',
+    });
+    new CfnOutput(this, 'ClusterSecretsKeyArn', {
+      value: this.keys.clusterSecretsKey.keyArn,
+      description: "KMS key that envelope-encrypts every cluster's CA and service-account keys",
     });
     new CfnOutput(this, 'ProvisionStateMachineArn', { value: this.workflows.stateMachines.provision.stateMachineArn });
     new CfnOutput(this, 'DeleteStateMachineArn', { value: this.workflows.stateMachines.delete.stateMachineArn });

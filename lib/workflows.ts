@@ -4,12 +4,12 @@ import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { type CfnStateMachine, DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { TableId } from '../adapters/dynamodb/tables.js';
-import { TASKS, type TaskName, WORKFLOWS, substitutionKey } from '../functions/tasks/registry.js';
+import { TASKS, TASK_ACCESS, type TaskName, WORKFLOWS, substitutionKey } from '../functions/tasks/registry.js';
 import type { StrataData, TableAccess } from './data.js';
+import type { StrataKeys } from './keys.js';
 import { REPO_ROOT, StrataFunction } from './strata-function.js';
 
 /** The lifecycle workflows of functions/tasks/registry.ts. */
@@ -25,7 +25,7 @@ export const WORKFLOW_ARN_ENV: Readonly<Record<WorkflowId, string>> = {
  * Tasks that call a customer's cloud: they assume customer AWS roles (STS, with the account's
  * ExternalId) and read Azure client secrets. No other task gets either permission.
  */
-export const CLOUD_TASKS: ReadonlySet<TaskName> = new Set<TaskName>(['ResolveImage', 'CreateInfrastructure', 'AddControlPlane', 'AddWorkers', 'DeleteResources']);
+export const CLOUD_TASKS: ReadonlySet<TaskName> = new Set((Object.keys(TASK_ACCESS) as TaskName[]).filter((t) => TASK_ACCESS[t].cloud));
 
 /** Every task's table access: it drives conditions and events of the cluster it works on, and reads agent reports. */
 const TASK_TABLES: ReadonlyArray<{ table: TableId; access: TableAccess }> = [
@@ -41,8 +41,8 @@ const AZURE_SECRET_PREFIX = 'strata/azure/';
 export interface StrataWorkflowsProps {
   /** The tables: every task reads and writes definitions, conditions and events and reads telemetry. */
   readonly data: StrataData;
-  /** Derives agent tokens and kubeadm bootstrap secrets; every task may read it (PLATFORM_SECRET_ARN). */
-  readonly platformSecret: ISecret;
+  /** The platform secret and the cluster-secrets key; tasks get what TASK_ACCESS gives them. */
+  readonly keys: StrataKeys;
   /** Base URL of the agent API, without a trailing slash, written into control-plane user data (AGENT_API_URL). */
   readonly agentApiUrl: string;
   /**
@@ -84,7 +84,7 @@ export class StrataWorkflows extends Construct {
     }
 
     const stack = Stack.of(this);
-    const environment = { ...props.data.environment, PLATFORM_SECRET_ARN: props.platformSecret.secretArn, AGENT_API_URL: props.agentApiUrl };
+    const environment = { ...props.data.environment, AGENT_API_URL: props.agentApiUrl };
 
     const taskFunctions = new Map<TaskName, StrataFunction>();
     for (const [task, entry] of Object.entries(TASKS) as [TaskName, string][]) {
@@ -96,8 +96,10 @@ export class StrataWorkflows extends Construct {
         memorySize: props.taskMemorySize,
       });
       for (const grant of TASK_TABLES) props.data.grant(grant.table, fn, grant.access);
-      props.platformSecret.grantRead(fn);
-      if (CLOUD_TASKS.has(task)) this.grantCloudAccess(fn);
+      const access = TASK_ACCESS[task];
+      if (access.platformSecret) props.keys.grantPlatformSecret(fn);
+      if (access.sealsClusterSecrets) props.keys.grantSeal(fn);
+      if (access.cloud) grantCloudAccess(fn);
       taskFunctions.set(task, fn);
     }
     this.taskFunctions = taskFunctions;
@@ -156,31 +158,31 @@ export class StrataWorkflows extends Construct {
       reason: "Stopping any execution of the provision state machine (their names are per cluster and generation), and of that state machine only.",
     });
   }
+}
 
-  /** STS AssumeRole into customer AWS accounts, and reading Azure client secrets under strata/azure/. */
-  private grantCloudAccess(fn: StrataFunction): void {
-    const stack = Stack.of(this);
-    fn.addToRolePolicy(new PolicyStatement({ actions: ['sts:AssumeRole'], resources: [stack.formatArn({ service: 'iam', region: '', account: '*', resource: 'role', resourceName: '*' })] }));
-    const azureSecrets = stack.formatArn({
-      service: 'secretsmanager',
-      resource: 'secret',
-      resourceName: `${AZURE_SECRET_PREFIX}*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-    fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [azureSecrets] }));
-    Validations.of(fn).acknowledge(
-      {
-        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/*]',
-        reason:
-          "Customer accounts and role names are data, chosen per cloud account at run time; each customer role's trust policy requires Strata's ExternalId.",
-      },
-      {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${AZURE_SECRET_PREFIX}*]`,
-        reason:
-          'Azure client secrets are created per cloud account at run time under strata/azure/; the wildcard covers that prefix only (and the random suffix Secrets Manager appends).',
-      },
-    );
-  }
+/** STS AssumeRole into customer AWS accounts, and reading Azure client secrets under strata/azure/ (tenant-checked in code). */
+export function grantCloudAccess(fn: StrataFunction, secretActions: readonly string[] = ['secretsmanager:GetSecretValue']): void {
+  const stack = Stack.of(fn);
+  fn.addToRolePolicy(new PolicyStatement({ actions: ['sts:AssumeRole'], resources: [stack.formatArn({ service: 'iam', region: '', account: '*', resource: 'role', resourceName: '*' })] }));
+  const azureSecrets = stack.formatArn({
+    service: 'secretsmanager',
+    resource: 'secret',
+    resourceName: `${AZURE_SECRET_PREFIX}*`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+  fn.addToRolePolicy(new PolicyStatement({ actions: [...secretActions], resources: [azureSecrets] }));
+  Validations.of(fn).acknowledge(
+    {
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/*]',
+      reason:
+        "Customer accounts and role names are data, chosen per cloud account at run time; each customer role's trust policy requires the ExternalId Strata generated for that account.",
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${AZURE_SECRET_PREFIX}*]`,
+      reason:
+        'Azure client secrets are stored per tenant and cloud account at run time under strata/azure/<tenant>/; the wildcard covers that prefix only (and the suffix Secrets Manager appends), and the code reads only the acting tenant\'s own prefix.',
+    },
+  );
 }
 
 /** Every `${Name}` substitution an ASL file uses. */

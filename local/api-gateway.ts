@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayProxyResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
-import { ROUTES, type HandlerName, type Route } from '../functions/api/routes.js';
+import { AUTHORIZER_CACHE_SECONDS, ROUTES, type HandlerName, type Route } from '../functions/api/routes.js';
 import { lambdaContext } from './lambda-context.js';
 
 type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -57,12 +57,14 @@ export interface GatewayOptions {
 
 /**
  * An HTTP server that does what API Gateway REST does for Strata: match the resource,
- * run the REQUEST authorizer (caching nothing, so revocations apply at once), build the
+ * run the REQUEST authorizer (its decision cached per key for AUTHORIZER_CACHE_SECONDS), build the
  * proxy event, invoke the handler in-process, and write its result.
  */
 export async function startGateway(opts: GatewayOptions): Promise<{ server: Server; url: string; stop(): Promise<void> }> {
   const loaded = new Map<HandlerName, ApiHandler>();
   let authorizer: Authorizer | undefined;
+  /** Allow decisions by Authorization header, kept AUTHORIZER_CACHE_SECONDS as API Gateway keeps them. */
+  const decisions = new Map<string, { at: number; decision: APIGatewayAuthorizerResult }>();
   const load = async (name: HandlerName): Promise<ApiHandler> => {
     let fn = loaded.get(name);
     if (!fn) {
@@ -71,6 +73,31 @@ export async function startGateway(opts: GatewayOptions): Promise<{ server: Serv
     }
     return fn;
   };
+
+  /** The authorizer's decision for these headers, from the cache while it is fresh. */
+  async function authorize(headers: Record<string, string>, method: string, resource: string, path: string): Promise<APIGatewayAuthorizerResult> {
+    const identity = headers.authorization ?? '';
+    const cached = decisions.get(identity);
+    if (identity && cached && Date.now() - cached.at < AUTHORIZER_CACHE_SECONDS * 1000) return cached.decision;
+    authorizer ??= ((await import('../functions/api/authorizer.js')) as { handler: Authorizer }).handler;
+    const decision = await authorizer({
+      type: 'REQUEST',
+      methodArn: `arn:aws:execute-api:us-east-1:000000000000:local/prod/${method}${resource}`,
+      resource,
+      path,
+      httpMethod: method,
+      headers,
+      multiValueHeaders: {},
+      pathParameters: {},
+      queryStringParameters: {},
+      multiValueQueryStringParameters: {},
+      stageVariables: {},
+      requestContext: {} as APIGatewayRequestAuthorizerEvent['requestContext'],
+    });
+    if (decisions.size > 10_000) decisions.clear();
+    decisions.set(identity, { at: Date.now(), decision });
+    return decision;
+  }
 
   const server = createServer((req, res) => {
     const started = process.hrtime.bigint();
@@ -107,22 +134,8 @@ export async function startGateway(opts: GatewayOptions): Promise<{ server: Serv
     const requestId = randomUUID();
     let authorizerContext: Record<string, unknown> | null = null;
     if (!match.route.public) {
-      authorizer ??= ((await import('../functions/api/authorizer.js')) as { handler: Authorizer }).handler;
       try {
-        const decision = await authorizer({
-          type: 'REQUEST',
-          methodArn: `arn:aws:execute-api:us-east-1:000000000000:local/prod/${method}${match.route.path}`,
-          resource: match.route.path,
-          path: url.pathname,
-          httpMethod: method,
-          headers,
-          multiValueHeaders: {},
-          pathParameters: {},
-          queryStringParameters: {},
-          multiValueQueryStringParameters: {},
-          stageVariables: {},
-          requestContext: {} as APIGatewayRequestAuthorizerEvent['requestContext'],
-        });
+        const decision = await authorize(headers, method, match.route.path, url.pathname);
         if (decision.policyDocument.Statement.some((s) => s.Effect === 'Deny')) return gatewayError(403, 'Forbidden', 'access denied', 'headers.authorization');
         authorizerContext = { ...(decision.context ?? {}), principalId: decision.principalId };
       } catch {

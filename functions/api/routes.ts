@@ -81,3 +81,9 @@ export function handlerEntry(name: HandlerName): string {
 }
 
 export const AUTHORIZER_ENTRY = 'functions/api/authorizer.ts';
+
+/**
+ * How long an authorizer decision is kept, per Authorization header (so per key): a revoked key
+ * stops working within this time. API Gateway caches it in AWS; the local gateway the same.
+ */
+export const AUTHORIZER_CACHE_SECONDS = 5;

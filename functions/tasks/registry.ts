@@ -17,6 +17,31 @@ export const TASKS = {
 } as const;
 export type TaskName = keyof typeof TASKS;
 
+/** What a task may touch besides the tables (the CDK stack grants exactly this). */
+export interface TaskAccess {
+  /** Calls a customer's cloud: assumes its AWS role, reads its Azure client secret. */
+  readonly cloud?: true;
+  /** Reads the platform secret (it derives the nodes' bootstrap tickets). */
+  readonly platformSecret?: true;
+  /** Seals cluster secrets with the KMS key (the cluster's CA keys). */
+  readonly sealsClusterSecrets?: true;
+}
+
+/** A Record over every task, so a new task does not compile until someone decides its access. */
+export const TASK_ACCESS: Readonly<Record<TaskName, TaskAccess>> = {
+  BeginProvisioning: { sealsClusterSecrets: true },
+  ResolveImage: { cloud: true },
+  CreateInfrastructure: { cloud: true },
+  AddControlPlane: { cloud: true, platformSecret: true },
+  ControlPlaneReady: {},
+  AddWorkers: { cloud: true, platformSecret: true },
+  PacksInstalled: {},
+  FinishProvisioning: {},
+  BeginDeletion: {},
+  DeleteResources: { cloud: true },
+  FinishDeletion: {},
+};
+
 export const WORKFLOWS = {
   provision: {
     definition: 'statemachines/provision-cluster.asl.json',

@@ -8,7 +8,8 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_ENV, TABLES, type TableId } from '../../adapters/dynamodb/tables.js';
 import { ROUTES } from '../../functions/api/routes.js';
-import { TASKS, type TaskName, WORKFLOWS, substitutionKey } from '../../functions/tasks/registry.js';
+import { TASKS, TASK_ACCESS, type TaskName, WORKFLOWS, substitutionKey } from '../../functions/tasks/registry.js';
+import { AUTHORIZER_CACHE_SECONDS } from '../../functions/api/routes.js';
 import { HANDLER_ACCESS } from '../../lib/api.js';
 import { HEALTH_FUNCTION_ENV } from '../../lib/health.js';
 import { REPO_ROOT, StrataFunction } from '../../lib/strata-function.js';
@@ -18,7 +19,7 @@ import { CLOUD_TASKS, type WorkflowId, substitutionKeysIn } from '../../lib/work
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 
-const DYNAMODB_WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+const DYNAMODB_WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 
 // Bundling every handler with esbuild takes seconds: build the stack once and share the template.
 let stack: StrataStack;
@@ -58,7 +59,7 @@ beforeAll(() => {
 }, 300_000);
 
 describe('data', () => {
-  it('builds exactly the four tables of TABLES, on demand, with PITR, SSE and retained', () => {
+  it('builds exactly the four tables of TABLES, on demand, with PITR, SSE, deletion protection and retained', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', Object.keys(TABLES).length);
     for (const [id, schema] of Object.entries(TABLES) as [TableId, (typeof TABLES)[TableId]][]) {
       const table = resource(stack.data.tables[id]);
@@ -68,6 +69,7 @@ describe('data', () => {
         BillingMode: 'PAY_PER_REQUEST',
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         SSESpecification: { SSEEnabled: true },
+        DeletionProtectionEnabled: true,
         KeySchema: [
           { AttributeName: schema.partitionKey, KeyType: 'HASH' },
           { AttributeName: schema.sortKey, KeyType: 'RANGE' },
@@ -270,7 +272,9 @@ describe('least privilege', () => {
     }
   });
 
-  it('lets every task read and write definitions, conditions and events, read telemetry and read the platform secret', () => {
+  it('lets every task read and write definitions, conditions and events and read telemetry; the platform secret and the key only where TASK_ACCESS says', () => {
+    const secretRead = (st: Statement) => actionsOf([st]).includes('secretsmanager:GetSecretValue') && JSON.stringify(st.Resource) === JSON.stringify({ Ref: logicalId(stack.platformSecret) });
+    const kms = (st: Statement) => actionsOf([st]).some((a) => a.startsWith('kms:'));
     for (const [name, fn] of stack.workflows.taskFunctions) {
       const role = roleOf(fn);
       for (const tableId of ['definitions', 'conditions', 'events'] as const) {
@@ -279,12 +283,61 @@ describe('least privilege', () => {
       const telemetry = tableActions(role, 'telemetry');
       expect(telemetry, name).toEqual(expect.arrayContaining(['dynamodb:GetItem']));
       for (const write of DYNAMODB_WRITES) expect(telemetry, name).not.toContain(write);
-      expect(statementsOfRole(role), name).toEqual(
-        expect.arrayContaining([
-          expect.objectContaining({ Action: expect.arrayContaining(['secretsmanager:GetSecretValue']), Resource: { Ref: logicalId(stack.platformSecret) } }),
-        ]),
-      );
-      expect(envOf(fn), name).toMatchObject({ PLATFORM_SECRET_ARN: { Ref: logicalId(stack.platformSecret) }, AGENT_API_URL: expect.anything() });
+      const statements = statementsOfRole(role);
+      expect(statements.filter(secretRead).length > 0, `${name} reads the platform secret`).toBe(!!TASK_ACCESS[name].platformSecret);
+      expect(envOf(fn).PLATFORM_SECRET_ARN === undefined, name).toBe(!TASK_ACCESS[name].platformSecret);
+      const keyUse = statements.filter(kms);
+      if (TASK_ACCESS[name].sealsClusterSecrets) {
+        expect(keyUse, name).toEqual([
+          {
+            Effect: 'Allow',
+            Action: 'kms:GenerateDataKey',
+            Resource: { 'Fn::GetAtt': [logicalId(stack.keys.clusterSecretsKey), 'Arn'] },
+            Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'cluster-pki' } },
+          },
+        ]);
+      } else {
+        expect(keyUse, name).toEqual([]);
+      }
+      expect(envOf(fn), name).toMatchObject({ AGENT_API_URL: expect.anything() });
+    }
+    expect(TASK_ACCESS.BeginProvisioning.sealsClusterSecrets).toBe(true);
+    expect(Object.entries(TASK_ACCESS).filter(([, a]) => a.platformSecret).map(([n]) => n).sort()).toEqual(['AddControlPlane', 'AddWorkers']);
+  });
+
+  it('grants no Scan to anyone, and BatchWriteItem only to heartbeat ingest on telemetry', () => {
+    for (const fn of strataFunctions()) {
+      const statements = statementsOfRole(roleOf(fn));
+      expect(actionsOf(statements), fn.node.path).not.toContain('dynamodb:Scan');
+      const batch = statements.filter((st) => actionsOf([st]).includes('dynamodb:BatchWriteItem'));
+      if (fn === stack.agentApi.heartbeatFunction) {
+        expect(batch).toHaveLength(1);
+        expect(JSON.stringify(batch[0]!.Resource)).toContain(logicalId(stack.data.tables.telemetry));
+      } else {
+        expect(batch, fn.node.path).toEqual([]);
+      }
+    }
+  });
+
+  it('reserves concurrency for the agent API and every API function, as stack settings', () => {
+    expect(resource(stack.agentApi.heartbeatFunction).Properties.ReservedConcurrentExecutions).toBe(100);
+    for (const fn of [stack.api.authorizerFunction, ...stack.api.handlers.values()]) expect(resource(fn).Properties.ReservedConcurrentExecutions, fn.node.path).toBe(10);
+    const small = new StrataStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Small', { agentReservedConcurrency: 20, apiReservedConcurrency: 2 });
+    const smallTemplate = Template.fromStack(small);
+    smallTemplate.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 20 });
+    smallTemplate.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 2 });
+  });
+
+  it('lets only the cloudaccounts handler store Azure client secrets, under strata/azure/ only, and refuse local accounts', () => {
+    const accounts = stack.api.handlers.get('cloudaccounts')!;
+    const statements = statementsOfRole(roleOf(accounts));
+    const store = statements.find((st) => actionsOf([st]).includes('secretsmanager:CreateSecret'))!;
+    expect(actionsOf([store]).sort()).toEqual(['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:TagResource']);
+    expect(JSON.stringify(store.Resource)).toContain(':secret:strata/azure/*');
+    expect(actionsOf(statements)).toContain('sts:AssumeRole');
+    expect(envOf(accounts)).toMatchObject({ CLOUD_ACCOUNT_TYPES: 'aws,azure', STRATA_AWS_PRINCIPAL: expect.anything() });
+    for (const fn of strataFunctions()) {
+      if (fn !== accounts) expect(actionsOf(statementsOfRole(roleOf(fn))), fn.node.path).not.toContain('secretsmanager:CreateSecret');
     }
   });
 
@@ -326,16 +379,24 @@ describe('least privilege', () => {
     }
   });
 
-  it('lets the heartbeat read definitions, read and write telemetry, and nothing else', () => {
+  it('lets the agent API read and write definitions (tickets, token state), ingest telemetry, check tokens with the platform secret and open CA keys, nothing else', () => {
     const role = roleOf(stack.agentApi.heartbeatFunction);
-    const definitions = tableActions(role, 'definitions');
-    expect(definitions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
-    for (const write of DYNAMODB_WRITES) expect(definitions).not.toContain(write);
-    expect(tableActions(role, 'telemetry')).toEqual(expect.arrayContaining(['dynamodb:GetItem', ...DYNAMODB_WRITES]));
+    expect(tableActions(role, 'definitions')).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', ...DYNAMODB_WRITES]));
+    expect(tableActions(role, 'telemetry')).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:BatchWriteItem', ...DYNAMODB_WRITES]));
     expect(tableActions(role, 'conditions')).toEqual([]);
     expect(tableActions(role, 'events')).toEqual([]);
-    expect(actionsOf(statementsOfRole(role)).filter((a) => /^(secretsmanager|states|sts):/.test(a))).toEqual([]);
-    expect(actionsOf(statementsOfRole(role)).filter((a) => a.startsWith('lambda:'))).toEqual(['lambda:InvokeFunction']);
+    const statements = statementsOfRole(role);
+    expect(actionsOf(statements).filter((a) => /^(states|sts):/.test(a))).toEqual([]);
+    expect(statements.filter((st) => actionsOf([st]).includes('secretsmanager:GetSecretValue')).map((st) => st.Resource)).toEqual([{ Ref: logicalId(stack.platformSecret) }]);
+    expect(statements.filter((st) => actionsOf([st]).some((a) => a.startsWith('kms:')))).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: { 'Fn::GetAtt': [logicalId(stack.keys.clusterSecretsKey), 'Arn'] },
+        Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'cluster-pki' } },
+      },
+    ]);
+    expect(actionsOf(statements).filter((a) => a.startsWith('lambda:'))).toEqual(['lambda:InvokeFunction']);
   });
 
   it('lets the bootstrap read its secret and write definitions', () => {
@@ -501,24 +562,29 @@ describe('health', () => {
   });
 });
 
-describe('platform secret', () => {
+describe('keys', () => {
   it('generates a 64-character platform secret without punctuation, retained', () => {
     const secret = resource(stack.platformSecret);
-    expect(secret.Properties).toMatchObject({
-      Description: 'derives cluster agent tokens and kubeadm bootstrap secrets',
-      GenerateSecretString: { ExcludePunctuation: true, PasswordLength: 64 },
-    });
+    expect(secret.Properties).toMatchObject({ GenerateSecretString: { ExcludePunctuation: true, PasswordLength: 64 } });
     expect(secret.DeletionPolicy).toBe('Retain');
+  });
+
+  it('seals cluster secrets with one rotating KMS key, retained', () => {
+    template.resourceCountIs('AWS::KMS::Key', 1);
+    const key = resource(stack.keys.clusterSecretsKey);
+    expect(key.Properties).toMatchObject({ EnableKeyRotation: true });
+    expect(key.DeletionPolicy).toBe('Retain');
   });
 });
 
 describe('api', () => {
-  it('has a cached REQUEST authorizer on the Authorization header', () => {
+  it('has a REQUEST authorizer on the Authorization header, each key’s decision cached 5 s at most (a revoked key stops within 5 s)', () => {
+    expect(AUTHORIZER_CACHE_SECONDS).toBeLessThanOrEqual(5);
     template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
     template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
       Type: 'REQUEST',
       IdentitySource: 'method.request.header.Authorization',
-      AuthorizerResultTtlInSeconds: 60,
+      AuthorizerResultTtlInSeconds: AUTHORIZER_CACHE_SECONDS,
     });
   });
 
@@ -620,6 +686,7 @@ describe('outputs', () => {
         'AgentApiUrl',
         'ApiUrl',
         'ArchiveBucketName',
+        'ClusterSecretsKeyArn',
         'ConditionsTableName',
         'DefinitionsTableName',
         'DeleteStateMachineArn',

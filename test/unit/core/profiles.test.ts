@@ -58,7 +58,8 @@ describe('revision diff', () => {
       ['added:cilium', 'removed:calico', 'removed:prometheus-operator', 'upgraded:ubuntu', 'values:aws-ebs-csi'].sort(),
     );
     expect(changes.find((c) => c.name === 'ubuntu')).toMatchObject({ fromVersion: '22.4.5', toVersion: '24.4.2', values: [] });
-    expect(changes.find((c) => c.name === 'aws-ebs-csi')!.values).toHaveLength(1);
+    // The profile's values replace the pack's: its storage classes, node settings and strata keys change.
+    expect(changes.find((c) => c.name === 'aws-ebs-csi')!.values.map((v) => v.path).sort()).toEqual(['node', 'storageClasses', 'strata']);
     expect(diffLayers(a, a)).toEqual([]);
   });
 });
