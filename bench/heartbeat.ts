@@ -59,14 +59,27 @@ try {
   await [...rt.workflows.executions.values()].find((e) => e.name.startsWith(cluster.id))!.done;
   rt.cloud.silencedAgents.add(cluster.id);
   const token = agentToken(process.env.PLATFORM_SECRET!, 'default', cluster.id);
-  const { handler } = (await import('../functions/agent/heartbeat.js')) as unknown as { handler: (e: APIGatewayProxyEventV2, c: unknown) => Promise<APIGatewayProxyStructuredResultV2> };
+  // Reports are checked against the planned nodes: plan 500 workers, with no quota to launch them.
+  await client.post('/local/faults', { quota: { region: 'sim-east-1', vcpus: 0 } });
+  const current = await client.get<{ version: number; nodePools: { role: string; count: number }[] }>(`/v1/clusters/${cluster.id}`);
+  const scaled = current.nodePools.map((p) => (p.role === 'worker' ? { ...p, count: 500 } : p));
+  const put = await fetch(`${rt.url}/v1/clusters/${cluster.id}`, { method: 'PUT', headers: client.headers, body: JSON.stringify({ version: current.version, nodePools: scaled }) });
+  if (put.status !== 200) throw new Error(`scaling the bench cluster answered ${put.status}: ${await put.text()}`);
+  (await import('../functions/agent/auth.js')).forgetCluster('default', cluster.id); // the cached record predates the change
+  const { handler } = (await import('../functions/agent/api.js')) as unknown as { handler: (e: APIGatewayProxyEventV2, c: unknown) => Promise<APIGatewayProxyStructuredResultV2> };
 
   console.log('\nHeartbeat handler CPU (in process; median of 200 after 20 warm-up; DynamoDB Local time is another process)');
   for (const n of [10, 50, 500]) {
     const cpu: number[] = [];
     for (let i = 0; i < 220; i++) {
       const body = JSON.stringify(report(cluster.id, n, i * 30));
-      const event = { headers: { authorization: `Bearer ${token}` }, body, isBase64Encoded: false, requestContext: { requestId: String(i) } } as unknown as APIGatewayProxyEventV2;
+      const event = {
+        rawPath: '/agent/v1/heartbeat',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body,
+        isBase64Encoded: false,
+        requestContext: { requestId: String(i), http: { method: 'POST', path: '/agent/v1/heartbeat' } },
+      } as unknown as APIGatewayProxyEventV2;
       const before = process.cpuUsage();
       const res = await handler(event, lambdaContext('strata-heartbeat'));
       const used = process.cpuUsage(before);

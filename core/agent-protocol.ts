@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bytes, cpuNanocores } from './quantity.js';
+import { approxQuantity, bytes, cpuNanocores, maxPlainQuantity } from './quantity.js';
 import { Text } from './text.js';
 
 /** The agent protocol, version 1: what an in-cluster agent reports and what it is told. */
@@ -20,27 +20,41 @@ const NodeCondition = z.object({
 /** A resource quantity in its base unit, never negative: CPU in nanocores, all else (bytes, counts) as is. */
 export const quantityValue = (resource: string, q: string): bigint => (resource === 'cpu' ? cpuNanocores(q) : bytes(q));
 
+/**
+ * What is wrong with a quantity of this resource, if anything: not a quantity, negative, or out of
+ * range. Checked with floats (the hot path of every heartbeat); only a value near the int64 limit
+ * is settled exactly.
+ */
+function quantityProblem(resource: string, q: string): string | undefined {
+  const value = approxQuantity(q);
+  if (Number.isNaN(value)) return `not a Kubernetes quantity: ${JSON.stringify(q.slice(0, 70))}`;
+  if (value < 0) return `a ${resource} quantity cannot be negative`;
+  const max = maxPlainQuantity(resource);
+  if (value > max * 0.999) {
+    try {
+      quantityValue(resource, q);
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+  return undefined;
+}
+
 const quantity = (resource: string) =>
   z.string().superRefine((q, ctx) => {
-    let value: bigint;
-    try {
-      value = quantityValue(resource, q);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-      return;
-    }
-    if (value < 0n) ctx.addIssue({ code: 'custom', message: `a ${resource} quantity cannot be negative` });
+    const problem = quantityProblem(resource, q);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 
 /** capacity / allocatable: resource name → quantity ("cpu", "memory", "pods", "nvidia.com/gpu", …). */
 const Quantities = z
-  .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9./_-]{0,99}$/, 'a resource name such as cpu, memory or nvidia.com/gpu'), z.string().max(64))
+  .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9./_-]{0,99}$/, 'a resource name such as cpu, memory or nvidia.com/gpu'), z.string())
   .superRefine((map, ctx) => {
     const entries = Object.entries(map);
     if (entries.length > 64) ctx.addIssue({ code: 'custom', message: 'at most 64 resources' });
     for (const [resource, q] of entries) {
-      const r = quantity(resource).safeParse(q);
-      if (!r.success) ctx.addIssue({ code: 'custom', path: [resource], message: r.error.issues[0]!.message });
+      const problem = quantityProblem(resource, q);
+      if (problem) ctx.addIssue({ code: 'custom', path: [resource], message: problem });
     }
   });
 
@@ -107,22 +121,27 @@ export const Heartbeat = z
   .meta({ id: 'Heartbeat' });
 export type Heartbeat = z.infer<typeof Heartbeat>;
 
-export interface DesiredPack {
-  readonly name: string;
-  readonly layer: string;
-  readonly version: string;
+export const DesiredPackSchema = z.strictObject({
+  name: z.string(),
+  layer: z.string(),
+  version: z.string(),
   /** Profile values with the cluster's overrides merged on top, YAML text. */
-  readonly values: string;
-  readonly content?: unknown;
-}
+  values: z.string(),
+  content: z.unknown().optional(),
+});
+export type DesiredPack = z.infer<typeof DesiredPackSchema>;
 
-export interface HeartbeatResponse {
-  readonly desiredGeneration: number;
-  readonly packs: readonly DesiredPack[];
-  readonly commands: readonly unknown[];
-  readonly heartbeatIntervalSeconds: number;
-  /** After a rotation: the agent's new token, to use from the next request on. */
-  readonly agentToken?: string;
-}
+/** The answer to a heartbeat: what the cluster should run. */
+export const HeartbeatResponseSchema = z
+  .strictObject({
+    desiredGeneration: z.int(),
+    packs: z.array(DesiredPackSchema),
+    commands: z.array(z.unknown()),
+    heartbeatIntervalSeconds: z.int(),
+    /** After a rotation: the agent's new token, to use from the next request on. */
+    agentToken: z.string().optional(),
+  })
+  .meta({ id: 'HeartbeatResponse' });
+export type HeartbeatResponse = z.infer<typeof HeartbeatResponseSchema>;
 
 export const isReady = (n: ReportedNode) => n.conditions.some((c) => c.type === 'Ready' && c.status === 'True');

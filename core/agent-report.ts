@@ -1,5 +1,5 @@
 import type { Heartbeat, ReportedNode } from './agent-protocol.js';
-import { quantityValue } from './agent-protocol.js';
+import { approxQuantity } from './quantity.js';
 import type { ErrorDetail } from './errors.js';
 import type { NodePool } from './clusters.js';
 
@@ -27,10 +27,8 @@ export function usageBeyondCapacity(node: Pick<ReportedNode, 'usage' | 'capacity
     const used = node.usage?.[usage];
     const cap = node.capacity?.[capacity];
     if (used === undefined || cap === undefined) continue;
-    const u = quantityValue(capacity, used);
-    const c = quantityValue(capacity, cap);
-    // u > c × (1 + margin), in integers: 10·u > 11·c
-    if (u * 10n > c * BigInt(Math.round(10 * (1 + USAGE_MARGIN)))) {
+    // Floats: a 10 % margin does not need exact arithmetic.
+    if (approxQuantity(used) > approxQuantity(cap) * (1 + USAGE_MARGIN)) {
       out.push({ field: usage, message: `${used} is more than the node's ${capacity} capacity ${cap} (+${USAGE_MARGIN * 100} %)` });
     }
   }

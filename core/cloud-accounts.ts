@@ -143,7 +143,6 @@ export function trustPolicyFor(externalId: string, strataPrincipal: string) {
 
 /** An account as the API shows it: an AWS account with the trust policy to paste, never a secret. */
 export function publicCloudAccount(a: CloudAccount, strataPrincipal: string) {
-  const { clusterCount: _c, ...rest } = a as CloudAccount & { clusterCount?: number };
-  if (a.spec.type !== 'aws') return rest;
-  return { ...rest, trustPolicy: trustPolicyFor(a.spec.externalId, strataPrincipal) };
+  if (a.spec.type !== 'aws') return a;
+  return { ...a, trustPolicy: trustPolicyFor(a.spec.externalId, strataPrincipal) };
 }

@@ -1,6 +1,5 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { z } from 'zod';
 import {
   CreateCloudAccountInput,
   azureSecretName,
@@ -21,20 +20,15 @@ import { providerFor } from '../../adapters/cloud/provider-for.js';
 import { createCloudAccount, deleteCloudAccount, getCloudAccount, listCloudAccounts, recordCheck } from '../../adapters/dynamodb/cloud-accounts-store.js';
 import { deleteSecret, putSecret } from '../../adapters/secrets/secrets-store.js';
 import { httpApi, json, noContent, parseBody, parseQuery, pathParam, principalOf } from '../commons/http.js';
-import { ListQuery } from '../commons/list-query.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
+import { ListQuery, ValidateQuery } from './schemas.js';
 
 /** Who Strata is in AWS: the principal a customer's role trusts (the CDK stack sets it; the local runtime too). */
 const strataPrincipal = () => process.env.STRATA_AWS_PRINCIPAL ?? 'arn:aws:iam::000000000000:root';
 
 /** Cloud types this deployment accepts; a deployed stack leaves the simulated cloud out. */
 const allowedTypes = () => (process.env.CLOUD_ACCOUNT_TYPES ?? 'aws,azure').split(',') as CloudAccountType[];
-
-const ValidateQuery = z.strictObject({
-  /** Where to check: an AWS region (default: Strata's own) or an Azure location. */
-  region: z.string().regex(/^[a-z0-9-]{2,40}$/, 'a region name such as us-east-1').optional(),
-});
 
 /** Turn what was sent into what is kept: an ExternalId made here, an Azure secret stored here. */
 async function accountSpec(input: CreateCloudAccountInput['spec'], tenantId: string, accountId: string): Promise<CloudAccountSpec> {

@@ -1,6 +1,5 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { z } from 'zod';
 import { isReady } from '../../core/agent-protocol.js';
 import { sortConditions } from '../../core/conditions.js';
 import { notFound } from '../../core/errors.js';
@@ -13,16 +12,10 @@ import { listEvents } from '../../adapters/dynamodb/events-store.js';
 import { listMachines } from '../../adapters/dynamodb/machines-store.js';
 import { getSnapshot, latestSample, samplesSince, type SampleResolution, type StoredSample } from '../../adapters/dynamodb/telemetry-store.js';
 import { httpApi, json, parseQuery, pathParam, principalOf } from '../commons/http.js';
-import { ListQuery } from '../commons/list-query.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
+import { ListQuery, NodeQuery, UsageQuery, WINDOWS } from './schemas.js';
 
-const WINDOWS = { '1h': { ms: 3_600_000, res: '1m' }, '24h': { ms: 86_400_000, res: '5m' }, '7d': { ms: 7 * 86_400_000, res: '5m' }, '30d': { ms: 30 * 86_400_000, res: '1h' } } as const;
-const UsageQuery = z.strictObject({
-  window: z.enum(Object.keys(WINDOWS) as [keyof typeof WINDOWS]).default('1h'),
-  includeControlPlane: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
-});
-const NodeQuery = z.strictObject({ window: UsageQuery.shape.window });
 
 /**
  * Node figures, with usage from whichever is newer: the latest report kept in full (exact) or

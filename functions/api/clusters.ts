@@ -1,7 +1,6 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { z } from 'zod';
-import { CreateClusterInput, PHASES, UpdateClusterInput, checkClusterShape, publicCluster, type Cluster } from '../../core/clusters.js';
+import { CreateClusterInput, UpdateClusterInput, checkClusterShape, publicCluster, type Cluster } from '../../core/clusters.js';
 import { INITIAL_TOKEN_STATE, rotated } from '../../core/agent-token.js';
 import { READY } from '../../core/conditions.js';
 import { overallHealth } from '../../core/health.js';
@@ -15,12 +14,10 @@ import { listConditions } from '../../adapters/dynamodb/conditions-store.js';
 import { deleteExecutionName, provisionExecutionName, startWorkflow, stopWorkflow } from '../../adapters/workflows/workflows.js';
 import { getProfile, getRevision } from '../../adapters/dynamodb/profiles-store.js';
 import { header, httpApi, json, noContent, parseBody, parseQuery, pathParam, principalOf } from '../commons/http.js';
-import { ListQuery } from '../commons/list-query.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
+import { ClusterQuery } from './schemas.js';
 import { validate } from '../commons/validation.js';
-
-const ClusterQuery = ListQuery.extend({ phase: z.enum(PHASES).optional() });
 
 /** The workflow input: ids only, so no secret ever lands in execution history. */
 const workflowInput = (tenantId: string, c: Cluster) => ({ tenantId, clusterId: c.id, generation: c.generation });

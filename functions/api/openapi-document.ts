@@ -1,65 +1,198 @@
-import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
+import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
 import { z } from 'zod';
+import { Heartbeat } from '../../core/agent-protocol.js';
 import { CreateApiKeyInput } from '../../core/api-key-input.js';
 import { CreateCloudAccountInput } from '../../core/cloud-accounts.js';
 import { CreateClusterInput, UpdateClusterInput } from '../../core/clusters.js';
+import { IdempotencyKey } from '../../core/idempotency.js';
 import { CreatePackInput } from '../../core/packs.js';
 import { CreateProfileInput, UpdateProfileInput } from '../../core/profiles.js';
 import { CreateRegistryInput } from '../../core/registries.js';
 import { CreateTenantInput } from '../../core/tenants.js';
-import { ROUTES } from './routes.js';
+import { AGENT_ROUTES } from '../agent/routes.js';
+import { ROUTES, type HttpMethod } from './routes.js';
+import * as S from './schemas.js';
 
-/** The request schemas that validate each write are the ones documented. */
-const REQUEST_BODIES: Record<string, z.ZodType> = {
-  'POST /v1/tenants': CreateTenantInput,
-  'POST /v1/apikeys': CreateApiKeyInput,
-  'POST /v1/registries': CreateRegistryInput,
-  'POST /v1/registries/{id}/packs': CreatePackInput,
-  'POST /v1/profiles': CreateProfileInput,
-  'PUT /v1/profiles/{id}': UpdateProfileInput,
-  'POST /v1/cloudaccounts': CreateCloudAccountInput,
-  'POST /v1/clusters': CreateClusterInput,
-  'PUT /v1/clusters/{id}': UpdateClusterInput,
+/** One success answer of an operation. */
+interface Answer {
+  readonly status: number;
+  readonly description: string;
+  readonly schema?: z.ZodType;
+  /** Media type of the body. @default application/json */
+  readonly type?: string;
+}
+
+/** What the document says of one operation beyond its route: its inputs and every answer. */
+interface OperationSpec {
+  readonly summary: string;
+  readonly query?: z.ZodObject;
+  readonly headers?: z.ZodObject;
+  readonly body?: z.ZodType;
+  readonly ok: readonly Answer[];
+  /** Error statuses besides those every operation of its kind can answer (see errorStatuses). */
+  readonly errors?: readonly number[];
+}
+
+const ok = (status: number, description: string, schema?: z.ZodType): Answer => ({ status, description, schema });
+
+const IdempotencyHeaders = z.strictObject({
+  'idempotency-key': IdempotencyKey.optional().meta({ description: 'the same key and body create one cluster, however often sent; another body with it is 409' }),
+});
+
+/** Every operation of ROUTES and AGENT_ROUTES; a route without an entry fails the document's build. */
+const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
+  'GET /healthz': { summary: 'liveness', ok: [ok(200, 'alive', S.Healthz)] },
+  'GET /v1/openapi.json': { summary: 'this document', ok: [ok(200, 'the OpenAPI 3.1 document', z.record(z.string(), z.unknown()))] },
+
+  'GET /v1/tenants': { summary: 'list tenants (operators)', ok: [ok(200, 'the tenants', S.TenantList)] },
+  'POST /v1/tenants': { summary: 'create a tenant and its first admin key (operators)', body: CreateTenantInput, ok: [ok(201, 'created; the key is shown once', S.TenantCreated)] },
+
+  'GET /v1/apikeys': { summary: "list the tenant's API keys", ok: [ok(200, 'the keys, never their secrets', S.ApiKeyList)] },
+  'POST /v1/apikeys': { summary: 'create an API key', body: CreateApiKeyInput, ok: [ok(201, 'created; the secret is shown once', S.ApiKeyCreated)] },
+  'DELETE /v1/apikeys/{id}': { summary: 'revoke an API key (it stops working within 5 s)', ok: [ok(204, 'revoked')] },
+
+  'GET /v1/registries': { summary: 'list registries: the public one and your private ones', ok: [ok(200, 'the registries', S.RegistryList)] },
+  'POST /v1/registries': { summary: 'create a private registry', body: CreateRegistryInput, ok: [ok(201, 'created', S.Registry)] },
+  'GET /v1/registries/{id}': { summary: 'read a registry', ok: [ok(200, 'the registry', S.Registry)] },
+  'DELETE /v1/registries/{id}': { summary: 'delete a private registry that holds no packs', ok: [ok(204, 'deleted')] },
+
+  'GET /v1/registries/{id}/packs': { summary: "list a registry's packs", query: S.PackQuery, ok: [ok(200, 'a page of packs', S.PackPage)] },
+  'POST /v1/registries/{id}/packs': { summary: 'publish a pack (immutable: a change is a new version)', body: CreatePackInput, ok: [ok(201, 'published', S.Pack)] },
+  'GET /v1/registries/{id}/packs/{packId}': { summary: 'read a pack', ok: [ok(200, 'the pack', S.Pack)] },
+
+  'GET /v1/profiles': { summary: 'list profiles', query: S.ListQuery, ok: [ok(200, 'a page of profiles', S.ProfilePage)] },
+  'POST /v1/profiles': { summary: 'create a profile (revision 1)', body: CreateProfileInput, ok: [ok(201, 'created', S.ProfileWithLayers)] },
+  'GET /v1/profiles/{id}': { summary: 'read a profile with its latest layers', ok: [ok(200, 'the profile', S.ProfileWithLayers)] },
+  'PUT /v1/profiles/{id}': { summary: 'change a profile: a new immutable revision', body: UpdateProfileInput, ok: [ok(200, 'the new revision is the latest', S.ProfileWithLayers)] },
+  'DELETE /v1/profiles/{id}': { summary: 'delete a profile no cluster uses', ok: [ok(204, 'deleted')] },
+  'GET /v1/profiles/{id}/revisions': { summary: 'list revisions, newest first', query: S.ListQuery, ok: [ok(200, 'a page of revisions', S.RevisionPage)] },
+  'GET /v1/profiles/{id}/revisions/{revision}': { summary: 'read one revision', ok: [ok(200, 'the revision', S.ProfileRevision)] },
+  'GET /v1/profiles/{id}/diff': { summary: 'every change between two revisions', query: S.DiffQuery, ok: [ok(200, 'packs added, removed, upgraded; values key path by key path', S.ProfileDiff)] },
+
+  'GET /v1/cloudaccounts': { summary: 'list cloud accounts', query: S.ListQuery, ok: [ok(200, 'a page of accounts', S.CloudAccountPage)] },
+  'POST /v1/cloudaccounts': {
+    summary: 'register a cloud account: AWS gets a generated ExternalId and its trust policy; an Azure client secret is stored, never returned',
+    body: CreateCloudAccountInput,
+    ok: [ok(201, 'registered', S.CloudAccount)],
+  },
+  'GET /v1/cloudaccounts/{id}': { summary: 'read a cloud account', ok: [ok(200, 'the account', S.CloudAccount)] },
+  'POST /v1/cloudaccounts/{id}/validate': {
+    summary: "check the account's credentials with the provider, changing nothing",
+    query: S.ValidateQuery,
+    ok: [ok(200, 'the check; a refusal carries the provider’s own code and message', S.CredentialCheck)],
+  },
+  'DELETE /v1/cloudaccounts/{id}': { summary: 'delete an account no cluster uses (and the secret Strata stored for it)', ok: [ok(204, 'deleted')] },
+
+  'GET /v1/clusters': { summary: 'list clusters', query: S.ClusterQuery, ok: [ok(200, 'a page of clusters', S.ClusterPage)] },
+  'POST /v1/clusters': {
+    summary: 'create a cluster and start provisioning it',
+    headers: IdempotencyHeaders,
+    body: CreateClusterInput,
+    ok: [ok(201, 'created; provisioning has started', S.Cluster), ok(200, 'the cluster this Idempotency-Key made before (header idempotent-replayed: true)', S.Cluster)],
+  },
+  'GET /v1/clusters/{id}': { summary: 'read a cluster with its Ready summary and health', ok: [ok(200, 'the cluster', S.ClusterWithStatus)] },
+  'PUT /v1/clusters/{id}': { summary: 'change a cluster: a new generation, reconciled by the same workflow', body: UpdateClusterInput, ok: [ok(200, 'the new generation', S.Cluster)] },
+  'DELETE /v1/clusters/{id}': {
+    summary: 'delete a cluster and everything tagged for it, in any phase',
+    ok: [ok(202, 'deletion has started', S.Cluster), ok(204, 'the cluster is already deleted')],
+  },
+  'POST /v1/clusters/{id}/agent-token/rotate': {
+    summary: "rotate the cluster agent's token: the agent gets the new one with its next heartbeat",
+    ok: [ok(202, 'rotating', S.TokenRotation)],
+  },
+  'GET /v1/clusters/{id}/conditions': { summary: 'milestones and health checks', ok: [ok(200, 'the conditions', S.ConditionList)] },
+  'GET /v1/clusters/{id}/events': { summary: 'the event stream, newest first', query: S.ListQuery, ok: [ok(200, 'a page of events', S.EventPage)] },
+  'GET /v1/clusters/{id}/nodes': { summary: 'nodes: the instances Strata launched and what the agent reports', ok: [ok(200, 'the nodes', S.NodeList)] },
+  'GET /v1/clusters/{id}/nodes/{name}': { summary: "one node's conditions and usage, now and as a series", query: S.NodeQuery, ok: [ok(200, 'the node', S.NodeDetail)] },
+  'GET /v1/clusters/{id}/usage': { summary: 'usage now and as a series; worker nodes unless asked', query: S.UsageQuery, ok: [ok(200, 'the usage', S.Usage)] },
+  'GET /v1/clusters/{id}/services': { summary: 'LoadBalancer and NodePort services with links that open them', ok: [ok(200, 'the services', S.ServiceList)] },
+
+  'POST /agent/v1/heartbeat': { summary: "the in-cluster agent's report; the answer is the desired state", body: Heartbeat, ok: [ok(200, 'the desired state', S.HeartbeatAnswer)], errors: [410] },
+  'POST /agent/v1/bootstrap': {
+    summary: "a booting node's one download of its bootstrap bundle, with the one-time ticket from its user data",
+    ok: [{ status: 200, description: 'the bundle: a tar.gz to unpack at /', schema: z.string().meta({ format: 'binary' }), type: 'application/gzip' }],
+    errors: [409, 410],
+  },
 };
 
-const ErrorBody = z
-  .object({
-    error: z.string(),
-    message: z.string(),
-    details: z.array(z.object({ path: z.string(), message: z.string() })),
-  })
-  .meta({ id: 'Error' });
+const ERROR_TEXT: Readonly<Record<number, string>> = {
+  400: 'invalid input; details name each field',
+  401: 'missing or unknown credentials',
+  403: 'these credentials may not do this',
+  404: 'no such resource for this tenant',
+  409: 'name taken, stale version, still in use, or changed meanwhile',
+  410: 'the cluster or node is gone',
+  413: 'body too large',
+  415: 'the body is not application/json',
+  429: 'request rate limit exceeded',
+};
 
-const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ErrorBody } } });
+/** The errors an operation can answer, from its shape: credentials, path, query, body, writes. */
+function errorStatuses(method: HttpMethod, path: string, spec: OperationSpec, isPublic: boolean): number[] {
+  const out = new Set<number>(spec.errors ?? []);
+  if (!isPublic) [401, 403, 429].forEach((s) => out.add(s));
+  if (path.includes('{')) [400, 404].forEach((s) => out.add(s));
+  if (spec.query || spec.headers) out.add(400);
+  if (spec.body) [400, 404, 413, 415].forEach((s) => out.add(s));
+  if (method !== 'GET' && !isPublic) out.add(409);
+  return [...out].sort();
+}
 
+function operation(method: HttpMethod, path: string, tag: string, isPublic: boolean, security: ZodOpenApiOperationObject['security']): ZodOpenApiOperationObject {
+  const spec = OPERATIONS[`${method} ${path}`];
+  if (!spec) throw new Error(`openapi: no operation spec for ${method} ${path}`);
+  const params = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
+  const responses: ZodOpenApiResponsesObject = {};
+  for (const a of spec.ok) {
+    responses[String(a.status) as '200'] = { description: a.description, ...(a.schema ? { content: { [a.type ?? 'application/json']: { schema: a.schema } } } : {}) };
+  }
+  for (const status of errorStatuses(method, path, spec, isPublic)) {
+    responses[String(status) as '400'] = { description: ERROR_TEXT[status]!, content: { 'application/json': { schema: S.ErrorBody } } };
+  }
+  return {
+    operationId: `${method.toLowerCase()}${path.replace(/[{}]/g, '').replace(/[/.-]+(\w)/g, (_, c: string) => c.toUpperCase())}`,
+    summary: spec.summary,
+    tags: [tag],
+    security,
+    requestParams: {
+      ...(params.length ? { path: z.object(Object.fromEntries(params.map((p) => [p, z.string().max(256)]))) } : {}),
+      ...(spec.query ? { query: spec.query } : {}),
+      ...(spec.headers ? { header: spec.headers } : {}),
+    },
+    requestBody: spec.body ? { required: true, content: { 'application/json': { schema: spec.body } } } : undefined,
+    responses,
+  };
+}
+
+/** The whole contract: the REST API, and the agent API on its own server (a Lambda function URL in AWS). */
 export function openApiDocument() {
   const paths: ZodOpenApiPathsObject = {};
-  for (const route of ROUTES) {
-    const params = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
-    const body = REQUEST_BODIES[`${route.method} ${route.path}`];
-    const op: ZodOpenApiOperationObject = {
-      operationId: `${route.method.toLowerCase()}${route.path.replace(/[{}]/g, '').replace(/[/.]+(\w)/g, (_, c: string) => c.toUpperCase())}`,
-      tags: [route.handler],
-      security: route.public ? [] : [{ apiKey: [] }],
-      requestParams: params.length ? { path: z.object(Object.fromEntries(params.map((p) => [p, z.string()]))) } : undefined,
-      requestBody: body ? { content: { 'application/json': { schema: body } } } : undefined,
-      responses: {
-        [route.method === 'POST' ? '201' : route.method === 'DELETE' ? '204' : '200']: { description: 'OK' },
-        '400': errorResponse('invalid input; details name each field'),
-        '401': errorResponse('missing or unknown API key'),
-        '403': errorResponse('the key role may not do this'),
-        '404': errorResponse('no such resource for this tenant'),
-        '409': errorResponse('name taken, stale version, or still referenced'),
-        '413': errorResponse('body over 256 KiB'),
-      },
-    };
-    const methods = (paths[route.path] ??= {});
-    (methods as Record<string, ZodOpenApiOperationObject>)[route.method.toLowerCase()] = op;
+  const add = (method: HttpMethod, path: string, op: ZodOpenApiOperationObject, extra: Record<string, unknown> = {}) => {
+    const item = (paths[path] ??= { ...extra });
+    (item as Record<string, ZodOpenApiOperationObject>)[method.toLowerCase()] = op;
+  };
+  for (const route of ROUTES) add(route.method, route.path, operation(route.method, route.path, route.handler, !!route.public, route.public ? [] : [{ apiKey: [] }]));
+  for (const route of AGENT_ROUTES) {
+    add(route.method, route.path, operation(route.method, route.path, 'agent', false, [{ [route.auth]: [] }]), {
+      servers: [{ url: '{agentApiUrl}', description: 'the agent API: the AgentApiUrl stack output (locally, the REST API’s own address)', variables: { agentApiUrl: { default: 'http://127.0.0.1:8787' } } }],
+    });
   }
+  const unknown = Object.keys(OPERATIONS).filter((key) => ![...ROUTES, ...AGENT_ROUTES].some((r) => `${r.method} ${r.path}` === key));
+  if (unknown.length) throw new Error(`openapi: operation specs for routes that do not exist: ${unknown.join(', ')}`);
   return createDocument({
     openapi: '3.1.0',
-    info: { title: 'Strata API', version: '1.0.0', description: 'Kubernetes cluster lifecycle: profiles of packs, cloud accounts, clusters.' },
-    components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <API key>' } } },
+    info: {
+      title: 'Strata API',
+      version: '1.0.0',
+      description: 'Kubernetes cluster lifecycle: profiles of packs, cloud accounts, clusters, and the agent API their nodes and agents call.',
+    },
+    components: {
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <API key>' },
+        agentToken: { type: 'http', scheme: 'bearer', description: "Authorization: Bearer <the cluster agent's token>" },
+        bootstrapTicket: { type: 'http', scheme: 'bearer', description: "Authorization: Bearer <the node's one-time bootstrap ticket>" },
+      },
+    },
     paths,
   });
 }

@@ -1,18 +1,15 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { z } from 'zod';
 import { forbidden, notFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
-import { CreatePackInput, LAYERS, type Pack } from '../../core/packs.js';
+import { CreatePackInput, type Pack } from '../../core/packs.js';
 import { PUBLIC_REGISTRY_ID } from '../../core/registries.js';
 import { requireRole } from '../../core/roles.js';
 import { createPack, getPack, getRegistry, listPacks } from '../../adapters/dynamodb/registries-store.js';
 import { httpApi, json, parseBody, parseQuery, pathParam, principalOf } from '../commons/http.js';
-import { ListQuery } from '../commons/list-query.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
-
-const PackQuery = ListQuery.extend({ layer: z.enum(LAYERS).optional(), name: z.string().max(63).optional() });
+import { PackQuery } from './schemas.js';
 
 /** Packs are immutable once published: a change is a new version. */
 export const handler = middy(

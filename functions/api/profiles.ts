@@ -9,18 +9,13 @@ import { requireRole } from '../../core/roles.js';
 import { addRevision, createProfile, deleteProfile, getProfile, getRevision, listProfiles, listRevisions } from '../../adapters/dynamodb/profiles-store.js';
 import { getPack } from '../../adapters/dynamodb/registries-store.js';
 import { httpApi, json, noContent, parseBody, parseQuery, pathParam, principalOf } from '../commons/http.js';
-import { ListQuery } from '../commons/list-query.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
+import { DiffQuery, ListQuery } from './schemas.js';
 import { validate } from '../commons/validation.js';
 
 const Revision = z.coerce.number().int().positive();
-/** A revision number in the query string; missing or malformed is a 400 naming the parameter. */
-const RevisionParam = z
-  .string({ error: (issue) => (issue.input === undefined ? 'is required: a revision number such as 1' : 'must be a revision number such as 1') })
-  .regex(/^[1-9]\d{0,8}$/, 'must be a revision number such as 1')
-  .transform(Number);
-const DiffQuery = z.strictObject({ from: RevisionParam, to: RevisionParam });
+
 
 /** Look every layer's pack up (the caller's registries and the public one), then apply the profile rules. */
 async function resolve(tenantId: string, layers: CreateProfileInput['layers']) {

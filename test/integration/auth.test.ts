@@ -1,7 +1,8 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localClient } from '../../local/dynamodb-local.js';
-import { AUTHORIZER_CACHE_SECONDS } from '../../functions/api/routes.js';
+import { AGENT_ROUTES } from '../../functions/agent/routes.js';
+import { AUTHORIZER_CACHE_SECONDS, ROUTES } from '../../functions/api/routes.js';
 import { eventually, startApi, type Api } from './harness.js';
 
 let api: Api;
@@ -33,6 +34,29 @@ describe('authentication', () => {
     expect(schema.required).toEqual(expect.arrayContaining(['name', 'profileId', 'cloudAccountId', 'region', 'nodePools']));
     expect(schema.additionalProperties).toBe(false);
     expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/v1/profiles/{id}/diff', '/v1/registries/{id}/packs', '/v1/tenants']));
+  });
+
+  it('documents every route: its parameters, headers, bodies and every answer with its schema, and the agent API', async () => {
+    const doc = (await api.call('GET', '/v1/openapi.json', { key: null })).body;
+    for (const route of [...ROUTES, ...AGENT_ROUTES]) {
+      const op = doc.paths[route.path]?.[route.method.toLowerCase()];
+      expect(op, `${route.method} ${route.path}`).toBeDefined();
+      const statuses = Object.keys(op.responses);
+      expect(statuses.some((s) => s.startsWith('2')), `${route.method} ${route.path}`).toBe(true);
+      for (const [status, answer] of Object.entries<any>(op.responses)) {
+        if (status >= '400') expect(answer.content['application/json'].schema.$ref, `${route.path} ${status}`).toBe('#/components/schemas/Error');
+      }
+    }
+    const params = (path: string, method: string) => doc.paths[path][method].parameters.map((p: any) => `${p.in}:${p.name}${p.required ? '!' : ''}`);
+    expect(params('/v1/clusters', 'get')).toEqual(['query:limit', 'query:cursor', 'query:phase']);
+    expect(params('/v1/clusters', 'post')).toEqual(['header:idempotency-key']);
+    expect(params('/v1/profiles/{id}/diff', 'get')).toEqual(['path:id!', 'query:from!', 'query:to!']);
+    expect(params('/v1/clusters/{id}/usage', 'get')).toEqual(['path:id!', 'query:window', 'query:includeControlPlane']);
+    expect(Object.keys(doc.paths['/v1/clusters/{id}'].delete.responses)).toEqual(expect.arrayContaining(['202', '204']));
+    expect(Object.keys(doc.paths['/v1/clusters'].post.responses)).toEqual(expect.arrayContaining(['201', '200', '400', '404', '409', '413', '415']));
+    expect(doc.paths['/agent/v1/heartbeat'].post.security).toEqual([{ agentToken: [] }]);
+    expect(doc.paths['/agent/v1/bootstrap'].post.responses['200'].content).toHaveProperty('application/gzip');
+    expect(doc.components.schemas.Cluster.additionalProperties).toBe(false);
   });
 
   it('stores keys only as hashes', async () => {

@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { startRuntime, type Runtime } from '../../local/runtime.js';
+import { Contract } from '../contract.js';
+
+/** The OpenAPI document, checking every answer the tests receive. */
+let contract: Contract | undefined;
 
 export interface Reply<T = any> {
   readonly status: number;
@@ -42,6 +46,10 @@ export async function startApi(timings: { bootMs?: number; agentIntervalMs?: num
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
       // not JSON: keep the text
+    }
+    if (!path.startsWith('/local/')) {
+      const violations = (contract ??= new Contract()).violations(method, path, res.status, res.headers.get('content-type'), parsed);
+      if (violations.length) throw new Error(`the answer breaks the API contract (openapi.json):\n${violations.join('\n')}\nbody: ${text.slice(0, 600)}`);
     }
     return { status: res.status, body: parsed as any, headers: res.headers };
   };

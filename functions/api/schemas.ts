@@ -1,0 +1,330 @@
+import { z } from 'zod';
+import { HeartbeatResponseSchema } from '../../core/agent-protocol.js';
+import { PHASES, NodePool, OsPatchSettings, ApiAccess } from '../../core/clusters.js';
+import { CLOUDS, LAYERS, OsSettings, PackContent } from '../../core/packs.js';
+import { HealthSettings } from '../../core/health.js';
+import { ROLES } from '../../core/roles.js';
+
+/**
+ * What the API answers, and the query strings it takes: zod schemas the handlers use (queries) and
+ * the OpenAPI document publishes (both). Integration tests validate every response against the
+ * document, so a handler and its documentation cannot drift apart.
+ */
+
+// ---------------------------------------------------------------- queries
+
+/** ?limit=&cursor= on every list endpoint. */
+export const ListQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(50).meta({ description: 'page size, 1-100' }),
+  cursor: z.string().max(2048).optional().meta({ description: 'the nextCursor of the previous page' }),
+});
+
+export const ClusterQuery = ListQuery.extend({ phase: z.enum(PHASES).optional().meta({ description: 'only clusters in this phase (Deleted ones show only when asked for)' }) });
+
+export const PackQuery = ListQuery.extend({ layer: z.enum(LAYERS).optional(), name: z.string().max(63).optional() });
+
+/** A revision number in the query string; missing or malformed is a 400 naming the parameter. */
+const RevisionParam = z
+  .string({ error: (issue) => (issue.input === undefined ? 'is required: a revision number such as 1' : 'must be a revision number such as 1') })
+  .regex(/^[1-9]\d{0,8}$/, 'must be a revision number such as 1')
+  .transform(Number);
+export const DiffQuery = z.strictObject({ from: RevisionParam, to: RevisionParam });
+
+export const ValidateQuery = z.strictObject({
+  /** Where to check: an AWS region (default: Strata's own) or an Azure location. */
+  region: z.string().regex(/^[a-z0-9-]{2,40}$/, 'a region name such as us-east-1').optional(),
+});
+
+export const WINDOWS = {
+  '1h': { ms: 3_600_000, res: '1m' },
+  '24h': { ms: 86_400_000, res: '5m' },
+  '7d': { ms: 7 * 86_400_000, res: '5m' },
+  '30d': { ms: 30 * 86_400_000, res: '1h' },
+} as const;
+const Window = z.enum(Object.keys(WINDOWS) as [keyof typeof WINDOWS]).default('1h');
+export const UsageQuery = z.strictObject({
+  window: Window,
+  includeControlPlane: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+});
+export const NodeQuery = z.strictObject({ window: Window });
+
+// ---------------------------------------------------------------- responses
+
+const Timestamp = z.string().meta({ description: 'ISO 8601 time' });
+const page = <T extends z.ZodType>(item: T, id: string) =>
+  z
+    .strictObject({
+      items: z.array(item),
+      nextCursor: z.string().optional().meta({ description: 'present when more items follow: pass it as ?cursor=' }),
+      readLimitReached: z.literal(true).optional().meta({ description: "the page stopped at DynamoDB's 1 MB read limit: it may hold fewer items, follow nextCursor" }),
+    })
+    .meta({ id });
+
+export const ErrorBody = z
+  .strictObject({
+    error: z.string().meta({ description: 'a code: ValidationError, NotFound, Conflict, …' }),
+    message: z.string(),
+    details: z.array(z.strictObject({ path: z.string().meta({ description: 'the field: nodePools[1].count, query.cursor, headers.content-type, …' }), message: z.string() })),
+  })
+  .meta({ id: 'Error' });
+
+export const Healthz = z.strictObject({ status: z.literal('ok') });
+
+export const Tenant = z.strictObject({ id: z.string(), name: z.string(), displayName: z.string().optional(), createdAt: Timestamp }).meta({ id: 'Tenant' });
+export const ApiKey = z.strictObject({ id: z.string(), name: z.string(), role: z.enum(ROLES), operator: z.boolean(), createdAt: Timestamp }).meta({ id: 'ApiKey' });
+export const ApiKeyCreated = ApiKey.extend({ key: z.string().meta({ description: 'the secret, shown once' }) }).meta({ id: 'ApiKeyCreated' });
+export const TenantCreated = z.strictObject({ tenant: Tenant, apiKey: ApiKeyCreated }).meta({ id: 'TenantCreated' });
+export const TenantList = z.strictObject({ items: z.array(Tenant) });
+export const ApiKeyList = z.strictObject({ items: z.array(ApiKey) });
+
+export const Registry = z
+  .strictObject({
+    id: z.string(),
+    name: z.string(),
+    description: z.string().optional(),
+    scope: z.enum(['public', 'private']),
+    ownerTenantId: z.string(),
+    createdAt: Timestamp,
+    packCount: z.int().optional().meta({ description: 'packs it holds (private registries)' }),
+  })
+  .meta({ id: 'Registry' });
+export const RegistryList = z.strictObject({ items: z.array(Registry) });
+
+export const Pack = z
+  .strictObject({
+    id: z.string(),
+    registryId: z.string(),
+    layer: z.enum(LAYERS),
+    name: z.string(),
+    version: z.string(),
+    description: z.string().optional(),
+    values: z.string().meta({ description: 'YAML text' }),
+    content: PackContent.optional(),
+    os: OsSettings.optional(),
+    createdAt: Timestamp,
+  })
+  .meta({ id: 'Pack' });
+export const PackPage = page(Pack, 'PackPage');
+
+export const ResolvedLayer = z
+  .strictObject({ layer: z.enum(LAYERS), registryId: z.string(), packId: z.string(), name: z.string(), version: z.string(), values: z.string(), content: PackContent.optional() })
+  .meta({ id: 'ResolvedLayer' });
+const ProfileFields = {
+  id: z.string(),
+  name: z.string(),
+  description: z.string().optional(),
+  latestRevision: z.int(),
+  version: z.int().meta({ description: 'send it back with PUT: a stale one is 409' }),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  clusterCount: z.int().optional().meta({ description: 'clusters that use the profile' }),
+};
+export const Profile = z.strictObject(ProfileFields).meta({ id: 'Profile' });
+export const ProfileWithLayers = z.strictObject({ ...ProfileFields, layers: z.array(ResolvedLayer) }).meta({ id: 'ProfileWithLayers' });
+export const ProfilePage = page(Profile, 'ProfilePage');
+export const ProfileRevision = z.strictObject({ profileId: z.string(), revision: z.int(), layers: z.array(ResolvedLayer), createdAt: Timestamp }).meta({ id: 'ProfileRevision' });
+export const RevisionPage = page(ProfileRevision, 'RevisionPage');
+const ValueChange = z.strictObject({ path: z.string(), kind: z.enum(['added', 'removed', 'changed']), from: z.unknown().optional(), to: z.unknown().optional() });
+export const ProfileDiff = z
+  .strictObject({
+    profileId: z.string(),
+    from: z.int(),
+    to: z.int(),
+    changes: z.array(
+      z.strictObject({
+        name: z.string(),
+        layer: z.enum(LAYERS),
+        change: z.enum(['added', 'removed', 'upgraded', 'values']),
+        fromVersion: z.string().optional(),
+        toVersion: z.string().optional(),
+        values: z.array(ValueChange),
+      }),
+    ),
+  })
+  .meta({ id: 'ProfileDiff' });
+
+export const CredentialCheck = z
+  .strictObject({
+    valid: z.boolean(),
+    code: z.string().optional().meta({ description: "the provider's own error code, when not valid" }),
+    message: z.string().meta({ description: "what the provider answered, in its own words" }),
+    checkedAt: Timestamp,
+  })
+  .meta({ id: 'CredentialCheck' });
+export const CloudAccount = z
+  .strictObject({
+    id: z.string(),
+    name: z.string(),
+    spec: z.discriminatedUnion('type', [
+      z.strictObject({ type: z.literal('aws'), roleArn: z.string(), externalId: z.string().meta({ description: 'generated by Strata; the role trust policy must require it' }) }),
+      z.strictObject({
+        type: z.literal('azure'),
+        tenantId: z.string(),
+        clientId: z.string(),
+        subscriptionId: z.string(),
+        secretRef: z.string().meta({ description: 'where the client secret is kept; the secret itself is never returned' }),
+        secretManaged: z.boolean(),
+      }),
+      z.strictObject({ type: z.literal('local') }),
+    ]),
+    createdAt: Timestamp,
+    lastCheck: CredentialCheck.optional(),
+    clusterCount: z.int().optional(),
+    trustPolicy: z.record(z.string(), z.unknown()).optional().meta({ description: 'AWS: the trust policy to put on the role' }),
+  })
+  .meta({ id: 'CloudAccount' });
+export const CloudAccountPage = page(CloudAccount, 'CloudAccountPage');
+
+const Health = z.strictObject({ health: z.enum(['Healthy', 'Unhealthy', 'Unknown']), reasons: z.array(z.string()) });
+const InfraRefs = z.strictObject({
+  networkId: z.string(),
+  subnets: z.record(z.string(), z.string()),
+  controlPlaneSecurityGroupId: z.string(),
+  workerSecurityGroupId: z.string(),
+  apiEndpoint: z.string(),
+});
+const ClusterFields = {
+  id: z.string(),
+  name: z.string(),
+  profileId: z.string(),
+  profileRevision: z.int(),
+  cloudAccountId: z.string(),
+  cloud: z.enum(CLOUDS),
+  region: z.string(),
+  nodePools: z.array(NodePool),
+  overrides: z.record(z.string(), z.string()),
+  osPatch: OsPatchSettings,
+  apiAccess: ApiAccess,
+  healthChecks: HealthSettings.optional(),
+  phase: z.enum(PHASES),
+  generation: z.int().meta({ description: 'desired generation: moves on with every change of what the cluster should be' }),
+  version: z.int().meta({ description: 'send it back with PUT: a stale one is 409' }),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  status: z
+    .strictObject({ imageId: z.string().optional(), infrastructure: InfraRefs.optional(), apiEndpoint: z.string().optional(), observedGeneration: z.int().optional() })
+    .optional()
+    .meta({ description: 'written by the workflows' }),
+  agentToken: z
+    .strictObject({ epoch: z.int(), previousEpoch: z.int().optional(), previousValidUntil: Timestamp.optional() })
+    .optional()
+    .meta({ description: 'which agent-token epochs are accepted; the token itself is never shown' }),
+  caCertHash: z.string().optional().meta({ description: "sha256 of the cluster CA's public key, pinned by every joining node" }),
+};
+export const Cluster = z.strictObject(ClusterFields).meta({ id: 'Cluster' });
+export const ClusterWithStatus = z
+  .strictObject({ ...ClusterFields, ready: z.strictObject({ status: z.enum(['True', 'False', 'Unknown']), reason: z.string(), message: z.string() }), health: Health })
+  .meta({ id: 'ClusterWithStatus' });
+export const ClusterPage = page(Cluster, 'ClusterPage');
+export const TokenRotation = z
+  .strictObject({ epoch: z.int(), previousEpoch: z.int(), previousValidUntil: Timestamp, message: z.string() })
+  .meta({ id: 'TokenRotation' });
+
+const Condition = z
+  .strictObject({
+    type: z.string(),
+    status: z.enum(['True', 'False', 'Unknown']),
+    reason: z.string(),
+    message: z.string(),
+    lastTransitionTime: Timestamp,
+    attempts: z.int(),
+    observedGeneration: z.int(),
+    title: z.string(),
+  })
+  .meta({ id: 'Condition' });
+export const ConditionList = z.strictObject({ clusterId: z.string(), phase: z.enum(PHASES), health: Health, items: z.array(Condition) });
+
+const Event = z
+  .strictObject({ id: z.string(), clusterId: z.string(), type: z.enum(['Normal', 'Warning']), reason: z.string(), message: z.string(), subject: z.string().optional(), at: Timestamp })
+  .meta({ id: 'Event' });
+export const EventPage = page(Event, 'EventPage');
+
+const NodeCondition = z.strictObject({ type: z.string(), status: z.enum(['True', 'False', 'Unknown']), reason: z.string().optional(), message: z.string().optional() });
+export const NodeList = z.strictObject({
+  clusterId: z.string(),
+  reportedAt: Timestamp.optional(),
+  items: z.array(
+    z.strictObject({
+      name: z.string(),
+      pool: z.string().optional(),
+      role: z.enum(['controlPlane', 'worker']),
+      zone: z.string().optional(),
+      instanceType: z.string().optional(),
+      instanceId: z.string().optional(),
+      privateIp: z.string().optional(),
+      instanceState: z.string().optional(),
+      ready: z.boolean(),
+      conditions: z.array(NodeCondition),
+    }),
+  ),
+});
+const NodeUsage = z.strictObject({
+  name: z.string(),
+  role: z.enum(['controlPlane', 'worker']),
+  cpuUsedCores: z.number(),
+  memoryUsedBytes: z.number(),
+  cpuAllocatableCores: z.number(),
+  memoryAllocatableBytes: z.number(),
+  cpuRequestedCores: z.number(),
+  memoryRequestedBytes: z.number(),
+  diskUsedPercent: z.number().optional(),
+  cpuUsagePercent: z.number(),
+  memoryUsagePercent: z.number(),
+  cpuRequestsPercent: z.number(),
+  memoryRequestsPercent: z.number(),
+});
+const Quantities = z.record(z.string(), z.string());
+export const NodeDetail = z.strictObject({
+  clusterId: z.string(),
+  name: z.string(),
+  role: z.enum(['controlPlane', 'worker']),
+  zone: z.string().optional(),
+  instanceType: z.string().optional(),
+  addresses: z.array(z.strictObject({ type: z.string(), address: z.string() })),
+  ready: z.boolean(),
+  conditions: z.array(NodeCondition),
+  capacity: Quantities.optional(),
+  allocatable: Quantities.optional(),
+  usage: NodeUsage,
+  window: z.enum(Object.keys(WINDOWS) as [keyof typeof WINDOWS]),
+  resolution: z.enum(['1m', '5m', '1h']),
+  series: z.array(z.strictObject({ t: Timestamp, coresUsed: z.number(), memoryUsedBytes: z.number(), diskUsedPercent: z.number().optional() })),
+});
+export const Usage = z.strictObject({
+  clusterId: z.string(),
+  window: z.enum(Object.keys(WINDOWS) as [keyof typeof WINDOWS]),
+  resolution: z.enum(['1m', '5m', '1h']),
+  includeControlPlane: z.boolean(),
+  at: Timestamp.optional(),
+  now: z.strictObject({
+    nodes: z.int(),
+    coresUsed: z.number(),
+    cpuAllocatableCores: z.number(),
+    cpuUsagePercent: z.number(),
+    memoryUsedBytes: z.number(),
+    memoryAllocatableBytes: z.number(),
+    memoryUsagePercent: z.number(),
+    cpuRequestedCores: z.number(),
+    cpuRequestsPercent: z.number(),
+    memoryRequestedBytes: z.number(),
+    memoryRequestsPercent: z.number(),
+  }),
+  nodes: z.array(NodeUsage),
+  series: z.array(z.strictObject({ t: Timestamp, coresUsed: z.number(), cpuUsagePercent: z.number(), memoryUsagePercent: z.number() })),
+});
+export const ServiceList = z.strictObject({
+  clusterId: z.string(),
+  reportedAt: Timestamp.optional(),
+  items: z.array(
+    z.strictObject({
+      namespace: z.string(),
+      name: z.string(),
+      type: z.enum(['LoadBalancer', 'NodePort']),
+      status: z.enum(['Ready', 'Pending']),
+      ports: z.array(z.strictObject({ name: z.string().optional(), port: z.int(), nodePort: z.int().optional(), protocol: z.string() })),
+      links: z.array(z.string().meta({ description: 'http(s)://host:port' })),
+    }),
+  ),
+});
+
+export { HeartbeatResponseSchema as HeartbeatAnswer };
