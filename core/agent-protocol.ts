@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { approxQuantity, bytes, cpuNanocores, maxPlainQuantity } from './quantity.js';
 import { Text } from './text.js';
@@ -8,7 +9,7 @@ export const AGENT_PROTOCOL_VERSION = 1;
 /** An RFC 1123 DNS name (a node name, a load balancer's hostname); case-insensitive. */
 const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*\.?$/i;
 const DnsName = z.string().max(253).regex(DNS_NAME, 'a DNS name: letters, digits, dashes and dots');
-const IpAddress = z.union([z.ipv4(), z.ipv6()], { error: 'an IPv4 or IPv6 address' });
+const IpAddress = z.string().max(45).refine((a) => isIP(a) !== 0, 'an IPv4 or IPv6 address');
 
 const NodeCondition = z.object({
   type: Text(100, 1),
@@ -59,10 +60,13 @@ const Quantities = z
   });
 
 /** A node address: an IP for the IP kinds, a DNS name for the others (the kinds Kubernetes defines). */
-export const NodeAddress = z.discriminatedUnion('type', [
-  z.object({ type: z.enum(['InternalIP', 'ExternalIP']), address: IpAddress }),
-  z.object({ type: z.enum(['Hostname', 'InternalDNS', 'ExternalDNS']), address: DnsName }),
-]);
+const IP_KINDS = new Set(['InternalIP', 'ExternalIP']);
+export const NodeAddress = z
+  .object({ type: z.enum(['InternalIP', 'ExternalIP', 'Hostname', 'InternalDNS', 'ExternalDNS']), address: z.string().max(253) })
+  .superRefine((a, ctx) => {
+    const ok = IP_KINDS.has(a.type) ? isIP(a.address) !== 0 : DNS_NAME.test(a.address);
+    if (!ok) ctx.addIssue({ code: 'custom', path: ['address'], message: IP_KINDS.has(a.type) ? 'an IPv4 or IPv6 address' : 'a DNS name: letters, digits, dashes and dots' });
+  });
 
 export const ReportedNode = z.object({
   name: DnsName.min(1),

@@ -66,8 +66,12 @@ export function bytes(q: string | number): bigint {
 
 export const nanocoresToCores = (n: bigint) => Number(n) / 1e9;
 
-const DECIMAL_SCALE: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
-const BINARY_SCALE: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+const SCALE = new Map<string, number>([
+  ['n', 1e-9], ['u', 1e-6], ['m', 1e-3], ['', 1], ['k', 1e3], ['M', 1e6], ['G', 1e9], ['T', 1e12], ['P', 1e15], ['E', 1e18],
+  ['Ki', 2 ** 10], ['Mi', 2 ** 20], ['Gi', 2 ** 30], ['Ti', 2 ** 40], ['Pi', 2 ** 50], ['Ei', 2 ** 60],
+]);
+/** Quantities repeat (every node of a type states the same capacity, report after report): remembered. */
+const approxCache = new Map<string, number>();
 
 /**
  * A quantity as a float, in its plain unit (cores, bytes, a count): for checks and comparisons
@@ -75,13 +79,19 @@ const BINARY_SCALE: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 *
  * NaN when the text is not a quantity; the exponent is bounded as in parseQuantityExact.
  */
 export function approxQuantity(text: string): number {
-  if (text.length > MAX_QUANTITY_LENGTH) return NaN;
-  const m = PATTERN.exec(text.trim());
-  if (!m) return NaN;
-  const [, sign, digits, suffix = '', exp] = m;
-  if (exp !== undefined && Math.abs(Number(exp)) > MAX_EXPONENT) return NaN;
-  const scale = suffix in BINARY_SCALE ? BINARY_SCALE[suffix]! : exp !== undefined ? 10 ** Number(exp) : DECIMAL_SCALE[suffix]!;
-  return (sign === '-' ? -1 : 1) * Number(digits) * scale;
+  const hit = approxCache.get(text);
+  if (hit !== undefined) return hit;
+  let value = NaN;
+  const m = text.length <= MAX_QUANTITY_LENGTH ? PATTERN.exec(text.trim()) : null;
+  if (m) {
+    const exp = m[4];
+    if (exp === undefined) value = Number(m[2]) * SCALE.get(m[3] ?? '')!;
+    else if (Math.abs(Number(exp)) <= MAX_EXPONENT) value = Number(m[2]) * 10 ** Number(exp);
+    if (m[1] === '-') value = -value;
+  }
+  if (approxCache.size >= 10_000) approxCache.clear();
+  approxCache.set(text, value);
+  return value;
 }
 
 /** The largest quantity, as a float, in the plain unit of a resource (CPU is kept in nanocores). */
