@@ -11,7 +11,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { TABLES, TABLE_ENV, type TableSchema } from '../adapters/dynamodb/tables.js';
-import { freePort, waitFor } from './ports.js';
+import { freePort, stopProcess, waitFor } from './ports.js';
 
 export interface DynamoLocal {
   readonly endpoint: string;
@@ -79,16 +79,7 @@ export async function startDynamoLocal(opts: { dataDir?: string } = {}): Promise
   } finally {
     client.destroy();
   }
-  return {
-    endpoint,
-    stop: () =>
-      new Promise<void>((done) => {
-        if (exited) return done();
-        child.once('exit', () => done());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
-      }),
-  };
+  return { endpoint, stop: () => stopProcess(child) };
 }
 
 export function localClient(endpoint: string): DynamoDBClient {

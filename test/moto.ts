@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { freePort, waitFor } from '../local/ports.js';
+import { freePort, stopProcess, waitFor } from '../local/ports.js';
 
 export interface Moto {
   readonly endpoint: string;
@@ -21,13 +21,5 @@ export async function startMoto(): Promise<Moto> {
     if (exited) throw new Error('moto exited during start (is it installed? python3 -m pip install "moto[server]")');
     return (await fetch(`${endpoint}/moto-api/`)).ok;
   }, 'moto');
-  return {
-    endpoint,
-    stop: () =>
-      new Promise<void>((done) => {
-        if (exited) return done();
-        child.once('exit', () => done());
-        child.kill('SIGTERM');
-      }),
-  };
+  return { endpoint, stop: () => stopProcess(child) };
 }

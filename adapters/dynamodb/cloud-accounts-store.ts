@@ -1,9 +1,6 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { CloudAccount, CredentialCheck } from '../../core/cloud-accounts.js';
 import { conflict, notFound } from '../../core/errors.js';
-import { documentClient } from './client.js';
-import { isConditionFailed } from './errors.js';
-import { deleteKey, deleteUnreferenced, entitySk, getItem, listPrefix, nameLock, nameSk, putNew, table, tenantPk, transact, type Page } from './definitions.js';
+import { deleteKey, deleteUnreferenced, entitySk, getItem, listPrefix, nameLock, nameSk, putNew, tenantPk, transact, updateIf, type Page } from './definitions.js';
 
 export const cloudAccountSk = (id: string) => entitySk('CLOUDACCOUNT', id);
 
@@ -40,17 +37,10 @@ export async function deleteCloudAccount(tenantId: string, account: CloudAccount
 
 /** Keep the result of the last credentials check on the account (gone meanwhile: nothing to keep). */
 export async function recordCheck(tenantId: string, id: string, check: CredentialCheck): Promise<void> {
-  try {
-    await documentClient().send(
-      new UpdateCommand({
-        TableName: table(),
-        Key: { pk: tenantPk(tenantId), sk: cloudAccountSk(id) },
-        UpdateExpression: 'SET lastCheck = :c',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':c': check },
-      }),
-    );
-  } catch (err) {
-    if (!isConditionFailed(err)) throw err;
-  }
+  await updateIf({
+    Key: { pk: tenantPk(tenantId), sk: cloudAccountSk(id) },
+    UpdateExpression: 'SET lastCheck = :c',
+    ConditionExpression: 'attribute_exists(pk)',
+    ExpressionAttributeValues: { ':c': check },
+  });
 }

@@ -1,11 +1,8 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AgentTokenState } from '../../core/agent-token.js';
 import { SPEC_FIELDS, type Cluster, type Phase } from '../../core/clusters.js';
 import { conflict, notFound } from '../../core/errors.js';
 import { cloudAccountSk } from './cloud-accounts-store.js';
-import { documentClient } from './client.js';
-import { bumpCount, deleteKey, entitySk, getItem, getRaw, listPrefix, nameLock, nameSk, putNew, table, tenantPk, transact, type Filter, type Page, type TransactItem } from './definitions.js';
-import { isConditionFailed } from './errors.js';
+import { bumpCount, deleteKey, entitySk, getItem, getRaw, listPrefix, nameLock, nameSk, putNew, table, tenantPk, transact, updateIf, type Filter, type Page, type TransactItem } from './definitions.js';
 import { profileSk } from './profiles-store.js';
 
 export const clusterSk = (id: string) => entitySk('CLUSTER', id);
@@ -132,22 +129,13 @@ export async function updateClusterStatus(
       return `:p${i}`;
     }).join(', ')})`;
   }
-  try {
-    await documentClient().send(
-      new UpdateCommand({
-        TableName: table(),
-        Key: { pk: tenantPk(tenantId), sk: clusterSk(clusterId) },
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ConditionExpression: condition,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
-    );
-    return true;
-  } catch (err) {
-    if (isConditionFailed(err)) return false;
-    throw err;
-  }
+  return updateIf({
+    Key: { pk: tenantPk(tenantId), sk: clusterSk(clusterId) },
+    UpdateExpression: `SET ${sets.join(', ')}`,
+    ConditionExpression: condition,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  });
 }
 
 /** Start deleting: any phase but Deleting and Deleted. False when already under way. */
@@ -187,37 +175,23 @@ export async function finalizeDeleted(tenantId: string, cluster: Cluster): Promi
  * one wins, the other is 409) and the cluster is not being deleted.
  */
 export async function setAgentToken(tenantId: string, clusterId: string, fromEpoch: number, next: AgentTokenState): Promise<void> {
-  try {
-    await documentClient().send(
-      new UpdateCommand({
-        TableName: table(),
-        Key: { pk: tenantPk(tenantId), sk: clusterSk(clusterId) },
-        UpdateExpression: 'SET #t = :next',
-        ConditionExpression: 'attribute_exists(pk) AND NOT #phase IN (:deleting, :deleted) AND (#t.#e = :from OR (attribute_not_exists(#t) AND :from = :one))',
-        ExpressionAttributeNames: { '#t': 'agentToken', '#e': 'epoch', '#phase': 'phase' },
-        ExpressionAttributeValues: { ':next': next, ':from': fromEpoch, ':one': 1, ':deleting': 'Deleting', ':deleted': 'Deleted' },
-      }),
-    );
-  } catch (err) {
-    if (isConditionFailed(err)) throw conflict(`the agent token of cluster ${clusterId} changed meanwhile, or the cluster is being deleted; read it again and retry`, 'id');
-    throw err;
-  }
+  const moved = await updateIf({
+    Key: { pk: tenantPk(tenantId), sk: clusterSk(clusterId) },
+    UpdateExpression: 'SET #t = :next',
+    ConditionExpression: 'attribute_exists(pk) AND NOT #phase IN (:deleting, :deleted) AND (#t.#e = :from OR (attribute_not_exists(#t) AND :from = :one))',
+    ExpressionAttributeNames: { '#t': 'agentToken', '#e': 'epoch', '#phase': 'phase' },
+    ExpressionAttributeValues: { ':next': next, ':from': fromEpoch, ':one': 1, ':deleting': 'Deleting', ':deleted': 'Deleted' },
+  });
+  if (!moved) throw conflict(`the agent token of cluster ${clusterId} changed meanwhile, or the cluster is being deleted; read it again and retry`, 'id');
 }
 
 /** The agent used its new token: the previous one stops working now (a no-op when already retired). */
 export async function retirePreviousAgentToken(tenantId: string, clusterId: string, epoch: number): Promise<void> {
-  try {
-    await documentClient().send(
-      new UpdateCommand({
-        TableName: table(),
-        Key: { pk: tenantPk(tenantId), sk: clusterSk(clusterId) },
-        UpdateExpression: 'REMOVE #t.#pe, #t.#pv',
-        ConditionExpression: '#t.#e = :epoch AND attribute_exists(#t.#pe)',
-        ExpressionAttributeNames: { '#t': 'agentToken', '#e': 'epoch', '#pe': 'previousEpoch', '#pv': 'previousValidUntil' },
-        ExpressionAttributeValues: { ':epoch': epoch },
-      }),
-    );
-  } catch (err) {
-    if (!isConditionFailed(err)) throw err;
-  }
+  await updateIf({
+    Key: { pk: tenantPk(tenantId), sk: clusterSk(clusterId) },
+    UpdateExpression: 'REMOVE #t.#pe, #t.#pv',
+    ConditionExpression: '#t.#e = :epoch AND attribute_exists(#t.#pe)',
+    ExpressionAttributeNames: { '#t': 'agentToken', '#e': 'epoch', '#pe': 'previousEpoch', '#pv': 'previousValidUntil' },
+    ExpressionAttributeValues: { ':epoch': epoch },
+  });
 }

@@ -2,11 +2,13 @@ import {
   DeleteCommand,
   GetCommand,
   TransactWriteCommand,
+  UpdateCommand,
   type TransactWriteCommandInput,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { conflict } from '../../core/errors.js';
 import { documentClient } from './client.js';
-import { failedConditions, isTransactionConflict } from './errors.js';
+import { failedConditions, isConditionFailed, isTransactionConflict } from './errors.js';
 import { queryPage, type Page } from './pagination.js';
 import { tableName } from './tables.js';
 
@@ -118,6 +120,17 @@ export async function transact(items: TransactItem[], onConflict: (index: number
 
 /** What a write that kept meeting concurrent transactions answers. */
 export const busy = () => conflict('another request was changing the same resources at that moment; nothing was written, retry', 'id');
+
+/** An update of one definitions item under a condition: false (nothing written) when the condition fails. */
+export async function updateIf(input: Omit<UpdateCommandInput, 'TableName'>): Promise<boolean> {
+  try {
+    await db().send(new UpdateCommand({ TableName: table(), ...input }));
+    return true;
+  } catch (err) {
+    if (isConditionFailed(err)) return false;
+    throw err;
+  }
+}
 
 export async function deleteItem(pk: string, sk: string): Promise<void> {
   await db().send(new DeleteCommand({ TableName: table(), Key: { pk, sk } }));
