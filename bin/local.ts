@@ -39,7 +39,7 @@ Strata is running (${((Date.now() - started) / 1000).toFixed(1)} s)
   API        ${runtime.url}/v1
   OpenAPI    ${runtime.url}/v1/openapi.json
   Health     ${runtime.url}/healthz
-  Agent API  ${runtime.url}/agent/v1           (simulated nodes fetch their bootstrap bundle, agents heartbeat)
+  Agent API  ${runtime.url}/agent/v1              (simulated nodes fetch their bootstrap bundle, agents heartbeat)
   Faults     ${runtime.url}/local/faults          (simulated cloud; operator key)
   API key    ${runtime.apiKey}
              (tenant "default", admin and platform operator)
