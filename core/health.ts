@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ReportedNode } from './agent-protocol.js';
-import type { ConditionUpdate } from './conditions.js';
+import { CONDITION_TYPES, type ConditionType, type ConditionUpdate } from './conditions.js';
 
 /** Per-cluster health settings, changeable; defaults from the platform's SLOs. */
 export const HealthSettings = z.strictObject({
@@ -12,7 +12,8 @@ export const HealthSettings = z.strictObject({
 export type HealthSettings = z.infer<typeof HealthSettings>;
 export const DEFAULT_HEALTH: HealthSettings = HealthSettings.parse({});
 
-export const HEALTH_CONDITIONS = ['HeartbeatHealthy', 'NodesHealthy', 'MetricsHealthy'] as const;
+/** The health checks: the conditions of group health in the registry. */
+export const HEALTH_CONDITIONS = (Object.keys(CONDITION_TYPES) as ConditionType[]).filter((t) => CONDITION_TYPES[t].group === 'health');
 export type Health = 'Healthy' | 'Unhealthy' | 'Unknown';
 
 const PRESSURES = ['MemoryPressure', 'DiskPressure', 'PIDPressure', 'NetworkUnavailable'];

@@ -1,4 +1,4 @@
-import { ArnFormat, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   AuthorizationType,
@@ -18,7 +18,8 @@ import type { TableId } from '../adapters/dynamodb/tables.js';
 import { AUTHORIZER_CACHE_SECONDS, AUTHORIZER_ENTRY, type HandlerName, ROUTES, handlerEntry } from '../functions/api/routes.js';
 import type { StrataData, TableAccess } from './data.js';
 import { StrataFunction } from './strata-function.js';
-import { WORKFLOW_ARN_ENV, type WorkflowId, grantCloudAccess } from './workflows.js';
+import { workflowArnEnv } from '../adapters/workflows/workflows.js';
+import { type WorkflowId, grantCloudAccess, stateMachineName } from './workflows.js';
 
 export interface StrataApiProps {
   /** The tables: each handler gets the access HANDLER_ACCESS gives it, the authorizer read-only on definitions. */
@@ -249,7 +250,7 @@ export class StrataApi extends Construct {
         const workflowEnv: Record<string, string> = {};
         if (access.startsWorkflows) {
           for (const [workflow, sm] of Object.entries(props.stateMachines) as [WorkflowId, IStateMachine][]) {
-            workflowEnv[WORKFLOW_ARN_ENV[workflow]] = sm.stateMachineArn;
+            workflowEnv[workflowArnEnv(workflow)] = sm.stateMachineArn;
           }
         }
         fn = new StrataFunction(this, `${name.charAt(0).toUpperCase()}${name.slice(1)}Handler`, {
@@ -268,16 +269,14 @@ export class StrataApi extends Construct {
         if (access.startsWorkflows) {
           for (const sm of Object.values(props.stateMachines)) sm.grantStartExecution(fn);
           // A cluster update supersedes the previous generation's provisioning execution.
-          const provision = props.stateMachines.provision;
           fn.addToRolePolicy(
             new PolicyStatement({
               actions: ['states:StopExecution'],
-              resources: [Stack.of(this).formatArn({ service: 'states', resource: 'execution', resourceName: `${provision.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+              resources: [Stack.of(this).formatArn({ service: 'states', resource: 'execution', resourceName: `${stateMachineName(Stack.of(this), 'provision')}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
             }),
           );
-          const provisionId = Stack.of(this).getLogicalId(provision.node.defaultChild as CfnElement);
           Validations.of(fn).acknowledge({
-            id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${provisionId}.Name>:*]`,
+            id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineName(Stack.of(this), 'provision')}:*]`,
             reason: 'Stopping the provision state machine executions a cluster update supersedes (names are per cluster and generation), of that state machine only.',
           });
         }

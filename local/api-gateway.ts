@@ -1,25 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayProxyResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
-import { AUTHORIZER_CACHE_SECONDS, ROUTES, type HandlerName, type Route } from '../functions/api/routes.js';
+import { AUTHORIZER_CACHE_SECONDS, AUTHORIZER_ENTRY, ROUTES, handlerEntry, type Route } from '../functions/api/routes.js';
+import { loadHandler } from './handlers.js';
 import { lambdaContext } from './lambda-context.js';
 
 type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 type Authorizer = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
-
-/** The same handler modules the CDK stack bundles, loaded on first use like a cold start. */
-const HANDLERS: Record<HandlerName, () => Promise<{ handler: unknown }>> = {
-  tenants: () => import('../functions/api/tenants.js'),
-  apikeys: () => import('../functions/api/apikeys.js'),
-  registries: () => import('../functions/api/registries.js'),
-  packs: () => import('../functions/api/packs.js'),
-  profiles: () => import('../functions/api/profiles.js'),
-  cloudaccounts: () => import('../functions/api/cloudaccounts.js'),
-  clusters: () => import('../functions/api/clusters.js'),
-  clusterstatus: () => import('../functions/api/cluster-status.js'),
-  openapi: () => import('../functions/api/openapi.js'),
-  healthz: () => import('../functions/api/healthz.js'),
-};
 
 /** API Gateway's own payload limit; the handlers enforce the API's smaller one. */
 const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
@@ -61,25 +48,16 @@ export interface GatewayOptions {
  * proxy event, invoke the handler in-process, and write its result.
  */
 export async function startGateway(opts: GatewayOptions): Promise<{ server: Server; url: string; stop(): Promise<void> }> {
-  const loaded = new Map<HandlerName, ApiHandler>();
-  let authorizer: Authorizer | undefined;
+
   /** Allow decisions by Authorization header, kept AUTHORIZER_CACHE_SECONDS as API Gateway keeps them. */
   const decisions = new Map<string, { at: number; decision: APIGatewayAuthorizerResult }>();
-  const load = async (name: HandlerName): Promise<ApiHandler> => {
-    let fn = loaded.get(name);
-    if (!fn) {
-      fn = (await HANDLERS[name]()).handler as ApiHandler;
-      loaded.set(name, fn);
-    }
-    return fn;
-  };
 
   /** The authorizer's decision for these headers, from the cache while it is fresh. */
   async function authorize(headers: Record<string, string>, method: string, resource: string, path: string): Promise<APIGatewayAuthorizerResult> {
     const identity = headers.authorization ?? '';
     const cached = decisions.get(identity);
     if (identity && cached && Date.now() - cached.at < AUTHORIZER_CACHE_SECONDS * 1000) return cached.decision;
-    authorizer ??= ((await import('../functions/api/authorizer.js')) as { handler: Authorizer }).handler;
+    const authorizer = await loadHandler<Authorizer>(AUTHORIZER_ENTRY);
     const decision = await authorizer({
       type: 'REQUEST',
       methodArn: `arn:aws:execute-api:us-east-1:000000000000:local/prod/${method}${resource}`,
@@ -171,7 +149,7 @@ export async function startGateway(opts: GatewayOptions): Promise<{ server: Serv
         stage: 'prod',
       },
     };
-    const handler = await load(match.route.handler);
+    const handler = await loadHandler<ApiHandler>(handlerEntry(match.route.handler));
     return handler(event, lambdaContext(`strata-${match.route.handler}`));
   }
 

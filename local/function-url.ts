@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResult, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { AGENT_API_ENTRY } from '../functions/agent/routes.js';
+import { loadHandler } from './handlers.js';
 import { lambdaContext } from './lambda-context.js';
 
 type UrlHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
-
-let agentApi: UrlHandler | undefined;
 
 /**
  * The agent API as a Lambda function URL delivers it (payload format 2.0), on the same local port
@@ -14,7 +14,7 @@ let agentApi: UrlHandler | undefined;
 export async function serveAgentApi(req: IncomingMessage, body: string): Promise<APIGatewayProxyResult | undefined> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (!url.pathname.startsWith('/agent/')) return undefined;
-  agentApi ??= ((await import('../functions/agent/api.js')) as unknown as { handler: UrlHandler }).handler;
+  const agentApi = await loadHandler<UrlHandler>(AGENT_API_ENTRY);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
   const method = (req.method ?? 'GET').toUpperCase();

@@ -1,12 +1,9 @@
 import { createServer, type Server } from 'node:http';
+import { LOCAL_FUNCTIONS, loadHandler } from './handlers.js';
 import { lambdaContext } from './lambda-context.js';
 
 type Handler = (event: unknown, context: ReturnType<typeof lambdaContext>) => Promise<unknown>;
 
-/** Functions the control plane invokes by name, loaded on first use. */
-const FUNCTIONS: Record<string, () => Promise<{ handler: unknown }>> = {
-  'strata-health': () => import('../functions/health/score-health.js'),
-};
 
 /**
  * The Lambda Invoke API (POST /2015-03-31/functions/{name}/invocations) on loopback, so the
@@ -15,7 +12,6 @@ const FUNCTIONS: Record<string, () => Promise<{ handler: unknown }>> = {
 export class LocalLambda {
   private server?: Server;
   private readonly inFlight = new Set<Promise<unknown>>();
-  private readonly loaded = new Map<string, Handler>();
   endpoint = '';
   invocations = 0;
 
@@ -30,7 +26,7 @@ export class LocalLambda {
           res.writeHead(status, { 'content-type': 'application/json', ...headers });
           res.end(body === undefined ? '' : JSON.stringify(body));
         };
-        if (req.method !== 'POST' || !FUNCTIONS[name]) return reply(404, { Type: 'User', message: `Function not found: ${name}` }, { 'x-amzn-errortype': 'ResourceNotFoundException' });
+        if (req.method !== 'POST' || !LOCAL_FUNCTIONS[name]) return reply(404, { Type: 'User', message: `Function not found: ${name}` }, { 'x-amzn-errortype': 'ResourceNotFoundException' });
         let payload: unknown;
         try {
           payload = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
@@ -57,11 +53,7 @@ export class LocalLambda {
   }
 
   private async run(name: string, payload: unknown): Promise<unknown> {
-    let fn = this.loaded.get(name);
-    if (!fn) {
-      fn = (await FUNCTIONS[name]!()).handler as Handler;
-      this.loaded.set(name, fn);
-    }
+    const fn = await loadHandler<Handler>(LOCAL_FUNCTIONS[name]!);
     return fn(payload, lambdaContext(name));
   }
 

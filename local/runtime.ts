@@ -9,6 +9,8 @@ import { localControls } from './faults.js';
 import { serveAgentApi } from './function-url.js';
 import { SimulatedAgents } from './simulated-agents.js';
 import { LocalStepFunctions, stateMachineArn } from './step-functions.js';
+import { WORKFLOWS, type WorkflowId } from '../functions/workflows/registry.js';
+import { workflowArnEnv } from '../adapters/workflows/workflows.js';
 import { LocalLambda } from './lambda-api.js';
 import { LocalScheduler } from './scheduler.js';
 import { SWEEP_SCHEDULE } from '../functions/health/schedule.js';
@@ -124,8 +126,7 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     stops.push(gateway.stop);
     Object.assign(process.env, {
       AWS_ENDPOINT_URL_SFN: sfnEndpoint,
-      PROVISION_STATE_MACHINE_ARN: stateMachineArn('provision'),
-      DELETE_STATE_MACHINE_ARN: stateMachineArn('delete'),
+      ...Object.fromEntries((Object.keys(WORKFLOWS) as WorkflowId[]).map((id) => [workflowArnEnv(id), stateMachineArn(id)])),
       PLATFORM_SECRET: rememberedKey(dataDir, 'platform-secret', () => randomBytes(32).toString('base64url')),
       AGENT_API_URL: gateway.url,
       AWS_ENDPOINT_URL_LAMBDA: lambdaEndpoint,

@@ -1,33 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { TASKS, WORKFLOWS, substitutionKey, type TaskName } from '../functions/tasks/registry.js';
+import { substitutionKey } from '../functions/workflows/definition.js';
+import { WORKFLOWS, aslFile, type WorkflowId } from '../functions/workflows/registry.js';
+import { TASKS, type TaskName } from '../functions/workflows/tasks.js';
+import { loadHandler } from './handlers.js';
 import { lambdaContext } from './lambda-context.js';
 
-type WorkflowName = keyof typeof WORKFLOWS;
+type WorkflowName = WorkflowId;
 type TaskHandler = (input: unknown, context: ReturnType<typeof lambdaContext>) => Promise<unknown>;
 
 const ACCOUNT = '000000000000';
 const REGION = 'us-east-1';
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const stateMachineArn = (name: WorkflowName) => `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:strata-${name}`;
 const functionArn = (task: TaskName) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:strata-${task}`;
-
-/** The same task modules the CDK stack bundles, loaded on first use. */
-const TASK_MODULES: Record<TaskName, () => Promise<{ handler: unknown }>> = {
-  BeginProvisioning: () => import('../functions/tasks/begin-provisioning.js'),
-  ResolveImage: () => import('../functions/tasks/resolve-image.js'),
-  CreateInfrastructure: () => import('../functions/tasks/create-infrastructure.js'),
-  AddControlPlane: () => import('../functions/tasks/add-control-plane.js'),
-  ControlPlaneReady: () => import('../functions/tasks/control-plane-ready.js'),
-  AddWorkers: () => import('../functions/tasks/add-workers.js'),
-  PacksInstalled: () => import('../functions/tasks/packs-installed.js'),
-  FinishProvisioning: () => import('../functions/tasks/finish-provisioning.js'),
-  BeginDeletion: () => import('../functions/tasks/begin-deletion.js'),
-  DeleteResources: () => import('../functions/tasks/delete-resources.js'),
-  FinishDeletion: () => import('../functions/tasks/finish-deletion.js'),
-};
 
 export interface LocalExecution {
   readonly executionArn: string;
@@ -62,13 +51,12 @@ interface Definition {
 export class LocalStepFunctions {
   readonly executions = new Map<string, LocalExecution>();
   private readonly machines = new Map<WorkflowName, { sm: StateMachine; def: Definition }>();
-  private readonly handlers = new Map<TaskName, TaskHandler>();
   private server?: Server;
   endpoint = '';
 
   constructor(readonly options: StepFunctionsOptions) {
     for (const name of Object.keys(WORKFLOWS) as WorkflowName[]) {
-      let text = readFileSync(resolve(WORKFLOWS[name].definition), 'utf8');
+      let text = readFileSync(`${REPO_ROOT}${aslFile(name)}`, 'utf8');
       for (const task of Object.keys(TASKS) as TaskName[]) text = text.replaceAll(`\${${substitutionKey(task)}}`, functionArn(task));
       const def = JSON.parse(text) as Definition;
       this.machines.set(name, { sm: new StateMachine(def as never, { validationOptions: { checkPaths: true, checkArn: true } }), def });
@@ -142,8 +130,10 @@ export class LocalStepFunctions {
     const { sm, def } = this.machines.get(workflow)!;
     const taskStates = Object.entries(def.States).filter(([, s]) => s.Type === 'Task');
     const waitStates = Object.entries(def.States).filter(([, s]) => s.Type === 'Wait');
+    const startDate = new Date();
     const run = sm.run(JSON.parse(input), {
       noThrowOnAbort: true,
+      context: { Execution: { Id: executionArn, Name: name, Input: JSON.parse(input), StartTime: startDate.toISOString() } },
       overrides: {
         taskResourceLocalHandlers: Object.fromEntries(taskStates.map(([state, s]) => [state, (event: unknown) => this.invoke(s.Resource!, event) as Promise<never>])),
         waitTimeOverrides: Object.fromEntries(waitStates.map(([state]) => [state, this.options.waitMs])),
@@ -155,7 +145,7 @@ export class LocalStepFunctions {
       workflow,
       name,
       input,
-      startDate: new Date(),
+      startDate,
       status: 'RUNNING',
       transitions: 0,
       abort: () => {
@@ -193,11 +183,7 @@ export class LocalStepFunctions {
   private async invoke(resource: string, event: unknown): Promise<unknown> {
     const task = (Object.keys(TASKS) as TaskName[]).find((t) => functionArn(t) === resource);
     if (!task) throw new Error(`no local handler for ${resource}`);
-    let fn = this.handlers.get(task);
-    if (!fn) {
-      fn = (await TASK_MODULES[task]()).handler as TaskHandler;
-      this.handlers.set(task, fn);
-    }
+    const fn = await loadHandler<TaskHandler>(TASKS[task].entry);
     return fn(event, lambdaContext(`strata-${task}`, 900_000));
   }
 

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { nextCondition, readySummary, READY, type Condition, type ConditionUpdate } from '../../core/conditions.js';
 import { documentClient } from './client.js';
 import { tableName } from './tables.js';
@@ -11,18 +11,29 @@ export async function listConditions(clusterId: string): Promise<Condition[]> {
   const res = await documentClient().send(
     new QueryCommand({ TableName: table(), KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk(clusterId) }, ConsistentRead: true }),
   );
-  return (res.Items ?? []).map(({ pk: _p, sk: _s, ...c }) => c as Condition);
+  // Titles are the registry's, not stored (rows written before that may still carry one).
+  return (res.Items ?? []).map(({ pk: _p, sk: _s, title: _t, ...c }) => c as Condition);
 }
 
 /**
- * Apply updates and recompute the Ready summary. Only the cluster's own workflow writes its
+ * Apply updates (and remove the conditions of objects that went away), then recompute the
+ * Ready summary. Only the cluster's own workflow writes its
  * conditions, one step at a time, so a read-modify-write per condition is safe here.
  * Returns the conditions whose status changed (for events).
  */
-export async function applyConditions(clusterId: string, generation: number, updates: readonly ConditionUpdate[]): Promise<{ all: Condition[]; changed: Condition[] }> {
+export async function applyConditions(
+  clusterId: string,
+  generation: number,
+  updates: readonly ConditionUpdate[],
+  remove: readonly string[] = [],
+): Promise<{ all: Condition[]; changed: Condition[] }> {
   const now = new Date().toISOString();
   const db = documentClient();
   const current = new Map((await listConditions(clusterId)).map((c) => [c.type, c]));
+  for (const type of remove) {
+    if (!current.delete(type)) continue;
+    await db.send(new DeleteCommand({ TableName: table(), Key: { pk: pk(clusterId), sk: type } }));
+  }
   const changed: Condition[] = [];
   for (const u of updates) {
     const prev = current.get(u.type);
@@ -46,6 +57,6 @@ export async function applyConditions(clusterId: string, generation: number, upd
 export async function getCondition(clusterId: string, type: string): Promise<Condition | undefined> {
   const res = await documentClient().send(new GetCommand({ TableName: table(), Key: { pk: pk(clusterId), sk: type }, ConsistentRead: true }));
   if (!res.Item) return undefined;
-  const { pk: _p, sk: _s, ...c } = res.Item;
+  const { pk: _p, sk: _s, title: _t, ...c } = res.Item;
   return c as Condition;
 }

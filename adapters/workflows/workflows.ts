@@ -1,30 +1,29 @@
 import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 
-/** The two lifecycle workflows; their ARNs come from the environment (CDK or local runtime). */
-export type WorkflowName = 'provision' | 'delete';
-const ARN_ENV: Record<WorkflowName, string> = { provision: 'PROVISION_STATE_MACHINE_ARN', delete: 'DELETE_STATE_MACHINE_ARN' };
-
 let client: SFNClient | undefined;
 const sfn = () => (client ??= new SFNClient({ maxAttempts: 5 }));
 
-function machineArn(name: WorkflowName): string {
-  const arn = process.env[ARN_ENV[name]];
-  if (!arn) throw new Error(`${ARN_ENV[name]} is not set`);
+/** The variable a workflow's state machine ARN is read from (the CDK stack and the local runtime set it): PROVISION_STATE_MACHINE_ARN, … */
+export const workflowArnEnv = (workflow: string) => `${workflow.toUpperCase()}_STATE_MACHINE_ARN`;
+
+function machineArn(workflow: string): string {
+  const arn = process.env[workflowArnEnv(workflow)];
+  if (!arn) throw new Error(`${workflowArnEnv(workflow)} is not set`);
   return arn;
 }
 
 /** Execution ARN from the state machine ARN and execution name, as Step Functions forms it. */
-export function executionArn(name: WorkflowName, executionName: string): string {
-  return machineArn(name).replace(':stateMachine:', ':execution:') + `:${executionName}`;
+export function executionArn(workflow: string, executionName: string): string {
+  return machineArn(workflow).replace(':stateMachine:', ':execution:') + `:${executionName}`;
 }
 
 /**
  * Start an execution named after what it is for (cluster id + generation), so a repeated
  * start is a no-op: Step Functions refuses a second execution with the same name.
  */
-export async function startWorkflow(name: WorkflowName, executionName: string, input: unknown): Promise<{ started: boolean }> {
+export async function startWorkflow(workflow: string, executionName: string, input: unknown): Promise<{ started: boolean }> {
   try {
-    await sfn().send(new StartExecutionCommand({ stateMachineArn: machineArn(name), name: executionName, input: JSON.stringify(input) }));
+    await sfn().send(new StartExecutionCommand({ stateMachineArn: machineArn(workflow), name: executionName, input: typeof input === 'string' ? input : JSON.stringify(input) }));
     return { started: true };
   } catch (err) {
     if (err instanceof ExecutionAlreadyExists) return { started: false };
@@ -32,18 +31,18 @@ export async function startWorkflow(name: WorkflowName, executionName: string, i
   }
 }
 
-export async function stopWorkflow(name: WorkflowName, executionName: string, cause: string): Promise<void> {
+export async function stopWorkflow(workflow: string, executionName: string, cause: string): Promise<void> {
   try {
-    await sfn().send(new StopExecutionCommand({ executionArn: executionArn(name, executionName), cause }));
+    await sfn().send(new StopExecutionCommand({ executionArn: executionArn(workflow, executionName), cause }));
   } catch (err) {
     if (err instanceof ExecutionDoesNotExist) return;
     throw err;
   }
 }
 
-export async function workflowStatus(name: WorkflowName, executionName: string): Promise<string | undefined> {
+export async function workflowStatus(workflow: string, executionName: string): Promise<string | undefined> {
   try {
-    return (await sfn().send(new DescribeExecutionCommand({ executionArn: executionArn(name, executionName) }))).status;
+    return (await sfn().send(new DescribeExecutionCommand({ executionArn: executionArn(workflow, executionName) }))).status;
   } catch (err) {
     if (err instanceof ExecutionDoesNotExist) return undefined;
     throw err;
@@ -52,3 +51,13 @@ export async function workflowStatus(name: WorkflowName, executionName: string):
 
 export const provisionExecutionName = (clusterId: string, generation: number) => `${clusterId}-g${generation}`;
 export const deleteExecutionName = (clusterId: string) => `${clusterId}-delete`;
+
+/**
+ * The name of the execution that continues this one: `<name>-c2`, `-c3`, … — deterministic, so a
+ * repeated continue is a no-op too. Step Functions names are at most 80 characters.
+ */
+export function continuationName(executionName: string): string {
+  const m = /^(.*)-c(\d+)$/.exec(executionName);
+  const [base, n] = m ? [m[1]!, Number(m[2])] : [executionName, 1];
+  return `${base.slice(0, 70)}-c${n + 1}`;
+}

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { isReady } from '../../core/agent-protocol.js';
-import { sortConditions } from '../../core/conditions.js';
+import { sortConditions, withTitle } from '../../core/conditions.js';
 import { notFound } from '../../core/errors.js';
 import { overallHealth } from '../../core/health.js';
 import { serviceViews } from '../../core/services.js';
@@ -50,7 +50,7 @@ export const handler = middy(
     'GET /v1/clusters/{id}/conditions': async (event) => {
       const who = principalOf(event);
       const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
-      const items = sortConditions(await listConditions(cluster.id));
+      const items = sortConditions(await listConditions(cluster.id)).map(withTitle);
       return json(200, { clusterId: cluster.id, phase: cluster.phase, health: overallHealth(items), items });
     },
     'GET /v1/clusters/{id}/events': async (event) => {

@@ -20,7 +20,7 @@ export const handler = clusterStep(async (ctx) => {
       pending = true;
       continue;
     }
-    ctx.subject = type;
+    ctx.charge = type;
     const instance = await launchNode(ctx, node);
     // An attempt is a launch: a booting instance found again is the same attempt.
     const launched = current?.reason !== 'InstanceBooting';

@@ -12,7 +12,7 @@ export const handler = clusterStep(async (ctx) => {
   for (const pool of ctx.cluster.nodePools.filter((p) => p.role === 'worker')) {
     const type = `WorkerPoolReady/${pool.name}`;
     const nodes = planNodes(ctx.cluster).filter((n) => n.pool === pool.name);
-    ctx.subject = type;
+    ctx.charge = type;
     for (const node of nodes) if (!ready.has(node.name)) await launchNode(ctx, node);
     const notReady = nodes.filter((n) => !ready.has(n.name)).map((n) => n.name);
     if (notReady.length) {

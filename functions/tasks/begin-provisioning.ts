@@ -1,4 +1,4 @@
-import type { ConditionUpdate } from '../../core/conditions.js';
+import { orphanedConditions, type ConditionUpdate } from '../../core/conditions.js';
 import { generateClusterPki, pkiSealContext } from '../../core/pki.js';
 import { planNodes } from '../../core/provisioning.js';
 import { getClusterPki, putClusterPki } from '../../adapters/dynamodb/cluster-pki-store.js';
@@ -24,17 +24,24 @@ export const handler = clusterStep(async (ctx) => {
 
   if (cluster.phase === 'Pending') await ctx.event('Normal', 'ProvisioningStarted', `provisioning ${cluster.name} in ${cluster.region} (generation ${input.generation})`, undefined, `ProvisioningStarted#g${input.generation}`);
   if (cluster.phase === 'Running') await ctx.event('Normal', 'ReconcileStarted', `applying generation ${input.generation} to ${cluster.name}`, undefined, `ReconcileStarted#g${input.generation}`);
-  const existing = new Set((await ctx.set()).map((c) => c.type));
+  const current = await ctx.conditions();
+  const existing = new Set(current.map((c) => c.type));
   const unknown = (type: string, reason = 'NotStarted'): ConditionUpdate => ({ type, status: 'Unknown', reason, message: 'not started yet' });
+  const controlPlane = planNodes(cluster).filter((n) => n.role === 'controlPlane').map((n) => n.name);
+  const workerPools = cluster.nodePools.filter((p) => p.role === 'worker').map((p) => p.name);
   const milestones = [
     'ImageReady',
     'InfrastructureCreated',
-    ...planNodes(cluster).filter((n) => n.role === 'controlPlane').map((n) => `ControlPlaneNodeAdded/${n.name}`),
+    ...controlPlane.map((n) => `ControlPlaneNodeAdded/${n}`),
     'ControlPlaneReady',
-    ...cluster.nodePools.filter((p) => p.role === 'worker').map((p) => `WorkerPoolReady/${p.name}`),
+    ...workerPools.map((p) => `WorkerPoolReady/${p}`),
     'PacksInstalled',
   ];
-  await ctx.set(...milestones.filter((m) => !existing.has(m)).map((m) => unknown(m)));
+  // The conditions of nodes and pools this generation no longer has go with them.
+  await ctx.apply(
+    milestones.filter((m) => !existing.has(m)).map((m) => unknown(m)),
+    orphanedConditions(current, { nodes: controlPlane, pools: workerPools }),
+  );
   return DONE;
 });
 

@@ -1,7 +1,4 @@
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { backoffSeconds } from '../../core/backoff.js';
-import { CloudError, remedyFor, type CloudProvider } from '../../core/cloud.js';
+import type { CloudProvider } from '../../core/cloud.js';
 import type { CloudAccount } from '../../core/cloud-accounts.js';
 import type { Cluster } from '../../core/clusters.js';
 import type { Condition, ConditionStatus, ConditionUpdate } from '../../core/conditions.js';
@@ -10,40 +7,35 @@ import type { ProfileRevision } from '../../core/profiles.js';
 import { providerFor } from '../../adapters/cloud/provider-for.js';
 import { getCloudAccount } from '../../adapters/dynamodb/cloud-accounts-store.js';
 import { getCluster } from '../../adapters/dynamodb/clusters-store.js';
-import { applyConditions, getCondition } from '../../adapters/dynamodb/conditions-store.js';
+import { applyConditions, getCondition, listConditions } from '../../adapters/dynamodb/conditions-store.js';
 import { appendEvent } from '../../adapters/dynamodb/events-store.js';
 import { getRevision } from '../../adapters/dynamodb/profiles-store.js';
 import { logger } from '../commons/powertools.js';
+import { workflowStep, type StepContext, type StepState, type Verdict } from './step.js';
 
-/** What every workflow task receives: small, so execution history holds no secrets. */
-export interface StepInput {
+export { DONE, STOP, waitFor } from './step.js';
+
+/** What every cluster workflow task receives: ids only, so execution history holds no secrets. */
+export interface StepInput extends StepState {
   readonly tenantId: string;
   readonly clusterId: string;
   readonly generation: number;
 }
 
-/** done: go on; stop: the cluster went away (deleted), end quietly; else wait and run again. */
-export interface StepResult {
-  readonly done: boolean;
-  readonly stop: boolean;
-  readonly retryAfterSeconds: number;
-}
-
-export const DONE: StepResult = { done: true, stop: false, retryAfterSeconds: 0 };
-export const STOP: StepResult = { done: false, stop: true, retryAfterSeconds: 0 };
-/** Not there yet (booting, waiting for the agent): look again soon. */
-export const waitFor = (seconds = 5): StepResult => ({ done: false, stop: false, retryAfterSeconds: seconds });
-
-export class StepContext {
+/** A step on one cluster: its record, its cloud, its conditions and events. */
+export class ClusterStepContext implements StepContext {
   private providerPromise?: Promise<CloudProvider>;
   private accountPromise?: Promise<CloudAccount>;
-  /** The condition a cloud error is charged to. */
-  subject?: string;
+  charge?: string;
 
   constructor(
     readonly input: StepInput,
     readonly cluster: Cluster,
   ) {}
+
+  get region(): string {
+    return this.cluster.region;
+  }
 
   account(): Promise<CloudAccount> {
     return (this.accountPromise ??= getCloudAccount(this.input.tenantId, this.cluster.cloudAccountId));
@@ -61,9 +53,17 @@ export class StepContext {
     return getCondition(this.cluster.id, type);
   }
 
-  /** Set conditions; each status change is also an event. */
+  conditions(): Promise<Condition[]> {
+    return listConditions(this.cluster.id);
+  }
+
+  /** Set conditions (and remove those of objects that went away); each status change is also an event. */
   async set(...updates: ConditionUpdate[]): Promise<Condition[]> {
-    const { all, changed } = await applyConditions(this.cluster.id, this.input.generation, updates);
+    return this.apply(updates, []);
+  }
+
+  async apply(updates: readonly ConditionUpdate[], remove: readonly string[]): Promise<Condition[]> {
+    const { all, changed } = await applyConditions(this.cluster.id, this.input.generation, updates, remove);
     // A milestone laid out as Unknown is not news; every later transition is.
     for (const c of changed.filter((c) => c.status !== 'Unknown' || c.reason !== 'NotStarted')) {
       await this.event(c.status === 'False' ? 'Warning' : 'Normal', c.reason, `${c.type} is ${c.status}: ${c.message}`, c.type);
@@ -75,40 +75,25 @@ export class StepContext {
     return this.set({ type, status, reason, message, attempted });
   }
 
-  /** Append an event; `once` names it so that a step run again does not record it twice. */
+  /** Append an event (the same one again within the fold window is counted); `once` keeps it to one ever. */
   event(type: ClusterEvent['type'], reason: string, message: string, subject?: string, once?: string): Promise<ClusterEvent | undefined> {
     return appendEvent({ clusterId: this.cluster.id, type, reason, message, subject }, once);
   }
 }
 
 /**
- * A workflow task on one cluster. It reloads the cluster (steps are safe to re-run at any
- * point), ends quietly once the cluster is being deleted, and turns a cloud error into its
- * condition False with the provider's code and message plus a remedy, a Warning event and
- * a capped exponential backoff — a failed step never fails the cluster.
+ * A workflow task on one cluster. It reloads the cluster (steps are safe to re-run at any point),
+ * and ends quietly once the cluster is gone, being deleted (unless it is a deletion step), or
+ * superseded by a newer generation.
  */
-export function clusterStep(run: (ctx: StepContext) => Promise<StepResult>, opts: { allowDeleting?: boolean } = {}) {
-  const handler = async (input: StepInput): Promise<StepResult> => {
+export function clusterStep(run: (ctx: ClusterStepContext) => Promise<Verdict>, opts: { allowDeleting?: boolean } = {}) {
+  return workflowStep<StepInput, ClusterStepContext>(async (input) => {
     logger.appendKeys({ clusterId: input.clusterId, tenantId: input.tenantId, correlationId: `${input.clusterId}-g${input.generation}` });
     const cluster = await getCluster(input.tenantId, input.clusterId).catch(() => undefined);
-    if (!cluster) return STOP;
+    if (!cluster) return undefined;
     const deleting = cluster.phase === 'Deleting' || cluster.phase === 'Deleted';
-    if (deleting && !opts.allowDeleting) return STOP;
-    const ctx = new StepContext(input, cluster);
-    try {
-      return await run(ctx);
-    } catch (err) {
-      if (!(err instanceof CloudError) || !ctx.subject) throw err;
-      const remedy = remedyFor(err.code, cluster.region);
-      const message = remedy ? `${err.message} (${remedy})` : err.message;
-      const prev = await ctx.condition(ctx.subject);
-      await ctx.mark(ctx.subject, 'False', err.code, message, true);
-      const attempts = (prev?.attempts ?? 0) + 1;
-      const wait = backoffSeconds(attempts);
-      await ctx.event('Warning', err.code, `${ctx.subject} attempt ${attempts} failed: ${message}; retrying in ${wait} s`, ctx.subject, `${ctx.subject}#g${input.generation}#${attempts}`);
-      logger.warn('step failed; backing off', { subject: ctx.subject, code: err.code, attempts, wait });
-      return { done: false, stop: false, retryAfterSeconds: wait };
-    }
-  };
-  return middy(handler).use(injectLambdaContext(logger, { resetKeys: true }));
+    if (deleting && !opts.allowDeleting) return undefined;
+    if (!opts.allowDeleting && input.generation < cluster.generation) return undefined; // a newer generation's execution took over
+    return new ClusterStepContext(input, cluster);
+  }, run);
 }

@@ -5,7 +5,7 @@ import { clusterStep, DONE } from './cluster-step.js';
 /** InfrastructureCreated: network, a subnet per zone, control-plane and worker security groups. */
 export const handler = clusterStep(async (ctx) => {
   const { cluster, input } = ctx;
-  ctx.subject = 'InfrastructureCreated';
+  ctx.charge = 'InfrastructureCreated';
   const infra = await (await ctx.provider()).ensureInfrastructure({
     clusterId: cluster.id,
     clusterName: cluster.name,

@@ -7,7 +7,7 @@ import { clusterStep, DONE, waitFor } from './cluster-step.js';
  */
 export const handler = clusterStep(
   async (ctx) => {
-    ctx.subject = 'InfrastructureDeleted';
+    ctx.charge = 'InfrastructureDeleted';
     const { remaining, details } = await (await ctx.provider()).deleteClusterResources(ctx.cluster.id);
     if (remaining > 0) {
       await ctx.mark('InfrastructureDeleted', 'Unknown', 'Deleting', `${remaining} left: ${details.slice(0, 5).join(', ')}`);

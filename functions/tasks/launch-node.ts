@@ -5,14 +5,14 @@ import { ticketIssue } from '../../adapters/dynamodb/bootstrap-tickets-store.js'
 import { recordMachine } from '../../adapters/dynamodb/machines-store.js';
 import { platformSecret } from '../../adapters/secrets/platform-secret.js';
 import { agentApiUrl } from '../commons/agent-api-url.js';
-import type { StepContext } from './cluster-step.js';
+import type { ClusterStepContext } from './cluster-step.js';
 
 /**
  * Launch (or find) one planned node, and remember it. Its user data carries a one-time ticket for
  * its bootstrap bundle, the same one on every retry while it is unused and fresh; the client token
  * follows the ticket, so a launch with a new ticket is a new request.
  */
-export async function launchNode(ctx: StepContext, node: PlannedNode): Promise<InstanceInfo> {
+export async function launchNode(ctx: ClusterStepContext, node: PlannedNode): Promise<InstanceInfo> {
   const { cluster, input } = ctx;
   const infra = cluster.status?.infrastructure;
   const imageId = cluster.status?.imageId;

@@ -6,7 +6,7 @@ import { clusterStep, DONE } from './cluster-step.js';
 /** ImageReady: find the OS pack's image for this cloud and region. */
 export const handler = clusterStep(async (ctx) => {
   const { cluster, input } = ctx;
-  ctx.subject = 'ImageReady';
+  ctx.charge = 'ImageReady';
   const os = (await ctx.revision()).layers.find((l) => l.layer === 'os')!;
   const pack = await getPack(input.tenantId, os.registryId, os.packId);
   const ref = pack?.os?.images[cluster.cloud]?.[cluster.region];

@@ -8,7 +8,9 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_ENV, TABLES, type TableId } from '../../adapters/dynamodb/tables.js';
 import { ROUTES } from '../../functions/api/routes.js';
-import { TASKS, TASK_ACCESS, type TaskName, WORKFLOWS, substitutionKey } from '../../functions/tasks/registry.js';
+import { substitutionKey, tasksOf } from '../../functions/workflows/definition.js';
+import { WORKFLOWS, aslFile } from '../../functions/workflows/registry.js';
+import { TASKS, type TaskName } from '../../functions/workflows/tasks.js';
 import { AUTHORIZER_CACHE_SECONDS } from '../../functions/api/routes.js';
 import { HANDLER_ACCESS } from '../../lib/api.js';
 import { HEALTH_FUNCTION_ENV } from '../../lib/health.js';
@@ -272,7 +274,8 @@ describe('least privilege', () => {
     }
   });
 
-  it('lets every task read and write definitions, conditions and events and read telemetry; the platform secret and the key only where TASK_ACCESS says', () => {
+  it('lets every task read and write definitions, conditions and events and read telemetry; the platform secret and the key only where TASKS says', () => {
+    const TASK_ACCESS = Object.fromEntries(Object.entries(TASKS).map(([n, t]) => [n, t.access as Record<string, true | undefined>]));
     const secretRead = (st: Statement) => actionsOf([st]).includes('secretsmanager:GetSecretValue') && JSON.stringify(st.Resource) === JSON.stringify({ Ref: logicalId(stack.platformSecret) });
     const kms = (st: Statement) => actionsOf([st]).some((a) => a.startsWith('kms:'));
     for (const [name, fn] of stack.workflows.taskFunctions) {
@@ -284,10 +287,10 @@ describe('least privilege', () => {
       expect(telemetry, name).toEqual(expect.arrayContaining(['dynamodb:GetItem']));
       for (const write of DYNAMODB_WRITES) expect(telemetry, name).not.toContain(write);
       const statements = statementsOfRole(role);
-      expect(statements.filter(secretRead).length > 0, `${name} reads the platform secret`).toBe(!!TASK_ACCESS[name].platformSecret);
-      expect(envOf(fn).PLATFORM_SECRET_ARN === undefined, name).toBe(!TASK_ACCESS[name].platformSecret);
+      expect(statements.filter(secretRead).length > 0, `${name} reads the platform secret`).toBe(!!TASK_ACCESS[name]!.platformSecret);
+      expect(envOf(fn).PLATFORM_SECRET_ARN === undefined, name).toBe(!TASK_ACCESS[name]!.platformSecret);
       const keyUse = statements.filter(kms);
-      if (TASK_ACCESS[name].sealsClusterSecrets) {
+      if (TASK_ACCESS[name]!.sealsClusterSecrets) {
         expect(keyUse, name).toEqual([
           {
             Effect: 'Allow',
@@ -301,7 +304,7 @@ describe('least privilege', () => {
       }
       expect(envOf(fn), name).toMatchObject({ AGENT_API_URL: expect.anything() });
     }
-    expect(TASK_ACCESS.BeginProvisioning.sealsClusterSecrets).toBe(true);
+    expect(TASK_ACCESS.BeginProvisioning!.sealsClusterSecrets).toBe(true);
     expect(Object.entries(TASK_ACCESS).filter(([, a]) => a.platformSecret).map(([n]) => n).sort()).toEqual(['AddControlPlane', 'AddWorkers']);
   });
 
@@ -360,22 +363,27 @@ describe('least privilege', () => {
     expect(actionsOf(statementsOfRole(roleOf(task('FinishProvisioning'))))).not.toContain('sts:AssumeRole');
   });
 
-  it("lets only BeginDeletion stop provisioning, on the provision machine's executions only", () => {
-    const provision = logicalId(stack.workflows.stateMachines.provision);
+  it("lets only BeginDeletion stop provisioning, on the provision machine's executions only, and only ContinueWorkflow start executions", () => {
+    const machine = (workflow: string) => `${stack.stackName}-${workflow}`;
     for (const [name, fn] of stack.workflows.taskFunctions) {
-      const stops = statementsOfRole(roleOf(fn)).filter((s) => actionsOf([s]).includes('states:StopExecution'));
+      const statements = statementsOfRole(roleOf(fn));
+      const stops = statements.filter((st) => actionsOf([st]).includes('states:StopExecution'));
+      const starts = statements.filter((st) => actionsOf([st]).includes('states:StartExecution'));
       if (name === 'BeginDeletion') {
         expect(stops).toHaveLength(1);
         expect(actionsOf(stops)).toEqual(['states:StopExecution']);
         const arn = JSON.stringify(stops[0]!.Resource);
-        expect(arn).toContain(':execution:');
-        expect(arn).toContain(JSON.stringify({ 'Fn::GetAtt': [provision, 'Name'] }));
-        expect(envOf(fn).PROVISION_STATE_MACHINE_ARN).toEqual({ Ref: provision });
+        expect(arn).toContain(`:execution:${machine('provision')}:*`);
+        expect(JSON.stringify(envOf(fn).PROVISION_STATE_MACHINE_ARN)).toContain(`:stateMachine:${machine('provision')}`);
       } else {
         expect(stops, name).toEqual([]);
-        expect(envOf(fn).PROVISION_STATE_MACHINE_ARN, name).toBeUndefined();
       }
-      expect(actionsOf(statementsOfRole(roleOf(fn))), name).not.toContain('states:StartExecution');
+      if (name === 'ContinueWorkflow') {
+        const arns = JSON.stringify(starts.map((st) => st.Resource));
+        for (const workflow of WORKFLOW_IDS) expect(arns, workflow).toContain(`:stateMachine:${machine(workflow)}`);
+      } else {
+        expect(starts, name).toEqual([]);
+      }
     }
   });
 
@@ -414,7 +422,7 @@ describe('least privilege', () => {
 });
 
 describe('workflows', () => {
-  it('runs two Standard state machines, traced, logging ALL events without execution data, named by CloudFormation', () => {
+  it('runs one Standard state machine per workflow, traced, logging ALL events without execution data, with a fixed name', () => {
     template.resourceCountIs('AWS::StepFunctions::StateMachine', WORKFLOW_IDS.length);
     for (const workflow of WORKFLOW_IDS) {
       const props = resource(stack.workflows.stateMachines[workflow]).Properties;
@@ -428,22 +436,21 @@ describe('workflows', () => {
         },
         DefinitionS3Location: { Bucket: expect.anything(), Key: expect.anything() },
       });
-      expect(props.StateMachineName, workflow).toBeUndefined();
+      expect(props.StateMachineName, workflow).toBe(`${stack.stackName}-${workflow}`);
       expect(props.DefinitionString, workflow).toBeUndefined();
     }
   });
 
   it('substitutes every ${...} of each ASL file with the ARN of its own task function', () => {
     for (const workflow of WORKFLOW_IDS) {
-      const spec = WORKFLOWS[workflow];
       const subs = resource(stack.workflows.stateMachines[workflow]).Properties.DefinitionSubstitutions as Record<string, unknown>;
-      const used = substitutionKeysIn(join(REPO_ROOT, spec.definition));
+      const used = substitutionKeysIn(join(REPO_ROOT, aslFile(workflow)));
       expect(used.length, workflow).toBeGreaterThan(0);
       // DefinitionBody.fromFile ships the file as an S3 asset: the template has no DefinitionString,
       // so check the file's placeholders against the substitutions CloudFormation will apply.
       for (const key of used) expect(Object.keys(subs), `${workflow}: ${key}`).toContain(key);
-      expect(Object.keys(subs).sort(), workflow).toEqual(spec.tasks.map((t: TaskName) => substitutionKey(t)).sort());
-      for (const name of spec.tasks as readonly TaskName[]) {
+      expect(Object.keys(subs).sort(), workflow).toEqual(tasksOf(WORKFLOWS[workflow]).map((t) => substitutionKey(t)).sort());
+      for (const name of tasksOf(WORKFLOWS[workflow])) {
         expect(subs[substitutionKey(name)], `${workflow}: ${name}`).toEqual({ 'Fn::GetAtt': [logicalId(task(name)), 'Arn'] });
       }
     }
@@ -455,7 +462,7 @@ describe('workflows', () => {
       const invokes = statementsOfRole(logicalId(sm.role)).filter((s) => actionsOf([s]).includes('lambda:InvokeFunction'));
       const invoked = JSON.stringify(invokes.map((s) => s.Resource));
       for (const [name, fn] of stack.workflows.taskFunctions) {
-        if ((WORKFLOWS[workflow].tasks as readonly TaskName[]).includes(name)) expect(invoked, `${workflow} → ${name}`).toContain(logicalId(fn));
+        if ((tasksOf(WORKFLOWS[workflow]) as TaskName[]).includes(name)) expect(invoked, `${workflow} → ${name}`).toContain(logicalId(fn));
         else expect(invoked, `${workflow} ↛ ${name}`).not.toContain(`"${logicalId(fn)}"`);
       }
     }

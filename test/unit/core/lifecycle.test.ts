@@ -3,7 +3,7 @@ import { acceptedEpoch, agentToken, rotated, verifyAgentToken } from '../../../c
 import { agentSettingsFrom, bootstrapSettingsFrom, bootstrapTicket, bundleFiles, kubeadmBootstrapToken, userData, verifyBootstrapTicket } from '../../../core/bootstrap.js';
 import { backoffSeconds } from '../../../core/backoff.js';
 import { remedyFor } from '../../../core/cloud.js';
-import { nextCondition, readySummary, type Condition } from '../../../core/conditions.js';
+import { nextCondition, orphanedConditions, READY_SUMMARISES, readySummary, withTitle, type Condition } from '../../../core/conditions.js';
 import { mergeValues } from '../../../core/desired-state.js';
 import { planNodes } from '../../../core/provisioning.js';
 import { parse } from 'yaml';
@@ -18,15 +18,31 @@ describe('conditions', () => {
     expect([a.attempts, b.attempts, c.attempts]).toEqual([1, 2, 3]);
     expect(b.lastTransitionTime).toBe(t0);
     expect(c.lastTransitionTime).toBe(t1);
-    expect(c.title).toBe('Resolving/Customizing Image');
+    expect(withTitle(c).title).toBe('Resolving/Customizing Image');
+    expect(c).not.toHaveProperty('title'); // titles are the registry's, never stored
   });
 
-  it('summarise as Ready only when every other condition is True', () => {
-    const mk = (type: string, status: Condition['status']) => nextCondition(undefined, { type, status, reason: type, message: `${type} msg` }, 1, t0);
-    expect(readySummary([mk('A', 'True'), mk('B', 'True')]).status).toBe('True');
-    expect(readySummary([mk('A', 'True'), mk('B', 'Unknown')])).toMatchObject({ status: 'Unknown', message: 'waiting for B' });
-    expect(readySummary([mk('A', 'False'), mk('B', 'Unknown')])).toMatchObject({ status: 'False', reason: 'A', message: 'A: A msg' });
+  it('summarise as Ready only the listed lifecycle conditions, when every one of them is True', () => {
+    const mk = (type: string, status: Condition['status']) => nextCondition(undefined, { type, status, reason: type.split('/')[0]!, message: `${type} msg` }, 1, t0);
+    expect(readySummary([mk('ImageReady', 'True'), mk('WorkerPoolReady/w', 'True')]).status).toBe('True');
+    expect(readySummary([mk('ImageReady', 'True'), mk('PacksInstalled', 'Unknown')])).toMatchObject({ status: 'Unknown', message: 'waiting for PacksInstalled' });
+    expect(readySummary([mk('ImageReady', 'False'), mk('PacksInstalled', 'Unknown')])).toMatchObject({ status: 'False', reason: 'ImageReady', message: 'ImageReady: ImageReady msg' });
     expect(readySummary([]).status).toBe('Unknown');
+    // Health checks and deletion progress are not part of Ready: they are not in its list.
+    expect(readySummary([mk('ImageReady', 'True'), mk('NodesHealthy', 'False'), mk('InfrastructureDeleted', 'Unknown')]).status).toBe('True');
+    expect(READY_SUMMARISES).not.toContain('NodesHealthy');
+  });
+
+  it('refuse a type the registry does not know, and per-object types without their object', () => {
+    expect(() => nextCondition(undefined, { type: 'Surprise', status: 'True', reason: 'x', message: 'x' }, 1, t0)).toThrow(/not in CONDITION_TYPES/);
+    expect(() => nextCondition(undefined, { type: 'WorkerPoolReady', status: 'True', reason: 'x', message: 'x' }, 1, t0)).toThrow(/takes \/<pool>/);
+    expect(() => nextCondition(undefined, { type: 'ImageReady/x', status: 'True', reason: 'x', message: 'x' }, 1, t0)).toThrow();
+  });
+
+  it('of removed nodes and pools are orphans', () => {
+    const mk = (type: string) => nextCondition(undefined, { type, status: 'True', reason: 'x', message: 'x' }, 1, t0);
+    const all = [mk('ControlPlaneNodeAdded/c-cp-0'), mk('ControlPlaneNodeAdded/c-cp-1'), mk('WorkerPoolReady/a'), mk('WorkerPoolReady/b'), mk('ImageReady')];
+    expect(orphanedConditions(all, { nodes: ['c-cp-0'], pools: ['a'] })).toEqual(['ControlPlaneNodeAdded/c-cp-1', 'WorkerPoolReady/b']);
   });
 });
 

@@ -1,0 +1,21 @@
+import { deleteCluster } from './delete-cluster.js';
+import type { WorkflowDefinition } from './definition.js';
+import { provisionCluster } from './provision-cluster.js';
+import type { TaskName } from './tasks.js';
+
+/**
+ * Every workflow. The CDK construct (state machines, grants, substitutions), the workflow adapter
+ * (start, stop, describe) and the local Step Functions endpoint all iterate this; a new workflow is
+ * its definition here, its task handlers (functions/workflows/tasks.ts), its core rules and its tests.
+ */
+export const WORKFLOWS = {
+  provision: provisionCluster,
+  delete: deleteCluster,
+} as const satisfies Record<string, WorkflowDefinition<TaskName>>;
+export type WorkflowId = keyof typeof WORKFLOWS;
+
+/** The variable a workflow's state machine ARN is read from: PROVISION_STATE_MACHINE_ARN, … */
+export const workflowArnEnv = (id: WorkflowId) => `${id.toUpperCase()}_STATE_MACHINE_ARN`;
+
+/** The ASL file of a workflow, relative to the repository root. */
+export const aslFile = (id: WorkflowId) => `statemachines/${WORKFLOWS[id].file}.asl.json`;

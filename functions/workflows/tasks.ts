@@ -1,0 +1,39 @@
+/** What a task may touch besides the tables (the CDK stack grants exactly this). */
+export interface TaskAccess {
+  /** Calls a customer's cloud: assumes its AWS role, reads its Azure client secret. */
+  readonly cloud?: true;
+  /** Reads the platform secret (it derives the nodes' bootstrap tickets). */
+  readonly platformSecret?: true;
+  /** Seals cluster secrets with the KMS key (the cluster's CA keys). */
+  readonly sealsClusterSecrets?: true;
+  /** Starts executions of the workflows (to continue one as a new execution). */
+  readonly startsWorkflows?: true;
+  /** Stops executions of the provision workflow (deletion stops provisioning). */
+  readonly stopsProvisioning?: true;
+}
+
+export interface TaskSpec {
+  /** Handler file, relative to the repository root; it exports `handler`. */
+  readonly entry: string;
+  readonly access: TaskAccess;
+}
+
+/**
+ * Every workflow task: the Lambda behind each `${<Task>FunctionArn}` of the ASL, and what it may
+ * touch. Plain data: the CDK stack deploys from it, the local runtime runs the same handlers.
+ */
+export const TASKS = {
+  BeginProvisioning: { entry: 'functions/tasks/begin-provisioning.ts', access: { sealsClusterSecrets: true } },
+  ResolveImage: { entry: 'functions/tasks/resolve-image.ts', access: { cloud: true } },
+  CreateInfrastructure: { entry: 'functions/tasks/create-infrastructure.ts', access: { cloud: true } },
+  AddControlPlane: { entry: 'functions/tasks/add-control-plane.ts', access: { cloud: true, platformSecret: true } },
+  ControlPlaneReady: { entry: 'functions/tasks/control-plane-ready.ts', access: {} },
+  AddWorkers: { entry: 'functions/tasks/add-workers.ts', access: { cloud: true, platformSecret: true } },
+  PacksInstalled: { entry: 'functions/tasks/packs-installed.ts', access: {} },
+  FinishProvisioning: { entry: 'functions/tasks/finish-provisioning.ts', access: {} },
+  BeginDeletion: { entry: 'functions/tasks/begin-deletion.ts', access: { stopsProvisioning: true } },
+  DeleteResources: { entry: 'functions/tasks/delete-resources.ts', access: { cloud: true } },
+  FinishDeletion: { entry: 'functions/tasks/finish-deletion.ts', access: {} },
+  ContinueWorkflow: { entry: 'functions/tasks/continue-workflow.ts', access: { startsWorkflows: true } },
+} as const satisfies Record<string, TaskSpec>;
+export type TaskName = keyof typeof TASKS;
