@@ -1,4 +1,4 @@
-/** An entry of a cluster's append-only event stream (newest first in the API). */
+/** An entry of a cluster's event stream (newest first in the API), folded as Kubernetes folds events. */
 export interface ClusterEvent {
   readonly id: string;
   readonly clusterId: string;
@@ -7,7 +7,15 @@ export interface ClusterEvent {
   readonly message: string;
   /** Condition or object the event is about, e.g. ControlPlaneNodeAdded/demo-cp-0. */
   readonly subject?: string;
+  /** When it was last seen (= lastSeen): what the stream is ordered by. */
   readonly at: string;
+  /** How many times it happened within the fold window of each other. */
+  readonly count: number;
+  readonly firstSeen: string;
+  readonly lastSeen: string;
 }
 
 export const EVENT_RETENTION_DAYS = 30;
+
+/** The same event (type, reason, subject, message) again within this long is one event with a count, as in Kubernetes. */
+export const EVENT_FOLD_WINDOW_MS = 10 * 60_000;

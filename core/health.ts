@@ -80,3 +80,26 @@ export function overallHealth(conditions: readonly { type: string; status: strin
   if (mine.length < HEALTH_CONDITIONS.length || mine.some((c) => c.status === 'Unknown')) return { health: 'Unknown', reasons };
   return { health: 'Healthy', reasons: [] };
 }
+
+/** What a heartbeat changed, as ingest saw it. */
+export interface HeartbeatEffects {
+  /** The node or service picture changed (a new snapshot was kept). */
+  readonly snapshotWritten: boolean;
+  /** The cluster came back after its deadline had passed. */
+  readonly resumed: boolean;
+  /** This heartbeat wrote the minute's usage sample. */
+  readonly sampleWritten: boolean;
+  /** Usage is above the threshold now (known only when a sample was written). */
+  readonly overThreshold: boolean;
+  /** Usage was above the threshold at the previous sample (undefined: not known here). */
+  readonly wasOverThreshold: boolean | undefined;
+}
+
+/**
+ * Does this heartbeat need a health score? Only when a verdict can change: the node state changed,
+ * the cluster came back, or usage is (or was, a minute ago) above the threshold. A steady healthy
+ * cluster costs nothing; a silent one is found by the sweep.
+ */
+export function needsHealthScore(e: HeartbeatEffects): boolean {
+  return e.snapshotWritten || e.resumed || (e.sampleWritten && (e.overThreshold || e.wasOverThreshold !== false));
+}

@@ -1,5 +1,6 @@
 import type { AgentTokenState } from '../../core/agent-token.js';
 import { SPEC_FIELDS, type Cluster, type Phase } from '../../core/clusters.js';
+import { phasesBefore } from '../../core/lifecycle.js';
 import { conflict, notFound } from '../../core/errors.js';
 import { cloudAccountSk } from './cloud-accounts-store.js';
 import { bumpCount, deleteKey, entitySk, getItem, getRaw, listPrefix, nameLock, nameSk, putNew, table, tenantPk, transact, updateIf, type Filter, type Page, type TransactItem } from './definitions.js';
@@ -105,7 +106,7 @@ export async function updateClusterSpec(tenantId: string, next: Cluster, expecte
   );
 }
 
-/** Workflow-owned fields: phase and status. `ifPhaseIn` guards against racing a delete. */
+/** Workflow-owned fields: phase and status. `ifPhaseIn` (core/lifecycle.ts phasesBefore) guards against racing a delete. */
 export async function updateClusterStatus(
   tenantId: string,
   clusterId: string,
@@ -138,9 +139,9 @@ export async function updateClusterStatus(
   });
 }
 
-/** Start deleting: any phase but Deleting and Deleted. False when already under way. */
+/** Start deleting, from any phase that may move to Deleting. False when already under way. */
 export async function markDeleting(tenantId: string, clusterId: string): Promise<boolean> {
-  return updateClusterStatus(tenantId, clusterId, { phase: 'Deleting' }, ['Pending', 'Provisioning', 'Running', 'Failed']);
+  return updateClusterStatus(tenantId, clusterId, { phase: 'Deleting' }, phasesBefore('Deleting'));
 }
 
 const DELETED_RETENTION_S = 7 * 86400;

@@ -1,41 +1,64 @@
-import { randomBytes } from 'node:crypto';
-import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { EVENT_RETENTION_DAYS, type ClusterEvent } from '../../core/events.js';
+import { createHash, randomBytes } from 'node:crypto';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { EVENT_FOLD_WINDOW_MS, EVENT_RETENTION_DAYS, type ClusterEvent } from '../../core/events.js';
 import { documentClient } from './client.js';
-import { failedConditions } from './errors.js';
+import { failedConditions, isTransactionConflict } from './errors.js';
 import { queryPage, type Page } from './pagination.js';
 import { tableName } from './tables.js';
 
-/** pk E#<cluster>, sk <ISO time>#<random>: time-ordered, newest first by a reverse query. */
+/**
+ * Events of one cluster: pk E#<cluster>, sk <lastSeen ISO time>#<random>, newest first by a
+ * reverse query. The same event again (type, reason, subject and message) within the fold window
+ * is folded as Kubernetes folds its events: the one event moves to the top with count + 1 and a new
+ * lastSeen, through a fold pointer (pk EF#<cluster>, sk = a hash of what makes it the same).
+ */
 const pk = (clusterId: string) => `E#${clusterId}`;
+const foldPk = (clusterId: string) => `EF#${clusterId}`;
 const table = () => tableName('events');
 
+const foldKey = (e: Pick<ClusterEvent, 'type' | 'reason' | 'subject' | 'message'>) =>
+  createHash('sha256').update(JSON.stringify([e.type, e.reason, e.subject ?? '', e.message])).digest('base64url').slice(0, 22);
+
+type NewEvent = Omit<ClusterEvent, 'id' | 'at' | 'count' | 'firstSeen' | 'lastSeen'>;
+
 /**
- * Append an event. With a `dedupeKey` (what makes this event the same one when a step runs
- * again, e.g. "ClusterRunning#g2"), a marker written in the same transaction keeps it to one.
+ * Append an event, folded into the same one seen within the window. With a `dedupeKey` (what makes
+ * this event the same one when a step runs again, e.g. "ClusterRunning#g2") it is recorded once ever.
  */
-export async function appendEvent(e: Omit<ClusterEvent, 'id' | 'at'>, dedupeKey?: string): Promise<ClusterEvent | undefined> {
-  const at = new Date().toISOString();
+export async function appendEvent(e: NewEvent, dedupeKey?: string, tries = 4): Promise<ClusterEvent | undefined> {
+  const now = new Date();
+  const at = now.toISOString();
+  const expiresAt = Math.floor(now.getTime() / 1000) + EVENT_RETENTION_DAYS * 86400;
+  const key = foldKey(e);
+  const pointer = (await documentClient().send(new GetCommand({ TableName: table(), Key: { pk: foldPk(e.clusterId), sk: key }, ConsistentRead: true }))).Item as
+    | { eventSk: string; count: number; firstSeen: string; lastSeen: string }
+    | undefined;
+  const fold = pointer && now.getTime() - Date.parse(pointer.lastSeen) < EVENT_FOLD_WINDOW_MS ? pointer : undefined;
   const id = `${at}#${randomBytes(4).toString('hex')}`;
-  const event: ClusterEvent = { ...e, id, at };
-  const expiresAt = Math.floor(Date.now() / 1000) + EVENT_RETENTION_DAYS * 86400;
-  const put = { TableName: table(), Item: { pk: pk(e.clusterId), sk: id, ...event, expiresAt }, ConditionExpression: 'attribute_not_exists(pk)' };
-  if (!dedupeKey) {
-    await documentClient().send(new PutCommand(put));
-    return event;
-  }
+  const event: ClusterEvent = { ...e, id, at, count: (fold?.count ?? 0) + 1, firstSeen: fold?.firstSeen ?? at, lastSeen: at };
+  const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [];
+  if (dedupeKey) items.push({ Put: { TableName: table(), Item: { pk: `ED#${e.clusterId}`, sk: dedupeKey, expiresAt }, ConditionExpression: 'attribute_not_exists(pk)' } });
+  items.push(
+    { Put: { TableName: table(), Item: { pk: pk(e.clusterId), sk: id, ...event, expiresAt }, ConditionExpression: 'attribute_not_exists(pk)' } },
+    {
+      Put: {
+        TableName: table(),
+        Item: { pk: foldPk(e.clusterId), sk: key, eventSk: id, count: event.count, firstSeen: event.firstSeen, lastSeen: at, expiresAt: Math.ceil((now.getTime() + EVENT_FOLD_WINDOW_MS) / 1000) },
+        // Two appends of the same event racing: one folds, the other tries again.
+        ConditionExpression: pointer ? 'eventSk = :seen' : 'attribute_not_exists(pk)',
+        ExpressionAttributeValues: pointer ? { ':seen': pointer.eventSk } : undefined,
+      },
+    },
+  );
+  if (fold) items.push({ Delete: { TableName: table(), Key: { pk: pk(e.clusterId), sk: fold.eventSk } } });
   try {
-    await documentClient().send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { Put: { TableName: table(), Item: { pk: `ED#${e.clusterId}`, sk: dedupeKey, expiresAt }, ConditionExpression: 'attribute_not_exists(pk)' } },
-          { Put: put },
-        ],
-      }),
-    );
+    await documentClient().send(new TransactWriteCommand({ TransactItems: items }));
     return event;
   } catch (err) {
-    if (failedConditions(err)?.includes(0)) return undefined; // already recorded
+    const failed = failedConditions(err);
+    if (dedupeKey && failed?.includes(0)) return undefined; // already recorded
+    // Another append of the same event won the fold, or held the items at that moment: fold onto it.
+    if ((failed?.length || isTransactionConflict(err)) && tries > 1) return appendEvent(e, dedupeKey, tries - 1);
     throw err;
   }
 }
@@ -53,6 +76,6 @@ export async function listEvents(clusterId: string, opts: { limit?: number; curs
     pk: pk(clusterId),
     limit: opts.limit,
     cursor: opts.cursor,
-    map: ({ pk: _p, sk: _s, expiresAt: _e, ...e }) => e as unknown as ClusterEvent,
+    map: ({ pk: _p, sk: _s, expiresAt: _e, ...e }) => ({ count: 1, firstSeen: e.at, lastSeen: e.at, ...e }) as unknown as ClusterEvent,
   });
 }

@@ -5,7 +5,7 @@ import { agentToken } from '../../core/agent-token.js';
 import type { Cluster } from '../../core/clusters.js';
 import { desiredPacks } from '../../core/desired-state.js';
 import { forbidden, validationFailed } from '../../core/errors.js';
-import { DEFAULT_HEALTH } from '../../core/health.js';
+import { DEFAULT_HEALTH, needsHealthScore } from '../../core/health.js';
 import { nodeFigures, toSample, totals, type NodeFigures } from '../../core/usage.js';
 import { retirePreviousAgentToken } from '../../adapters/dynamodb/clusters-store.js';
 import { getRevision } from '../../adapters/dynamodb/profiles-store.js';
@@ -48,13 +48,8 @@ export async function heartbeat(req: AgentRequest): Promise<AgentResult> {
     now,
     missingAfterSeconds: settings.missingAfterSeconds,
   });
-  // Score health only when a verdict can change: node state changed, the cluster came back, or
-  // usage is (or was, a minute ago) above the threshold. A steady healthy cluster costs nothing
-  // here; a silent one is found by the sweep.
-  let over = false;
-  if (stored.sampleWritten) over = aboveThreshold(usage(), settings.usageThresholdPercent);
-  const wasOver = overThreshold.get(cluster.id);
-  if (stored.snapshotWritten || stored.resumed || (stored.sampleWritten && (over || wasOver !== false))) {
+  const over = stored.sampleWritten && aboveThreshold(usage(), settings.usageThresholdPercent);
+  if (needsHealthScore({ ...stored, overThreshold: over, wasOverThreshold: overThreshold.get(cluster.id) })) {
     await requestHealthScore(claims.tenantId, cluster.id, stored.resumed ? 'resumed' : 'report').catch((err: Error) => logger.warn('health scoring not requested', { error: err }));
   }
   if (stored.sampleWritten) overThreshold.set(cluster.id, over);

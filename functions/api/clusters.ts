@@ -3,6 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { CreateClusterInput, UpdateClusterInput, checkClusterShape, publicCluster, type Cluster } from '../../core/clusters.js';
 import { INITIAL_TOKEN_STATE, rotated } from '../../core/agent-token.js';
 import { READY } from '../../core/conditions.js';
+import { needsReconcile } from '../../core/lifecycle.js';
 import { overallHealth } from '../../core/health.js';
 import { conflict } from '../../core/errors.js';
 import { IdempotencyKey, requestHash } from '../../core/idempotency.js';
@@ -92,19 +93,23 @@ export const handler = middy(
       if (current.phase === 'Deleting' || current.phase === 'Deleted') throw conflict(`cluster ${current.id} is ${current.phase}`, 'phase');
       const revision = await getRevision(who.tenantId, current.profileId, input.profileRevision ?? current.profileRevision, 'profileRevision');
       const { version: _v, ...changes } = input;
+      // Settings alone (health thresholds, patch settings) apply at once: no new generation, no workflow.
+      const reconcile = needsReconcile(current, { ...changes, profileRevision: revision.revision });
       const next: Cluster = {
         ...current,
         ...changes,
         profileRevision: revision.revision,
-        generation: current.generation + 1,
+        generation: reconcile ? current.generation + 1 : current.generation,
         version: current.version + 1,
         updatedAt: new Date().toISOString(),
       };
       checkClusterShape(next, current.cloud, revision.layers);
       await updateClusterSpec(who.tenantId, next, current.version);
-      // Reconcile the new generation with the same idempotent workflow: it adds what is missing.
-      await stopWorkflow('provision', provisionExecutionName(current.id, current.generation), `superseded by generation ${next.generation}`);
-      await startWorkflow('provision', provisionExecutionName(next.id, next.generation), workflowInput(who.tenantId, next));
+      if (reconcile) {
+        // Reconcile the new generation with the same idempotent workflow: it adds what is missing.
+        await stopWorkflow('provision', provisionExecutionName(current.id, current.generation), `superseded by generation ${next.generation}`);
+        await startWorkflow('provision', provisionExecutionName(next.id, next.generation), workflowInput(who.tenantId, next));
+      }
       return json(200, publicCluster(next));
     },
     'POST /v1/clusters/{id}/agent-token/rotate': async (event) => {

@@ -235,7 +235,18 @@ const Condition = z
 export const ConditionList = z.strictObject({ clusterId: z.string(), phase: z.enum(PHASES), health: Health, items: z.array(Condition) });
 
 const Event = z
-  .strictObject({ id: z.string(), clusterId: z.string(), type: z.enum(['Normal', 'Warning']), reason: z.string(), message: z.string(), subject: z.string().optional(), at: Timestamp })
+  .strictObject({
+    id: z.string(),
+    clusterId: z.string(),
+    type: z.enum(['Normal', 'Warning']),
+    reason: z.string(),
+    message: z.string(),
+    subject: z.string().optional(),
+    at: Timestamp.meta({ description: 'when it was last seen' }),
+    count: z.int().min(1).meta({ description: 'how often it happened, each within 10 minutes of the one before' }),
+    firstSeen: Timestamp,
+    lastSeen: Timestamp,
+  })
   .meta({ id: 'Event' });
 export const EventPage = page(Event, 'EventPage');
 

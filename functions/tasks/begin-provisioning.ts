@@ -1,5 +1,6 @@
 import { orphanedConditions, type ConditionUpdate } from '../../core/conditions.js';
 import { generateClusterPki, pkiSealContext } from '../../core/pki.js';
+import { phasesBefore, provisioningPhase } from '../../core/lifecycle.js';
 import { planNodes } from '../../core/provisioning.js';
 import { getClusterPki, putClusterPki } from '../../adapters/dynamodb/cluster-pki-store.js';
 import { updateClusterStatus } from '../../adapters/dynamodb/clusters-store.js';
@@ -13,12 +14,8 @@ import { clusterStep, DONE, STOP } from './cluster-step.js';
 export const handler = clusterStep(async (ctx) => {
   const { cluster, input } = ctx;
   // A running cluster stays Running while a new generation is reconciled (day-2 changes).
-  const moved = await updateClusterStatus(input.tenantId, cluster.id, { phase: cluster.phase === 'Running' ? 'Running' : 'Provisioning' }, [
-    'Pending',
-    'Provisioning',
-    'Running',
-    'Failed',
-  ]);
+  const phase = provisioningPhase(cluster.phase);
+  const moved = await updateClusterStatus(input.tenantId, cluster.id, { phase }, phasesBefore(phase));
   if (!moved) return STOP;
   await ensurePki(input.tenantId, cluster.id);
 

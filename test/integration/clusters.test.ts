@@ -48,6 +48,22 @@ describe('cluster definitions', () => {
     expect(moved.body.details[0].path).toBe('region');
   });
 
+  it('applies settings at once: a PUT of only health thresholds keeps the generation and starts no workflow', async () => {
+    const made = (await api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { name: 'settings' }) })).body;
+    const executions = () => [...api.runtime.workflows.executions.values()].filter((e) => e.name.startsWith(made.id)).length;
+    const before = executions();
+    const healthChecks = { heartbeatIntervalSeconds: 15, missingAfterSeconds: 45, usageThresholdPercent: 80, usageWindowMinutes: 5 };
+    const res = await api.call('PUT', `/v1/clusters/${made.id}`, { body: { version: 1, healthChecks } });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ version: 2, generation: 1, healthChecks });
+    expect(executions()).toBe(before);
+    // The same pools sent back are no change either; new pools are.
+    expect((await api.call('PUT', `/v1/clusters/${made.id}`, { body: { version: 2, nodePools: made.nodePools } })).body).toMatchObject({ version: 3, generation: 1 });
+    const pools = made.nodePools.map((p: any) => (p.role === 'worker' ? { ...p, count: 3 } : p));
+    expect((await api.call('PUT', `/v1/clusters/${made.id}`, { body: { version: 3, nodePools: pools } })).body).toMatchObject({ version: 4, generation: 2 });
+    expect(executions()).toBe(before + 1);
+  });
+
   it('lets exactly one of concurrent updates of one version win', async () => {
     const made = (await api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { name: 'racing' }) })).body;
     const update = (count: number) =>

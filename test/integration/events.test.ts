@@ -21,6 +21,26 @@ describe('events', () => {
     expect(listed.map((x: any) => x.message)).toEqual(['attempt 2 failed', 'attempt 1 failed']);
   });
 
+  it('fold as Kubernetes events do: the same event again is one event with a count, moved to the top', async () => {
+    const e = { clusterId: id, type: 'Warning' as const, reason: 'BackOff', message: 'pulling image failed', subject: 'Y' };
+    await appendEvent(e);
+    await appendEvent({ ...e, reason: 'Other' });
+    await appendEvent(e);
+    const third = await appendEvent(e);
+    const listed = (await api.call('GET', `/v1/clusters/${id}/events?limit=100`)).body.items.filter((x: any) => x.subject === 'Y');
+    expect(listed.map((x: any) => [x.reason, x.count])).toEqual([
+      ['BackOff', 3],
+      ['Other', 1],
+    ]);
+    expect(listed[0]).toMatchObject({ lastSeen: third!.lastSeen, at: third!.lastSeen, firstSeen: expect.any(String) });
+    expect(listed[0].firstSeen < listed[0].lastSeen).toBe(true);
+    // Concurrent appends of the same event lose nothing.
+    await Promise.all(Array.from({ length: 5 }, () => appendEvent(e)));
+    const after = (await api.call('GET', `/v1/clusters/${id}/events?limit=100`)).body.items.filter((x: any) => x.subject === 'Y' && x.reason === 'BackOff');
+    expect(after).toHaveLength(1);
+    expect(after[0].count).toBe(8);
+  });
+
   it('page newest first with a cursor', async () => {
     for (let i = 0; i < 5; i++) await appendEvent({ clusterId: id, type: 'Normal', reason: 'Paged', message: `n${i}` });
     const seen: string[] = [];

@@ -93,8 +93,12 @@ describe('provisioning on the simulated cloud', () => {
     await untilPhase(made.body.id, 'Running');
     const after = (await api.call('GET', `/v1/clusters/${made.body.id}/conditions`)).body.items.find((x: any) => x.type === type);
     expect(after).toMatchObject({ status: 'True', attempts: 4 });
+    // Three failed attempts, folded as Kubernetes folds events: one event, seen three times.
     const warnings = (await api.call('GET', `/v1/clusters/${made.body.id}/events?limit=100`)).body.items.filter((e: any) => e.type === 'Warning' && e.reason === 'VcpuLimitExceeded');
-    expect(warnings.map((e: any) => e.message).filter((m: string) => m.includes('failed'))).toHaveLength(3);
+    const failures = warnings.filter((e: any) => e.message.includes('failed'));
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ count: 3, subject: type });
+    expect(failures[0].firstSeen < failures[0].lastSeen).toBe(true);
     // One instance for the node, however many attempts.
     expect((await tagged(made.body.id)).instances.filter((i: any) => i.tags.Name === 'quota-cp-0')).toHaveLength(1);
   });

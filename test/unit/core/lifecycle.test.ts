@@ -5,6 +5,8 @@ import { backoffSeconds } from '../../../core/backoff.js';
 import { remedyFor } from '../../../core/cloud.js';
 import { nextCondition, orphanedConditions, READY_SUMMARISES, readySummary, withTitle, type Condition } from '../../../core/conditions.js';
 import { mergeValues } from '../../../core/desired-state.js';
+import { needsHealthScore } from '../../../core/health.js';
+import { canMove, needsReconcile, phasesBefore, provisioningPhase } from '../../../core/lifecycle.js';
 import { planNodes } from '../../../core/provisioning.js';
 import { parse } from 'yaml';
 
@@ -146,5 +148,43 @@ describe('node plan and user data', () => {
 
   it('merges a cluster override on top of profile values', () => {
     expect(mergeValues({ a: { b: 1, c: 2 }, l: [1] }, { a: { c: 3 }, l: [2] })).toEqual({ a: { b: 1, c: 3 }, l: [2] });
+  });
+});
+
+describe('lifecycle rules', () => {
+  it('phases move by one table; a delete wins from anywhere, nothing leaves Deleted', () => {
+    expect(phasesBefore('Deleting').sort()).toEqual(['Failed', 'Pending', 'Provisioning', 'Running']);
+    expect(phasesBefore('Running').sort()).toEqual(['Provisioning', 'Running']);
+    expect(phasesBefore('Deleted')).toEqual(['Deleting']);
+    expect(canMove('Deleted', 'Provisioning')).toBe(false);
+    expect(canMove('Deleting', 'Running')).toBe(false);
+    expect(provisioningPhase('Running')).toBe('Running');
+    expect(provisioningPhase('Pending')).toBe('Provisioning');
+  });
+
+  it('only a change of what the cloud must become needs a reconcile', () => {
+    const cluster = {
+      profileRevision: 1,
+      nodePools: [{ name: 'w', role: 'worker' as const, count: 2, instanceType: 'm6i.large', zones: ['us-east-1a'], diskGiB: 50 }],
+      overrides: {},
+      apiAccess: { public: false, allowedCidrs: [] },
+    };
+    expect(needsReconcile(cluster, { healthChecks: { heartbeatIntervalSeconds: 10, missingAfterSeconds: 30, usageThresholdPercent: 80, usageWindowMinutes: 5 } })).toBe(false);
+    expect(needsReconcile(cluster, { osPatch: { patchOnBoot: true, rebootIfRequired: false } })).toBe(false);
+    expect(needsReconcile(cluster, { nodePools: structuredClone(cluster.nodePools) })).toBe(false); // the same pools, sent again
+    expect(needsReconcile(cluster, { nodePools: [{ ...cluster.nodePools[0]!, count: 3 }] })).toBe(true);
+    expect(needsReconcile(cluster, { profileRevision: 2 })).toBe(true);
+    expect(needsReconcile(cluster, { overrides: { calico: 'a: 1\n' } })).toBe(true);
+  });
+
+  it('a heartbeat asks for a health score only when a verdict can change', () => {
+    const quiet = { snapshotWritten: false, resumed: false, sampleWritten: false, overThreshold: false, wasOverThreshold: false };
+    expect(needsHealthScore(quiet)).toBe(false);
+    expect(needsHealthScore({ ...quiet, sampleWritten: true })).toBe(false);
+    expect(needsHealthScore({ ...quiet, snapshotWritten: true })).toBe(true);
+    expect(needsHealthScore({ ...quiet, resumed: true })).toBe(true);
+    expect(needsHealthScore({ ...quiet, sampleWritten: true, overThreshold: true })).toBe(true);
+    expect(needsHealthScore({ ...quiet, sampleWritten: true, wasOverThreshold: true })).toBe(true); // coming back under
+    expect(needsHealthScore({ ...quiet, sampleWritten: true, wasOverThreshold: undefined })).toBe(true); // not known on this instance
   });
 });
