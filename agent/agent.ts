@@ -2,6 +2,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
 import { AGENT_PROTOCOL_VERSION, PACK_STATUSES, type DesiredPack, type Heartbeat } from '../core/agent-protocol.js';
+import { commandHandlers, type CommandHandler } from './commands.js';
 import { KubernetesSource, type ClusterSource } from './kubernetes-source.js';
 import { errorMessage, KubernetesInstaller, packKey, type CommandRunner, type PackInstaller } from './packs.js';
 
@@ -118,7 +119,7 @@ const HeartbeatAnswer = z.looseObject({
       }),
     )
     .default([]),
-  commands: z.array(z.unknown()).default([]),
+  commands: z.array(z.looseObject({ id: z.string().min(1).max(100), kind: z.string(), args: z.record(z.string(), z.unknown()).default({}), deadline: z.string() })).default([]),
   heartbeatIntervalSeconds: z.number().positive().optional(),
 });
 type HeartbeatAnswer = z.infer<typeof HeartbeatAnswer>;
@@ -154,6 +155,8 @@ export interface AgentDeps {
   readonly saveToken?: (token: string) => Promise<void>;
   /** @default the version in package.json */
   readonly agentVersion?: string;
+  /** What the agent does per command kind. @default commandHandlers (agent/commands.ts) */
+  readonly commands?: Record<string, CommandHandler>;
   /** Timeout of one heartbeat request. @default 30 s */
   readonly requestTimeoutMs?: number;
 }
@@ -177,6 +180,7 @@ export class Agent {
   private readonly random: () => number;
   private readonly logger: Logger;
   private readonly agentVersion: string;
+  private readonly commands: Record<string, CommandHandler>;
   private readonly requestTimeoutMs: number;
 
   private readonly stopping = new AbortController();
@@ -199,6 +203,7 @@ export class Agent {
     this.random = deps.random ?? Math.random;
     this.logger = deps.logger ?? jsonLogger;
     this.agentVersion = deps.agentVersion ?? AGENT_VERSION;
+    this.commands = deps.commands ?? commandHandlers(this.agentVersion);
     this.requestTimeoutMs = deps.requestTimeoutMs ?? 30_000;
   }
 
@@ -327,6 +332,39 @@ export class Agent {
     }
   }
 
+  /** Command ids run (or running): delivery is at least once, so each runs once. */
+  private readonly commandsSeen = new Set<string>();
+
+  /** Run a command by its kind, once, and report its outcome (a failure with its message). */
+  private runCommand(command: { id: string; kind: string; args: Record<string, unknown> }) {
+    if (this.commandsSeen.has(command.id)) return;
+    if (this.commandsSeen.size > 10_000) this.commandsSeen.clear();
+    this.commandsSeen.add(command.id);
+    const handler = this.commands[command.kind as keyof typeof this.commands];
+    const run = handler ? handler(command.args, this.stopping.signal) : Promise.reject(new Error(`this agent does not know command kind ${command.kind}`));
+    void run
+      .then(
+        (result) => this.reportCommand(command.id, { status: 'Succeeded', result }),
+        (err: unknown) => this.reportCommand(command.id, { status: 'Failed', message: errorMessage(err).slice(0, 2000) }),
+      )
+      .catch((err: unknown) => {
+        this.commandsSeen.delete(command.id); // not reported: run it again when it is delivered again
+        this.logger.warn('command outcome not reported', { id: command.id, error: errorMessage(err) });
+      });
+  }
+
+  private async reportCommand(id: string, report: { status: 'Succeeded' | 'Failed'; result?: unknown; message?: string }) {
+    const res = await this.fetch(`${this.config.apiUrl}/agent/v1/commands/${encodeURIComponent(id)}/result`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.config.token}`, 'content-type': 'application/json', 'user-agent': `strata-agent/${this.agentVersion}` },
+      body: JSON.stringify(report),
+      signal: AbortSignal.any([this.stopping.signal, AbortSignal.timeout(this.requestTimeoutMs)]),
+    });
+    // 409 and 410: already final, or expired: nothing more to say about it.
+    if (!res.ok && res.status !== 409 && res.status !== 410) throw new HttpError(res.status, await res.text().catch(() => ''));
+    this.logger.info('command done', { id, status: report.status });
+  }
+
   /** Takes the answer's desired state and starts installing what is not installed yet. */
   private accept(answer: HeartbeatAnswer) {
     if (answer.agentToken && answer.agentToken !== this.config.token) {
@@ -340,7 +378,7 @@ export class Agent {
     }
     this.desired = { generation: answer.desiredGeneration, packs: answer.packs };
     for (const name of [...this.packs.keys()]) if (!answer.packs.some((p) => p.name === name)) this.packs.delete(name);
-    if (answer.commands.length > 0) this.logger.debug('commands not supported by this agent', { count: answer.commands.length });
+    for (const command of answer.commands) this.runCommand(command);
     const observed = this.observed;
     this.updateObserved();
     if (this.observed !== observed) this.wake(); // nothing to install for it: say so now, not a period later

@@ -140,7 +140,8 @@ export const HeartbeatResponseSchema = z
   .strictObject({
     desiredGeneration: z.int(),
     packs: z.array(DesiredPackSchema),
-    commands: z.array(z.unknown()),
+    /** Commands to run, delivered until the agent reports an outcome (at least once: it keeps the ids it ran). */
+    commands: z.array(z.strictObject({ id: z.string(), kind: z.string(), args: z.record(z.string(), z.unknown()), deadline: z.string() })),
     heartbeatIntervalSeconds: z.int(),
     /** After a rotation: the agent's new token, to use from the next request on. */
     agentToken: z.string().optional(),

@@ -123,6 +123,8 @@ export interface Cluster {
   readonly agentToken?: AgentTokenState;
   /** sha256:<hex> of the cluster CA's public key, which every joining node pins; public. */
   readonly caCertHash?: string;
+  /** Commands for its agent not yet finished (a heartbeat looks for commands only when there are some). */
+  readonly openCommands?: number;
 }
 
 export interface ClusterStatus {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { CommandKindName } from '../core/agent-commands.js';
 import type { DesiredPack, Heartbeat, HeartbeatResponse, ReportedNode } from '../core/agent-protocol.js';
 import { AGENT_ENV, KUBEADM_CONFIG, agentSettingsFrom, bootstrapSettingsFrom } from '../core/bootstrap.js';
 import { TAG_CLUSTER, TAG_NAME } from '../core/cloud.js';
@@ -164,9 +165,27 @@ class SimulatedAgent {
     if (!res.ok) return;
     const answer = (await res.json()) as HeartbeatResponse;
     if (answer.agentToken) this.settings.token = answer.agentToken; // rotated: use the new one from now on
+    for (const command of answer.commands) void this.runCommand(command);
     const changed = answer.desiredGeneration !== this.desired.generation;
     this.desired = { generation: answer.desiredGeneration, packs: answer.packs };
     if (changed) this.nudge();
+  }
+
+  /** Command ids run: delivery is at least once, each runs once (as the real agent does). */
+  private readonly commandsSeen = new Set<string>();
+
+  /** Run a command by its kind, as the real agent does, and report its outcome. */
+  private async runCommand(command: HeartbeatResponse['commands'][number]) {
+    if (this.commandsSeen.has(command.id)) return;
+    this.commandsSeen.add(command.id);
+    const handler = SIMULATED_COMMANDS[command.kind as CommandKindName];
+    const report = handler ? { status: 'Succeeded', result: handler(command.args) } : { status: 'Failed', message: `the simulated agent does not know command kind ${command.kind}` };
+    const res = await fetch(`${this.settings.apiUrl}/agent/v1/commands/${command.id}/result`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.settings.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(report),
+    }).catch(() => undefined);
+    if (!res || (!res.ok && res.status !== 409 && res.status !== 410)) this.commandsSeen.delete(command.id); // try again when delivered again
   }
 
   /** A node as kubelet and metrics-server would show it: usage that moves with time, faults applied. */
@@ -231,3 +250,8 @@ class SimulatedAgent {
 
 const CONDITIONS = ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure', 'NetworkUnavailable'];
 const HEALTHY: Record<string, 'True' | 'False'> = { Ready: 'True', MemoryPressure: 'False', DiskPressure: 'False', PIDPressure: 'False', NetworkUnavailable: 'False' };
+
+/** What the simulated agent answers per command kind (the real one: agent/commands.ts). */
+const SIMULATED_COMMANDS: Record<CommandKindName, (args: Record<string, unknown>) => unknown> = {
+  ping: () => ({ agentVersion: 'sim-1.0.0' }),
+};

@@ -8,6 +8,7 @@ import { asDomainError, isJsonMediaType } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
 import { authenticateAgent, authenticateTicket, type AgentIdentity } from './auth.js';
 import { bootstrap } from './bootstrap.js';
+import { commandResult } from './command-result.js';
 import { heartbeat } from './heartbeat.js';
 import { AGENT_ROUTES, type AgentRoute } from './routes.js';
 
@@ -18,14 +19,31 @@ export interface AgentRequest {
   readonly event: APIGatewayProxyEventV2;
   readonly now: Date;
   readonly body: unknown;
+  /** Path parameters of the route template, e.g. {id}. */
+  readonly params: Readonly<Record<string, string>>;
   readonly agent?: AgentIdentity;
   readonly ticket?: TicketClaims;
 }
 
 const HANDLERS: Record<string, (req: AgentRequest) => Promise<AgentResult>> = {
   '/agent/v1/heartbeat': heartbeat,
+  '/agent/v1/commands/{id}/result': commandResult,
   '/agent/v1/bootstrap': bootstrap,
 };
+
+const TEMPLATES = AGENT_ROUTES.map((route) => {
+  const names: string[] = [];
+  const regex = new RegExp(`^${route.path.replace(/\{(\w+)\}/g, (_, n: string) => (names.push(n), '([A-Za-z0-9_-]{1,100})'))}$`);
+  return { route, regex, names };
+});
+
+function match(path: string): { route: AgentRoute; params: Record<string, string> } | undefined {
+  for (const t of TEMPLATES) {
+    const m = t.regex.exec(path);
+    if (m) return { route: t.route, params: Object.fromEntries(t.names.map((n, i) => [n, m[i + 1]!])) };
+  }
+  return undefined;
+}
 
 /** Agent reports are larger than API bodies (a 5,000-node cluster), but bounded. */
 export const MAX_AGENT_BODY = 1024 * 1024;
@@ -68,13 +86,14 @@ async function dispatch(event: APIGatewayProxyEventV2): Promise<AgentResult> {
   const path = event.rawPath ?? event.requestContext?.http?.path ?? '';
   const method = event.requestContext?.http?.method ?? 'GET';
   try {
-    const route = AGENT_ROUTES.find((r) => r.path === path);
-    if (!route) throw new DomainError(404, 'NotFound', `no agent route ${path}`, [{ path: 'path', message: `no agent route ${path}` }]);
+    const found = match(path);
+    if (!found) throw new DomainError(404, 'NotFound', `no agent route ${path}`, [{ path: 'path', message: `no agent route ${path}` }]);
+    const { route, params } = found;
     if (route.method !== method) throw new DomainError(405, 'MethodNotAllowed', `${method} is not supported on ${path}; use ${route.method}`, [{ path: 'method', message: `use ${route.method}` }]);
     const now = new Date();
     const who = await authenticate(route, event, now);
     const body = route.body ? parseAgentBody(event) : undefined;
-    const result = await HANDLERS[route.path]!({ event, now, body, ...who });
+    const result = await HANDLERS[route.path]!({ event, now, body, params, ...who });
     return { ...result, headers: { ...result.headers, 'x-correlation-id': correlationId } };
   } catch (caught) {
     const err = asDomainError(caught);

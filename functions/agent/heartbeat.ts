@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Heartbeat, type HeartbeatResponse } from '../../core/agent-protocol.js';
+import { delivered, expired, type DeliveredCommand } from '../../core/agent-commands.js';
 import { checkReport } from '../../core/agent-report.js';
 import { agentToken } from '../../core/agent-token.js';
 import type { Cluster } from '../../core/clusters.js';
@@ -7,6 +8,7 @@ import { desiredPacks } from '../../core/desired-state.js';
 import { forbidden, validationFailed } from '../../core/errors.js';
 import { DEFAULT_HEALTH, needsHealthScore } from '../../core/health.js';
 import { nodeFigures, toSample, totals, type NodeFigures } from '../../core/usage.js';
+import { markDelivered, openCommands, updateCommand } from '../../adapters/dynamodb/commands-store.js';
 import { retirePreviousAgentToken } from '../../adapters/dynamodb/clusters-store.js';
 import { getRevision } from '../../adapters/dynamodb/profiles-store.js';
 import { ingestHeartbeat } from '../../adapters/dynamodb/telemetry-store.js';
@@ -55,11 +57,32 @@ export async function heartbeat(req: AgentRequest): Promise<AgentResult> {
   if (stored.sampleWritten) overThreshold.set(cluster.id, over);
 
   let body = await desiredState(claims.tenantId, cluster);
-  if (epoch === 'previous') {
-    const rotated: HeartbeatResponse = { ...(JSON.parse(body) as HeartbeatResponse), agentToken: agentToken(await platformSecret(), claims.tenantId, cluster.id, cluster.agentToken!.epoch) };
-    body = JSON.stringify(rotated);
+  const commands = (cluster.openCommands ?? 0) > 0 ? await commandsToDeliver(claims.tenantId, cluster, now) : [];
+  if (epoch === 'previous' || commands.length) {
+    const answer: HeartbeatResponse = { ...(JSON.parse(body) as HeartbeatResponse), commands };
+    if (epoch === 'previous') answer.agentToken = agentToken(await platformSecret(), claims.tenantId, cluster.id, cluster.agentToken!.epoch);
+    body = JSON.stringify(answer);
   }
   return { statusCode: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body };
+}
+
+/**
+ * The cluster's commands still to run, delivered with every answer until the agent reports an
+ * outcome (at least once: the agent keeps the ids it has run); past their deadline they expire.
+ */
+async function commandsToDeliver(tenantId: string, cluster: Cluster, now: Date): Promise<DeliveredCommand[]> {
+  const at = now.toISOString();
+  const out: DeliveredCommand[] = [];
+  for (const c of await openCommands(tenantId, cluster.id)) {
+    if (expired(c, now)) {
+      await updateCommand(tenantId, c, 'Expired', { message: `no outcome by its deadline ${c.deadline}` }, at);
+      forgetCluster(tenantId, cluster.id);
+      continue;
+    }
+    if (c.status === 'Pending') await markDelivered(tenantId, c, at);
+    out.push(delivered(c));
+  }
+  return out;
 }
 
 /** Per cluster: was usage above the threshold at the last sample this instance wrote? */

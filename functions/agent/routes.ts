@@ -20,6 +20,7 @@ export interface AgentRoute {
 
 export const AGENT_ROUTES: readonly AgentRoute[] = [
   { method: 'POST', path: '/agent/v1/heartbeat', auth: 'agentToken', body: true, summary: 'report the cluster; the answer is its desired state' },
+  { method: 'POST', path: '/agent/v1/commands/{id}/result', auth: 'agentToken', body: true, summary: 'progress and outcome of a command the agent received' },
   { method: 'POST', path: '/agent/v1/bootstrap', auth: 'bootstrapTicket', body: false, summary: "a booting node's one-time download of its bootstrap bundle (tar.gz)" },
 ];
 

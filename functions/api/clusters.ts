@@ -5,9 +5,11 @@ import { INITIAL_TOKEN_STATE, rotated } from '../../core/agent-token.js';
 import { READY } from '../../core/conditions.js';
 import { needsReconcile } from '../../core/lifecycle.js';
 import { overallHealth } from '../../core/health.js';
-import { conflict } from '../../core/errors.js';
+import { conflict, invalidField } from '../../core/errors.js';
 import { IdempotencyKey, requestHash } from '../../core/idempotency.js';
-import { newId } from '../../core/ids.js';
+import { newId, newTimeId } from '../../core/ids.js';
+import { COMMAND_KINDS, IssueCommandInput, type Command } from '../../core/agent-commands.js';
+import { getCommand, issueCommand, listCommands } from '../../adapters/dynamodb/commands-store.js';
 import { requireRole } from '../../core/roles.js';
 import { getCloudAccount } from '../../adapters/dynamodb/cloud-accounts-store.js';
 import { createCluster, getCluster, listClusters, markDeleting, setAgentToken, updateClusterSpec } from '../../adapters/dynamodb/clusters-store.js';
@@ -17,7 +19,7 @@ import { getProfile, getRevision } from '../../adapters/dynamodb/profiles-store.
 import { header, httpApi, json, noContent, parseBody, parseQuery, pathParam, principalOf } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
-import { ClusterQuery } from './schemas.js';
+import { ClusterQuery, ListQuery } from './schemas.js';
 import { validate } from '../commons/validation.js';
 
 /** The workflow input: ids only, so no secret ever lands in execution history. */
@@ -123,6 +125,38 @@ export const handler = middy(
         ...next,
         message: `the agent receives token ${next.epoch} with its next heartbeat; token ${next.previousEpoch} stops working once the agent has used the new one, or at ${next.previousValidUntil}`,
       });
+    },
+    'POST /v1/clusters/{id}/commands': async (event) => {
+      const who = principalOf(event);
+      requireRole(who, 'editor');
+      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const input = parseBody(event, IssueCommandInput);
+      const kind = COMMAND_KINDS[input.kind];
+      if (!kind.fromApi) throw invalidField('kind', `${input.kind} commands are sent by the platform's own workflows`);
+      const args = validate(kind.args, input.args, 'args') as Record<string, unknown>;
+      const now = new Date();
+      const command: Command = {
+        id: newTimeId('cmd', now.getTime()),
+        clusterId: cluster.id,
+        kind: input.kind,
+        args,
+        status: 'Pending',
+        createdAt: now.toISOString(),
+        deadline: new Date(now.getTime() + (input.deadlineSeconds ?? kind.deadlineSeconds) * 1000).toISOString(),
+        updatedAt: now.toISOString(),
+      };
+      await issueCommand(who.tenantId, command);
+      return json(202, command);
+    },
+    'GET /v1/clusters/{id}/commands': async (event) => {
+      const who = principalOf(event);
+      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      return json(200, await listCommands(who.tenantId, cluster.id, parseQuery(event, ListQuery)));
+    },
+    'GET /v1/clusters/{id}/commands/{commandId}': async (event) => {
+      const who = principalOf(event);
+      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      return json(200, await getCommand(who.tenantId, cluster.id, pathParam(event, 'commandId')));
     },
     'DELETE /v1/clusters/{id}': async (event) => {
       const who = principalOf(event);

@@ -1,5 +1,6 @@
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
 import { z } from 'zod';
+import { CommandReport, IssueCommandInput } from '../../core/agent-commands.js';
 import { Heartbeat } from '../../core/agent-protocol.js';
 import { CreateApiKeyInput } from '../../core/api-key-input.js';
 import { CreateCloudAccountInput } from '../../core/cloud-accounts.js';
@@ -100,6 +101,9 @@ const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
     summary: "rotate the cluster agent's token: the agent gets the new one with its next heartbeat",
     ok: [ok(202, 'rotating', S.TokenRotation)],
   },
+  'POST /v1/clusters/{id}/commands': { summary: "send a command to the cluster's agent (of the kinds people may send)", body: IssueCommandInput, ok: [ok(202, 'queued: the agent receives it with its next heartbeat', S.Command)] },
+  'GET /v1/clusters/{id}/commands': { summary: "the agent's commands, newest first, with their status and result", query: S.ListQuery, ok: [ok(200, 'a page of commands', S.CommandPage)] },
+  'GET /v1/clusters/{id}/commands/{commandId}': { summary: 'one command: status, progress and result', ok: [ok(200, 'the command', S.Command)] },
   'GET /v1/clusters/{id}/conditions': { summary: 'milestones and health checks', ok: [ok(200, 'the conditions', S.ConditionList)] },
   'GET /v1/clusters/{id}/events': { summary: 'the event stream, newest first', query: S.ListQuery, ok: [ok(200, 'a page of events', S.EventPage)] },
   'GET /v1/clusters/{id}/nodes': { summary: 'nodes: the instances Strata launched and what the agent reports', ok: [ok(200, 'the nodes', S.NodeList)] },
@@ -108,6 +112,12 @@ const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
   'GET /v1/clusters/{id}/services': { summary: 'LoadBalancer and NodePort services with links that open them', ok: [ok(200, 'the services', S.ServiceList)] },
 
   'POST /agent/v1/heartbeat': { summary: "the in-cluster agent's report; the answer is the desired state", body: Heartbeat, ok: [ok(200, 'the desired state', S.HeartbeatAnswer)], errors: [410] },
+  'POST /agent/v1/commands/{id}/result': {
+    summary: "the agent's report on a command it received: progress, then the outcome",
+    body: CommandReport,
+    ok: [ok(200, 'recorded (a repeated final report is a no-op)', S.CommandAck)],
+    errors: [410],
+  },
   'POST /agent/v1/bootstrap': {
     summary: "a booting node's one download of its bootstrap bundle, with the one-time ticket from its user data",
     ok: [{ status: 200, description: 'the bundle: a tar.gz to unpack at /', schema: z.string().meta({ format: 'binary' }), type: 'application/gzip' }],

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { COMMAND_KIND_NAMES, COMMAND_STATUSES } from '../../core/agent-commands.js';
 import { HeartbeatResponseSchema } from '../../core/agent-protocol.js';
 import { PHASES, NodePool, OsPatchSettings, ApiAccess } from '../../core/clusters.js';
 import { CLOUDS, LAYERS, OsSettings, PackContent } from '../../core/packs.js';
@@ -210,6 +211,7 @@ const ClusterFields = {
     .optional()
     .meta({ description: 'which agent-token epochs are accepted; the token itself is never shown' }),
   caCertHash: z.string().optional().meta({ description: "sha256 of the cluster CA's public key, pinned by every joining node" }),
+  openCommands: z.int().optional().meta({ description: 'commands for its agent not finished yet' }),
 };
 export const Cluster = z.strictObject(ClusterFields).meta({ id: 'Cluster' });
 export const ClusterWithStatus = z
@@ -339,3 +341,22 @@ export const ServiceList = z.strictObject({
 });
 
 export { HeartbeatResponseSchema as HeartbeatAnswer };
+
+export const Command = z
+  .strictObject({
+    id: z.string(),
+    clusterId: z.string(),
+    kind: z.enum(COMMAND_KIND_NAMES),
+    args: z.record(z.string(), z.unknown()),
+    status: z.enum(COMMAND_STATUSES),
+    createdAt: Timestamp,
+    deadline: Timestamp,
+    deliveredAt: Timestamp.optional(),
+    updatedAt: Timestamp,
+    progress: z.int().optional(),
+    message: z.string().optional(),
+    result: z.unknown().optional(),
+  })
+  .meta({ id: 'Command' });
+export const CommandPage = page(Command, 'CommandPage');
+export const CommandAck = z.strictObject({ id: z.string(), status: z.enum(COMMAND_STATUSES) }).meta({ id: 'CommandAck' });

@@ -324,6 +324,34 @@ describe('Agent token rotation', () => {
   });
 });
 
+describe('Agent commands', () => {
+  it('runs each command once by its kind, however often it is delivered, and reports the outcome', async () => {
+    const kube = await startServer(kubeHandler(CLUSTER));
+    const results: { path: string; body: any }[] = [];
+    const commands = [
+      { id: 'cmd-1', kind: 'ping', args: {}, deadline: '2099-01-01T00:00:00Z' },
+      { id: 'cmd-2', kind: 'teleport', args: {}, deadline: '2099-01-01T00:00:00Z' },
+    ];
+    const api = await startServer((req: Recorded, res) => {
+      if (req.path.startsWith('/agent/v1/commands/')) {
+        results.push({ path: req.path, body: JSON.parse(req.body) });
+        return sendJson(res, 200, { id: req.path.split('/')[4], status: 'Succeeded' });
+      }
+      sendJson(res, 200, { ...DESIRED, packs: [], commands }); // delivered with every answer
+    });
+    servers.push(kube, api);
+    const agent = new Agent({ apiUrl: api.url, clusterId: CLUSTER_ID, token: TOKEN }, { ...sourceAndInstaller(kube.url), clock: new FakeClock('auto'), logger: silentLogger, random: () => 0.5, agentVersion: '9.9.9' });
+    agents.push(agent);
+    void agent.run();
+    await until(() => results.length >= 2);
+    await new Promise((r) => setTimeout(r, 100)); // more heartbeats, the same commands: nothing runs twice
+    expect(results.sort((a, b) => a.path.localeCompare(b.path))).toEqual([
+      { path: '/agent/v1/commands/cmd-1/result', body: { status: 'Succeeded', result: { agentVersion: '9.9.9' } } },
+      { path: '/agent/v1/commands/cmd-2/result', body: { status: 'Failed', message: 'this agent does not know command kind teleport' } },
+    ]);
+  });
+});
+
 /** The real source and installer on a fake Kubernetes API; helm must not be needed. */
 function sourceAndInstaller(kubeUrl: string) {
   const kc = kubeConfigFor(kubeUrl);
