@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { clock } from './clock.js';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 
@@ -13,6 +14,6 @@ export function newId(prefix: string): string {
 export const ID_PATTERN = /^[a-z]{1,4}-[0-9a-z]{4,40}$|^[a-z][a-z0-9-]{0,62}$/;
 
 /** An id that sorts by creation time (to the millisecond), then at random: `<prefix>-<time><random>`. */
-export function newTimeId(prefix: string, now = Date.now()): string {
+export function newTimeId(prefix: string, now = clock.now()): string {
   return `${prefix}-${now.toString(36).padStart(9, '0')}${newId('x').slice(2, 10)}`;
 }

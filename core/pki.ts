@@ -1,6 +1,7 @@
 import 'reflect-metadata'; // @peculiar/x509 resolves its services through tsyringe, which needs it
 import { createHash, webcrypto, X509Certificate } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+import { clock } from './clock.js';
 
 x509.cryptoProvider.set(webcrypto as never);
 
@@ -74,7 +75,7 @@ export function caCertHash(caPem: string): string {
 }
 
 /** Make a cluster's CAs (cluster, etcd, front proxy) and service-account key pair. */
-export async function generateClusterPki(now = new Date()): Promise<{ pki: ClusterPki; keys: ClusterPkiKeys }> {
+export async function generateClusterPki(now = clock.date()): Promise<{ pki: ClusterPki; keys: ClusterPkiKeys }> {
   const [ca, etcdCa, frontProxyCa] = await Promise.all([selfSignedCa('kubernetes', now), selfSignedCa('etcd-ca', now), selfSignedCa('front-proxy-ca', now)]);
   const sa = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
   return {

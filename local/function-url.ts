@@ -4,6 +4,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResult, APIGatewayProxyResu
 import { AGENT_API_ENTRY } from '../functions/agent/routes.js';
 import { loadHandler } from './handlers.js';
 import { lambdaContext } from './lambda-context.js';
+import { clock } from '../core/clock.js';
 
 type UrlHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 
@@ -35,8 +36,8 @@ export async function serveAgentApi(req: IncomingMessage, body: string): Promise
       requestId: randomUUID(),
       routeKey: '$default',
       stage: '$default',
-      time: new Date().toISOString(),
-      timeEpoch: Date.now(),
+      time: clock.date().toISOString(),
+      timeEpoch: clock.now(),
     },
   };
   const result = await agentApi(event, lambdaContext('strata-agent-api'));

@@ -16,6 +16,8 @@ import { LocalScheduler } from './scheduler.js';
 import { SWEEP_SCHEDULE } from '../functions/health/schedule.js';
 import { createTables, startDynamoLocal, type DynamoLocal } from './dynamodb-local.js';
 import { startS3Local, type S3Local } from './s3-local.js';
+import { LocalClock } from './clock.js';
+import { useClock } from '../core/clock.js';
 import { startLocalKms } from './kms.js';
 import { startLocalSecretsManager } from './secrets-manager.js';
 
@@ -35,7 +37,10 @@ export interface RuntimeOptions {
   /** Simulated cloud and agent timings (ms); the defaults feel like a small real cloud, sped up. */
   readonly bootMs?: number;
   readonly agentIntervalMs?: number;
-  /** Every Wait state and Retry pause of the workflows lasts this long locally (ms). */
+  /**
+   * Shorten every workflow Wait to at most this long (ms), for tests and benches that do not care
+   * about time. By default waits last what they say, on the runtime's clock.
+   */
   readonly workflowWaitMs?: number;
   /** Run the health sweep this often instead of its schedule's rate(1 minute). */
   readonly sweepIntervalMs?: number;
@@ -50,6 +55,8 @@ export interface Runtime {
   readonly workflows: LocalStepFunctions;
   readonly lambda: LocalLambda;
   readonly agents: SimulatedAgents;
+  /** The runtime's clock: `advance(ms)` moves workflows, deadlines, the scheduler and the simulated cloud forward. */
+  readonly clock: LocalClock;
   stop(): Promise<void>;
 }
 
@@ -62,6 +69,10 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
   const dataDir = opts.dataDir ? resolve(opts.dataDir) : undefined;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const stops: (() => Promise<void>)[] = [];
+  // One clock for everything in this process: tests move it forward instead of sleeping.
+  const clock = new LocalClock();
+  useClock(clock);
+  stops.push(async () => useClock());
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch(() => undefined);
   };
@@ -101,18 +112,19 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     await bootstrapPlatform(apiKey);
 
     // Step Functions: the real SFN client, pointed at a local endpoint running the same ASL.
-    const workflows = new LocalStepFunctions({ waitMs: opts.workflowWaitMs ?? 500 });
+    const workflows = new LocalStepFunctions({ clock, waitMs: opts.workflowWaitMs });
     stops.push(() => workflows.stop());
     const sfnEndpoint = await workflows.start();
     // Lambda Invoke API for the functions the control plane calls by name (health scoring).
     const lambda = new LocalLambda();
     const lambdaEndpoint = await lambda.start();
     stops.push(() => lambda.stop());
-    const scheduler = new LocalScheduler();
+    const scheduler = new LocalScheduler(clock);
     stops.push(async () => scheduler.stop());
     const cloud = simulatedCloud();
     cloud.settings.bootMs = opts.bootMs ?? 1500;
     cloud.settings.terminateMs = Math.min(cloud.settings.bootMs, 500);
+    cloud.settings.sleep = (ms) => clock.sleep(ms);
     const agents = new SimulatedAgents(cloud, { intervalMs: opts.agentIntervalMs ?? 2000 });
     stops.push(async () => agents.stop());
 
@@ -135,7 +147,7 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
       HEARTBEAT_CLUSTER_CACHE_MS: String(Math.min(15_000, opts.agentIntervalMs ?? 2000)),
     });
     scheduler.add({ name: 'health-sweep', expression: SWEEP_SCHEDULE, everyMs: opts.sweepIntervalMs, run: () => import('../functions/health/sweep.js') });
-    return { url: gateway.url, apiKey, dynamoEndpoint, s3Endpoint: s3.endpoint, cloud, workflows, lambda, agents, stop };
+    return { url: gateway.url, apiKey, dynamoEndpoint, s3Endpoint: s3.endpoint, cloud, workflows, lambda, agents, clock, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -1,4 +1,5 @@
 import { Cron } from 'croner';
+import type { LocalClock } from './clock.js';
 import { lambdaContext } from './lambda-context.js';
 
 /** Milliseconds of an EventBridge `rate(N unit)` expression. */
@@ -26,10 +27,12 @@ export interface LocalSchedule {
   readonly everyMs?: number;
 }
 
-/** Runs scheduled handlers as EventBridge would, honouring the same schedule expressions. */
+/** Runs scheduled handlers as EventBridge would, honouring the same schedule expressions, on the runtime's clock. */
 export class LocalScheduler {
-  private readonly timers: { stop(): void }[] = [];
+  private readonly stopping = new AbortController();
   runs = 0;
+
+  constructor(private readonly clock: LocalClock) {}
 
   add(s: LocalSchedule): void {
     const fire = async () => {
@@ -40,24 +43,23 @@ export class LocalScheduler {
       );
     };
     const every = s.everyMs ?? rateMs(s.expression);
-    if (every) {
-      let running = false;
-      const t = setInterval(() => {
-        if (running) return;
-        running = true;
-        void fire().finally(() => (running = false));
-      }, every);
-      t.unref();
-      this.timers.push({ stop: () => clearInterval(t) });
-      return;
-    }
-    const pattern = cronPattern(s.expression);
-    if (!pattern) throw new Error(`unsupported schedule expression ${s.expression}`);
-    const job = new Cron(pattern, { timezone: 'UTC', protect: true, unref: true }, () => void fire());
-    this.timers.push({ stop: () => job.stop() });
+    const pattern = every ? undefined : cronPattern(s.expression);
+    if (!every && !pattern) throw new Error(`unsupported schedule expression ${s.expression}`);
+    const cron = pattern ? new Cron(pattern, { timezone: 'UTC', paused: true }) : undefined;
+    const signal = this.stopping.signal;
+    void (async () => {
+      let next = every ? this.clock.now() + every : cron!.nextRun(new Date(this.clock.now()))!.getTime();
+      while (!signal.aborted) {
+        await this.clock.until(next, signal);
+        if (signal.aborted) break;
+        await fire();
+        next = every ? next + every : cron!.nextRun(new Date(this.clock.now()))!.getTime();
+        if (next < this.clock.now()) next = this.clock.now() + (every ?? 1000); // a jump forward runs it once, not once per missed slot
+      }
+    })();
   }
 
   stop(): void {
-    for (const t of this.timers) t.stop();
+    this.stopping.abort();
   }
 }

@@ -6,6 +6,7 @@ import { TAG_CLUSTER, TAG_NAME } from '../core/cloud.js';
 import { caCertHash } from '../core/pki.js';
 import type { SimInstance, SimulatedCloud } from '../adapters/cloud/simulated/simulated-cloud.js';
 import { untarGz } from '../functions/commons/tar.js';
+import { clock } from '../core/clock.js';
 
 export interface AgentOptions {
   /** Heartbeat period in ms (a real agent: 30 s). */
@@ -194,7 +195,7 @@ class SimulatedAgent {
     const allocMilli = i.vcpus * 1000 - 100;
     const allocMiB = (i.vcpus * 4 - 1) * 1024;
     const phase = (parseInt(createHash('sha1').update(name).digest('hex').slice(0, 4), 16) / 0xffff) * 2 * Math.PI;
-    const t = Date.now() / 60_000; // one slow wave every ~6 minutes, phase-shifted per node
+    const t = clock.now() / 60_000; // one slow wave every ~6 minutes, phase-shifted per node
     const forced = this.cloud.cpuOverrides.get(this.settings.clusterId);
     const cpuFraction = forced !== undefined ? forced / 100 : 0.3 + 0.15 * Math.sin(t + phase) + 0.05 * Math.random();
     const memFraction = 0.45 + 0.1 * Math.sin(t / 3 + phase);

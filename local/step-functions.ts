@@ -7,7 +7,9 @@ import { substitutionKey } from '../functions/workflows/definition.js';
 import { WORKFLOWS, aslFile, type WorkflowId } from '../functions/workflows/registry.js';
 import { TASKS, type TaskName } from '../functions/workflows/tasks.js';
 import { loadHandler } from './handlers.js';
+import type { LocalClock } from './clock.js';
 import { lambdaContext } from './lambda-context.js';
+import { clock } from '../core/clock.js';
 
 type WorkflowName = WorkflowId;
 type TaskHandler = (input: unknown, context: ReturnType<typeof lambdaContext>) => Promise<unknown>;
@@ -30,13 +32,24 @@ export interface LocalExecution {
   error?: string;
   /** States entered: what Standard workflows are billed by. */
   transitions: number;
+  /** When the Wait the execution is in ends, on the runtime's clock. */
+  dueAt: number;
+  /** The last task's answer (a backoff Wait reads its retryAfterSeconds). */
+  lastAnswer?: { retryAfterSeconds?: number };
+  readonly signal: AbortSignal;
   done: Promise<void>;
   abort(): void;
 }
 
 export interface StepFunctionsOptions {
-  /** Every Wait state and Retry pause lasts this long locally (ms); backoff logic is unchanged. */
-  readonly waitMs: number;
+  /** The runtime's clock: Wait states last their seconds on it (an advance ends them early). */
+  readonly clock: LocalClock;
+  /**
+   * Shorten every Wait state to at most this long (ms), for tests that do not care about time;
+   * the backoff the steps choose and the messages that say so are unchanged.
+   * @default none: waits last what they say
+   */
+  readonly waitMs?: number;
 }
 
 interface Definition {
@@ -90,7 +103,7 @@ export class LocalStepFunctions {
           if (target === 'StopExecution') {
             if (!exec) return fail('ExecutionDoesNotExist', `Execution Does Not Exist: '${body.executionArn}'`);
             exec.abort();
-            return reply(200, { stopDate: Date.now() / 1000 });
+            return reply(200, { stopDate: clock.now() / 1000 });
           }
           if (target === 'DescribeExecution') {
             if (!exec) return fail('ExecutionDoesNotExist', `Execution Does Not Exist: '${body.executionArn}'`);
@@ -130,17 +143,40 @@ export class LocalStepFunctions {
     const { sm, def } = this.machines.get(workflow)!;
     const taskStates = Object.entries(def.States).filter(([, s]) => s.Type === 'Task');
     const waitStates = Object.entries(def.States).filter(([, s]) => s.Type === 'Wait');
-    const startDate = new Date();
+    const startDate = clock.date();
+    const stopping = new AbortController();
+    // Declared before the run starts: its handlers read and write it.
+    // eslint-disable-next-line prefer-const
+    let exec: LocalExecution;
     const run = sm.run(JSON.parse(input), {
       noThrowOnAbort: true,
       context: { Execution: { Id: executionArn, Name: name, Input: JSON.parse(input), StartTime: startDate.toISOString() } },
       overrides: {
-        taskResourceLocalHandlers: Object.fromEntries(taskStates.map(([state, s]) => [state, (event: unknown) => this.invoke(s.Resource!, event) as Promise<never>])),
-        waitTimeOverrides: Object.fromEntries(waitStates.map(([state]) => [state, this.options.waitMs])),
-        retryIntervalOverrides: Object.fromEntries(taskStates.map(([state]) => [state, this.options.waitMs])),
+        // A Task runs once the clock reaches the end of the Wait before it: the Wait itself passes at once.
+        taskResourceLocalHandlers: Object.fromEntries(
+          taskStates.map(([state, s]) => [
+            state,
+            async (event: unknown) => {
+              await this.options.clock.until(exec.dueAt, exec.signal);
+              const result = await this.invoke(s.Resource!, event);
+              exec.lastAnswer = result as { retryAfterSeconds?: number };
+              return result as never;
+            },
+          ]),
+        ),
+        waitTimeOverrides: new Proxy({} as Record<string, number>, {
+          get: (_target, state) => {
+            const def = waitStates.find(([name]) => name === state)?.[1] as { Seconds?: number } | undefined;
+            const seconds = def?.Seconds ?? exec.lastAnswer?.retryAfterSeconds ?? 0;
+            const ms = Math.min(seconds * 1000, this.options.waitMs ?? Infinity);
+            exec.dueAt = this.options.clock.now() + ms;
+            return 0;
+          },
+        }),
+        retryIntervalOverrides: Object.fromEntries(taskStates.map(([state]) => [state, Math.min(2000, this.options.waitMs ?? 2000)])),
       },
     });
-    const exec: LocalExecution = {
+    exec = {
       executionArn,
       workflow,
       name,
@@ -148,10 +184,13 @@ export class LocalStepFunctions {
       startDate,
       status: 'RUNNING',
       transitions: 0,
+      dueAt: 0,
+      signal: stopping.signal,
       abort: () => {
         if (exec.status !== 'RUNNING') return;
         exec.status = 'ABORTED';
-        exec.stopDate = new Date();
+        exec.stopDate = clock.date();
+        stopping.abort();
         run.abort();
       },
       done: Promise.resolve(),
@@ -173,7 +212,7 @@ export class LocalStepFunctions {
             console.error(`workflow ${name} failed:`, err);
           }
         }
-        exec.stopDate ??= new Date();
+        exec.stopDate ??= clock.date();
         await counting;
       })();
     this.executions.set(executionArn, exec);

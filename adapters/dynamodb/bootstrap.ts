@@ -8,13 +8,14 @@ import { createApiKey, findApiKeyByHash } from './api-keys-store.js';
 import { createProfile } from './profiles-store.js';
 import { putPublicPack } from './registries-store.js';
 import { createTenant, getTenant } from './tenants-store.js';
+import { clock } from '../../core/clock.js';
 
 /**
  * Make a platform ready to use, idempotently: tenant "default" whose admin key is also the
  * platform operator key, the public registry's packs, and a sample profile.
  */
 export async function bootstrapPlatform(operatorKey: string): Promise<{ tenantCreated: boolean; packsSeeded: number }> {
-  const now = new Date().toISOString();
+  const now = clock.date().toISOString();
   const hash = hashApiKey(operatorKey);
   const record: ApiKeyRecord = { id: 'key-operator', tenantId: DEFAULT_TENANT_ID, name: 'platform operator', role: 'admin', operator: true, hash, createdAt: now };
   let tenantCreated = false;

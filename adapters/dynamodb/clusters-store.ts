@@ -5,6 +5,7 @@ import { conflict, notFound } from '../../core/errors.js';
 import { cloudAccountSk } from './cloud-accounts-store.js';
 import { bumpCount, deleteKey, entitySk, getItem, getRaw, listPrefix, nameLock, nameSk, putNew, table, tenantPk, transact, updateIf, type Filter, type Page, type TransactItem } from './definitions.js';
 import { profileSk } from './profiles-store.js';
+import { clock } from '../../core/clock.js';
 
 export const clusterSk = (id: string) => entitySk('CLUSTER', id);
 const idempotencySk = (key: string) => `IDEMP#${key}`;
@@ -23,7 +24,7 @@ export interface IdempotencyClaim {
  */
 export async function createCluster(tenantId: string, cluster: Cluster, idem?: IdempotencyClaim): Promise<{ cluster: Cluster; replayed: boolean }> {
   const pk = tenantPk(tenantId);
-  const now = Math.floor(Date.now() / 1000);
+  const now = Math.floor(clock.now() / 1000);
   const items: TransactItem[] = [
     putNew({ pk, sk: clusterSk(cluster.id), kind: 'CLUSTER', ...cluster }),
     nameLock(pk, 'CLUSTER', cluster.name, cluster.id),
@@ -160,7 +161,7 @@ export async function finalizeDeleted(tenantId: string, cluster: Cluster): Promi
           Key: { pk, sk: clusterSk(cluster.id) },
           UpdateExpression: 'SET phase = :deleted, expiresAt = :exp, updatedAt = :now',
           ConditionExpression: 'phase = :deleting',
-          ExpressionAttributeValues: { ':deleted': 'Deleted', ':deleting': 'Deleting', ':exp': Math.floor(Date.now() / 1000) + DELETED_RETENTION_S, ':now': new Date().toISOString() },
+          ExpressionAttributeValues: { ':deleted': 'Deleted', ':deleting': 'Deleting', ':exp': Math.floor(clock.now() / 1000) + DELETED_RETENTION_S, ':now': clock.date().toISOString() },
         },
       },
       deleteKey(pk, nameSk('CLUSTER', cluster.name)),

@@ -2,6 +2,7 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/li
 import { nextCondition, readySummary, READY, type Condition, type ConditionUpdate } from '../../core/conditions.js';
 import { documentClient } from './client.js';
 import { tableName } from './tables.js';
+import { clock } from '../../core/clock.js';
 
 /** Conditions of one cluster: pk C#<cluster>, sk = condition type. */
 const pk = (clusterId: string) => `C#${clusterId}`;
@@ -27,7 +28,7 @@ export async function applyConditions(
   updates: readonly ConditionUpdate[],
   remove: readonly string[] = [],
 ): Promise<{ all: Condition[]; changed: Condition[] }> {
-  const now = new Date().toISOString();
+  const now = clock.date().toISOString();
   const db = documentClient();
   const current = new Map((await listConditions(clusterId)).map((c) => [c.type, c]));
   for (const type of remove) {

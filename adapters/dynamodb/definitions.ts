@@ -11,6 +11,7 @@ import { documentClient } from './client.js';
 import { failedConditions, isConditionFailed, isTransactionConflict } from './errors.js';
 import { queryPage, type Page } from './pagination.js';
 import { tableName } from './tables.js';
+import { clock } from '../../core/clock.js';
 
 /**
  * The definitions table. Every tenant owns one partition, `T#<tenant>`; an entity is
@@ -136,7 +137,7 @@ export async function deleteItem(pk: string, sk: string): Promise<void> {
   await db().send(new DeleteCommand({ TableName: table(), Key: { pk, sk } }));
 }
 
-export const nowIso = () => new Date().toISOString();
+export const nowIso = () => clock.date().toISOString();
 
 /** Move a reference counter; the condition also proves the referenced entity still exists. */
 export const bumpCount = (pk: string, sk: string, attr: string, by: 1 | -1): TransactItem => ({

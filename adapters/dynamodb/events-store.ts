@@ -5,6 +5,7 @@ import { documentClient } from './client.js';
 import { failedConditions, isTransactionConflict } from './errors.js';
 import { queryPage, type Page } from './pagination.js';
 import { tableName } from './tables.js';
+import { clock } from '../../core/clock.js';
 
 /**
  * Events of one cluster: pk E#<cluster>, sk <lastSeen ISO time>#<random>, newest first by a
@@ -26,7 +27,7 @@ type NewEvent = Omit<ClusterEvent, 'id' | 'at' | 'count' | 'firstSeen' | 'lastSe
  * this event the same one when a step runs again, e.g. "ClusterRunning#g2") it is recorded once ever.
  */
 export async function appendEvent(e: NewEvent, dedupeKey?: string, tries = 4): Promise<ClusterEvent | undefined> {
-  const now = new Date();
+  const now = clock.date();
   const at = now.toISOString();
   const expiresAt = Math.floor(now.getTime() / 1000) + EVENT_RETENTION_DAYS * 86400;
   const key = foldKey(e);
@@ -70,7 +71,7 @@ export async function listEvents(clusterId: string, opts: { limit?: number; curs
       KeyConditionExpression: 'pk = :pk',
       // TTL deletion is lazy: expired events are filtered out here.
       FilterExpression: 'expiresAt > :now',
-      ExpressionAttributeValues: { ':pk': pk(clusterId), ':now': Math.floor(Date.now() / 1000) },
+      ExpressionAttributeValues: { ':pk': pk(clusterId), ':now': Math.floor(clock.now() / 1000) },
       ScanIndexForward: false,
     },
     pk: pk(clusterId),

@@ -7,6 +7,7 @@ import { payloadTooLarge } from '../../core/errors.js';
 import { rollUp, type Sample } from '../../core/usage.js';
 import { documentClient } from './client.js';
 import { tableName } from './tables.js';
+import { clock } from '../../core/clock.js';
 
 /**
  * The telemetry table.
@@ -75,7 +76,7 @@ export async function latestSample(clusterId: string, res: SampleResolution = '1
 export async function samplesSince(clusterId: string, res: SampleResolution, since: string): Promise<StoredSample[]> {
   const out: StoredSample[] = [];
   let start: Record<string, unknown> | undefined;
-  const now = Math.floor(Date.now() / 1000);
+  const now = Math.floor(clock.now() / 1000);
   do {
     const r = await db().send(
       new QueryCommand({

@@ -11,6 +11,7 @@ import { bootstrap } from './bootstrap.js';
 import { commandResult } from './command-result.js';
 import { heartbeat } from './heartbeat.js';
 import { AGENT_ROUTES, type AgentRoute } from './routes.js';
+import { clock } from '../../core/clock.js';
 
 export type AgentResult = Exclude<APIGatewayProxyResultV2, string> & { statusCode: number };
 
@@ -90,7 +91,7 @@ async function dispatch(event: APIGatewayProxyEventV2): Promise<AgentResult> {
     if (!found) throw new DomainError(404, 'NotFound', `no agent route ${path}`, [{ path: 'path', message: `no agent route ${path}` }]);
     const { route, params } = found;
     if (route.method !== method) throw new DomainError(405, 'MethodNotAllowed', `${method} is not supported on ${path}; use ${route.method}`, [{ path: 'method', message: `use ${route.method}` }]);
-    const now = new Date();
+    const now = clock.date();
     const who = await authenticate(route, event, now);
     const body = route.body ? parseAgentBody(event) : undefined;
     const result = await HANDLERS[route.path]!({ event, now, body, params, ...who });

@@ -6,6 +6,7 @@ import type { Cluster } from '../../core/clusters.js';
 import { DomainError, unauthorized } from '../../core/errors.js';
 import { getCluster } from '../../adapters/dynamodb/clusters-store.js';
 import { platformSecret } from '../../adapters/secrets/platform-secret.js';
+import { clock } from '../../core/clock.js';
 
 const bearer = (event: APIGatewayProxyEventV2) => bearerKey(event.headers?.authorization ?? event.headers?.Authorization);
 
@@ -19,10 +20,10 @@ const clusters = new Map<string, { at: number; cluster: Cluster | undefined }>()
 export async function cachedCluster(tenantId: string, clusterId: string): Promise<Cluster | undefined> {
   const key = `${tenantId}/${clusterId}`;
   const hit = clusters.get(key);
-  if (hit && Date.now() - hit.at < CLUSTER_TTL_MS) return hit.cluster;
+  if (hit && clock.now() - hit.at < CLUSTER_TTL_MS) return hit.cluster;
   const cluster = await getCluster(tenantId, clusterId).catch(() => undefined);
   if (clusters.size > 10_000) clusters.clear();
-  clusters.set(key, { at: Date.now(), cluster });
+  clusters.set(key, { at: clock.now(), cluster });
   return cluster;
 }
 

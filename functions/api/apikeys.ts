@@ -9,6 +9,7 @@ import { createApiKey, listApiKeys, revokeApiKey } from '../../adapters/dynamodb
 import { httpApi, json, noContent, parseBody, pathParam, principalOf } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
+import { clock } from '../../core/clock.js';
 
 /** A tenant's admins manage its keys; a key's secret is returned once, at creation. */
 export const handler = middy(
@@ -30,7 +31,7 @@ export const handler = middy(
         role: input.role,
         operator: false,
         hash: hashApiKey(key),
-        createdAt: new Date().toISOString(),
+        createdAt: clock.date().toISOString(),
       };
       await createApiKey(record);
       return json(201, { ...publicApiKey(record), key });

@@ -23,6 +23,7 @@ import { httpApi, json, noContent, parseBody, parseQuery, pathParam, principalOf
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
 import { ListQuery, ValidateQuery } from './schemas.js';
+import { clock } from '../../core/clock.js';
 
 /** Who Strata is in AWS: the principal a customer's role trusts (the CDK stack sets it; the local runtime too). */
 const strataPrincipal = () => process.env.STRATA_AWS_PRINCIPAL ?? 'arn:aws:iam::000000000000:root';
@@ -65,7 +66,7 @@ export const handler = middy(
       checkAccountType(input.spec.type, allowedTypes());
       const id = newId('ca');
       const spec = await accountSpec(input.spec, who.tenantId, id);
-      const account: CloudAccount = { id, name: input.name, spec, createdAt: new Date().toISOString() };
+      const account: CloudAccount = { id, name: input.name, spec, createdAt: clock.date().toISOString() };
       try {
         await createCloudAccount(who.tenantId, account);
       } catch (err) {
@@ -102,7 +103,7 @@ export const handler = middy(
 
 /** Ask the provider itself; its refusal is the answer, in its own words. */
 async function checkCredentials(account: CloudAccount, tenantId: string, region: string | undefined): Promise<CredentialCheck> {
-  const checkedAt = new Date().toISOString();
+  const checkedAt = clock.date().toISOString();
   const where = region ?? (account.spec.type === 'aws' ? (process.env.AWS_REGION ?? 'us-east-1') : account.spec.type === 'azure' ? 'eastus' : 'sim-east-1');
   try {
     const provider = await providerFor(account, { tenantId, region: where });

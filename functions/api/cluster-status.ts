@@ -15,6 +15,7 @@ import { httpApi, json, parseQuery, pathParam, principalOf } from '../commons/ht
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
 import { ListQuery, NodeQuery, UsageQuery, WINDOWS } from './schemas.js';
+import { clock } from '../../core/clock.js';
 
 
 /**
@@ -83,7 +84,7 @@ export const handler = middy(
       const node = snapshot?.report.nodes.find((n) => n.name === name);
       if (!snapshot || !node) throw notFound('node', name, 'path.name');
       const w = WINDOWS[window];
-      const since = new Date(Date.now() - w.ms).toISOString().slice(0, 16);
+      const since = new Date(clock.now() - w.ms).toISOString().slice(0, 16);
       const [samples, last] = await Promise.all([samplesSince(cluster.id, w.res as SampleResolution, since), latestSample(cluster.id)]);
       const names = snapshot.report.nodes.map((n) => n.name);
       const figures = withSampledUsage(snapshot.report.nodes.map(nodeFigures), last, snapshot.receivedAt).find((f) => f.name === name)!;
@@ -109,7 +110,7 @@ export const handler = middy(
       const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
       const q = parseQuery(event, UsageQuery);
       const w = WINDOWS[q.window];
-      const since = new Date(Date.now() - w.ms).toISOString().slice(0, 16);
+      const since = new Date(clock.now() - w.ms).toISOString().slice(0, 16);
       const [snapshot, last, samples] = await Promise.all([getSnapshot(cluster.id), latestSample(cluster.id), samplesSince(cluster.id, w.res as SampleResolution, since)]);
       const figures = withSampledUsage((snapshot?.report.nodes ?? []).map(nodeFigures), last, snapshot?.receivedAt);
       const shown = figures.filter((f) => q.includeControlPlane || f.role === 'worker');

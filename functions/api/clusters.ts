@@ -21,6 +21,7 @@ import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
 import { ClusterQuery, ListQuery } from './schemas.js';
 import { validate } from '../commons/validation.js';
+import { clock } from '../../core/clock.js';
 
 /** The workflow input: ids only, so no secret ever lands in execution history. */
 const workflowInput = (tenantId: string, c: Cluster) => ({ tenantId, clusterId: c.id, generation: c.generation });
@@ -60,7 +61,7 @@ export const handler = middy(
       const revision = await getRevision(who.tenantId, profile.id, input.profileRevision ?? profile.latestRevision, 'profileRevision');
       checkClusterShape(input, account.spec.type, revision.layers);
 
-      const now = new Date().toISOString();
+      const now = clock.date().toISOString();
       const cluster: Cluster = {
         id: newId('cl'),
         ...input,
@@ -103,7 +104,7 @@ export const handler = middy(
         profileRevision: revision.revision,
         generation: reconcile ? current.generation + 1 : current.generation,
         version: current.version + 1,
-        updatedAt: new Date().toISOString(),
+        updatedAt: clock.date().toISOString(),
       };
       checkClusterShape(next, current.cloud, revision.layers);
       await updateClusterSpec(who.tenantId, next, current.version);
@@ -119,7 +120,7 @@ export const handler = middy(
       requireRole(who, 'editor');
       const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
       if (cluster.phase === 'Deleting' || cluster.phase === 'Deleted') throw conflict(`cluster ${cluster.id} is ${cluster.phase}`, 'phase');
-      const next = rotated(cluster.agentToken, new Date());
+      const next = rotated(cluster.agentToken, clock.date());
       await setAgentToken(who.tenantId, cluster.id, cluster.agentToken?.epoch ?? INITIAL_TOKEN_STATE.epoch, next);
       return json(202, {
         ...next,
@@ -134,7 +135,7 @@ export const handler = middy(
       const kind = COMMAND_KINDS[input.kind];
       if (!kind.fromApi) throw invalidField('kind', `${input.kind} commands are sent by the platform's own workflows`);
       const args = validate(kind.args, input.args, 'args') as Record<string, unknown>;
-      const now = new Date();
+      const now = clock.date();
       const command: Command = {
         id: newTimeId('cmd', now.getTime()),
         clusterId: cluster.id,

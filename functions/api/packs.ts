@@ -10,6 +10,7 @@ import { httpApi, json, parseBody, parseQuery, pathParam, principalOf } from '..
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
 import { PackQuery } from './schemas.js';
+import { clock } from '../../core/clock.js';
 
 /** Packs are immutable once published: a change is a new version. */
 export const handler = middy(
@@ -30,7 +31,7 @@ export const handler = middy(
       const registry = await getRegistry(who.tenantId, registryId);
       if (registry.id === PUBLIC_REGISTRY_ID) throw forbidden('the public registry is read-only; publish to a private registry');
       const input = parseBody(event, CreatePackInput);
-      const pack: Pack = { id: newId('pk'), registryId, ...input, createdAt: new Date().toISOString() };
+      const pack: Pack = { id: newId('pk'), registryId, ...input, createdAt: clock.date().toISOString() };
       await createPack(who.tenantId, pack);
       return json(201, pack);
     },

@@ -13,6 +13,7 @@ import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
 import { DiffQuery, ListQuery } from './schemas.js';
 import { validate } from '../commons/validation.js';
+import { clock } from '../../core/clock.js';
 
 const Revision = z.coerce.number().int().positive();
 
@@ -37,7 +38,7 @@ export const handler = middy(
       requireRole(who, 'editor');
       const input = parseBody(event, CreateProfileInput);
       const layers = await resolve(who.tenantId, input.layers);
-      const now = new Date().toISOString();
+      const now = clock.date().toISOString();
       const profile: Profile = { id: newId('pf'), name: input.name, description: input.description, latestRevision: 1, version: 1, createdAt: now, updatedAt: now };
       const revision: ProfileRevision = { profileId: profile.id, revision: 1, layers, createdAt: now };
       await createProfile(who.tenantId, profile, revision);
@@ -55,7 +56,7 @@ export const handler = middy(
       const profile = await getProfile(who.tenantId, pathParam(event, 'id'));
       const input = parseBody(event, UpdateProfileInput);
       const layers = await resolve(who.tenantId, input.layers);
-      const now = new Date().toISOString();
+      const now = clock.date().toISOString();
       const revision: ProfileRevision = { profileId: profile.id, revision: profile.latestRevision + 1, layers, createdAt: now };
       await addRevision(who.tenantId, profile, input.version, revision, input.description, now);
       return json(200, { ...profile, description: input.description ?? profile.description, latestRevision: revision.revision, version: profile.version + 1, updatedAt: now, layers });

@@ -7,6 +7,7 @@ import { createRegistry, deleteRegistry, getRegistry, listRegistries } from '../
 import { httpApi, json, noContent, parseBody, pathParam, principalOf } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
+import { clock } from '../../core/clock.js';
 
 /** The built-in public registry plus each tenant's private ones. */
 export const handler = middy(
@@ -19,7 +20,7 @@ export const handler = middy(
       const who = principalOf(event);
       requireRole(who, 'editor');
       const input = parseBody(event, CreateRegistryInput);
-      const registry: Registry = { id: newId('reg'), ...input, scope: 'private', ownerTenantId: who.tenantId, createdAt: new Date().toISOString() };
+      const registry: Registry = { id: newId('reg'), ...input, scope: 'private', ownerTenantId: who.tenantId, createdAt: clock.date().toISOString() };
       await createRegistry(who.tenantId, registry);
       return json(201, registry);
     },

@@ -8,6 +8,7 @@ import { createTenant, listTenants } from '../../adapters/dynamodb/tenants-store
 import { httpApi, json, parseBody, principalOf } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
+import { clock } from '../../core/clock.js';
 
 /** Operators create tenants; the answer carries the tenant's first admin key, shown once. */
 export const handler = middy(
@@ -19,7 +20,7 @@ export const handler = middy(
     'POST /v1/tenants': async (event) => {
       requireOperator(principalOf(event));
       const input = parseBody(event, CreateTenantInput);
-      const now = new Date().toISOString();
+      const now = clock.date().toISOString();
       const tenant: Tenant = { id: input.name, name: input.name, displayName: input.displayName, createdAt: now };
       const key = generateApiKey();
       const record: ApiKeyRecord = { id: newId('key'), tenantId: tenant.id, name: 'initial admin', role: 'admin', operator: false, hash: hashApiKey(key), createdAt: now };

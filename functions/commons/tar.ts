@@ -1,5 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { extract, pack } from 'tar-stream';
+import { clock } from '../../core/clock.js';
 
 export interface ArchiveFile {
   /** Absolute path on the node; stored relative, so `tar -xzf … -C /` puts it there. */
@@ -9,7 +10,7 @@ export interface ArchiveFile {
 }
 
 /** A tar.gz of the files, owned by root, directories made as needed (mode 0755). */
-export async function tarGz(files: readonly ArchiveFile[], mtime = new Date()): Promise<Buffer> {
+export async function tarGz(files: readonly ArchiveFile[], mtime = clock.date()): Promise<Buffer> {
   const archive = pack();
   const chunks: Buffer[] = [];
   archive.on('data', (c) => chunks.push(c as Buffer));

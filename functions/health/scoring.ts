@@ -5,13 +5,14 @@ import { getCluster } from '../../adapters/dynamodb/clusters-store.js';
 import { applyConditions, listConditions } from '../../adapters/dynamodb/conditions-store.js';
 import { appendEvent } from '../../adapters/dynamodb/events-store.js';
 import { getSnapshot, latestSample, samplesSince } from '../../adapters/dynamodb/telemetry-store.js';
+import { clock } from '../../core/clock.js';
 
 /**
  * Score one cluster: HeartbeatHealthy, NodesHealthy, MetricsHealthy, and the overall health.
  * Each condition transition is an event (applyConditions reports them), and so is a change of
  * the overall health.
  */
-export async function scoreCluster(tenantId: string, clusterId: string, now = new Date()): Promise<{ health: string; changed: string[] } | undefined> {
+export async function scoreCluster(tenantId: string, clusterId: string, now = clock.date()): Promise<{ health: string; changed: string[] } | undefined> {
   const cluster: Cluster | undefined = await getCluster(tenantId, clusterId).catch(() => undefined);
   if (!cluster || cluster.phase === 'Deleting' || cluster.phase === 'Deleted' || cluster.phase === 'Pending') return undefined;
   const settings = cluster.healthChecks ?? DEFAULT_HEALTH;

@@ -3,6 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { clearDeadline, staleClusters } from '../../adapters/dynamodb/telemetry-store.js';
 import { logger } from '../commons/powertools.js';
 import { scoreCluster } from './scoring.js';
+import { clock } from '../../core/clock.js';
 
 /**
  * Every minute: score the clusters whose heartbeat deadline has passed — only those, read
@@ -10,7 +11,7 @@ import { scoreCluster } from './scoring.js';
  * cluster reports again, so a dead cluster is read once, not every minute.
  */
 async function sweep() {
-  const now = new Date();
+  const now = clock.date();
   const { items, readUnits } = await staleClusters(now);
   let unhealthy = 0;
   for (let i = 0; i < items.length; i += 25) {

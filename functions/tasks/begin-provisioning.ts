@@ -6,6 +6,7 @@ import { getClusterPki, putClusterPki } from '../../adapters/dynamodb/cluster-pk
 import { updateClusterStatus } from '../../adapters/dynamodb/clusters-store.js';
 import { seal } from '../../adapters/kms/envelope.js';
 import { clusterStep, DONE, STOP } from './cluster-step.js';
+import { clock } from '../../core/clock.js';
 
 /**
  * Pending → Provisioning (Running stays Running); make the cluster's CAs and service-account key
@@ -47,6 +48,6 @@ async function ensurePki(tenantId: string, clusterId: string): Promise<void> {
   if (await getClusterPki(tenantId, clusterId)) return;
   const { pki, keys } = await generateClusterPki();
   const sealedKeys = await seal(Buffer.from(JSON.stringify(keys)), pkiSealContext(tenantId, clusterId));
-  const kept = await putClusterPki(tenantId, clusterId, { ...pki, sealedKeys, createdAt: new Date().toISOString() });
+  const kept = await putClusterPki(tenantId, clusterId, { ...pki, sealedKeys, createdAt: clock.date().toISOString() });
   await updateClusterStatus(tenantId, clusterId, { caCertHash: kept.caCertHash });
 }

@@ -6,6 +6,7 @@ import { recordMachine } from '../../adapters/dynamodb/machines-store.js';
 import { platformSecret } from '../../adapters/secrets/platform-secret.js';
 import { agentApiUrl } from '../commons/agent-api-url.js';
 import type { ClusterStepContext } from './cluster-step.js';
+import { clock } from '../../core/clock.js';
 
 /**
  * Launch (or find) one planned node, and remember it. Its user data carries a one-time ticket for
@@ -17,7 +18,7 @@ export async function launchNode(ctx: ClusterStepContext, node: PlannedNode): Pr
   const infra = cluster.status?.infrastructure;
   const imageId = cluster.status?.imageId;
   if (!infra || !imageId) throw new Error('infrastructure and image must be ready before nodes are launched');
-  const issuedAt = await ticketIssue(input.tenantId, cluster.id, node.name, new Date());
+  const issuedAt = await ticketIssue(input.tenantId, cluster.id, node.name, clock.date());
   const ticket = bootstrapTicket(await platformSecret(), { tenantId: input.tenantId, clusterId: cluster.id, node: node.name, issuedAt });
   const instance = await (await ctx.provider()).ensureInstance({
     clusterId: cluster.id,

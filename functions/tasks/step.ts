@@ -5,6 +5,7 @@ import { CloudError, remedyFor } from '../../core/cloud.js';
 import type { Condition, ConditionStatus, ConditionUpdate } from '../../core/conditions.js';
 import type { StepOutcome } from '../workflows/definition.js';
 import { logger } from '../commons/powertools.js';
+import { clock } from '../../core/clock.js';
 
 /**
  * The step runtime every workflow task runs in, whatever its subject (a cluster, an image bake,
@@ -64,7 +65,7 @@ async function settling(ctx: StepContext, now: number): Promise<boolean> {
 /** A cloud error charged to the step's condition: back off, or block when no retry can fix it. */
 async function failed(ctx: StepContext, err: CloudError): Promise<Verdict> {
   const type = ctx.charge!;
-  const now = Date.now();
+  const now = clock.now();
   const prev = await ctx.condition(type);
   const attempts = (prev?.attempts ?? 0) + 1;
   const remedy = remedyFor(err.code, ctx.region);

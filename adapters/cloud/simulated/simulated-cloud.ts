@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { CloudError } from '../../../core/cloud.js';
+import { clock } from '../../../core/clock.js';
 
 /**
  * The simulated cloud: a real, in-process implementation of what the provider port needs —
@@ -47,6 +48,8 @@ export interface SimSettings {
   bootMs: number;
   /** Milliseconds from terminate to terminated. */
   terminateMs: number;
+  /** How the simulated cloud waits (the local runtime's clock, so an advance boots instances too). */
+  sleep: (ms: number) => Promise<void>;
 }
 
 export const SIM_REGIONS: Record<string, { zones: string[]; vcpuQuota: number; images: string[] }> = {
@@ -82,7 +85,11 @@ export class SimulatedCloud extends EventEmitter {
   readonly resources = new Map<string, SimResource>();
   readonly faults: Fault[] = [];
   readonly quotas = new Map<string, number>(Object.entries(SIM_REGIONS).map(([r, v]) => [r, v.vcpuQuota]));
-  readonly settings: SimSettings = { bootMs: 300, terminateMs: 100 };
+  readonly settings: SimSettings = {
+    bootMs: 300,
+    terminateMs: 100,
+    sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref()),
+  };
   /** Every API call made, for inspection. */
   calls = 0;
   private ip = 10;
@@ -132,7 +139,7 @@ export class SimulatedCloud extends EventEmitter {
       privateIp: `10.0.${Math.floor(this.ip / 250)}.${(this.ip++ % 250) + 4}`,
       vcpus,
       state: 'pending',
-      launchedAt: Date.now(),
+      launchedAt: clock.now(),
     };
     this.instances.set(inst.instanceId, inst);
     this.later(this.settings.bootMs, () => {
@@ -181,7 +188,7 @@ export class SimulatedCloud extends EventEmitter {
 
   private later(ms: number, fn: () => void) {
     if (ms <= 0) queueMicrotask(fn);
-    else setTimeout(fn, ms).unref();
+    else void this.settings.sleep(ms).then(fn);
   }
 }
 
