@@ -13,6 +13,12 @@ export interface CloudProvider {
    * the provider's own error when they do not.
    */
   verifyAccess(): Promise<string>;
+  /**
+   * What the provider offers in the provider's region: its zones, and which of `instanceTypes` it
+   * runs there. Undefined where the provider cannot tell cheaply. A region that does not exist (or
+   * is not enabled) is a CloudError that is not retryable.
+   */
+  offerings(instanceTypes: readonly string[]): Promise<RegionOfferings | undefined>;
   /** Find the image for a reference (AMI id, Azure URN / image id, simulated name) in the region. */
   resolveImage(ref: string): Promise<ImageInfo>;
   /** Network, a subnet per zone, control-plane and worker security groups, API endpoint. */
@@ -26,6 +32,12 @@ export interface CloudProvider {
    * groups, subnets and the network once nothing depends on them. Returns what still remains.
    */
   deleteClusterResources(clusterId: string): Promise<{ remaining: number; details: string[] }>;
+}
+
+export interface RegionOfferings {
+  readonly zones: readonly string[];
+  /** Those of the asked-for instance types the region offers. */
+  readonly instanceTypes: readonly string[];
 }
 
 export interface ImageInfo {
@@ -123,4 +135,22 @@ export function remedyFor(code: string, region: string): string | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * What of a cluster's placement the provider says does not exist: the region (a not-retryable
+ * error of offerings()), a zone, or an instance type — each a detail naming its field.
+ */
+export function placementProblems(
+  spec: { readonly region: string; readonly nodePools: readonly { readonly zones: readonly string[]; readonly instanceType: string }[] },
+  offered: RegionOfferings,
+): { path: string; message: string }[] {
+  const out: { path: string; message: string }[] = [];
+  spec.nodePools.forEach((pool, i) => {
+    pool.zones.forEach((zone, z) => {
+      if (!offered.zones.includes(zone)) out.push({ path: `nodePools[${i}].zones[${z}]`, message: `${zone} is not a zone of ${spec.region} (zones: ${offered.zones.join(', ')})` });
+    });
+    if (!offered.instanceTypes.includes(pool.instanceType)) out.push({ path: `nodePools[${i}].instanceType`, message: `${pool.instanceType} is not offered in ${spec.region}` });
+  });
+  return out;
 }

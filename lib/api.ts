@@ -79,6 +79,8 @@ export interface HandlerAccess {
    * credentials (assumes customer roles, reads those secrets).
    */
   readonly cloudAccounts?: boolean;
+  /** Whether it asks customers' clouds (assumes their roles, reads Azure secrets): what a region offers. */
+  readonly cloud?: boolean;
 }
 
 const DEFINITIONS_READWRITE: HandlerAccess = { tables: [{ table: 'definitions', access: 'readwrite' }] };
@@ -100,6 +102,7 @@ export const HANDLER_ACCESS: Readonly<Record<HandlerName, HandlerAccess>> = {
       { table: 'conditions', access: 'read' },
     ],
     startsWorkflows: true,
+    cloud: true,
   },
   // GET conditions | events | nodes: a view, it never writes.
   clusterstatus: {
@@ -259,6 +262,7 @@ export class StrataApi extends Construct {
           environment: access.tables.length === 0 ? workflowEnv : { ...props.environment, ...workflowEnv },
           reservedConcurrentExecutions: reserved,
         });
+        if (access.cloud) grantCloudAccess(fn);
         if (access.cloudAccounts) {
           grantCloudAccess(fn, ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret', 'secretsmanager:TagResource']);
           // The simulated cloud exists only in the local runtime; customer roles trust this account.

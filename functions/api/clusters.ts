@@ -5,7 +5,10 @@ import { INITIAL_TOKEN_STATE, rotated } from '../../core/agent-token.js';
 import { READY } from '../../core/conditions.js';
 import { needsReconcile } from '../../core/lifecycle.js';
 import { overallHealth } from '../../core/health.js';
-import { conflict, invalidField } from '../../core/errors.js';
+import { conflict, invalidField, validationFailed } from '../../core/errors.js';
+import { CloudError, placementProblems, type RegionOfferings } from '../../core/cloud.js';
+import type { CloudAccount } from '../../core/cloud-accounts.js';
+import { providerFor } from '../../adapters/cloud/provider-for.js';
 import { IdempotencyKey, requestHash } from '../../core/idempotency.js';
 import { newId, newTimeId } from '../../core/ids.js';
 import { COMMAND_KINDS, IssueCommandInput, type Command } from '../../core/agent-commands.js';
@@ -37,6 +40,27 @@ async function withReadiness(c: Cluster) {
   };
 }
 
+/** Errors of the provider that mean the region itself does not exist (or is not enabled for the account). */
+const NO_SUCH_REGION = new Set(['InvalidRegion', 'OptInRequired']);
+
+/**
+ * Refuse at once, naming the field, a region, zone or instance type the provider says it does not
+ * offer. Where the provider cannot tell (Azure), or cannot be asked (credentials, network), the
+ * workflow finds out and says so in the provider's own words.
+ */
+async function checkPlacement(tenantId: string, account: CloudAccount, spec: Pick<Cluster, 'region' | 'nodePools'>): Promise<void> {
+  let offered: RegionOfferings | undefined;
+  try {
+    offered = await (await providerFor(account, { tenantId, region: spec.region })).offerings(spec.nodePools.map((p) => p.instanceType));
+  } catch (err) {
+    if (err instanceof CloudError && NO_SUCH_REGION.has(err.code)) throw invalidField('region', err.message);
+    logger.warn('placement not checked: the provider could not be asked', { error: err as Error });
+    return;
+  }
+  const problems = offered ? placementProblems(spec, offered) : [];
+  if (problems.length) throw validationFailed(problems);
+}
+
 /** Cluster definitions: what a cluster is made of, where it runs and how big it is. */
 export const handler = middy(
   router({
@@ -60,6 +84,7 @@ export const handler = middy(
       ]);
       const revision = await getRevision(who.tenantId, profile.id, input.profileRevision ?? profile.latestRevision, 'profileRevision');
       checkClusterShape(input, account.spec.type, revision.layers);
+      await checkPlacement(who.tenantId, account, input);
 
       const now = clock.date().toISOString();
       const cluster: Cluster = {
@@ -107,6 +132,7 @@ export const handler = middy(
         updatedAt: clock.date().toISOString(),
       };
       checkClusterShape(next, current.cloud, revision.layers);
+      if (input.nodePools) await checkPlacement(who.tenantId, await getCloudAccount(who.tenantId, current.cloudAccountId), next);
       await updateClusterSpec(who.tenantId, next, current.version);
       if (reconcile) {
         // Reconcile the new generation with the same idempotent workflow: it adds what is missing.

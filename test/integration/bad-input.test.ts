@@ -161,6 +161,21 @@ describe('bad input is a 4xx naming the field, never a 5xx', () => {
   });
 });
 
+describe('placement the provider does not offer is refused at once, naming the field', () => {
+  it('an unknown region, zone or instance type of the simulated cloud', async () => {
+    const region = await api.call('POST', '/v1/clusters', {
+      body: clusterBody(accountId, { name: 'nowhere', region: 'sim-north-1', nodePools: [{ name: 'cp', role: 'controlPlane', count: 1, instanceType: 'sim.large', zones: ['sim-north-1a'] }] }),
+    });
+    expectFieldError(region, 400, 'region');
+    const pools = clusterBody(accountId).nodePools;
+    pools[1] = { ...pools[1]!, zones: ['sim-east-1a', 'sim-east-1z'], instanceType: 'sim.mega' };
+    const res = await api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { name: 'misplaced', nodePools: pools }) });
+    expectFieldError(res, 400, 'nodePools[1].zones[1]');
+    expectFieldError(res, 400, 'nodePools[1].instanceType');
+    expect((await api.call('GET', '/v1/clusters?limit=100')).body.items.map((c: any) => c.name)).not.toContain('misplaced');
+  });
+});
+
 describe('the contract is exact', () => {
   it('bodies must be application/json: anything else is 415 naming the header', async () => {
     const body = JSON.stringify({ name: 'typed' });

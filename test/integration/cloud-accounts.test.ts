@@ -79,6 +79,20 @@ describe('AWS cloud accounts', () => {
   });
 });
 
+describe('clusters on AWS', () => {
+  it('are refused at once, naming the field, in a zone or of an instance type the region does not offer (EC2 says)', async () => {
+    const account = (await api.call('POST', '/v1/cloudaccounts', { body: { name: 'placement', spec: { type: 'aws', roleArn: ROLE } } })).body;
+    const pool = (over: Record<string, unknown>) => ({ name: 'cp', role: 'controlPlane', count: 1, instanceType: 'm6i.large', zones: ['us-east-1a'], ...over });
+    const cluster = (pools: unknown[]) => ({ name: 'on-aws', profileId: 'pf-sample', cloudAccountId: account.id, region: 'us-east-1', nodePools: pools });
+    const zone = await api.call('POST', '/v1/clusters', { body: cluster([pool({ zones: ['us-east-1z'] })]) });
+    expect(zone.status).toBe(400);
+    expect(zone.body.details[0]).toMatchObject({ path: 'nodePools[0].zones[0]', message: expect.stringContaining('us-east-1a') });
+    const type = await api.call('POST', '/v1/clusters', { body: cluster([pool({ instanceType: 'm99.colossal' })]) });
+    expect(type.status).toBe(400);
+    expect(type.body.details[0].path).toBe('nodePools[0].instanceType');
+  });
+});
+
 describe('Azure cloud accounts', () => {
   it('take the client secret once, keep it in Secrets Manager under the tenant, and never return it', async () => {
     const secret = `s3cr3t-${randomBytes(8).toString('hex')}`;

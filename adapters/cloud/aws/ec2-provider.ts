@@ -6,7 +6,9 @@ import {
   DeleteSecurityGroupCommand,
   DeleteSubnetCommand,
   DeleteVpcCommand,
+  DescribeAvailabilityZonesCommand,
   DescribeImagesCommand,
+  DescribeInstanceTypeOfferingsCommand,
   DescribeInstancesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
@@ -35,6 +37,7 @@ import {
   type InfraSpec,
   type InstanceInfo,
   type InstanceSpec,
+  type RegionOfferings,
 } from '../../../core/cloud.js';
 import { assumeRoleCredentials, type AwsAccountRole } from './credentials.js';
 import { hasCode, toCloudError } from './errors.js';
@@ -93,6 +96,19 @@ export class Ec2Provider implements CloudProvider {
       throw toCloudError(err);
     }
     return `assumed the role and described instances in ${this.region}`;
+  }
+
+  async offerings(instanceTypes: readonly string[]): Promise<RegionOfferings> {
+    const azs = await mapped(this.ec2.send(new DescribeAvailabilityZonesCommand({ Filters: [{ Name: 'zone-type', Values: ['availability-zone'] }] })));
+    const types = instanceTypes.length
+      ? await mapped(
+          this.ec2.send(new DescribeInstanceTypeOfferingsCommand({ LocationType: 'region', Filters: [{ Name: 'instance-type', Values: [...new Set(instanceTypes)] }] })),
+        )
+      : { InstanceTypeOfferings: [] };
+    return {
+      zones: (azs.AvailabilityZones ?? []).filter((z) => z.State === undefined || z.State === 'available').map((z) => z.ZoneName!),
+      instanceTypes: (types.InstanceTypeOfferings ?? []).map((o) => o.InstanceType!),
+    };
   }
 
   async resolveImage(ref: string): Promise<ImageInfo> {

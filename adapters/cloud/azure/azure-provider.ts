@@ -150,6 +150,11 @@ export class AzureProvider implements CloudProvider {
   // ---------------------------------------------------------------------------------------------
   // Images
 
+  /** Azure's zones and VM sizes per location take a paged SKU listing: not told here; the workflow's own calls say. */
+  async offerings(): Promise<undefined> {
+    return undefined;
+  }
+
   async verifyAccess(): Promise<string> {
     // A token for the service principal, then a read in the subscription: the Microsoft.Compute
     // provider's registration, which every VM needs.

@@ -1,5 +1,5 @@
-import { CloudError, TAG_CLUSTER, TAG_NAME, TAG_POOL, type CloudProvider, type ImageInfo, type InfraRefs, type InfraSpec, type InstanceInfo, type InstanceSpec } from '../../../core/cloud.js';
-import { simulatedCloud, type SimInstance, type SimulatedCloud } from './simulated-cloud.js';
+import { CloudError, TAG_CLUSTER, TAG_NAME, TAG_POOL, type CloudProvider, type ImageInfo, type InfraRefs, type InfraSpec, type InstanceInfo, type InstanceSpec, type RegionOfferings } from '../../../core/cloud.js';
+import { SIM_INSTANCE_TYPES, simulatedCloud, type SimInstance, type SimulatedCloud } from './simulated-cloud.js';
 
 const TAG_ROLE = 'strata:role';
 
@@ -14,6 +14,12 @@ export class SimulatedProvider implements CloudProvider {
   async verifyAccess(): Promise<string> {
     this.sim.check('DescribeInstances');
     return 'the simulated cloud answers';
+  }
+
+  async offerings(instanceTypes: readonly string[]): Promise<RegionOfferings> {
+    this.sim.check('DescribeAvailabilityZones');
+    const region = this.sim.region(this.region);
+    return { zones: region.zones, instanceTypes: instanceTypes.filter((t) => t in SIM_INSTANCE_TYPES) };
   }
 
   async resolveImage(ref: string): Promise<ImageInfo> {
