@@ -20,6 +20,7 @@ import { LocalClock } from './clock.js';
 import { useClock } from '../core/clock.js';
 import { startLocalKms } from './kms.js';
 import { startLocalSecretsManager } from './secrets-manager.js';
+import { putSecret } from '../adapters/secrets/secrets-store.js';
 
 export interface RuntimeOptions {
   /** HTTP port of the API; 0 picks a free one. */
@@ -87,6 +88,7 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     stops.push(kms.stop);
     const secrets = await startLocalSecretsManager(dataDir ? join(dataDir, 'secrets.json') : undefined);
     stops.push(secrets.stop);
+    const platformSecretValue = rememberedKey(dataDir, 'platform-secret', () => randomBytes(32).toString('base64url'));
 
     const tables = await createTables(dynamoEndpoint, opts.tablePrefix ?? 'strata-');
     Object.assign(process.env, {
@@ -139,7 +141,9 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     Object.assign(process.env, {
       AWS_ENDPOINT_URL_SFN: sfnEndpoint,
       ...Object.fromEntries((Object.keys(WORKFLOWS) as WorkflowId[]).map((id) => [workflowArnEnv(id), stateMachineArn(id)])),
-      PLATFORM_SECRET: rememberedKey(dataDir, 'platform-secret', () => randomBytes(32).toString('base64url')),
+      PLATFORM_SECRET_ARN: await putSecret('strata/platform-secret', platformSecretValue),
+      // Only for tests and benches that act as a cluster's agent and mint its token: no handler reads it.
+      PLATFORM_SECRET: platformSecretValue,
       AGENT_API_URL: gateway.url,
       AWS_ENDPOINT_URL_LAMBDA: lambdaEndpoint,
       HEALTH_FUNCTION_NAME: 'strata-health',

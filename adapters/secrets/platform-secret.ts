@@ -1,19 +1,17 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { getSecret } from './secrets-store.js';
 
 let cached: Promise<string> | undefined;
 
 /**
- * The platform secret that derives agent tokens and kubeadm bootstrap secrets. On AWS it lives
- * in Secrets Manager (PLATFORM_SECRET_ARN); the local runtime hands it over as PLATFORM_SECRET.
+ * The platform secret that derives agent tokens, bootstrap tickets and join tokens: a Secrets
+ * Manager secret (PLATFORM_SECRET_ARN), read once per process. The local runtime keeps it in its
+ * own Secrets Manager, so this is the same code in both modes.
  */
 export function platformSecret(): Promise<string> {
   cached ??= (async () => {
-    if (process.env.PLATFORM_SECRET) return process.env.PLATFORM_SECRET;
     const arn = process.env.PLATFORM_SECRET_ARN;
     if (!arn) throw new Error('PLATFORM_SECRET_ARN is not set');
-    const res = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: arn }));
-    if (!res.SecretString) throw new Error('the platform secret has no value');
-    return res.SecretString;
+    return getSecret(arn);
   })();
   cached.catch(() => (cached = undefined));
   return cached;
