@@ -26,7 +26,7 @@ type NewEvent = Omit<ClusterEvent, 'id' | 'at' | 'count' | 'firstSeen' | 'lastSe
  * Append an event, folded into the same one seen within the window. With a `dedupeKey` (what makes
  * this event the same one when a step runs again, e.g. "ClusterRunning#g2") it is recorded once ever.
  */
-export async function appendEvent(e: NewEvent, dedupeKey?: string, tries = 4): Promise<ClusterEvent | undefined> {
+export async function appendEvent(e: NewEvent, dedupeKey?: string, tries = 10): Promise<ClusterEvent | undefined> {
   const now = clock.date();
   const at = now.toISOString();
   const expiresAt = Math.floor(now.getTime() / 1000) + EVENT_RETENTION_DAYS * 86400;
@@ -59,7 +59,10 @@ export async function appendEvent(e: NewEvent, dedupeKey?: string, tries = 4): P
     const failed = failedConditions(err);
     if (dedupeKey && failed?.includes(0)) return undefined; // already recorded
     // Another append of the same event won the fold, or held the items at that moment: fold onto it.
-    if ((failed?.length || isTransactionConflict(err)) && tries > 1) return appendEvent(e, dedupeKey, tries - 1);
+    if ((failed?.length || isTransactionConflict(err)) && tries > 1) {
+      await new Promise((r) => setTimeout(r, Math.random() * 20));
+      return appendEvent(e, dedupeKey, tries - 1);
+    }
     throw err;
   }
 }

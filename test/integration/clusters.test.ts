@@ -64,6 +64,17 @@ describe('cluster definitions', () => {
     expect(executions()).toBe(before + 1);
   });
 
+  it('deletes the conditions of a pool the cluster no longer has, so Ready never waits for it', async () => {
+    const pools = [...clusterBody(accountId).nodePools, { name: 'batch', role: 'worker', count: 1, instanceType: 'sim.large', zones: ['sim-east-1b'], diskGiB: 50 }];
+    const made = (await api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { name: 'pooled', nodePools: pools }) })).body;
+    const types = async () => (await api.call('GET', `/v1/clusters/${made.id}/conditions`)).body.items.map((c: any) => c.type);
+    await eventually(async () => ((await types()).includes('WorkerPoolReady/batch') ? true : undefined), 'the batch pool condition');
+    const version = (await api.call('GET', `/v1/clusters/${made.id}`)).body.version;
+    expect((await api.call('PUT', `/v1/clusters/${made.id}`, { body: { version, nodePools: pools.slice(0, 2) } })).status).toBe(200);
+    await eventually(async () => (!(await types()).includes('WorkerPoolReady/batch') ? true : undefined), 'the batch pool condition gone');
+    expect(await types()).toContain('WorkerPoolReady/workers');
+  });
+
   it('lets exactly one of concurrent updates of one version win', async () => {
     const made = (await api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { name: 'racing' }) })).body;
     const update = (count: number) =>

@@ -23,9 +23,13 @@ describe('events', () => {
 
   it('fold as Kubernetes events do: the same event again is one event with a count, moved to the top', async () => {
     const e = { clusterId: id, type: 'Warning' as const, reason: 'BackOff', message: 'pulling image failed', subject: 'Y' };
+    const tick = () => new Promise((r) => setTimeout(r, 3)); // distinct milliseconds: events of one ms have no order
     await appendEvent(e);
+    await tick();
     await appendEvent({ ...e, reason: 'Other' });
+    await tick();
     await appendEvent(e);
+    await tick();
     const third = await appendEvent(e);
     const listed = (await api.call('GET', `/v1/clusters/${id}/events?limit=100`)).body.items.filter((x: any) => x.subject === 'Y');
     expect(listed.map((x: any) => [x.reason, x.count])).toEqual([
