@@ -36,10 +36,11 @@ describe('health', () => {
     const id = await running('flaky');
     await local({ node: 'flaky-workers-1', condition: 'Ready', status: 'False' });
     await local({ node: 'flaky-workers-0', condition: 'MemoryPressure', status: 'True' });
+    // A heartbeat may land between the two faults, so wait for the one that carries both.
     const c = await eventually(async () => {
       const x = await condition(id, 'NodesHealthy');
-      return x?.status === 'False' ? x : undefined;
-    }, 'NodesHealthy False');
+      return x?.status === 'False' && x.message?.includes('flaky-workers-0') ? x : undefined;
+    }, 'NodesHealthy False naming both nodes');
     expect(c.message).toContain('flaky-workers-1: Ready is False');
     expect(c.message).toContain('flaky-workers-0: MemoryPressure is True');
     expect((await api.call('GET', `/v1/clusters/${id}`)).body.health.health).toBe('Unhealthy');
