@@ -73,6 +73,11 @@ export const ReportedNode = z.object({
   role: z.enum(['controlPlane', 'worker']),
   zone: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a zone name').optional(),
   instanceType: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'an instance type').optional(),
+  /**
+   * spec.providerID, which the cloud controller manager sets: aws:///us-east-1a/i-0abc…,
+   * azure:///subscriptions/…. Printable ASCII only: it is shown and matched, never interpreted.
+   */
+  providerID: z.string().max(256).regex(/^[a-z]+:\/\/[\x21-\x7e]+$/, 'a provider id such as aws:///us-east-1a/i-0abc').optional(),
   addresses: z.array(NodeAddress).max(20).default([]),
   conditions: z.array(NodeCondition).max(50).default([]),
   capacity: Quantities.optional(),

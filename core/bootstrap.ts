@@ -1,5 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
 import { stringify } from 'yaml';
+import { API_PORT } from './cloud.js';
 import type { ClusterPki, ClusterPkiKeys } from './pki.js';
 import type { PlannedNode } from './provisioning.js';
 
@@ -48,12 +50,27 @@ export const BOOTSTRAP_ENV = '/etc/strata/bootstrap.env';
 export const KUBEADM_CONFIG = '/etc/kubernetes/kubeadm.yaml';
 export const AGENT_ENV = '/etc/strata/agent.env';
 
+/** What a node's user data does besides bootstrapping; the cluster's settings decide. */
+export interface UserDataOptions {
+  /**
+   * An /etc/hosts entry for the API endpoint's name, for clouds where DNS does not give every node
+   * a working address for it (InfraRefs.apiHosts of the node's role).
+   */
+  readonly apiHost?: { readonly name: string; readonly address: string };
+  /** Update the package index and upgrade every package before the node joins. */
+  readonly patchOnBoot?: boolean;
+  /** With patchOnBoot: reboot when an upgrade asks for it (cloud-init does, before kubeadm runs). */
+  readonly rebootIfRequired?: boolean;
+}
+
+const HOSTS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/i;
+
 /**
  * A node's user data: one #cloud-config document. It writes the ticket to a root-only file,
  * downloads and unpacks the bundle (which removes that file), then runs kubeadm with the bundle's
  * configuration, and on control-plane nodes starts the agent.
  */
-export function userData(node: Pick<PlannedNode, 'role' | 'index'>, bootstrap: { url: string; ticket: string }): string {
+export function userData(node: Pick<PlannedNode, 'role' | 'index'>, bootstrap: { url: string; ticket: string }, options: UserDataOptions = {}): string {
   const first = node.role === 'controlPlane' && node.index === 0;
   const fetchBundle = [
     `. ${BOOTSTRAP_ENV}`,
@@ -65,8 +82,20 @@ export function userData(node: Pick<PlannedNode, 'role' | 'index'>, bootstrap: {
   ].join(' && ');
   const runcmd: (string | string[])[] = [['sh', '-c', fetchBundle], first ? ['kubeadm', 'init', '--config', KUBEADM_CONFIG] : ['kubeadm', 'join', '--config', KUBEADM_CONFIG]];
   if (node.role === 'controlPlane') runcmd.push(['systemctl', 'enable', '--now', 'strata-agent.service']);
+  const writeFiles: Record<string, unknown>[] = [
+    { path: BOOTSTRAP_ENV, permissions: '0600', owner: 'root:root', content: `STRATA_BOOTSTRAP_URL=${bootstrap.url}\nSTRATA_BOOTSTRAP_TICKET=${bootstrap.ticket}\n` },
+  ];
+  if (options.apiHost) {
+    const { name, address } = options.apiHost;
+    if (!HOSTS_NAME.test(name) || isIP(address) === 0) throw new Error(`an /etc/hosts entry needs a DNS name and an IP address, not ${JSON.stringify(`${address} ${name}`)}`);
+    // Deferred: written in cloud-init's final stage, after its own /etc/hosts handling of this boot
+    // and before runcmd, so kubeadm already resolves the name. The leading newline keeps the entry
+    // on its own line when the image's file does not end with one.
+    writeFiles.push({ path: '/etc/hosts', append: true, defer: true, content: `\n${address} ${name}\n` });
+  }
   const doc = {
-    write_files: [{ path: BOOTSTRAP_ENV, permissions: '0600', owner: 'root:root', content: `STRATA_BOOTSTRAP_URL=${bootstrap.url}\nSTRATA_BOOTSTRAP_TICKET=${bootstrap.ticket}\n` }],
+    ...(options.patchOnBoot ? { package_update: true, package_upgrade: true, package_reboot_if_required: options.rebootIfRequired ?? false } : {}),
+    write_files: writeFiles,
     runcmd,
   };
   return `#cloud-config\n${stringify(doc, { lineWidth: 0 })}`;
@@ -107,7 +136,10 @@ export interface BundleInput {
   readonly node: PlannedNode;
   readonly cluster: { readonly id: string; readonly name: string };
   readonly kubernetesVersion: string;
+  /** The API load balancer's DNS name: kubeadm's controlPlaneEndpoint, and a name the API server's certificate carries. */
   readonly apiEndpoint: string;
+  /** The load balancer's API port. @default API_PORT */
+  readonly apiPort?: number;
   readonly podCidr: string;
   readonly serviceCidr: string;
   readonly bootstrapToken: string;
@@ -123,8 +155,15 @@ export interface BundleInput {
  */
 export function bundleFiles(i: BundleInput): BundleFile[] {
   const { node } = i;
-  const nodeRegistration = { name: node.name, kubeletExtraArgs: [{ name: 'node-labels', value: `strata.io/pool=${node.pool}` }] };
-  const endpoint = `${i.apiEndpoint}:6443`;
+  const nodeRegistration = {
+    name: node.name,
+    kubeletExtraArgs: [
+      // A cloud controller manager (a pack of the k8s layer) initialises the node and sets its providerID.
+      { name: 'cloud-provider', value: 'external' },
+      { name: 'node-labels', value: `strata.io/pool=${node.pool}` },
+    ],
+  };
+  const endpoint = `${i.apiEndpoint}:${i.apiPort ?? API_PORT}`;
   let kubeadm: string;
   if (node.role === 'controlPlane' && node.index === 0) {
     kubeadm = yamlDocs(
@@ -140,8 +179,18 @@ export function bundleFiles(i: BundleInput): BundleFile[] {
         clusterName: i.cluster.name,
         kubernetesVersion: `v${i.kubernetesVersion}`,
         controlPlaneEndpoint: endpoint,
+        apiServer: { certSANs: [i.apiEndpoint] },
         encryptionAlgorithm: 'ECDSA-P256',
         networking: { podSubnet: i.podCidr, serviceSubnet: i.serviceCidr },
+      },
+      // kubeadm uploads this to the kubelet-config ConfigMap, so joining nodes get it too.
+      {
+        apiVersion: 'kubelet.config.k8s.io/v1beta1',
+        kind: 'KubeletConfiguration',
+        // The node log query (/api/v1/nodes/<node>/proxy/logs/?query=kubelet) that log bundles read.
+        enableSystemLogHandler: true,
+        enableSystemLogQuery: true,
+        featureGates: { NodeLogQuery: true },
       },
     );
   } else {

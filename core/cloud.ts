@@ -21,8 +21,17 @@ export interface CloudProvider {
   offerings(instanceTypes: readonly string[]): Promise<RegionOfferings | undefined>;
   /** Find the image for a reference (AMI id, Azure URN / image id, simulated name) in the region. */
   resolveImage(ref: string): Promise<ImageInfo>;
-  /** Network, a subnet per zone, control-plane and worker security groups, API endpoint. */
+  /**
+   * The cluster's network (or checks of the one it brings), egress for private nodes, the node
+   * identities, control-plane and worker security groups, and the API load balancer.
+   */
   ensureInfrastructure(spec: InfraSpec): Promise<InfraRefs>;
+  /** Put control-plane instances behind the API load balancer (registering one twice is a no-op). */
+  registerApiTargets(clusterId: string, instanceIds: readonly string[]): Promise<void>;
+  /** Take instances out of the API load balancer: before they are drained or terminated. */
+  deregisterApiTargets(clusterId: string, instanceIds: readonly string[]): Promise<void>;
+  /** The API load balancer as the cloud sees it; undefined when there is none (yet). */
+  apiEndpointStatus(clusterId: string): Promise<ApiEndpointStatus | undefined>;
   /** Launch (or find) one node. The idempotency token makes a repeated call return the same instance. */
   ensureInstance(spec: InstanceSpec): Promise<InstanceInfo>;
   /** Every instance tagged for the cluster, in any state but terminated. */
@@ -47,6 +56,47 @@ export interface ImageInfo {
   readonly copied: boolean;
 }
 
+/** The Kubernetes API's port, on the load balancer and on every control-plane node. */
+export const API_PORT = 6443;
+
+/** How a cluster's nodes are networked (the cluster's `network` settings, see core/clusters.ts). */
+export interface NetworkSpec {
+  /** natGateway: private subnets, egress through NAT; publicIp: nodes in public subnets with their own address. */
+  readonly nodeEgress: 'natGateway' | 'publicIp';
+  /** One NAT gateway for the cluster, or one per zone (a zone's outage then leaves the others' egress). */
+  readonly natGateways: 'single' | 'perZone';
+  /** The customer's own network: Strata makes only security groups and the load balancer in it. */
+  readonly existing?: ExistingNetwork;
+}
+
+export interface ExistingNetwork {
+  /** AWS: vpc-…; Azure: the virtual network's resource id. */
+  readonly networkId: string;
+  /** Zone → the subnet its nodes live in. */
+  readonly subnets: Readonly<Record<string, string>>;
+  /** Zone → a public subnet for an internet-facing API load balancer (AWS). */
+  readonly loadBalancerSubnets?: Readonly<Record<string, string>>;
+}
+
+/** An IAM policy statement (AWS); Azure identities take role definitions by name instead. */
+export interface PolicyStatement {
+  readonly Sid: string;
+  readonly Effect: 'Allow';
+  readonly Action: readonly string[];
+  readonly Resource: string | readonly string[];
+  readonly Condition?: Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
+}
+
+/** What the nodes of each role may do in the cloud, and with which identity. */
+export interface NodeIdentitySpec {
+  /** Identities the cloud account names (AWS instance profile names; Azure identity ids): used as they are. */
+  readonly existing?: Readonly<Record<NodeRole, string>>;
+  /** Otherwise Strata makes one per role with exactly these permissions (core/node-permissions.ts). */
+  readonly permissions: Readonly<Record<NodeRole, { readonly aws: readonly PolicyStatement[]; readonly azureRoles: readonly string[] }>>;
+}
+
+export type NodeRole = 'controlPlane' | 'worker';
+
 export interface InfraSpec {
   readonly clusterId: string;
   readonly clusterName: string;
@@ -54,20 +104,48 @@ export interface InfraSpec {
   /** CIDRs allowed to reach the Kubernetes API; empty means only the cluster itself. */
   readonly apiAllowedCidrs: readonly string[];
   readonly publicApi: boolean;
+  readonly network: NetworkSpec;
+  readonly nodeIdentity: NodeIdentitySpec;
 }
 
 export interface InfraRefs {
   readonly networkId: string;
+  /** Zone → the subnet its nodes are launched in. */
   readonly subnets: Readonly<Record<string, string>>;
+  /** Zone → public subnet (NAT gateways, internet-facing load balancer), when there are any. */
+  readonly publicSubnets?: Readonly<Record<string, string>>;
+  /** False when the cluster brought its own network: Strata never deletes it. */
+  readonly networkManaged: boolean;
+  readonly natGatewayIds: readonly string[];
+  readonly nodePublicIp: boolean;
   readonly controlPlaneSecurityGroupId: string;
   readonly workerSecurityGroupId: string;
+  /** The API load balancer's id (ARN / resource id) and DNS name: kubeadm's controlPlaneEndpoint. */
+  readonly loadBalancerId: string;
   readonly apiEndpoint: string;
+  readonly apiPort: number;
+  /**
+   * Where nodes must map apiEndpoint in /etc/hosts because no DNS publishes it, or because the load
+   * balancer cannot hairpin (Azure's internal one drops a backend's own flow back to itself, so
+   * control-plane nodes map it to 127.0.0.1). Absent: DNS answers and every node may use it.
+   */
+  readonly apiHosts?: Readonly<Partial<Record<NodeRole, string>>>;
+  /** Per role: the instance profile name (AWS) or user-assigned identity id (Azure) nodes launch with. */
+  readonly nodeIdentity: Readonly<Record<NodeRole, string>>;
+}
+
+export interface ApiEndpointStatus {
+  readonly endpoint: string;
+  readonly port: number;
+  /** active: the load balancer routes; provisioning: the cloud is still making it. */
+  readonly state: 'provisioning' | 'active' | 'failed';
+  readonly targets: readonly { readonly instanceId: string; readonly health: 'healthy' | 'unhealthy' | 'initial' | 'draining' | 'unused'; readonly reason?: string }[];
 }
 
 export interface InstanceSpec {
   readonly clusterId: string;
   readonly pool: string;
-  readonly role: 'controlPlane' | 'worker';
+  readonly role: NodeRole;
   /** Stable node name, e.g. demo-cp-0: also the basis of the idempotency token. */
   readonly name: string;
   readonly zone: string;
@@ -79,6 +157,8 @@ export interface InstanceSpec {
   readonly userData: string;
   readonly idempotencyToken: string;
   readonly publicIp: boolean;
+  /** The node identity to launch with (InfraRefs.nodeIdentity of its role). */
+  readonly identity: string;
 }
 
 export interface InstanceInfo {

@@ -35,6 +35,33 @@ export const ApiAccess = z.strictObject({
   allowedCidrs: z.array(Cidr).max(50).default([]),
 });
 
+const CloudId = z.string().regex(/^[A-Za-z0-9/._:-]{3,400}$/, 'a cloud resource id such as vpc-0abc… or an Azure resource id');
+const SubnetsByZone = z.record(z.string().regex(/^[a-z0-9-]{1,40}$/, 'a zone name'), CloudId);
+
+/** How the nodes are networked. Fixed at creation: moving a running cluster's nodes is a new cluster. */
+export const NetworkSettings = z.strictObject({
+  /**
+   * natGateway: nodes in private subnets, egress through NAT (made with public subnets, an internet
+   * gateway and route tables); publicIp: nodes in public subnets with their own public address.
+   */
+  nodeEgress: z.enum(['natGateway', 'publicIp']).default('natGateway'),
+  /** One NAT gateway for the cluster, or one per zone so a zone's outage leaves the others' egress. */
+  natGateways: z.enum(['single', 'perZone']).optional(),
+  /** Bring your own network: Strata makes only security groups and the API load balancer in it, and deletes nothing else. */
+  existing: z
+    .strictObject({
+      /** AWS vpc-…; Azure: the virtual network's resource id. */
+      networkId: CloudId,
+      /** Zone → the subnet that zone's nodes live in; every zone of every pool needs one. */
+      subnets: SubnetsByZone,
+      /** AWS, with apiAccess.public: zone → a public subnet for the internet-facing API load balancer. */
+      loadBalancerSubnets: SubnetsByZone.optional(),
+    })
+    .optional(),
+});
+export type NetworkSettings = z.infer<typeof NetworkSettings>;
+export const DEFAULT_NETWORK: NetworkSettings = { nodeEgress: 'natGateway' };
+
 export const OsPatchSettings = z.strictObject({
   /** Patch the OS when a node first boots. */
   patchOnBoot: z.boolean().default(false),
@@ -73,6 +100,7 @@ export const CreateClusterInput = z
     overrides: Overrides.default({}),
     osPatch: OsPatchSettings.default({ patchOnBoot: false, rebootIfRequired: false }),
     apiAccess: ApiAccess.default({ public: false, allowedCidrs: [] }),
+    network: NetworkSettings.default(DEFAULT_NETWORK),
     /** Heartbeat and usage thresholds of the health checks. */
     healthChecks: HealthSettings.default(DEFAULT_HEALTH),
   })
@@ -89,6 +117,10 @@ export const UpdateClusterInput = z
     osPatch: OsPatchSettings.optional(),
     apiAccess: ApiAccess.optional(),
     healthChecks: HealthSettings.optional(),
+    /** Fixed at creation: refused with a 400 saying so. */
+    network: z
+      .never({ error: "a cluster's network is fixed at creation: its nodes cannot move to another network; create a new cluster" })
+      .optional(),
   })
   .meta({ id: 'UpdateClusterInput' });
 export type UpdateClusterInput = z.infer<typeof UpdateClusterInput>;
@@ -108,6 +140,8 @@ export interface Cluster {
   readonly overrides: Record<string, string>;
   readonly osPatch: z.infer<typeof OsPatchSettings>;
   readonly apiAccess: z.infer<typeof ApiAccess>;
+  /** Absent on clusters made before network settings existed: DEFAULT_NETWORK applies. */
+  readonly network?: NetworkSettings;
   /** Absent on clusters made before health settings existed: the defaults apply. */
   readonly healthChecks?: HealthSettings;
   readonly phase: Phase;
@@ -148,7 +182,7 @@ const AZURE_ZONES = new Set(['1', '2', '3']);
 
 /** Rules that need more than one field: pools, zones for the cloud, overrides for the profile. */
 export function checkClusterShape(
-  spec: { nodePools: NodePool[]; overrides: Record<string, string>; region: string },
+  spec: { nodePools: NodePool[]; overrides: Record<string, string>; region: string; network?: NetworkSettings; apiAccess?: { public: boolean } },
   cloud: Cloud,
   layers: readonly ResolvedLayer[],
   prefix = '',
@@ -175,6 +209,7 @@ export function checkClusterShape(
       }
     });
   });
+  details.push(...networkProblems(spec, cloud, prefix));
   const packNames = new Set(layers.map((l) => l.name));
   for (const name of Object.keys(spec.overrides)) {
     if (!packNames.has(name)) {
@@ -182,4 +217,35 @@ export function checkClusterShape(
     }
   }
   if (details.length) throw validationFailed(details);
+}
+
+/** A network the cluster brings must serve every zone its pools use; NAT settings are for a network Strata makes. */
+function networkProblems(
+  spec: { nodePools: NodePool[]; network?: NetworkSettings; apiAccess?: { public: boolean } },
+  cloud: Cloud,
+  prefix: string,
+): ErrorDetail[] {
+  const network = spec.network;
+  if (!network) return [];
+  const at = `${prefix}network`;
+  const details: ErrorDetail[] = [];
+  if (cloud === 'azure' && network.natGateways === 'perZone') {
+    details.push({ path: `${at}.natGateways`, message: 'an Azure NAT gateway serves one zone of a subnet; Strata makes one per cluster there, so perZone is AWS only' });
+  }
+  if (network.nodeEgress === 'publicIp' && network.natGateways) {
+    details.push({ path: `${at}.natGateways`, message: 'nodes with public IPs reach out directly: there is no NAT gateway to count' });
+  }
+  const existing = network.existing;
+  if (!existing) return details;
+  if (network.natGateways) details.push({ path: `${at}.natGateways`, message: 'Strata makes no NAT gateway in a network it does not own: the subnets must have their own route out' });
+  for (const zone of new Set(spec.nodePools.flatMap((p) => p.zones))) {
+    if (!existing.subnets[zone]) details.push({ path: `${at}.existing.subnets.${zone}`, message: `a pool runs in zone ${zone}: name the subnet its nodes go in` });
+  }
+  if (cloud === 'aws' && spec.apiAccess?.public && !existing.loadBalancerSubnets) {
+    details.push({ path: `${at}.existing.loadBalancerSubnets`, message: 'a public API needs public subnets (a route to an internet gateway) for its load balancer' });
+  }
+  if (cloud !== 'aws' && existing.loadBalancerSubnets) {
+    details.push({ path: `${at}.existing.loadBalancerSubnets`, message: 'only AWS places the API load balancer in subnets of its own' });
+  }
+  return details;
 }

@@ -1,4 +1,5 @@
 import { bundleFiles, kubeadmBootstrapToken } from '../../core/bootstrap.js';
+import { API_PORT } from '../../core/cloud.js';
 import { DomainError, unauthorized } from '../../core/errors.js';
 import { pkiSealContext, type ClusterPkiKeys } from '../../core/pki.js';
 import { planNodes } from '../../core/provisioning.js';
@@ -47,6 +48,8 @@ export async function bootstrap(req: AgentRequest): Promise<AgentResult> {
     cluster,
     kubernetesVersion: k8s.version,
     apiEndpoint: infra.apiEndpoint,
+    // Clusters made before the port was recorded use the one every load balancer then listened on.
+    apiPort: infra.apiPort ?? API_PORT,
     ...network,
     bootstrapToken: kubeadmBootstrapToken(secret, cluster.id),
     pki,

@@ -1,17 +1,23 @@
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
-  CreateSubnetCommand,
-  CreateVpcCommand,
+  DeleteInternetGatewayCommand,
+  DeleteNatGatewayCommand,
+  DeleteRouteTableCommand,
   DeleteSecurityGroupCommand,
   DeleteSubnetCommand,
   DeleteVpcCommand,
+  DescribeAddressesCommand,
   DescribeAvailabilityZonesCommand,
+  DescribeInternetGatewaysCommand,
+  DescribeNatGatewaysCommand,
+  DetachInternetGatewayCommand,
+  DisassociateRouteTableCommand,
+  ReleaseAddressCommand,
   DescribeImagesCommand,
   DescribeInstanceTypeOfferingsCommand,
   DescribeInstancesCommand,
   DescribeSecurityGroupsCommand,
-  DescribeSubnetsCommand,
   DescribeVpcsCommand,
   EC2Client,
   RevokeSecurityGroupIngressCommand,
@@ -22,15 +28,16 @@ import {
   type Image,
   type Instance,
   type IpPermission,
-  type ResourceType,
   type SecurityGroup,
-  type Tag,
 } from '@aws-sdk/client-ec2';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { IAMClient } from '@aws-sdk/client-iam';
 import {
+  API_PORT,
   CloudError,
-  TAG_CLUSTER,
   TAG_NAME,
   TAG_POOL,
+  type ApiEndpointStatus,
   type CloudProvider,
   type ImageInfo,
   type InfraRefs,
@@ -40,31 +47,28 @@ import {
   type RegionOfferings,
 } from '../../../core/cloud.js';
 import { assumeRoleCredentials, type AwsAccountRole } from './credentials.js';
+import { clusterFilter, mapped, nameFilter, remove, resourceTags, tagSpec, tagValue, tolerate } from './calls.js';
 import { hasCode, toCloudError } from './errors.js';
-import {
-  SUBNET_SLOTS,
-  VPC_CIDR,
-  clusterIngress,
-  fromIpPermissions,
-  ruleKey,
-  staleApiRules,
-  subnetCidr,
-  toIpPermissions,
-  type IngressRule,
-} from './security-rules.js';
+import { apiLoadBalancerStatus, deleteApiLoadBalancer, deregisterTargets, ensureApiLoadBalancer, registerTargets } from './load-balancer.js';
+import { checkExistingNetwork, describeRouteTables, describeSubnets, ensureManagedNetwork } from './network.js';
+import { deleteNodeIdentities, ensureNodeIdentity } from './node-identity.js';
+import { PRIVATE_SUBNET_SLOTS, clusterIngress, fromIpPermissions, ruleKey, staleApiRules, toIpPermissions, type IngressRule } from './security-rules.js';
 
 /** Node role tag: listInstances reads back what ensureInstance wrote. */
 export const TAG_ROLE = 'strata:role';
 
 /** Every state but terminated: what the port calls an instance of the cluster. */
 const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped', 'shutting-down'];
-const NOT_FOUND = ['InvalidGroup.NotFound', 'InvalidSubnetID.NotFound', 'InvalidVpcID.NotFound', 'InvalidInstanceID.NotFound'];
 /** TerminateInstances takes at most 1000 ids a call. */
 const TERMINATE_BATCH = 1000;
 
 export interface Ec2ProviderOptions {
   /** The client to speak through, already bound to the account's credentials and to `region`. */
   readonly ec2: EC2Client;
+  /** Elastic Load Balancing v2 (the API's network load balancer), same account and region. */
+  readonly elb: ElasticLoadBalancingV2Client;
+  /** IAM (node roles and instance profiles), same account. */
+  readonly iam: IAMClient;
   readonly region: string;
   /**
    * The one cluster this provider acts for, when its credentials are a session named for that
@@ -79,10 +83,14 @@ export class Ec2Provider implements CloudProvider {
   readonly cloud = 'aws' as const;
   readonly region: string;
   private readonly ec2: EC2Client;
+  private readonly elb: ElasticLoadBalancingV2Client;
+  private readonly iam: IAMClient;
   private readonly clusterId: string | undefined;
 
   constructor(options: Ec2ProviderOptions) {
     this.ec2 = options.ec2;
+    this.elb = options.elb;
+    this.iam = options.iam;
     this.region = options.region;
     this.clusterId = options.clusterId;
   }
@@ -119,26 +127,60 @@ export class Ec2Provider implements CloudProvider {
 
   async ensureInfrastructure(spec: InfraSpec): Promise<InfraRefs> {
     this.checkCluster(spec.clusterId);
-    if (spec.zones.length === 0 || spec.zones.length > SUBNET_SLOTS) {
-      throw new CloudError('InvalidParameterValue', `a cluster network spans 1 to ${SUBNET_SLOTS} zones, not ${spec.zones.length}`, false);
+    if (spec.zones.length === 0 || spec.zones.length > PRIVATE_SUBNET_SLOTS) {
+      throw new CloudError('InvalidParameterValue', `a cluster network spans 1 to ${PRIVATE_SUBNET_SLOTS} zones, not ${spec.zones.length}`, false);
     }
-    const vpcId = await this.ensureVpc(spec);
-    const subnets = await this.ensureSubnets(spec, vpcId);
-    const groups = await this.ensureSecurityGroups(spec, vpcId);
-    const ids = { controlPlane: groups.controlPlane.GroupId!, workers: groups.workers.GroupId! };
-    const rules = clusterIngress(ids, spec.apiAllowedCidrs);
+    const existing = spec.network.existing;
+    const net = existing ? await checkExistingNetwork(this.ec2, spec, existing) : await ensureManagedNetwork(this.ec2, spec);
+    const groups = await this.ensureSecurityGroups(spec, net.vpcId);
+    const ids = { controlPlane: groups.controlPlane.GroupId!, workers: groups.workers.GroupId!, apiLoadBalancer: groups.apiLoadBalancer.GroupId! };
+    const rules = clusterIngress(ids, spec.apiAllowedCidrs, net.vpcCidr);
     await this.ensureIngress(groups.controlPlane, rules.controlPlane, staleApiRules);
     await this.ensureIngress(groups.workers, rules.workers);
+    await this.ensureIngress(groups.apiLoadBalancer, rules.apiLoadBalancer, staleApiRules);
+    const identity = spec.nodeIdentity;
+    const nodeIdentity = identity.existing ?? {
+      controlPlane: await ensureNodeIdentity(this.iam, spec.clusterId, 'controlPlane', identity.permissions.controlPlane.aws),
+      worker: await ensureNodeIdentity(this.iam, spec.clusterId, 'worker', identity.permissions.worker.aws),
+    };
+    const lb = await ensureApiLoadBalancer(this.elb, {
+      clusterId: spec.clusterId,
+      clusterName: spec.clusterName,
+      vpcId: net.vpcId,
+      subnetIds: net.loadBalancerSubnets,
+      securityGroupId: ids.apiLoadBalancer,
+      internetFacing: spec.publicApi,
+    });
     return {
-      networkId: vpcId,
-      subnets,
+      networkId: net.vpcId,
+      subnets: net.nodeSubnets,
+      ...(Object.keys(net.publicSubnets).length ? { publicSubnets: net.publicSubnets } : {}),
+      networkManaged: net.managed,
+      natGatewayIds: net.natGatewayIds,
+      nodePublicIp: net.nodePublicIp,
       controlPlaneSecurityGroupId: ids.controlPlane,
       workerSecurityGroupId: ids.workers,
-      // The API load balancer (an internal NLB on 6443 in front of the control-plane nodes, with
-      // this name in a private hosted zone) is not provisioned by this adapter yet; the name is
-      // deterministic so kubeadm's certificates and join commands already carry the final endpoint.
-      apiEndpoint: `api.${spec.clusterId}.${this.region}.strata.internal`,
+      loadBalancerId: lb.arn,
+      // AWS publishes the NLB's name (an internal one resolves to its private addresses).
+      apiEndpoint: lb.dnsName,
+      apiPort: API_PORT,
+      nodeIdentity,
     };
+  }
+
+  async registerApiTargets(clusterId: string, instanceIds: readonly string[]): Promise<void> {
+    this.checkCluster(clusterId);
+    await registerTargets(this.elb, clusterId, instanceIds);
+  }
+
+  async deregisterApiTargets(clusterId: string, instanceIds: readonly string[]): Promise<void> {
+    this.checkCluster(clusterId);
+    await deregisterTargets(this.elb, clusterId, instanceIds);
+  }
+
+  async apiEndpointStatus(clusterId: string): Promise<ApiEndpointStatus | undefined> {
+    this.checkCluster(clusterId);
+    return apiLoadBalancerStatus(this.elb, clusterId);
   }
 
   async ensureInstance(spec: InstanceSpec): Promise<InstanceInfo> {
@@ -182,10 +224,17 @@ export class Ec2Provider implements CloudProvider {
             },
           ],
           UserData: Buffer.from(spec.userData, 'utf8').toString('base64'),
+          IamInstanceProfile: spec.identity ? { Name: spec.identity } : undefined,
           TagSpecifications: [tagSpec('instance', tags), tagSpec('volume', tags)],
         }),
       ),
-    );
+    ).catch((err: unknown) => {
+      // IAM is eventually consistent: a profile made seconds ago may not be visible to EC2 yet.
+      if (err instanceof CloudError && err.code === 'InvalidParameterValue' && /iam instance profile/i.test(err.message)) {
+        throw new CloudError(err.code, `${err.message} (a new instance profile takes a few seconds to reach EC2; retrying)`, true);
+      }
+      throw err;
+    });
     const instance = out.Instances?.[0];
     if (!instance) throw new CloudError('InternalError', `RunInstances for ${spec.name} returned no instance`);
     return toInstanceInfo(instance, spec);
@@ -197,7 +246,16 @@ export class Ec2Provider implements CloudProvider {
     return instances.map((i) => toInstanceInfo(i));
   }
 
+  /**
+   * One pass, in dependency order: the API load balancer (its targets out first) and the instances;
+   * once they are gone, NAT gateways, then their Elastic IPs, the internet gateway, route tables,
+   * security groups, subnets and the VPC, and last the node identities. What is still in use
+   * (DependencyViolation: a load balancer's interfaces linger for a while) is left to the next pass.
+   * Only resources tagged for the cluster are touched: a network the cluster brought is never deleted.
+   */
   async deleteClusterResources(clusterId: string): Promise<{ remaining: number; details: string[] }> {
+    this.checkCluster(clusterId);
+    const details = await deleteApiLoadBalancer(this.elb, clusterId);
     const live = await this.listInstances(clusterId);
     if (live.length > 0) {
       // Instances hold network interfaces in the subnets and groups: the network waits for them.
@@ -205,30 +263,53 @@ export class Ec2Provider implements CloudProvider {
       for (let i = 0; i < ids.length; i += TERMINATE_BATCH) {
         await tolerate(this.ec2.send(new TerminateInstancesCommand({ InstanceIds: ids.slice(i, i + TERMINATE_BATCH) })), 'InvalidInstanceID.NotFound');
       }
-      return { remaining: live.length, details: live.map((i) => `instance ${i.instanceId} (${i.name}) is terminating`) };
+      details.push(...live.map((i) => `instance ${i.instanceId} (${i.name}) is terminating`));
+      return { remaining: details.length, details };
     }
+    const filters = clusterFilter(clusterId);
+    const push = (left: string | undefined) => left && details.push(left);
 
-    const details: string[] = [];
-    const groups = await this.describeSecurityGroups(clusterFilter(clusterId));
+    const nats = (await mapped(this.ec2.send(new DescribeNatGatewaysCommand({ Filter: [...filters, { Name: 'state', Values: ['pending', 'available', 'deleting'] }] })))).NatGateways ?? [];
+    for (const nat of nats) {
+      if (nat.State !== 'deleting') await tolerate(this.ec2.send(new DeleteNatGatewayCommand({ NatGatewayId: nat.NatGatewayId })), 'NatGatewayNotFound');
+      details.push(`NAT gateway ${nat.NatGatewayId} is being deleted`);
+    }
+    // A NAT gateway holds its Elastic IP and its interface in the public subnet until it is deleted.
+    if (nats.length === 0) {
+      for (const a of (await mapped(this.ec2.send(new DescribeAddressesCommand({ Filters: filters })))).Addresses ?? []) {
+        push(await remove(`Elastic IP ${a.PublicIp}`, () => this.ec2.send(new ReleaseAddressCommand({ AllocationId: a.AllocationId }))));
+      }
+    }
+    for (const igw of (await mapped(this.ec2.send(new DescribeInternetGatewaysCommand({ Filters: filters })))).InternetGateways ?? []) {
+      const label = `internet gateway ${igw.InternetGatewayId}`;
+      let blocked: string | undefined;
+      for (const a of igw.Attachments ?? []) {
+        blocked ??= await remove(label, () => this.ec2.send(new DetachInternetGatewayCommand({ InternetGatewayId: igw.InternetGatewayId, VpcId: a.VpcId })));
+      }
+      push(blocked ?? (await remove(label, () => this.ec2.send(new DeleteInternetGatewayCommand({ InternetGatewayId: igw.InternetGatewayId })))));
+    }
+    for (const table of await describeRouteTables(this.ec2, filters)) {
+      for (const a of table.Associations ?? []) {
+        if (!a.Main && a.RouteTableAssociationId) {
+          await tolerate(this.ec2.send(new DisassociateRouteTableCommand({ AssociationId: a.RouteTableAssociationId })), 'InvalidAssociationID.NotFound');
+        }
+      }
+      push(await remove(`route table ${table.RouteTableId}`, () => this.ec2.send(new DeleteRouteTableCommand({ RouteTableId: table.RouteTableId }))));
+    }
+    const groups = await this.describeSecurityGroups(filters);
     await this.revokeGroupReferences(groups);
     for (const g of groups) {
-      const left = await remove(`security group ${g.GroupId} (${g.GroupName})`, this.ec2.send(new DeleteSecurityGroupCommand({ GroupId: g.GroupId })));
-      if (left) details.push(left);
+      push(await remove(`security group ${g.GroupId} (${g.GroupName})`, () => this.ec2.send(new DeleteSecurityGroupCommand({ GroupId: g.GroupId }))));
     }
-    const subnets = (await mapped(this.ec2.send(new DescribeSubnetsCommand({ Filters: clusterFilter(clusterId) })))).Subnets ?? [];
-    for (const s of subnets) {
-      const left = await remove(`subnet ${s.SubnetId} (${s.AvailabilityZone})`, this.ec2.send(new DeleteSubnetCommand({ SubnetId: s.SubnetId })));
-      if (left) details.push(left);
+    for (const s of await describeSubnets(this.ec2, filters)) {
+      push(await remove(`subnet ${s.SubnetId} (${s.AvailabilityZone})`, () => this.ec2.send(new DeleteSubnetCommand({ SubnetId: s.SubnetId }))));
     }
-    const vpcs = (await mapped(this.ec2.send(new DescribeVpcsCommand({ Filters: clusterFilter(clusterId) })))).Vpcs ?? [];
+    const vpcs = (await mapped(this.ec2.send(new DescribeVpcsCommand({ Filters: filters })))).Vpcs ?? [];
     for (const v of vpcs) {
-      // Deleting a VPC that still has subnets or groups can only fail: say what it waits for instead.
-      const left =
-        details.length > 0
-          ? `vpc ${v.VpcId} waits for its subnets and security groups`
-          : await remove(`vpc ${v.VpcId}`, this.ec2.send(new DeleteVpcCommand({ VpcId: v.VpcId })));
-      if (left) details.push(left);
+      // Deleting a VPC that still has gateways, subnets or groups can only fail: say what it waits for instead.
+      push(details.length > 0 ? `vpc ${v.VpcId} waits for what is in it` : await remove(`vpc ${v.VpcId}`, () => this.ec2.send(new DeleteVpcCommand({ VpcId: v.VpcId }))));
     }
+    details.push(...(await deleteNodeIdentities(this.iam, clusterId)));
     return { remaining: details.length, details };
   }
 
@@ -264,58 +345,11 @@ export class Ec2Provider implements CloudProvider {
     return (await mapped(this.ec2.send(new DescribeSecurityGroupsCommand({ Filters: filters })))).SecurityGroups ?? [];
   }
 
-  private async ensureVpc(spec: InfraSpec): Promise<string> {
-    const found = await mapped(this.ec2.send(new DescribeVpcsCommand({ Filters: [...clusterFilter(spec.clusterId), nameFilter(spec.clusterName)] })));
-    const existing = found.Vpcs?.[0]?.VpcId;
-    if (existing) return existing;
-    const out = await mapped(
-      this.ec2.send(new CreateVpcCommand({ CidrBlock: VPC_CIDR, TagSpecifications: [tagSpec('vpc', resourceTags(spec.clusterId, spec.clusterName))] })),
-    );
-    return out.Vpc!.VpcId!;
-  }
-
-  /**
-   * A subnet per zone, named `<cluster>-<zone>`. All the cluster's subnets are read (not only the
-   * wanted names) so a new zone's CIDR never collides with a subnet of a zone dropped since.
-   */
-  private async ensureSubnets(spec: InfraSpec, vpcId: string): Promise<Record<string, string>> {
-    const found = await mapped(
-      this.ec2.send(new DescribeSubnetsCommand({ Filters: [...clusterFilter(spec.clusterId), { Name: 'vpc-id', Values: [vpcId] }] })),
-    );
-    const byName = new Map((found.Subnets ?? []).map((s) => [tagValue(s.Tags, TAG_NAME), s]));
-    const used = new Set((found.Subnets ?? []).map((s) => s.CidrBlock));
-    const subnets: Record<string, string> = {};
-    for (const [index, zone] of spec.zones.entries()) {
-      const name = `${spec.clusterName}-${zone}`;
-      const existing = byName.get(name)?.SubnetId;
-      if (existing) {
-        subnets[zone] = existing;
-        continue;
-      }
-      // The zone's own slot when free, so a fresh cluster gets 10.0.0.0/20, 10.0.16.0/20, ... in zone order.
-      const slot = [index, ...Array.from({ length: SUBNET_SLOTS }, (_, i) => i)].find((i) => !used.has(subnetCidr(i)))!;
-      const CidrBlock = subnetCidr(slot);
-      used.add(CidrBlock);
-      const out = await mapped(
-        this.ec2.send(
-          new CreateSubnetCommand({
-            VpcId: vpcId,
-            AvailabilityZone: zone,
-            CidrBlock,
-            TagSpecifications: [tagSpec('subnet', resourceTags(spec.clusterId, name))],
-          }),
-        ),
-      );
-      subnets[zone] = out.Subnet!.SubnetId!;
-    }
-    return subnets;
-  }
-
-  private async ensureSecurityGroups(spec: InfraSpec, vpcId: string): Promise<{ controlPlane: SecurityGroup; workers: SecurityGroup }> {
-    const names = { controlPlane: `${spec.clusterName}-control-plane`, workers: `${spec.clusterName}-workers` };
+  private async ensureSecurityGroups(spec: InfraSpec, vpcId: string): Promise<{ controlPlane: SecurityGroup; workers: SecurityGroup; apiLoadBalancer: SecurityGroup }> {
+    const names = { controlPlane: `${spec.clusterName}-control-plane`, workers: `${spec.clusterName}-workers`, apiLoadBalancer: `${spec.clusterName}-api-lb` };
     const found = await this.describeSecurityGroups([
       ...clusterFilter(spec.clusterId),
-      nameFilter(names.controlPlane, names.workers),
+      nameFilter(names.controlPlane, names.workers, names.apiLoadBalancer),
       { Name: 'vpc-id', Values: [vpcId] },
     ]);
     const ensure = async (name: string, description: string): Promise<SecurityGroup> => {
@@ -345,6 +379,7 @@ export class Ec2Provider implements CloudProvider {
     return {
       controlPlane: await ensure(names.controlPlane, `Strata cluster ${spec.clusterName}: control plane`),
       workers: await ensure(names.workers, `Strata cluster ${spec.clusterName}: workers`),
+      apiLoadBalancer: await ensure(names.apiLoadBalancer, `Strata cluster ${spec.clusterName}: Kubernetes API load balancer`),
     };
   }
 
@@ -407,17 +442,9 @@ export class Ec2Provider implements CloudProvider {
  */
 export function awsProvider(account: AwsAccountRole, region: string, clusterId?: string): Ec2Provider {
   const credentials = assumeRoleCredentials(account, { region, clusterId });
-  return new Ec2Provider({ ec2: new EC2Client({ region, credentials, maxAttempts: 5 }), region, clusterId });
+  const client = { region, credentials, maxAttempts: 5 };
+  return new Ec2Provider({ ec2: new EC2Client(client), elb: new ElasticLoadBalancingV2Client(client), iam: new IAMClient(client), region, clusterId });
 }
-
-const clusterFilter = (clusterId: string): Filter[] => [{ Name: `tag:${TAG_CLUSTER}`, Values: [clusterId] }];
-const nameFilter = (...names: string[]): Filter => ({ Name: `tag:${TAG_NAME}`, Values: names });
-const resourceTags = (clusterId: string, name: string): Tag[] => [
-  { Key: TAG_CLUSTER, Value: clusterId },
-  { Key: TAG_NAME, Value: name },
-];
-const tagSpec = (ResourceType: ResourceType, Tags: Tag[]) => ({ ResourceType, Tags });
-const tagValue = (tags: Tag[] | undefined, key: string) => tags?.find((t) => t.Key === key)?.Value;
 
 function dedupe(rules: IngressRule[]): IngressRule[] {
   const seen = new Set<string>();
@@ -437,35 +464,4 @@ function toInstanceInfo(i: Instance, spec?: InstanceSpec): InstanceInfo {
     state: i.State?.Name ?? 'pending',
     privateIp: i.PrivateIpAddress,
   };
-}
-
-/** The call's answer, or its error as the port's CloudError with the provider's code and text. */
-async function mapped<T>(call: Promise<T>): Promise<T> {
-  try {
-    return await call;
-  } catch (err) {
-    throw toCloudError(err);
-  }
-}
-
-/** Like `mapped`, but the listed codes mean the wanted state already holds. */
-async function tolerate<T>(call: Promise<T>, ...codes: string[]): Promise<T | undefined> {
-  try {
-    return await call;
-  } catch (err) {
-    if (hasCode(err, ...codes)) return undefined;
-    throw toCloudError(err);
-  }
-}
-
-/** Deletes one resource; returns what blocks it (a dependency) or undefined once it is gone. */
-async function remove(label: string, call: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await call;
-    return undefined;
-  } catch (err) {
-    if (hasCode(err, ...NOT_FOUND)) return undefined;
-    if (hasCode(err, 'DependencyViolation')) return `${label}: ${toCloudError(err).message}`;
-    throw toCloudError(err);
-  }
 }

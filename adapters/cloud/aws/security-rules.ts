@@ -1,11 +1,17 @@
 import type { IpPermission } from '@aws-sdk/client-ec2';
 
-/** The cluster network. Subnets are /20 slices of it, so 16 zones at most. */
-export const VPC_CIDR = '10.0.0.0/16';
-export const SUBNET_SLOTS = 16;
-export const subnetCidr = (slot: number) => `10.0.${slot * 16}.0/20`;
+import { API_PORT } from '../../../core/cloud.js';
 
-export const API_PORT = 6443;
+/**
+ * The cluster network Strata makes: private (node) subnets are /20 slices of 10.0.0.0–10.0.191.255
+ * (12 zones at most), public subnets /22 slices of 10.0.192.0/18 (NAT gateways and load balancers
+ * need few addresses).
+ */
+export const VPC_CIDR = '10.0.0.0/16';
+export const PRIVATE_SUBNET_SLOTS = 12;
+export const PUBLIC_SUBNET_SLOTS = 16;
+export const privateSubnetCidr = (slot: number) => `10.0.${slot * 16}.0/20`;
+export const publicSubnetCidr = (slot: number) => `10.0.${192 + slot * 4}.0/22`;
 
 export type RuleSource = { readonly groupId: string } | { readonly cidr: string };
 
@@ -21,21 +27,27 @@ export interface IngressRule {
 export interface ClusterGroups {
   readonly controlPlane: string;
   readonly workers: string;
+  /** The API load balancer's group. */
+  readonly apiLoadBalancer: string;
 }
 
 const tcp = (port: number, toPort = port) => ({ protocol: 'tcp', fromPort: port, toPort });
 const udp = (port: number) => ({ protocol: 'udp', fromPort: port, toPort: port });
 
 /**
- * The ingress of both groups, after the kubeadm port table: nodes reach each other only through
- * group references, never open CIDRs. The one CIDR besides the user's allowed networks is the VPC's:
- * the API's internal network load balancer (provisioned outside this adapter, see `apiEndpoint`)
- * preserves client IPs and health-checks from its own VPC addresses, so it can't be named by group.
- * Egress stays the AWS default (all), which nodes need to pull images and packages.
+ * The ingress of the three groups, after the kubeadm port table: nodes reach each other only through
+ * group references, never open CIDRs. The API load balancer has its own group (an NLB's groups can
+ * only be set when it is made, so it always gets one): the user's allowed networks and the nodes
+ * reach it on 6443, and it reaches the control plane — its target group does not preserve client
+ * IPs (the hairpin: a control-plane node routed back to itself would time out), so every flow it
+ * forwards, health checks included, comes from the load balancer's group. NodePorts are open to the
+ * VPC's CIDR for Service load balancers made in-cluster. Egress stays the AWS default (all), which
+ * nodes need to pull images and packages.
  */
-export function clusterIngress(groups: ClusterGroups, apiAllowedCidrs: readonly string[]): Record<keyof ClusterGroups, IngressRule[]> {
+export function clusterIngress(groups: ClusterGroups, apiAllowedCidrs: readonly string[], vpcCidr: string): Record<keyof ClusterGroups, IngressRule[]> {
   const cp = { groupId: groups.controlPlane };
   const workers = { groupId: groups.workers };
+  const lb = { groupId: groups.apiLoadBalancer };
   // The CNI's node-to-node traffic, both ways between every node: VXLAN on the IANA port (Calico),
   // VXLAN on the Linux default port (Flannel, Cilium), and BGP peering (Calico).
   const overlay: IngressRule[] = [cp, workers].flatMap((source) => [
@@ -47,16 +59,20 @@ export function clusterIngress(groups: ClusterGroups, apiAllowedCidrs: readonly 
     controlPlane: [
       { ...tcp(API_PORT), source: workers, description: 'Kubernetes API from workers' },
       { ...tcp(API_PORT), source: cp, description: 'Kubernetes API from control-plane nodes' },
-      { ...tcp(API_PORT), source: { cidr: VPC_CIDR }, description: 'Kubernetes API through the internal load balancer' },
-      ...apiAllowedCidrs.map((cidr) => ({ ...tcp(API_PORT), source: { cidr }, description: 'Kubernetes API from an allowed network' })),
+      { ...tcp(API_PORT), source: lb, description: 'Kubernetes API through its load balancer' },
       { ...tcp(2379, 2380), source: cp, description: 'etcd clients and peers' },
       { ...tcp(10250), source: cp, description: 'kubelet API' },
       ...overlay,
     ],
     workers: [
       { ...tcp(10250), source: cp, description: 'kubelet API from the control plane' },
-      { ...tcp(30000, 32767), source: { cidr: VPC_CIDR }, description: 'NodePort services through load balancers' },
+      { ...tcp(30000, 32767), source: { cidr: vpcCidr }, description: 'NodePort services through load balancers' },
       ...overlay,
+    ],
+    apiLoadBalancer: [
+      { ...tcp(API_PORT), source: cp, description: 'Kubernetes API from control-plane nodes' },
+      { ...tcp(API_PORT), source: workers, description: 'Kubernetes API from workers' },
+      ...apiAllowedCidrs.map((cidr) => ({ ...tcp(API_PORT), source: { cidr }, description: 'Kubernetes API from an allowed network' })),
     ],
   };
 }

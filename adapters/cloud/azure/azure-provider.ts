@@ -1,12 +1,15 @@
 import { ComputeManagementClient, type ComputeManagementClientOptionalParams, type VirtualMachine } from '@azure/arm-compute';
 import { ClientSecretCredential } from '@azure/identity';
-import { NetworkManagementClient, type NetworkInterface, type SecurityRule } from '@azure/arm-network';
+import { ManagedServiceIdentityClient } from '@azure/arm-msi';
+import { NetworkManagementClient, type LoadBalancer, type LoadBalancerHealthPerRule, type NetworkInterface, type SecurityRule } from '@azure/arm-network';
 import { ResourceManagementClient } from '@azure/arm-resources';
 import {
+  API_PORT,
   CloudError,
   TAG_CLUSTER,
   TAG_NAME,
   TAG_POOL,
+  type ApiEndpointStatus,
   type CloudProvider,
   type ImageInfo,
   type InfraRefs,
@@ -15,7 +18,20 @@ import {
   type InstanceSpec,
 } from '../../../core/cloud.js';
 import { azureCall, isNotFound, toCloudError } from './errors.js';
+import { checkExistingSubnets } from './existing-network.js';
+import { deleteRoleAssignments, ensureNodeIdentities, stripSlash } from './identity.js';
 import { compareVersions, formatUrn, parseImageRef, sameLocation, type ImageRef } from './image-ref.js';
+import {
+  LB_RULE,
+  apiDnsLabel,
+  apiLoadBalancer,
+  apiLoadBalancerName,
+  endpointState,
+  internalApiName,
+  poolIdOf,
+  targetHealth,
+  withPoolMembership,
+} from './load-balancer.js';
 import { controlPlaneRules, workerRules } from './security-rules.js';
 import { throwawaySshPublicKey } from './ssh-key.js';
 
@@ -74,11 +90,13 @@ const FORCE_DELETION_TYPES = 'Microsoft.Compute/virtualMachines,Microsoft.Comput
 /**
  * Deletion order inside a shared resource group: what is referenced goes after what references it.
  * VMs delete their OS disk, NIC and public IP themselves (deleteOption Delete); the later tiers catch
- * anything a failed attempt left behind.
+ * anything a failed attempt left behind. NICs name the load balancer's pool; the load balancer names
+ * the subnet and its public IP; identities go once no VM carries them (their role assignments first).
  */
 const DELETION_TIERS: readonly (readonly string[])[] = [
   ['microsoft.compute/virtualmachines'],
   ['microsoft.network/networkinterfaces', 'microsoft.compute/disks'],
+  ['microsoft.network/loadbalancers', 'microsoft.managedidentity/userassignedidentities'],
   ['microsoft.network/virtualnetworks', 'microsoft.network/networksecuritygroups', 'microsoft.network/applicationsecuritygroups'],
   ['microsoft.network/natgateways'],
   ['microsoft.network/publicipaddresses'],
@@ -88,6 +106,8 @@ const DELETE_API_VERSION: Readonly<Record<string, string>> = {
   'microsoft.compute/virtualmachines': '2024-07-01',
   'microsoft.compute/disks': '2024-03-02',
   'microsoft.network/networkinterfaces': '2024-05-01',
+  'microsoft.network/loadbalancers': '2024-05-01',
+  'microsoft.managedidentity/userassignedidentities': '2023-01-31',
   'microsoft.network/virtualnetworks': '2024-05-01',
   'microsoft.network/networksecuritygroups': '2024-05-01',
   'microsoft.network/applicationsecuritygroups': '2024-05-01',
@@ -98,22 +118,31 @@ const DELETE_API_VERSION: Readonly<Record<string, string>> = {
 /**
  * The Azure adapter of the cloud-provider port.
  *
- * Layout: one resource group per cluster, `strata-<clusterId>`, tagged `strata:cluster`, holding a
- * virtual network 10.0.0.0/16 with one subnet (10.0.0.0/18, private: egress through a NAT gateway
- * with a static public IP), two application security groups and two network security groups
- * (`<cluster>-control-plane`, `<cluster>-workers`, see security-rules.ts), and per node a NIC
- * `<node>-nic` (no public IP unless asked) and a VM `<node>` whose OS disk and NIC go with it.
- * Deleting the cluster deletes the group, so nothing can be left behind.
+ * Layout: one resource group per cluster, `strata-<clusterId>`, tagged `strata:cluster`, holding:
+ * - the network: a virtual network 10.0.0.0/16 with one subnet 10.0.0.0/18 whose egress is a NAT
+ *   gateway with a static public IP (nodeEgress natGateway) or each node's own Standard public IP
+ *   (publicIp). A network the cluster brings is only checked (existing-network.ts), never changed;
+ * - two application security groups and two network security groups (`<cluster>-control-plane`,
+ *   `<cluster>-workers`, see security-rules.ts), the NSGs set on each NIC rather than on a subnet;
+ * - the API load balancer (load-balancer.ts): internal with its frontend in the nodes' subnet, or
+ *   public with a static public IP and a DNS label; control-plane NICs join its pool through
+ *   registerApiTargets;
+ * - two user-assigned identities for the nodes with their role assignments on the group (identity.ts);
+ * - per node a NIC `<node>-nic` and a VM `<node>` whose OS disk, NIC and public IP go with it.
+ * Deleting the cluster deletes the group, so nothing can be left behind; a customer's network lives
+ * elsewhere and is untouched.
  *
  * Idempotency: every resource is written with PUT by name, which Azure Resource Manager treats as
  * create-or-update, so a repeated call converges on the same resource and never makes a second
- * one; no client token is needed. Nodes are looked up by name first, so a retried `ensureInstance`
- * returns the existing VM instead of re-sending create-only properties (custom data, SSH key).
+ * one; no client token is needed. Role assignments, whose names are GUIDs, take one derived from
+ * what they grant. Nodes are looked up by name first, so a retried `ensureInstance` returns the
+ * existing VM instead of re-sending create-only properties (custom data, SSH key).
  *
- * Out of scope here: the API load balancer and its DNS record. `apiEndpoint` is the private name
- * `api.<clusterId>.strata.internal`; nothing in this adapter publishes a record for it yet (an
- * internal load balancer cannot hairpin back to the control-plane node that calls it, so the
- * name must resolve to the node itself on control-plane nodes and to the load balancer elsewhere).
+ * The API endpoint: an internal load balancer publishes no DNS name, and it drops a backend's flow
+ * back to itself (no hairpin). So `apiEndpoint` is `api.<clusterId>.strata.internal`, which nodes map
+ * in /etc/hosts: control-plane nodes to 127.0.0.1, workers to the frontend's private IP, as Cluster
+ * API Provider Azure does for private clusters. A public endpoint is the public IP's DNS name, and
+ * control-plane nodes still map it to 127.0.0.1.
  */
 export class AzureProvider implements CloudProvider {
   readonly cloud = 'azure' as const;
