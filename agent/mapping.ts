@@ -23,6 +23,7 @@ export interface K8sMeta {
 
 export interface K8sNode {
   readonly metadata?: Maybe<K8sMeta>;
+  readonly spec?: Maybe<{ readonly providerID?: Maybe<string> }>;
   readonly status?: Maybe<{
     readonly addresses?: Maybe<readonly Maybe<{ readonly type?: Maybe<string>; readonly address?: Maybe<string> }>[]>;
     readonly conditions?: Maybe<
@@ -171,11 +172,14 @@ export function mapNode(node: K8sNode, extra: { usage?: { cpu?: string; memory?:
   const instanceType = firstLabel(labels, INSTANCE_TYPE_LABELS);
   const capacity = pickQuantities(node.status?.capacity);
   const allocatable = pickQuantities(node.status?.allocatable);
+  const providerID = node.spec?.providerID;
   const mapped: ReportedNode = {
     name,
     role: nodeRole(node),
     ...(zone && LABEL_VALUE.test(zone) ? { zone } : {}),
     ...(instanceType && LABEL_VALUE.test(instanceType) ? { instanceType } : {}),
+    // Empty until the cloud controller manager initialises the node; an odd one is left out, not the node.
+    ...(nonEmpty(providerID) && ReportedNode.shape.providerID.safeParse(providerID).success ? { providerID } : {}),
     addresses: mapAddresses(node),
     conditions: mapConditions(node),
     ...(capacity ? { capacity } : {}),

@@ -54,14 +54,34 @@ export const AGENT_ENV = '/etc/strata/agent.env';
 export interface UserDataOptions {
   /**
    * An /etc/hosts entry for the API endpoint's name, for clouds where DNS does not give every node
-   * a working address for it (InfraRefs.apiHosts of the node's role).
+   * a working address for it (InfraRefs.apiHosts of the node's role). A joining control-plane node
+   * that maps the name to itself (127.0.0.1) has no API server until kubeadm join has made one, so
+   * it reaches the cluster at `joinAddress` (the workers' address) until then, as Cluster API
+   * Provider Azure's private clusters do.
    */
-  readonly apiHost?: { readonly name: string; readonly address: string };
+  readonly apiHost?: { readonly name: string; readonly address: string; readonly joinAddress?: string };
   /** Update the package index and upgrade every package before the node joins. */
   readonly patchOnBoot?: boolean;
   /** With patchOnBoot: reboot when an upgrade asks for it (cloud-init does, before kubeadm runs). */
   readonly rebootIfRequired?: boolean;
+  /**
+   * AWS: give the kubelet its providerID (aws:///<zone>/<instance>) from instance metadata.
+   * cloud-provider-aws finds a node without one only by its EC2 private DNS name, which Strata's
+   * node names are not, so without it the node would stay uninitialised.
+   */
+  readonly awsProviderId?: boolean;
 }
+
+/**
+ * Reads the instance's zone and id over IMDSv2 (from the host: the hop limit is 1) into the
+ * kubelet's KUBELET_EXTRA_ARGS, which the kubeadm packages' kubelet unit reads from /etc/default/kubelet.
+ */
+const AWS_PROVIDER_ID = [
+  't=$(curl -fsS --retry 10 -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 300" http://169.254.169.254/latest/api/token)',
+  'zone=$(curl -fsS --retry 10 -H "X-aws-ec2-metadata-token: $t" http://169.254.169.254/latest/meta-data/placement/availability-zone)',
+  'id=$(curl -fsS --retry 10 -H "X-aws-ec2-metadata-token: $t" http://169.254.169.254/latest/meta-data/instance-id)',
+  'echo "KUBELET_EXTRA_ARGS=--provider-id=aws:///$zone/$id" > /etc/default/kubelet',
+].join(' && ');
 
 const HOSTS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/i;
 
@@ -80,18 +100,33 @@ export function userData(node: Pick<PlannedNode, 'role' | 'index'>, bootstrap: {
     'tar -xzf /run/strata-bootstrap.tar.gz -C /',
     `rm -f /run/strata-bootstrap.tar.gz ${BOOTSTRAP_ENV}`,
   ].join(' && ');
-  const runcmd: (string | string[])[] = [['sh', '-c', fetchBundle], first ? ['kubeadm', 'init', '--config', KUBEADM_CONFIG] : ['kubeadm', 'join', '--config', KUBEADM_CONFIG]];
+  const kubeadm = first ? ['kubeadm', 'init', '--config', KUBEADM_CONFIG] : ['kubeadm', 'join', '--config', KUBEADM_CONFIG];
+  const runcmd: (string | string[])[] = [
+    ['sh', '-c', fetchBundle],
+    ...(options.awsProviderId ? [['sh', '-c', AWS_PROVIDER_ID]] : []),
+    kubeadm,
+  ];
   if (node.role === 'controlPlane') runcmd.push(['systemctl', 'enable', '--now', 'strata-agent.service']);
   const writeFiles: Record<string, unknown>[] = [
     { path: BOOTSTRAP_ENV, permissions: '0600', owner: 'root:root', content: `STRATA_BOOTSTRAP_URL=${bootstrap.url}\nSTRATA_BOOTSTRAP_TICKET=${bootstrap.ticket}\n` },
   ];
   if (options.apiHost) {
-    const { name, address } = options.apiHost;
-    if (!HOSTS_NAME.test(name) || isIP(address) === 0) throw new Error(`an /etc/hosts entry needs a DNS name and an IP address, not ${JSON.stringify(`${address} ${name}`)}`);
+    const { name, address, joinAddress } = options.apiHost;
+    for (const ip of [address, joinAddress ?? address]) {
+      if (!HOSTS_NAME.test(name) || isIP(ip) === 0) throw new Error(`an /etc/hosts entry needs a DNS name and an IP address, not ${JSON.stringify(`${ip} ${name}`)}`);
+    }
+    const joining = node.role === 'controlPlane' && !first && joinAddress !== undefined && joinAddress !== address;
+    const before = joining ? joinAddress : address;
     // Deferred: written in cloud-init's final stage, after its own /etc/hosts handling of this boot
     // and before runcmd, so kubeadm already resolves the name. The leading newline keeps the entry
     // on its own line when the image's file does not end with one.
-    writeFiles.push({ path: '/etc/hosts', append: true, defer: true, content: `\n${address} ${name}\n` });
+    writeFiles.push({ path: '/etc/hosts', append: true, defer: true, content: `\n${before} ${name}\n` });
+    if (joining) {
+      // Joined, the node serves the API itself: the name maps to it from now on (replaced in place,
+      // as Ubuntu's `multi on` would otherwise answer with both addresses).
+      const re = (text: string) => text.replace(/\./g, '\\.');
+      runcmd.splice(runcmd.indexOf(kubeadm) + 1, 0, ['sed', '-i', `s/^${re(before)} ${re(name)}$/${address} ${name}/`, '/etc/hosts']);
+    }
   }
   const doc = {
     ...(options.patchOnBoot ? { package_update: true, package_upgrade: true, package_reboot_if_required: options.rebootIfRequired ?? false } : {}),

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { invalidField } from './errors.js';
 import { ResourceName } from './packs.js';
 import { Text } from './text.js';
+import { setupTemplate } from './setup-template.js';
 
 /**
  * Cloud accounts: where clusters run. An account can never be borrowed by another tenant: Strata
@@ -14,10 +15,15 @@ const RoleArn = z
   .string()
   .regex(/^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'an IAM role ARN such as arn:aws:iam::123456789012:role/strata');
 
+/** Node identities the account already has; Strata then makes none and launches nodes with these. */
+const nodeIdentities = <T extends z.ZodString>(id: T) => z.strictObject({ controlPlane: id, worker: id }).optional();
+
 const AwsAccountInput = z.strictObject({
   type: z.literal('aws'),
   /** Strata assumes this role with the ExternalId it generates; no long-lived keys are ever stored. */
   roleArn: RoleArn,
+  /** Instance profile names for control-plane and worker nodes; otherwise Strata makes them per cluster. */
+  nodeIdentities: nodeIdentities(z.string().regex(/^[\w+=,.@-]{1,128}$/, 'an instance profile name such as strata-nodes')),
   /** Never sent: Strata generates it, so no tenant can claim another's. */
   externalId: z
     .never({ error: 'Strata generates the ExternalId of every AWS account; leave it out and put the returned trust policy on the role' })
@@ -41,6 +47,15 @@ const AzureAccountInput = z
     clientSecret: Text(1024, 1).optional(),
     /** Or a secret you stored yourself, under strata/azure/<your tenant id>/. */
     secretRef: SecretRef.optional(),
+    /** User-assigned managed identities for control-plane and worker nodes; otherwise Strata makes them per cluster. */
+    nodeIdentities: nodeIdentities(
+      z
+        .string()
+        .regex(
+          /^\/subscriptions\/[\w-]+\/resourceGroups\/[\w.()-]+\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[\w-]{3,128}$/i,
+          'a user-assigned identity id: /subscriptions/…/resourceGroups/…/providers/Microsoft.ManagedIdentity/userAssignedIdentities/…',
+        ),
+    ),
   })
   .refine((a) => (a.clientSecret === undefined) !== (a.secretRef === undefined), {
     message: 'give the client secret (clientSecret) or where you stored it (secretRef), one of the two',
@@ -66,6 +81,13 @@ export interface AwsAccountSpec {
   readonly type: 'aws';
   readonly roleArn: string;
   readonly externalId: string;
+  readonly nodeIdentities?: NodeIdentities;
+}
+
+/** Per node role: an AWS instance profile name or an Azure user-assigned identity id. */
+export interface NodeIdentities {
+  readonly controlPlane: string;
+  readonly worker: string;
 }
 
 /** What Strata keeps of an Azure account: the service principal and where its secret lives. */
@@ -77,6 +99,7 @@ export interface AzureAccountSpec {
   readonly secretRef: string;
   /** Strata stored the secret itself (and deletes it with the account). */
   readonly secretManaged: boolean;
+  readonly nodeIdentities?: NodeIdentities;
 }
 
 export type CloudAccountSpec = AwsAccountSpec | AzureAccountSpec | { readonly type: 'local' };
@@ -141,8 +164,8 @@ export function trustPolicyFor(externalId: string, strataPrincipal: string) {
   };
 }
 
-/** An account as the API shows it: an AWS account with the trust policy to paste, never a secret. */
+/** An account as the API shows it: an AWS account with the trust policy and a CloudFormation template of the role, never a secret. */
 export function publicCloudAccount(a: CloudAccount, strataPrincipal: string) {
   if (a.spec.type !== 'aws') return a;
-  return { ...a, trustPolicy: trustPolicyFor(a.spec.externalId, strataPrincipal) };
+  return { ...a, trustPolicy: trustPolicyFor(a.spec.externalId, strataPrincipal), setupTemplate: setupTemplate(a.spec, strataPrincipal) };
 }

@@ -182,7 +182,7 @@ const AZURE_ZONES = new Set(['1', '2', '3']);
 
 /** Rules that need more than one field: pools, zones for the cloud, overrides for the profile. */
 export function checkClusterShape(
-  spec: { nodePools: NodePool[]; overrides: Record<string, string>; region: string; network?: NetworkSettings; apiAccess?: { public: boolean } },
+  spec: { nodePools: NodePool[]; overrides: Record<string, string>; region: string; network?: NetworkSettings; apiAccess?: { public: boolean; allowedCidrs?: string[] } },
   cloud: Cloud,
   layers: readonly ResolvedLayer[],
   prefix = '',
@@ -221,7 +221,7 @@ export function checkClusterShape(
 
 /** A network the cluster brings must serve every zone its pools use; NAT settings are for a network Strata makes. */
 function networkProblems(
-  spec: { nodePools: NodePool[]; network?: NetworkSettings; apiAccess?: { public: boolean } },
+  spec: { nodePools: NodePool[]; network?: NetworkSettings; apiAccess?: { public: boolean; allowedCidrs?: string[] } },
   cloud: Cloud,
   prefix: string,
 ): ErrorDetail[] {
@@ -229,6 +229,13 @@ function networkProblems(
   if (!network) return [];
   const at = `${prefix}network`;
   const details: ErrorDetail[] = [];
+  if (network.nodeEgress === 'publicIp' && spec.apiAccess?.public && !spec.apiAccess.allowedCidrs?.includes('0.0.0.0/0')) {
+    // A public load balancer sees the nodes' own public addresses, which exist only once they run.
+    details.push({
+      path: `${prefix}apiAccess.allowedCidrs`,
+      message: 'nodes with public IPs reach a public API from addresses known only once they run: allow 0.0.0.0/0, keep the API internal, or use NAT egress (its addresses are allowed for you)',
+    });
+  }
   if (cloud === 'azure' && network.natGateways === 'perZone') {
     details.push({ path: `${at}.natGateways`, message: 'an Azure NAT gateway serves one zone of a subnet; Strata makes one per cluster there, so perZone is AWS only' });
   }

@@ -36,6 +36,7 @@ export const CONDITION_TYPES = {
   ImageReady: { group: 'lifecycle', title: 'Resolving/Customizing Image' },
   InfrastructureCreated: { group: 'lifecycle', title: 'Creating Infrastructure' },
   ControlPlaneNodeAdded: { group: 'lifecycle', title: 'Adding Control Plane Node', per: 'node' },
+  ControlPlaneEndpointReady: { group: 'lifecycle', title: 'Control Plane Endpoint' },
   ControlPlaneReady: { group: 'lifecycle', title: 'Control Plane Ready' },
   WorkerPoolReady: { group: 'lifecycle', title: 'Worker Pool Ready', per: 'pool' },
   PacksInstalled: { group: 'lifecycle', title: 'Installing Packs' },
@@ -50,7 +51,7 @@ export type ConditionType = keyof typeof CONDITION_TYPES;
 export const READY: ConditionType = 'Ready';
 
 /** What Ready summarises, as Cluster API's summary conditions list theirs: nothing joins it silently. */
-export const READY_SUMMARISES: readonly ConditionType[] = ['ImageReady', 'InfrastructureCreated', 'ControlPlaneNodeAdded', 'ControlPlaneReady', 'WorkerPoolReady', 'PacksInstalled'];
+export const READY_SUMMARISES: readonly ConditionType[] = ['ImageReady', 'InfrastructureCreated', 'ControlPlaneNodeAdded', 'ControlPlaneEndpointReady', 'ControlPlaneReady', 'WorkerPoolReady', 'PacksInstalled'];
 
 export interface ConditionUpdate {
   readonly type: string;

@@ -210,6 +210,8 @@ class SimulatedAgent {
       role: i.tags['strata:role'] === 'controlPlane' ? 'controlPlane' : 'worker',
       zone: i.zone,
       instanceType: i.instanceType,
+      // What a cloud controller manager would set; the simulated cloud runs none, its agent knows the instance.
+      providerID: `sim://${i.region}/${i.zone}/${i.instanceId}`,
       addresses: [{ type: 'InternalIP', address: i.privateIp }, { type: 'Hostname', address: name }],
       conditions,
       capacity: { cpu: String(i.vcpus), memory: `${i.vcpus * 4}Gi`, 'ephemeral-storage': '50Gi' },

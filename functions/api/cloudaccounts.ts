@@ -35,7 +35,7 @@ const allowedTypes = () => (process.env.CLOUD_ACCOUNT_TYPES ?? 'aws,azure').spli
 async function accountSpec(input: CreateCloudAccountInput['spec'], tenantId: string, accountId: string): Promise<CloudAccountSpec> {
   switch (input.type) {
     case 'aws':
-      return { type: 'aws', roleArn: input.roleArn, externalId: newExternalId() };
+      return { type: 'aws', roleArn: input.roleArn, externalId: newExternalId(), ...(input.nodeIdentities ? { nodeIdentities: input.nodeIdentities } : {}) };
     case 'azure': {
       const { clientSecret, secretRef, ...principal } = input;
       if (secretRef !== undefined) {

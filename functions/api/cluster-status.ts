@@ -68,10 +68,10 @@ export const handler = middy(
       const items = [
         ...machines.map((m) => {
           const node = reported.get(m.name);
-          return { name: m.name, pool: m.pool, role: m.role, zone: m.zone, instanceType: m.instanceType, instanceId: m.instanceId, privateIp: m.privateIp, instanceState: m.state, ready: node ? isReady(node) : false, conditions: node?.conditions ?? [] };
+          return { name: m.name, pool: m.pool, role: m.role, zone: m.zone, instanceType: m.instanceType, instanceId: m.instanceId, privateIp: m.privateIp, instanceState: m.state, ...(node?.providerID ? { providerID: node.providerID } : {}), ready: node ? isReady(node) : false, conditions: node?.conditions ?? [] };
         }),
         // Nodes the agent sees that Strata did not launch (e.g. joined by hand) are shown too.
-        ...[...reported.values()].filter((n) => !known.has(n.name)).map((n) => ({ name: n.name, role: n.role, zone: n.zone, instanceType: n.instanceType, ready: isReady(n), conditions: n.conditions })),
+        ...[...reported.values()].filter((n) => !known.has(n.name)).map((n) => ({ name: n.name, role: n.role, zone: n.zone, instanceType: n.instanceType, ...(n.providerID ? { providerID: n.providerID } : {}), ready: isReady(n), conditions: n.conditions })),
       ];
       return json(200, { clusterId: cluster.id, reportedAt: snapshot?.receivedAt, items });
     },

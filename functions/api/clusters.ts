@@ -119,6 +119,10 @@ export const handler = middy(
         throw conflict(`cluster ${current.id} is at version ${current.version}, not ${input.version}; read it again and retry`, 'version');
       }
       if (current.phase === 'Deleting' || current.phase === 'Deleted') throw conflict(`cluster ${current.id} is ${current.phase}`, 'phase');
+      if (input.apiAccess && input.apiAccess.public !== current.apiAccess.public) {
+        // A load balancer's scheme (internal or internet-facing) is set when it is made; allowedCidrs can change.
+        throw invalidField('apiAccess.public', `the API load balancer is ${current.apiAccess.public ? 'internet-facing' : 'internal'} and a load balancer's scheme cannot change; create a new cluster, or change apiAccess.allowedCidrs`);
+      }
       const revision = await getRevision(who.tenantId, current.profileId, input.profileRevision ?? current.profileRevision, 'profileRevision');
       const { version: _v, ...changes } = input;
       // Settings alone (health thresholds, patch settings) apply at once: no new generation, no workflow.

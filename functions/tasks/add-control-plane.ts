@@ -2,6 +2,7 @@ import { planNodes } from '../../core/provisioning.js';
 import { getSnapshot } from '../../adapters/dynamodb/telemetry-store.js';
 import { clusterStep, DONE, waitFor } from './cluster-step.js';
 import { launchNode } from './launch-node.js';
+import { markApiEndpoint } from './api-endpoint.js';
 
 /**
  * ControlPlaneNodeAdded per control-plane node. The first node runs `kubeadm init`; the others
@@ -31,5 +32,7 @@ export const handler = clusterStep(async (ctx) => {
       pending = true;
     }
   }
+  // Launched nodes are behind the load balancer; what its health checks say is the endpoint's state.
+  await markApiEndpoint(ctx);
   return pending ? waitFor(5) : DONE;
 });

@@ -31,6 +31,7 @@ export const handler = clusterStep(async (ctx) => {
     'ImageReady',
     'InfrastructureCreated',
     ...controlPlane.map((n) => `ControlPlaneNodeAdded/${n}`),
+    'ControlPlaneEndpointReady',
     'ControlPlaneReady',
     ...workerPools.map((p) => `WorkerPoolReady/${p}`),
     'PacksInstalled',

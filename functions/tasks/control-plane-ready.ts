@@ -2,6 +2,7 @@ import { isReady } from '../../core/agent-protocol.js';
 import { planNodes } from '../../core/provisioning.js';
 import { getSnapshot } from '../../adapters/dynamodb/telemetry-store.js';
 import { clusterStep, DONE, waitFor } from './cluster-step.js';
+import { markApiEndpoint } from './api-endpoint.js';
 
 /** ControlPlaneReady: the agent reports every control-plane node Ready. */
 export const handler = clusterStep(async (ctx) => {
@@ -17,6 +18,10 @@ export const handler = clusterStep(async (ctx) => {
     await ctx.mark('ControlPlaneReady', 'Unknown', 'NodesNotReady', `not Ready yet: ${missing.join(', ')}`);
     return waitFor(5);
   }
-  await ctx.mark('ControlPlaneReady', 'True', 'ControlPlaneReady', `${wanted.length} control-plane node(s) Ready`, true);
+  if (!(await markApiEndpoint(ctx))) {
+    await ctx.mark('ControlPlaneReady', 'Unknown', 'EndpointNotServing', 'every control-plane node is Ready; waiting for the API load balancer to pass its health checks');
+    return waitFor(5);
+  }
+  await ctx.mark('ControlPlaneReady', 'True', 'ControlPlaneReady', `${wanted.length} control-plane node(s) Ready behind ${ctx.cluster.status?.apiEndpoint ?? 'the API endpoint'}`, true);
   return DONE;
 });

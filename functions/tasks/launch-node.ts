@@ -18,6 +18,7 @@ export async function launchNode(ctx: ClusterStepContext, node: PlannedNode): Pr
   const infra = cluster.status?.infrastructure;
   const imageId = cluster.status?.imageId;
   if (!infra || !imageId) throw new Error('infrastructure and image must be ready before nodes are launched');
+  const hostAddress = infra.apiHosts?.[node.role];
   const issuedAt = await ticketIssue(input.tenantId, cluster.id, node.name, clock.date());
   const ticket = bootstrapTicket(await platformSecret(), { tenantId: input.tenantId, clusterId: cluster.id, node: node.name, issuedAt });
   const instance = await (await ctx.provider()).ensureInstance({
@@ -31,10 +32,22 @@ export async function launchNode(ctx: ClusterStepContext, node: PlannedNode): Pr
     instanceType: node.instanceType,
     imageId,
     diskGiB: node.diskGiB,
-    userData: userData(node, { url: `${agentApiUrl()}/agent/v1/bootstrap`, ticket }),
+    userData: userData(
+      node,
+      { url: `${agentApiUrl()}/agent/v1/bootstrap`, ticket },
+      {
+        apiHost: hostAddress ? { name: infra.apiEndpoint, address: hostAddress } : undefined,
+        patchOnBoot: cluster.osPatch.patchOnBoot,
+        rebootIfRequired: cluster.osPatch.rebootIfRequired,
+      },
+    ),
     idempotencyToken: `${node.idempotencyToken.slice(0, 56)}-${issuedAt.toString(36)}`,
-    publicIp: false,
+    publicIp: infra.nodePublicIp,
+    identity: infra.nodeIdentity[node.role],
   });
   await recordMachine(input.tenantId, cluster.id, instance);
+  // A control-plane node goes behind the API load balancer as soon as it exists: kubeadm on it (and
+  // on every later node) reaches the API through the load balancer's name.
+  if (node.role === 'controlPlane') await (await ctx.provider()).registerApiTargets(cluster.id, [instance.instanceId]);
   return instance;
 }

@@ -36,6 +36,7 @@ describe('provisioning on the simulated cloud', () => {
       'ImageReady',
       'InfrastructureCreated',
       'ControlPlaneNodeAdded/happy-cp-0',
+      'ControlPlaneEndpointReady',
       'ControlPlaneReady',
       'WorkerPoolReady/workers',
       'PacksInstalled',
@@ -67,7 +68,21 @@ describe('provisioning on the simulated cloud', () => {
 
     const { instances, resources } = await tagged(made.body.id);
     expect(instances).toHaveLength(3);
-    expect(resources.filter((r: any) => r.kind === 'securityGroup')).toHaveLength(2);
+    const kinds = (kind: string) => resources.filter((r: any) => r.kind === kind);
+    expect(kinds('securityGroup')).toHaveLength(3);
+    // The API endpoint is the load balancer's name, in front of the control-plane instance.
+    const [lb] = kinds('loadBalancer');
+    const infra = cluster.status.infrastructure;
+    expect(infra).toMatchObject({ apiEndpoint: lb.attrs.dnsName, apiPort: 6443, loadBalancerId: lb.id, networkManaged: true, nodePublicIp: false });
+    expect(lb.attrs).toMatchObject({ scheme: 'internal', address: expect.stringMatching(/^10\./), targets: [instances.find((i: any) => i.tags['strata:role'] === 'controlPlane').instanceId] });
+    const endpoint = conditions.find((c: any) => c.type === 'ControlPlaneEndpointReady');
+    expect(endpoint.message).toBe(`${lb.attrs.dnsName}:6443: 1/1 control-plane target(s) healthy`);
+    // Private nodes reach out through one NAT gateway; the nodes launch with their role's identity.
+    expect(infra.natGatewayIds).toEqual(kinds('natGateway').map((r: any) => r.id));
+    expect(kinds('routeTable').map((r: any) => r.attrs.routes[0].target).sort()).toEqual([kinds('internetGateway')[0].id, infra.natGatewayIds[0]].sort());
+    expect(instances.every((i: any) => i.identity === infra.nodeIdentity[i.tags['strata:role']] && Object.values(infra.subnets).includes(i.subnetId) && !i.publicIp)).toBe(true);
+    // Every node's kubelet runs with an external cloud provider; the agent reports the provider ids it set.
+    expect(nodes.every((n: any) => n.providerID === `sim://sim-east-1/${n.zone}/${instances.find((i: any) => i.tags.Name === n.name).instanceId}`)).toBe(true);
   });
 
   it('keeps retrying through VcpuLimitExceeded: the condition shows the provider message and attempts, then turns True', async () => {

@@ -35,6 +35,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import {
   API_PORT,
   CloudError,
+  TAG_CLUSTER,
   TAG_NAME,
   TAG_POOL,
   type ApiEndpointStatus,
@@ -134,7 +135,7 @@ export class Ec2Provider implements CloudProvider {
     const net = existing ? await checkExistingNetwork(this.ec2, spec, existing) : await ensureManagedNetwork(this.ec2, spec);
     const groups = await this.ensureSecurityGroups(spec, net.vpcId);
     const ids = { controlPlane: groups.controlPlane.GroupId!, workers: groups.workers.GroupId!, apiLoadBalancer: groups.apiLoadBalancer.GroupId! };
-    const rules = clusterIngress(ids, spec.apiAllowedCidrs, net.vpcCidr);
+    const rules = clusterIngress(ids, spec.apiAllowedCidrs, net.vpcCidr, spec.publicApi ? net.natPublicIps : []);
     await this.ensureIngress(groups.controlPlane, rules.controlPlane, staleApiRules);
     await this.ensureIngress(groups.workers, rules.workers);
     await this.ensureIngress(groups.apiLoadBalancer, rules.apiLoadBalancer, staleApiRules);
@@ -269,7 +270,9 @@ export class Ec2Provider implements CloudProvider {
     const filters = clusterFilter(clusterId);
     const push = (left: string | undefined) => left && details.push(left);
 
-    const nats = (await mapped(this.ec2.send(new DescribeNatGatewaysCommand({ Filter: [...filters, { Name: 'state', Values: ['pending', 'available', 'deleting'] }] })))).NatGateways ?? [];
+    const nats = ((await mapped(this.ec2.send(new DescribeNatGatewaysCommand({ Filter: [...filters, { Name: 'state', Values: ['pending', 'available', 'deleting'] }] })))).NatGateways ?? []).filter(
+      (n) => tagValue(n.Tags, TAG_CLUSTER) === clusterId, // never another cluster's, whatever the endpoint made of the filter
+    );
     for (const nat of nats) {
       if (nat.State !== 'deleting') await tolerate(this.ec2.send(new DeleteNatGatewayCommand({ NatGatewayId: nat.NatGatewayId })), 'NatGatewayNotFound');
       details.push(`NAT gateway ${nat.NatGatewayId} is being deleted`);

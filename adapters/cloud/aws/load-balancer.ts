@@ -71,8 +71,10 @@ export async function ensureApiLoadBalancer(elb: ElasticLoadBalancingV2Client, s
     )
   ).LoadBalancers![0]!;
 
-  // CreateTargetGroup with the same name and settings returns the existing group.
-  const tg = (
+  // Found first: a second CreateTargetGroup of one name is refused by some endpoints (AWS returns the group).
+  const tg =
+    (await findTargetGroup(elb, spec.clusterId)) ??
+    (
     await mapped(
       elb.send(
         new CreateTargetGroupCommand({

@@ -22,7 +22,7 @@ import {
   type RouteTable,
   type Subnet,
 } from '@aws-sdk/client-ec2';
-import { CloudError, TAG_NAME, type ExistingNetwork, type InfraSpec } from '../../../core/cloud.js';
+import { CloudError, TAG_CLUSTER, TAG_NAME, type ExistingNetwork, type InfraSpec } from '../../../core/cloud.js';
 import { clusterFilter, mapped, nameFilter, resourceTags, tagSpec, tagValue, tolerate } from './calls.js';
 import { PRIVATE_SUBNET_SLOTS, PUBLIC_SUBNET_SLOTS, VPC_CIDR, privateSubnetCidr, publicSubnetCidr } from './security-rules.js';
 
@@ -38,6 +38,8 @@ export interface ClusterNetwork {
   /** The subnets of the API load balancer: one per zone. */
   readonly loadBalancerSubnets: string[];
   readonly natGatewayIds: string[];
+  /** The NAT gateways' public addresses: what nodes reach an internet-facing API load balancer from. */
+  readonly natPublicIps: string[];
   readonly managed: boolean;
   readonly nodePublicIp: boolean;
 }
@@ -76,7 +78,7 @@ export async function ensureManagedNetwork(ec2: EC2Client, spec: InfraSpec): Pro
   await ensureRouteTable(ec2, clusterId, vpcId, `${clusterName}-public`, { GatewayId: igwId }, Object.values(publicSubnets));
 
   if (spec.network.nodeEgress === 'publicIp') {
-    return { vpcId, vpcCidr: VPC_CIDR, nodeSubnets: publicSubnets, publicSubnets, loadBalancerSubnets: Object.values(publicSubnets), natGatewayIds: [], managed: true, nodePublicIp: true };
+    return { vpcId, vpcCidr: VPC_CIDR, nodeSubnets: publicSubnets, publicSubnets, loadBalancerSubnets: Object.values(publicSubnets), natGatewayIds: [], natPublicIps: [], managed: true, nodePublicIp: true };
   }
 
   const nodeSubnets: Record<string, string> = {};
@@ -84,7 +86,12 @@ export async function ensureManagedNetwork(ec2: EC2Client, spec: InfraSpec): Pro
   const perZone = spec.network.natGateways === 'perZone';
   const natZones = perZone ? spec.zones : spec.zones.slice(0, 1);
   const nats: Record<string, string> = {};
-  for (const zone of natZones) nats[zone] = await ensureNatGateway(ec2, clusterId, `${clusterName}-nat-${zone}`, publicSubnets[zone]!);
+  const natPublicIps: string[] = [];
+  for (const zone of natZones) {
+    const nat = await ensureNatGateway(ec2, clusterId, `${clusterName}-nat-${zone}`, publicSubnets[zone]!);
+    nats[zone] = nat.id;
+    natPublicIps.push(nat.publicIp);
+  }
   if (perZone) {
     for (const zone of spec.zones) await ensureRouteTable(ec2, clusterId, vpcId, `${clusterName}-private-${zone}`, { NatGatewayId: nats[zone]! }, [nodeSubnets[zone]!]);
   } else {
@@ -97,6 +104,7 @@ export async function ensureManagedNetwork(ec2: EC2Client, spec: InfraSpec): Pro
     publicSubnets,
     loadBalancerSubnets: Object.values(spec.publicApi ? publicSubnets : nodeSubnets),
     natGatewayIds: Object.values(nats),
+    natPublicIps,
     managed: true,
     nodePublicIp: false,
   };
@@ -138,6 +146,7 @@ export async function checkExistingNetwork(ec2: EC2Client, spec: InfraSpec, exis
     publicSubnets: spec.publicApi ? lbSubnets : {},
     loadBalancerSubnets: Object.values(lbSubnets),
     natGatewayIds: [],
+    natPublicIps: [],
     managed: false,
     nodePublicIp: publicNodes,
   };
@@ -175,16 +184,19 @@ async function ensureInternetGateway(ec2: EC2Client, clusterId: string, name: st
 }
 
 /** A NAT gateway with its own Elastic IP; a retry finds both by tag, and the client token covers a lost answer. */
-async function ensureNatGateway(ec2: EC2Client, clusterId: string, name: string, subnetId: string): Promise<string> {
+async function ensureNatGateway(ec2: EC2Client, clusterId: string, name: string, subnetId: string): Promise<{ id: string; publicIp: string }> {
   const found = await mapped(
     ec2.send(new DescribeNatGatewaysCommand({ Filter: [...clusterFilter(clusterId), nameFilter(name), { Name: 'state', Values: ['pending', 'available'] }] })),
   );
-  const live = found.NatGateways?.[0];
-  if (live) return live.NatGatewayId!;
+  // The tags are checked here too: a filter an endpoint ignored must never hand over another cluster's gateway.
+  const live = (found.NatGateways ?? []).find((n) => tagValue(n.Tags, TAG_CLUSTER) === clusterId && tagValue(n.Tags, TAG_NAME) === name);
   const addresses = await mapped(ec2.send(new DescribeAddressesCommand({ Filters: [...clusterFilter(clusterId), nameFilter(name)] })));
-  const allocationId =
-    addresses.Addresses?.[0]?.AllocationId ??
-    (await mapped(ec2.send(new AllocateAddressCommand({ Domain: 'vpc', TagSpecifications: [tagSpec('elastic-ip', resourceTags(clusterId, name))] })))).AllocationId!;
+  const address =
+    addresses.Addresses?.[0] ??
+    (await mapped(ec2.send(new AllocateAddressCommand({ Domain: 'vpc', TagSpecifications: [tagSpec('elastic-ip', resourceTags(clusterId, name))] }))));
+  const publicIp = address.PublicIp!;
+  if (live) return { id: live.NatGatewayId!, publicIp };
+  const allocationId = address.AllocationId!;
   const out = await mapped(
     ec2.send(
       new CreateNatGatewayCommand({
@@ -196,7 +208,7 @@ async function ensureNatGateway(ec2: EC2Client, clusterId: string, name: string,
       }),
     ),
   );
-  return (out.NatGateway as NatGateway).NatGatewayId!;
+  return { id: (out.NatGateway as NatGateway).NatGatewayId!, publicIp };
 }
 
 /** A route table whose default route goes to `target`, associated with `subnetIds`. */

@@ -44,7 +44,13 @@ const udp = (port: number) => ({ protocol: 'udp', fromPort: port, toPort: port }
  * VPC's CIDR for Service load balancers made in-cluster. Egress stays the AWS default (all), which
  * nodes need to pull images and packages.
  */
-export function clusterIngress(groups: ClusterGroups, apiAllowedCidrs: readonly string[], vpcCidr: string): Record<keyof ClusterGroups, IngressRule[]> {
+export function clusterIngress(
+  groups: ClusterGroups,
+  apiAllowedCidrs: readonly string[],
+  vpcCidr: string,
+  /** Public addresses the nodes leave from (NAT gateways): an internet-facing load balancer sees these, not their groups. */
+  nodeEgressIps: readonly string[] = [],
+): Record<keyof ClusterGroups, IngressRule[]> {
   const cp = { groupId: groups.controlPlane };
   const workers = { groupId: groups.workers };
   const lb = { groupId: groups.apiLoadBalancer };
@@ -72,6 +78,7 @@ export function clusterIngress(groups: ClusterGroups, apiAllowedCidrs: readonly 
     apiLoadBalancer: [
       { ...tcp(API_PORT), source: cp, description: 'Kubernetes API from control-plane nodes' },
       { ...tcp(API_PORT), source: workers, description: 'Kubernetes API from workers' },
+      ...nodeEgressIps.map((ip) => ({ ...tcp(API_PORT), source: { cidr: `${ip}/32` }, description: 'Kubernetes API from the nodes, through their NAT gateway' })),
       ...apiAllowedCidrs.map((cidr) => ({ ...tcp(API_PORT), source: { cidr }, description: 'Kubernetes API from an allowed network' })),
     ],
   };

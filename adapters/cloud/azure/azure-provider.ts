@@ -83,6 +83,11 @@ export const VNET_CIDR = '10.0.0.0/16';
 /** One subnet per cluster: Azure subnets span every zone of the region; zones belong to VMs. */
 export const SUBNET_CIDR = '10.0.0.0/18';
 export const SUBNET_NAME = 'nodes';
+/**
+ * The API's frontend and public IP span every zone: they survive a zone's loss, and since Azure
+ * never lets their zones change, they need not follow the pools from zone to zone.
+ */
+const REGION_ZONES: readonly string[] = ['1', '2', '3'];
 const DEFAULT_ENDPOINT = 'https://management.azure.com';
 /** Resource types the group deletion may force-delete (no graceful shutdown: the cluster is going away). */
 const FORCE_DELETION_TYPES = 'Microsoft.Compute/virtualMachines,Microsoft.Compute/virtualMachineScaleSets';
@@ -153,6 +158,7 @@ export class AzureProvider implements CloudProvider {
   private readonly compute: ComputeManagementClient;
   private readonly network: NetworkManagementClient;
   private readonly resources: ResourceManagementClient;
+  private readonly msi: ManagedServiceIdentityClient;
   private readonly computeBySubscription = new Map<string, ComputeManagementClient>();
   private readonly newCompute: (subscriptionId: string) => ComputeManagementClient;
 
@@ -174,6 +180,7 @@ export class AzureProvider implements CloudProvider {
     const classic = { endpoint, $host: endpoint, credentialScopes: [scope], userAgentOptions, ...transport };
     this.network = new NetworkManagementClient(options.credential, options.subscriptionId, classic);
     this.resources = new ResourceManagementClient(options.credential, options.subscriptionId, classic);
+    this.msi = new ManagedServiceIdentityClient(options.credential, options.subscriptionId, classic);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -252,7 +259,14 @@ export class AzureProvider implements CloudProvider {
     const base = this.baseName(spec);
     const location = this.region;
     const tags = (name: string) => ({ [TAG_CLUSTER]: spec.clusterId, [TAG_NAME]: name });
+    const existing = spec.network.existing;
+    const nodePublicIp = spec.network.nodeEgress === 'publicIp';
+    // One NAT gateway per cluster: an Azure subnet takes one, and the cluster has one subnet
+    // (the API refuses natGateways perZone for Azure).
+    const withNat = !existing && !nodePublicIp;
 
+    // A network the cluster brings is checked before anything is made, so a wrong one costs nothing.
+    if (existing) await checkExistingSubnets(this.network, this.subscriptionId, existing, spec.zones, !nodePublicIp);
     if (!this.sharedGroup) {
       await azureCall(() => this.resources.resourceGroups.createOrUpdate(rg, { location, tags: tags(spec.clusterName) }));
     }
@@ -262,23 +276,9 @@ export class AzureProvider implements CloudProvider {
       natIp: `${base}-nat-ip`,
       nat: `${base}-nat`,
       vnet: `${base}-vnet`,
+      apiIp: `${base}-api-ip`,
+      lb: apiLoadBalancerName(spec.clusterId, this.sharedGroup !== undefined),
     };
-    const asg = (name: string) =>
-      azureCall(() => this.network.applicationSecurityGroups.beginCreateOrUpdateAndWait(rg, name, { location, tags: tags(name) }));
-    await Promise.all([
-      asg(names.controlPlane),
-      asg(names.workers),
-      azureCall(() =>
-        this.network.publicIPAddresses.beginCreateOrUpdateAndWait(rg, names.natIp, {
-          location,
-          tags: tags(names.natIp),
-          sku: { name: 'Standard', tier: 'Regional' },
-          publicIPAllocationMethod: 'Static',
-          publicIPAddressVersion: 'IPv4',
-        }),
-      ),
-    ]);
-
     const ids = {
       controlPlaneAsg: this.armId(rg, 'Microsoft.Network/applicationSecurityGroups', names.controlPlane),
       workersAsg: this.armId(rg, 'Microsoft.Network/applicationSecurityGroups', names.workers),
@@ -287,41 +287,207 @@ export class AzureProvider implements CloudProvider {
       natIp: this.armId(rg, 'Microsoft.Network/publicIPAddresses', names.natIp),
       nat: this.armId(rg, 'Microsoft.Network/natGateways', names.nat),
       vnet: this.armId(rg, 'Microsoft.Network/virtualNetworks', names.vnet),
+      apiIp: this.armId(rg, 'Microsoft.Network/publicIPAddresses', names.apiIp),
+      lb: this.armId(rg, 'Microsoft.Network/loadBalancers', names.lb),
     };
-    const ruleInputs = { controlPlaneAsgId: ids.controlPlaneAsg, workersAsgId: ids.workersAsg, apiAllowedCidrs: spec.apiAllowedCidrs };
+    const asg = (name: string) =>
+      azureCall(() => this.network.applicationSecurityGroups.beginCreateOrUpdateAndWait(rg, name, { location, tags: tags(name) }));
+    const publicIp = (name: string, extra: { zones?: string[]; dnsLabel?: string } = {}) =>
+      azureCall(() =>
+        this.network.publicIPAddresses.beginCreateOrUpdateAndWait(rg, name, {
+          location,
+          tags: tags(name),
+          sku: { name: 'Standard', tier: 'Regional' },
+          publicIPAllocationMethod: 'Static',
+          publicIPAddressVersion: 'IPv4',
+          ...(extra.zones ? { zones: extra.zones } : {}),
+          ...(extra.dnsLabel ? { dnsSettings: { domainNameLabel: extra.dnsLabel } } : {}),
+        }),
+      );
+    const [, , natIp, apiIp, nodeIdentity] = await Promise.all([
+      asg(names.controlPlane),
+      asg(names.workers),
+      withNat ? publicIp(names.natIp) : undefined,
+      spec.publicApi ? publicIp(names.apiIp, { zones: [...REGION_ZONES], dnsLabel: apiDnsLabel(spec.clusterId) }) : undefined,
+      ensureNodeIdentities(
+        { msi: this.msi, resources: this.resources },
+        { subscriptionId: this.subscriptionId, resourceGroup: rg, location, clusterId: spec.clusterId, base },
+        spec.nodeIdentity,
+      ),
+    ]);
+
+    // Nodes reach a public frontend from their NAT gateway's address: let it through to the API.
+    const natAddress = natIp?.ipAddress;
+    if (spec.publicApi && withNat && !natAddress) throw new CloudError('PublicIpNotReady', `public IP ${names.natIp} has no address yet`, true);
+    const ruleInputs = {
+      controlPlaneAsgId: ids.controlPlaneAsg,
+      workersAsgId: ids.workersAsg,
+      apiAllowedCidrs: spec.apiAllowedCidrs,
+      ...(spec.publicApi && natAddress ? { clusterEgressAddresses: [natAddress] } : {}),
+    };
     const nsg = (name: string, securityRules: SecurityRule[]) =>
       azureCall(() => this.network.networkSecurityGroups.beginCreateOrUpdateAndWait(rg, name, { location, tags: tags(name), securityRules }));
     await Promise.all([
       nsg(names.controlPlane, controlPlaneRules(ruleInputs)),
       nsg(names.workers, workerRules(ruleInputs)),
-      azureCall(() =>
-        this.network.natGateways.beginCreateOrUpdateAndWait(rg, names.nat, {
-          location,
-          tags: tags(names.nat),
-          sku: { name: 'Standard' },
-          idleTimeoutInMinutes: 4,
-          publicIpAddresses: [{ id: ids.natIp }],
-        }),
-      ),
+      withNat
+        ? azureCall(() =>
+            this.network.natGateways.beginCreateOrUpdateAndWait(rg, names.nat, {
+              location,
+              tags: tags(names.nat),
+              sku: { name: 'Standard' },
+              idleTimeoutInMinutes: 4,
+              publicIpAddresses: [{ id: ids.natIp }],
+            }),
+          )
+        : undefined,
     ]);
 
-    // The subnet is declared inside the network: a PUT of the network without it would try to delete it.
-    await azureCall(() =>
-      this.network.virtualNetworks.beginCreateOrUpdateAndWait(rg, names.vnet, {
-        location,
-        tags: tags(names.vnet),
-        addressSpace: { addressPrefixes: [VNET_CIDR] },
-        subnets: [{ name: SUBNET_NAME, addressPrefix: SUBNET_CIDR, natGateway: { id: ids.nat }, defaultOutboundAccess: false }],
-      }),
+    let subnets: Record<string, string>;
+    if (existing) {
+      subnets = Object.fromEntries(spec.zones.map((zone) => [zone, existing.subnets[zone]!]));
+    } else {
+      // The subnet is declared inside the network: a PUT of the network without it would try to delete it.
+      await azureCall(() =>
+        this.network.virtualNetworks.beginCreateOrUpdateAndWait(rg, names.vnet, {
+          location,
+          tags: tags(names.vnet),
+          addressSpace: { addressPrefixes: [VNET_CIDR] },
+          subnets: [{ name: SUBNET_NAME, addressPrefix: SUBNET_CIDR, ...(withNat ? { natGateway: { id: ids.nat } } : {}), defaultOutboundAccess: false }],
+        }),
+      );
+      const subnetId = `${ids.vnet}/subnets/${SUBNET_NAME}`;
+      subnets = Object.fromEntries(spec.zones.map((zone) => [zone, subnetId]));
+    }
+
+    // The internal frontend sits in the first zone's subnet: every node's subnet reaches it.
+    const frontendSubnet = subnets[spec.zones[0] ?? ''];
+    if (!spec.publicApi && !frontendSubnet) throw new CloudError('InvalidParameter', 'the cluster has no zone, so no subnet for its API load balancer', false);
+    const lb = await azureCall(() =>
+      this.network.loadBalancers.beginCreateOrUpdateAndWait(
+        rg,
+        names.lb,
+        apiLoadBalancer({
+          id: ids.lb,
+          location,
+          tags: tags(names.lb),
+          zones: REGION_ZONES,
+          frontend: spec.publicApi ? { publicIpId: ids.apiIp } : { subnetId: frontendSubnet! },
+        }),
+      ),
     );
-    const subnetId = `${ids.vnet}/subnets/${SUBNET_NAME}`;
+
+    let apiEndpoint: string;
+    let apiHosts: InfraRefs['apiHosts'];
+    if (spec.publicApi) {
+      apiEndpoint = apiIp?.dnsSettings?.fqdn ?? `${apiDnsLabel(spec.clusterId)}.${this.region}.cloudapp.azure.com`;
+      apiHosts = { controlPlane: '127.0.0.1' };
+    } else {
+      const frontendIp = lb.frontendIPConfigurations?.[0]?.privateIPAddress;
+      if (!frontendIp) throw new CloudError('LoadBalancerNotReady', `load balancer ${names.lb} has no private frontend address yet`, true);
+      apiEndpoint = internalApiName(spec.clusterId);
+      apiHosts = { controlPlane: '127.0.0.1', worker: frontendIp };
+    }
     return {
-      networkId: ids.vnet,
-      subnets: Object.fromEntries(spec.zones.map((zone) => [zone, subnetId])),
+      networkId: existing?.networkId ?? ids.vnet,
+      subnets,
+      networkManaged: !existing,
+      natGatewayIds: withNat ? [ids.nat] : [],
+      nodePublicIp,
       controlPlaneSecurityGroupId: ids.controlPlaneNsg,
       workerSecurityGroupId: ids.workersNsg,
-      apiEndpoint: `api.${spec.clusterId}.strata.internal`,
+      loadBalancerId: ids.lb,
+      apiEndpoint,
+      apiPort: API_PORT,
+      apiHosts,
+      nodeIdentity,
     };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // API load balancer
+
+  async registerApiTargets(clusterId: string, instanceIds: readonly string[]): Promise<void> {
+    for (const id of instanceIds) await this.setPoolMembership(clusterId, id, true);
+  }
+
+  async deregisterApiTargets(clusterId: string, instanceIds: readonly string[]): Promise<void> {
+    for (const id of instanceIds) await this.setPoolMembership(clusterId, id, false);
+  }
+
+  /**
+   * Put the VM's primary NIC ipConfiguration in (or out of) the API pool. Azure keeps NIC-based
+   * pool membership on the NIC, so this is a PUT of the NIC, sent only when it changes something.
+   */
+  private async setPoolMembership(clusterId: string, instanceId: string, member: boolean): Promise<void> {
+    const rg = this.groupOf(clusterId);
+    const vmName = instanceId.split('/').at(-1) ?? instanceId;
+    const vm = await this.findVm(rg, vmName);
+    if (vm && vm.tags?.[TAG_CLUSTER] !== clusterId) {
+      if (!member) return; // not this cluster's: it was never in this cluster's pool
+      throw new CloudError('NameConflict', `virtual machine ${vmName} in ${rg} does not belong to cluster ${clusterId}`, false);
+    }
+    const nicId = vm?.networkProfile?.networkInterfaces?.find((n) => n.primary !== false)?.id;
+    if (!vm || !nicId) {
+      if (!member) return; // gone already: nothing routes to it
+      throw new CloudError('InstanceNotFound', `virtual machine ${instanceId} (or its NIC) was not found in ${rg}`, true);
+    }
+    const [nicRg, nicName] = groupAndName(nicId);
+    const nic = await this.findNic(nicRg, nicName);
+    if (!nic) {
+      if (!member) return;
+      throw new CloudError('InstanceNotFound', `network interface ${nicId} of ${vmName} was not found`, true);
+    }
+    const poolId = poolIdOf(this.armId(rg, 'Microsoft.Network/loadBalancers', apiLoadBalancerName(clusterId, this.sharedGroup !== undefined)));
+    const changed = withPoolMembership(nic, poolId, member);
+    if (changed) await azureCall(() => this.network.networkInterfaces.beginCreateOrUpdateAndWait(nicRg, nicName, changed));
+  }
+
+  async apiEndpointStatus(clusterId: string): Promise<ApiEndpointStatus | undefined> {
+    const rg = this.groupOf(clusterId);
+    const lbName = apiLoadBalancerName(clusterId, this.sharedGroup !== undefined);
+    let lb: LoadBalancer;
+    try {
+      lb = await this.network.loadBalancers.get(rg, lbName);
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw toCloudError(e);
+    }
+    const publicIpId = lb.frontendIPConfigurations?.[0]?.publicIPAddress?.id;
+    let endpoint = internalApiName(clusterId);
+    if (publicIpId) {
+      const [ipRg, ipName] = groupAndName(publicIpId);
+      const ip = await azureCall(() => this.network.publicIPAddresses.get(ipRg, ipName));
+      endpoint = ip.dnsSettings?.fqdn ?? `${apiDnsLabel(clusterId)}.${this.region}.cloudapp.azure.com`;
+    }
+    const state = endpointState(lb.provisioningState);
+
+    // Registered targets are the NIC ipConfigurations Azure lists on the pool; each maps back to its VM.
+    const configIds = (lb.backendAddressPools?.[0]?.backendIPConfigurations ?? []).map((c) => c.id).filter((id): id is string => !!id);
+    if (configIds.length === 0) return { endpoint, port: API_PORT, state, targets: [] };
+    const vmByNic = new Map<string, string>();
+    for await (const vm of this.compute.virtualMachines.list(rg)) {
+      for (const n of vm.networkProfile?.networkInterfaces ?? []) if (n.id && vm.id) vmByNic.set(n.id.toLowerCase(), vm.id);
+    }
+    const targets = configIds.map((ipConfigurationId) => {
+      const nicId = ipConfigurationId.replace(/\/ipConfigurations\/[^/]+$/i, '');
+      return { instanceId: vmByNic.get(nicId.toLowerCase()) ?? nicId, ipConfigurationId };
+    });
+
+    let health: LoadBalancerHealthPerRule | undefined;
+    let unavailable: string | undefined;
+    if (state !== 'active') {
+      unavailable = `the load balancer is ${lb.provisioningState ?? 'not ready'}`;
+    } else {
+      try {
+        health = await this.network.loadBalancerLoadBalancingRules.beginHealthAndWait(rg, lbName, LB_RULE);
+      } catch (e) {
+        // Health is a report, not a change: without it the targets are unknown, never healthy.
+        const err = toCloudError(e);
+        unavailable = `rule health not available: ${err.code}: ${err.message}`;
+      }
+    }
+    return { endpoint, port: API_PORT, state, targets: targetHealth(targets, health, unavailable) };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -416,6 +582,7 @@ export class AzureProvider implements CloudProvider {
       },
       networkProfile: { networkInterfaces: [{ id: nicId, primary: true, deleteOption: 'Delete' }] },
       diagnosticsProfile: { bootDiagnostics: { enabled: true } },
+      ...(spec.identity ? { identity: { type: 'UserAssigned', userAssignedIdentities: { [spec.identity]: {} } } } : {}),
     };
     const created = await azureCall(async () => this.compute.virtualMachines.createOrUpdate(rg, spec.name, vm));
     return toInstanceInfo(created, primaryIp(nic));
@@ -510,8 +677,11 @@ export class AzureProvider implements CloudProvider {
     const now = tier ? found.filter((r) => tier.includes(r.type)) : found.filter((r) => DELETE_API_VERSION[r.type] === undefined);
     for (const r of now) {
       const apiVersion = DELETE_API_VERSION[r.type];
-      // The SDK puts the id after a '/' of its own: without this the URL would read '//subscriptions/...'.
-      if (apiVersion) await azureCall(() => this.resources.resources.beginDeleteById(r.id.replace(/^\/+/, ''), apiVersion));
+      if (!apiVersion) continue;
+      if (r.type === 'microsoft.managedidentity/userassignedidentities') {
+        await deleteRoleAssignments({ msi: this.msi, resources: this.resources }, { subscriptionId: this.subscriptionId, resourceGroup: rg }, r.name);
+      }
+      await azureCall(() => this.resources.resources.beginDeleteById(stripSlash(r.id), apiVersion));
     }
     return { remaining: found.length, details: found.map((r) => `${r.type}/${r.name}`) };
   }
@@ -584,6 +754,14 @@ export function diskTypeFor(vmSize: string): 'Premium_LRS' | 'StandardSSD_LRS' {
   const family = m[1]!;
   const features = m[3]!;
   return features.includes('s') || /S$/.test(family) ? 'Premium_LRS' : 'StandardSSD_LRS';
+}
+
+/** A resource id's group and name: `/subscriptions/…/resourceGroups/<group>/providers/…/<name>`. */
+function groupAndName(id: string): [string, string] {
+  const group = /\/resourceGroups\/([^/]+)\//i.exec(id)?.[1];
+  const name = id.split('/').at(-1);
+  if (!group || !name) throw new CloudError('InvalidParameter', `${id}: not an Azure resource id`, false);
+  return [group, name];
 }
 
 function primaryIp(nic: NetworkInterface): string | undefined {

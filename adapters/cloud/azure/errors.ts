@@ -41,6 +41,8 @@ const LRO_FAILURE = /^The long-running operation has failed\. ([\w.-]+)\. ([\s\S
 export function isRetryable(code: string, statusCode?: number): boolean {
   if (PERMANENT.has(code)) return false;
   if (code === 'OperationNotAllowed' || code === 'SkuNotAvailable' || code.endsWith('AllocationFailed')) return true;
+  // A new managed identity takes a while to reach the directory a role assignment checks.
+  if (code === 'PrincipalNotFound') return true;
   return statusCode === undefined || !PERMANENT_STATUS.has(statusCode);
 }
 

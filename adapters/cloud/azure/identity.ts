@@ -7,7 +7,8 @@ import { azureCall, isNotFound, toCloudError } from './errors.js';
 /**
  * Node identities: one user-assigned managed identity per role, `<base>-control-plane` and
  * `<base>-workers`, each given the built-in roles core/node-permissions.ts names, scoped to the
- * cluster's resource group. Identities the cloud account names are used as they are.
+ * cluster's resource group (in a shared group, that whole group: Azure's cloud controller manager
+ * finds the cluster's resources there). Identities the cloud account names are used as they are.
  */
 
 /** Built-in role definitions by name: the same ids in every tenant. */

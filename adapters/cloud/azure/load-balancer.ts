@@ -27,7 +27,7 @@ export interface ApiLoadBalancerInput {
   readonly id: string;
   readonly location: string;
   readonly tags: Record<string, string>;
-  /** Zones the internal frontend spans (zone-redundant across the cluster's zones). */
+  /** Zones an internal frontend spans. */
   readonly zones: readonly string[];
   readonly frontend: { readonly subnetId: string } | { readonly publicIpId: string };
 }

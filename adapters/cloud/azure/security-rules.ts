@@ -10,7 +10,10 @@ import type { SecurityRule } from '@azure/arm-network';
  *
  * control plane: 6443 from workers, control plane and `apiAllowedCidrs` (and from nowhere else:
  *   the Internet is never a source unless a CIDR such as 0.0.0.0/0 is listed, and then only on 6443);
- *   etcd 2379-2380 and kubelet 10250 from the control plane only.
+ *   with a public API also from the cluster's own egress address, since nodes reaching the public
+ *   frontend arrive from their NAT gateway's IP, not their own; etcd 2379-2380 and kubelet 10250
+ *   from the control plane only. The API load balancer passes clients' addresses through, so these
+ *   rules judge the real client; its probes come from AzureLoadBalancer, allowed below.
  * workers: kubelet 10250 from the control plane only.
  * both: node-to-node traffic among the cluster's own nodes (any protocol, so overlay, IP-in-IP
  *   and BGP pod networks all work), except that etcd and kubelet ports stay closed to the other
@@ -20,6 +23,8 @@ export interface RuleInputs {
   readonly controlPlaneAsgId: string;
   readonly workersAsgId: string;
   readonly apiAllowedCidrs: readonly string[];
+  /** Public addresses the cluster's own nodes leave from, when they reach the API by its public frontend. */
+  readonly clusterEgressAddresses?: readonly string[];
 }
 
 export const PORT_API = '6443';
@@ -118,6 +123,20 @@ export function controlPlaneRules(r: RuleInputs): SecurityRule[] {
       sourcePortRange: '*',
       destinationPortRange: PORT_API,
       sourceAddressPrefixes: [...r.apiAllowedCidrs],
+      destinationApplicationSecurityGroups: [asg(cp)],
+    });
+  }
+  if (r.clusterEgressAddresses && r.clusterEgressAddresses.length > 0) {
+    rules.push({
+      name: 'allow-api-from-cluster-egress',
+      description: "Kubernetes API from the cluster's own nodes through the public frontend (their NAT gateway's address)",
+      priority: 150,
+      direction: 'Inbound',
+      access: 'Allow',
+      protocol: 'Tcp',
+      sourcePortRange: '*',
+      destinationPortRange: PORT_API,
+      sourceAddressPrefixes: [...r.clusterEgressAddresses],
       destinationApplicationSecurityGroups: [asg(cp)],
     });
   }

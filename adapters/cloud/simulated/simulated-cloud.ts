@@ -18,14 +18,32 @@ export interface SimInstance {
   readonly tags: Record<string, string>;
   readonly clientToken: string;
   readonly privateIp: string;
+  readonly subnetId?: string;
+  /** The node identity it runs with. */
+  readonly identity?: string;
+  readonly publicIp?: boolean;
   readonly vcpus: number;
   state: 'pending' | 'running' | 'shutting-down' | 'terminated';
   readonly launchedAt: number;
 }
 
+/** Kinds of simulated resources, with their id prefix and the cloud API calls that make and delete them. */
+export const SIM_RESOURCE_KINDS = {
+  network: { prefix: 'vpc', create: 'CreateVpc', remove: 'DeleteVpc' },
+  subnet: { prefix: 'subnet', create: 'CreateSubnet', remove: 'DeleteSubnet' },
+  securityGroup: { prefix: 'sg', create: 'CreateSecurityGroup', remove: 'DeleteSecurityGroup' },
+  internetGateway: { prefix: 'igw', create: 'CreateInternetGateway', remove: 'DeleteInternetGateway' },
+  elasticIp: { prefix: 'eipalloc', create: 'AllocateAddress', remove: 'ReleaseAddress' },
+  natGateway: { prefix: 'nat', create: 'CreateNatGateway', remove: 'DeleteNatGateway' },
+  routeTable: { prefix: 'rtb', create: 'CreateRouteTable', remove: 'DeleteRouteTable' },
+  loadBalancer: { prefix: 'lb', create: 'CreateLoadBalancer', remove: 'DeleteLoadBalancer' },
+  nodeIdentity: { prefix: 'id', create: 'CreateRole', remove: 'DeleteRole' },
+} as const;
+export type SimResourceKind = keyof typeof SIM_RESOURCE_KINDS;
+
 export interface SimResource {
   readonly id: string;
-  readonly kind: 'network' | 'subnet' | 'securityGroup';
+  readonly kind: SimResourceKind;
   readonly region: string;
   readonly tags: Record<string, string>;
   readonly attrs: Record<string, unknown>;
@@ -136,7 +154,7 @@ export class SimulatedCloud extends EventEmitter {
     const inst: SimInstance = {
       ...req,
       instanceId: `i-${randomBytes(8).toString('hex')}`,
-      privateIp: `10.0.${Math.floor(this.ip / 250)}.${(this.ip++ % 250) + 4}`,
+      privateIp: this.nextPrivateIp(),
       vcpus,
       state: 'pending',
       launchedAt: clock.now(),
@@ -161,24 +179,29 @@ export class SimulatedCloud extends EventEmitter {
     });
   }
 
-  createResource(kind: SimResource['kind'], region: string, tags: Record<string, string>, attrs: Record<string, unknown> = {}): SimResource {
-    this.check(kind === 'network' ? 'CreateVpc' : kind === 'subnet' ? 'CreateSubnet' : 'CreateSecurityGroup');
+  createResource(kind: SimResourceKind, region: string, tags: Record<string, string>, attrs: Record<string, unknown> = {}): SimResource {
+    this.check(SIM_RESOURCE_KINDS[kind].create);
     this.region(region);
-    const prefix = kind === 'network' ? 'vpc' : kind === 'subnet' ? 'subnet' : 'sg';
-    const r: SimResource = { id: `${prefix}-${randomBytes(8).toString('hex')}`, kind, region, tags, attrs };
+    const r: SimResource = { id: `${SIM_RESOURCE_KINDS[kind].prefix}-${randomBytes(8).toString('hex')}`, kind, region, tags, attrs };
     this.resources.set(r.id, r);
     return r;
   }
 
-  findResources(kind: SimResource['kind'], tags: Record<string, string>): SimResource[] {
+  findResources(kind: SimResourceKind, tags: Record<string, string>): SimResource[] {
     return [...this.resources.values()].filter((r) => r.kind === kind && Object.entries(tags).every(([k, v]) => r.tags[k] === v));
   }
 
   deleteResource(id: string): void {
     const r = this.resources.get(id);
     if (!r) return;
-    this.check(r.kind === 'network' ? 'DeleteVpc' : r.kind === 'subnet' ? 'DeleteSubnet' : 'DeleteSecurityGroup');
+    this.check(SIM_RESOURCE_KINDS[r.kind].remove);
     this.resources.delete(id);
+  }
+
+  /** A free address in the simulated network (instances and load balancers). */
+  nextPrivateIp(): string {
+    const n = this.ip++;
+    return `10.0.${Math.floor(n / 250)}.${(n % 250) + 4}`;
   }
 
   /** Drop terminated instances from memory (as EC2 forgets them after about an hour). */

@@ -1,5 +1,22 @@
-import { CloudError, TAG_CLUSTER, TAG_NAME, TAG_POOL, type CloudProvider, type ImageInfo, type InfraRefs, type InfraSpec, type InstanceInfo, type InstanceSpec, type RegionOfferings } from '../../../core/cloud.js';
-import { SIM_INSTANCE_TYPES, simulatedCloud, type SimInstance, type SimulatedCloud } from './simulated-cloud.js';
+import {
+  API_PORT,
+  CloudError,
+  TAG_CLUSTER,
+  TAG_NAME,
+  TAG_POOL,
+  type ApiEndpointStatus,
+  type CloudProvider,
+  type ImageInfo,
+  type InfraRefs,
+  type InfraSpec,
+  type InstanceInfo,
+  type InstanceSpec,
+  type RegionOfferings,
+} from '../../../core/cloud.js';
+import { SIM_INSTANCE_TYPES, simulatedCloud, type SimInstance, type SimResource, type SimResourceKind, type SimulatedCloud } from './simulated-cloud.js';
+
+/** Deletion order: what holds another goes first (a NAT gateway holds its address and subnet). */
+const DELETION_ORDER: readonly SimResourceKind[] = ['loadBalancer', 'natGateway', 'elasticIp', 'internetGateway', 'routeTable', 'securityGroup', 'subnet', 'network', 'nodeIdentity'];
 
 const TAG_ROLE = 'strata:role';
 
@@ -30,36 +47,158 @@ export class SimulatedProvider implements CloudProvider {
     return { imageId: ref, region: this.region, copied: false };
   }
 
+  /**
+   * The same layout as on AWS: a network with public and private subnets per zone, an internet
+   * gateway, NAT gateways with addresses and route tables (or nodes with public IPs), three security
+   * groups, node identities, and the API load balancer, all visible in GET /local/cloud. A network
+   * the cluster brings must exist in the simulated cloud and is never tagged or deleted.
+   */
   async ensureInfrastructure(spec: InfraSpec): Promise<InfraRefs> {
     const zones = this.sim.region(this.region).zones;
     for (const z of spec.zones) if (!zones.includes(z)) throw new CloudError('InvalidParameterValue', `Invalid availability zone: [${z}]`, false);
     const base = { [TAG_CLUSTER]: spec.clusterId };
-    const findOrCreate = (kind: 'network' | 'subnet' | 'securityGroup', name: string, attrs: Record<string, unknown>) =>
+    const findOrCreate = (kind: SimResourceKind, name: string, attrs: Record<string, unknown>) =>
       this.sim.findResources(kind, { ...base, [TAG_NAME]: name })[0] ?? this.sim.createResource(kind, this.region, { ...base, [TAG_NAME]: name }, attrs);
 
-    const network = findOrCreate('network', spec.clusterName, { cidr: '10.0.0.0/16' });
-    const subnets: Record<string, string> = {};
-    spec.zones.forEach((zone, i) => {
-      subnets[zone] = findOrCreate('subnet', `${spec.clusterName}-${zone}`, { zone, cidr: `10.0.${i * 16}.0/20`, networkId: network.id }).id;
-    });
-    const cp = findOrCreate('securityGroup', `${spec.clusterName}-control-plane`, { networkId: network.id });
-    const workers = findOrCreate('securityGroup', `${spec.clusterName}-workers`, { networkId: network.id });
-    // The same rules as on AWS: security groups reference each other, never 0.0.0.0/0 unless asked.
+    const net = spec.network.existing ? this.checkExisting(spec) : this.managedNetwork(spec, findOrCreate);
+    const cp = findOrCreate('securityGroup', `${spec.clusterName}-control-plane`, { networkId: net.networkId });
+    const workers = findOrCreate('securityGroup', `${spec.clusterName}-workers`, { networkId: net.networkId });
+    const lbGroup = findOrCreate('securityGroup', `${spec.clusterName}-api-lb`, { networkId: net.networkId });
+    // The same rules as on AWS: groups reference each other; only the load balancer takes allowed networks.
     Object.assign(cp.attrs, {
       ingress: [
-        { port: 6443, from: [workers.id, cp.id, ...spec.apiAllowedCidrs] },
+        { port: API_PORT, from: [workers.id, cp.id, lbGroup.id] },
         { ports: '2379-2380', from: [cp.id] },
         { port: 10250, from: [cp.id] },
       ],
     });
     Object.assign(workers.attrs, { ingress: [{ port: 10250, from: [cp.id] }] });
+    Object.assign(lbGroup.attrs, { ingress: [{ port: API_PORT, from: [cp.id, workers.id, ...spec.apiAllowedCidrs] }] });
+    const identity = (role: 'controlPlane' | 'worker') =>
+      spec.nodeIdentity.existing?.[role] ??
+      findOrCreate('nodeIdentity', `strata-${spec.clusterId}-${role === 'controlPlane' ? 'control-plane' : 'workers'}`, {
+        permissions: spec.nodeIdentity.permissions[role].aws.flatMap((s) => s.Action),
+      }).tags[TAG_NAME]!;
+    const scheme = spec.publicApi ? 'internet-facing' : 'internal';
+    const lb = findOrCreate('loadBalancer', `${spec.clusterName}-api`, {
+      scheme,
+      dnsName: `${spec.clusterId}-api.elb.${this.region}.sim.strata.internal`,
+      address: this.sim.nextPrivateIp(),
+      port: API_PORT,
+      subnets: net.lbSubnets,
+      securityGroups: [lbGroup.id],
+      targets: [],
+    });
+    if (lb.attrs.scheme !== scheme) {
+      throw new CloudError('LoadBalancerSchemeFixed', `the API load balancer is ${String(lb.attrs.scheme)}; a load balancer's scheme cannot change`, false);
+    }
     return {
-      networkId: network.id,
-      subnets,
+      networkId: net.networkId,
+      subnets: net.nodeSubnets,
+      ...(Object.keys(net.publicSubnets).length ? { publicSubnets: net.publicSubnets } : {}),
+      networkManaged: !spec.network.existing,
+      natGatewayIds: net.natGatewayIds,
+      nodePublicIp: spec.network.nodeEgress === 'publicIp',
       controlPlaneSecurityGroupId: cp.id,
       workerSecurityGroupId: workers.id,
-      apiEndpoint: `api.${spec.clusterId}.${this.region}.sim.strata.internal`,
+      loadBalancerId: lb.id,
+      apiEndpoint: String(lb.attrs.dnsName),
+      apiPort: API_PORT,
+      nodeIdentity: { controlPlane: identity('controlPlane'), worker: identity('worker') },
     };
+  }
+
+  async registerApiTargets(clusterId: string, instanceIds: readonly string[]): Promise<void> {
+    this.sim.check('RegisterTargets');
+    const lb = this.loadBalancer(clusterId);
+    if (!lb) throw new CloudError('TargetGroupNotFound', `cluster ${clusterId} has no API load balancer yet`);
+    const targets = lb.attrs.targets as string[];
+    for (const id of instanceIds) if (!targets.includes(id)) targets.push(id);
+  }
+
+  async deregisterApiTargets(clusterId: string, instanceIds: readonly string[]): Promise<void> {
+    this.sim.check('DeregisterTargets');
+    const lb = this.loadBalancer(clusterId);
+    if (lb) lb.attrs.targets = (lb.attrs.targets as string[]).filter((id) => !instanceIds.includes(id));
+  }
+
+  /** A target is healthy once its instance runs (the simulated API server answers as soon as it boots). */
+  async apiEndpointStatus(clusterId: string): Promise<ApiEndpointStatus | undefined> {
+    this.sim.check('DescribeTargetHealth');
+    const lb = this.loadBalancer(clusterId);
+    if (!lb) return undefined;
+    return {
+      endpoint: String(lb.attrs.dnsName),
+      port: API_PORT,
+      state: 'active',
+      targets: (lb.attrs.targets as string[]).map((id) => {
+        const state = this.sim.instances.get(id)?.state;
+        return state === 'running'
+          ? { instanceId: id, health: 'healthy' as const }
+          : state === 'pending'
+            ? { instanceId: id, health: 'initial' as const, reason: 'the instance is booting' }
+            : { instanceId: id, health: 'unused' as const, reason: `the instance is ${state ?? 'gone'}` };
+      }),
+    };
+  }
+
+  private loadBalancer(clusterId: string): SimResource | undefined {
+    return this.sim.findResources('loadBalancer', { [TAG_CLUSTER]: clusterId })[0];
+  }
+
+  private managedNetwork(spec: InfraSpec, findOrCreate: (kind: SimResourceKind, name: string, attrs: Record<string, unknown>) => SimResource) {
+    const network = findOrCreate('network', spec.clusterName, { cidr: '10.0.0.0/16' });
+    const igw = findOrCreate('internetGateway', `${spec.clusterName}-igw`, { networkId: network.id });
+    const publicSubnets: Record<string, string> = {};
+    spec.zones.forEach((zone, i) => {
+      publicSubnets[zone] = findOrCreate('subnet', `${spec.clusterName}-public-${zone}`, { zone, cidr: `10.0.${192 + i * 4}.0/22`, networkId: network.id, public: true }).id;
+    });
+    findOrCreate('routeTable', `${spec.clusterName}-public`, { networkId: network.id, routes: [{ destination: '0.0.0.0/0', target: igw.id }], subnets: Object.values(publicSubnets) });
+    if (spec.network.nodeEgress === 'publicIp') {
+      return { networkId: network.id, nodeSubnets: publicSubnets, publicSubnets, lbSubnets: Object.values(publicSubnets), natGatewayIds: [] as string[] };
+    }
+    const nodeSubnets: Record<string, string> = {};
+    spec.zones.forEach((zone, i) => {
+      nodeSubnets[zone] = findOrCreate('subnet', `${spec.clusterName}-${zone}`, { zone, cidr: `10.0.${i * 16}.0/20`, networkId: network.id }).id;
+    });
+    const perZone = spec.network.natGateways === 'perZone';
+    const nats: Record<string, string> = {};
+    for (const zone of perZone ? spec.zones : spec.zones.slice(0, 1)) {
+      const name = `${spec.clusterName}-nat-${zone}`;
+      const eip = findOrCreate('elasticIp', name, { publicIp: `198.18.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250) + 1}` });
+      nats[zone] = findOrCreate('natGateway', name, { subnetId: publicSubnets[zone], allocationId: eip.id }).id;
+    }
+    const route = (name: string, nat: string, subnets: string[]) =>
+      findOrCreate('routeTable', name, { networkId: network.id, routes: [{ destination: '0.0.0.0/0', target: nat }], subnets });
+    if (perZone) for (const zone of spec.zones) route(`${spec.clusterName}-private-${zone}`, nats[zone]!, [nodeSubnets[zone]!]);
+    else route(`${spec.clusterName}-private`, Object.values(nats)[0]!, Object.values(nodeSubnets));
+    return {
+      networkId: network.id,
+      nodeSubnets,
+      publicSubnets,
+      lbSubnets: Object.values(spec.publicApi ? publicSubnets : nodeSubnets),
+      natGatewayIds: Object.values(nats),
+    };
+  }
+
+  /** A network the cluster brings: its subnets must exist in the simulated cloud (made untagged, as by hand). */
+  private checkExisting(spec: InfraSpec) {
+    const existing = spec.network.existing!;
+    const net = this.sim.resources.get(existing.networkId);
+    if (net?.kind !== 'network') throw new CloudError('InvalidVpcID.NotFound', `the cluster's network ${existing.networkId} does not exist in the simulated cloud`, false);
+    const nodeSubnets: Record<string, string> = {};
+    for (const zone of spec.zones) {
+      const id = existing.subnets[zone]!;
+      const subnet = this.sim.resources.get(id);
+      if (subnet?.kind !== 'subnet' || subnet.attrs.networkId !== net.id) throw new CloudError('InvalidSubnetID.NotFound', `subnet ${id} for zone ${zone} is not in ${net.id}`, false);
+      const routed = [...this.sim.resources.values()].some(
+        (r) => r.kind === 'routeTable' && (r.attrs.subnets as string[] | undefined)?.includes(id) && (r.attrs.routes as { destination: string }[]).some((x) => x.destination === '0.0.0.0/0'),
+      );
+      if (!routed) throw new CloudError('SubnetHasNoRouteOut', `node subnet ${id} (${zone}) has no default route (0.0.0.0/0) out: nodes could not join, pull images or reach Strata`, false);
+      nodeSubnets[zone] = id;
+    }
+    const publicSubnets = { ...existing.loadBalancerSubnets };
+    return { networkId: net.id, nodeSubnets, publicSubnets, lbSubnets: Object.values(spec.publicApi ? publicSubnets : nodeSubnets), natGatewayIds: [] as string[] };
   }
 
   async ensureInstance(spec: InstanceSpec): Promise<InstanceInfo> {
@@ -73,6 +212,9 @@ export class SimulatedProvider implements CloudProvider {
       userData: spec.userData,
       clientToken: spec.idempotencyToken,
       tags: { [TAG_CLUSTER]: spec.clusterId, [TAG_POOL]: spec.pool, [TAG_ROLE]: spec.role, [TAG_NAME]: spec.name },
+      subnetId: spec.subnetId,
+      identity: spec.identity,
+      publicIp: spec.publicIp,
     });
     return toInfo(inst);
   }
@@ -83,12 +225,15 @@ export class SimulatedProvider implements CloudProvider {
   }
 
   async deleteClusterResources(clusterId: string): Promise<{ remaining: number; details: string[] }> {
+    // The load balancer goes first, so nothing is sent to an instance about to terminate.
+    const lb = this.loadBalancer(clusterId);
+    if (lb) this.sim.deleteResource(lb.id);
     const alive = this.live(clusterId);
     for (const i of alive) if (i.state !== 'shutting-down') this.sim.terminate(i.instanceId);
     const still = this.live(clusterId);
     if (still.length) return { remaining: still.length, details: still.map((i) => `instance ${i.instanceId} ${i.state}`) };
-    // Instances are gone: security groups, then subnets, then the network.
-    for (const kind of ['securityGroup', 'subnet', 'network'] as const) {
+    // Instances are gone: the rest in dependency order (only what carries the cluster's tag).
+    for (const kind of DELETION_ORDER) {
       for (const r of this.sim.findResources(kind, { [TAG_CLUSTER]: clusterId })) this.sim.deleteResource(r.id);
     }
     const left = [...this.sim.resources.values()].filter((r) => r.tags[TAG_CLUSTER] === clusterId);

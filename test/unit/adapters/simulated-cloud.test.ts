@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CloudError } from '../../../core/cloud.js';
+import { CloudError, type InfraSpec } from '../../../core/cloud.js';
+import { nodePermissions } from '../../../core/node-permissions.js';
 import { SimulatedCloud } from '../../../adapters/cloud/simulated/simulated-cloud.js';
 import { SimulatedProvider } from '../../../adapters/cloud/simulated/simulated-provider.js';
 
@@ -17,7 +18,20 @@ const spec = (name: string, token = name) => ({
   userData: '#cloud-config',
   idempotencyToken: token,
   publicIp: false,
+  identity: '',
 });
+
+const infra = (overrides: Partial<InfraSpec> = {}): InfraSpec => ({
+  clusterId: 'cl-1',
+  clusterName: 'demo',
+  zones: ['sim-east-1a', 'sim-east-1b'],
+  apiAllowedCidrs: [],
+  publicApi: false,
+  network: { nodeEgress: 'natGateway', natGateways: 'single' },
+  nodeIdentity: { permissions: nodePermissions('local', []) },
+  ...overrides,
+});
+const kinds = (sim: SimulatedCloud) => [...sim.resources.values()].map((r) => r.kind).sort();
 
 describe('simulated cloud', () => {
   it('boots instances after their boot time and keeps launches idempotent by token', async () => {
@@ -65,17 +79,62 @@ describe('simulated cloud', () => {
     const sim = new SimulatedCloud();
     sim.settings.terminateMs = 10;
     const p = new SimulatedProvider('sim-east-1', sim);
-    const infraSpec = { clusterId: 'cl-1', clusterName: 'demo', zones: ['sim-east-1a', 'sim-east-1b'], apiAllowedCidrs: [], publicApi: false };
-    const a = await p.ensureInfrastructure(infraSpec);
-    const b = await p.ensureInfrastructure(infraSpec);
+    const a = await p.ensureInfrastructure(infra());
+    const b = await p.ensureInfrastructure(infra());
     expect(b).toEqual(a);
-    expect(sim.resources.size).toBe(5);
+    // Per zone a public and a private subnet; one NAT gateway with its address; both route tables.
+    expect(kinds(sim)).toEqual(
+      ['elasticIp', 'internetGateway', 'loadBalancer', 'natGateway', 'network', 'nodeIdentity', 'nodeIdentity', 'routeTable', 'routeTable', 'securityGroup', 'securityGroup', 'securityGroup', 'subnet', 'subnet', 'subnet', 'subnet'],
+    );
+    expect(a).toMatchObject({ networkManaged: true, nodePublicIp: false, apiPort: 6443, natGatewayIds: [expect.stringMatching(/^nat-/)] });
+    expect(a.apiEndpoint).toMatch(/^cl-1-api\.elb\.sim-east-1\./);
     await p.ensureInstance(spec('n0'));
     const first = await p.deleteClusterResources('cl-1');
     expect(first.remaining).toBe(1);
-    expect(sim.resources.size).toBe(5); // nothing else goes while an instance is alive
+    // The load balancer goes first; nothing else while an instance is alive.
+    expect(sim.resources.size).toBe(15);
     await new Promise((r) => setTimeout(r, 30));
     expect(await p.deleteClusterResources('cl-1')).toEqual({ remaining: 0, details: [] });
     expect(sim.resources.size).toBe(0);
+  });
+
+  it('puts control-plane instances behind the API load balancer, healthy once they run', async () => {
+    const sim = new SimulatedCloud();
+    sim.settings.bootMs = 20;
+    const p = new SimulatedProvider('sim-east-1', sim);
+    await expect(p.registerApiTargets('cl-1', ['i-x'])).rejects.toMatchObject({ code: 'TargetGroupNotFound' });
+    await p.ensureInfrastructure(infra());
+    const node = await p.ensureInstance(spec('cp0'));
+    await p.registerApiTargets('cl-1', [node.instanceId]);
+    await p.registerApiTargets('cl-1', [node.instanceId]);
+    expect((await p.apiEndpointStatus('cl-1'))!.targets).toEqual([{ instanceId: node.instanceId, health: 'initial', reason: 'the instance is booting' }]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await p.apiEndpointStatus('cl-1'))!.targets).toEqual([{ instanceId: node.instanceId, health: 'healthy' }]);
+    await p.deregisterApiTargets('cl-1', [node.instanceId]);
+    expect((await p.apiEndpointStatus('cl-1'))!.targets).toEqual([]);
+  });
+
+  it('nodes with public IPs get no NAT gateway; a per-zone NAT serves each zone', async () => {
+    const sim = new SimulatedCloud();
+    const p = new SimulatedProvider('sim-east-1', sim);
+    const open = await p.ensureInfrastructure(infra({ network: { nodeEgress: 'publicIp', natGateways: 'single' } }));
+    expect(open).toMatchObject({ nodePublicIp: true, natGatewayIds: [] });
+    expect(Object.values(open.subnets)).toEqual(Object.values(open.publicSubnets!));
+    const zonal = await p.ensureInfrastructure(infra({ clusterId: 'cl-2', network: { nodeEgress: 'natGateway', natGateways: 'perZone' } }));
+    expect(zonal.natGatewayIds).toHaveLength(2);
+  });
+
+  it("uses a network the cluster brings, checks its route out, and never deletes it", async () => {
+    const sim = new SimulatedCloud();
+    const p = new SimulatedProvider('sim-east-1', sim);
+    const vpc = sim.createResource('network', 'sim-east-1', {}, { cidr: '172.16.0.0/16' });
+    const subnet = sim.createResource('subnet', 'sim-east-1', {}, { zone: 'sim-east-1a', networkId: vpc.id });
+    const byo = infra({ zones: ['sim-east-1a'], network: { nodeEgress: 'natGateway', natGateways: 'single', existing: { networkId: vpc.id, subnets: { 'sim-east-1a': subnet.id } } } });
+    await expect(p.ensureInfrastructure(byo)).rejects.toMatchObject({ code: 'SubnetHasNoRouteOut', retryable: false });
+    sim.createResource('routeTable', 'sim-east-1', {}, { routes: [{ destination: '0.0.0.0/0', target: 'nat-theirs' }], subnets: [subnet.id] });
+    const refs = await p.ensureInfrastructure(byo);
+    expect(refs).toMatchObject({ networkId: vpc.id, subnets: { 'sim-east-1a': subnet.id }, networkManaged: false, natGatewayIds: [] });
+    expect(await p.deleteClusterResources('cl-1')).toEqual({ remaining: 0, details: [] });
+    expect(kinds(sim)).toEqual(['network', 'routeTable', 'subnet']);
   });
 });

@@ -17,6 +17,7 @@ describe('mapNode: OpenShift GCP nodes (insights-operator)', () => {
       role: 'controlPlane', // node-role.kubernetes.io/master: ""
       zone: 'us-east1-b', // topology.kubernetes.io/zone
       instanceType: 'n1-standard-4', // node.kubernetes.io/instance-type
+      providerID: 'gce://openshift-gce-devel-ci/us-east1-b/ci-ln-3z9y7mt-f76d1-69jcr-master-0', // spec.providerID
       addresses: [
         // the ExternalIP with address "" is no address, nor is the anonymised InternalIP "xx.x.x.x"
         { type: 'InternalDNS', address: 'xx-xx-xxxxxxx-xxxxx-xxxxx-xxxxxx-x.x.xxxxxxxxx-xxx-xxxxx-xx.xxxxxxxx' },
@@ -47,6 +48,28 @@ describe('mapNode: OpenShift GCP nodes (insights-operator)', () => {
       ['Ready', 'True'],
     ]);
     expect(n.addresses.map((a) => a.type)).toEqual(['InternalDNS', 'Hostname']); // "xx.x.x.x" is no IP
+  });
+
+  it('reports spec.providerID; a missing or malformed one is left out, the node kept', () => {
+    const node = fixture(WORKER);
+    expect(mapNode(node)!.providerID).toBe('gce://openshift-gce-devel-ci/us-east1-b/ci-ln-3z9y7mt-f76d1-69jcr-worker-b-q6vs9');
+    for (const odd of ['', 'i-0abc', 'aws:///us-east-1a/i-0abc with space', `aws:///${'x'.repeat(260)}`, 'AWS:///us-east-1a/i-0abc', 'aws:///zone/\u0000', null]) {
+      const mapped = mapNode({ ...node, spec: { ...node.spec, providerID: odd } });
+      expect(mapped).toBeDefined();
+      expect(mapped).not.toHaveProperty('providerID');
+    }
+    delete node.spec;
+    expect(mapNode(node)).not.toHaveProperty('providerID');
+  });
+
+  it('the protocol takes the providerIDs clouds set, and the simulated one; nothing unbounded or unprintable', () => {
+    const ok = (id: string) => ReportedNode.shape.providerID.safeParse(id).success;
+    expect(ok('aws:///us-east-1a/i-0123456789abcdef0')).toBe(true);
+    expect(ok('azure:///subscriptions/0000/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/demo-cp-0')).toBe(true);
+    expect(ok('sim://sim-east-1/sim-east-1a/i-0123456789abcdef')).toBe(true);
+    expect(ok(`aws:///${'x'.repeat(250)}`)).toBe(false);
+    expect(ok('aws:///zone/i-0abc\n')).toBe(false);
+    expect(ok('javascript:alert(1)')).toBe(false);
   });
 
   it('falls back to the beta zone and instance-type labels', () => {

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AzureProvider, diskTypeFor, instanceState } from '../../../../adapters/cloud/azure/azure-provider.js';
+import { roleAssignmentName } from '../../../../adapters/cloud/azure/identity.js';
 import { CloudError, type InfraSpec, type InstanceSpec } from '../../../../core/cloud.js';
+import { nodePermissions } from '../../../../core/node-permissions.js';
 import { FakeArm, fakeCredential, plainHttpTransport, type ArmCall } from './fake-arm.js';
 
 const SUB = '00000000-0000-0000-0000-0000000000aa';
@@ -10,6 +12,13 @@ const RG = `strata-${CLUSTER}`;
 const RG_ID = `/subscriptions/${SUB}/resourceGroups/${RG}`;
 const NET = `${RG_ID}/providers/Microsoft.Network`;
 const COMPUTE = `${RG_ID}/providers/Microsoft.Compute`;
+const IDENTITIES = `${RG_ID}/providers/Microsoft.ManagedIdentity/userAssignedIdentities`;
+const roleDefinition = (id: string) => `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/${id}`;
+const NETWORK_CONTRIBUTOR = roleDefinition('4d97b98b-1d4f-4787-a291-c67834d212e7');
+const VM_CONTRIBUTOR = roleDefinition('9980e02c-c2be-4d73-94e8-173b1dc7cf3c');
+/** A role assignment at the cluster's group, by the name derived from what it grants. */
+const roleAssignment = (role: string, principalId: string, scope = RG_ID) =>
+  `${scope}/providers/Microsoft.Authorization/roleAssignments/${roleAssignmentName(scope, role, principalId)}`;
 
 const QUOTA_MESSAGE =
   'Operation could not be completed as it results in exceeding approved standardDSv5Family Cores quota. Additional details - Deployment Model: Resource Manager, Location: westeurope, Current Limit: 10, Current Usage: 8, Additional Required: 4, (Minimum) New Limit Required: 12.';
@@ -32,7 +41,20 @@ function newProvider(extra: { resourceGroup?: string; sshPublicKey?: string } = 
 const lc = (xs: string[]) => xs.map((x) => x.toLowerCase());
 const writes = (c: ArmCall) => c.method !== 'GET';
 
-const infra: InfraSpec = { clusterId: CLUSTER, clusterName: 'demo', zones: ['1', '2', '3'], apiAllowedCidrs: [], publicApi: false };
+/** A cluster's infrastructure as the workflow asks for it by default: Strata's network, NAT egress, an internal API. */
+function infraSpec(over: Partial<InfraSpec> = {}): InfraSpec {
+  return {
+    clusterId: CLUSTER,
+    clusterName: 'demo',
+    zones: ['1', '2', '3'],
+    apiAllowedCidrs: [],
+    publicApi: false,
+    network: { nodeEgress: 'natGateway', natGateways: 'single' },
+    nodeIdentity: { permissions: nodePermissions('azure', []) },
+    ...over,
+  };
+}
+const infra = infraSpec();
 
 const node: InstanceSpec = {
   clusterId: CLUSTER,
@@ -48,6 +70,7 @@ const node: InstanceSpec = {
   userData: '#cloud-config\nruncmd:\n  - kubeadm join api.example:6443\n',
   idempotencyToken: `${CLUSTER}-workers-1`,
   publicIp: false,
+  identity: '',
 };
 
 async function rejection(p: Promise<unknown>): Promise<CloudError> {
@@ -180,24 +203,31 @@ describe('ensureInfrastructure', () => {
     return r.properties;
   };
 
-  it('makes the group, ASGs, NSGs, NAT gateway and network with one subnet, and returns their ids', async () => {
+  it('makes the group, ASGs, NSGs, NAT gateway, network with one subnet, identities and load balancer, and returns their ids', async () => {
     const refs = await provider.ensureInfrastructure(infra);
 
+    const cpPrincipal = arm.store.get(`${IDENTITIES}/demo-control-plane`.toLowerCase()).properties.principalId;
     expect(lc(arm.lines()).sort()).toEqual(
       lc([
         `PUT /subscriptions/${SUB}/resourcegroups/${RG}`,
         `PUT ${cpAsg}`,
         `PUT ${workersAsg}`,
         `PUT ${NET}/publicIPAddresses/demo-nat-ip`,
+        `PUT ${IDENTITIES}/demo-control-plane`,
+        `PUT ${IDENTITIES}/demo-workers`,
+        `PUT ${roleAssignment(NETWORK_CONTRIBUTOR, cpPrincipal)}`,
+        `PUT ${roleAssignment(VM_CONTRIBUTOR, cpPrincipal)}`,
         `PUT ${cpNsg}`,
         `PUT ${workersNsg}`,
         `PUT ${NET}/natGateways/demo-nat`,
         `PUT ${NET}/virtualNetworks/demo-vnet`,
+        `PUT ${NET}/loadBalancers/api`,
       ]).sort(),
     );
-    // The group comes first and the network last (it needs the NAT gateway).
+    // The group comes first, then the network (it needs the NAT gateway), and the load balancer last (it needs the subnet).
     expect(arm.calls[0]!.path.toLowerCase()).toBe(`/subscriptions/${SUB}/resourcegroups/${RG}`.toLowerCase());
-    expect(arm.calls.at(-1)!.path).toBe(`${NET}/virtualNetworks/demo-vnet`);
+    expect(arm.calls.at(-2)!.path).toBe(`${NET}/virtualNetworks/demo-vnet`);
+    expect(arm.calls.at(-1)!.path).toBe(`${NET}/loadBalancers/api`);
     for (const c of arm.calls) expect(c.apiVersion, c.path).toMatch(/^\d{4}-\d{2}-\d{2}$/);
 
     expect(arm.bodyOf('PUT', `/subscriptions/${SUB}/resourcegroups/${RG}`)).toEqual({
@@ -217,12 +247,21 @@ describe('ensureInfrastructure', () => {
     expect(arm.bodyOf('PUT', `${NET}/natGateways/demo-nat`).properties.publicIpAddresses).toEqual([{ id: `${NET}/publicIPAddresses/demo-nat-ip` }]);
 
     const subnet = `${NET}/virtualNetworks/demo-vnet/subnets/nodes`;
+    const frontendIp = arm.store.get(`${NET}/loadBalancers/api`.toLowerCase()).properties.frontendIPConfigurations[0].properties.privateIPAddress;
+    expect(frontendIp).toMatch(/^10\.0\.0\.\d+$/);
     expect(refs).toEqual({
       networkId: `${NET}/virtualNetworks/demo-vnet`,
       subnets: { '1': subnet, '2': subnet, '3': subnet },
+      networkManaged: true,
+      natGatewayIds: [`${NET}/natGateways/demo-nat`],
+      nodePublicIp: false,
       controlPlaneSecurityGroupId: cpNsg,
       workerSecurityGroupId: workersNsg,
+      loadBalancerId: `${NET}/loadBalancers/api`,
       apiEndpoint: `api.${CLUSTER}.strata.internal`,
+      apiPort: 6443,
+      apiHosts: { controlPlane: '127.0.0.1', worker: frontendIp },
+      nodeIdentity: { controlPlane: `${IDENTITIES}/demo-control-plane`, worker: `${IDENTITIES}/demo-workers` },
     });
   });
 
@@ -499,6 +538,389 @@ describe('ensureInstance', () => {
   });
 });
 
+describe('API load balancer', () => {
+  const lbPath = `${NET}/loadBalancers/api`;
+  const subnet = `${NET}/virtualNetworks/demo-vnet/subnets/nodes`;
+  const pool = `${lbPath}/backendAddressPools/control-plane`;
+  const cpVm = `${COMPUTE}/virtualMachines/demo-cp-0`;
+  const cpNic = `${NET}/networkInterfaces/demo-cp-0-nic`;
+  const cpConfig = `${cpNic}/ipConfigurations/ipconfig1`;
+  const cpNode: InstanceSpec = {
+    ...node,
+    name: 'demo-cp-0',
+    pool: 'cp',
+    role: 'controlPlane',
+    zone: '1',
+    securityGroupId: `${NET}/networkSecurityGroups/demo-control-plane`,
+    idempotencyToken: `${CLUSTER}-cp-0`,
+  };
+  const poolsOf = (nicBody: any) => nicBody.properties.ipConfigurations[0].properties.loadBalancerBackendAddressPools;
+
+  it('internal by default: a Standard load balancer with its frontend in the nodes’ subnet, a TCP probe on 6443 and a rule 6443 → 6443', async () => {
+    const refs = await provider.ensureInfrastructure(infra);
+    const lb = arm.bodyOf('PUT', lbPath);
+    expect(lb).toEqual({
+      location: REGION,
+      tags: { 'strata:cluster': CLUSTER, Name: 'api' },
+      sku: { name: 'Standard', tier: 'Regional' },
+      properties: {
+        frontendIPConfigurations: [
+          { name: 'api', zones: ['1', '2', '3'], properties: { subnet: { id: subnet, properties: {} }, privateIPAllocationMethod: 'Dynamic', privateIPAddressVersion: 'IPv4' } },
+        ],
+        backendAddressPools: [{ name: 'control-plane' }],
+        probes: [{ name: 'api', properties: { protocol: 'Tcp', port: 6443, intervalInSeconds: 5, probeThreshold: 2 } }],
+        loadBalancingRules: [
+          {
+            name: 'api',
+            properties: {
+              protocol: 'Tcp',
+              frontendPort: 6443,
+              backendPort: 6443,
+              frontendIPConfiguration: { id: `${lbPath}/frontendIPConfigurations/api` },
+              backendAddressPool: { id: pool },
+              probe: { id: `${lbPath}/probes/api` },
+              enableFloatingIP: false,
+              enableTcpReset: true,
+              idleTimeoutInMinutes: 4,
+              loadDistribution: 'Default',
+            },
+          },
+        ],
+      },
+    });
+    expect(arm.lines().some((l) => l.includes('/publicIPAddresses/demo-api-ip'))).toBe(false);
+    expect(refs).toMatchObject({ loadBalancerId: lbPath, apiEndpoint: `api.${CLUSTER}.strata.internal`, apiPort: 6443, apiHosts: { controlPlane: '127.0.0.1', worker: '10.0.0.250' } });
+
+    // Azure never lets a frontend's zones change: they span the region whatever zones the pools use.
+    arm.calls.length = 0;
+    const again = await provider.ensureInfrastructure(infraSpec({ zones: ['2'] }));
+    expect(arm.bodyOf('PUT', lbPath).properties.frontendIPConfigurations[0].zones).toEqual(['1', '2', '3']);
+    expect(again.apiHosts).toEqual(refs.apiHosts);
+  });
+
+  it('public: a static Standard public IP with the cluster’s DNS label; the endpoint is its FQDN; who may connect stays the NSG’s', async () => {
+    const refs = await provider.ensureInfrastructure(infraSpec({ publicApi: true, apiAllowedCidrs: ['203.0.113.0/24'] }));
+    const ip = `${NET}/publicIPAddresses/demo-api-ip`;
+    expect(arm.bodyOf('PUT', ip)).toEqual({
+      location: REGION,
+      tags: { 'strata:cluster': CLUSTER, Name: 'demo-api-ip' },
+      sku: { name: 'Standard', tier: 'Regional' },
+      zones: ['1', '2', '3'],
+      properties: { publicIPAllocationMethod: 'Static', publicIPAddressVersion: 'IPv4', dnsSettings: { domainNameLabel: `strata-${CLUSTER}` } },
+    });
+    const lb = arm.bodyOf('PUT', lbPath);
+    expect(lb.properties.frontendIPConfigurations).toEqual([{ name: 'api', properties: { publicIPAddress: { id: ip } } }]);
+    expect(lb.properties.loadBalancingRules[0].properties).toMatchObject({ frontendPort: 6443, backendPort: 6443, disableOutboundSnat: true });
+    expect(refs).toMatchObject({
+      loadBalancerId: lbPath,
+      apiEndpoint: `strata-${CLUSTER}.westeurope.cloudapp.azure.com`,
+      apiPort: 6443,
+      apiHosts: { controlPlane: '127.0.0.1' },
+    });
+
+    // The load balancer passes clients' addresses through: the control-plane NSG decides, and lets Azure's probes in.
+    const rules = arm.bodyOf('PUT', `${NET}/networkSecurityGroups/demo-control-plane`).properties.securityRules as any[];
+    const byName = (n: string) => rules.find((r) => r.name === n).properties;
+    expect(byName('allow-api-from-allowed-cidrs')).toMatchObject({ access: 'Allow', destinationPortRange: '6443', sourceAddressPrefixes: ['203.0.113.0/24'] });
+    expect(byName('allow-azure-load-balancer')).toMatchObject({ access: 'Allow', sourceAddressPrefix: 'AzureLoadBalancer' });
+    expect(byName('allow-azure-load-balancer').priority).toBeLessThan(byName('deny-virtual-network').priority);
+    // Workers reach the public frontend from the NAT gateway's address: that address, and only on 6443.
+    const natAddress = arm.store.get(`${NET}/publicIPAddresses/demo-nat-ip`.toLowerCase()).properties.ipAddress;
+    expect(byName('allow-api-from-cluster-egress')).toMatchObject({ access: 'Allow', protocol: 'Tcp', destinationPortRange: '6443', sourceAddressPrefixes: [natAddress] });
+    expect(rules.some((r) => r.properties.access === 'Allow' && (r.properties.sourceAddressPrefix === 'Internet' || r.properties.sourceAddressPrefix === '*'))).toBe(false);
+  });
+
+  describe('targets', () => {
+    let cpId: string;
+    beforeEach(async () => {
+      await provider.ensureInfrastructure(infra);
+      cpId = (await provider.ensureInstance(cpNode)).instanceId;
+      arm.calls.length = 0;
+    });
+
+    it('register puts the control-plane NIC’s ipConfiguration in the pool; a second call sends no PUT', async () => {
+      expect(cpId).toBe(cpVm);
+      await provider.registerApiTargets(CLUSTER, [cpId]);
+      expect(lc(arm.lines())).toEqual(lc([`GET ${cpVm}`, `GET ${cpNic}`, `PUT ${cpNic}`]));
+      const nic = arm.bodyOf('PUT', cpNic);
+      expect(poolsOf(nic)).toEqual([{ id: pool }]);
+      // The rest of the NIC is sent back as it was: its NSG, ASG and subnet stay.
+      expect(nic.properties.networkSecurityGroup).toEqual({ id: cpNode.securityGroupId });
+      expect(nic.properties.ipConfigurations[0].properties.applicationSecurityGroups).toEqual([{ id: `${NET}/applicationSecurityGroups/demo-control-plane` }]);
+      expect(nic.properties.ipConfigurations[0].properties.subnet.id).toBe(cpNode.subnetId);
+
+      arm.calls.length = 0;
+      await provider.registerApiTargets(CLUSTER, [cpId]);
+      expect(lc(arm.lines())).toEqual(lc([`GET ${cpVm}`, `GET ${cpNic}`]));
+      const stored = arm.store.get(lbPath.toLowerCase()).properties.backendAddressPools[0].properties.backendIPConfigurations;
+      expect(lc(stored.map((c: any) => c.id))).toEqual(lc([cpConfig]));
+    });
+
+    it('deregister takes it out of the pool, once; an instance that is gone is a no-op', async () => {
+      await provider.registerApiTargets(CLUSTER, [cpId]);
+      arm.calls.length = 0;
+      await provider.deregisterApiTargets(CLUSTER, [cpId]);
+      expect(lc(arm.lines(writes))).toEqual(lc([`PUT ${cpNic}`]));
+      expect(poolsOf(arm.bodyOf('PUT', cpNic))).toEqual([]);
+      expect(arm.store.get(lbPath.toLowerCase()).properties.backendAddressPools[0].properties.backendIPConfigurations).toEqual([]);
+
+      arm.calls.length = 0;
+      await provider.deregisterApiTargets(CLUSTER, [cpId, `${COMPUTE}/virtualMachines/demo-cp-9`]);
+      expect(arm.lines(writes)).toEqual([]);
+    });
+
+    it('registering an instance that does not exist is a retryable CloudError; one of another cluster is refused', async () => {
+      const e = await rejection(provider.registerApiTargets(CLUSTER, [`${COMPUTE}/virtualMachines/demo-cp-9`]));
+      expect(e).toMatchObject({ code: 'InstanceNotFound', retryable: true });
+      arm.store.get(cpVm.toLowerCase()).tags['strata:cluster'] = 'cl-other';
+      expect(await rejection(provider.registerApiTargets(CLUSTER, [cpId]))).toMatchObject({ code: 'NameConflict', retryable: false });
+      await provider.deregisterApiTargets(CLUSTER, [cpId]);
+      expect(arm.lines(writes)).toEqual([]);
+    });
+
+    it('apiEndpointStatus: the load balancer’s state and each target’s health from the rule-health API', async () => {
+      const health = `${lbPath}/loadBalancingRules/api/health`;
+      // No target yet: no health to ask for.
+      expect(await provider.apiEndpointStatus(CLUSTER)).toEqual({ endpoint: `api.${CLUSTER}.strata.internal`, port: 6443, state: 'active', targets: [] });
+      expect(arm.lines().some((l) => l.startsWith('POST'))).toBe(false);
+
+      await provider.registerApiTargets(CLUSTER, [cpId]);
+      arm.calls.length = 0;
+      expect((await provider.apiEndpointStatus(CLUSTER))!.targets).toEqual([{ instanceId: cpVm, health: 'initial', reason: 'not probed yet' }]);
+      expect(lc(arm.lines())).toEqual(lc([`GET ${lbPath}`, `GET ${COMPUTE}/virtualMachines`, `POST ${health}`]));
+      expect(arm.calls.at(-1)!.apiVersion).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+
+      arm.health.set(cpConfig.toLowerCase(), { state: 'Up', reason: 'Up_Probe_Success' });
+      expect((await provider.apiEndpointStatus(CLUSTER))!.targets).toEqual([{ instanceId: cpVm, health: 'healthy', reason: 'Up_Probe_Success' }]);
+
+      arm.health.set(cpConfig.toLowerCase(), { state: 'Down', reason: 'Down_Probe_TcpProbeTimeout' });
+      expect((await provider.apiEndpointStatus(CLUSTER))!.targets).toEqual([{ instanceId: cpVm, health: 'unhealthy', reason: 'Down_Probe_TcpProbeTimeout' }]);
+    });
+
+    it('apiEndpointStatus follows the health operation Azure answers with 202 and a Location', async () => {
+      await provider.registerApiTargets(CLUSTER, [cpId]);
+      const result = `/subscriptions/${SUB}/providers/Microsoft.Network/locations/westeurope/operationResults/health-1`;
+      arm.on('POST', /\/loadBalancingRules\/api\/health$/, { status: 202, headers: { location: `${arm.endpoint}${result}?api-version=2024-05-01`, 'retry-after': '0' } });
+      arm.on('GET', new RegExp(`${result}$`), {
+        status: 200,
+        body: { up: 1, down: 0, loadBalancerBackendAddresses: [{ ipAddress: '10.0.0.4', networkInterfaceIPConfigurationId: cpConfig, state: 'Up', reason: 'Up_Probe_Success' }] },
+      });
+      arm.calls.length = 0;
+      const status = await provider.apiEndpointStatus(CLUSTER);
+      expect(status!.targets).toEqual([{ instanceId: cpVm, health: 'healthy', reason: 'Up_Probe_Success' }]);
+      expect(arm.lines().at(-1)).toBe(`GET ${result}`);
+    });
+
+    it('never healthy without Azure saying so: a load balancer still updating, or a health call that fails, leaves targets initial', async () => {
+      await provider.registerApiTargets(CLUSTER, [cpId]);
+      arm.health.set(cpConfig.toLowerCase(), { state: 'Up', reason: 'Up_Probe_Success' });
+
+      arm.on('POST', /\/health$/, { status: 429, body: { error: { code: 'TooManyRequests', message: 'slow down' } }, headers: { 'retry-after': '0' } });
+      const throttled = await provider.apiEndpointStatus(CLUSTER);
+      expect(throttled!.state).toBe('active');
+      expect(throttled!.targets).toEqual([{ instanceId: cpVm, health: 'initial', reason: expect.stringContaining('rule health not available') }]);
+      arm.reset();
+
+      await provider.ensureInfrastructure(infra);
+      await provider.ensureInstance(cpNode);
+      await provider.registerApiTargets(CLUSTER, [cpId]);
+      arm.store.get(lbPath.toLowerCase()).properties.provisioningState = 'Updating';
+      arm.calls.length = 0;
+      const updating = await provider.apiEndpointStatus(CLUSTER);
+      expect(updating).toMatchObject({ state: 'provisioning', targets: [{ instanceId: cpVm, health: 'initial', reason: 'the load balancer is Updating' }] });
+      expect(arm.lines().some((l) => l.startsWith('POST'))).toBe(false);
+
+      arm.store.get(lbPath.toLowerCase()).properties.provisioningState = 'Failed';
+      expect((await provider.apiEndpointStatus(CLUSTER))!.state).toBe('failed');
+    });
+  });
+
+  it('apiEndpointStatus is undefined before there is a load balancer; a public one reports its FQDN', async () => {
+    expect(await provider.apiEndpointStatus(CLUSTER)).toBeUndefined();
+    await provider.ensureInfrastructure(infraSpec({ publicApi: true }));
+    expect(await provider.apiEndpointStatus(CLUSTER)).toEqual({ endpoint: `strata-${CLUSTER}.westeurope.cloudapp.azure.com`, port: 6443, state: 'active', targets: [] });
+  });
+});
+
+describe('egress', () => {
+  it('publicIp: no NAT gateway, a subnet without one, and nodes told to take public IPs', async () => {
+    const refs = await provider.ensureInfrastructure(infraSpec({ network: { nodeEgress: 'publicIp', natGateways: 'single' } }));
+    expect(arm.lines().some((l) => /natGateways|demo-nat-ip/i.test(l))).toBe(false);
+    expect(arm.bodyOf('PUT', `${NET}/virtualNetworks/demo-vnet`).properties.subnets).toEqual([
+      { name: 'nodes', properties: { addressPrefix: '10.0.0.0/18', defaultOutboundAccess: false } },
+    ]);
+    expect(refs).toMatchObject({ natGatewayIds: [], nodePublicIp: true, networkManaged: true });
+  });
+});
+
+describe('bring your own network', () => {
+  const corp = `/subscriptions/${SUB}/resourceGroups/corp-network/providers/Microsoft.Network`;
+  const vnet = `${corp}/virtualNetworks/corp-vnet`;
+  const natSubnet = `${vnet}/subnets/k8s-a`;
+  const routedSubnet = `${vnet}/subnets/k8s-b`;
+  const closedSubnet = `${vnet}/subnets/isolated`;
+  const table = `${corp}/routeTables/to-firewall`;
+  const byo = (subnets: Record<string, string>, nodeEgress: 'natGateway' | 'publicIp' = 'natGateway') =>
+    infraSpec({ zones: Object.keys(subnets), network: { nodeEgress, natGateways: 'single', existing: { networkId: vnet, subnets } } });
+  const customerWrites = () => arm.lines((c) => c.method !== 'GET' && c.path.toLowerCase().includes('/resourcegroups/corp-network'));
+
+  beforeEach(() => {
+    arm.seed(`/subscriptions/${SUB}/resourceGroups/corp-network`, { location: REGION, properties: { provisioningState: 'Succeeded' } });
+    arm.seed(vnet, { type: 'Microsoft.Network/virtualNetworks', location: REGION, properties: { addressSpace: { addressPrefixes: ['172.16.0.0/16'] } } });
+    arm.seed(natSubnet, { properties: { addressPrefix: '172.16.0.0/20', natGateway: { id: `${corp}/natGateways/corp-nat` } } });
+    arm.seed(routedSubnet, { properties: { addressPrefix: '172.16.16.0/20', routeTable: { id: table } } });
+    arm.seed(closedSubnet, { properties: { addressPrefix: '172.16.32.0/20' } });
+    arm.seed(table, { properties: { routes: [{ name: 'default', properties: { addressPrefix: '0.0.0.0/0', nextHopType: 'VirtualAppliance', nextHopIpAddress: '172.16.255.4' } }] } });
+  });
+
+  it('checks the subnets, makes no network, subnet or NAT gateway, and puts the internal frontend in a customer subnet', async () => {
+    const refs = await provider.ensureInfrastructure(byo({ '1': natSubnet, '2': routedSubnet }));
+    expect(lc(arm.lines((c) => c.method === 'GET')).slice(0, 3)).toEqual(lc([`GET ${natSubnet}`, `GET ${routedSubnet}`, `GET ${table}`]));
+    expect(arm.lines(writes).some((l) => /virtualNetworks|subnets|natGateways|nat-ip/i.test(l))).toBe(false);
+    expect(customerWrites()).toEqual([]);
+    expect(arm.bodyOf('PUT', `${NET}/loadBalancers/api`).properties.frontendIPConfigurations[0].properties.subnet.id).toBe(natSubnet);
+    expect(refs).toMatchObject({
+      networkId: vnet,
+      subnets: { '1': natSubnet, '2': routedSubnet },
+      networkManaged: false,
+      natGatewayIds: [],
+      nodePublicIp: false,
+    });
+    // Nothing of the customer's was written, so nothing of theirs carries the cluster's tag.
+    for (const [id, r] of arm.store) if (id.includes('/resourcegroups/corp-network')) expect(r.tags?.['strata:cluster'], id).toBeUndefined();
+  });
+
+  it('the NSG goes on each NIC, never on the customer’s subnet', async () => {
+    const refs = await provider.ensureInfrastructure(byo({ '1': natSubnet }));
+    arm.calls.length = 0;
+    await provider.ensureInstance({ ...node, zone: '1', subnetId: refs.subnets['1']!, securityGroupId: refs.workerSecurityGroupId });
+    const nic = arm.bodyOf('PUT', `${NET}/networkInterfaces/demo-workers-1-nic`);
+    expect(nic.properties.networkSecurityGroup).toEqual({ id: refs.workerSecurityGroupId });
+    expect(nic.properties.ipConfigurations[0].properties.subnet.id).toBe(natSubnet);
+    expect(customerWrites()).toEqual([]);
+  });
+
+  it('a subnet with no way out is SubnetHasNoRouteOut, naming it, before anything is made', async () => {
+    const e = await rejection(provider.ensureInfrastructure(byo({ '1': natSubnet, '2': closedSubnet })));
+    expect(e).toMatchObject({ code: 'SubnetHasNoRouteOut', retryable: false });
+    expect(e.message).toContain(closedSubnet);
+    expect(arm.lines(writes)).toEqual([]);
+  });
+
+  it('a default route that drops traffic is no way out either', async () => {
+    arm.seed(table, { properties: { routes: [{ name: 'blackhole', properties: { addressPrefix: '0.0.0.0/0', nextHopType: 'None' } }] } });
+    const e = await rejection(provider.ensureInfrastructure(byo({ '1': routedSubnet })));
+    expect(e).toMatchObject({ code: 'SubnetHasNoRouteOut', retryable: false });
+  });
+
+  it('nodes with public IPs need no route of the subnet’s own', async () => {
+    const refs = await provider.ensureInfrastructure(byo({ '1': closedSubnet }, 'publicIp'));
+    expect(refs).toMatchObject({ networkManaged: false, nodePublicIp: true, natGatewayIds: [] });
+  });
+
+  it('a subnet that does not exist, or is not in the named network, is a not-retryable error naming it', async () => {
+    const missing = `${vnet}/subnets/gone`;
+    const e = await rejection(provider.ensureInfrastructure(byo({ '1': missing })));
+    expect(e).toMatchObject({ code: 'SubnetNotFound', retryable: false });
+    expect(e.message).toContain(missing);
+
+    const elsewhere = `${corp}/virtualNetworks/other-vnet/subnets/k8s`;
+    const e2 = await rejection(provider.ensureInfrastructure(byo({ '1': elsewhere })));
+    expect(e2).toMatchObject({ code: 'InvalidParameter', retryable: false });
+    expect(e2.message).toContain(elsewhere);
+    expect(arm.lines(writes)).toEqual([]);
+  });
+
+  it('in a shared group holding the customer’s network too, deletion leaves every resource of theirs', async () => {
+    const group = `/subscriptions/${SUB}/resourceGroups/platform`;
+    const theirs = `${group}/providers/Microsoft.Network/virtualNetworks/corp`;
+    arm.seed(group, { location: REGION, properties: { provisioningState: 'Succeeded' } });
+    arm.seed(theirs, { type: 'Microsoft.Network/virtualNetworks', tags: { owner: 'netops' }, properties: {} });
+    arm.seed(`${theirs}/subnets/k8s`, { properties: { natGateway: { id: `${group}/providers/Microsoft.Network/natGateways/corp-nat` } } });
+    const shared = newProvider({ resourceGroup: 'platform' });
+    const refs = await shared.ensureInfrastructure(infraSpec({ zones: ['1'], network: { nodeEgress: 'natGateway', natGateways: 'single', existing: { networkId: theirs, subnets: { '1': `${theirs}/subnets/k8s` } } } }));
+    await shared.ensureInstance({ ...node, zone: '1', subnetId: refs.subnets['1']!, securityGroupId: refs.workerSecurityGroupId });
+    arm.calls.length = 0;
+    for (let pass = 0; pass < 10 && (await shared.deleteClusterResources(CLUSTER)).remaining > 0; pass++);
+    expect(await shared.deleteClusterResources(CLUSTER)).toEqual({ remaining: 0, details: [] });
+    expect(arm.lines((c) => c.method === 'DELETE' && c.path.toLowerCase().startsWith(theirs.toLowerCase()))).toEqual([]);
+    expect(arm.store.has(theirs.toLowerCase())).toBe(true);
+    expect(arm.store.has(`${theirs}/subnets/k8s`.toLowerCase())).toBe(true);
+  });
+});
+
+describe('node identities', () => {
+  it('two user-assigned identities, each given its roles at the cluster’s group under names derived from the grant', async () => {
+    const refs = await provider.ensureInfrastructure(infraSpec({ nodeIdentity: { permissions: nodePermissions('azure', ['azure-disk-csi']) } }));
+    for (const name of ['demo-control-plane', 'demo-workers']) {
+      expect(arm.bodyOf('PUT', `${IDENTITIES}/${name}`)).toEqual({ location: REGION, tags: { 'strata:cluster': CLUSTER, Name: name } });
+    }
+    const principal = (name: string) => arm.store.get(`${IDENTITIES}/${name}`.toLowerCase()).properties.principalId as string;
+    const cp = principal('demo-control-plane');
+    const workers = principal('demo-workers');
+    const assignments = arm.calls.filter((c) => c.method === 'PUT' && c.path.includes('/roleAssignments/'));
+    expect(lc(assignments.map((c) => c.path)).sort()).toEqual(
+      lc([roleAssignment(NETWORK_CONTRIBUTOR, cp), roleAssignment(VM_CONTRIBUTOR, cp), roleAssignment(VM_CONTRIBUTOR, workers)]).sort(),
+    );
+    for (const c of assignments) {
+      expect(c.apiVersion).toBe('2022-04-01');
+      expect(c.path.split('/').at(-1)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    }
+    expect(arm.bodyOf('PUT', roleAssignment(NETWORK_CONTRIBUTOR, cp))).toEqual({
+      properties: { roleDefinitionId: NETWORK_CONTRIBUTOR, principalId: cp, principalType: 'ServicePrincipal' },
+    });
+    expect(refs.nodeIdentity).toEqual({ controlPlane: `${IDENTITIES}/demo-control-plane`, worker: `${IDENTITIES}/demo-workers` });
+
+    // A retry lands on the same assignments: the same names, no new ones.
+    const before = [...arm.store.keys()].filter((k) => k.includes('/roleassignments/')).sort();
+    await provider.ensureInfrastructure(infraSpec({ nodeIdentity: { permissions: nodePermissions('azure', ['azure-disk-csi']) } }));
+    expect([...arm.store.keys()].filter((k) => k.includes('/roleassignments/')).sort()).toEqual(before);
+  });
+
+  it('the same grant made by hand under another name (RoleAssignmentExists) is what was asked for', async () => {
+    arm.on('PUT', /\/roleAssignments\//, { status: 409, body: { error: { code: 'RoleAssignmentExists', message: 'The role assignment already exists.' } } });
+    const refs = await provider.ensureInfrastructure(infra);
+    expect(refs.nodeIdentity.controlPlane).toBe(`${IDENTITIES}/demo-control-plane`);
+  });
+
+  it('a new identity the directory does not know yet (PrincipalNotFound) is worth a retry', async () => {
+    arm.on('PUT', /\/roleAssignments\//, { status: 400, body: { error: { code: 'PrincipalNotFound', message: 'Principal 1f2e does not exist in the directory.' } } });
+    expect(await rejection(provider.ensureInfrastructure(infra))).toMatchObject({ code: 'PrincipalNotFound', retryable: true });
+  });
+
+  it('identities the cloud account names are used as they are: none made, no role granted', async () => {
+    const mine = {
+      controlPlane: `/subscriptions/${SUB}/resourceGroups/identities/providers/Microsoft.ManagedIdentity/userAssignedIdentities/k8s-cp`,
+      worker: `/subscriptions/${SUB}/resourceGroups/identities/providers/Microsoft.ManagedIdentity/userAssignedIdentities/k8s-nodes`,
+    };
+    const refs = await provider.ensureInfrastructure(infraSpec({ nodeIdentity: { existing: mine, permissions: nodePermissions('azure', []) } }));
+    expect(arm.lines().some((l) => /userAssignedIdentities|roleAssignments/i.test(l))).toBe(false);
+    expect(refs.nodeIdentity).toEqual(mine);
+  });
+
+  it('an unknown role name is a programming error, not a cloud error', async () => {
+    const permissions = { ...nodePermissions('azure', []), worker: { aws: [], azureRoles: ['Kubernetes Wizard'] } };
+    const e = await provider.ensureInfrastructure(infraSpec({ nodeIdentity: { permissions } })).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(e).toBeInstanceOf(Error);
+    expect(e).not.toBeInstanceOf(CloudError);
+    expect((e as Error).message).toContain('Kubernetes Wizard');
+  });
+
+  it('a VM launches with its role’s identity, and with none when it is not given one', async () => {
+    const refs = await provider.ensureInfrastructure(infra);
+    await provider.ensureInstance({ ...node, identity: refs.nodeIdentity.worker });
+    expect(arm.bodyOf('PUT', `${COMPUTE}/virtualMachines/demo-workers-1`).identity).toEqual({
+      type: 'UserAssigned',
+      userAssignedIdentities: { [`${IDENTITIES}/demo-workers`]: {} },
+    });
+    await provider.ensureInstance({ ...node, name: 'demo-workers-2' });
+    expect(arm.bodyOf('PUT', `${COMPUTE}/virtualMachines/demo-workers-2`).identity).toBeUndefined();
+  });
+});
+
 describe('listInstances', () => {
   it('lists the tagged VMs of the cluster group with their private IPs and states', async () => {
     await provider.ensureInfrastructure(infra);
@@ -572,7 +994,7 @@ describe('deleteClusterResources', () => {
     arm.calls.length = 0;
 
     const pass1 = await shared.deleteClusterResources(CLUSTER);
-    expect(pass1.remaining).toBe(9);
+    expect(pass1.remaining).toBe(12);
     expect(lc(arm.lines(writes))).toEqual(lc([`DELETE ${group}/providers/Microsoft.Compute/virtualMachines/demo-workers-1`]));
     const list = arm.calls[0]!;
     expect(list.path).toBe(`${group}/resources`);
@@ -581,6 +1003,24 @@ describe('deleteClusterResources', () => {
     arm.calls.length = 0;
     await shared.deleteClusterResources(CLUSTER);
     expect(lc(arm.lines(writes))).toEqual(lc([`DELETE ${group}/providers/Microsoft.Network/networkInterfaces/demo-workers-1-nic`]));
+
+    // The load balancer and the identities, each identity's role assignments first (they carry no tag).
+    const assignments = [...arm.store.keys()].filter((k) => k.includes('/microsoft.authorization/roleassignments/'));
+    expect(assignments).toHaveLength(2);
+    arm.calls.length = 0;
+    await shared.deleteClusterResources(CLUSTER);
+    const pass3 = lc(arm.lines(writes));
+    expect(pass3.filter((l) => !l.includes('/roleassignments/')).sort()).toEqual(
+      lc([
+        `DELETE ${group}/providers/Microsoft.Network/loadBalancers/strata-${CLUSTER}-api`,
+        `DELETE ${group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/strata-${CLUSTER}-control-plane`,
+        `DELETE ${group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/strata-${CLUSTER}-workers`,
+      ]).sort(),
+    );
+    for (const a of assignments) expect(pass3).toContain(`delete ${a}`);
+    const identityDelete = pass3.indexOf(`delete ${group}/providers/microsoft.managedidentity/userassignedidentities/strata-${CLUSTER}-control-plane`.toLowerCase());
+    expect(Math.max(...assignments.map((a) => pass3.indexOf(`delete ${a}`)))).toBeLessThan(identityDelete);
+    expect([...arm.store.keys()].some((k) => k.includes('/roleassignments/'))).toBe(false);
 
     arm.calls.length = 0;
     await shared.deleteClusterResources(CLUSTER);
@@ -598,6 +1038,22 @@ describe('deleteClusterResources', () => {
     expect(await shared.deleteClusterResources(CLUSTER)).toEqual({ remaining: 0, details: [] });
     expect(arm.store.has(`${group}/providers/Microsoft.Network/virtualNetworks/other-cluster-vnet`.toLowerCase())).toBe(true);
     expect(arm.store.has(group.toLowerCase())).toBe(true);
+  });
+
+  it('in a shared group: a public API’s load balancer goes before its public IP', async () => {
+    const group = `/subscriptions/${SUB}/resourceGroups/platform`;
+    arm.seed(group, { location: REGION, properties: { provisioningState: 'Succeeded' } });
+    const shared = newProvider({ resourceGroup: 'platform' });
+    await shared.ensureInfrastructure(infraSpec({ publicApi: true, network: { nodeEgress: 'publicIp', natGateways: 'single' } }));
+    const order: string[] = [];
+    for (let pass = 0; pass < 10; pass++) {
+      arm.calls.length = 0;
+      const { remaining } = await shared.deleteClusterResources(CLUSTER);
+      order.push(...lc(arm.lines((c) => c.method === 'DELETE')).map((l) => l.split('/').at(-1)!));
+      if (remaining === 0) break;
+    }
+    expect(order.indexOf(`strata-${CLUSTER}-api`)).toBeLessThan(order.indexOf(`strata-${CLUSTER}-api-ip`));
+    expect(await shared.deleteClusterResources(CLUSTER)).toEqual({ remaining: 0, details: [] });
   });
 });
 

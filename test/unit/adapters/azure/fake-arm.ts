@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AzureCredential, AzureHttpClient } from '../../../../adapters/cloud/azure/azure-provider.js';
@@ -32,18 +33,31 @@ function groupPath(path: string): string | undefined {
   return m ? lower(m[1]!) : undefined;
 }
 
+/** What the rule-health API says of one backend ipConfiguration. */
+export interface BackendHealth {
+  readonly state: 'Up' | 'Down';
+  readonly reason: string;
+}
+
 /**
  * A small Azure Resource Manager on 127.0.0.1: it records every request, keeps what PUT wrote
  * (so GET, list and a second PUT behave as on Azure), answers PUTs as finished at once (200/201
  * with provisioningState Succeeded, so pollers stop after the first response), and lets a test
- * script any other answer with `on()`.
+ * script any other answer with `on()`. Like Azure it fills in what the platform decides: private
+ * and public addresses, a public IP's FQDN, an identity's principal id, and a load balancer
+ * pool's backendIPConfigurations from the NICs that name the pool.
  */
 export class FakeArm {
   readonly calls: ArmCall[] = [];
   /** lower-cased resource id → the resource as ARM returns it (wire format, `properties` nested). */
   readonly store = new Map<string, any>();
+  /** lower-cased NIC ipConfiguration id → its probe result; a backend not in here is not probed yet (Down, NA). */
+  readonly health = new Map<string, BackendHealth>();
   private readonly responders: { method: string; path: RegExp; respond: Responder; times: number }[] = [];
   private nextIp = 4;
+  private nextPublicIp = 10;
+  /** Frontends count down from the top of the range, so NIC addresses read as before. */
+  private nextFrontendIp = 250;
 
   private constructor(
     private readonly server: Server,
@@ -72,7 +86,10 @@ export class FakeArm {
     this.calls.length = 0;
     this.store.clear();
     this.responders.length = 0;
+    this.health.clear();
     this.nextIp = 4;
+    this.nextPublicIp = 10;
+    this.nextFrontendIp = 250;
   }
 
   /** Answer `method` on paths matching `path` (case-insensitive) with `reply`, `times` times (default: always). */
@@ -158,6 +175,18 @@ export class FakeArm {
           ? notFound('ResourceGroupNotFound', `Resource group '${key.split('/').at(-1)}' could not be found.`)
           : notFound('ResourceNotFound', `The Resource '${call.path}' was not found.`);
       }
+      case 'POST': {
+        const health = /^(.*\/loadbalancers\/[^/]+)\/loadbalancingrules\/[^/]+\/health$/.exec(key);
+        if (!health) break;
+        const lb = this.store.get(health[1]!);
+        if (!lb) return notFound('ResourceNotFound', `The Resource '${call.path}' was not found.`);
+        const configs: string[] = (lb.properties.backendAddressPools ?? []).flatMap((p: any) => (p.properties?.backendIPConfigurations ?? []).map((c: any) => c.id));
+        const addresses = configs.map((id) => ({ networkInterfaceIPConfigurationId: id, ...(this.health.get(lower(id)) ?? { state: 'Down', reason: 'NA' }) }));
+        return {
+          status: 200,
+          body: { up: addresses.filter((a) => a.state === 'Up').length, down: addresses.filter((a) => a.state !== 'Up').length, loadBalancerBackendAddresses: addresses },
+        };
+      }
       case 'DELETE': {
         const found = this.store.get(key);
         if (!found) return { status: 204 };
@@ -168,25 +197,67 @@ export class FakeArm {
         this.store.delete(key);
         return { status: 200 };
       }
-      default:
-        return { status: 405, body: { error: { code: 'MethodNotAllowed', message: call.method } } };
     }
+    return { status: 405, body: { error: { code: 'MethodNotAllowed', message: `${call.method} ${call.path}` } } };
   }
 
-  /** What ARM returns for a PUT: the body with id, name, type and a finished provisioning state. */
+  /** What ARM returns for a PUT: the body with id, name, type, a finished provisioning state and what Azure decides. */
   private materialize(call: ArmCall): any {
     const segments = call.path.split('/').filter(Boolean);
     const body = structuredClone(call.body ?? {});
+    const before = this.store.get(lower(call.path));
     const properties = { ...body.properties, provisioningState: 'Succeeded' };
+    const sub = (kind: string, item: any) => ({ ...item, id: `${call.path}/${kind}/${item.name}` });
     if (/\/networkInterfaces\//i.test(call.path)) {
       properties.ipConfigurations = (properties.ipConfigurations ?? []).map((c: any) => ({
-        ...c,
+        ...sub('ipConfigurations', c),
         properties: { ...c.properties, privateIPAddress: c.properties?.privateIPAddress ?? `10.0.0.${this.nextIp++}` },
       }));
+      this.syncPools(call.path, properties.ipConfigurations);
+    }
+    if (/\/loadBalancers\//i.test(call.path)) {
+      const kept = (kind: string, name: string) => before?.properties?.[kind]?.find((x: any) => x.name === name)?.properties ?? {};
+      properties.frontendIPConfigurations = (properties.frontendIPConfigurations ?? []).map((f: any) => ({
+        ...sub('frontendIPConfigurations', f),
+        properties: {
+          ...f.properties,
+          ...(f.properties?.subnet ? { privateIPAddress: kept('frontendIPConfigurations', f.name).privateIPAddress ?? `10.0.0.${this.nextFrontendIp--}` } : {}),
+        },
+      }));
+      // Pool membership lives on the NICs: a PUT of the load balancer keeps it.
+      properties.backendAddressPools = (properties.backendAddressPools ?? []).map((p: any) => ({
+        ...sub('backendAddressPools', p),
+        properties: { ...p.properties, ...(kept('backendAddressPools', p.name).backendIPConfigurations ? { backendIPConfigurations: kept('backendAddressPools', p.name).backendIPConfigurations } : {}) },
+      }));
+      for (const kind of ['probes', 'loadBalancingRules']) properties[kind] = (properties[kind] ?? []).map((x: any) => sub(kind, x));
+    }
+    if (/\/publicIPAddresses\//i.test(call.path)) {
+      properties.ipAddress = before?.properties?.ipAddress ?? `203.0.113.${this.nextPublicIp++}`;
+      const label = properties.dnsSettings?.domainNameLabel;
+      if (label) properties.dnsSettings = { ...properties.dnsSettings, fqdn: `${label}.${body.location}.cloudapp.azure.com` };
+    }
+    if (/\/userAssignedIdentities\//i.test(call.path)) {
+      const guid = (seed: string) => createHash('sha256').update(seed).digest('hex').replace(/^(.{8})(.{4})(.{4})(.{4})(.{12}).*$/, '$1-$2-$3-$4-$5');
+      properties.principalId = before?.properties?.principalId ?? guid(`principal ${lower(call.path)}`);
+      properties.clientId = before?.properties?.clientId ?? guid(`client ${lower(call.path)}`);
+      properties.tenantId = '00000000-0000-0000-0000-00000000000t';
     }
     const providers = segments.findIndex((s) => s.toLowerCase() === 'providers');
     const type = providers >= 0 ? `${segments[providers + 1]}/${segments[providers + 2]}` : 'Microsoft.Resources/resourceGroups';
     return { ...body, id: call.path, name: segments.at(-1), type, properties };
+  }
+
+  /** As Azure does: a load balancer pool lists the NIC ipConfigurations that name it. */
+  private syncPools(nicPath: string, configs: any[]): void {
+    const nicPrefix = `${lower(nicPath)}/ipconfigurations/`;
+    for (const [id, resource] of this.store) {
+      if (!/\/loadbalancers\/[^/]+$/.test(id)) continue;
+      for (const pool of resource.properties?.backendAddressPools ?? []) {
+        const others = (pool.properties?.backendIPConfigurations ?? []).filter((c: any) => !lower(c.id).startsWith(nicPrefix));
+        const members = configs.filter((c) => (c.properties?.loadBalancerBackendAddressPools ?? []).some((p: any) => lower(p.id) === lower(pool.id)));
+        pool.properties = { ...pool.properties, backendIPConfigurations: [...others, ...members.map((c) => ({ id: c.id }))] };
+      }
+    }
   }
 }
 

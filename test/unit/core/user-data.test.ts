@@ -1,0 +1,220 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { bootstrapSettingsFrom, bundleFiles, userData, type UserDataOptions } from '../../../core/bootstrap.js';
+import type { PlannedNode } from '../../../core/provisioning.js';
+
+/**
+ * User data is checked by cloud-init's own schema (`cloud-init schema`), the check a node's
+ * cloud-init applies: a key it does not know or a wrong type would be skipped or break the boot.
+ */
+const MISSING = 'cloud-init is not installed: the user-data tests validate with its schema. Install it (apt-get install cloud-init; .ci/run does in CI).';
+
+let dir: string;
+let files = 0;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'strata-user-data-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** `cloud-init schema --config-file` on the text: its exit code and what it said. */
+async function cloudInitSchema(text: string): Promise<{ code: number; output: string }> {
+  const file = join(dir, `user-data-${files++}.txt`);
+  await writeFile(file, text);
+  return new Promise((resolve, reject) =>
+    execFile('cloud-init', ['schema', '--config-file', file], (err, stdout, stderr) => {
+      if ((err as NodeJS.ErrnoException | null)?.code === 'ENOENT') return reject(new Error(MISSING));
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, output: `${stdout}${stderr}` });
+    }),
+  );
+}
+
+/** `sh -n`: the shell parses the command without running it. */
+const shellParses = (script: string) =>
+  new Promise<boolean>((resolve) => execFile('sh', ['-n', '-c', script], (err) => resolve(!err)));
+
+const KINDS = {
+  'first control plane': { role: 'controlPlane', index: 0 },
+  'joining control plane': { role: 'controlPlane', index: 1 },
+  worker: { role: 'worker', index: 0 },
+} as const;
+const PATCHING: Record<string, UserDataOptions> = {
+  'no patching': {},
+  'patch on boot': { patchOnBoot: true },
+  'patch on boot, reboot if required': { patchOnBoot: true, rebootIfRequired: true },
+};
+const API_NAME = 'strata-demo-api.westeurope.cloudapp.azure.com';
+
+/**
+ * What each cloud asks of its nodes: nothing (simulated), the kubelet's providerID (AWS), an API
+ * host entry (Azure: control planes map the name to themselves, joining ones only once joined).
+ */
+const CLOUDS: Record<string, (role: 'controlPlane' | 'worker') => UserDataOptions> = {
+  'no api host': () => ({}),
+  'aws provider id, no api host': () => ({ awsProviderId: true }),
+  'api host': (role) => ({ apiHost: role === 'controlPlane' ? { name: API_NAME, address: '127.0.0.1', joinAddress: '10.0.1.4' } : { name: API_NAME, address: '10.0.1.4' } }),
+};
+
+const bootstrap = { url: 'https://agent.example/agent/v1/bootstrap', ticket: 'sbt.t.cl-1.demo-cp-0.1900000000.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' };
+
+const cases = Object.entries(KINDS).flatMap(([kind, node]) =>
+  Object.entries(PATCHING).flatMap(([patch, p]) => Object.entries(CLOUDS).map(([cloud, c]) => ({ label: `${kind}, ${patch}, ${cloud}`, node, options: { ...p, ...c(node.role) } }))),
+);
+
+interface Doc {
+  package_update?: boolean;
+  package_upgrade?: boolean;
+  package_reboot_if_required?: boolean;
+  write_files: { path: string; content: string; append?: boolean; defer?: boolean; permissions?: string }[];
+  runcmd: string[][];
+}
+
+describe('user data: one #cloud-config document that cloud-init accepts', () => {
+  it('the check refuses what is not cloud-config (a shell script, a bad key)', async () => {
+    const script = await cloudInitSchema('#!/bin/sh\nkubeadm join --config /etc/kubernetes/kubeadm.yaml\n');
+    expect(script.code).not.toBe(0);
+    expect(script.output).toMatch(/#cloud-config/);
+    const badKey = await cloudInitSchema('#cloud-config\nwrite_files:\n  - path: /etc/hosts\n    appendd: true\n    content: x\n');
+    expect(badKey.code).not.toBe(0);
+    expect(badKey.output).toMatch(/appendd/);
+  });
+
+  it.concurrent.each(cases)('$label', async ({ node, options }) => {
+    const text = userData(node, bootstrap, options);
+    expect(text.startsWith('#cloud-config\n')).toBe(true);
+    const docs = parseAllDocuments(text);
+    expect(Array.isArray(docs) ? docs.length : 0).toBe(1);
+    expect(Array.isArray(docs) && docs[0]!.errors).toEqual([]);
+
+    const result = await cloudInitSchema(text);
+    expect(result.output).toMatch(/Valid cloud-config/);
+    expect(result.code).toBe(0);
+
+    const doc = parse(text) as Doc;
+    expect(bootstrapSettingsFrom(text)).toEqual(bootstrap);
+    for (const cmd of doc.runcmd) if (cmd[0] === 'sh') expect(await shellParses(cmd[2]!)).toBe(true);
+    const kubeadm = doc.runcmd.findIndex((c) => c[0] === 'kubeadm');
+    expect(doc.runcmd[kubeadm]![1]).toBe(node.role === 'controlPlane' && node.index === 0 ? 'init' : 'join');
+
+    if (options.patchOnBoot) {
+      expect(doc).toMatchObject({ package_update: true, package_upgrade: true, package_reboot_if_required: options.rebootIfRequired ?? false });
+    } else {
+      expect(doc).not.toHaveProperty('package_upgrade');
+      expect(doc).not.toHaveProperty('package_update');
+    }
+
+    const hosts = doc.write_files.filter((f) => f.path === '/etc/hosts');
+    const joining = node.role === 'controlPlane' && node.index > 0;
+    const remap = doc.runcmd.findIndex((c) => c[0] === 'sed');
+    if (options.apiHost) {
+      const { name, address, joinAddress } = options.apiHost;
+      // Appended (never replacing the image's entries), after cloud-init's own /etc/hosts step.
+      expect(hosts).toEqual([{ path: '/etc/hosts', append: true, defer: true, content: `\n${joining && joinAddress ? joinAddress : address} ${name}\n` }]);
+      if (joining && joinAddress) {
+        expect(remap).toBe(kubeadm + 1);
+        expect(doc.runcmd[remap]).toEqual(['sed', '-i', expect.any(String), '/etc/hosts']);
+      } else {
+        expect(remap).toBe(-1);
+      }
+    } else {
+      expect(hosts).toEqual([]);
+      expect(remap).toBe(-1);
+    }
+
+    const providerId = doc.runcmd.findIndex((c) => c[0] === 'sh' && c[2]!.includes('--provider-id'));
+    if (options.awsProviderId) {
+      expect(providerId).toBeGreaterThan(-1);
+      expect(providerId).toBeLessThan(kubeadm);
+      expect(doc.runcmd[providerId]![2]).toContain('X-aws-ec2-metadata-token');
+    } else {
+      expect(providerId).toBe(-1);
+    }
+  });
+
+  it('a joining control plane maps the name to itself once joined, that entry only', async () => {
+    const text = userData(KINDS['joining control plane'], bootstrap, { apiHost: { name: API_NAME, address: '127.0.0.1', joinAddress: '10.0.1.4' } });
+    const sed = (parse(text) as Doc).runcmd.find((c) => c[0] === 'sed')!;
+    const file = join(dir, 'hosts');
+    await writeFile(file, `127.0.0.1 localhost\n10.0.1.4 other.example\n10.0.104 ${API_NAME}\n\n10.0.1.4 ${API_NAME}\n`);
+    await new Promise<void>((resolve, reject) => execFile('sed', [...sed.slice(1, -1), file], (err) => (err ? reject(err) : resolve())));
+    expect(await readFile(file, 'utf8')).toBe(`127.0.0.1 localhost\n10.0.1.4 other.example\n10.0.104 ${API_NAME}\n\n127.0.0.1 ${API_NAME}\n`);
+    // The first control plane serves the API before anything needs the name; workers never do.
+    expect(userData(KINDS['first control plane'], bootstrap, { apiHost: { name: API_NAME, address: '127.0.0.1', joinAddress: '10.0.1.4' } })).toContain(`127.0.0.1 ${API_NAME}`);
+    expect(userData(KINDS['first control plane'], bootstrap, { apiHost: { name: API_NAME, address: '127.0.0.1', joinAddress: '10.0.1.4' } })).not.toContain('sed');
+  });
+
+  it('refuses an /etc/hosts entry that is not an IP and a DNS name', () => {
+    expect(() => userData(KINDS.worker, bootstrap, { apiHost: { name: 'api.example\n127.0.0.1 evil', address: '10.0.0.1' } })).toThrow(/DNS name/);
+    expect(() => userData(KINDS.worker, bootstrap, { apiHost: { name: 'api.example', address: 'not-an-ip' } })).toThrow(/IP address/);
+    expect(() => userData(KINDS['joining control plane'], bootstrap, { apiHost: { name: 'api.example', address: '127.0.0.1', joinAddress: '10.0.1.4 x' } })).toThrow(/IP address/);
+  });
+});
+
+describe('kubeadm configuration in the bundle', () => {
+  const pki = { caCertHash: 'sha256:ab', certificates: { ca: 'CA', etcdCa: 'ETCD', frontProxyCa: 'FP' }, serviceAccountPublicKey: 'SAPUB' };
+  const controlPlane = { keys: { ca: 'K1', etcdCa: 'K2', frontProxyCa: 'K3', serviceAccount: 'K4' }, agent: { apiUrl: 'https://agent.example', token: 'sat' } };
+  const base = {
+    cluster: { id: 'cl-1', name: 'demo' },
+    kubernetesVersion: '1.31.10',
+    apiEndpoint: 'strata-demo-api-0123456789.elb.us-east-1.amazonaws.com',
+    podCidr: '192.168.0.0/16',
+    serviceCidr: '10.96.0.0/12',
+    bootstrapToken: 'abcdef.0123456789abcdef',
+    pki,
+  };
+  const planned = (role: PlannedNode['role'], index: number): PlannedNode => ({
+    name: role === 'worker' ? `demo-w-${index}` : `demo-cp-${index}`,
+    pool: role === 'worker' ? 'workers' : 'cp',
+    role,
+    index,
+    zone: 'us-east-1a',
+    instanceType: 'm6i.large',
+    diskGiB: 50,
+    idempotencyToken: 'tok',
+  });
+  const docsOf = (node: PlannedNode, extra: { apiPort?: number } = {}) => {
+    const files = bundleFiles({ ...base, ...extra, node, ...(node.role === 'controlPlane' ? { controlPlane } : {}) });
+    return parseAllDocuments(files.find((f) => f.path === '/etc/kubernetes/kubeadm.yaml')!.content).map((d) => d.toJS() as any);
+  };
+  const init = () => docsOf(planned('controlPlane', 0));
+
+  it('every kind of node runs its kubelet with cloud-provider=external (kubeadm v1beta4 name/value list)', () => {
+    const registrations = [init()[0], docsOf(planned('controlPlane', 1))[0], docsOf(planned('worker', 0))[0]].map((d) => d.nodeRegistration);
+    for (const r of registrations) {
+      expect(r.kubeletExtraArgs).toContainEqual({ name: 'cloud-provider', value: 'external' });
+      expect(r.kubeletExtraArgs.find((a: { name: string }) => a.name === 'node-labels').value).toMatch(/^strata\.io\/pool=/);
+    }
+  });
+
+  it('the first control plane brings a KubeletConfiguration with the node log query on; joins take it from the cluster', () => {
+    const docs = init();
+    expect(docs.map((d) => d.kind)).toEqual(['InitConfiguration', 'ClusterConfiguration', 'KubeletConfiguration']);
+    expect(docs[2]).toEqual({
+      apiVersion: 'kubelet.config.k8s.io/v1beta1',
+      kind: 'KubeletConfiguration',
+      enableSystemLogHandler: true,
+      enableSystemLogQuery: true,
+      featureGates: { NodeLogQuery: true },
+    });
+    expect(docsOf(planned('controlPlane', 1)).map((d) => d.kind)).toEqual(['JoinConfiguration']);
+    expect(docsOf(planned('worker', 0)).map((d) => d.kind)).toEqual(['JoinConfiguration']);
+  });
+
+  it("the API server's certificate names the load balancer", () => {
+    expect(init()[1].apiServer).toEqual({ certSANs: [base.apiEndpoint] });
+  });
+
+  it('the endpoint takes the load balancer port, 6443 by default', () => {
+    expect(init()[1].controlPlaneEndpoint).toBe(`${base.apiEndpoint}:6443`);
+    expect(docsOf(planned('worker', 0))[0].discovery.bootstrapToken.apiServerEndpoint).toBe(`${base.apiEndpoint}:6443`);
+    expect(docsOf(planned('controlPlane', 0), { apiPort: 443 })[1].controlPlaneEndpoint).toBe(`${base.apiEndpoint}:443`);
+    expect(docsOf(planned('controlPlane', 2), { apiPort: 443 })[0].discovery.bootstrapToken.apiServerEndpoint).toBe(`${base.apiEndpoint}:443`);
+  });
+});
