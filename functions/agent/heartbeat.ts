@@ -113,7 +113,7 @@ async function desiredState(tenantId: string, cluster: Cluster): Promise<string>
   const revision = await getRevision(tenantId, cluster.profileId, cluster.profileRevision);
   const response: HeartbeatResponse = {
     desiredGeneration: cluster.generation,
-    packs: desiredPacks(revision.layers, cluster.overrides),
+    packs: desiredPacks(revision.layers, cluster.overrides, cluster),
     commands: [],
     heartbeatIntervalSeconds: (cluster.healthChecks ?? DEFAULT_HEALTH).heartbeatIntervalSeconds,
   };

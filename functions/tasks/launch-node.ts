@@ -36,7 +36,12 @@ export async function launchNode(ctx: ClusterStepContext, node: PlannedNode): Pr
       node,
       { url: `${agentApiUrl()}/agent/v1/bootstrap`, ticket },
       {
-        apiHost: hostAddress ? { name: infra.apiEndpoint, address: hostAddress } : undefined,
+        // A joining control-plane node reaches the API through the load balancer until it serves it itself.
+        apiHost: hostAddress
+          ? { name: infra.apiEndpoint, address: hostAddress, ...(node.role === 'controlPlane' && node.index > 0 && infra.apiHosts?.worker ? { joinAddress: infra.apiHosts.worker } : {}) }
+          : undefined,
+        // The AWS cloud controller manager finds a node by its providerID, which the kubelet then takes from instance metadata.
+        awsProviderId: cluster.cloud === 'aws',
         patchOnBoot: cluster.osPatch.patchOnBoot,
         rebootIfRequired: cluster.osPatch.rebootIfRequired,
       },

@@ -1,9 +1,10 @@
+import { desiredPacks } from '../../core/desired-state.js';
 import { getSnapshot } from '../../adapters/dynamodb/telemetry-store.js';
 import { clusterStep, DONE, waitFor } from './cluster-step.js';
 
-/** PacksInstalled: the agent has applied this generation and reports every pack Installed. */
+/** PacksInstalled: the agent has applied this generation and reports every pack it was given Installed (the cloud controller manager too). */
 export const handler = clusterStep(async (ctx) => {
-  const layers = (await ctx.revision()).layers;
+  const layers = desiredPacks((await ctx.revision()).layers, ctx.cluster.overrides, ctx.cluster);
   const report = (await getSnapshot(ctx.cluster.id))?.report;
   if (!report || report.observedGeneration < ctx.input.generation) {
     await ctx.mark('PacksInstalled', 'Unknown', 'WaitingForAgent', `waiting for the agent to apply generation ${ctx.input.generation}`);

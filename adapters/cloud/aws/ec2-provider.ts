@@ -48,7 +48,7 @@ import {
   type RegionOfferings,
 } from '../../../core/cloud.js';
 import { assumeRoleCredentials, type AwsAccountRole } from './credentials.js';
-import { clusterFilter, mapped, nameFilter, remove, resourceTags, tagSpec, tagValue, tolerate } from './calls.js';
+import { clusterFilter, kubernetesTags, mapped, nameFilter, remove, resourceTags, tagSpec, tagValue, tolerate } from './calls.js';
 import { hasCode, toCloudError } from './errors.js';
 import { apiLoadBalancerStatus, deleteApiLoadBalancer, deregisterTargets, ensureApiLoadBalancer, registerTargets } from './load-balancer.js';
 import { checkExistingNetwork, describeRouteTables, describeSubnets, ensureManagedNetwork } from './network.js';
@@ -195,7 +195,7 @@ export class Ec2Provider implements CloudProvider {
 
     // Size the image's own root volume: a mapping on any other device name adds a second disk.
     const image = await this.describeImage(spec.imageId);
-    const tags = [...resourceTags(spec.clusterId, spec.name), { Key: TAG_POOL, Value: spec.pool }, { Key: TAG_ROLE, Value: spec.role }];
+    const tags = [...resourceTags(spec.clusterId, spec.name), { Key: TAG_POOL, Value: spec.pool }, { Key: TAG_ROLE, Value: spec.role }, ...kubernetesTags(spec.clusterId)];
     const out = await mapped(
       this.ec2.send(
         new RunInstancesCommand({
@@ -355,7 +355,8 @@ export class Ec2Provider implements CloudProvider {
       nameFilter(names.controlPlane, names.workers, names.apiLoadBalancer),
       { Name: 'vpc-id', Values: [vpcId] },
     ]);
-    const ensure = async (name: string, description: string): Promise<SecurityGroup> => {
+    // The nodes' groups carry the cloud controller manager's cluster tag (it adds Service rules to them); the load balancer's does not.
+    const ensure = async (name: string, description: string, nodes = true): Promise<SecurityGroup> => {
       const existing = found.find((g) => tagValue(g.Tags, TAG_NAME) === name);
       if (existing) return existing;
       try {
@@ -364,7 +365,7 @@ export class Ec2Provider implements CloudProvider {
             GroupName: name,
             Description: description,
             VpcId: vpcId,
-            TagSpecifications: [tagSpec('security-group', resourceTags(spec.clusterId, name))],
+            TagSpecifications: [tagSpec('security-group', [...resourceTags(spec.clusterId, name), ...(nodes ? kubernetesTags(spec.clusterId) : [])])],
           }),
         );
         return { GroupId: out.GroupId, GroupName: name, IpPermissions: [] };
@@ -382,7 +383,7 @@ export class Ec2Provider implements CloudProvider {
     return {
       controlPlane: await ensure(names.controlPlane, `Strata cluster ${spec.clusterName}: control plane`),
       workers: await ensure(names.workers, `Strata cluster ${spec.clusterName}: workers`),
-      apiLoadBalancer: await ensure(names.apiLoadBalancer, `Strata cluster ${spec.clusterName}: Kubernetes API load balancer`),
+      apiLoadBalancer: await ensure(names.apiLoadBalancer, `Strata cluster ${spec.clusterName}: Kubernetes API load balancer`, false),
     };
   }
 

@@ -23,7 +23,7 @@ import {
   type Subnet,
 } from '@aws-sdk/client-ec2';
 import { CloudError, TAG_CLUSTER, TAG_NAME, type ExistingNetwork, type InfraSpec } from '../../../core/cloud.js';
-import { clusterFilter, mapped, nameFilter, resourceTags, tagSpec, tagValue, tolerate } from './calls.js';
+import { clusterFilter, kubernetesTags, mapped, nameFilter, resourceTags, tagSpec, tagValue, tolerate } from './calls.js';
 import { PRIVATE_SUBNET_SLOTS, PUBLIC_SUBNET_SLOTS, VPC_CIDR, privateSubnetCidr, publicSubnetCidr } from './security-rules.js';
 
 /** What the rest of the infrastructure is placed in. */
@@ -60,7 +60,7 @@ export async function ensureManagedNetwork(ec2: EC2Client, spec: InfraSpec): Pro
   const subnets = await describeSubnets(ec2, [...clusterFilter(clusterId), { Name: 'vpc-id', Values: [vpcId] }]);
   const used = new Set(subnets.map((s) => s.CidrBlock));
   const byName = new Map(subnets.map((s) => [tagValue(s.Tags, TAG_NAME), s.SubnetId!]));
-  const ensureSubnet = async (name: string, zone: string, cidrFor: (slot: number) => string, slots: number, preferred: number) => {
+  const ensureSubnet = async (name: string, zone: string, cidrFor: (slot: number) => string, slots: number, preferred: number, role: 'public' | 'private') => {
     const existing = byName.get(name);
     if (existing) return existing;
     // The zone's own slot when free, so a fresh cluster's subnets follow zone order; never a CIDR in use.
@@ -68,13 +68,20 @@ export async function ensureManagedNetwork(ec2: EC2Client, spec: InfraSpec): Pro
     if (slot === undefined) throw new CloudError('InvalidParameterValue', `no free subnet range left in ${VPC_CIDR} for ${name}`, false);
     used.add(cidrFor(slot));
     const out = await mapped(
-      ec2.send(new CreateSubnetCommand({ VpcId: vpcId, AvailabilityZone: zone, CidrBlock: cidrFor(slot), TagSpecifications: [tagSpec('subnet', resourceTags(clusterId, name))] })),
+      ec2.send(
+        new CreateSubnetCommand({
+          VpcId: vpcId,
+          AvailabilityZone: zone,
+          CidrBlock: cidrFor(slot),
+          TagSpecifications: [tagSpec('subnet', [...resourceTags(clusterId, name), ...kubernetesTags(clusterId, role)])],
+        }),
+      ),
     );
     return out.Subnet!.SubnetId!;
   };
 
   const publicSubnets: Record<string, string> = {};
-  for (const [i, zone] of spec.zones.entries()) publicSubnets[zone] = await ensureSubnet(`${clusterName}-public-${zone}`, zone, publicSubnetCidr, PUBLIC_SUBNET_SLOTS, i);
+  for (const [i, zone] of spec.zones.entries()) publicSubnets[zone] = await ensureSubnet(`${clusterName}-public-${zone}`, zone, publicSubnetCidr, PUBLIC_SUBNET_SLOTS, i, 'public');
   await ensureRouteTable(ec2, clusterId, vpcId, `${clusterName}-public`, { GatewayId: igwId }, Object.values(publicSubnets));
 
   if (spec.network.nodeEgress === 'publicIp') {
@@ -82,7 +89,7 @@ export async function ensureManagedNetwork(ec2: EC2Client, spec: InfraSpec): Pro
   }
 
   const nodeSubnets: Record<string, string> = {};
-  for (const [i, zone] of spec.zones.entries()) nodeSubnets[zone] = await ensureSubnet(`${clusterName}-${zone}`, zone, privateSubnetCidr, PRIVATE_SUBNET_SLOTS, i);
+  for (const [i, zone] of spec.zones.entries()) nodeSubnets[zone] = await ensureSubnet(`${clusterName}-${zone}`, zone, privateSubnetCidr, PRIVATE_SUBNET_SLOTS, i, 'private');
   const perZone = spec.network.natGateways === 'perZone';
   const natZones = perZone ? spec.zones : spec.zones.slice(0, 1);
   const nats: Record<string, string> = {};
