@@ -36,6 +36,7 @@ import {
   RunInstancesCommand,
   TerminateInstancesCommand,
   type Address,
+  type AttachmentStatus,
   type Filter,
   type Instance,
   type InternetGateway,
@@ -358,14 +359,14 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
 
   // ---- EC2 -----------------------------------------------------------------------------------------
 
-  const ec2Api: Record<string, Impl> = {
-    DescribeVpcs(input) {
+  const ec2Api = {
+    DescribeVpcs(input: any) {
       for (const VpcId of input.VpcIds ?? []) vpc(VpcId);
       return {
         Vpcs: ec2.vpcs.filter((v) => (!input.VpcIds || input.VpcIds.includes(v.VpcId)) && matches(v.Tags, input.Filters, { 'vpc-id': v.VpcId, 'cidr-block': v.CidrBlock })),
       };
     },
-    CreateVpc(input) {
+    CreateVpc(input: any) {
       cidrRange(input.CidrBlock);
       const v: Vpc = { VpcId: id('vpc'), CidrBlock: input.CidrBlock, State: 'available', IsDefault: false, Tags: tagsOf(input.TagSpecifications, 'vpc') };
       ec2.vpcs.push(v);
@@ -382,7 +383,7 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       });
       return { Vpc: v };
     },
-    ModifyVpcAttribute(input) {
+    ModifyVpcAttribute(input: any) {
       const attrs = ec2.vpcAttributes.get(vpc(input.VpcId).VpcId!)!;
       const given = ['EnableDnsHostnames', 'EnableDnsSupport', 'EnableNetworkAddressUsageMetrics'].filter((k) => input[k] !== undefined);
       if (given.length !== 1) throw ec2Error('InvalidParameterCombination', 'Fields for multiple attribute types specified: only one attribute can be modified at a time');
@@ -390,12 +391,12 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       if (input.EnableDnsSupport) attrs.EnableDnsSupport = input.EnableDnsSupport.Value;
       return {};
     },
-    DescribeVpcAttribute(input) {
+    DescribeVpcAttribute(input: any) {
       const attrs = ec2.vpcAttributes.get(vpc(input.VpcId).VpcId!)!;
       if (input.Attribute === 'enableDnsHostnames') return { VpcId: input.VpcId, EnableDnsHostnames: { Value: attrs.EnableDnsHostnames } };
       return { VpcId: input.VpcId, EnableDnsSupport: { Value: attrs.EnableDnsSupport } };
     },
-    DeleteVpc(input) {
+    DeleteVpc(input: any) {
       vpc(input.VpcId);
       const d = dependents(input.VpcId);
       if (d.subnets.length || d.groups.length || d.tables.length || d.igw) throw dependencyViolation('vpc', input.VpcId);
@@ -405,14 +406,14 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       return {};
     },
 
-    DescribeSubnets(input) {
+    DescribeSubnets(input: any) {
       return {
         Subnets: ec2.subnets.filter((s) =>
           matches(s.Tags, input.Filters, { 'vpc-id': s.VpcId, 'subnet-id': s.SubnetId, 'availability-zone': s.AvailabilityZone, 'cidr-block': s.CidrBlock }),
         ),
       };
     },
-    CreateSubnet(input) {
+    CreateSubnet(input: any) {
       const v = vpc(input.VpcId);
       if (!within(input.CidrBlock, v.CidrBlock!)) throw ec2Error('InvalidSubnet.Range', `The CIDR '${input.CidrBlock}' is invalid.`);
       if (ec2.subnets.some((s) => s.VpcId === input.VpcId && overlaps(s.CidrBlock!, input.CidrBlock))) {
@@ -430,7 +431,7 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       ec2.subnets.push(s);
       return { Subnet: s };
     },
-    DeleteSubnet(input) {
+    DeleteSubnet(input: any) {
       subnet(input.SubnetId);
       if (ec2.enis.some((e) => e.SubnetId === input.SubnetId)) throw dependencyViolation('subnet', input.SubnetId);
       ec2.subnets = ec2.subnets.filter((s) => s.SubnetId !== input.SubnetId);
@@ -438,28 +439,29 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       return {};
     },
 
-    DescribeInternetGateways(input) {
+    DescribeInternetGateways(input: any) {
       return {
         InternetGateways: ec2.internetGateways.filter((g) =>
           matches(g.Tags, input.Filters, { 'internet-gateway-id': g.InternetGatewayId, 'attachment.vpc-id': (g.Attachments ?? []).map((a) => a.VpcId) }),
         ),
       };
     },
-    CreateInternetGateway(input) {
+    CreateInternetGateway(input: any) {
       const g: InternetGateway = { InternetGatewayId: id('igw'), OwnerId: ACCOUNT, Attachments: [], Tags: tagsOf(input.TagSpecifications, 'internet-gateway') };
       ec2.internetGateways.push(g);
       return { InternetGateway: g };
     },
-    AttachInternetGateway(input) {
+    AttachInternetGateway(input: any) {
       const g = igw(input.InternetGatewayId);
       vpc(input.VpcId);
       if (g.Attachments!.length) throw ec2Error('Resource.AlreadyAssociated', `resource ${input.InternetGatewayId} is already attached to network ${g.Attachments![0]!.VpcId}`);
       const other = attachedIgw(input.VpcId);
       if (other) throw ec2Error('Resource.AlreadyAssociated', `resource ${input.VpcId} is already attached to network ${other.InternetGatewayId}`);
-      g.Attachments = [{ VpcId: input.VpcId, State: 'available' }];
+      // EC2 reports an attached internet gateway as 'available', whatever the SDK's type says.
+      g.Attachments = [{ VpcId: input.VpcId, State: 'available' as AttachmentStatus }];
       return {};
     },
-    DetachInternetGateway(input) {
+    DetachInternetGateway(input: any) {
       const g = igw(input.InternetGatewayId);
       if (!g.Attachments!.some((a) => a.VpcId === input.VpcId)) throw ec2Error('Gateway.NotAttached', `resource ${input.InternetGatewayId} is not attached to network ${input.VpcId}`);
       if (ec2.enis.some((e) => e.VpcId === input.VpcId && e.publicIp)) {
@@ -471,14 +473,14 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       g.Attachments = [];
       return {};
     },
-    DeleteInternetGateway(input) {
+    DeleteInternetGateway(input: any) {
       const g = igw(input.InternetGatewayId);
       if (g.Attachments!.length) throw dependencyViolation('internetGateway', input.InternetGatewayId);
       ec2.internetGateways = ec2.internetGateways.filter((x) => x !== g);
       return {};
     },
 
-    DescribeAddresses(input) {
+    DescribeAddresses(input: any) {
       for (const AllocationId of input.AllocationIds ?? []) address(AllocationId);
       return {
         Addresses: ec2.addresses.filter(
@@ -488,19 +490,19 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
         ),
       };
     },
-    AllocateAddress(input) {
+    AllocateAddress(input: any) {
       const a: Address = { AllocationId: id('eipalloc'), PublicIp: nextPublicIp(), Domain: input.Domain ?? 'vpc', Tags: tagsOf(input.TagSpecifications, 'elastic-ip') };
       ec2.addresses.push(a);
       return { AllocationId: a.AllocationId, PublicIp: a.PublicIp, Domain: a.Domain };
     },
-    ReleaseAddress(input) {
+    ReleaseAddress(input: any) {
       const a = address(input.AllocationId);
       if (a.AssociationId) throw ec2Error('InvalidIPAddress.InUse', `Address ${a.PublicIp} is in use.`);
       ec2.addresses = ec2.addresses.filter((x) => x !== a);
       return {};
     },
 
-    DescribeNatGateways(input) {
+    DescribeNatGateways(input: any) {
       return {
         NatGateways: ec2.natGateways
           .filter(
@@ -511,7 +513,7 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
           .map(natView),
       };
     },
-    CreateNatGateway(input) {
+    CreateNatGateway(input: any) {
       const params = JSON.stringify({ SubnetId: input.SubnetId, AllocationId: input.AllocationId, ConnectivityType: input.ConnectivityType ?? 'public' });
       if (input.ClientToken) {
         const earlier = ec2.natTokens.get(input.ClientToken);
@@ -538,7 +540,7 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       }
       return { ClientToken: input.ClientToken, NatGateway: natView(n) };
     },
-    DeleteNatGateway(input) {
+    DeleteNatGateway(input: any) {
       const n = ec2.natGateways.find((x) => x.NatGatewayId === input.NatGatewayId && x.State !== 'deleted');
       if (!n) throw ec2Error('NatGatewayNotFound', `The Nat Gateway ${input.NatGatewayId} was not found`);
       if (n.State === 'failed') n.State = 'deleted';
@@ -546,7 +548,7 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       return { NatGatewayId: n.NatGatewayId };
     },
 
-    DescribeRouteTables(input) {
+    DescribeRouteTables(input: any) {
       return {
         RouteTables: ec2.routeTables
           .filter((t) =>
@@ -560,7 +562,7 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
           .map((t) => ({ ...t, Routes: t.Routes!.map((r) => routeState(t, r)) })),
       };
     },
-    CreateRouteTable(input) {
+    CreateRouteTable(input: any) {
       const v = vpc(input.VpcId);
       const t: RouteTable = {
         RouteTableId: id('rtb'),
@@ -572,7 +574,7 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       ec2.routeTables.push(t);
       return { RouteTable: { ...t, Routes: t.Routes!.map((r) => routeState(t, r)) } };
     },
-    CreateRoute(input) {
+    CreateRoute(input: any) {
       const t = table(input.RouteTableId);
       if (input.GatewayId) {
         igw(input.GatewayId);
@@ -594,7 +596,7 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       });
       return { Return: true };
     },
-    ReplaceRoute(input) {
+    ReplaceRoute(input: any) {
       const t = table(input.RouteTableId);
       const i = t.Routes!.findIndex((r) => r.DestinationCidrBlock === input.DestinationCidrBlock);
       if (i < 0) throw ec2Error('InvalidParameterValue', `There is no route defined for '${input.DestinationCidrBlock}' in the route table. Use CreateRoute instead.`);
@@ -606,7 +608,7 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       };
       return {};
     },
-    AssociateRouteTable(input) {
+    AssociateRouteTable(input: any) {
       const t = table(input.RouteTableId);
       const s = subnet(input.SubnetId);
       if (s.VpcId !== t.VpcId) throw ec2Error('InvalidParameterValue', `Route table ${t.RouteTableId} and subnet ${s.SubnetId} belong to different networks`);
@@ -617,7 +619,7 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       t.Associations!.push({ Main: false, RouteTableId: t.RouteTableId, SubnetId: input.SubnetId, RouteTableAssociationId: AssociationId, AssociationState: { State: 'associated' } });
       return { AssociationId, AssociationState: { State: 'associated' } };
     },
-    DisassociateRouteTable(input) {
+    DisassociateRouteTable(input: any) {
       const t = ec2.routeTables.find((x) => x.Associations?.some((a) => a.RouteTableAssociationId === input.AssociationId));
       if (!t) throw ec2Error('InvalidAssociationID.NotFound', `The association ID '${input.AssociationId}' does not exist`);
       if (t.Associations!.find((a) => a.RouteTableAssociationId === input.AssociationId)!.Main) {
@@ -626,21 +628,21 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       t.Associations = t.Associations!.filter((a) => a.RouteTableAssociationId !== input.AssociationId);
       return {};
     },
-    DeleteRouteTable(input) {
+    DeleteRouteTable(input: any) {
       const t = table(input.RouteTableId);
       if (t.Associations!.length) throw dependencyViolation('routeTable', input.RouteTableId);
       ec2.routeTables = ec2.routeTables.filter((x) => x !== t);
       return {};
     },
 
-    DescribeSecurityGroups(input) {
+    DescribeSecurityGroups(input: any) {
       return {
         SecurityGroups: ec2.groups
           .filter((g) => matches(g.Tags, input.Filters, { 'vpc-id': g.VpcId, 'group-name': g.GroupName, 'group-id': g.GroupId }))
           .map((g) => ({ GroupId: g.GroupId, GroupName: g.GroupName, Description: g.Description, VpcId: g.VpcId, OwnerId: ACCOUNT, Tags: g.Tags, IpPermissions: render(g.rules) })),
       };
     },
-    CreateSecurityGroup(input) {
+    CreateSecurityGroup(input: any) {
       vpc(input.VpcId);
       if (ec2.groups.some((g) => g.VpcId === input.VpcId && g.GroupName === input.GroupName)) {
         throw ec2Error('InvalidGroup.Duplicate', `The security group '${input.GroupName}' already exists for VPC '${input.VpcId}'`);
@@ -649,7 +651,7 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       ec2.groups.push(g);
       return { GroupId: g.GroupId };
     },
-    AuthorizeSecurityGroupIngress(input) {
+    AuthorizeSecurityGroupIngress(input: any) {
       const g = group(input.GroupId);
       const rules = flatten(input.IpPermissions);
       for (const r of rules) if (r.source.startsWith('sg-')) group(r.source);
@@ -661,7 +663,7 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       g.rules.push(...rules);
       return { Return: true };
     },
-    RevokeSecurityGroupIngress(input) {
+    RevokeSecurityGroupIngress(input: any) {
       const g = group(input.GroupId);
       const gone = new Set(flatten(input.IpPermissions).map(ruleLine));
       const kept = g.rules.filter((r) => !gone.has(ruleLine(r)));
@@ -669,7 +671,7 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       g.rules = kept;
       return { Return: true };
     },
-    DeleteSecurityGroup(input) {
+    DeleteSecurityGroup(input: any) {
       const g = group(input.GroupId);
       if (g.GroupName === 'default') throw ec2Error('CannotDelete', `the specified group: "${g.GroupId}" name: "default" cannot be deleted by a user`);
       const referrer = ec2.groups.some((x) => x !== g && x.rules.some((r) => r.source === g.GroupId));
@@ -680,17 +682,17 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       return {};
     },
 
-    DescribeImages(input) {
+    DescribeImages(input: any) {
       return { Images: (input.ImageIds ?? []).map((ImageId: string) => ({ ImageId, State: 'available', RootDeviceName: '/dev/xvda' })) };
     },
-    DescribeInstances(input) {
+    DescribeInstances(input: any) {
       if (input.DryRun) throw ec2Error('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.');
       const found = ec2.instances.filter((i) =>
         matches(i.Tags, input.Filters, { 'instance-state-name': i.State?.Name, 'vpc-id': i.VpcId, 'subnet-id': i.SubnetId, 'instance-id': i.InstanceId }),
       );
       return { Reservations: found.length ? [{ ReservationId: id('r'), Instances: found }] : [] };
     },
-    RunInstances(input) {
+    RunInstances(input: any) {
       const params = JSON.stringify({ ...input, ClientToken: undefined });
       const earlier = input.ClientToken ? ec2.instanceTokens.get(input.ClientToken) : undefined;
       if (earlier && earlier.params !== params) throw ec2Error('IdempotentParameterMismatch', `Arguments on this idempotent request are inconsistent with arguments used in previous request(s).`);
@@ -727,7 +729,7 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       if (input.ClientToken) ec2.instanceTokens.set(input.ClientToken, { instanceId, params });
       return { ReservationId: id('r'), Instances: [instance] };
     },
-    TerminateInstances(input) {
+    TerminateInstances(input: any) {
       const found = (input.InstanceIds as string[]).map((instanceId) => {
         const i = ec2.instances.find((x) => x.InstanceId === instanceId);
         if (!i) throw ec2Error('InvalidInstanceID.NotFound', `The instance ID '${instanceId}' does not exist`);
@@ -741,7 +743,7 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
         }),
       };
     },
-  };
+  } satisfies Record<string, Impl>;
 
   // ---- ELBv2 ---------------------------------------------------------------------------------------
 
@@ -782,8 +784,8 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
     }
   };
 
-  const elbApi: Record<string, Impl> = {
-    DescribeLoadBalancers(input) {
+  const elbApi = {
+    DescribeLoadBalancers(input: any) {
       const missing = (input.Names ?? []).filter((n: string) => !elb.loadBalancers.some((lb) => lb.LoadBalancerName === n));
       if (missing.length) throw elbError('LoadBalancerNotFound', `Load balancers '[${missing.join(', ')}]' not found`);
       for (const arn of input.LoadBalancerArns ?? []) loadBalancer(arn);
@@ -793,7 +795,7 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
         ),
       };
     },
-    CreateLoadBalancer(input) {
+    CreateLoadBalancer(input: any) {
       const subnets = checkSubnets(input.Subnets ?? []);
       if (subnets.length === 0) throw elbError('ValidationError', 'At least one subnet must be specified');
       const VpcId = subnets[0]!.VpcId!;
@@ -827,14 +829,14 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       placeInterfaces(lb);
       return { LoadBalancers: [lb] };
     },
-    SetSubnets(input) {
+    SetSubnets(input: any) {
       const lb = loadBalancer(input.LoadBalancerArn);
       const subnets = checkSubnets(input.Subnets ?? []);
       lb.AvailabilityZones = subnets.map((s) => ({ ZoneName: s.AvailabilityZone, SubnetId: s.SubnetId }));
       placeInterfaces(lb);
       return { AvailabilityZones: lb.AvailabilityZones };
     },
-    DeleteLoadBalancer(input) {
+    DeleteLoadBalancer(input: any) {
       // Deleting a load balancer that is already gone succeeds.
       const lb = elb.loadBalancers.find((x) => x.LoadBalancerArn === input.LoadBalancerArn);
       if (!lb) return {};
@@ -845,7 +847,7 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       for (const e of ec2.enis) if (e.owner === lb.LoadBalancerArn) e.lingering = true;
       return {};
     },
-    DescribeTags(input) {
+    DescribeTags(input: any) {
       return {
         TagDescriptions: (input.ResourceArns as string[]).map((arn) => {
           const tags = elb.tags.get(arn);
@@ -854,7 +856,7 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
         }),
       };
     },
-    CreateTargetGroup(input) {
+    CreateTargetGroup(input: any) {
       vpc(input.VpcId);
       const settings = JSON.stringify([
         input.Protocol,
@@ -894,7 +896,7 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       elb.tags.set(arn, structuredClone(input.Tags ?? []));
       return { TargetGroups: [tgView(tg)] };
     },
-    ModifyTargetGroupAttributes(input) {
+    ModifyTargetGroupAttributes(input: any) {
       const tg = targetGroup(input.TargetGroupArn);
       for (const a of input.Attributes ?? []) {
         if (!(a.Key in tg.attributes)) throw elbError('InvalidConfigurationRequest', `The attribute '${a.Key}' is not supported for target groups of type ${tg.Protocol}`);
@@ -902,12 +904,12 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       }
       return { Attributes: Object.entries(tg.attributes).map(([Key, Value]) => ({ Key, Value })) };
     },
-    DescribeTargetGroups(input) {
+    DescribeTargetGroups(input: any) {
       const missing = (input.Names ?? []).filter((n: string) => !elb.targetGroups.some((tg) => tg.TargetGroupName === n));
       if (missing.length) throw elbError('TargetGroupNotFound', `One or more target groups not found`);
       return { TargetGroups: elb.targetGroups.filter((tg) => !input.Names || input.Names.includes(tg.TargetGroupName)).map(tgView) };
     },
-    DeleteTargetGroup(input) {
+    DeleteTargetGroup(input: any) {
       const tg = elb.targetGroups.find((x) => x.TargetGroupArn === input.TargetGroupArn);
       if (!tg) return {};
       if (elb.listeners.some((l) => l.DefaultActions?.some((a) => a.TargetGroupArn === tg.TargetGroupArn))) {
@@ -917,11 +919,11 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       elb.tags.delete(tg.TargetGroupArn!);
       return {};
     },
-    DescribeListeners(input) {
+    DescribeListeners(input: any) {
       loadBalancer(input.LoadBalancerArn);
       return { Listeners: elb.listeners.filter((l) => l.LoadBalancerArn === input.LoadBalancerArn) };
     },
-    CreateListener(input) {
+    CreateListener(input: any) {
       const lb = loadBalancer(input.LoadBalancerArn);
       if (elb.listeners.some((l) => l.LoadBalancerArn === lb.LoadBalancerArn && l.Port === input.Port)) {
         throw elbError('DuplicateListener', 'A listener already exists on this port for this load balancer');
@@ -943,7 +945,7 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       elb.listeners.push(l);
       return { Listeners: [l] };
     },
-    RegisterTargets(input) {
+    RegisterTargets(input: any) {
       const tg = targetGroup(input.TargetGroupArn);
       for (const t of input.Targets as { Id: string; Port?: number }[]) {
         const instance = ec2.instances.find((i) => i.InstanceId === t.Id);
@@ -957,7 +959,7 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       }
       return {};
     },
-    DeregisterTargets(input) {
+    DeregisterTargets(input: any) {
       const tg = targetGroup(input.TargetGroupArn);
       for (const t of input.Targets as { Id: string; Port?: number }[]) {
         const found = tg.targets.find((x) => x.Id === t.Id && x.Port === (t.Port ?? tg.Port));
@@ -966,7 +968,7 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       }
       return {};
     },
-    DescribeTargetHealth(input) {
+    DescribeTargetHealth(input: any) {
       const tg = targetGroup(input.TargetGroupArn);
       const lbs = elb.loadBalancers.filter((lb) => tgView(tg).LoadBalancerArns!.includes(lb.LoadBalancerArn!));
       return {
@@ -986,7 +988,7 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
         }),
       };
     },
-  };
+  } satisfies Record<string, Impl>;
 
   // ---- IAM -----------------------------------------------------------------------------------------
 
@@ -1020,13 +1022,13 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
     return parsed;
   };
 
-  const iamApi: Record<string, Impl> = {
-    GetRole(input) {
+  const iamApi = {
+    GetRole(input: any) {
       const { role } = roleOf(input.RoleName);
       // IAM answers the trust policy URL-encoded.
       return { Role: { ...role, AssumeRolePolicyDocument: encodeURIComponent(role.AssumeRolePolicyDocument!) } };
     },
-    CreateRole(input) {
+    CreateRole(input: any) {
       if (!NAME.test(input.RoleName)) throw iamError('ValidationError', `1 validation error detected: Value '${input.RoleName}' at 'roleName' failed to satisfy constraint`);
       checkPath(input.Path);
       checkPolicy(input.AssumeRolePolicyDocument);
@@ -1045,7 +1047,7 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       iam.roles.set(input.RoleName, { role, policies: new Map() });
       return { Role: role };
     },
-    PutRolePolicy(input) {
+    PutRolePolicy(input: any) {
       const r = roleOf(input.RoleName);
       checkPolicy(input.PolicyDocument);
       const policies = new Map(r.policies).set(input.PolicyName, input.PolicyDocument);
@@ -1055,15 +1057,15 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       r.policies = policies;
       return {};
     },
-    ListRolePolicies(input) {
+    ListRolePolicies(input: any) {
       return { PolicyNames: [...roleOf(input.RoleName).policies.keys()], IsTruncated: false };
     },
-    DeleteRolePolicy(input) {
+    DeleteRolePolicy(input: any) {
       const r = roleOf(input.RoleName);
       if (!r.policies.delete(input.PolicyName)) throw iamError('NoSuchEntity', `The role policy with name ${input.PolicyName} cannot be found.`);
       return {};
     },
-    DeleteRole(input) {
+    DeleteRole(input: any) {
       const r = roleOf(input.RoleName);
       if ([...iam.profiles.values()].some((p) => p.profile.Roles!.some((x) => x.RoleName === input.RoleName))) {
         throw iamError('DeleteConflict', 'Cannot delete entity, must remove roles from instance profile first.');
@@ -1072,10 +1074,10 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       iam.roles.delete(input.RoleName);
       return {};
     },
-    GetInstanceProfile(input) {
+    GetInstanceProfile(input: any) {
       return { InstanceProfile: profileOf(input.InstanceProfileName).profile };
     },
-    CreateInstanceProfile(input) {
+    CreateInstanceProfile(input: any) {
       if (!NAME.test(input.InstanceProfileName)) throw iamError('ValidationError', `1 validation error detected: Value '${input.InstanceProfileName}' at 'instanceProfileName' failed to satisfy constraint`);
       checkPath(input.Path);
       if (iam.profiles.has(input.InstanceProfileName)) throw iamError('EntityAlreadyExists', `Instance Profile ${input.InstanceProfileName} already exists.`);
@@ -1092,26 +1094,26 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       iam.profiles.set(input.InstanceProfileName, { profile, visibleToEc2: false });
       return { InstanceProfile: profile };
     },
-    AddRoleToInstanceProfile(input) {
+    AddRoleToInstanceProfile(input: any) {
       const p = profileOf(input.InstanceProfileName);
       const { role } = roleOf(input.RoleName);
       if (p.profile.Roles!.length) throw iamError('LimitExceeded', 'Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1');
       p.profile.Roles!.push(role);
       return {};
     },
-    RemoveRoleFromInstanceProfile(input) {
+    RemoveRoleFromInstanceProfile(input: any) {
       const p = profileOf(input.InstanceProfileName);
       if (!p.profile.Roles!.some((r) => r.RoleName === input.RoleName)) throw iamError('NoSuchEntity', `The role with name ${input.RoleName} cannot be found.`);
       p.profile.Roles = p.profile.Roles!.filter((r) => r.RoleName !== input.RoleName);
       return {};
     },
-    DeleteInstanceProfile(input) {
+    DeleteInstanceProfile(input: any) {
       const p = profileOf(input.InstanceProfileName);
       if (p.profile.Roles!.length) throw iamError('DeleteConflict', 'Cannot delete entity, must remove roles from instance profile first.');
       iam.profiles.delete(input.InstanceProfileName);
       return {};
     },
-  };
+  } satisfies Record<string, Impl>;
 
   // ---- wiring --------------------------------------------------------------------------------------
 
@@ -1214,7 +1216,7 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
     elb,
     iam,
     /** The services' own handlers, for arranging what a test starts from without recording calls. */
-    api: { ...ec2Api, ...elbApi, ...iamApi } as Record<string, (input: any) => any>,
+    api: { ...ec2Api, ...elbApi, ...iamApi },
     /** `hook` answers the next call of `command` (e.g. 'CreateNatGateway') instead of the fake. */
     once(command: string, hook: Hook) {
       hooks.set(command, [...(hooks.get(command) ?? []), hook]);
