@@ -12,6 +12,7 @@ import {
   DescribeTargetHealthCommand,
   ModifyTargetGroupAttributesCommand,
   RegisterTargetsCommand,
+  SetSubnetsCommand,
   type ElasticLoadBalancingV2Client,
   type LoadBalancer,
   type TargetGroup,
@@ -70,6 +71,12 @@ export async function ensureApiLoadBalancer(elb: ElasticLoadBalancingV2Client, s
       ),
     )
   ).LoadBalancers![0]!;
+
+  // A zone added since: enable it (a network load balancer's subnets can be added, never removed).
+  const enabled = new Set((lb.AvailabilityZones ?? []).map((z) => z.SubnetId));
+  if (spec.subnetIds.some((id) => !enabled.has(id))) {
+    await mapped(elb.send(new SetSubnetsCommand({ LoadBalancerArn: lb.LoadBalancerArn, Subnets: [...new Set([...enabled, ...spec.subnetIds])] as string[] })));
+  }
 
   // Found first: a second CreateTargetGroup of one name is refused by some endpoints (AWS returns the group).
   const tg =
@@ -165,8 +172,9 @@ export async function apiLoadBalancerStatus(elb: ElasticLoadBalancingV2Client, c
  */
 export async function deleteApiLoadBalancer(elb: ElasticLoadBalancingV2Client, clusterId: string): Promise<string[]> {
   const left: string[] = [];
-  const tg = await findTargetGroup(elb, clusterId);
-  const lb = await findOwned(elb, clusterId);
+  // A stranger's of the same name is not the cluster's to delete, and must not stop the deletion of the rest.
+  const tg = await findTargetGroup(elb, clusterId).catch(notOwnedIsNone);
+  const lb = await findOwned(elb, clusterId).catch(notOwnedIsNone);
   if (tg) {
     const targets = (await mapped(elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg.TargetGroupArn })))).TargetHealthDescriptions ?? [];
     await deregisterTargets(elb, clusterId, targets.map((t) => t.Target!.Id!));
@@ -199,6 +207,11 @@ async function findTargetGroup(elb: ElasticLoadBalancingV2Client, clusterId: str
   await checkOwned(elb, tg.TargetGroupArn!, clusterId, `target group ${name}`);
   return tg;
 }
+
+const notOwnedIsNone = (err: unknown): undefined => {
+  if (err instanceof CloudError && err.code === 'ResourceNotOwned') return undefined;
+  throw err;
+};
 
 async function checkOwned(elb: ElasticLoadBalancingV2Client, arn: string, clusterId: string, label: string): Promise<void> {
   const tags = (await mapped(elb.send(new DescribeTagsCommand({ ResourceArns: [arn] })))).TagDescriptions?.[0]?.Tags;

@@ -13,6 +13,7 @@ import {
   DescribeNatGatewaysCommand,
   DescribeRouteTablesCommand,
   DescribeSubnetsCommand,
+  DescribeVpcAttributeCommand,
   DescribeVpcsCommand,
   ModifyVpcAttributeCommand,
   ReplaceRouteCommand,
@@ -95,7 +96,8 @@ export async function ensureManagedNetwork(ec2: EC2Client, spec: InfraSpec): Pro
   const nats: Record<string, string> = {};
   const natPublicIps: string[] = [];
   for (const zone of natZones) {
-    const nat = await ensureNatGateway(ec2, clusterId, `${clusterName}-nat-${zone}`, publicSubnets[zone]!);
+    // A single gateway's name does not follow its zone: a new first zone must not make a second one.
+    const nat = await ensureNatGateway(ec2, clusterId, perZone ? `${clusterName}-nat-${zone}` : `${clusterName}-nat`, publicSubnets[zone]!);
     nats[zone] = nat.id;
     natPublicIps.push(nat.publicIp);
   }
@@ -168,12 +170,13 @@ function defaultRoute(tables: RouteTable[], subnetId: string) {
 
 async function ensureVpc(ec2: EC2Client, clusterId: string, name: string): Promise<string> {
   const found = await mapped(ec2.send(new DescribeVpcsCommand({ Filters: [...clusterFilter(clusterId), nameFilter(name)] })));
-  const existing = found.Vpcs?.[0]?.VpcId;
-  if (existing) return existing;
-  const out = await mapped(ec2.send(new CreateVpcCommand({ CidrBlock: VPC_CIDR, TagSpecifications: [tagSpec('vpc', resourceTags(clusterId, name))] })));
-  const vpcId = out.Vpc!.VpcId!;
+  const vpcId =
+    found.Vpcs?.[0]?.VpcId ??
+    (await mapped(ec2.send(new CreateVpcCommand({ CidrBlock: VPC_CIDR, TagSpecifications: [tagSpec('vpc', resourceTags(clusterId, name))] })))).Vpc!.VpcId!;
   // Instances get DNS names (the cloud controller manager and kubelet's node addresses use them).
-  await mapped(ec2.send(new ModifyVpcAttributeCommand({ VpcId: vpcId, EnableDnsHostnames: { Value: true } })));
+  // Checked on every pass: an earlier one may have made the VPC and lost the answer before this.
+  const dns = await mapped(ec2.send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: 'enableDnsHostnames' })));
+  if (!dns.EnableDnsHostnames?.Value) await mapped(ec2.send(new ModifyVpcAttributeCommand({ VpcId: vpcId, EnableDnsHostnames: { Value: true } })));
   return vpcId;
 }
 
@@ -190,32 +193,41 @@ async function ensureInternetGateway(ec2: EC2Client, clusterId: string, name: st
   return igw.InternetGatewayId!;
 }
 
-/** A NAT gateway with its own Elastic IP; a retry finds both by tag, and the client token covers a lost answer. */
+/**
+ * A NAT gateway with its own Elastic IP; a retry finds both by tag, and the client token covers a
+ * lost answer. A gateway that failed (AWS gives up on it: its route turns blackhole) is replaced:
+ * the token counts the failures, so the new request is not answered with the failed gateway.
+ */
 async function ensureNatGateway(ec2: EC2Client, clusterId: string, name: string, subnetId: string): Promise<{ id: string; publicIp: string }> {
   const found = await mapped(
-    ec2.send(new DescribeNatGatewaysCommand({ Filter: [...clusterFilter(clusterId), nameFilter(name), { Name: 'state', Values: ['pending', 'available'] }] })),
+    ec2.send(new DescribeNatGatewaysCommand({ Filter: [...clusterFilter(clusterId), nameFilter(name), { Name: 'state', Values: ['pending', 'available', 'failed'] }] })),
   );
   // The tags are checked here too: a filter an endpoint ignored must never hand over another cluster's gateway.
-  const live = (found.NatGateways ?? []).find((n) => tagValue(n.Tags, TAG_CLUSTER) === clusterId && tagValue(n.Tags, TAG_NAME) === name);
+  const mine = (found.NatGateways ?? []).filter((n) => tagValue(n.Tags, TAG_CLUSTER) === clusterId && tagValue(n.Tags, TAG_NAME) === name);
+  const live = mine.find((n) => n.State === 'pending' || n.State === 'available');
+  const failures = mine.filter((n) => n.State === 'failed').length;
   const addresses = await mapped(ec2.send(new DescribeAddressesCommand({ Filters: [...clusterFilter(clusterId), nameFilter(name)] })));
   const address =
     addresses.Addresses?.[0] ??
     (await mapped(ec2.send(new AllocateAddressCommand({ Domain: 'vpc', TagSpecifications: [tagSpec('elastic-ip', resourceTags(clusterId, name))] }))));
   const publicIp = address.PublicIp!;
   if (live) return { id: live.NatGatewayId!, publicIp };
-  const allocationId = address.AllocationId!;
   const out = await mapped(
     ec2.send(
       new CreateNatGatewayCommand({
         SubnetId: subnetId,
-        AllocationId: allocationId,
+        AllocationId: address.AllocationId!,
         ConnectivityType: 'public',
-        ClientToken: `${clusterId}-${name}`.slice(0, 64),
+        ClientToken: `${clusterId}-${name}-${failures}`.slice(0, 64),
         TagSpecifications: [tagSpec('natgateway', resourceTags(clusterId, name))],
       }),
     ),
   );
-  return { id: (out.NatGateway as NatGateway).NatGatewayId!, publicIp };
+  const nat = out.NatGateway as NatGateway;
+  if (nat.State === 'failed') {
+    throw new CloudError(nat.FailureCode ?? 'NatGatewayFailed', `NAT gateway ${nat.NatGatewayId} failed: ${nat.FailureMessage ?? 'no reason given'}; Strata makes another`);
+  }
+  return { id: nat.NatGatewayId!, publicIp };
 }
 
 /** A route table whose default route goes to `target`, associated with `subnetIds`. */

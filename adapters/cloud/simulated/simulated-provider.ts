@@ -164,7 +164,7 @@ export class SimulatedProvider implements CloudProvider {
     const perZone = spec.network.natGateways === 'perZone';
     const nats: Record<string, string> = {};
     for (const zone of perZone ? spec.zones : spec.zones.slice(0, 1)) {
-      const name = `${spec.clusterName}-nat-${zone}`;
+      const name = perZone ? `${spec.clusterName}-nat-${zone}` : `${spec.clusterName}-nat`;
       const eip = findOrCreate('elasticIp', name, { publicIp: `198.18.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250) + 1}` });
       nats[zone] = findOrCreate('natGateway', name, { subnetId: publicSubnets[zone], allocationId: eip.id }).id;
     }
