@@ -8,6 +8,7 @@ import {
   DescribeListenersCommand,
   DescribeLoadBalancersCommand,
   DescribeTagsCommand,
+  DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ModifyTargetGroupAttributesCommand,
@@ -100,18 +101,15 @@ export async function ensureApiLoadBalancer(elb: ElasticLoadBalancingV2Client, s
       ),
     )
   ).TargetGroups![0] as TargetGroup;
-  await mapped(
-    elb.send(
-      new ModifyTargetGroupAttributesCommand({
-        TargetGroupArn: tg.TargetGroupArn,
-        Attributes: [
-          { Key: 'preserve_client_ip.enabled', Value: 'false' },
-          // A control-plane node leaving is drained by Strata first; no need to hold its flows 5 minutes.
-          { Key: 'deregistration_delay.timeout_seconds', Value: '30' },
-        ],
-      }),
-    ),
-  );
+  const attributes = [
+    { Key: 'preserve_client_ip.enabled', Value: 'false' },
+    // A control-plane node leaving is drained by Strata first; no need to hold its flows 5 minutes.
+    { Key: 'deregistration_delay.timeout_seconds', Value: '30' },
+  ];
+  const current = (await mapped(elb.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: tg.TargetGroupArn })))).Attributes ?? [];
+  if (attributes.some((a) => !current.some((c) => c.Key === a.Key && c.Value === a.Value))) {
+    await mapped(elb.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: tg.TargetGroupArn, Attributes: attributes })));
+  }
   const listeners = (await mapped(elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn })))).Listeners ?? [];
   if (!listeners.some((l) => l.Port === API_PORT)) {
     await tolerate(

@@ -7,6 +7,7 @@ import {
   DeleteRolePolicyCommand,
   GetInstanceProfileCommand,
   GetRoleCommand,
+  GetRolePolicyCommand,
   ListRolePoliciesCommand,
   PutRolePolicyCommand,
   RemoveRoleFromInstanceProfileCommand,
@@ -30,7 +31,7 @@ const EC2_TRUST = JSON.stringify({
 
 /**
  * A node role's identity, as Cluster API Provider AWS's bootstrap makes it: an IAM role EC2 may
- * assume, with exactly `statements` inline, in an instance profile of the same name. Put again on
+ * assume, with exactly `statements` inline, in an instance profile of the same name. Compared on
  * every pass, so a changed profile (a CSI driver added) changes the permissions too.
  */
 export async function ensureNodeIdentity(iam: IAMClient, clusterId: string, role: NodeRole, statements: readonly PolicyStatement[]): Promise<string> {
@@ -54,7 +55,12 @@ export async function ensureNodeIdentity(iam: IAMClient, clusterId: string, role
       'EntityAlreadyExists',
     );
   }
-  await mapped(iam.send(new PutRolePolicyCommand({ RoleName: name, PolicyName: POLICY_NAME, PolicyDocument: JSON.stringify(policyDocument(statements)) })));
+  const document = JSON.stringify(policyDocument(statements));
+  const current = await tolerate(iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: POLICY_NAME })), 'NoSuchEntity');
+  // IAM answers the document URL-encoded; written only when it differs, so a settled pass changes nothing.
+  if (!current?.PolicyDocument || JSON.stringify(JSON.parse(decodeURIComponent(current.PolicyDocument))) !== document) {
+    await mapped(iam.send(new PutRolePolicyCommand({ RoleName: name, PolicyName: POLICY_NAME, PolicyDocument: document })));
+  }
   const profile = await tolerate(iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name })), 'NoSuchEntity');
   if (!profile?.InstanceProfile) {
     await tolerate(

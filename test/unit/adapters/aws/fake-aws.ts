@@ -61,6 +61,7 @@ import {
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2ServiceException,
+  DescribeTargetGroupAttributesCommand,
   ModifyTargetGroupAttributesCommand,
   RegisterTargetsCommand,
   SetSubnetsCommand,
@@ -80,6 +81,7 @@ import {
   GetRoleCommand,
   IAMServiceException,
   ListRolePoliciesCommand,
+  GetRolePolicyCommand,
   PutRolePolicyCommand,
   RemoveRoleFromInstanceProfileCommand,
   type InstanceProfile,
@@ -896,6 +898,10 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       elb.tags.set(arn, structuredClone(input.Tags ?? []));
       return { TargetGroups: [tgView(tg)] };
     },
+    DescribeTargetGroupAttributes(input: any) {
+      const tg = targetGroup(input.TargetGroupArn);
+      return { Attributes: Object.entries(tg.attributes).map(([Key, Value]) => ({ Key, Value })) };
+    },
     ModifyTargetGroupAttributes(input: any) {
       const tg = targetGroup(input.TargetGroupArn);
       for (const a of input.Attributes ?? []) {
@@ -1057,6 +1063,12 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
       r.policies = policies;
       return {};
     },
+    GetRolePolicy(input: any) {
+      const doc = roleOf(input.RoleName).policies.get(input.PolicyName);
+      if (doc === undefined) throw iamError('NoSuchEntity', `The role policy with name ${input.PolicyName} cannot be found.`);
+      // IAM answers policy documents URL-encoded.
+      return { RoleName: input.RoleName, PolicyName: input.PolicyName, PolicyDocument: encodeURIComponent(doc) };
+    },
     ListRolePolicies(input: any) {
       return { PolicyNames: [...roleOf(input.RoleName).policies.keys()], IsTruncated: false };
     },
@@ -1172,6 +1184,7 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
         DescribeListenersCommand,
         DescribeLoadBalancersCommand,
         DescribeTagsCommand,
+        DescribeTargetGroupAttributesCommand,
         DescribeTargetGroupsCommand,
         DescribeTargetHealthCommand,
         ModifyTargetGroupAttributesCommand,
@@ -1191,6 +1204,7 @@ export function fakeAws(mocks: FakeAwsMocks, region = 'eu-west-1') {
         DeleteRolePolicyCommand,
         GetInstanceProfileCommand,
         GetRoleCommand,
+        GetRolePolicyCommand,
         ListRolePoliciesCommand,
         PutRolePolicyCommand,
         RemoveRoleFromInstanceProfileCommand,
