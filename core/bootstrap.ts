@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import { stringify } from 'yaml';
 import { API_PORT } from './cloud.js';
+import type { Cloud } from './packs.js';
 import type { ClusterPki, ClusterPkiKeys } from './pki.js';
 import type { PlannedNode } from './provisioning.js';
 
@@ -49,6 +50,19 @@ export const ticketExpired = (issuedAt: number, now: Date) => now.getTime() / 10
 export const BOOTSTRAP_ENV = '/etc/strata/bootstrap.env';
 export const KUBEADM_CONFIG = '/etc/kubernetes/kubeadm.yaml';
 export const AGENT_ENV = '/etc/strata/agent.env';
+/**
+ * Where each cloud's controller manager reads its configuration file on control-plane nodes
+ * (cloud-provider-azure's chart mounts /etc/kubernetes from the host and passes this --cloud-config).
+ */
+export const CLOUD_CONFIG_PATHS: Readonly<Partial<Record<Cloud, string>>> = { azure: '/etc/kubernetes/azure.json' };
+
+export type CloudProviderConfigFile = { readonly path: string; readonly content: Readonly<Record<string, string | number | boolean>> };
+
+/** The controller manager's configuration file for a cluster, where its cloud reads one and the infrastructure recorded it. */
+export function cloudProviderConfigFile(cloud: Cloud, content: CloudProviderConfigFile['content'] | undefined): CloudProviderConfigFile | undefined {
+  const path = CLOUD_CONFIG_PATHS[cloud];
+  return path && content ? { path, content } : undefined;
+}
 
 /** What a node's user data does besides bootstrapping; the cluster's settings decide. */
 export interface UserDataOptions {
@@ -181,12 +195,15 @@ export interface BundleInput {
   readonly pki: ClusterPki;
   /** Only for control-plane nodes: the CA keys and the agent's settings. */
   readonly controlPlane?: { readonly keys: ClusterPkiKeys; readonly agent: { readonly apiUrl: string; readonly token: string } };
+  /** The cloud controller manager's configuration file (cloudProviderConfigFile), written on control-plane nodes. */
+  readonly cloudProviderConfig?: CloudProviderConfigFile;
 }
 
 /**
  * What one node's bundle holds. Every node: its kubeadm configuration, joins pinned to the CA hash.
  * Control-plane nodes also: the CAs with their keys and the service-account key pair (kubeadm uses
- * what it finds in /etc/kubernetes/pki, as with Cluster API), and the agent's settings.
+ * what it finds in /etc/kubernetes/pki, as with Cluster API), the agent's settings, and the cloud
+ * controller manager's configuration file where the cloud has one.
  */
 export function bundleFiles(i: BundleInput): BundleFile[] {
   const { node } = i;
@@ -253,6 +270,8 @@ export function bundleFiles(i: BundleInput): BundleFile[] {
       { path: `${pki}/sa.key`, mode: 0o600, content: keys.serviceAccount },
       { path: AGENT_ENV, mode: 0o600, content: `STRATA_API_URL=${agent.apiUrl}\nSTRATA_CLUSTER_ID=${i.cluster.id}\nSTRATA_AGENT_TOKEN=${agent.token}\n` },
     );
+    // Only the controller manager reads it, and it runs on the control plane; workers' node manager uses instance metadata.
+    if (i.cloudProviderConfig) files.push({ path: i.cloudProviderConfig.path, mode: 0o600, content: `${JSON.stringify(i.cloudProviderConfig.content, null, 2)}\n` });
   }
   return files;
 }

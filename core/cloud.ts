@@ -132,6 +132,11 @@ export interface InfraRefs {
   readonly apiHosts?: Readonly<Partial<Record<NodeRole, string>>>;
   /** Per role: the instance profile name (AWS) or user-assigned identity id (Azure) nodes launch with. */
   readonly nodeIdentity: Readonly<Record<NodeRole, string>>;
+  /**
+   * The cloud controller manager's configuration file content, where the cloud needs one (Azure's
+   * azure.json). No secrets: nodes authenticate with their managed identity.
+   */
+  readonly cloudProviderConfig?: Readonly<Record<string, string | number | boolean>>;
 }
 
 export interface ApiEndpointStatus {

@@ -1,4 +1,4 @@
-import { bundleFiles, kubeadmBootstrapToken } from '../../core/bootstrap.js';
+import { bundleFiles, cloudProviderConfigFile, kubeadmBootstrapToken } from '../../core/bootstrap.js';
 import { API_PORT } from '../../core/cloud.js';
 import { DomainError, unauthorized } from '../../core/errors.js';
 import { pkiSealContext, type ClusterPkiKeys } from '../../core/pki.js';
@@ -54,6 +54,8 @@ export async function bootstrap(req: AgentRequest): Promise<AgentResult> {
     bootstrapToken: kubeadmBootstrapToken(secret, cluster.id),
     pki,
     controlPlane,
+    // None for clouds without such a file, or for infrastructure recorded without one.
+    cloudProviderConfig: cloudProviderConfigFile(cluster.cloud, infra.cloudProviderConfig),
   });
   const archive = await tarGz(files, req.now);
   if (!(await spendTicket(ticket, req.now))) throw unauthorized('this bootstrap ticket was used already, or has expired');

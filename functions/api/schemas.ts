@@ -207,6 +207,10 @@ const InfraRefs = z.strictObject({
     .optional()
     .meta({ description: 'where nodes map apiEndpoint in /etc/hosts, where DNS does not serve (Azure internal load balancer)' }),
   nodeIdentity: z.strictObject({ controlPlane: z.string(), worker: z.string() }).meta({ description: 'instance profile names (AWS) or managed identity ids (Azure) of the nodes' }),
+  cloudProviderConfig: z
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+    .optional()
+    .meta({ description: "the cloud controller manager's configuration file (Azure's azure.json); holds no secrets" }),
 });
 const ClusterFields = {
   id: z.string(),

@@ -17,8 +17,9 @@ import {
   type InstanceInfo,
   type InstanceSpec,
 } from '../../../core/cloud.js';
+import { azureCloudConfig } from './cloud-config.js';
 import { azureCall, isNotFound, toCloudError } from './errors.js';
-import { checkExistingSubnets } from './existing-network.js';
+import { checkExistingSubnets, routeTableOf, subnetParts } from './existing-network.js';
 import { deleteRoleAssignments, ensureNodeIdentities, stripSlash } from './identity.js';
 import { compareVersions, formatUrn, parseImageRef, sameLocation, type ImageRef } from './image-ref.js';
 import {
@@ -44,6 +45,11 @@ export interface AzureProviderOptions {
   /** Who Strata is in the customer's tenant; `azureProvider()` builds a ClientSecretCredential. */
   readonly credential: AzureCredential;
   readonly subscriptionId: string;
+  /**
+   * The customer's tenant, written to the nodes' cloud configuration (azure.json).
+   * @default the tenant Azure reports for the control-plane identity
+   */
+  readonly tenantId?: string;
   /** The Azure location every resource goes to, e.g. `westeurope`. */
   readonly region: string;
   /**
@@ -153,6 +159,7 @@ export class AzureProvider implements CloudProvider {
   readonly cloud = 'azure' as const;
   readonly region: string;
   private readonly subscriptionId: string;
+  private readonly tenantId: string | undefined;
   private readonly sharedGroup: string | undefined;
   private readonly sshPublicKey: string | undefined;
   private readonly compute: ComputeManagementClient;
@@ -161,12 +168,15 @@ export class AzureProvider implements CloudProvider {
   private readonly msi: ManagedServiceIdentityClient;
   private readonly computeBySubscription = new Map<string, ComputeManagementClient>();
   private readonly newCompute: (subscriptionId: string) => ComputeManagementClient;
+  private readonly msiBySubscription = new Map<string, ManagedServiceIdentityClient>();
+  private readonly newMsi: (subscriptionId: string) => ManagedServiceIdentityClient;
 
   constructor(options: AzureProviderOptions) {
     if (!options.region) throw new Error('AzureProvider: region is required');
     if (!options.subscriptionId) throw new Error('AzureProvider: subscriptionId is required');
     this.region = options.region;
     this.subscriptionId = options.subscriptionId;
+    this.tenantId = options.tenantId;
     this.sharedGroup = options.resourceGroup;
     this.sshPublicKey = options.sshPublicKey;
     const endpoint = (options.endpoint ?? DEFAULT_ENDPOINT).replace(/\/+$/, '');
@@ -180,7 +190,9 @@ export class AzureProvider implements CloudProvider {
     const classic = { endpoint, $host: endpoint, credentialScopes: [scope], userAgentOptions, ...transport };
     this.network = new NetworkManagementClient(options.credential, options.subscriptionId, classic);
     this.resources = new ResourceManagementClient(options.credential, options.subscriptionId, classic);
-    this.msi = new ManagedServiceIdentityClient(options.credential, options.subscriptionId, classic);
+    this.newMsi = (subscriptionId) => new ManagedServiceIdentityClient(options.credential, subscriptionId, classic);
+    this.msi = this.newMsi(options.subscriptionId);
+    this.msiBySubscription.set(options.subscriptionId.toLowerCase(), this.msi);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -266,7 +278,7 @@ export class AzureProvider implements CloudProvider {
     const withNat = !existing && !nodePublicIp;
 
     // A network the cluster brings is checked before anything is made, so a wrong one costs nothing.
-    if (existing) await checkExistingSubnets(this.network, this.subscriptionId, existing, spec.zones, !nodePublicIp);
+    const existingSubnets = existing ? await checkExistingSubnets(this.network, this.subscriptionId, existing, spec.zones, !nodePublicIp) : undefined;
     if (!this.sharedGroup) {
       await azureCall(() => this.resources.resourceGroups.createOrUpdate(rg, { location, tags: tags(spec.clusterName) }));
     }
@@ -304,13 +316,13 @@ export class AzureProvider implements CloudProvider {
           ...(extra.dnsLabel ? { dnsSettings: { domainNameLabel: extra.dnsLabel } } : {}),
         }),
       );
-    const [, , natIp, apiIp, nodeIdentity] = await Promise.all([
+    const [, , natIp, apiIp, identities] = await Promise.all([
       asg(names.controlPlane),
       asg(names.workers),
       withNat ? publicIp(names.natIp) : undefined,
       spec.publicApi ? publicIp(names.apiIp, { zones: [...REGION_ZONES], dnsLabel: apiDnsLabel(spec.clusterId) }) : undefined,
       ensureNodeIdentities(
-        { msi: this.msi, resources: this.resources },
+        { msi: this.msi, resources: this.resources, msiFor: (subscriptionId) => this.msiFor(subscriptionId) },
         { subscriptionId: this.subscriptionId, resourceGroup: rg, location, clusterId: spec.clusterId, base },
         spec.nodeIdentity,
       ),
@@ -388,6 +400,27 @@ export class AzureProvider implements CloudProvider {
       apiEndpoint = internalApiName(spec.clusterId);
       apiHosts = { controlPlane: '127.0.0.1', worker: frontendIp };
     }
+
+    // The controller manager's view of the cluster; in a network the cluster brings, the first
+    // zone's subnet (the API frontend's) is where internal Services get their addresses.
+    const tenantId = this.tenantId ?? identities.controlPlane.tenantId;
+    if (!tenantId) throw new CloudError('IdentityNotReady', `Azure reports no tenant for managed identity ${identities.ids.controlPlane}`, true);
+    const nodesSubnet = existing ? subnets[spec.zones[0] ?? ''] : `${ids.vnet}/subnets/${SUBNET_NAME}`;
+    const parts = nodesSubnet ? subnetParts(nodesSubnet) : undefined;
+    if (!nodesSubnet || !parts) throw new CloudError('InvalidParameter', 'the cluster has no zone, so no subnet for its nodes', false);
+    const readSubnet = existingSubnets?.get(nodesSubnet);
+    const routeTable = readSubnet ? routeTableOf(readSubnet) : undefined;
+    const cloudProviderConfig = azureCloudConfig({
+      tenantId,
+      subscriptionId: this.subscriptionId,
+      resourceGroup: rg,
+      location,
+      vnet: { name: parts.vnet, resourceGroup: parts.resourceGroup },
+      subnetName: parts.subnet,
+      securityGroupName: names.workers,
+      ...(routeTable ? { routeTable } : {}),
+      identityClientId: identities.controlPlane.clientId,
+    });
     return {
       networkId: existing?.networkId ?? ids.vnet,
       subnets,
@@ -400,7 +433,8 @@ export class AzureProvider implements CloudProvider {
       apiEndpoint,
       apiPort: API_PORT,
       apiHosts,
-      nodeIdentity,
+      nodeIdentity: identities.ids,
+      cloudProviderConfig,
     };
   }
 
@@ -701,6 +735,16 @@ export class AzureProvider implements CloudProvider {
     return `/subscriptions/${this.subscriptionId}/resourceGroups/${rg}/providers/${type}/${name}`;
   }
 
+  private msiFor(subscriptionId: string): ManagedServiceIdentityClient {
+    const key = subscriptionId.toLowerCase();
+    let client = this.msiBySubscription.get(key);
+    if (!client) {
+      client = this.newMsi(subscriptionId);
+      this.msiBySubscription.set(key, client);
+    }
+    return client;
+  }
+
   private computeFor(subscriptionId: string): ComputeManagementClient {
     const key = subscriptionId.toLowerCase();
     let client = this.computeBySubscription.get(key);
@@ -733,7 +777,7 @@ export class AzureProvider implements CloudProvider {
 /** A provider for a cloud account whose client secret was read from Secrets Manager. */
 export function azureProvider(account: AzureAccountRef, clientSecret: string, region: string): AzureProvider {
   const credential = new ClientSecretCredential(account.tenantId, account.clientId, clientSecret);
-  return new AzureProvider({ credential, subscriptionId: account.subscriptionId, region });
+  return new AzureProvider({ credential, subscriptionId: account.subscriptionId, tenantId: account.tenantId, region });
 }
 
 /** Azure zones are `1`, `2`, `3`; accept `westeurope-2` too. */

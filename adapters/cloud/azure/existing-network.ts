@@ -11,10 +11,23 @@ import { isNotFound, toCloudError } from './errors.js';
 const SUBNET_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Network\/virtualNetworks\/([^/]+)\/subnets\/([^/]+)$/i;
 const ROUTE_TABLE_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Network\/routeTables\/([^/]+)$/i;
 
+/** A subnet id's parts, or undefined when it is not one. */
+export function subnetParts(id: string): { resourceGroup: string; vnet: string; subnet: string } | undefined {
+  const m = SUBNET_ID.exec(id);
+  return m ? { resourceGroup: m[2]!, vnet: m[3]!, subnet: m[4]! } : undefined;
+}
+
+/** The route table a subnet names, if any. */
+export function routeTableOf(subnet: Subnet): { resourceGroup: string; name: string } | undefined {
+  const m = subnet.routeTable?.id ? ROUTE_TABLE_ID.exec(subnet.routeTable.id) : null;
+  return m ? { resourceGroup: m[2]!, name: m[3]! } : undefined;
+}
+
 /**
  * Every zone's subnet exists in the named network, in this subscription (a NIC cannot join another
  * subscription's network), and, when nodes have no address of their own, has a way out: a NAT
  * gateway or a route table with a default route. Each failure names the subnet and is not retryable.
+ * Returns the subnets as read, by the ids the network names them with.
  */
 export async function checkExistingSubnets(
   network: NetworkManagementClient,
@@ -22,11 +35,12 @@ export async function checkExistingSubnets(
   existing: ExistingNetwork,
   zones: readonly string[],
   needsRouteOut: boolean,
-): Promise<void> {
+): Promise<Map<string, Subnet>> {
   for (const zone of zones) {
     if (!existing.subnets[zone]) throw new CloudError('InvalidParameter', `the cluster's network names no subnet for zone ${zone}`, false);
   }
   const subnetIds = [...new Set(zones.map((zone) => existing.subnets[zone]!))];
+  const read = new Map<string, Subnet>();
   for (const id of subnetIds) {
     const m = SUBNET_ID.exec(id);
     if (!m) throw new CloudError('InvalidParameter', `${id}: not a subnet resource id (/subscriptions/…/virtualNetworks/<name>/subnets/<name>)`, false);
@@ -45,7 +59,9 @@ export async function checkExistingSubnets(
         false,
       );
     }
+    read.set(id, subnet);
   }
+  return read;
 }
 
 async function getSubnet(network: NetworkManagementClient, rg: string, vnet: string, name: string, id: string): Promise<Subnet> {
@@ -60,12 +76,11 @@ async function getSubnet(network: NetworkManagementClient, rg: string, vnet: str
 
 async function hasRouteOut(network: NetworkManagementClient, subnet: Subnet): Promise<boolean> {
   if (subnet.natGateway?.id) return true;
-  const tableId = subnet.routeTable?.id;
-  const m = tableId ? ROUTE_TABLE_ID.exec(tableId) : null;
-  if (!m) return false;
+  const table = routeTableOf(subnet);
+  if (!table) return false;
   let routes;
   try {
-    routes = (await network.routeTables.get(m[2]!, m[3]!)).routes ?? [];
+    routes = (await network.routeTables.get(table.resourceGroup, table.name)).routes ?? [];
   } catch (e) {
     if (isNotFound(e)) return false;
     throw toCloudError(e);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ManagedServiceIdentityClient } from '@azure/arm-msi';
+import type { Identity, ManagedServiceIdentityClient } from '@azure/arm-msi';
 import type { ResourceManagementClient } from '@azure/arm-resources';
 import { CloudError, TAG_CLUSTER, TAG_NAME, type NodeIdentitySpec, type NodeRole } from '../../../core/cloud.js';
 import { azureCall, isNotFound, toCloudError } from './errors.js';
@@ -48,6 +48,8 @@ export const roleAssignmentId = (scope: string, name: string) => `${scope}/provi
 export interface IdentityClients {
   readonly msi: ManagedServiceIdentityClient;
   readonly resources: ResourceManagementClient;
+  /** A client for another subscription, where an identity the cloud account names may live. */
+  readonly msiFor: (subscriptionId: string) => ManagedServiceIdentityClient;
 }
 
 export interface IdentityTarget {
@@ -58,11 +60,22 @@ export interface IdentityTarget {
   readonly base: string;
 }
 
-/** The identity ids per role: the account's own, or two made here with their role assignments. */
-export async function ensureNodeIdentities(clients: IdentityClients, at: IdentityTarget, spec: NodeIdentitySpec): Promise<Record<NodeRole, string>> {
-  if (spec.existing) return { controlPlane: spec.existing.controlPlane, worker: spec.existing.worker };
+export interface NodeIdentities {
+  /** Per role: the identity's resource id, which VMs launch with. */
+  readonly ids: Record<NodeRole, string>;
+  /** The control-plane identity as the cloud controller manager signs in with it (azure.json). */
+  readonly controlPlane: { readonly clientId: string; readonly tenantId: string | undefined };
+}
+
+/** The identities per role: the account's own, or two made here with their role assignments. */
+export async function ensureNodeIdentities(clients: IdentityClients, at: IdentityTarget, spec: NodeIdentitySpec): Promise<NodeIdentities> {
+  if (spec.existing) {
+    // Only the control plane's is read: its client id is what the controller manager needs.
+    const controlPlane = await readIdentity(clients, spec.existing.controlPlane);
+    return { ids: { controlPlane: spec.existing.controlPlane, worker: spec.existing.worker }, controlPlane: signInOf(controlPlane, spec.existing.controlPlane) };
+  }
   const scope = `/subscriptions/${at.subscriptionId}/resourceGroups/${at.resourceGroup}`;
-  const one = async (role: NodeRole): Promise<string> => {
+  const one = async (role: NodeRole): Promise<[string, Identity]> => {
     const name = identityName(at.base, role);
     const identity = await azureCall(() =>
       clients.msi.userAssignedIdentities.createOrUpdate(at.resourceGroup, name, { location: at.location, tags: { [TAG_CLUSTER]: at.clusterId, [TAG_NAME]: name } }),
@@ -71,10 +84,29 @@ export async function ensureNodeIdentities(clients: IdentityClients, at: Identit
     for (const roleName of spec.permissions[role].azureRoles) {
       await assignRole(clients.resources, scope, roleDefinitionId(at.subscriptionId, roleName), identity.principalId);
     }
-    return `${scope}/providers/${IDENTITY_TYPE}/${name}`;
+    return [`${scope}/providers/${IDENTITY_TYPE}/${name}`, identity];
   };
-  const [controlPlane, worker] = await Promise.all([one('controlPlane'), one('worker')]);
-  return { controlPlane, worker };
+  const [[controlPlane, cpIdentity], [worker]] = await Promise.all([one('controlPlane'), one('worker')]);
+  return { ids: { controlPlane, worker }, controlPlane: signInOf(cpIdentity, controlPlane) };
+}
+
+const IDENTITY_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/([^/]+)$/i;
+
+/** An identity the cloud account names: it may live in any group or subscription of the tenant. */
+async function readIdentity(clients: IdentityClients, id: string): Promise<Identity> {
+  const m = IDENTITY_ID.exec(id);
+  if (!m) throw new CloudError('InvalidParameter', `${id}: not a user-assigned managed identity id (/subscriptions/…/userAssignedIdentities/<name>)`, false);
+  try {
+    return await clients.msiFor(m[1]!).userAssignedIdentities.get(m[2]!, m[3]!);
+  } catch (e) {
+    if (isNotFound(e)) throw new CloudError('IdentityNotFound', `managed identity ${id} named by the cloud account does not exist (${toCloudError(e).message})`, false);
+    throw toCloudError(e);
+  }
+}
+
+function signInOf(identity: Identity, id: string): NodeIdentities['controlPlane'] {
+  if (!identity.clientId) throw new CloudError('IdentityNotReady', `managed identity ${id} has no client id yet`, true);
+  return { clientId: identity.clientId, tenantId: identity.tenantId };
 }
 
 async function assignRole(resources: ResourceManagementClient, scope: string, roleDefinition: string, principalId: string): Promise<void> {
@@ -95,7 +127,7 @@ async function assignRole(resources: ResourceManagementClient, scope: string, ro
  * Role assignments carry no tags and outlive their principal, so a shared group's deletion removes
  * them by name before the identity: every built-in role this adapter may have granted, at the group.
  */
-export async function deleteRoleAssignments(clients: IdentityClients, at: Pick<IdentityTarget, 'subscriptionId' | 'resourceGroup'>, identityName: string): Promise<void> {
+export async function deleteRoleAssignments(clients: Pick<IdentityClients, 'msi' | 'resources'>, at: Pick<IdentityTarget, 'subscriptionId' | 'resourceGroup'>, identityName: string): Promise<void> {
   let principalId: string | undefined;
   try {
     principalId = (await clients.msi.userAssignedIdentities.get(at.resourceGroup, identityName)).principalId;

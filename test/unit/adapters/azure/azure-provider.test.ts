@@ -26,7 +26,7 @@ const QUOTA_MESSAGE =
 let arm: FakeArm;
 let provider: AzureProvider;
 
-function newProvider(extra: { resourceGroup?: string; sshPublicKey?: string } = {}) {
+function newProvider(extra: { resourceGroup?: string; sshPublicKey?: string; tenantId?: string } = {}) {
   return new AzureProvider({
     credential: fakeCredential,
     subscriptionId: SUB,
@@ -262,7 +262,40 @@ describe('ensureInfrastructure', () => {
       apiPort: 6443,
       apiHosts: { controlPlane: '127.0.0.1', worker: frontendIp },
       nodeIdentity: { controlPlane: `${IDENTITIES}/demo-control-plane`, worker: `${IDENTITIES}/demo-workers` },
+      cloudProviderConfig: expect.any(Object),
     });
+  });
+
+  it('azure.json for the controller manager: the cluster’s group, network, workers’ NSG and the control-plane identity’s client id', async () => {
+    const refs = await provider.ensureInfrastructure(infra);
+    const cpIdentity = arm.store.get(`${IDENTITIES}/demo-control-plane`.toLowerCase()).properties;
+    expect(cpIdentity.clientId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(refs.cloudProviderConfig).toEqual({
+      cloud: 'AzurePublicCloud',
+      // No tenant given to the provider: the one Azure reports for the identity.
+      tenantId: cpIdentity.tenantId,
+      subscriptionId: SUB,
+      resourceGroup: RG,
+      location: REGION,
+      vmType: 'standard',
+      vnetName: 'demo-vnet',
+      vnetResourceGroup: RG,
+      subnetName: 'nodes',
+      securityGroupName: 'demo-workers',
+      securityGroupResourceGroup: RG,
+      loadBalancerSku: 'standard',
+      useManagedIdentityExtension: true,
+      userAssignedIdentityID: cpIdentity.clientId,
+      useInstanceMetadata: true,
+    });
+    // No secret, no route table Strata never made, and no load balancer name: Service load balancers
+    // are named after the cluster id, which the API's (`api`) never is.
+    expect(Object.keys(refs.cloudProviderConfig!)).not.toContain('aadClientSecret');
+    expect(Object.keys(refs.cloudProviderConfig!)).not.toContain('routeTableName');
+    expect(Object.keys(refs.cloudProviderConfig!)).not.toContain('loadBalancerName');
+
+    const withTenant = await newProvider({ tenantId: '11111111-2222-3333-4444-555555555555' }).ensureInfrastructure(infra);
+    expect(withTenant.cloudProviderConfig!.tenantId).toBe('11111111-2222-3333-4444-555555555555');
   });
 
   it('control-plane rules: 6443 from workers and control plane, etcd and kubelet from the control plane only, nothing from outside', async () => {
@@ -363,6 +396,16 @@ describe('ensureInfrastructure', () => {
     expect(arm.lines().some((l) => /\/resourcegroups\/[^/]+$/i.test(l))).toBe(false);
     expect(refs.controlPlaneSecurityGroupId).toBe(`${base}/networkSecurityGroups/strata-${CLUSTER}-control-plane`);
     expect(refs.networkId).toBe(`${base}/virtualNetworks/strata-${CLUSTER}-vnet`);
+    expect(refs.cloudProviderConfig).toMatchObject({
+      resourceGroup: 'platform',
+      vnetName: `strata-${CLUSTER}-vnet`,
+      vnetResourceGroup: 'platform',
+      securityGroupName: `strata-${CLUSTER}-workers`,
+      securityGroupResourceGroup: 'platform',
+    });
+    // The API's load balancer is strata-<id>-api; Service load balancers would be <id> and <id>-internal.
+    expect(refs.loadBalancerId.split('/').at(-1)).toBe(`strata-${CLUSTER}-api`);
+    expect(refs.cloudProviderConfig).not.toHaveProperty('loadBalancerName');
   });
 });
 
@@ -790,6 +833,27 @@ describe('bring your own network', () => {
     for (const [id, r] of arm.store) if (id.includes('/resourcegroups/corp-network')) expect(r.tags?.['strata:cluster'], id).toBeUndefined();
   });
 
+  it('azure.json names the customer’s network in its own group, and the subnet’s route table when it has one', async () => {
+    const refs = await provider.ensureInfrastructure(byo({ '1': natSubnet, '2': routedSubnet }));
+    expect(refs.cloudProviderConfig).toMatchObject({
+      resourceGroup: RG,
+      vnetName: 'corp-vnet',
+      vnetResourceGroup: 'corp-network',
+      subnetName: 'k8s-a',
+      securityGroupName: 'demo-workers',
+      securityGroupResourceGroup: RG,
+    });
+    expect(refs.cloudProviderConfig).not.toHaveProperty('routeTableName');
+
+    const routed = await provider.ensureInfrastructure(byo({ '1': routedSubnet, '2': natSubnet }));
+    expect(routed.cloudProviderConfig).toMatchObject({
+      vnetResourceGroup: 'corp-network',
+      subnetName: 'k8s-b',
+      routeTableName: 'to-firewall',
+      routeTableResourceGroup: 'corp-network',
+    });
+  });
+
   it('the NSG goes on each NIC, never on the customer’s subnet', async () => {
     const refs = await provider.ensureInfrastructure(byo({ '1': natSubnet }));
     arm.calls.length = 0;
@@ -888,14 +952,43 @@ describe('node identities', () => {
     expect(await rejection(provider.ensureInfrastructure(infra))).toMatchObject({ code: 'PrincipalNotFound', retryable: true });
   });
 
-  it('identities the cloud account names are used as they are: none made, no role granted', async () => {
+  it('identities the cloud account names are used as they are: none made, no role granted; the control plane’s is read for its client id', async () => {
     const mine = {
       controlPlane: `/subscriptions/${SUB}/resourceGroups/identities/providers/Microsoft.ManagedIdentity/userAssignedIdentities/k8s-cp`,
       worker: `/subscriptions/${SUB}/resourceGroups/identities/providers/Microsoft.ManagedIdentity/userAssignedIdentities/k8s-nodes`,
     };
-    const refs = await provider.ensureInfrastructure(infraSpec({ nodeIdentity: { existing: mine, permissions: nodePermissions('azure', []) } }));
-    expect(arm.lines().some((l) => /userAssignedIdentities|roleAssignments/i.test(l))).toBe(false);
+    arm.seed(mine.controlPlane, {
+      location: REGION,
+      properties: { clientId: '7d1c0a8e-5b2f-4c3d-9e8f-0a1b2c3d4e5f', principalId: '1f2e3d4c-0000-4000-8000-000000000001', tenantId: '00000000-0000-0000-0000-0000000000tt' },
+    });
+    const refs = await newProvider({ tenantId: '11111111-2222-3333-4444-555555555555' }).ensureInfrastructure(
+      infraSpec({ nodeIdentity: { existing: mine, permissions: nodePermissions('azure', []) } }),
+    );
+    expect(arm.lines(writes).some((l) => /userAssignedIdentities|roleAssignments/i.test(l))).toBe(false);
+    expect(lc(arm.lines((c) => /userAssignedIdentities/i.test(c.path)))).toEqual(lc([`GET ${mine.controlPlane}`]));
     expect(refs.nodeIdentity).toEqual(mine);
+    expect(refs.cloudProviderConfig).toMatchObject({
+      tenantId: '11111111-2222-3333-4444-555555555555',
+      resourceGroup: RG,
+      useManagedIdentityExtension: true,
+      userAssignedIdentityID: '7d1c0a8e-5b2f-4c3d-9e8f-0a1b2c3d4e5f',
+    });
+  });
+
+  it('an identity the account names may be in another subscription; one that does not exist is a not-retryable error naming it', async () => {
+    const other = '00000000-0000-0000-0000-0000000000bb';
+    const mine = {
+      controlPlane: `/subscriptions/${other}/resourceGroups/identities/providers/Microsoft.ManagedIdentity/userAssignedIdentities/k8s-cp`,
+      worker: `/subscriptions/${other}/resourceGroups/identities/providers/Microsoft.ManagedIdentity/userAssignedIdentities/k8s-nodes`,
+    };
+    const spec = infraSpec({ nodeIdentity: { existing: mine, permissions: nodePermissions('azure', []) } });
+    const e = await rejection(provider.ensureInfrastructure(spec));
+    expect(e).toMatchObject({ code: 'IdentityNotFound', retryable: false });
+    expect(e.message).toContain(mine.controlPlane);
+
+    arm.seed(mine.controlPlane, { location: REGION, properties: { clientId: 'c0ffee00-0000-4000-8000-000000000000', tenantId: 'tenant-of-identity' } });
+    const refs = await provider.ensureInfrastructure(spec);
+    expect(refs.cloudProviderConfig).toMatchObject({ tenantId: 'tenant-of-identity', subscriptionId: SUB, userAssignedIdentityID: 'c0ffee00-0000-4000-8000-000000000000' });
   });
 
   it('an unknown role name is a programming error, not a cloud error', async () => {
