@@ -4,8 +4,11 @@ import { CreateClusterInput, UpdateClusterInput, checkClusterShape, publicCluste
 import { INITIAL_TOKEN_STATE, rotated } from '../../core/agent-token.js';
 import { READY } from '../../core/conditions.js';
 import { needsReconcile } from '../../core/lifecycle.js';
+import { changesNotMadeYet, kubernetesSkewProblem } from '../../core/change-limits.js';
+import type { ProfileRevision } from '../../core/profiles.js';
+import { listMachines } from '../../adapters/dynamodb/machines-store.js';
 import { overallHealth } from '../../core/health.js';
-import { conflict, invalidField, validationFailed } from '../../core/errors.js';
+import { conflict, invalidField, validationFailed, type ErrorDetail } from '../../core/errors.js';
 import { CloudError, placementProblems, type RegionOfferings } from '../../core/cloud.js';
 import type { CloudAccount } from '../../core/cloud-accounts.js';
 import { providerFor } from '../../adapters/cloud/provider-for.js';
@@ -59,6 +62,23 @@ async function checkPlacement(tenantId: string, account: CloudAccount, spec: Pic
   }
   const problems = offered ? placementProblems(spec, offered) : [];
   if (problems.length) throw validationFailed(problems);
+}
+
+/**
+ * A change of what exists: Kubernetes' version skew policy, and what Strata cannot do to running
+ * nodes yet (core/change-limits.ts), each a 400 naming the field instead of a 200 that changes nothing.
+ */
+async function checkDay2Change(tenantId: string, current: Cluster, next: Cluster, revision: ProfileRevision): Promise<void> {
+  const before = next.profileRevision === current.profileRevision ? revision : await getRevision(tenantId, current.profileId, current.profileRevision);
+  const layer = (r: ProfileRevision, kind: string) => r.layers.find((l) => l.layer === kind);
+  const k8s = { from: layer(before, 'k8s')?.version ?? '', to: layer(revision, 'k8s')?.version ?? '' };
+  const os = { from: `${layer(before, 'os')?.name} ${layer(before, 'os')?.version}`, to: `${layer(revision, 'os')?.name} ${layer(revision, 'os')?.version}` };
+  const details: ErrorDetail[] = [];
+  const skew = k8s.from && k8s.to ? kubernetesSkewProblem(k8s.from, k8s.to) : undefined;
+  if (skew) details.push({ path: 'profileRevision', message: skew });
+  const running = (await listMachines(tenantId, current.id)).filter((m) => m.state !== 'terminated' && m.state !== 'shutting-down');
+  details.push(...changesNotMadeYet(current, current.nodePools, next.nodePools, running, { kubernetes: k8s, os }));
+  if (details.length) throw validationFailed(details);
 }
 
 /** Cluster definitions: what a cluster is made of, where it runs and how big it is. */
@@ -136,6 +156,7 @@ export const handler = middy(
         updatedAt: clock.date().toISOString(),
       };
       checkClusterShape(next, current.cloud, revision.layers);
+      await checkDay2Change(who.tenantId, current, next, revision);
       if (input.nodePools) await checkPlacement(who.tenantId, await getCloudAccount(who.tenantId, current.cloudAccountId), next);
       await updateClusterSpec(who.tenantId, next, current.version);
       if (reconcile) {

@@ -65,7 +65,8 @@ describe('cluster definitions', () => {
   });
 
   it('deletes the conditions of a pool the cluster no longer has, so Ready never waits for it', async () => {
-    const pools = [...clusterBody(accountId).nodePools, { name: 'batch', role: 'worker', count: 1, instanceType: 'sim.large', zones: ['sim-east-1b'], diskGiB: 50 }];
+    // An empty pool: removing one with running nodes is refused until nodes can be drained and removed.
+    const pools = [...clusterBody(accountId).nodePools, { name: 'batch', role: 'worker', count: 0, instanceType: 'sim.large', zones: ['sim-east-1b'], diskGiB: 50 }];
     const made = (await api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { name: 'pooled', nodePools: pools }) })).body;
     const types = async () => (await api.call('GET', `/v1/clusters/${made.id}/conditions`)).body.items.map((c: any) => c.type);
     await eventually(async () => ((await types()).includes('WorkerPoolReady/batch') ? true : undefined), 'the batch pool condition');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { kubernetesSkewProblem } from '../../../core/change-limits.js';
 import { CreateClusterInput, checkClusterShape } from '../../../core/clusters.js';
 import { DomainError } from '../../../core/errors.js';
 import { resolveLayers } from '../../../core/profiles.js';
@@ -65,5 +66,16 @@ describe('cluster shape', () => {
     expect(CreateClusterInput.safeParse({ ...spec(), osPatch: { schedule: '0 3 * * SUN' } }).success).toBe(true);
     expect(CreateClusterInput.safeParse({ ...spec(), osPatch: { schedule: '0 0 3 * * SUN' } }).success).toBe(false);
     expect(CreateClusterInput.safeParse({ ...spec(), osPatch: { schedule: '61 3 * * *' } }).success).toBe(false);
+  });
+});
+
+describe('Kubernetes version skew', () => {
+  it('allows a patch or one minor up, refuses a skipped minor, a downgrade and a new major', () => {
+    expect(kubernetesSkewProblem('1.31.10', '1.31.12')).toBeUndefined();
+    expect(kubernetesSkewProblem('1.31.10', '1.32.6')).toBeUndefined();
+    expect(kubernetesSkewProblem('1.31.10', '1.33.0')).toMatch(/skips 1 minor version\(s\).*1\.32 first/);
+    expect(kubernetesSkewProblem('1.32.6', '1.31.10')).toMatch(/downgrade/);
+    expect(kubernetesSkewProblem('1.31.10', '1.31.9')).toMatch(/downgrade/);
+    expect(kubernetesSkewProblem('1.31.10', '2.0.0')).toMatch(/major/);
   });
 });
