@@ -17,6 +17,7 @@ import { Construct } from 'constructs';
 import type { TableId } from '../adapters/dynamodb/tables.js';
 import { AUTHORIZER_CACHE_SECONDS, AUTHORIZER_ENTRY, type HandlerName, ROUTES, handlerEntry } from '../functions/api/routes.js';
 import type { StrataData, TableAccess } from './data.js';
+import type { StrataKeys } from './keys.js';
 import { StrataFunction } from './strata-function.js';
 import { workflowArnEnv } from '../adapters/workflows/workflows.js';
 import { type WorkflowId, grantCloudAccess, stateMachineName } from './workflows.js';
@@ -29,6 +30,8 @@ export interface StrataApiProps {
    * states:StartExecution on each and its ARN as PROVISION_STATE_MACHINE_ARN / DELETE_STATE_MACHINE_ARN.
    */
   readonly stateMachines: Readonly<Record<WorkflowId, StateMachine>>;
+  /** The cluster-secrets key: handlers that open sealed CA keys (HANDLER_ACCESS opensClusterSecrets) may decrypt with it, for that purpose only. */
+  readonly keys: StrataKeys;
   /**
    * Environment for every function that touches the tables (table names, archive bucket name).
    * Handlers with no table access (healthz, openapi) do not get it.
@@ -81,6 +84,8 @@ export interface HandlerAccess {
   readonly cloudAccounts?: boolean;
   /** Whether it asks customers' clouds (assumes their roles, reads Azure secrets): what a region offers. */
   readonly cloud?: boolean;
+  /** Whether it opens a cluster's sealed CA keys (kms:Decrypt under the cluster-pki encryption context). */
+  readonly opensClusterSecrets?: boolean;
 }
 
 const DEFINITIONS_READWRITE: HandlerAccess = { tables: [{ table: 'definitions', access: 'readwrite' }] };
@@ -112,6 +117,14 @@ export const HANDLER_ACCESS: Readonly<Record<HandlerName, HandlerAccess>> = {
       { table: 'events', access: 'read' },
       { table: 'telemetry', access: 'read' },
     ],
+  },
+  // Reads the cluster and its PKI, opens the CA key to sign one client certificate, records the event.
+  kubeconfig: {
+    tables: [
+      { table: 'definitions', access: 'read' },
+      { table: 'events', access: 'readwrite' },
+    ],
+    opensClusterSecrets: true,
   },
   openapi: { tables: [] },
   healthz: { tables: [] },
@@ -263,6 +276,7 @@ export class StrataApi extends Construct {
           reservedConcurrentExecutions: reserved,
         });
         if (access.cloud) grantCloudAccess(fn);
+        if (access.opensClusterSecrets) props.keys.grantOpen(fn);
         if (access.cloudAccounts) {
           grantCloudAccess(fn, ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret', 'secretsmanager:TagResource']);
           // The simulated cloud exists only in the local runtime; customer roles trust this account.

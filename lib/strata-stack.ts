@@ -59,7 +59,13 @@ export class StrataStack extends Stack {
       keys: this.keys,
       agentApiUrl: this.agentApi.baseUrl,
     });
-    this.api = new StrataApi(this, 'Api', { data: this.data, environment, stateMachines: this.workflows.stateMachines, reservedConcurrency: props.apiReservedConcurrency });
+    this.api = new StrataApi(this, 'Api', {
+      data: this.data,
+      keys: this.keys,
+      environment,
+      stateMachines: this.workflows.stateMachines,
+      reservedConcurrency: props.apiReservedConcurrency,
+    });
     this.bootstrap = new StrataBootstrap(this, 'Bootstrap', { data: this.data, environment });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the REST API (routes start with /v1 and /healthz)' });

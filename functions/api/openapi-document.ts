@@ -11,6 +11,7 @@ import { CreateProfileInput, UpdateProfileInput } from '../../core/profiles.js';
 import { CreateRegistryInput } from '../../core/registries.js';
 import { CreateTenantInput } from '../../core/tenants.js';
 import { AGENT_ROUTES } from '../agent/routes.js';
+import { Kubeconfig, KubeconfigQuery } from './kubeconfig-schema.js';
 import { ROUTES, type HttpMethod } from './routes.js';
 import * as S from './schemas.js';
 
@@ -110,6 +111,12 @@ const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
   'GET /v1/clusters/{id}/nodes/{name}': { summary: "one node's conditions and usage, now and as a series", query: S.NodeQuery, ok: [ok(200, 'the node', S.NodeDetail)] },
   'GET /v1/clusters/{id}/usage': { summary: 'usage now and as a series; worker nodes unless asked', query: S.UsageQuery, ok: [ok(200, 'the usage', S.Usage)] },
   'GET /v1/clusters/{id}/services': { summary: 'LoadBalancer and NodePort services with links that open them', ok: [ok(200, 'the services', S.ServiceList)] },
+  'GET /v1/clusters/{id}/kubeconfig': {
+    summary: 'a short-lived admin kubeconfig (admins): a fresh client certificate signed by the cluster CA, recorded as a KubeconfigIssued event; never cached',
+    query: KubeconfigQuery,
+    ok: [ok(200, 'the kubeconfig, its expiry and the Kubernetes user it acts as', Kubeconfig)],
+    errors: [409],
+  },
 
   'POST /agent/v1/heartbeat': { summary: "the in-cluster agent's report; the answer is the desired state", body: Heartbeat, ok: [ok(200, 'the desired state', S.HeartbeatAnswer)], errors: [410] },
   'POST /agent/v1/commands/{id}/result': {

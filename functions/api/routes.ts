@@ -12,6 +12,7 @@ export type HandlerName =
   | 'cloudaccounts'
   | 'clusters'
   | 'clusterstatus'
+  | 'kubeconfig'
   | 'openapi'
   | 'healthz';
 
@@ -76,6 +77,8 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v1/clusters/{id}/nodes/{name}', handler: 'clusterstatus' },
   { method: 'GET', path: '/v1/clusters/{id}/usage', handler: 'clusterstatus' },
   { method: 'GET', path: '/v1/clusters/{id}/services', handler: 'clusterstatus' },
+  // A function of its own: the only API handler that may open a cluster's CA key.
+  { method: 'GET', path: '/v1/clusters/{id}/kubeconfig', handler: 'kubeconfig' },
 ];
 
 /** Handler entry file, relative to the repo root. */
