@@ -2,8 +2,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
 import { AGENT_PROTOCOL_VERSION, PACK_STATUSES, type DesiredPack, type Heartbeat } from '../core/agent-protocol.js';
-import { commandHandlers, type CommandHandler } from './commands.js';
-import { KubernetesSource, type ClusterSource } from './kubernetes-source.js';
+import { CommandFailure, commandHandlers, type CommandHandler } from './commands.js';
+import { KubernetesNodeOperations, KubernetesSource, type ClusterSource, type NodeOperations } from './kubernetes-source.js';
 import { errorMessage, KubernetesInstaller, packKey, type CommandRunner, type PackInstaller } from './packs.js';
 
 /** The keys of /etc/strata/agent.env, which a control-plane node's bootstrap bundle holds (core/bootstrap.ts). */
@@ -157,6 +157,8 @@ export interface AgentDeps {
   readonly agentVersion?: string;
   /** What the agent does per command kind. @default commandHandlers (agent/commands.ts) */
   readonly commands?: Record<string, CommandHandler>;
+  /** What cordon and drain change, for the default handlers. @default none: they fail saying so */
+  readonly nodes?: NodeOperations;
   /** Timeout of one heartbeat request. @default 30 s */
   readonly requestTimeoutMs?: number;
 }
@@ -203,7 +205,7 @@ export class Agent {
     this.random = deps.random ?? Math.random;
     this.logger = deps.logger ?? jsonLogger;
     this.agentVersion = deps.agentVersion ?? AGENT_VERSION;
-    this.commands = deps.commands ?? commandHandlers(this.agentVersion);
+    this.commands = deps.commands ?? commandHandlers(this.agentVersion, { nodes: deps.nodes, clock: this.clock });
     this.requestTimeoutMs = deps.requestTimeoutMs ?? 30_000;
   }
 
@@ -336,16 +338,33 @@ export class Agent {
   private readonly commandsSeen = new Set<string>();
 
   /** Run a command by its kind, once, and report its outcome (a failure with its message). */
-  private runCommand(command: { id: string; kind: string; args: Record<string, unknown> }) {
+  private runCommand(command: { id: string; kind: string; args: Record<string, unknown>; deadline: string }) {
     if (this.commandsSeen.has(command.id)) return;
     if (this.commandsSeen.size > 10_000) this.commandsSeen.clear();
     this.commandsSeen.add(command.id);
     const handler = this.commands[command.kind as keyof typeof this.commands];
-    const run = handler ? handler(command.args, this.stopping.signal) : Promise.reject(new Error(`this agent does not know command kind ${command.kind}`));
+    // Progress reports go one after another, and all before the outcome, so none lands after it.
+    let reports: Promise<unknown> = Promise.resolve();
+    const progress = (percent: number, message: string) => {
+      reports = reports
+        .then(() => this.reportCommand(command.id, { status: 'Running', progress: Math.max(0, Math.min(100, Math.round(percent))), message: message.slice(0, 2000) }))
+        .catch((err: unknown) => this.logger.debug('command progress not reported', { id: command.id, error: errorMessage(err) }));
+    };
+    const deadline = Date.parse(command.deadline);
+    const run = handler
+      ? handler(command.args, { signal: this.stopping.signal, ...(Number.isFinite(deadline) ? { deadline } : {}), progress })
+      : Promise.reject(new Error(`this agent does not know command kind ${command.kind}`));
     void run
       .then(
-        (result) => this.reportCommand(command.id, { status: 'Succeeded', result }),
-        (err: unknown) => this.reportCommand(command.id, { status: 'Failed', message: errorMessage(err).slice(0, 2000) }),
+        async (result) => {
+          await reports;
+          await this.reportCommand(command.id, { status: 'Succeeded', result });
+        },
+        async (err: unknown) => {
+          await reports;
+          const result = err instanceof CommandFailure ? { result: err.result } : {};
+          await this.reportCommand(command.id, { status: 'Failed', message: errorMessage(err).slice(0, 2000), ...result });
+        },
       )
       .catch((err: unknown) => {
         this.commandsSeen.delete(command.id); // not reported: run it again when it is delivered again
@@ -353,7 +372,7 @@ export class Agent {
       });
   }
 
-  private async reportCommand(id: string, report: { status: 'Succeeded' | 'Failed'; result?: unknown; message?: string }) {
+  private async reportCommand(id: string, report: { status: 'Running' | 'Succeeded' | 'Failed'; progress?: number; result?: unknown; message?: string }) {
     const res = await this.fetch(`${this.config.apiUrl}/agent/v1/commands/${encodeURIComponent(id)}/result`, {
       method: 'POST',
       headers: { authorization: `Bearer ${this.config.token}`, 'content-type': 'application/json', 'user-agent': `strata-agent/${this.agentVersion}` },
@@ -362,7 +381,7 @@ export class Agent {
     });
     // 409 and 410: already final, or expired: nothing more to say about it.
     if (!res.ok && res.status !== 409 && res.status !== 410) throw new HttpError(res.status, await res.text().catch(() => ''));
-    this.logger.info('command done', { id, status: report.status });
+    if (report.status !== 'Running') this.logger.info('command done', { id, status: report.status });
   }
 
   /** Takes the answer's desired state and starts installing what is not installed yet. */
@@ -437,6 +456,7 @@ export function createAgent(config: AgentConfig, options: CreateAgentOptions): A
   return new Agent(config, {
     ...deps,
     logger,
+    nodes: deps.nodes ?? new KubernetesNodeOperations(kubeConfig),
     source: source ?? new KubernetesSource(kubeConfig, { onMetricsError: (err) => logger.debug('node metrics unavailable', { error: errorMessage(err) }) }),
     installer: installer ?? new KubernetesInstaller(kubeConfig, run ? { run } : {}),
   });

@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { buildReport, itemsOf, type ClusterReport, type K8sNodeMetrics } from './mapping.js';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { buildReport, itemsOf, type ClusterReport, type K8sNodeMetrics, type K8sPod } from './mapping.js';
 
 /** What the agent reads the cluster through; the real one is {@link KubernetesSource}. */
 export interface ClusterSource {
@@ -66,15 +66,8 @@ export class KubernetesSource implements ClusterSource {
     }
   }
 
-  private async pages<T>(list: (continueToken: string | undefined) => Promise<{ items: T[]; metadata?: { _continue?: string } }>): Promise<T[]> {
-    const out: T[] = [];
-    let token: string | undefined;
-    do {
-      const page = await list(token);
-      out.push(...(page.items ?? []));
-      token = page.metadata?._continue || undefined;
-    } while (token);
-    return out;
+  private pages<T>(list: (continueToken: string | undefined) => Promise<{ items: T[]; metadata?: { _continue?: string } }>): Promise<T[]> {
+    return allPages(list);
   }
 
   /** kubeadm's discovery hash of the cluster CA the kubeconfig trusts; computed once. */
@@ -100,6 +93,100 @@ export async function caCertHashOf(kc: KubeConfig): Promise<string | undefined> 
 export function caCertHash(pem: string): string {
   const spki = new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' });
   return `sha256:${createHash('sha256').update(spki).digest('hex')}`;
+}
+
+async function allPages<T>(list: (continueToken: string | undefined) => Promise<{ items: T[]; metadata?: { _continue?: string } }>): Promise<T[]> {
+  const out: T[] = [];
+  let token: string | undefined;
+  do {
+    const page = await list(token);
+    out.push(...(page.items ?? []));
+    token = page.metadata?._continue || undefined;
+  } while (token);
+  return out;
+}
+
+/** What an eviction came to: accepted, refused for now by a PodDisruptionBudget (429), or the pod was gone already (404). */
+export type EvictionOutcome = { readonly outcome: 'evicted' | 'gone' } | { readonly outcome: 'blocked'; readonly reason: string; readonly retryAfterSeconds?: number };
+
+/** What cordon and drain change on a cluster; the real one is {@link KubernetesNodeOperations}. */
+export interface NodeOperations {
+  /** The node's spec.unschedulable, or undefined when there is no such node. */
+  node(name: string): Promise<{ readonly unschedulable: boolean } | undefined>;
+  /** Sets spec.unschedulable. */
+  setUnschedulable(name: string, unschedulable: boolean): Promise<void>;
+  /** Every pod bound to the node, in any phase. */
+  podsOn(node: string): Promise<K8sPod[]>;
+  /** One policy/v1 Eviction; any answer but 2xx, 404 and 429 rejects. */
+  evict(pod: { readonly namespace: string; readonly name: string }): Promise<EvictionOutcome>;
+}
+
+/** Node operations through @kubernetes/client-node. */
+export class KubernetesNodeOperations implements NodeOperations {
+  private readonly core: CoreV1Api;
+
+  constructor(
+    kc: KubeConfig,
+    private readonly pageSize = PAGE_SIZE,
+  ) {
+    this.core = kc.makeApiClient(CoreV1Api);
+  }
+
+  async node(name: string) {
+    try {
+      const n = await this.core.readNode({ name });
+      return { unschedulable: n.spec?.unschedulable === true };
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async setUnschedulable(name: string, unschedulable: boolean) {
+    // A merge patch of the one field, as kubectl cordon does: nothing else of the node is touched.
+    await this.core.patchNode({ name, body: { spec: { unschedulable } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  }
+
+  podsOn(node: string): Promise<K8sPod[]> {
+    const fieldSelector = `spec.nodeName=${node}`;
+    return allPages((_continue) => this.core.listPodForAllNamespaces({ limit: this.pageSize, _continue, fieldSelector })) as Promise<K8sPod[]>;
+  }
+
+  async evict(pod: { namespace: string; name: string }): Promise<EvictionOutcome> {
+    try {
+      await this.core.createNamespacedPodEviction({
+        name: pod.name,
+        namespace: pod.namespace,
+        body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod.name, namespace: pod.namespace } },
+      });
+      return { outcome: 'evicted' };
+    } catch (err) {
+      const status = statusOf(err);
+      if (status === 404) return { outcome: 'gone' };
+      if (status === 429) return { outcome: 'blocked', ...budgetRefusal(err) };
+      throw err;
+    }
+  }
+}
+
+const statusOf = (err: unknown): number | undefined => {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'number' ? code : undefined;
+};
+
+/** Why the API server refused an eviction with 429 (its Status names the budget), and when to ask again. */
+function budgetRefusal(err: unknown): { reason: string; retryAfterSeconds?: number } {
+  const e = err as { body?: unknown; headers?: Record<string, string> };
+  let status: { message?: unknown; details?: { causes?: { message?: unknown }[]; retryAfterSeconds?: unknown } } | undefined;
+  try {
+    status = typeof e.body === 'string' ? JSON.parse(e.body) : (e.body as typeof status);
+  } catch {
+    status = undefined;
+  }
+  const cause = status?.details?.causes?.find((c) => typeof c?.message === 'string')?.message as string | undefined;
+  const message = typeof status?.message === 'string' ? status.message : 'the eviction was refused (429)';
+  const after = Number(status?.details?.retryAfterSeconds ?? e.headers?.['retry-after']);
+  return { reason: (cause ?? message).slice(0, 300), ...(Number.isFinite(after) && after > 0 ? { retryAfterSeconds: after } : {}) };
 }
 
 /** kubeadm's admin kubeconfig: where an agent run as a systemd service on a control-plane node finds the cluster. */

@@ -1,4 +1,4 @@
-import { NodeAddress, ReportedNode, ReportedService, ServiceIngress, ServicePort } from '../core/agent-protocol.js';
+import { NodeAddress, NodeFacts, ReportedNode, ReportedService, ServiceIngress, ServicePort } from '../core/agent-protocol.js';
 import { usageBeyondCapacity } from '../core/agent-report.js';
 import { bytes, cpuNanocores } from '../core/quantity.js';
 import { cleanText } from '../core/text.js';
@@ -18,13 +18,25 @@ type Quantities = Maybe<Readonly<Record<string, Maybe<string | number>>>>;
 export interface K8sMeta {
   readonly name?: Maybe<string>;
   readonly namespace?: Maybe<string>;
+  readonly uid?: Maybe<string>;
   readonly labels?: Maybe<Readonly<Record<string, string>>>;
+  readonly annotations?: Maybe<Readonly<Record<string, string>>>;
+  readonly ownerReferences?: Maybe<readonly Maybe<{ readonly kind?: Maybe<string>; readonly name?: Maybe<string>; readonly controller?: Maybe<boolean> }>[]>;
+  readonly deletionTimestamp?: Maybe<string | Date>;
+}
+
+export interface K8sNodeInfo {
+  readonly kubeletVersion?: Maybe<string>;
+  readonly osImage?: Maybe<string>;
+  readonly kernelVersion?: Maybe<string>;
+  readonly containerRuntimeVersion?: Maybe<string>;
 }
 
 export interface K8sNode {
   readonly metadata?: Maybe<K8sMeta>;
-  readonly spec?: Maybe<{ readonly providerID?: Maybe<string> }>;
+  readonly spec?: Maybe<{ readonly providerID?: Maybe<string>; readonly unschedulable?: Maybe<boolean> }>;
   readonly status?: Maybe<{
+    readonly nodeInfo?: Maybe<K8sNodeInfo>;
     readonly addresses?: Maybe<readonly Maybe<{ readonly type?: Maybe<string>; readonly address?: Maybe<string> }>[]>;
     readonly conditions?: Maybe<
       readonly Maybe<{ readonly type?: Maybe<string>; readonly status?: Maybe<string>; readonly reason?: Maybe<string>; readonly message?: Maybe<string> }>[]
@@ -50,6 +62,7 @@ export interface K8sPod {
     readonly resources?: Maybe<{ readonly requests?: Quantities }>;
     /** RuntimeClass overhead, added on top of the requests. */
     readonly overhead?: Quantities;
+    readonly volumes?: Maybe<readonly Maybe<{ readonly name?: Maybe<string>; readonly emptyDir?: Maybe<object> }>[]>;
   }>;
   readonly status?: Maybe<{ readonly phase?: Maybe<string> }>;
 }
@@ -161,6 +174,20 @@ function mapAddresses(node: K8sNode): ReportedNode['addresses'] {
 }
 
 /**
+ * status.nodeInfo's versions, each only when the protocol takes it: an odd one is left out, not
+ * the node. (instanceType and zone come from labels, see mapNode.)
+ */
+export function nodeFacts(node: K8sNode): Pick<ReportedNode, keyof typeof NodeFacts> {
+  const info = node.status?.nodeInfo;
+  const out: Partial<Record<keyof typeof NodeFacts, string>> = {};
+  for (const key of Object.keys(NodeFacts) as (keyof typeof NodeFacts)[]) {
+    const value = info?.[key];
+    if (nonEmpty(value) && NodeFacts[key].safeParse(value).success) out[key] = value;
+  }
+  return out;
+}
+
+/**
  * One node as the protocol reports it. `usage` comes from metrics.k8s.io, `requests` from the
  * node's pods (see {@link nodeRequests}); both are omitted when unknown.
  */
@@ -186,6 +213,8 @@ export function mapNode(node: K8sNode, extra: { usage?: { cpu?: string; memory?:
     ...(allocatable ? { allocatable } : {}),
     ...plausibleUsage(extra.usage, capacity),
     ...(extra.requests ? { requests: formatRequests(extra.requests) } : {}),
+    ...nodeFacts(node),
+    unschedulable: node.spec?.unschedulable === true,
   };
   // The platform refuses a whole report for one bad node: send only what its own schema accepts.
   const checked = ReportedNode.safeParse(mapped);

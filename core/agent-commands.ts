@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DnsName } from './agent-protocol.js';
 import { Text } from './text.js';
 
 /**
@@ -8,7 +9,7 @@ import { Text } from './text.js';
  *
  * COMMAND_KINDS is the one registry: what a kind takes, what it answers, how long it may take, and
  * whether people may send it through the API. The real and the simulated agent dispatch by kind.
- * Drain, patch, log collection and CIS scans join it as their issues land.
+ * Patch, log collection and CIS scans join it as their issues land.
  */
 export interface CommandKind {
   readonly description: string;
@@ -17,9 +18,29 @@ export interface CommandKind {
   readonly result: z.ZodType;
   /** Seconds from issue to deadline, when the issuer does not say. */
   readonly deadlineSeconds: number;
-  /** POST /v1/clusters/{id}/commands may send it; otherwise only the platform's workflows do. */
+  /** POST /v1/clusters/{id}/commands may send it (editors and admins); otherwise only the platform's workflows do. */
   readonly fromApi: boolean;
+  /** What a Failed report may carry as its result (checked like a Succeeded one), when the kind says what was left undone. */
+  readonly failureResult?: z.ZodType;
 }
+
+const NodeName = DnsName.min(1);
+/** namespace/name of a pod. */
+export const PodName = z
+  .string()
+  .max(317)
+  .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\/[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'namespace/name of a pod');
+/** Longest drain the agent waits for, and how many pods it names as left: a node holds at most a few hundred. */
+export const DRAIN_MAX_TIMEOUT_SECONDS = 1800;
+export const DRAIN_MAX_REMAINING = 250;
+
+const DrainResult = z.strictObject({
+  /** Evictions the API server accepted. */
+  evicted: z.int().min(0).max(100_000),
+  /** Pods still on the node (namespace/name), the first DRAIN_MAX_REMAINING; empty when drained. */
+  remaining: z.array(PodName).max(DRAIN_MAX_REMAINING),
+  durationSeconds: z.number().min(0).max(7 * 86400),
+});
 
 export const COMMAND_KINDS = {
   ping: {
@@ -28,6 +49,30 @@ export const COMMAND_KINDS = {
     result: z.strictObject({ agentVersion: z.string().max(64) }),
     deadlineSeconds: 300,
     fromApi: true,
+  },
+  cordon: {
+    description: 'marks a node unschedulable (spec.unschedulable): no new pod lands on it, those on it keep running',
+    args: z.strictObject({ node: NodeName }),
+    result: z.strictObject({ node: NodeName, alreadyUnschedulable: z.boolean() }),
+    deadlineSeconds: 300,
+    fromApi: true,
+  },
+  drain: {
+    description:
+      'cordons a node, then evicts its pods through the Eviction API (honouring PodDisruptionBudgets; DaemonSet and mirror pods stay) and waits until they are gone or the timeout passes',
+    args: z.strictObject({
+      node: NodeName,
+      timeoutSeconds: z.int().min(1).max(DRAIN_MAX_TIMEOUT_SECONDS).default(300),
+      /** false: refuse to drain a node running DaemonSet pods (they would come straight back). */
+      ignoreDaemonSets: z.boolean().default(true),
+      /** false: refuse to evict pods with emptyDir volumes, whose data goes with them. */
+      deleteEmptyDirData: z.boolean().default(true),
+    }),
+    result: DrainResult,
+    // The longest timeout, with room for delivery and cordoning; the agent stops waiting before the deadline.
+    deadlineSeconds: DRAIN_MAX_TIMEOUT_SECONDS + 600,
+    fromApi: true,
+    failureResult: DrainResult,
   },
 } as const satisfies Record<string, CommandKind>;
 export type CommandKindName = keyof typeof COMMAND_KINDS;

@@ -1,14 +1,14 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { approxQuantity, bytes, cpuNanocores, maxPlainQuantity } from './quantity.js';
-import { Text } from './text.js';
+import { CLEAN_TEXT_MESSAGE, isCleanText, Text } from './text.js';
 
 /** The agent protocol, version 1: what an in-cluster agent reports and what it is told. */
 export const AGENT_PROTOCOL_VERSION = 1;
 
 /** An RFC 1123 DNS name (a node name, a load balancer's hostname); case-insensitive. */
 const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*\.?$/i;
-const DnsName = z.string().max(253).regex(DNS_NAME, 'a DNS name: letters, digits, dashes and dots');
+export const DnsName = z.string().max(253).regex(DNS_NAME, 'a DNS name: letters, digits, dashes and dots');
 const IpAddress = z.string().max(45).refine((a) => isIP(a) !== 0, 'an IPv4 or IPv6 address');
 
 const NodeCondition = z.object({
@@ -68,6 +68,38 @@ export const NodeAddress = z
     if (!ok) ctx.addIssue({ code: 'custom', path: ['address'], message: IP_KINDS.has(a.type) ? 'an IPv4 or IPv6 address' : 'a DNS name: letters, digits, dashes and dots' });
   });
 
+/** One line of printable text (status.nodeInfo's free-form fields): shown, never interpreted. */
+const NodeInfoText = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[^\t\n\r]+$/, 'one line of text')
+    .refine(isCleanText, CLEAN_TEXT_MESSAGE);
+
+/**
+ * Facts of a node from status.nodeInfo, as the kubelet states them. Upgrades and OS patches are
+ * followed node by node through them, so each is its own bounded field.
+ */
+export const NodeFacts = {
+  /** v1.31.10, v1.29.0-eks-5e0fdde, v1.28.5+k3s1 */
+  kubeletVersion: z
+    .string()
+    .max(64)
+    .regex(/^v?\d{1,4}\.\d{1,4}\.\d{1,4}(?:[-+][0-9A-Za-z.+-]{1,56})?$/, 'a Kubernetes version such as v1.31.10')
+    .optional(),
+  /** Ubuntu 22.04.5 LTS */
+  osImage: NodeInfoText(128).optional(),
+  /** 6.8.0-1021-aws */
+  kernelVersion: NodeInfoText(128).optional(),
+  /** containerd://1.7.27 */
+  containerRuntimeVersion: z
+    .string()
+    .max(128)
+    .regex(/^[a-z0-9][a-z0-9.+-]{0,31}:\/\/[\x21-\x7e]{1,94}$/, 'a runtime and its version such as containerd://1.7.27')
+    .optional(),
+} as const;
+
 export const ReportedNode = z.object({
   name: DnsName.min(1),
   role: z.enum(['controlPlane', 'worker']),
@@ -84,6 +116,9 @@ export const ReportedNode = z.object({
   allocatable: Quantities.optional(),
   usage: z.object({ cpu: quantity('cpu'), memory: quantity('memory'), disk: quantity('ephemeral-storage') }).partial().optional(),
   requests: z.object({ cpu: quantity('cpu'), memory: quantity('memory') }).partial().optional(),
+  ...NodeFacts,
+  /** spec.unschedulable: cordoned (or drained). Absent from agents that predate it. */
+  unschedulable: z.boolean().optional(),
 });
 export type ReportedNode = z.infer<typeof ReportedNode>;
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { CommandKindName } from '../core/agent-commands.js';
+import { parseAllDocuments } from 'yaml';
+import { COMMAND_KINDS, type CommandKindName } from '../core/agent-commands.js';
 import type { DesiredPack, Heartbeat, HeartbeatResponse, ReportedNode } from '../core/agent-protocol.js';
 import { AGENT_ENV, KUBEADM_CONFIG, agentSettingsFrom, bootstrapSettingsFrom } from '../core/bootstrap.js';
 import { TAG_CLUSTER, TAG_NAME } from '../core/cloud.js';
@@ -26,27 +27,56 @@ export class SimulatedAgents {
   /** Instance id → what its bootstrap came to: the bundle's files (path → mode), or why it failed. */
   readonly bootstraps = new Map<string, { readonly node: string; readonly files?: Record<string, number>; readonly kubeadm?: string; readonly error?: string }>();
 
+  /**
+   * Instance id → the kubelet version it booted with. A node keeps the version it was launched
+   * with until it is replaced, whatever the cluster is told to run later: that is what makes an
+   * upgrade visible node by node.
+   */
+  private readonly kubelets = new Map<string, string>();
+  /** Cluster id → the version its first control-plane node's kubeadm init set up. */
+  private readonly initVersions = new Map<string, string>();
+
   constructor(
     private readonly cloud: SimulatedCloud,
     private readonly options: AgentOptions,
   ) {
     cloud.on('running', (inst: SimInstance) => void this.onRunning(inst));
-    cloud.on('terminated', (inst: SimInstance) => this.agents.get(inst.tags[TAG_CLUSTER] ?? '')?.nudge());
+    cloud.on('terminated', (inst: SimInstance) => {
+      this.kubelets.delete(inst.instanceId);
+      this.agents.get(inst.tags[TAG_CLUSTER] ?? '')?.nudge();
+    });
   }
 
   private async onRunning(inst: SimInstance) {
     const clusterId = inst.tags[TAG_CLUSTER];
     if (!clusterId) return;
     const bundle = await this.bootstrap(inst);
+    this.recordKubelet(inst, clusterId, bundle);
     const existing = this.agents.get(clusterId);
     if (existing) return existing.nudge();
     const env = bundle?.get(AGENT_ENV)?.content.toString('utf8');
     const settings = env ? agentSettingsFrom(env) : undefined;
     if (!settings || this.stopped) return; // workers run no agent
     const ca = bundle!.get('/etc/kubernetes/pki/ca.crt')?.content.toString('utf8');
-    const agent = new SimulatedAgent(this.cloud, { ...settings, caCertHash: ca ? caCertHash(ca) : undefined }, this.options, () => this.agents.delete(clusterId));
+    const agent = new SimulatedAgent(this.cloud, { ...settings, caCertHash: ca ? caCertHash(ca) : undefined }, this.options, (i) => this.kubelets.get(i.instanceId), () => {
+      this.agents.delete(clusterId);
+      this.initVersions.delete(clusterId);
+    });
     this.agents.set(clusterId, agent);
     agent.start();
+  }
+
+  /**
+   * The kubelet a booted node runs: the first control-plane node's is the version its kubeadm
+   * configuration names (ClusterConfiguration.kubernetesVersion); a joining node's configuration
+   * names none, so it is the Kubernetes pack the cluster's agent was last told to run, or failing
+   * that the version the cluster was made with. Recorded once, at boot.
+   */
+  private recordKubelet(inst: SimInstance, clusterId: string, bundle: Map<string, { content: Buffer }> | undefined) {
+    const init = kubeadmVersion(bundle?.get(KUBEADM_CONFIG)?.content.toString('utf8'));
+    if (init) this.initVersions.set(clusterId, init);
+    const version = init ?? this.agents.get(clusterId)?.kubernetesVersion ?? this.initVersions.get(clusterId);
+    if (version && inst.state === 'running') this.kubelets.set(inst.instanceId, version);
   }
 
   /** What cloud-init's curl does: POST with the ticket, retrying what can pass (no answer, 5xx, not ready yet). */
@@ -100,12 +130,24 @@ class SimulatedAgent {
   private readonly installed = new Map<string, { version: string; status: 'Installing' | 'Installed' }>();
   private observedGeneration = 0;
 
+  /** Node name → the instance cordoned (a new instance under the name is a new, schedulable node). */
+  private readonly cordoned = new Map<string, string>();
+  /** Node name → the instance drained: it runs only DaemonSet pods from then on. */
+  private readonly drained = new Map<string, string>();
+
   constructor(
     private readonly cloud: SimulatedCloud,
     private readonly settings: { apiUrl: string; clusterId: string; token: string; caCertHash?: string },
     private readonly options: AgentOptions,
+    private readonly kubeletOf: (i: SimInstance) => string | undefined,
     private readonly onExit: () => void,
   ) {}
+
+  /** The Kubernetes version of the desired k8s pack (the profile's own comes before the cloud controller manager), as kubelet spells it. */
+  get kubernetesVersion(): string | undefined {
+    const version = this.desired.packs.find((p) => p.layer === 'k8s')?.version;
+    return version ? `v${version.replace(/^v/, '')}` : undefined;
+  }
 
   start() {
     this.nudge();
@@ -149,7 +191,7 @@ class SimulatedAgent {
     this.applyDesired();
     const body: Heartbeat = {
       protocolVersion: 1,
-      agentVersion: 'sim-1.0.0',
+      agentVersion: SIM_AGENT_VERSION,
       clusterId: this.settings.clusterId,
       observedGeneration: this.observedGeneration,
       ...(this.settings.caCertHash ? { caCertHash: this.settings.caCertHash } : {}),
@@ -179,14 +221,50 @@ class SimulatedAgent {
   private async runCommand(command: HeartbeatResponse['commands'][number]) {
     if (this.commandsSeen.has(command.id)) return;
     this.commandsSeen.add(command.id);
-    const handler = SIMULATED_COMMANDS[command.kind as CommandKindName];
-    const report = handler ? { status: 'Succeeded', result: handler(command.args) } : { status: 'Failed', message: `the simulated agent does not know command kind ${command.kind}` };
+    const handler = this.handlers[command.kind as CommandKindName] as ((args: Record<string, unknown>) => unknown) | undefined;
+    let report: { status: 'Succeeded'; result: unknown } | { status: 'Failed'; message: string };
+    try {
+      report = handler ? { status: 'Succeeded', result: handler(command.args) } : { status: 'Failed', message: `the simulated agent does not know command kind ${command.kind}` };
+    } catch (err) {
+      report = { status: 'Failed', message: (err as Error).message };
+    }
     const res = await fetch(`${this.settings.apiUrl}/agent/v1/commands/${command.id}/result`, {
       method: 'POST',
       headers: { authorization: `Bearer ${this.settings.token}`, 'content-type': 'application/json' },
       body: JSON.stringify(report),
     }).catch(() => undefined);
     if (!res || (!res.ok && res.status !== 409 && res.status !== 410)) this.commandsSeen.delete(command.id); // try again when delivered again
+  }
+
+  /** What the simulated agent answers per command kind (the real one: agent/commands.ts). */
+  private readonly handlers: { [K in CommandKindName]: (args: Record<string, unknown>) => unknown } = {
+    ping: () => ({ agentVersion: SIM_AGENT_VERSION }),
+    cordon: (args) => {
+      const { node } = COMMAND_KINDS.cordon.args.parse(args);
+      const inst = this.instanceOf(node);
+      const already = this.cordoned.get(node) === inst.instanceId;
+      this.cordoned.set(node, inst.instanceId);
+      this.nudge();
+      return { node, alreadyUnschedulable: already };
+    },
+    drain: (args) => {
+      const { node } = COMMAND_KINDS.drain.args.parse(args);
+      const inst = this.instanceOf(node);
+      this.cordoned.set(node, inst.instanceId);
+      // What a node of its role runs besides DaemonSets: a few app pods on a worker, CoreDNS at most on the control plane.
+      const hash = parseInt(createHash('sha1').update(node).digest('hex').slice(0, 4), 16);
+      const evicted = this.drained.get(node) === inst.instanceId ? 0 : inst.tags['strata:role'] === 'controlPlane' ? hash % 3 : 4 + (hash % 8);
+      this.drained.set(node, inst.instanceId);
+      this.nudge();
+      return { evicted, remaining: [], durationSeconds: evicted ? Math.round((2 + evicted * 1.5) * 10) / 10 : 0.2 };
+    },
+  };
+
+  /** The running instance behind a node name, as the Kubernetes API would find the node. */
+  private instanceOf(node: string): SimInstance {
+    const inst = this.nodes().find((i) => (i.tags[TAG_NAME] ?? i.instanceId) === node);
+    if (!inst) throw new Error(`node ${node} not found`);
+    return inst;
   }
 
   /** A node as kubelet and metrics-server would show it: usage that moves with time, faults applied. */
@@ -197,8 +275,13 @@ class SimulatedAgent {
     const phase = (parseInt(createHash('sha1').update(name).digest('hex').slice(0, 4), 16) / 0xffff) * 2 * Math.PI;
     const t = clock.now() / 60_000; // one slow wave every ~6 minutes, phase-shifted per node
     const forced = this.cloud.cpuOverrides.get(this.settings.clusterId);
-    const cpuFraction = forced !== undefined ? forced / 100 : 0.3 + 0.15 * Math.sin(t + phase) + 0.05 * Math.random();
-    const memFraction = 0.45 + 0.1 * Math.sin(t / 3 + phase);
+    // Drained, it runs only its DaemonSet pods.
+    const drained = this.drained.get(name) === i.instanceId;
+    const load = drained ? 0.15 : 1;
+    const cpuFraction = forced !== undefined ? forced / 100 : load * (0.3 + 0.15 * Math.sin(t + phase) + 0.05 * Math.random());
+    const memFraction = load * (0.45 + 0.1 * Math.sin(t / 3 + phase));
+    const kubelet = this.kubeletOf(i);
+    const image = SIM_IMAGES[i.imageId];
     const conditions = CONDITIONS.map((type) => {
       const fault = this.cloud.nodeFaults.find((f) => f.node === name && f.condition === type);
       const status = fault?.status ?? HEALTHY[type]!;
@@ -217,7 +300,10 @@ class SimulatedAgent {
       capacity: { cpu: String(i.vcpus), memory: `${i.vcpus * 4}Gi`, 'ephemeral-storage': '50Gi' },
       allocatable: { cpu: `${allocMilli}m`, memory: `${allocMiB}Mi`, 'ephemeral-storage': '46Gi' },
       usage: { cpu: `${Math.round(allocMilli * cpuFraction * 1e6)}n`, memory: `${Math.round(allocMiB * memFraction * 1024)}Ki`, disk: `${Math.round(46 * 0.3 * 1024)}Mi` },
-      requests: { cpu: `${Math.round(allocMilli * 0.4)}m`, memory: `${Math.round(allocMiB * 0.5)}Mi` },
+      requests: { cpu: `${Math.round(allocMilli * 0.4 * load)}m`, memory: `${Math.round(allocMiB * 0.5 * load)}Mi` },
+      ...(kubelet ? { kubeletVersion: kubelet } : {}),
+      ...(image ?? {}),
+      unschedulable: this.cordoned.get(name) === i.instanceId,
     };
   }
 
@@ -253,8 +339,20 @@ class SimulatedAgent {
 
 const CONDITIONS = ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure', 'NetworkUnavailable'];
 const HEALTHY: Record<string, 'True' | 'False'> = { Ready: 'True', MemoryPressure: 'False', DiskPressure: 'False', PIDPressure: 'False', NetworkUnavailable: 'False' };
+const SIM_AGENT_VERSION = 'sim-1.0.0';
 
-/** What the simulated agent answers per command kind (the real one: agent/commands.ts). */
-const SIMULATED_COMMANDS: Record<CommandKindName, (args: Record<string, unknown>) => unknown> = {
-  ping: () => ({ agentVersion: 'sim-1.0.0' }),
+/** What the simulated images hold, as their kubelet reports it in status.nodeInfo. */
+const SIM_IMAGES: Record<string, Pick<ReportedNode, 'osImage' | 'kernelVersion' | 'containerRuntimeVersion'>> = {
+  'sim-ubuntu-22.04': { osImage: 'Ubuntu 22.04.5 LTS', kernelVersion: '5.15.0-131-generic', containerRuntimeVersion: 'containerd://1.7.24' },
+  'sim-ubuntu-24.04': { osImage: 'Ubuntu 24.04.2 LTS', kernelVersion: '6.8.0-53-generic', containerRuntimeVersion: 'containerd://1.7.24' },
 };
+
+/** ClusterConfiguration.kubernetesVersion of a kubeadm configuration (only kubeadm init's names one). */
+function kubeadmVersion(text: string | undefined): string | undefined {
+  if (!text) return undefined;
+  for (const doc of parseAllDocuments(text)) {
+    const o = doc.toJS() as { kind?: unknown; kubernetesVersion?: unknown } | null;
+    if (o?.kind === 'ClusterConfiguration' && typeof o.kubernetesVersion === 'string') return o.kubernetesVersion;
+  }
+  return undefined;
+}

@@ -1,4 +1,4 @@
-import { COMMAND_KINDS, CommandReport, isFinal } from '../../core/agent-commands.js';
+import { COMMAND_KINDS, CommandReport, isFinal, type CommandKind } from '../../core/agent-commands.js';
 import { DomainError, conflict } from '../../core/errors.js';
 import { getCommand, updateCommand } from '../../adapters/dynamodb/commands-store.js';
 import { validate } from '../commons/validation.js';
@@ -27,7 +27,10 @@ export async function commandResult(req: AgentRequest): Promise<AgentResult> {
     forgetCluster(claims.tenantId, cluster.id);
     throw new DomainError(410, 'Gone', `command ${command.id} expired at ${command.deadline}`, [{ path: 'path.id', message: 'expired' }]);
   }
-  const result = report.status === 'Succeeded' ? validate(COMMAND_KINDS[command.kind].result, report.result ?? {}, 'result') : report.result;
+  const kind: CommandKind = COMMAND_KINDS[command.kind];
+  // A failure that says what was left (a drain's remaining pods) is as untrusted as a success.
+  const failure = report.status === 'Failed' && report.result !== undefined ? kind.failureResult : undefined;
+  const result = report.status === 'Succeeded' ? validate(kind.result, report.result ?? {}, 'result') : failure ? validate(failure, report.result, 'result') : report.result;
   const moved = await updateCommand(claims.tenantId, command, report.status, { progress: report.progress, message: report.message, result }, at);
   if (!moved) {
     // A concurrent report made it final first: the same outcome is fine, another is not.

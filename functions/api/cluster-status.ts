@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { isReady } from '../../core/agent-protocol.js';
+import { isReady, type ReportedNode } from '../../core/agent-protocol.js';
 import { sortConditions, withTitle } from '../../core/conditions.js';
 import { notFound } from '../../core/errors.js';
 import { overallHealth } from '../../core/health.js';
@@ -45,6 +45,13 @@ function nodeSeries(samples: readonly StoredSample[], name: string, names: reado
     });
 }
 
+/** What the node runs and whether it takes new pods, where its agent reported it: an upgrade shows node by node. */
+function nodeFacts(n: ReportedNode | undefined) {
+  if (!n) return {};
+  const { kubeletVersion, osImage, kernelVersion, containerRuntimeVersion, unschedulable } = n;
+  return Object.fromEntries(Object.entries({ kubeletVersion, osImage, kernelVersion, containerRuntimeVersion, unschedulable }).filter(([, v]) => v !== undefined));
+}
+
 /** What a cluster is doing: conditions, events, nodes, usage, services. Read-only. */
 export const handler = middy(
   router({
@@ -68,10 +75,10 @@ export const handler = middy(
       const items = [
         ...machines.map((m) => {
           const node = reported.get(m.name);
-          return { name: m.name, pool: m.pool, role: m.role, zone: m.zone, instanceType: m.instanceType, instanceId: m.instanceId, privateIp: m.privateIp, instanceState: m.state, ...(node?.providerID ? { providerID: node.providerID } : {}), ready: node ? isReady(node) : false, conditions: node?.conditions ?? [] };
+          return { name: m.name, pool: m.pool, role: m.role, zone: m.zone, instanceType: m.instanceType, instanceId: m.instanceId, privateIp: m.privateIp, instanceState: m.state, ...(node?.providerID ? { providerID: node.providerID } : {}), ...nodeFacts(node), ready: node ? isReady(node) : false, conditions: node?.conditions ?? [] };
         }),
         // Nodes the agent sees that Strata did not launch (e.g. joined by hand) are shown too.
-        ...[...reported.values()].filter((n) => !known.has(n.name)).map((n) => ({ name: n.name, role: n.role, zone: n.zone, instanceType: n.instanceType, ...(n.providerID ? { providerID: n.providerID } : {}), ready: isReady(n), conditions: n.conditions })),
+        ...[...reported.values()].filter((n) => !known.has(n.name)).map((n) => ({ name: n.name, role: n.role, zone: n.zone, instanceType: n.instanceType, ...(n.providerID ? { providerID: n.providerID } : {}), ...nodeFacts(n), ready: isReady(n), conditions: n.conditions })),
       ];
       return json(200, { clusterId: cluster.id, reportedAt: snapshot?.receivedAt, items });
     },
@@ -94,6 +101,7 @@ export const handler = middy(
         role: node.role,
         zone: node.zone,
         instanceType: node.instanceType,
+        ...nodeFacts(node),
         addresses: node.addresses,
         ready: isReady(node),
         conditions: node.conditions,

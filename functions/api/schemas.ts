@@ -282,6 +282,14 @@ const Event = z
 export const EventPage = page(Event, 'EventPage');
 
 const NodeCondition = z.strictObject({ type: z.string(), status: z.enum(['True', 'False', 'Unknown']), reason: z.string().optional(), message: z.string().optional() });
+/** What the node runs, from its kubelet's status.nodeInfo, and whether it takes new pods; each only where the agent reported it. */
+const NodeFactsView = {
+  kubeletVersion: z.string().optional().meta({ description: 'the kubelet version the node runs (v1.31.10): during an upgrade, old and new side by side' }),
+  osImage: z.string().optional().meta({ description: 'the operating system (Ubuntu 22.04.5 LTS)' }),
+  kernelVersion: z.string().optional(),
+  containerRuntimeVersion: z.string().optional().meta({ description: 'runtime://version (containerd://1.7.24)' }),
+  unschedulable: z.boolean().optional().meta({ description: 'cordoned or drained: no new pods are scheduled on it' }),
+};
 export const NodeList = z.strictObject({
   clusterId: z.string(),
   reportedAt: Timestamp.optional(),
@@ -296,6 +304,7 @@ export const NodeList = z.strictObject({
       privateIp: z.string().optional(),
       instanceState: z.string().optional(),
       providerID: z.string().optional().meta({ description: "the node's spec.providerID, set by the cloud controller manager, as the agent reports it" }),
+      ...NodeFactsView,
       ready: z.boolean(),
       conditions: z.array(NodeCondition),
     }),
@@ -323,6 +332,7 @@ export const NodeDetail = z.strictObject({
   role: z.enum(['controlPlane', 'worker']),
   zone: z.string().optional(),
   instanceType: z.string().optional(),
+  ...NodeFactsView,
   addresses: z.array(z.strictObject({ type: z.string(), address: z.string() })),
   ready: z.boolean(),
   conditions: z.array(NodeCondition),

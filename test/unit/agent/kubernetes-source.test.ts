@@ -100,6 +100,12 @@ describe('KubernetesSource against a fake API server', () => {
       capacity: { cpu: '4', memory: '8165556Ki', 'ephemeral-storage': '16954240Ki' },
       allocatable: { cpu: '4', memory: '8063156Ki', 'ephemeral-storage': '15625027559' },
       requests: { cpu: '100000000n', memory: '73400320' },
+      // status.nodeInfo
+      kubeletVersion: 'v1.15.2',
+      osImage: 'Buildroot 2018.05.3',
+      kernelVersion: '4.15.0',
+      containerRuntimeVersion: 'docker://18.9.8',
+      unschedulable: false,
     });
     // libcloud 2016 node: legacy OutOfDisk condition kept, the LegacyHostIP address (no longer a Kubernetes
     // address type) dropped; its hello-world pod has no requests

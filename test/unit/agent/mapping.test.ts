@@ -33,6 +33,12 @@ describe('mapNode: OpenShift GCP nodes (insights-operator)', () => {
       // only cpu, memory and ephemeral-storage, as the node wrote them
       capacity: { cpu: '4', memory: '15389256Ki', 'ephemeral-storage': '133665772Ki' },
       allocatable: { cpu: '3500m', memory: '14238280Ki', 'ephemeral-storage': '122112633448' },
+      // status.nodeInfo, as the kubelet wrote it
+      kubeletVersion: 'v1.17.1+9d33dd3',
+      osImage: 'Red Hat Enterprise Linux CoreOS 44.81.202006231330-0 (Ootpa)',
+      kernelVersion: '4.18.0-147.20.1.el8_1.x86_64',
+      containerRuntimeVersion: 'cri-o://1.17.4-18.dev.rhaos4.4.gitfb8131a.el8',
+      unschedulable: false, // the master's NoSchedule taint is not a cordon
     });
     expect(ReportedNode.safeParse(n).success).toBe(true);
   });
@@ -119,6 +125,72 @@ describe('mapNode: popeye edge cases', () => {
   it('every mapped node is valid under the protocol', () => {
     expect(nodes.map((n) => n.name)).toEqual(['n1', 'n2', 'n3', 'n4', 'n5']);
     for (const n of nodes) expect(ReportedNode.safeParse(n).success).toBe(true);
+  });
+});
+
+describe('mapNode: node facts (status.nodeInfo, instance-type label, spec.unschedulable)', () => {
+  const facts = (n: ReturnType<typeof mapNode>) =>
+    n && { name: n.name, instanceType: n.instanceType, kubeletVersion: n.kubeletVersion, osImage: n.osImage, kernelVersion: n.kernelVersion, containerRuntimeVersion: n.containerRuntimeVersion, unschedulable: n.unschedulable };
+
+  it('troubleshoot NodeList: microk8s, DigitalOcean (instance types from node.kubernetes.io/instance-type) and an Ubuntu 22.04.5 node on AWS', () => {
+    const nodes = fixtureItems('nodes/troubleshoot-nodes.json').map((n) => facts(mapNode(n)));
+    const doks = { kubeletVersion: 'v1.19.3', osImage: 'Debian GNU/Linux 10 (buster)', kernelVersion: '4.19.0-11-amd64', containerRuntimeVersion: 'docker://19.3.13', unschedulable: false };
+    expect(nodes).toEqual([
+      { name: 'repldev-marc', instanceType: undefined, kubeletVersion: 'v1.16.2', osImage: 'Ubuntu 18.04.2 LTS', kernelVersion: '5.0.0-1021-gcp', containerRuntimeVersion: 'containerd://1.2.5', unschedulable: false },
+      { name: 'biggernode-3i745', instanceType: 'g-8vcpu-32gb', ...doks },
+      { name: 'pool-yd23sqk7u-3i7i7', instanceType: 's-2vcpu-4gb', ...doks },
+      { name: 'pool-yd23sqk7u-3i7it', instanceType: 's-2vcpu-4gb', ...doks },
+      { name: 'pool-yd23sqk7u-3i7v3', instanceType: 's-2vcpu-4gb', ...doks },
+      { name: 'smallnode-3i74t', instanceType: 's-1vcpu-2gb', ...doks },
+      { name: 'ip-172-31-21-92', instanceType: undefined, kubeletVersion: 'v1.29.11', osImage: 'Ubuntu 22.04.5 LTS', kernelVersion: '6.8.0-1015-aws', containerRuntimeVersion: 'containerd://1.6.33', unschedulable: false },
+    ]);
+    for (const n of fixtureItems('nodes/troubleshoot-nodes.json')) expect(ReportedNode.safeParse(mapNode(n)).success).toBe(true);
+  });
+
+  it('a 2016 pre-release kubelet (libcloud) and an OpenShift build suffix are versions too', () => {
+    expect(facts(mapNode(fixtureItems('nodes/libcloud-api_v1_nodes.json')[0]))).toMatchObject({
+      kubeletVersion: 'v1.2.0-alpha.5.848+3f2e99b7e7d6d8',
+      osImage: 'Ubuntu 14.04.2 LTS',
+      kernelVersion: '3.13.0-46-generic',
+      containerRuntimeVersion: 'docker://1.9.1',
+    });
+    expect(mapNode(fixture(WORKER))!.kubeletVersion).toBe('v1.17.1+9d33dd3');
+  });
+
+  it('popeye: n4 is cordoned (spec.unschedulable); an empty nodeInfo (n3) reports no facts, the node kept', () => {
+    const byName: Record<string, NonNullable<ReturnType<typeof facts>>> = Object.fromEntries(itemsOf<any>(fixture(POPEYE_NODES)).map((n) => [n.metadata.name, facts(mapNode(n))!]));
+    expect(byName.n1).toMatchObject({ kubeletVersion: 'v1.21.1', osImage: 'Ubuntu 20.10', kernelVersion: '6.5.10-orbstack-00110-gbcfe04c86d2f', containerRuntimeVersion: 'containerd://1.5.1' });
+    expect(Object.values(byName).map((n) => [n.name, n.unschedulable])).toEqual([
+      ['n1', false],
+      ['n2', false],
+      ['n3', false],
+      ['n4', true],
+      ['n5', false],
+    ]);
+    expect(byName.n3).toEqual({ name: 'n3', unschedulable: false, instanceType: undefined, kubeletVersion: undefined, osImage: undefined, kernelVersion: undefined, containerRuntimeVersion: undefined });
+  });
+
+  it('an odd value is left out, not the node: unbounded, multi-line, control characters, not a version, not a string', () => {
+    const node = fixture(WORKER);
+    const odd = {
+      kubeletVersion: ['1.31', 'v1.31.10\nv9', `v1.31.10-${'x'.repeat(80)}`, 'latest', 131],
+      osImage: ['', 'Ubuntu\n22.04', 'x'.repeat(129), 'Ubuntu\u0000', { name: 'Ubuntu' }],
+      kernelVersion: ['6.8.0\r', 'k'.repeat(200), '\u001b[31m6.8'],
+      containerRuntimeVersion: ['containerd 1.7', 'containerd://', 'containerd://1.7 rc', `containerd://${'1'.repeat(120)}`, 'CONTAINERD://1.7'],
+    };
+    for (const [key, values] of Object.entries(odd)) {
+      for (const value of values) {
+        const mapped = mapNode({ ...node, status: { ...node.status, nodeInfo: { ...node.status.nodeInfo, [key]: value } } });
+        expect(mapped, `${key}=${JSON.stringify(value)}`).toBeDefined();
+        expect(mapped, `${key}=${JSON.stringify(value)}`).not.toHaveProperty(key);
+        expect(mapped!.name).toBe('ci-ln-3z9y7mt-f76d1-69jcr-worker-b-q6vs9');
+      }
+    }
+    // The schema itself, for what another agent might send.
+    expect(ReportedNode.safeParse({ name: 'a', role: 'worker', kubeletVersion: 'v1.31.10\n' }).success).toBe(false);
+    expect(ReportedNode.safeParse({ name: 'a', role: 'worker', osImage: 'x'.repeat(129) }).success).toBe(false);
+    expect(ReportedNode.safeParse({ name: 'a', role: 'worker', unschedulable: 'yes' }).success).toBe(false);
+    expect(ReportedNode.safeParse({ name: 'a', role: 'worker', kubeletVersion: 'v1.31.10', osImage: 'Ubuntu 24.04.2 LTS', kernelVersion: '6.8.0-53-generic', containerRuntimeVersion: 'containerd://1.7.24', unschedulable: true }).success).toBe(true);
   });
 });
 
