@@ -47,6 +47,12 @@ export function verifyBootstrapTicket(ticket: string, secret: string): TicketCla
 export const ticketExpired = (issuedAt: number, now: Date) => now.getTime() / 1000 >= issuedAt + TICKET_TTL_SECONDS;
 
 /** Where the node keeps the ticket until it has used it; the bundle's download removes it. */
+/**
+ * How long the join token made at `kubeadm init` lives: nodes launched later than this cannot join
+ * with it (core/change-limits.ts refuses to add them until fresh tokens can be made in the cluster).
+ */
+export const JOIN_TOKEN_TTL_HOURS = 24;
+
 export const BOOTSTRAP_ENV = '/etc/strata/bootstrap.env';
 export const KUBEADM_CONFIG = '/etc/kubernetes/kubeadm.yaml';
 export const AGENT_ENV = '/etc/strata/agent.env';
@@ -222,7 +228,7 @@ export function bundleFiles(i: BundleInput): BundleFile[] {
       {
         apiVersion: 'kubeadm.k8s.io/v1beta4',
         kind: 'InitConfiguration',
-        bootstrapTokens: [{ token: i.bootstrapToken, ttl: '24h0m0s', usages: ['signing', 'authentication'], groups: ['system:bootstrappers:kubeadm:default-node-token'] }],
+        bootstrapTokens: [{ token: i.bootstrapToken, ttl: `${JOIN_TOKEN_TTL_HOURS}h0m0s`, usages: ['signing', 'authentication'], groups: ['system:bootstrappers:kubeadm:default-node-token'] }],
         nodeRegistration,
       },
       {

@@ -1,3 +1,4 @@
+import { JOIN_TOKEN_TTL_HOURS } from './bootstrap.js';
 import type { ErrorDetail } from './errors.js';
 import type { NodePool } from './clusters.js';
 import { planNodes } from './provisioning.js';
@@ -93,3 +94,25 @@ export function kubernetesSkewProblem(from: string, to: string): string | undefi
 }
 
 const comparePatch = (a: string, b: string) => Number(a.split('.')[2] ?? 0) - Number(b.split('.')[2] ?? 0);
+
+/** An hour's margin: the token's clock starts at kubeadm init, a little after the cluster was made. */
+const JOIN_WINDOW_MS = (JOIN_TOKEN_TTL_HOURS - 1) * 3_600_000;
+
+/**
+ * Nodes to add to a cluster whose join token has expired could never join it: refused, naming
+ * each pool that would grow, until fresh tokens can be made in the cluster.
+ */
+export function joinWindowProblems(createdAt: string, now: Date, current: readonly NodePool[], next: readonly NodePool[]): ErrorDetail[] {
+  if (now.getTime() - Date.parse(createdAt) < JOIN_WINDOW_MS) return [];
+  return next.flatMap((pool, i) => {
+    const before = current.find((p) => p.name === pool.name)?.count ?? 0;
+    return pool.count > before
+      ? [
+          {
+            path: `nodePools[${i}].count`,
+            message: `the cluster was made more than ${JOIN_TOKEN_TTL_HOURS - 1} h ago and its join token (${JOIN_TOKEN_TTL_HOURS} h) has expired, so new nodes could not join: adding nodes later is not supported yet`,
+          },
+        ]
+      : [];
+  });
+}

@@ -4,7 +4,7 @@ import { CreateClusterInput, UpdateClusterInput, checkClusterShape, publicCluste
 import { INITIAL_TOKEN_STATE, rotated } from '../../core/agent-token.js';
 import { READY } from '../../core/conditions.js';
 import { needsReconcile } from '../../core/lifecycle.js';
-import { changesNotMadeYet, kubernetesSkewProblem } from '../../core/change-limits.js';
+import { changesNotMadeYet, joinWindowProblems, kubernetesSkewProblem } from '../../core/change-limits.js';
 import type { ProfileRevision } from '../../core/profiles.js';
 import { listMachines } from '../../adapters/dynamodb/machines-store.js';
 import { overallHealth } from '../../core/health.js';
@@ -78,6 +78,7 @@ async function checkDay2Change(tenantId: string, current: Cluster, next: Cluster
   if (skew) details.push({ path: 'profileRevision', message: skew });
   const running = (await listMachines(tenantId, current.id)).filter((m) => m.state !== 'terminated' && m.state !== 'shutting-down');
   details.push(...changesNotMadeYet(current, current.nodePools, next.nodePools, running, { kubernetes: k8s, os }));
+  details.push(...joinWindowProblems(current.createdAt, clock.date(), current.nodePools, next.nodePools));
   if (details.length) throw validationFailed(details);
 }
 

@@ -222,6 +222,12 @@ describe('day-2 changes', () => {
     const grown = await put({ nodePools: workers({ count: 3 }) });
     expect(grown.status).toBe(200);
     expect(grown.body).toMatchObject({ version: current.version + 1, profileRevision: current.profileRevision });
+
+    // A day later the join token made at init has expired: nodes added then could not join.
+    api.runtime.clock.advance(24 * 3_600_000);
+    const late = await api.call('PUT', `/v1/clusters/${made.body.id}`, { body: { version: grown.body.version, nodePools: grown.body.nodePools.map((p: any) => (p.role === 'worker' ? { ...p, count: 4 } : p)) } });
+    expect(late.status).toBe(400);
+    expect(late.body.details).toContainEqual({ path: 'nodePools[1].count', message: expect.stringMatching(/join token \(24 h\) has expired/) });
   });
 });
 

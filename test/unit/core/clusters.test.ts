@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kubernetesSkewProblem } from '../../../core/change-limits.js';
+import { joinWindowProblems, kubernetesSkewProblem } from '../../../core/change-limits.js';
 import { CreateClusterInput, checkClusterShape } from '../../../core/clusters.js';
 import { DomainError } from '../../../core/errors.js';
 import { resolveLayers } from '../../../core/profiles.js';
@@ -77,5 +77,18 @@ describe('Kubernetes version skew', () => {
     expect(kubernetesSkewProblem('1.32.6', '1.31.10')).toMatch(/downgrade/);
     expect(kubernetesSkewProblem('1.31.10', '1.31.9')).toMatch(/downgrade/);
     expect(kubernetesSkewProblem('1.31.10', '2.0.0')).toMatch(/major/);
+  });
+});
+
+describe('adding nodes once the join token has expired', () => {
+  const pool = (count: number) => ({ name: 'workers', role: 'worker' as const, count, instanceType: 'm6i.large', zones: ['us-east-1a'], diskGiB: 50 });
+  const made = '2026-11-01T00:00:00.000Z';
+  it('is allowed within the first 23 hours, refused after, and shrinking or keeping is never refused by it', () => {
+    expect(joinWindowProblems(made, new Date('2026-11-01T22:59:00Z'), [pool(2)], [pool(4)])).toEqual([]);
+    expect(joinWindowProblems(made, new Date('2026-11-01T23:00:01Z'), [pool(2)], [pool(4)])).toEqual([
+      { path: 'nodePools[0].count', message: expect.stringMatching(/join token \(24 h\) has expired, so new nodes could not join/) },
+    ]);
+    expect(joinWindowProblems(made, new Date('2026-11-05T00:00:00Z'), [pool(2)], [pool(2)])).toEqual([]);
+    expect(joinWindowProblems(made, new Date('2026-11-05T00:00:00Z'), [], [{ ...pool(1), name: 'batch' }])).toHaveLength(1);
   });
 });
