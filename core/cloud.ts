@@ -129,7 +129,10 @@ export interface InfraRefs {
    * balancer cannot hairpin (Azure's internal one drops a backend's own flow back to itself, so
    * control-plane nodes map it to 127.0.0.1). Absent: DNS answers and every node may use it.
    */
-  readonly apiHosts?: Readonly<Partial<Record<NodeRole, string>>>;
+  readonly apiHosts?: Readonly<Partial<Record<NodeRole, string>>> & {
+    /** Where a joining control-plane node reaches the API until its own API server serves. */
+    readonly join?: string;
+  };
   /** Per role: the instance profile name (AWS) or user-assigned identity id (Azure) nodes launch with. */
   readonly nodeIdentity: Readonly<Record<NodeRole, string>>;
   /**

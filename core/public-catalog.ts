@@ -75,7 +75,7 @@ export const PUBLIC_PACKS: readonly Pack[] = [
     name: 'calico',
     version: '3.29.3',
     description: 'Calico networking through the Tigera operator',
-    values: 'installation:\n  calicoNetwork:\n    ipPools:\n      - cidr: 192.168.0.0/16\n        encapsulation: VXLANCrossSubnet\n',
+    values: 'installation:\n  calicoNetwork:\n    ipPools:\n      - cidr: 192.168.0.0/16\n        encapsulation: VXLAN\n',
     content: { type: 'helm', repository: 'https://docs.tigera.io/calico/charts', chart: 'tigera-operator', version: '3.29.3' },
   }),
   pub({

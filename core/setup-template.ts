@@ -6,13 +6,14 @@ import { trustPolicyFor } from './cloud-accounts.js';
  * load balancer, instances and node identities, and nothing else. Node roles and instance profiles
  * live under the /strata/ path, so the IAM permissions (the sensitive ones) reach only those.
  */
-const PROVISIONING_ACTIONS = {
+export const PROVISIONING_ACTIONS = {
   ec2: [
     'ec2:DescribeAvailabilityZones',
     'ec2:DescribeInstanceTypeOfferings',
     'ec2:DescribeImages',
     'ec2:DescribeInstances',
     'ec2:DescribeVpcs',
+    'ec2:DescribeVpcAttribute',
     'ec2:DescribeSubnets',
     'ec2:DescribeSecurityGroups',
     'ec2:DescribeInternetGateways',
@@ -49,6 +50,7 @@ const PROVISIONING_ACTIONS = {
   elb: [
     'elasticloadbalancing:DescribeLoadBalancers',
     'elasticloadbalancing:DescribeTargetGroups',
+    'elasticloadbalancing:DescribeTargetGroupAttributes',
     'elasticloadbalancing:DescribeListeners',
     'elasticloadbalancing:DescribeTargetHealth',
     'elasticloadbalancing:DescribeTags',
@@ -58,6 +60,7 @@ const PROVISIONING_ACTIONS = {
     'elasticloadbalancing:DeleteTargetGroup',
     'elasticloadbalancing:ModifyTargetGroupAttributes',
     'elasticloadbalancing:CreateListener',
+    'elasticloadbalancing:SetSubnets',
     'elasticloadbalancing:RegisterTargets',
     'elasticloadbalancing:DeregisterTargets',
     'elasticloadbalancing:AddTags',
@@ -67,6 +70,7 @@ const PROVISIONING_ACTIONS = {
     'iam:CreateRole',
     'iam:DeleteRole',
     'iam:TagRole',
+    'iam:GetRolePolicy',
     'iam:PutRolePolicy',
     'iam:DeleteRolePolicy',
     'iam:ListRolePolicies',
@@ -121,9 +125,13 @@ export function setupTemplate(spec: AwsAccountSpec, strataPrincipal: string) {
                     Sid: 'NodeIdentities',
                     Effect: 'Allow',
                     Action: PROVISIONING_ACTIONS.iam,
+                    // With the path, and by name alone: a lookup of one that does not exist yet is judged
+                    // without its path, and must answer NoSuchEntity rather than AccessDenied.
                     Resource: [
                       { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/strata/*' },
                       { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:instance-profile/strata/*' },
+                      { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/strata-cl-*' },
+                      { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:instance-profile/strata-cl-*' },
                     ],
                   },
                   {

@@ -203,7 +203,7 @@ const InfraRefs = z.strictObject({
   apiEndpoint: z.string().meta({ description: "the API load balancer's DNS name: kubeadm's controlPlaneEndpoint" }),
   apiPort: z.int(),
   apiHosts: z
-    .strictObject({ controlPlane: z.string().optional(), worker: z.string().optional() })
+    .strictObject({ controlPlane: z.string().optional(), worker: z.string().optional(), join: z.string().optional() })
     .optional()
     .meta({ description: 'where nodes map apiEndpoint in /etc/hosts, where DNS does not serve (Azure internal load balancer)' }),
   nodeIdentity: z.strictObject({ controlPlane: z.string(), worker: z.string() }).meta({ description: 'instance profile names (AWS) or managed identity ids (Azure) of the nodes' }),

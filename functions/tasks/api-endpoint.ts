@@ -1,11 +1,24 @@
 import type { ClusterStepContext } from './cluster-step.js';
 
 /**
+ * Puts the cluster's running control-plane instances behind the API load balancer. Only running
+ * ones: AWS refuses a pending instance as a target (InvalidTarget). Registering a target twice
+ * changes nothing, so every pass may call it; kubeadm on each node reaches the API by the load
+ * balancer's name as soon as the first one serves.
+ */
+export async function registerControlPlane(ctx: ClusterStepContext): Promise<void> {
+  const provider = await ctx.provider();
+  const running = (await provider.listInstances(ctx.cluster.id)).filter((i) => i.role === 'controlPlane' && i.state === 'running');
+  if (running.length) await provider.registerApiTargets(ctx.cluster.id, running.map((i) => i.instanceId));
+}
+
+/**
  * ControlPlaneEndpointReady, as the cloud sees the API load balancer: True once it is active and
  * at least one control-plane target passes its health check (TCP 6443), never before.
  */
 export async function markApiEndpoint(ctx: ClusterStepContext): Promise<boolean> {
   const type = 'ControlPlaneEndpointReady';
+  await registerControlPlane(ctx);
   const status = await (await ctx.provider()).apiEndpointStatus(ctx.cluster.id);
   if (!status) {
     await ctx.mark(type, 'Unknown', 'LoadBalancerMissing', 'the API load balancer does not exist yet');

@@ -38,7 +38,7 @@ export async function launchNode(ctx: ClusterStepContext, node: PlannedNode): Pr
       {
         // A joining control-plane node reaches the API through the load balancer until it serves it itself.
         apiHost: hostAddress
-          ? { name: infra.apiEndpoint, address: hostAddress, ...(node.role === 'controlPlane' && node.index > 0 && infra.apiHosts?.worker ? { joinAddress: infra.apiHosts.worker } : {}) }
+          ? { name: infra.apiEndpoint, address: hostAddress, ...(node.role === 'controlPlane' && node.index > 0 && infra.apiHosts?.join ? { joinAddress: infra.apiHosts.join } : {}) }
           : undefined,
         // The AWS cloud controller manager finds a node by its providerID, which the kubelet then takes from instance metadata.
         awsProviderId: cluster.cloud === 'aws',
@@ -51,8 +51,5 @@ export async function launchNode(ctx: ClusterStepContext, node: PlannedNode): Pr
     identity: infra.nodeIdentity[node.role],
   });
   await recordMachine(input.tenantId, cluster.id, instance);
-  // A control-plane node goes behind the API load balancer as soon as it exists: kubeadm on it (and
-  // on every later node) reaches the API through the load balancer's name.
-  if (node.role === 'controlPlane') await (await ctx.provider()).registerApiTargets(cluster.id, [instance.instanceId]);
   return instance;
 }

@@ -113,7 +113,7 @@ describe('profiles', () => {
     expect(byName.kubernetes.values).toContainEqual({ path: 'kubeadmconfig.kubernetesVersion', kind: 'changed', from: 'v1.30.14', to: 'v1.31.10' });
     expect(byName.calico.change).toBe('values');
     expect(byName.calico.values).toEqual([
-      { path: 'installation.calicoNetwork.ipPools', kind: 'changed', from: [{ cidr: '192.168.0.0/16', encapsulation: 'VXLANCrossSubnet' }], to: [{ cidr: '10.244.0.0/16', encapsulation: 'VXLAN' }] },
+      { path: 'installation.calicoNetwork.ipPools', kind: 'changed', from: [{ cidr: '192.168.0.0/16', encapsulation: 'VXLAN' }], to: [{ cidr: '10.244.0.0/16', encapsulation: 'VXLAN' }] },
       { path: 'installation.flexVolumePath', kind: 'added', to: 'None' },
     ]);
     expect(byName['aws-ebs-csi']).toBeUndefined();

@@ -17,10 +17,12 @@ const NOT_FOUND = [
   'LoadBalancerNotFound',
   'TargetGroupNotFound',
   'NoSuchEntity',
+  // A detach that already happened.
+  'Gateway.NotAttached',
 ];
 
 /** Codes that mean something still depends on the resource: the next pass tries again. */
-const IN_USE = ['DependencyViolation', 'ResourceInUse', 'InvalidIPAddress.InUse', 'DeleteConflict', 'Gateway.NotAttached'];
+const IN_USE = ['DependencyViolation', 'ResourceInUse', 'InvalidIPAddress.InUse', 'DeleteConflict'];
 
 /** The call's answer, or its error as the port's CloudError with the provider's code and text. */
 export async function mapped<T>(call: Promise<T>): Promise<T> {

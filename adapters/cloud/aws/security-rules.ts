@@ -56,10 +56,15 @@ export function clusterIngress(
   const lb = { groupId: groups.apiLoadBalancer };
   // The CNI's node-to-node traffic, both ways between every node: VXLAN on the IANA port (Calico),
   // VXLAN on the Linux default port (Flannel, Cilium), and BGP peering (Calico).
+  // Between every node: the kubelet API (metrics-server and Prometheus scrape every node, as the
+  // control plane does), Calico's Typha, and the node exporter of the monitoring packs.
   const overlay: IngressRule[] = [cp, workers].flatMap((source) => [
     { ...udp(4789), source, description: 'VXLAN overlay' },
     { ...udp(8472), source, description: 'VXLAN overlay (Linux default port)' },
     { ...tcp(179), source, description: 'BGP between nodes' },
+    { ...tcp(10250), source, description: 'kubelet API between nodes' },
+    { ...tcp(5473), source, description: 'Calico Typha' },
+    { ...tcp(9100), source, description: 'node exporter' },
   ]);
   return {
     controlPlane: [
@@ -67,11 +72,9 @@ export function clusterIngress(
       { ...tcp(API_PORT), source: cp, description: 'Kubernetes API from control-plane nodes' },
       { ...tcp(API_PORT), source: lb, description: 'Kubernetes API through its load balancer' },
       { ...tcp(2379, 2380), source: cp, description: 'etcd clients and peers' },
-      { ...tcp(10250), source: cp, description: 'kubelet API' },
       ...overlay,
     ],
     workers: [
-      { ...tcp(10250), source: cp, description: 'kubelet API from the control plane' },
       { ...tcp(30000, 32767), source: { cidr: vpcCidr }, description: 'NodePort services through load balancers' },
       ...overlay,
     ],

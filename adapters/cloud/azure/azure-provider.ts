@@ -393,12 +393,14 @@ export class AzureProvider implements CloudProvider {
     let apiHosts: InfraRefs['apiHosts'];
     if (spec.publicApi) {
       apiEndpoint = apiIp?.dnsSettings?.fqdn ?? `${apiDnsLabel(spec.clusterId)}.${this.region}.cloudapp.azure.com`;
-      apiHosts = { controlPlane: '127.0.0.1' };
+      // A joining control-plane node has no API server of its own yet: it joins through the public address.
+      const publicIp = apiIp?.ipAddress;
+      apiHosts = { controlPlane: '127.0.0.1', ...(publicIp ? { join: publicIp } : {}) };
     } else {
       const frontendIp = lb.frontendIPConfigurations?.[0]?.privateIPAddress;
       if (!frontendIp) throw new CloudError('LoadBalancerNotReady', `load balancer ${names.lb} has no private frontend address yet`, true);
       apiEndpoint = internalApiName(spec.clusterId);
-      apiHosts = { controlPlane: '127.0.0.1', worker: frontendIp };
+      apiHosts = { controlPlane: '127.0.0.1', worker: frontendIp, join: frontendIp };
     }
 
     // The controller manager's view of the cluster; in a network the cluster brings, the first

@@ -11,13 +11,13 @@ import type { SecurityRule } from '@azure/arm-network';
  * control plane: 6443 from workers, control plane and `apiAllowedCidrs` (and from nowhere else:
  *   the Internet is never a source unless a CIDR such as 0.0.0.0/0 is listed, and then only on 6443);
  *   with a public API also from the cluster's own egress address, since nodes reaching the public
- *   frontend arrive from their NAT gateway's IP, not their own; etcd 2379-2380 and kubelet 10250
- *   from the control plane only. The API load balancer passes clients' addresses through, so these
- *   rules judge the real client; its probes come from AzureLoadBalancer, allowed below.
- * workers: kubelet 10250 from the control plane only.
+ *   frontend arrive from their NAT gateway's IP, not their own; etcd 2379-2380 from the control
+ *   plane only (an explicit deny before the node-to-node allow). The API load balancer passes
+ *   clients' addresses through, so these rules judge the real client; its probes come from
+ *   AzureLoadBalancer, allowed below.
  * both: node-to-node traffic among the cluster's own nodes (any protocol, so overlay, IP-in-IP
- *   and BGP pod networks all work), except that etcd and kubelet ports stay closed to the other
- *   role — explicit denies placed before that allow.
+ *   and BGP pod networks, Calico's Typha, the kubelet API metrics-server and Prometheus scrape on
+ *   every node, and the node exporter all work).
  */
 export interface RuleInputs {
   readonly controlPlaneAsgId: string;
@@ -110,7 +110,6 @@ export function controlPlaneRules(r: RuleInputs): SecurityRule[] {
     allowTcp('allow-api-from-workers', 100, PORT_API, [r.workersAsgId], cp, 'Kubernetes API from the workers'),
     allowTcp('allow-api-from-control-plane', 110, PORT_API, [cp], cp, 'Kubernetes API among the control plane'),
     allowTcp('allow-etcd-from-control-plane', 120, PORT_ETCD, [cp], cp, 'etcd client and peer traffic, control plane only'),
-    allowTcp('allow-kubelet-from-control-plane', 130, PORT_KUBELET, [cp], cp, 'kubelet API from the control plane only'),
   ];
   if (r.apiAllowedCidrs.length > 0) {
     rules.push({
@@ -142,7 +141,6 @@ export function controlPlaneRules(r: RuleInputs): SecurityRule[] {
   }
   rules.push(
     denyTcp('deny-etcd', 200, PORT_ETCD, 'etcd from anything but the control plane'),
-    denyTcp('deny-kubelet', 210, PORT_KUBELET, 'kubelet from anything but the control plane'),
     ...common(r, cp),
   );
   return rules;
@@ -150,8 +148,6 @@ export function controlPlaneRules(r: RuleInputs): SecurityRule[] {
 
 export function workerRules(r: RuleInputs): SecurityRule[] {
   return [
-    allowTcp('allow-kubelet-from-control-plane', 100, PORT_KUBELET, [r.controlPlaneAsgId], r.workersAsgId, 'kubelet API from the control plane only'),
-    denyTcp('deny-kubelet', 210, PORT_KUBELET, 'kubelet from anything but the control plane'),
     ...common(r, r.workersAsgId),
   ];
 }

@@ -512,7 +512,7 @@ describe('ensureInfrastructure', () => {
     return { controlPlane: lines(cp).sort(), workers: lines(workers).sort(), apiLoadBalancer: lines(lb).sort() };
   }
 
-  const overlay = ['udp 4789-4789', 'udp 8472-8472', 'tcp 179-179'].flatMap((p) => [`${p} <- cp`, `${p} <- workers`]);
+  const overlay = ['udp 4789-4789', 'udp 8472-8472', 'tcp 179-179', 'tcp 10250-10250', 'tcp 5473-5473', 'tcp 9100-9100'].flatMap((p) => [`${p} <- cp`, `${p} <- workers`]);
 
   it('creates a tagged VPC with DNS hostnames, a public and a private subnet per zone and the three security groups', async () => {
     const w = world();
@@ -577,9 +577,9 @@ describe('ensureInfrastructure', () => {
 
     const rules = authorized(w);
     expect(rules.controlPlane).toEqual(
-      ['tcp 6443-6443 <- workers', 'tcp 6443-6443 <- cp', 'tcp 6443-6443 <- lb', 'tcp 2379-2380 <- cp', 'tcp 10250-10250 <- cp', ...overlay].sort(),
+      ['tcp 6443-6443 <- workers', 'tcp 6443-6443 <- cp', 'tcp 6443-6443 <- lb', 'tcp 2379-2380 <- cp', ...overlay].sort(),
     );
-    expect(rules.workers).toEqual(['tcp 10250-10250 <- cp', 'tcp 30000-32767 <- 10.0.0.0/16', ...overlay].sort());
+    expect(rules.workers).toEqual(['tcp 30000-32767 <- 10.0.0.0/16', ...overlay].sort());
     expect(rules.apiLoadBalancer).toEqual(['tcp 6443-6443 <- cp', 'tcp 6443-6443 <- workers']);
     expect(Object.values(rules).flat().filter((r) => r.includes('0.0.0.0/0'))).toEqual([]);
     // Each group is settled in one call, and what EC2 holds is what was asked for.

@@ -260,7 +260,8 @@ describe('ensureInfrastructure', () => {
       loadBalancerId: `${NET}/loadBalancers/api`,
       apiEndpoint: `api.${CLUSTER}.strata.internal`,
       apiPort: 6443,
-      apiHosts: { controlPlane: '127.0.0.1', worker: frontendIp },
+      // A joining control-plane node reaches the API through the load balancer until its own serves.
+      apiHosts: { controlPlane: '127.0.0.1', worker: frontendIp, join: frontendIp },
       nodeIdentity: { controlPlane: `${IDENTITIES}/demo-control-plane`, worker: `${IDENTITIES}/demo-workers` },
       cloudProviderConfig: expect.any(Object),
     });
@@ -317,8 +318,6 @@ describe('ensureInfrastructure', () => {
       sourceApplicationSecurityGroups: [{ id: cpAsg }],
       destinationApplicationSecurityGroups: [{ id: cpAsg }],
     });
-    expect(rule(rules, 'allow-kubelet-from-control-plane')).toMatchObject({ destinationPortRange: '10250', sourceApplicationSecurityGroups: [{ id: cpAsg }] });
-
     // Every allow names its sources by role: no address, no '*', no Internet, no 0.0.0.0/0.
     for (const r of allows(rules)) {
       expect(r.properties.sourceAddressPrefix ?? 'AzureLoadBalancer', r.name).toBe('AzureLoadBalancer');
@@ -326,9 +325,10 @@ describe('ensureInfrastructure', () => {
     }
     // The only allow with a source other than the cluster's ASGs is Azure's probe source.
     expect(allows(rules).filter((r) => !r.properties.sourceApplicationSecurityGroups).map((r) => r.name)).toEqual(['allow-azure-load-balancer']);
-    // etcd and kubelet are denied to everything else before the node-to-node allow (priority 300).
+    // etcd is denied to everything else before the node-to-node allow (priority 300); the kubelet is
+    // open between nodes (metrics-server and Prometheus scrape every node).
     expect(rule(rules, 'deny-etcd')).toMatchObject({ access: 'Deny', destinationPortRange: '2379-2380', priority: 200 });
-    expect(rule(rules, 'deny-kubelet')).toMatchObject({ access: 'Deny', destinationPortRange: '10250', priority: 210 });
+    expect(rules.some((r) => r.properties.access === 'Deny' && r.properties.destinationPortRange === '10250')).toBe(false);
     expect(rule(rules, 'allow-cluster-nodes')).toMatchObject({
       priority: 300,
       sourceApplicationSecurityGroups: [{ id: cpAsg }, { id: workersAsg }],
@@ -339,16 +339,11 @@ describe('ensureInfrastructure', () => {
     expect(new Set(priorities).size).toBe(priorities.length);
   });
 
-  it('worker rules: kubelet from the control plane only', async () => {
+  it("worker rules: the cluster's nodes (kubelet, overlay, Typha, node exporter), nothing else", async () => {
     await provider.ensureInfrastructure(infra);
     const rules = rulesOf(workersNsg);
-    expect(rule(rules, 'allow-kubelet-from-control-plane')).toMatchObject({
-      protocol: 'Tcp',
-      destinationPortRange: '10250',
-      sourceApplicationSecurityGroups: [{ id: cpAsg }],
-      destinationApplicationSecurityGroups: [{ id: workersAsg }],
-    });
-    expect(rule(rules, 'deny-kubelet').priority).toBeLessThan(rule(rules, 'allow-cluster-nodes').priority);
+    expect(rule(rules, 'allow-cluster-nodes')).toMatchObject({ access: 'Allow', sourceApplicationSecurityGroups: [{ id: cpAsg }, { id: workersAsg }] });
+    expect(rules.some((r) => r.properties.access === 'Deny' && r.properties.destinationPortRange === '10250')).toBe(false);
     expect(rules.some((r) => r.properties.destinationPortRange === '6443' || r.properties.destinationPortRange === '2379-2380')).toBe(false);
     for (const r of allows(rules)) expect(r.properties.sourceAddressPrefixes, r.name).toBeUndefined();
   });
@@ -632,7 +627,7 @@ describe('API load balancer', () => {
       },
     });
     expect(arm.lines().some((l) => l.includes('/publicIPAddresses/demo-api-ip'))).toBe(false);
-    expect(refs).toMatchObject({ loadBalancerId: lbPath, apiEndpoint: `api.${CLUSTER}.strata.internal`, apiPort: 6443, apiHosts: { controlPlane: '127.0.0.1', worker: '10.0.0.250' } });
+    expect(refs).toMatchObject({ loadBalancerId: lbPath, apiEndpoint: `api.${CLUSTER}.strata.internal`, apiPort: 6443, apiHosts: { controlPlane: '127.0.0.1', worker: '10.0.0.250', join: '10.0.0.250' } });
 
     // Azure never lets a frontend's zones change: they span the region whatever zones the pools use.
     arm.calls.length = 0;
@@ -658,8 +653,10 @@ describe('API load balancer', () => {
       loadBalancerId: lbPath,
       apiEndpoint: `strata-${CLUSTER}.westeurope.cloudapp.azure.com`,
       apiPort: 6443,
-      apiHosts: { controlPlane: '127.0.0.1' },
+      // Workers resolve the public name; a joining control-plane node joins through the public address.
+      apiHosts: { controlPlane: '127.0.0.1', join: arm.store.get(ip.toLowerCase())?.properties?.ipAddress },
     });
+    expect(refs.apiHosts!.join).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
 
     // The load balancer passes clients' addresses through: the control-plane NSG decides, and lets Azure's probes in.
     const rules = arm.bodyOf('PUT', `${NET}/networkSecurityGroups/demo-control-plane`).properties.securityRules as any[];
