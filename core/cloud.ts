@@ -133,6 +133,11 @@ export interface InfraRefs {
     /** Where a joining control-plane node reaches the API until its own API server serves. */
     readonly join?: string;
   };
+  /**
+   * What the cloud is still making, which nodes would need (a NAT gateway still pending): the step
+   * waits, and nothing is reported made, until it is empty.
+   */
+  readonly pending?: readonly string[];
   /** Per role: the instance profile name (AWS) or user-assigned identity id (Azure) nodes launch with. */
   readonly nodeIdentity: Readonly<Record<NodeRole, string>>;
   /**

@@ -206,6 +206,7 @@ const InfraRefs = z.strictObject({
     .strictObject({ controlPlane: z.string().optional(), worker: z.string().optional(), join: z.string().optional() })
     .optional()
     .meta({ description: 'where nodes map apiEndpoint in /etc/hosts, where DNS does not serve (Azure internal load balancer)' }),
+  pending: z.array(z.string()).optional().meta({ description: 'what the cloud is still making (a NAT gateway not routing yet)' }),
   nodeIdentity: z.strictObject({ controlPlane: z.string(), worker: z.string() }).meta({ description: 'instance profile names (AWS) or managed identity ids (Azure) of the nodes' }),
   cloudProviderConfig: z
     .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))

@@ -2,7 +2,7 @@ import { DEFAULT_NETWORK } from '../../core/clusters.js';
 import { nodePermissions } from '../../core/node-permissions.js';
 import { clusterZones } from '../../core/provisioning.js';
 import { updateClusterStatus } from '../../adapters/dynamodb/clusters-store.js';
-import { clusterStep, DONE } from './cluster-step.js';
+import { clusterStep, DONE, waitFor } from './cluster-step.js';
 
 /**
  * InfrastructureCreated: the network (or checks of the one the cluster brings), egress for its
@@ -24,6 +24,11 @@ export const handler = clusterStep(async (ctx) => {
     nodeIdentity: { existing: existingIdentities, permissions: nodePermissions(cluster.cloud, revision.layers.map((l) => l.name)) },
   });
   await updateClusterStatus(input.tenantId, cluster.id, { status: { ...cluster.status, infrastructure: infra, apiEndpoint: infra.apiEndpoint } });
+  if (infra.pending?.length) {
+    // Nodes launched now could not reach out: wait until the cloud says it routes.
+    await ctx.mark('InfrastructureCreated', 'Unknown', 'WaitingForCloud', `${infra.pending.join('; ')}; nodes are launched once it is available`);
+    return waitFor(10);
+  }
   const egress = infra.nodePublicIp ? 'nodes with public IPs' : infra.natGatewayIds.length ? `egress through ${infra.natGatewayIds.join(', ')}` : 'egress through the network’s own route';
   await ctx.mark(
     'InfrastructureCreated',

@@ -166,6 +166,7 @@ export class Ec2Provider implements CloudProvider {
       apiEndpoint: lb.dnsName,
       apiPort: API_PORT,
       nodeIdentity,
+      ...(net.pending ? { pending: net.pending } : {}),
     };
   }
 

@@ -41,6 +41,8 @@ export interface ClusterNetwork {
   readonly natGatewayIds: string[];
   /** The NAT gateways' public addresses: what nodes reach an internet-facing API load balancer from. */
   readonly natPublicIps: string[];
+  /** What the cloud is still making (a NAT gateway takes a minute or two to route). */
+  readonly pending?: string[];
   readonly managed: boolean;
   readonly nodePublicIp: boolean;
 }
@@ -95,11 +97,13 @@ export async function ensureManagedNetwork(ec2: EC2Client, spec: InfraSpec): Pro
   const natZones = perZone ? spec.zones : spec.zones.slice(0, 1);
   const nats: Record<string, string> = {};
   const natPublicIps: string[] = [];
+  const pending: string[] = [];
   for (const zone of natZones) {
     // A single gateway's name does not follow its zone: a new first zone must not make a second one.
     const nat = await ensureNatGateway(ec2, clusterId, perZone ? `${clusterName}-nat-${zone}` : `${clusterName}-nat`, publicSubnets[zone]!);
     nats[zone] = nat.id;
     natPublicIps.push(nat.publicIp);
+    if (!nat.available) pending.push(`NAT gateway ${nat.id} is pending`);
   }
   if (perZone) {
     for (const zone of spec.zones) await ensureRouteTable(ec2, clusterId, vpcId, `${clusterName}-private-${zone}`, { NatGatewayId: nats[zone]! }, [nodeSubnets[zone]!]);
@@ -116,6 +120,7 @@ export async function ensureManagedNetwork(ec2: EC2Client, spec: InfraSpec): Pro
     natPublicIps,
     managed: true,
     nodePublicIp: false,
+    ...(pending.length ? { pending } : {}),
   };
 }
 
@@ -198,7 +203,7 @@ async function ensureInternetGateway(ec2: EC2Client, clusterId: string, name: st
  * lost answer. A gateway that failed (AWS gives up on it: its route turns blackhole) is replaced:
  * the token counts the failures, so the new request is not answered with the failed gateway.
  */
-async function ensureNatGateway(ec2: EC2Client, clusterId: string, name: string, subnetId: string): Promise<{ id: string; publicIp: string }> {
+async function ensureNatGateway(ec2: EC2Client, clusterId: string, name: string, subnetId: string): Promise<{ id: string; publicIp: string; available: boolean }> {
   const found = await mapped(
     ec2.send(new DescribeNatGatewaysCommand({ Filter: [...clusterFilter(clusterId), nameFilter(name), { Name: 'state', Values: ['pending', 'available', 'failed'] }] })),
   );
@@ -211,7 +216,7 @@ async function ensureNatGateway(ec2: EC2Client, clusterId: string, name: string,
     addresses.Addresses?.[0] ??
     (await mapped(ec2.send(new AllocateAddressCommand({ Domain: 'vpc', TagSpecifications: [tagSpec('elastic-ip', resourceTags(clusterId, name))] }))));
   const publicIp = address.PublicIp!;
-  if (live) return { id: live.NatGatewayId!, publicIp };
+  if (live) return { id: live.NatGatewayId!, publicIp, available: live.State === 'available' };
   const out = await mapped(
     ec2.send(
       new CreateNatGatewayCommand({
@@ -227,7 +232,7 @@ async function ensureNatGateway(ec2: EC2Client, clusterId: string, name: string,
   if (nat.State === 'failed') {
     throw new CloudError(nat.FailureCode ?? 'NatGatewayFailed', `NAT gateway ${nat.NatGatewayId} failed: ${nat.FailureMessage ?? 'no reason given'}; Strata makes another`);
   }
-  return { id: nat.NatGatewayId!, publicIp };
+  return { id: nat.NatGatewayId!, publicIp, available: nat.State === 'available' };
 }
 
 /** A route table whose default route goes to `target`, associated with `subnetIds`. */

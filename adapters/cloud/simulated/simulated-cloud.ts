@@ -209,6 +209,15 @@ export class SimulatedCloud extends EventEmitter {
     for (const [id, i] of this.instances) if (i.state === 'terminated') this.instances.delete(id);
   }
 
+  /** A NAT gateway routes a boot time after it is made, as on AWS a minute or two after. */
+  makeNatGateway(region: string, tags: Record<string, string>, attrs: Record<string, unknown>): SimResource {
+    const nat = this.createResource('natGateway', region, tags, { ...attrs, state: 'pending' });
+    this.later(this.settings.bootMs, () => {
+      if (nat.attrs.state === 'pending') nat.attrs.state = 'available';
+    });
+    return nat;
+  }
+
   private later(ms: number, fn: () => void) {
     if (ms <= 0) queueMicrotask(fn);
     else void this.settings.sleep(ms).then(fn);

@@ -105,6 +105,7 @@ export class SimulatedProvider implements CloudProvider {
       apiEndpoint: String(lb.attrs.dnsName),
       apiPort: API_PORT,
       nodeIdentity: { controlPlane: identity('controlPlane'), worker: identity('worker') },
+      ...(net.pending.length ? { pending: net.pending } : {}),
     };
   }
 
@@ -155,7 +156,7 @@ export class SimulatedProvider implements CloudProvider {
     });
     findOrCreate('routeTable', `${spec.clusterName}-public`, { networkId: network.id, routes: [{ destination: '0.0.0.0/0', target: igw.id }], subnets: Object.values(publicSubnets) });
     if (spec.network.nodeEgress === 'publicIp') {
-      return { networkId: network.id, nodeSubnets: publicSubnets, publicSubnets, lbSubnets: Object.values(publicSubnets), natGatewayIds: [] as string[] };
+      return { networkId: network.id, nodeSubnets: publicSubnets, publicSubnets, lbSubnets: Object.values(publicSubnets), natGatewayIds: [] as string[], pending: [] as string[] };
     }
     const nodeSubnets: Record<string, string> = {};
     spec.zones.forEach((zone, i) => {
@@ -163,10 +164,15 @@ export class SimulatedProvider implements CloudProvider {
     });
     const perZone = spec.network.natGateways === 'perZone';
     const nats: Record<string, string> = {};
+    const pending: string[] = [];
     for (const zone of perZone ? spec.zones : spec.zones.slice(0, 1)) {
       const name = perZone ? `${spec.clusterName}-nat-${zone}` : `${spec.clusterName}-nat`;
       const eip = findOrCreate('elasticIp', name, { publicIp: `198.18.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250) + 1}` });
-      nats[zone] = findOrCreate('natGateway', name, { subnetId: publicSubnets[zone], allocationId: eip.id }).id;
+      const nat =
+        this.sim.findResources('natGateway', { [TAG_CLUSTER]: spec.clusterId, [TAG_NAME]: name })[0] ??
+        this.sim.makeNatGateway(this.region, { [TAG_CLUSTER]: spec.clusterId, [TAG_NAME]: name }, { subnetId: publicSubnets[zone], allocationId: eip.id });
+      nats[zone] = nat.id;
+      if (nat.attrs.state !== 'available') pending.push(`NAT gateway ${nat.id} is pending`);
     }
     const route = (name: string, nat: string, subnets: string[]) =>
       findOrCreate('routeTable', name, { networkId: network.id, routes: [{ destination: '0.0.0.0/0', target: nat }], subnets });
@@ -178,6 +184,7 @@ export class SimulatedProvider implements CloudProvider {
       publicSubnets,
       lbSubnets: Object.values(spec.publicApi ? publicSubnets : nodeSubnets),
       natGatewayIds: Object.values(nats),
+      pending,
     };
   }
 
@@ -198,7 +205,7 @@ export class SimulatedProvider implements CloudProvider {
       nodeSubnets[zone] = id;
     }
     const publicSubnets = { ...existing.loadBalancerSubnets };
-    return { networkId: net.id, nodeSubnets, publicSubnets, lbSubnets: Object.values(spec.publicApi ? publicSubnets : nodeSubnets), natGatewayIds: [] as string[] };
+    return { networkId: net.id, nodeSubnets, publicSubnets, lbSubnets: Object.values(spec.publicApi ? publicSubnets : nodeSubnets), natGatewayIds: [] as string[], pending: [] as string[] };
   }
 
   async ensureInstance(spec: InstanceSpec): Promise<InstanceInfo> {

@@ -137,4 +137,16 @@ describe('simulated cloud', () => {
     expect(await p.deleteClusterResources('cl-1')).toEqual({ remaining: 0, details: [] });
     expect(kinds(sim)).toEqual(['network', 'routeTable', 'subnet']);
   });
+
+  it('says a NAT gateway is pending until it routes, a boot time after it is made', async () => {
+    const sim = new SimulatedCloud();
+    sim.settings.bootMs = 20;
+    const p = new SimulatedProvider('sim-east-1', sim);
+    const first = await p.ensureInfrastructure(infra());
+    expect(first.pending).toEqual([`NAT gateway ${first.natGatewayIds[0]} is pending`]);
+    await new Promise((r) => setTimeout(r, 50));
+    const later = await p.ensureInfrastructure(infra());
+    expect(later.pending).toBeUndefined();
+    expect(later.natGatewayIds).toEqual(first.natGatewayIds);
+  });
 });
