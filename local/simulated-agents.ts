@@ -52,6 +52,8 @@ export class SimulatedAgents {
     if (!clusterId) return;
     const bundle = await this.bootstrap(inst);
     this.recordKubelet(inst, clusterId, bundle);
+    // kubeadm init or join ran with the bundle's configuration: a control-plane node now serves the API.
+    if (bundle?.has(KUBEADM_CONFIG) && inst.tags['strata:role'] === 'controlPlane' && inst.state === 'running') inst.apiServing = true;
     const existing = this.agents.get(clusterId);
     if (existing) return existing.nudge();
     const env = bundle?.get(AGENT_ENV)?.content.toString('utf8');

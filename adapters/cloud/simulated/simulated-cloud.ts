@@ -25,6 +25,8 @@ export interface SimInstance {
   readonly vcpus: number;
   state: 'pending' | 'running' | 'shutting-down' | 'terminated';
   readonly launchedAt: number;
+  /** A control-plane node's API server answers: set by the simulated node once kubeadm ran with its bundle. */
+  apiServing?: boolean;
 }
 
 /** Kinds of simulated resources, with their id prefix and the cloud API calls that make and delete them. */

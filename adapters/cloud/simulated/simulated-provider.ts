@@ -123,7 +123,7 @@ export class SimulatedProvider implements CloudProvider {
     if (lb) lb.attrs.targets = (lb.attrs.targets as string[]).filter((id) => !instanceIds.includes(id));
   }
 
-  /** A target is healthy once its instance runs (the simulated API server answers as soon as it boots). */
+  /** A target is healthy once its node runs an API server: booted, and kubeadm ran with its bundle. */
   async apiEndpointStatus(clusterId: string): Promise<ApiEndpointStatus | undefined> {
     this.sim.check('DescribeTargetHealth');
     const lb = this.loadBalancer(clusterId);
@@ -134,9 +134,12 @@ export class SimulatedProvider implements CloudProvider {
       state: 'active',
       targets: (lb.attrs.targets as string[]).map((id) => {
         const state = this.sim.instances.get(id)?.state;
-        return state === 'running'
+        const inst = this.sim.instances.get(id);
+        return state === 'running' && inst?.apiServing
           ? { instanceId: id, health: 'healthy' as const }
-          : state === 'pending'
+          : state === 'running'
+            ? { instanceId: id, health: 'unhealthy' as const, reason: 'no API server answers on 6443 yet' }
+            : state === 'pending'
             ? { instanceId: id, health: 'initial' as const, reason: 'the instance is booting' }
             : { instanceId: id, health: 'unused' as const, reason: `the instance is ${state ?? 'gone'}` };
       }),

@@ -109,6 +109,9 @@ describe('simulated cloud', () => {
     await p.registerApiTargets('cl-1', [node.instanceId]);
     expect((await p.apiEndpointStatus('cl-1'))!.targets).toEqual([{ instanceId: node.instanceId, health: 'initial', reason: 'the instance is booting' }]);
     await new Promise((r) => setTimeout(r, 50));
+    // Running is not serving: the node's API server answers only once kubeadm ran.
+    expect((await p.apiEndpointStatus('cl-1'))!.targets).toEqual([{ instanceId: node.instanceId, health: 'unhealthy', reason: 'no API server answers on 6443 yet' }]);
+    sim.instances.get(node.instanceId)!.apiServing = true;
     expect((await p.apiEndpointStatus('cl-1'))!.targets).toEqual([{ instanceId: node.instanceId, health: 'healthy' }]);
     await p.deregisterApiTargets('cl-1', [node.instanceId]);
     expect((await p.apiEndpointStatus('cl-1'))!.targets).toEqual([]);
