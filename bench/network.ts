@@ -5,6 +5,7 @@
  * Run: npm run bench:network   (needs python3 with moto 5)
  */
 import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import type { InfraSpec } from '../core/cloud.js';
@@ -31,6 +32,7 @@ try {
   const provider = new Ec2Provider({
     ec2,
     elb: counted(new ElasticLoadBalancingV2Client(client) as never, 'elb'),
+    classicElb: counted(new ElasticLoadBalancingClient(client) as never, 'elb'),
     iam: counted(new IAMClient(client) as never, 'iam'),
     region: 'us-east-1',
   });
@@ -51,7 +53,7 @@ try {
     return { ...calls, total: calls.ec2 + calls.elb + calls.iam, ms: performance.now() - started };
   };
   const show = (label: string, m: Awaited<ReturnType<typeof measure>>) =>
-    console.log(`  ${label.padEnd(34)} ${String(m.total).padStart(4)} calls (EC2 ${m.ec2}, ELBv2 ${m.elb}, IAM ${m.iam}; ${m.mutating} that change something)  ${m.ms.toFixed(0)} ms`);
+    console.log(`  ${label.padEnd(34)} ${String(m.total).padStart(4)} calls (EC2 ${m.ec2}, ELB ${m.elb}, IAM ${m.iam}; ${m.mutating} that change something)  ${m.ms.toFixed(0)} ms`);
 
   console.log('\nAWS infrastructure of a 3-zone cluster, against moto');
   const choices: [string, InfraSpec['network']][] = [

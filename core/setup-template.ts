@@ -47,6 +47,8 @@ export const PROVISIONING_ACTIONS = {
     'ec2:TerminateInstances',
     'ec2:CreateTags',
   ],
+  // The API load balancer, and deleting the Service load balancers the cluster's controller manager
+  // made (Classic and v2 load balancers share these action names).
   elb: [
     'elasticloadbalancing:DescribeLoadBalancers',
     'elasticloadbalancing:DescribeTargetGroups',

@@ -37,7 +37,7 @@ const ROLE = 'arn:aws:iam::123456789012:role/strata';
 
 beforeAll(async () => {
   moto = await startMoto();
-  for (const service of ['STS', 'EC2', 'ELASTIC_LOAD_BALANCING_V2', 'IAM']) process.env[`AWS_ENDPOINT_URL_${service}`] = moto.endpoint;
+  for (const service of ['STS', 'EC2', 'ELASTIC_LOAD_BALANCING', 'ELASTIC_LOAD_BALANCING_V2', 'IAM']) process.env[`AWS_ENDPOINT_URL_${service}`] = moto.endpoint;
   api = await startApi({ workflowWaitMs: 50 });
   const client = { region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
   ec2 = new EC2Client(client);

@@ -15,6 +15,7 @@ const NOT_FOUND = [
   'NatGatewayNotFound',
   'InvalidNatGatewayID.NotFound',
   'LoadBalancerNotFound',
+  'AccessPointNotFound',
   'TargetGroupNotFound',
   'NoSuchEntity',
   // A detach that already happened.

@@ -30,6 +30,7 @@ import {
   type IpPermission,
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
+import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import {
@@ -51,6 +52,7 @@ import { assumeRoleCredentials, type AwsAccountRole } from './credentials.js';
 import { clusterFilter, kubernetesTags, mapped, nameFilter, remove, resourceTags, tagSpec, tagValue, tolerate } from './calls.js';
 import { hasCode, toCloudError } from './errors.js';
 import { apiLoadBalancerStatus, deleteApiLoadBalancer, deregisterTargets, ensureApiLoadBalancer, registerTargets } from './load-balancer.js';
+import { deleteServiceLoadBalancers, kubernetesClusterTag } from './service-load-balancers.js';
 import { checkExistingNetwork, describeRouteTables, describeSubnets, ensureManagedNetwork } from './network.js';
 import { deleteNodeIdentities, ensureNodeIdentity } from './node-identity.js';
 import { PRIVATE_SUBNET_SLOTS, clusterIngress, fromIpPermissions, ruleKey, staleApiRules, toIpPermissions, type IngressRule } from './security-rules.js';
@@ -68,6 +70,8 @@ export interface Ec2ProviderOptions {
   readonly ec2: EC2Client;
   /** Elastic Load Balancing v2 (the API's network load balancer), same account and region. */
   readonly elb: ElasticLoadBalancingV2Client;
+  /** Classic Elastic Load Balancing: what the cloud controller manager makes for Services by default. */
+  readonly classicElb: ElasticLoadBalancingClient;
   /** IAM (node roles and instance profiles), same account. */
   readonly iam: IAMClient;
   readonly region: string;
@@ -85,12 +89,14 @@ export class Ec2Provider implements CloudProvider {
   readonly region: string;
   private readonly ec2: EC2Client;
   private readonly elb: ElasticLoadBalancingV2Client;
+  private readonly classicElb: ElasticLoadBalancingClient;
   private readonly iam: IAMClient;
   private readonly clusterId: string | undefined;
 
   constructor(options: Ec2ProviderOptions) {
     this.ec2 = options.ec2;
     this.elb = options.elb;
+    this.classicElb = options.classicElb;
     this.iam = options.iam;
     this.region = options.region;
     this.clusterId = options.clusterId;
@@ -258,6 +264,8 @@ export class Ec2Provider implements CloudProvider {
   async deleteClusterResources(clusterId: string): Promise<{ remaining: number; details: string[] }> {
     this.checkCluster(clusterId);
     const details = await deleteApiLoadBalancer(this.elb, clusterId);
+    // Load balancers the cluster made for its Services hold addresses in its subnets: they go too.
+    details.push(...(await deleteServiceLoadBalancers(this.classicElb, this.elb, clusterId)));
     const live = await this.listInstances(clusterId);
     if (live.length > 0) {
       // Instances hold network interfaces in the subnets and groups: the network waits for them.
@@ -300,7 +308,9 @@ export class Ec2Provider implements CloudProvider {
       }
       push(await remove(`route table ${table.RouteTableId}`, () => this.ec2.send(new DeleteRouteTableCommand({ RouteTableId: table.RouteTableId }))));
     }
-    const groups = await this.describeSecurityGroups(filters);
+    // Strata's groups, and those the cloud controller manager made for Service load balancers.
+    const ccmGroups = await this.describeSecurityGroups([{ Name: `tag:${kubernetesClusterTag(clusterId)}`, Values: ['owned'] }]);
+    const groups = [...new Map([...(await this.describeSecurityGroups(filters)), ...ccmGroups].map((g) => [g.GroupId, g])).values()];
     await this.revokeGroupReferences(groups);
     for (const g of groups) {
       push(await remove(`security group ${g.GroupId} (${g.GroupName})`, () => this.ec2.send(new DeleteSecurityGroupCommand({ GroupId: g.GroupId }))));
@@ -448,7 +458,14 @@ export class Ec2Provider implements CloudProvider {
 export function awsProvider(account: AwsAccountRole, region: string, clusterId?: string): Ec2Provider {
   const credentials = assumeRoleCredentials(account, { region, clusterId });
   const client = { region, credentials, maxAttempts: 5 };
-  return new Ec2Provider({ ec2: new EC2Client(client), elb: new ElasticLoadBalancingV2Client(client), iam: new IAMClient(client), region, clusterId });
+  return new Ec2Provider({
+    ec2: new EC2Client(client),
+    elb: new ElasticLoadBalancingV2Client(client),
+    classicElb: new ElasticLoadBalancingClient(client),
+    iam: new IAMClient(client),
+    region,
+    clusterId,
+  });
 }
 
 function dedupe(rules: IngressRule[]): IngressRule[] {

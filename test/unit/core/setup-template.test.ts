@@ -7,6 +7,7 @@ import { PROVISIONING_ACTIONS } from '../../../core/setup-template.js';
 const SERVICE_PREFIX: Record<string, string> = {
   '@aws-sdk/client-ec2': 'ec2',
   '@aws-sdk/client-elastic-load-balancing-v2': 'elasticloadbalancing',
+  '@aws-sdk/client-elastic-load-balancing': 'elasticloadbalancing',
   '@aws-sdk/client-iam': 'iam',
 };
 
@@ -20,8 +21,11 @@ describe('the setup template of an AWS account', () => {
       for (const [, names, pkg] of source.matchAll(/import \{([^}]*)\} from '(@aws-sdk\/client-[a-z0-9-]+)'/g)) {
         const prefix = SERVICE_PREFIX[pkg!];
         if (!prefix) continue;
-        for (const name of names!.split(',').map((n) => n.trim()).filter((n) => /^[A-Z]\w+Command$/.test(n))) {
-          if (source.includes(`new ${name}(`)) used.add(`${prefix}:${name.replace(/Command$/, '')}`);
+        for (const spec of names!.split(',').map((n) => n.trim())) {
+          // `DescribeTagsCommand as DescribeClassicTagsCommand`: the action is the imported name, the call the local one.
+          const [name, local = name] = spec.split(/\s+as\s+/) as [string, string?];
+          if (!/^[A-Z]\w+Command$/.test(name)) continue;
+          if (source.includes(`new ${local}(`)) used.add(`${prefix}:${name.replace(/Command$/, '')}`);
         }
       }
     }

@@ -59,6 +59,7 @@ import {
   RemoveRoleFromInstanceProfileCommand,
 } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { DescribeLoadBalancersCommand as DescribeClassicLoadBalancersCommand, ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { CloudError, type InfraRefs, type InfraSpec, type InstanceSpec, type NodeRole } from '../../../../core/cloud.js';
@@ -71,18 +72,23 @@ const ec2Mock = mockClient(EC2Client);
 const elbMock = mockClient(ElasticLoadBalancingV2Client);
 const iamMock = mockClient(IAMClient);
 const stsMock = mockClient(STSClient);
+// No Service load balancers here (the moto test makes some): Classic ELB answers an empty account.
+const classicMock = mockClient(ElasticLoadBalancingClient);
 const serviceMocks = [ec2Mock, elbMock, iamMock] as any[];
 afterAll(() => {
   ec2Mock.restore();
   elbMock.restore();
   iamMock.restore();
   stsMock.restore();
+  classicMock.restore();
 });
 beforeEach(() => {
   ec2Mock.reset();
   elbMock.reset();
   iamMock.reset();
   stsMock.reset();
+  classicMock.reset();
+  classicMock.on(DescribeClassicLoadBalancersCommand).resolves({ LoadBalancerDescriptions: [] });
 });
 
 const REGION = 'eu-west-1';
@@ -96,6 +102,7 @@ const provider = () =>
   new Ec2Provider({
     ec2: new EC2Client({ region: REGION }),
     elb: new ElasticLoadBalancingV2Client({ region: REGION }),
+    classicElb: new ElasticLoadBalancingClient({ region: REGION }),
     iam: new IAMClient({ region: REGION }),
     region: REGION,
   });
@@ -1568,7 +1575,9 @@ describe('deleteClusterResources', () => {
     elbMock.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: tgArn, TargetGroupName: LB_NAME }] });
     elbMock.on(DescribeTagsCommand).resolves({ TagDescriptions: [{ ResourceArn: tgArn, Tags: [tag('strata:cluster', CLUSTER)] }] });
     elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
-    elbMock.on(DescribeLoadBalancersCommand).rejects(elbError('LoadBalancerNotFound', `Load balancers '[${LB_NAME}]' not found`));
+    // The account has no load balancer: the listing is empty and the API's by name is not found.
+    elbMock.on(DescribeLoadBalancersCommand).resolves({ LoadBalancers: [] });
+    elbMock.on(DescribeLoadBalancersCommand, { Names: [LB_NAME] }).rejects(elbError('LoadBalancerNotFound', `Load balancers '[${LB_NAME}]' not found`));
     elbMock.on(DeleteTargetGroupCommand).rejects(elbError('TargetGroupNotFound', `Target groups '${tgArn}' not found`));
     const role = { RoleName: ROLE_NAMES.worker, Path: '/strata/', RoleId: 'AROA1', Arn: 'arn', CreateDate: new Date(0), Tags: [tag('strata:cluster', CLUSTER)] };
     iamMock.on(GetRoleCommand).rejects(iamError('NoSuchEntity', 'The role cannot be found.'));

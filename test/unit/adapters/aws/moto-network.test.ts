@@ -16,8 +16,11 @@ import {
   DescribeSubnetsCommand,
   DescribeVpcsCommand,
   EC2Client,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
 } from '@aws-sdk/client-ec2';
 import {
+  CreateLoadBalancerCommand,
   DescribeLoadBalancersCommand,
   DescribeListenersCommand,
   DescribeTargetGroupAttributesCommand,
@@ -25,6 +28,11 @@ import {
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  CreateLoadBalancerCommand as CreateClassicLoadBalancerCommand,
+  DescribeLoadBalancersCommand as DescribeClassicLoadBalancersCommand,
+  ElasticLoadBalancingClient,
+} from '@aws-sdk/client-elastic-load-balancing';
 import { GetInstanceProfileCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InfraSpec } from '../../../../core/cloud.js';
@@ -41,6 +49,7 @@ let moto: Moto;
 let ec2: EC2Client;
 let elb: ElasticLoadBalancingV2Client;
 let iam: IAMClient;
+let classic: ElasticLoadBalancingClient;
 let provider: Ec2Provider;
 let imageId: string;
 
@@ -50,7 +59,8 @@ beforeAll(async () => {
   ec2 = new EC2Client(client);
   elb = new ElasticLoadBalancingV2Client(client);
   iam = new IAMClient(client);
-  provider = new Ec2Provider({ ec2, elb, iam, region: REGION });
+  classic = new ElasticLoadBalancingClient(client);
+  provider = new Ec2Provider({ ec2, elb, classicElb: classic, iam, region: REGION });
   imageId = (await ec2.send(new DescribeImagesCommand({}))).Images![0]!.ImageId!;
 }, 60_000);
 afterAll(() => moto?.stop());
@@ -163,6 +173,16 @@ describe('the AWS adapter against moto', () => {
     expect(described!.IamInstanceProfile?.Arn).toContain(`instance-profile/strata/${refs.nodeIdentity.controlPlane}`);
     expect(described!.PublicIpAddress).toBeUndefined();
 
+    // A Service of type LoadBalancer: the cloud controller manager made a Classic ELB, an NLB and a
+    // security group for them, tagged for the cluster, and let the group into the workers' group.
+    const owned = [{ Key: `kubernetes.io/cluster/${id}`, Value: 'owned' }];
+    const ccmGroup = (await ec2.send(new CreateSecurityGroupCommand({ GroupName: `k8s-elb-${id}`, Description: 'Security group for Kubernetes ELB', VpcId: refs.networkId, TagSpecifications: [{ ResourceType: 'security-group', Tags: owned }] }))).GroupId!;
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: refs.workerSecurityGroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 30000, ToPort: 32767, UserIdGroupPairs: [{ GroupId: ccmGroup }] }] }));
+    await classic.send(
+      new CreateClassicLoadBalancerCommand({ LoadBalancerName: 'a1b2c3-grafana', Listeners: [{ Protocol: 'TCP', LoadBalancerPort: 80, InstancePort: 31080 }], Subnets: Object.values(refs.publicSubnets!), SecurityGroups: [ccmGroup], Tags: owned }),
+    );
+    await elb.send(new CreateLoadBalancerCommand({ Name: 'k8s-shop-nlb', Type: 'network', Subnets: Object.values(refs.publicSubnets!), Tags: owned }));
+
     // Deletion: passes until nothing is left; one more pass finds nothing.
     let pass = await provider.deleteClusterResources(id);
     for (let i = 0; pass.remaining > 0 && i < 10; i++) pass = await provider.deleteClusterResources(id);
@@ -170,6 +190,9 @@ describe('the AWS adapter against moto', () => {
     expect(await provider.deleteClusterResources(id)).toEqual({ remaining: 0, details: [] });
     expect(counts(await inventory(id))).toEqual({ vpcs: 0, subnets: 0, igws: 0, nats: 0, eips: 0, tables: 0, groups: 0, instances: 0, loadBalancers: 0 });
     await expect(iam.send(new GetRoleCommand({ RoleName: refs.nodeIdentity.worker }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
+    expect((await classic.send(new DescribeClassicLoadBalancersCommand({}))).LoadBalancerDescriptions ?? []).toEqual([]);
+    expect(((await elb.send(new DescribeLoadBalancersCommand({}))).LoadBalancers ?? []).map((l) => l.LoadBalancerName)).not.toContain('k8s-shop-nlb');
+    await expect(ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [ccmGroup] }))).rejects.toMatchObject({ name: 'InvalidGroup.NotFound' });
   });
 
   it('one NAT gateway per zone when asked; nodes with public IPs get none; a public API is internet-facing in public subnets', async () => {
