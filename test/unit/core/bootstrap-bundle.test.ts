@@ -1,30 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { bundleFiles, CLOUD_CONFIG_PATHS, cloudProviderConfigFile, type BundleInput } from '../../../core/bootstrap.js';
+import { CLOUD_CONFIG_PATHS, cloudProviderConfigFile, type BundleInput } from '../../../core/bootstrap.js';
+import { bundleBase, bundleOf, plannedNode } from './bundle-input.js';
 import type { PlannedNode } from '../../../core/provisioning.js';
 
-const pki = { caCertHash: 'sha256:ab', certificates: { ca: 'CA', etcdCa: 'ETCD', frontProxyCa: 'FP' }, serviceAccountPublicKey: 'SAPUB' };
-const controlPlane = { keys: { ca: 'K1', etcdCa: 'K2', frontProxyCa: 'K3', serviceAccount: 'K4' }, agent: { apiUrl: 'https://agent.example', token: 'sat' } };
-const base = {
-  cluster: { id: 'cl-1', name: 'demo' },
-  kubernetesVersion: '1.32.6',
-  apiEndpoint: 'api.cl-1.strata.internal',
-  podCidr: '192.168.0.0/16',
-  serviceCidr: '10.96.0.0/12',
-  bootstrapToken: 'abcdef.0123456789abcdef',
-  pki,
-};
-const planned = (role: PlannedNode['role'], index: number): PlannedNode => ({
-  name: role === 'worker' ? `demo-w-${index}` : `demo-cp-${index}`,
-  pool: role === 'worker' ? 'workers' : 'cp',
-  role,
-  index,
-  zone: '1',
-  instanceType: 'Standard_D4s_v5',
-  diskGiB: 64,
-  idempotencyToken: 'tok',
-});
-const bundle = (node: PlannedNode, extra: Partial<BundleInput> = {}) =>
-  bundleFiles({ ...base, node, ...(node.role === 'controlPlane' ? { controlPlane } : {}), ...extra });
+const base = bundleBase({ kubernetesVersion: '1.32.6' });
+const planned = (role: PlannedNode['role'], index: number) => plannedNode(role, index, { zone: '1', instanceType: 'Standard_D4s_v5', diskGiB: 64 });
+const bundle = (node: PlannedNode, extra: Partial<BundleInput> = {}) => bundleOf(base, node, extra);
 
 /** What the Azure adapter records (InfraRefs.cloudProviderConfig). */
 const azureJson = {

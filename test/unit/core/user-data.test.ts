@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { bootstrapSettingsFrom, bundleFiles, userData, type UserDataOptions } from '../../../core/bootstrap.js';
+import { bootstrapSettingsFrom, userData, type UserDataOptions } from '../../../core/bootstrap.js';
+import { bundleBase, bundleOf, plannedNode } from './bundle-input.js';
 import type { PlannedNode } from '../../../core/provisioning.js';
 
 /**
@@ -158,29 +159,10 @@ describe('user data: one #cloud-config document that cloud-init accepts', () => 
 });
 
 describe('kubeadm configuration in the bundle', () => {
-  const pki = { caCertHash: 'sha256:ab', certificates: { ca: 'CA', etcdCa: 'ETCD', frontProxyCa: 'FP' }, serviceAccountPublicKey: 'SAPUB' };
-  const controlPlane = { keys: { ca: 'K1', etcdCa: 'K2', frontProxyCa: 'K3', serviceAccount: 'K4' }, agent: { apiUrl: 'https://agent.example', token: 'sat' } };
-  const base = {
-    cluster: { id: 'cl-1', name: 'demo' },
-    kubernetesVersion: '1.31.10',
-    apiEndpoint: 'strata-demo-api-0123456789.elb.us-east-1.amazonaws.com',
-    podCidr: '192.168.0.0/16',
-    serviceCidr: '10.96.0.0/12',
-    bootstrapToken: 'abcdef.0123456789abcdef',
-    pki,
-  };
-  const planned = (role: PlannedNode['role'], index: number): PlannedNode => ({
-    name: role === 'worker' ? `demo-w-${index}` : `demo-cp-${index}`,
-    pool: role === 'worker' ? 'workers' : 'cp',
-    role,
-    index,
-    zone: 'us-east-1a',
-    instanceType: 'm6i.large',
-    diskGiB: 50,
-    idempotencyToken: 'tok',
-  });
+  const base = bundleBase({ apiEndpoint: 'strata-demo-api-0123456789.elb.us-east-1.amazonaws.com' });
+  const planned = (role: PlannedNode['role'], index: number) => plannedNode(role, index);
   const docsOf = (node: PlannedNode, extra: { apiPort?: number } = {}) => {
-    const files = bundleFiles({ ...base, ...extra, node, ...(node.role === 'controlPlane' ? { controlPlane } : {}) });
+    const files = bundleOf(base, node, extra);
     return parseAllDocuments(files.find((f) => f.path === '/etc/kubernetes/kubeadm.yaml')!.content).map((d) => d.toJS() as any);
   };
   const init = () => docsOf(planned('controlPlane', 0));
