@@ -27,7 +27,7 @@ export const handler = clusterStep(async (ctx) => {
   if (infra.pending?.length) {
     // Nodes launched now could not reach out: wait until the cloud says it routes.
     await ctx.mark('InfrastructureCreated', 'Unknown', 'WaitingForCloud', `${infra.pending.join('; ')}; nodes are launched once it is available`);
-    return waitFor(10);
+    return waitFor(5);
   }
   const egress = infra.nodePublicIp ? 'nodes with public IPs' : infra.natGatewayIds.length ? `egress through ${infra.natGatewayIds.join(', ')}` : 'egress through the network’s own route';
   await ctx.mark(
