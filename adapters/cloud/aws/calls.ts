@@ -65,11 +65,14 @@ export const resourceTags = (clusterId: string, name: string): Tag[] => [
 export const tagSpec = (ResourceType: ResourceType, Tags: Tag[]) => ({ ResourceType, Tags });
 export const tagValue = (tags: readonly { Key?: string; Value?: string }[] | undefined, key: string) => tags?.find((t) => t.Key === key)?.Value;
 
+/** The tag the cloud controller manager reads and writes on what belongs to a cluster (its cluster name is the cluster id). */
+export const kubernetesClusterTag = (clusterId: string) => `kubernetes.io/cluster/${clusterId}`;
+
 /**
  * The tags the Kubernetes cloud controller manager reads (its cluster name is the cluster id): which
  * instances, groups and subnets belong to the cluster, and which subnets take Service load balancers.
  */
 export const kubernetesTags = (clusterId: string, subnetRole?: 'public' | 'private'): Tag[] => [
-  { Key: `kubernetes.io/cluster/${clusterId}`, Value: 'owned' },
+  { Key: kubernetesClusterTag(clusterId), Value: 'owned' },
   ...(subnetRole ? [{ Key: subnetRole === 'public' ? 'kubernetes.io/role/elb' : 'kubernetes.io/role/internal-elb', Value: '1' }] : []),
 ];

@@ -49,10 +49,10 @@ import {
   type RegionOfferings,
 } from '../../../core/cloud.js';
 import { assumeRoleCredentials, type AwsAccountRole } from './credentials.js';
-import { clusterFilter, kubernetesTags, mapped, nameFilter, remove, resourceTags, tagSpec, tagValue, tolerate } from './calls.js';
+import { clusterFilter, kubernetesClusterTag, kubernetesTags, mapped, nameFilter, remove, resourceTags, tagSpec, tagValue, tolerate } from './calls.js';
 import { hasCode, toCloudError } from './errors.js';
 import { apiLoadBalancerStatus, deleteApiLoadBalancer, deregisterTargets, ensureApiLoadBalancer, registerTargets } from './load-balancer.js';
-import { deleteServiceLoadBalancers, kubernetesClusterTag } from './service-load-balancers.js';
+import { deleteServiceLoadBalancers } from './service-load-balancers.js';
 import { checkExistingNetwork, describeRouteTables, describeSubnets, ensureManagedNetwork } from './network.js';
 import { deleteNodeIdentities, ensureNodeIdentity } from './node-identity.js';
 import { PRIVATE_SUBNET_SLOTS, clusterIngress, fromIpPermissions, ruleKey, staleApiRules, toIpPermissions, type IngressRule } from './security-rules.js';

@@ -12,13 +12,10 @@ import {
   DescribeTargetGroupsCommand,
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { mapped, remove, tagValue } from './calls.js';
+import { kubernetesClusterTag, mapped, remove, tagValue } from './calls.js';
 
 /** DescribeTags takes at most 20 load balancers a call. */
 const TAG_BATCH = 20;
-
-/** The tag the cloud controller manager puts on what it makes for a cluster (its cluster name is the cluster id). */
-export const kubernetesClusterTag = (clusterId: string) => `kubernetes.io/cluster/${clusterId}`;
 
 /**
  * The load balancers the cluster's cloud controller manager made for Services of type
