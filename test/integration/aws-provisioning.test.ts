@@ -2,23 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  DescribeAddressesCommand,
-  DescribeImagesCommand,
-  DescribeInstanceAttributeCommand,
-  DescribeInstancesCommand,
-  DescribeInternetGatewaysCommand,
-  DescribeNatGatewaysCommand,
-  DescribeRouteTablesCommand,
-  DescribeSecurityGroupsCommand,
-  DescribeSubnetsCommand,
-  DescribeVpcsCommand,
-  EC2Client,
-} from '@aws-sdk/client-ec2';
-import { DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { IAMClient, ListInstanceProfilesCommand, ListRolesCommand } from '@aws-sdk/client-iam';
+import { DescribeImagesCommand, DescribeInstanceAttributeCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMoto, type Moto } from '../moto.js';
+import { awsInventory, countsOf, identityInventory } from '../aws-inventory.js';
 import { eventually, startApi, type Api } from './harness.js';
 
 /**
@@ -62,31 +51,9 @@ afterAll(async () => {
   await moto?.stop();
 });
 
-const tagged = (id: string) => [{ Name: 'tag:strata:cluster', Values: [id] }];
 const conditionOf = async (id: string, type: string) => (await api.call('GET', `/v1/clusters/${id}/conditions`)).body.items.find((c: any) => c.type === type);
 
-/** Everything moto holds for the cluster, read with moto's own Describe calls. */
-async function inventory(id: string) {
-  const f = tagged(id);
-  const instances = ((await ec2.send(new DescribeInstancesCommand({ Filters: f }))).Reservations ?? []).flatMap((r) => r.Instances ?? []).filter((i) => i.State?.Name !== 'terminated');
-  const nats = ((await ec2.send(new DescribeNatGatewaysCommand({}))).NatGateways ?? []).filter((n) => n.State !== 'deleted' && n.Tags?.some((t) => t.Value === id));
-  const lbs = ((await elb.send(new DescribeLoadBalancersCommand({}))).LoadBalancers ?? []).filter((l) => l.LoadBalancerName === `${id}-api`);
-  const roles = ((await iam.send(new ListRolesCommand({ PathPrefix: '/strata/' }))).Roles ?? []).filter((r) => r.RoleName!.includes(id));
-  const profiles = ((await iam.send(new ListInstanceProfilesCommand({ PathPrefix: '/strata/' }))).InstanceProfiles ?? []).filter((p) => p.InstanceProfileName!.includes(id));
-  return {
-    instances,
-    vpcs: (await ec2.send(new DescribeVpcsCommand({ Filters: f }))).Vpcs ?? [],
-    subnets: (await ec2.send(new DescribeSubnetsCommand({ Filters: f }))).Subnets ?? [],
-    igws: (await ec2.send(new DescribeInternetGatewaysCommand({ Filters: f }))).InternetGateways ?? [],
-    nats,
-    eips: (await ec2.send(new DescribeAddressesCommand({ Filters: f }))).Addresses ?? [],
-    tables: (await ec2.send(new DescribeRouteTablesCommand({ Filters: f }))).RouteTables ?? [],
-    groups: (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: f }))).SecurityGroups ?? [],
-    lbs,
-    roles,
-    profiles,
-  };
-}
+const inventory = async (id: string) => ({ ...(await awsInventory({ ec2, elb }, id)), ...(await identityInventory(iam, id)) });
 
 describe('a cluster on AWS (moto)', () => {
   it('gets private nodes with NAT egress, an NLB endpoint with its control plane behind it, and is deleted without a trace', async () => {
@@ -121,7 +88,7 @@ describe('a cluster on AWS (moto)', () => {
     const inv = await inventory(id);
     expect(inv.instances).toHaveLength(1);
     const cp = inv.instances[0]!;
-    const [lb] = inv.lbs;
+    const [lb] = inv.loadBalancers;
     expect(lb).toMatchObject({ Type: 'network', Scheme: 'internal', DNSName: infra.apiEndpoint });
     expect(cluster.status.apiEndpoint).toBe(lb!.DNSName);
     expect(infra).toMatchObject({ apiPort: 6443, loadBalancerId: lb!.LoadBalancerArn, networkManaged: true, nodePublicIp: false, natGatewayIds: [inv.nats[0]!.NatGatewayId] });
@@ -151,7 +118,7 @@ describe('a cluster on AWS (moto)', () => {
     await eventually(async () => ((await api.call('GET', `/v1/clusters/${id}`)).body.phase === 'Deleted' ? true : undefined), 'the cluster to be Deleted', 90_000, 200);
     expect(await conditionOf(id, 'InfrastructureDeleted')).toMatchObject({ status: 'True' });
     const left = await inventory(id);
-    expect(Object.fromEntries(Object.entries(left).map(([k, v]) => [k, v.length]))).toEqual({
+    expect(countsOf(left)).toEqual({
       instances: 0,
       vpcs: 0,
       subnets: 0,
@@ -160,7 +127,7 @@ describe('a cluster on AWS (moto)', () => {
       eips: 0,
       tables: 0,
       groups: 0,
-      lbs: 0,
+      loadBalancers: 0,
       roles: 0,
       profiles: 0,
     });

@@ -6,11 +6,8 @@ import {
   CreateRouteTableCommand,
   CreateSubnetCommand,
   CreateVpcCommand,
-  DescribeAddressesCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
-  DescribeInternetGatewaysCommand,
-  DescribeNatGatewaysCommand,
   DescribeRouteTablesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
@@ -39,6 +36,7 @@ import type { InfraSpec } from '../../../../core/cloud.js';
 import { nodePermissions } from '../../../../core/node-permissions.js';
 import { Ec2Provider } from '../../../../adapters/cloud/aws/ec2-provider.js';
 import { startMoto, type Moto } from '../../../moto.js';
+import { awsInventory, countsOf } from '../../../aws-inventory.js';
 
 /**
  * The AWS adapter against moto, a real EC2, ELBv2 and IAM emulator: what it makes is read back
@@ -76,29 +74,8 @@ const spec = (clusterId: string, over: Partial<InfraSpec> = {}): InfraSpec => ({
   ...over,
 });
 
-const tagged = (clusterId: string) => [{ Name: 'tag:strata:cluster', Values: [clusterId] }];
-
-/** Everything moto holds tagged for the cluster, by kind. */
-async function inventory(clusterId: string) {
-  const f = tagged(clusterId);
-  const live = (s?: string) => s !== 'terminated' && s !== 'deleted';
-  const instances = ((await ec2.send(new DescribeInstancesCommand({ Filters: f }))).Reservations ?? []).flatMap((r) => r.Instances ?? []).filter((i) => live(i.State?.Name));
-  const lbs = (await elb.send(new DescribeLoadBalancersCommand({}))).LoadBalancers ?? [];
-  return {
-    vpcs: (await ec2.send(new DescribeVpcsCommand({ Filters: f }))).Vpcs ?? [],
-    subnets: (await ec2.send(new DescribeSubnetsCommand({ Filters: f }))).Subnets ?? [],
-    igws: (await ec2.send(new DescribeInternetGatewaysCommand({ Filters: f }))).InternetGateways ?? [],
-    // moto ignores tag filters on DescribeNatGateways: the tags are compared here.
-    nats: ((await ec2.send(new DescribeNatGatewaysCommand({ Filter: f }))).NatGateways ?? []).filter((n) => live(n.State) && n.Tags?.some((t) => t.Key === 'strata:cluster' && t.Value === clusterId)),
-    eips: (await ec2.send(new DescribeAddressesCommand({ Filters: f }))).Addresses ?? [],
-    tables: (await ec2.send(new DescribeRouteTablesCommand({ Filters: f }))).RouteTables ?? [],
-    groups: (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: f }))).SecurityGroups ?? [],
-    instances,
-    loadBalancers: lbs.filter((lb) => lb.LoadBalancerName === `${clusterId}-api`),
-  };
-}
-
-const counts = (inv: Awaited<ReturnType<typeof inventory>>) => Object.fromEntries(Object.entries(inv).map(([k, v]) => [k, v.length]));
+const inventory = (clusterId: string) => awsInventory({ ec2, elb }, clusterId);
+const counts = countsOf;
 
 describe('the AWS adapter against moto', () => {
   it('makes private and public subnets, NAT egress, node identities and an internal NLB on 6443; deletes all of it', async () => {
