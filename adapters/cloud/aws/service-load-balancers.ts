@@ -28,13 +28,10 @@ export async function deleteServiceLoadBalancers(elb: ElasticLoadBalancingClient
   const owned = (tags: readonly { Key?: string; Value?: string }[] | undefined) => tagValue(tags, kubernetesClusterTag(clusterId)) === 'owned';
   const left: string[] = [];
 
-  const classic: string[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await mapped(elb.send(new DescribeClassicLoadBalancersCommand({ Marker: marker })));
-    classic.push(...(page.LoadBalancerDescriptions ?? []).map((l) => l.LoadBalancerName!));
-    marker = page.NextMarker;
-  } while (marker);
+  const classic = await allPages(async (Marker) => {
+    const page = await mapped(elb.send(new DescribeClassicLoadBalancersCommand({ Marker })));
+    return { items: (page.LoadBalancerDescriptions ?? []).map((l) => l.LoadBalancerName!), next: page.NextMarker };
+  });
   for (let i = 0; i < classic.length; i += TAG_BATCH) {
     const tags = (await mapped(elb.send(new DescribeClassicTagsCommand({ LoadBalancerNames: classic.slice(i, i + TAG_BATCH) })))).TagDescriptions ?? [];
     for (const t of tags.filter((d) => owned(d.Tags))) {
@@ -43,13 +40,10 @@ export async function deleteServiceLoadBalancers(elb: ElasticLoadBalancingClient
     }
   }
 
-  const arns: string[] = [];
-  let next: string | undefined;
-  do {
-    const page = await mapped(elbv2.send(new DescribeLoadBalancersCommand({ Marker: next })));
-    arns.push(...(page.LoadBalancers ?? []).map((l) => l.LoadBalancerArn!));
-    next = page.NextMarker;
-  } while (next);
+  const arns = await allPages(async (Marker) => {
+    const page = await mapped(elbv2.send(new DescribeLoadBalancersCommand({ Marker })));
+    return { items: (page.LoadBalancers ?? []).map((l) => l.LoadBalancerArn!), next: page.NextMarker };
+  });
   for (let i = 0; i < arns.length; i += TAG_BATCH) {
     const tags = (await mapped(elbv2.send(new DescribeTagsCommand({ ResourceArns: arns.slice(i, i + TAG_BATCH) })))).TagDescriptions ?? [];
     for (const t of tags.filter((d) => owned(d.Tags))) {
@@ -59,15 +53,12 @@ export async function deleteServiceLoadBalancers(elb: ElasticLoadBalancingClient
   }
   // Their target groups, once no load balancer uses them.
   if (left.length === 0) {
-    const groups: { TargetGroupArn?: string }[] = [];
-    let page: string | undefined;
-    do {
-      const out = await mapped(elbv2.send(new DescribeTargetGroupsCommand({ Marker: page })));
-      groups.push(...(out.TargetGroups ?? []));
-      page = out.NextMarker;
-    } while (page);
+    const groups = await allPages(async (Marker) => {
+      const page = await mapped(elbv2.send(new DescribeTargetGroupsCommand({ Marker })));
+      return { items: (page.TargetGroups ?? []).map((g) => g.TargetGroupArn!), next: page.NextMarker };
+    });
     for (let i = 0; i < groups.length; i += TAG_BATCH) {
-      const tags = (await mapped(elbv2.send(new DescribeTagsCommand({ ResourceArns: groups.slice(i, i + TAG_BATCH).map((g) => g.TargetGroupArn!) })))).TagDescriptions ?? [];
+      const tags = (await mapped(elbv2.send(new DescribeTagsCommand({ ResourceArns: groups.slice(i, i + TAG_BATCH) })))).TagDescriptions ?? [];
       for (const t of tags.filter((d) => owned(d.Tags))) {
         const blocked = await remove(`Service target group ${t.ResourceArn}`, () => elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: t.ResourceArn })));
         if (blocked) left.push(blocked);
@@ -75,4 +66,16 @@ export async function deleteServiceLoadBalancers(elb: ElasticLoadBalancingClient
     }
   }
   return left;
+}
+
+/** Every item of a listing that pages with a marker. */
+async function allPages<T>(page: (marker: string | undefined) => Promise<{ items: T[]; next?: string }>): Promise<T[]> {
+  const all: T[] = [];
+  let marker: string | undefined;
+  do {
+    const { items, next } = await page(marker);
+    all.push(...items);
+    marker = next;
+  } while (marker);
+  return all;
 }
