@@ -37,6 +37,14 @@ export interface CloudProvider {
   /** Every instance tagged for the cluster, in any state but terminated. */
   listInstances(clusterId: string): Promise<InstanceInfo[]>;
   /**
+   * Terminate one node of the cluster (scale-down, replacement); the caller takes it out of the API
+   * load balancer first. An instance not tagged for the cluster is refused (a CloudError that is
+   * not retryable), never touched. Idempotent: an instance already going returns its state, one
+   * that is gone returns undefined. Otherwise the instance as seen after the call: shutting-down
+   * or terminated.
+   */
+  terminateInstance(clusterId: string, instanceId: string): Promise<InstanceInfo | undefined>;
+  /**
    * Remove everything tagged for the cluster, a pass at a time: instances first, then security
    * groups, subnets and the network once nothing depends on them. Returns what still remains.
    */
@@ -183,6 +191,10 @@ export interface InstanceInfo {
   readonly instanceType: string;
   readonly state: 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
   readonly privateIp?: string;
+  /** The image it was launched from, as the provider names images (AMI id, Azure URN or image id). */
+  readonly imageId?: string;
+  /** When it was launched (ISO 8601), where the provider tells. */
+  readonly launchedAt?: string;
 }
 
 /** Tag keys every resource carries, on every cloud. */

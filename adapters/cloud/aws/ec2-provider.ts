@@ -255,6 +255,29 @@ export class Ec2Provider implements CloudProvider {
   }
 
   /**
+   * Looked up by id among the cluster's instances first, so that an instance of another cluster
+   * (or of nobody's) is refused, never terminated. One already going is left as it is.
+   */
+  async terminateInstance(clusterId: string, instanceId: string): Promise<InstanceInfo | undefined> {
+    this.checkCluster(clusterId);
+    const byId: Filter = { Name: 'instance-id', Values: [instanceId] };
+    // The tag is checked again here, whatever the endpoint made of the filter.
+    const [instance] = (await this.describeInstances([...clusterFilter(clusterId), byId])).filter((i) => tagValue(i.Tags, TAG_CLUSTER) === clusterId);
+    if (!instance) {
+      // Not the cluster's: either gone, or someone else's, which is told apart from gone.
+      const [other] = await this.describeInstances([byId]);
+      if (other) throw new CloudError('InstanceNotOwned', `instance ${instanceId} is not tagged ${TAG_CLUSTER}=${clusterId}; Strata leaves it alone`, false);
+      return undefined;
+    }
+    const state = instance.State?.Name;
+    if (state === 'shutting-down' || state === 'terminated') return toInstanceInfo(instance);
+    const out = await tolerate(this.ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] })), 'InvalidInstanceID.NotFound');
+    if (!out) return undefined;
+    const now = out.TerminatingInstances?.find((t) => t.InstanceId === instanceId)?.CurrentState?.Name;
+    return { ...toInstanceInfo(instance), state: now === 'terminated' ? 'terminated' : 'shutting-down' };
+  }
+
+  /**
    * One pass, in dependency order: the API load balancer (its targets out first) and the instances;
    * once they are gone, NAT gateways, then their Elastic IPs, the internet gateway, route tables,
    * security groups, subnets and the VPC, and last the node identities. What is still in use
@@ -485,5 +508,7 @@ function toInstanceInfo(i: Instance, spec?: InstanceSpec): InstanceInfo {
     instanceType: i.InstanceType ?? spec?.instanceType ?? '',
     state: i.State?.Name ?? 'pending',
     privateIp: i.PrivateIpAddress,
+    ...(i.ImageId ? { imageId: i.ImageId } : {}),
+    ...(i.LaunchTime ? { launchedAt: new Date(i.LaunchTime).toISOString() } : {}),
   };
 }

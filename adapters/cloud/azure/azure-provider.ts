@@ -112,7 +112,7 @@ const DELETION_TIERS: readonly (readonly string[])[] = [
   ['microsoft.network/natgateways'],
   ['microsoft.network/publicipaddresses'],
 ];
-/** API versions for deleting by id through the generic resources API. */
+/** API versions for reading and deleting by id through the generic resources API. */
 const DELETE_API_VERSION: Readonly<Record<string, string>> = {
   'microsoft.compute/virtualmachines': '2024-07-01',
   'microsoft.compute/disks': '2024-03-02',
@@ -670,6 +670,50 @@ export class AzureProvider implements CloudProvider {
     });
   }
 
+  /**
+   * Deleting the VM takes its NIC, OS disk and public IP with it (deleteOption Delete); it is
+   * started, not waited for, and the caller looks again. Once the VM is gone, what a failed
+   * deletion left of it is removed, NIC before what the NIC holds.
+   */
+  async terminateInstance(clusterId: string, instanceId: string): Promise<InstanceInfo | undefined> {
+    const rg = this.groupOf(clusterId);
+    const name = vmNameIn(rg, instanceId);
+    const notOwned = () =>
+      new CloudError('InstanceNotOwned', `virtual machine ${instanceId} does not belong to cluster ${clusterId}; Strata leaves it alone`, false);
+    if (!name) throw notOwned();
+    const vm = await this.findVm(rg, name);
+    if (vm) {
+      if (vm.tags?.[TAG_CLUSTER] !== clusterId) throw notOwned();
+      if (vm.provisioningState !== 'Deleting') await azureCall(() => this.compute.virtualMachines.delete(rg, name).submitted());
+      return { ...toInstanceInfo(vm, undefined), state: 'shutting-down' };
+    }
+    // What carries the cluster's tag is the cluster's; an untagged one only in the cluster's own
+    // group (Azure does not pass the VM's tags on to the OS disk it makes).
+    const owned = (r: { tags?: Record<string, string> }) => {
+      const owner = r.tags?.[TAG_CLUSTER];
+      return owner === clusterId || (owner === undefined && !this.sharedGroup);
+    };
+    const leftovers: [string, string][][] = [
+      [[this.armId(rg, 'Microsoft.Network/networkInterfaces', `${name}-nic`), 'microsoft.network/networkinterfaces']],
+      [
+        [this.armId(rg, 'Microsoft.Compute/disks', `${name}-osdisk`), 'microsoft.compute/disks'],
+        [this.armId(rg, 'Microsoft.Network/publicIPAddresses', `${name}-pip`), 'microsoft.network/publicipaddresses'],
+      ],
+    ];
+    for (const tier of leftovers) {
+      await Promise.all(
+        tier.map(async ([id, type]) => {
+          const apiVersion = DELETE_API_VERSION[type]!;
+          const found = await this.findById(id, apiVersion);
+          // A disk still attached belongs to a VM; one Azure is deleting needs nothing more.
+          if (!found || !owned(found) || found.managedBy || found.properties?.provisioningState === 'Deleting') return;
+          await azureCall(() => this.resources.resources.beginDeleteByIdAndWait(stripSlash(id), apiVersion));
+        }),
+      );
+    }
+    return undefined;
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Deletion
 
@@ -766,6 +810,17 @@ export class AzureProvider implements CloudProvider {
     }
   }
 
+  private async findById(id: string, apiVersion: string): Promise<{ tags?: Record<string, string>; managedBy?: string; properties?: { provisioningState?: unknown } } | undefined> {
+    try {
+      // The generic API puts the id after its own slash (see deleteTagged).
+      const r = await this.resources.resources.getById(stripSlash(id), apiVersion);
+      return { tags: r.tags, managedBy: r.managedBy, properties: r.properties as { provisioningState?: unknown } | undefined };
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw toCloudError(e);
+    }
+  }
+
   private async findNic(rg: string, name: string): Promise<NetworkInterface | undefined> {
     try {
       return await this.network.networkInterfaces.get(rg, name);
@@ -810,6 +865,26 @@ function groupAndName(id: string): [string, string] {
   return [group, name];
 }
 
+/**
+ * The VM name an instance id names in the group: instance ids are VM resource ids (a bare name is
+ * taken too). An id in another group or of another type names no VM of this cluster: undefined.
+ */
+function vmNameIn(rg: string, instanceId: string): string | undefined {
+  if (!instanceId.includes('/')) return instanceId || undefined;
+  const m = /^\/subscriptions\/[^/]+\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/virtualMachines\/([^/]+)$/i.exec(instanceId);
+  return m && m[1]!.toLowerCase() === rg.toLowerCase() ? m[2] : undefined;
+}
+
+/** The image as the adapter spells images: a marketplace URN (its exact version), or the image's id. */
+function imageOf(vm: VirtualMachine): string | undefined {
+  const ref = vm.storageProfile?.imageReference;
+  if (!ref) return undefined;
+  const id = ref.id ?? ref.sharedGalleryImageId ?? ref.communityGalleryImageId;
+  if (id) return id;
+  const version = ref.version === 'latest' ? (ref.exactVersion ?? ref.version) : ref.version;
+  return ref.publisher && ref.offer && ref.sku && version ? formatUrn({ publisher: ref.publisher, offer: ref.offer, sku: ref.sku, version }) : undefined;
+}
+
 function primaryIp(nic: NetworkInterface): string | undefined {
   const configs = nic.ipConfigurations ?? [];
   return (configs.find((c) => c.primary) ?? configs[0])?.privateIPAddress;
@@ -850,6 +925,7 @@ export function instanceState(vm: Pick<VirtualMachine, 'provisioningState' | 'in
 
 function toInstanceInfo(vm: VirtualMachine, privateIp: string | undefined): InstanceInfo {
   const tags = vm.tags ?? {};
+  const image = imageOf(vm);
   return {
     instanceId: vm.id ?? vm.name ?? '',
     name: vm.name ?? tags[TAG_NAME] ?? '',
@@ -859,5 +935,7 @@ function toInstanceInfo(vm: VirtualMachine, privateIp: string | undefined): Inst
     instanceType: vm.hardwareProfile?.vmSize ?? '',
     state: instanceState(vm),
     ...(privateIp ? { privateIp } : {}),
+    ...(image ? { imageId: image } : {}),
+    ...(vm.timeCreated ? { launchedAt: new Date(vm.timeCreated).toISOString() } : {}),
   };
 }

@@ -234,6 +234,21 @@ export class SimulatedProvider implements CloudProvider {
     return this.live(clusterId).map(toInfo);
   }
 
+  /** As on EC2: shutting-down now, terminated (and the 'terminated' event) after the cloud's delay. */
+  async terminateInstance(clusterId: string, instanceId: string): Promise<InstanceInfo | undefined> {
+    this.sim.check('DescribeInstances');
+    const inst = this.sim.instances.get(instanceId);
+    if (!inst) return undefined;
+    if (inst.tags[TAG_CLUSTER] !== clusterId) {
+      throw new CloudError('InstanceNotOwned', `instance ${instanceId} is not tagged ${TAG_CLUSTER}=${clusterId}; Strata leaves it alone`, false);
+    }
+    this.sim.terminate(instanceId);
+    // A terminated target leaves the load balancer, as an NLB drops it.
+    const lb = this.loadBalancer(clusterId);
+    if (lb) lb.attrs.targets = (lb.attrs.targets as string[]).filter((id) => id !== instanceId);
+    return toInfo(inst);
+  }
+
   async deleteClusterResources(clusterId: string): Promise<{ remaining: number; details: string[] }> {
     // The load balancer goes first, so nothing is sent to an instance about to terminate.
     const lb = this.loadBalancer(clusterId);
@@ -265,5 +280,7 @@ function toInfo(i: SimInstance): InstanceInfo {
     instanceType: i.instanceType,
     state: i.state,
     privateIp: i.privateIp,
+    imageId: i.imageId,
+    launchedAt: new Date(i.launchedAt).toISOString(),
   };
 }

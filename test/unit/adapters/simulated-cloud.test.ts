@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CloudError, type InfraSpec } from '../../../core/cloud.js';
+import { useClock } from '../../../core/clock.js';
 import { nodePermissions } from '../../../core/node-permissions.js';
 import { SimulatedCloud } from '../../../adapters/cloud/simulated/simulated-cloud.js';
 import { SimulatedProvider } from '../../../adapters/cloud/simulated/simulated-provider.js';
@@ -115,6 +116,44 @@ describe('simulated cloud', () => {
     expect((await p.apiEndpointStatus('cl-1'))!.targets).toEqual([{ instanceId: node.instanceId, health: 'healthy' }]);
     await p.deregisterApiTargets('cl-1', [node.instanceId]);
     expect((await p.apiEndpointStatus('cl-1'))!.targets).toEqual([]);
+  });
+
+  it('terminates one node: out of the load balancer, shutting-down, then terminated with the terminated event', async () => {
+    const sim = new SimulatedCloud();
+    sim.settings.terminateMs = 10;
+    const p = new SimulatedProvider('sim-east-1', sim);
+    await p.ensureInfrastructure(infra());
+    const launched = Date.parse('2025-06-01T12:00:00Z');
+    useClock({ now: () => launched });
+    const [cp0, cp1] = [await p.ensureInstance(spec('cp0')), await p.ensureInstance(spec('cp1'))];
+    useClock();
+    expect(cp0).toMatchObject({ imageId: 'sim-ubuntu-22.04', launchedAt: '2025-06-01T12:00:00.000Z' });
+    await p.registerApiTargets('cl-1', [cp0.instanceId, cp1.instanceId]);
+    const terminated: string[] = [];
+    sim.on('terminated', (i: { instanceId: string }) => terminated.push(i.instanceId));
+
+    expect(await p.terminateInstance('cl-1', cp0.instanceId)).toEqual({ ...cp0, state: 'shutting-down' });
+    expect((await p.apiEndpointStatus('cl-1'))!.targets.map((t) => t.instanceId)).toEqual([cp1.instanceId]);
+    // Asked again while it shuts down: the same answer, and one event in the end.
+    expect(await p.terminateInstance('cl-1', cp0.instanceId)).toMatchObject({ state: 'shutting-down' });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(terminated).toEqual([cp0.instanceId]);
+    expect(await p.terminateInstance('cl-1', cp0.instanceId)).toMatchObject({ state: 'terminated' });
+    expect((await p.listInstances('cl-1')).map((i) => i.name)).toEqual(['cp1']);
+    // Once the cloud forgets it, it is simply gone.
+    sim.forgetTerminated();
+    expect(await p.terminateInstance('cl-1', cp0.instanceId)).toBeUndefined();
+    expect(await p.terminateInstance('cl-1', 'i-nothere')).toBeUndefined();
+  });
+
+  it("refuses to terminate another cluster's instance and leaves it running", async () => {
+    const sim = new SimulatedCloud();
+    sim.settings.bootMs = 0;
+    const p = new SimulatedProvider('sim-east-1', sim);
+    const theirs = await p.ensureInstance({ ...spec('n0'), clusterId: 'cl-2' });
+    await expect(p.terminateInstance('cl-1', theirs.instanceId)).rejects.toMatchObject({ name: 'CloudError', code: 'InstanceNotOwned', retryable: false });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(sim.instances.get(theirs.instanceId)!.state).toBe('running');
   });
 
   it('nodes with public IPs get no NAT gateway; a per-zone NAT serves each zone', async () => {

@@ -246,6 +246,7 @@ describe('credentials', () => {
     await expect(p.ensureInfrastructure(infraSpec({ clusterId: 'c-other' }))).rejects.toMatchObject({ code: 'ClusterMismatch', retryable: false });
     await expect(p.registerApiTargets('c-other', ['i-1'])).rejects.toMatchObject({ code: 'ClusterMismatch' });
     await expect(p.deleteClusterResources('c-other')).rejects.toMatchObject({ code: 'ClusterMismatch' });
+    await expect(p.terminateInstance('c-other', 'i-1')).rejects.toMatchObject({ code: 'ClusterMismatch', retryable: false });
     expect(serviceMocks.flatMap((m) => m.calls())).toHaveLength(0);
   });
 });
@@ -491,6 +492,106 @@ describe('listInstances', () => {
     expect(list).toEqual([
       { instanceId: 'i-1', name: 'demo-cp-0', pool: 'cp', role: 'controlPlane', zone: 'eu-west-1b', instanceType: 'm7g.large', state: 'running', privateIp: '10.0.0.3' },
       { instanceId: 'i-22', name: 'demo-workers-0', pool: 'workers', role: 'worker', zone: 'eu-west-1b', instanceType: 'm7g.large', state: 'stopped', privateIp: '10.0.0.4' },
+    ]);
+  });
+});
+
+describe('terminateInstance', () => {
+  const LAUNCHED = new Date('2025-03-04T05:06:07Z');
+  const instance = (state: string, cluster = CLUSTER): Instance => ({
+    InstanceId: 'i-0abc',
+    ImageId: 'ami-0abc',
+    LaunchTime: LAUNCHED,
+    InstanceType: 'm7g.large',
+    State: { Name: state as 'running' },
+    PrivateIpAddress: '10.0.3.17',
+    Placement: { AvailabilityZone: 'eu-west-1a' },
+    Tags: [tag('strata:cluster', cluster), tag('Name', 'demo-workers-0'), tag('strata:pool', 'workers'), tag('strata:role', 'worker')],
+  });
+  const described = (...instances: Instance[]) => ({ Reservations: instances.length ? [{ Instances: instances }] : [] });
+
+  it("finds the instance among the cluster's by id, terminates it, and answers it shutting-down with its image and launch time", async () => {
+    ec2Mock.on(DescribeInstancesCommand).resolves(described(instance('running')));
+    ec2Mock.on(TerminateInstancesCommand).resolves({ TerminatingInstances: [{ InstanceId: 'i-0abc', PreviousState: { Name: 'running' }, CurrentState: { Name: 'shutting-down' } }] });
+
+    expect(await provider().terminateInstance(CLUSTER, 'i-0abc')).toEqual({
+      instanceId: 'i-0abc',
+      name: 'demo-workers-0',
+      pool: 'workers',
+      role: 'worker',
+      zone: 'eu-west-1a',
+      instanceType: 'm7g.large',
+      state: 'shutting-down',
+      privateIp: '10.0.3.17',
+      imageId: 'ami-0abc',
+      launchedAt: '2025-03-04T05:06:07.000Z',
+    });
+    expect(inputs(DescribeInstancesCommand)).toEqual([
+      {
+        Filters: [
+          { Name: 'tag:strata:cluster', Values: [CLUSTER] },
+          { Name: 'instance-id', Values: ['i-0abc'] },
+        ],
+        NextToken: undefined,
+      },
+    ]);
+    expect(inputs(TerminateInstancesCommand)).toEqual([{ InstanceIds: ['i-0abc'] }]);
+  });
+
+  it('leaves an instance already shutting down or terminated as it is, and answers its state', async () => {
+    for (const state of ['shutting-down', 'terminated']) {
+      ec2Mock.on(DescribeInstancesCommand).resolves(described(instance(state)));
+      expect(await provider().terminateInstance(CLUSTER, 'i-0abc')).toMatchObject({ instanceId: 'i-0abc', state });
+    }
+    expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
+  });
+
+  it('an instance that is gone answers undefined: not described any more, or gone between the describe and the terminate', async () => {
+    ec2Mock.on(DescribeInstancesCommand).resolves(described());
+    expect(await provider().terminateInstance(CLUSTER, 'i-0abc')).toBeUndefined();
+    expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
+
+    ec2Mock.on(DescribeInstancesCommand).resolves(described(instance('running')));
+    ec2Mock.on(TerminateInstancesCommand).rejects(ec2Error('InvalidInstanceID.NotFound', "The instance ID 'i-0abc' does not exist"));
+    expect(await provider().terminateInstance(CLUSTER, 'i-0abc')).toBeUndefined();
+  });
+
+  it("refuses an instance of another cluster, even from an endpoint that ignores the tag filter, and never terminates it", async () => {
+    // The first describe (with the cluster's filter) returns it anyway; the second, by id alone, too.
+    ec2Mock.on(DescribeInstancesCommand).resolves(described(instance('running', 'c-other')));
+    await expect(provider().terminateInstance(CLUSTER, 'i-0abc')).rejects.toMatchObject({
+      name: 'CloudError',
+      code: 'InstanceNotOwned',
+      retryable: false,
+      message: expect.stringContaining('i-0abc'),
+    });
+    expect(inputs(DescribeInstancesCommand).map((i) => i.Filters)).toEqual([
+      [
+        { Name: 'tag:strata:cluster', Values: [CLUSTER] },
+        { Name: 'instance-id', Values: ['i-0abc'] },
+      ],
+      [{ Name: 'instance-id', Values: ['i-0abc'] }],
+    ]);
+    expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
+  });
+
+  it("termination protection is EC2's own refusal, which no retry fixes", async () => {
+    const message = "The instance 'i-0abc' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.";
+    ec2Mock.on(DescribeInstancesCommand).resolves(described(instance('running')));
+    ec2Mock.on(TerminateInstancesCommand).rejects(ec2Error('OperationNotPermitted', message));
+    await expect(provider().terminateInstance(CLUSTER, 'i-0abc')).rejects.toMatchObject({ code: 'OperationNotPermitted', message, retryable: false });
+  });
+
+  it('against the fake EC2: terminates only that node of the cluster', async () => {
+    const w = world();
+    const p = provider();
+    const refs = await p.ensureInfrastructure(infraSpec());
+    w.tick();
+    const [a, b] = [await p.ensureInstance(nodeSpec(refs, 'worker', 0)), await p.ensureInstance(nodeSpec(refs, 'worker', 1))];
+    expect(await p.terminateInstance(CLUSTER, a.instanceId)).toMatchObject({ instanceId: a.instanceId, state: 'shutting-down', imageId: 'ami-0abc' });
+    expect(w.liveInstances().map((i) => [i.InstanceId, i.State?.Name])).toEqual([
+      [a.instanceId, 'shutting-down'],
+      [b.instanceId, 'pending'],
     ]);
   });
 });

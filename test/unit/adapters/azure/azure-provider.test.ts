@@ -480,6 +480,7 @@ describe('ensureInstance', () => {
       instanceType: 'Standard_D4s_v5',
       state: 'running',
       privateIp: '10.0.0.4',
+      imageId: node.imageId,
     });
   });
 
@@ -501,7 +502,7 @@ describe('ensureInstance', () => {
 
   it('a gallery image id goes into imageReference.id; a control-plane node joins the control-plane ASG', async () => {
     const image = `/subscriptions/${SUB}/resourceGroups/images/providers/Microsoft.Compute/galleries/strata/images/ubuntu-k8s/versions/1.31.2`;
-    await provider.ensureInstance({
+    const info = await provider.ensureInstance({
       ...node,
       name: 'demo-cp-0',
       pool: 'cp',
@@ -512,6 +513,7 @@ describe('ensureInstance', () => {
     });
     const vm = arm.bodyOf('PUT', `${COMPUTE}/virtualMachines/demo-cp-0`);
     expect(vm.properties.storageProfile.imageReference).toEqual({ id: image });
+    expect(info.imageId).toBe(image);
     expect(vm.properties.storageProfile.osDisk.managedDisk).toEqual({ storageAccountType: 'StandardSSD_LRS' });
     expect(vm.tags['strata:role']).toBe('controlPlane');
     const nic = arm.bodyOf('PUT', `${NET}/networkInterfaces/demo-cp-0-nic`);
@@ -1016,7 +1018,11 @@ describe('listInstances', () => {
     await provider.ensureInfrastructure(infra);
     await provider.ensureInstance(node);
     await provider.ensureInstance({ ...node, name: 'demo-workers-2', zone: '3' });
-    arm.store.get(`${COMPUTE}/virtualMachines/demo-workers-2`.toLowerCase()).properties.provisioningState = 'Creating';
+    const second = arm.store.get(`${COMPUTE}/virtualMachines/demo-workers-2`.toLowerCase()).properties;
+    second.provisioningState = 'Creating';
+    // A VM made from `latest` (by hand, say) tells the version Azure chose.
+    second.storageProfile.imageReference = { publisher: 'Canonical', offer: 'ubuntu-24_04-lts', sku: 'server', version: 'latest', exactVersion: '24.04.202502100' };
+    second.timeCreated = '2025-02-11T08:30:00.1234567+00:00';
     arm.seed(`${COMPUTE}/virtualMachines/not-strata`, { tags: {}, properties: { provisioningState: 'Succeeded' } });
     arm.calls.length = 0;
 
@@ -1024,7 +1030,14 @@ describe('listInstances', () => {
     expect(lc(arm.lines())).toEqual(lc([`GET ${COMPUTE}/virtualMachines`, `GET ${NET}/networkInterfaces`]));
     expect(list).toEqual([
       expect.objectContaining({ name: 'demo-workers-1', zone: '2', state: 'running', privateIp: '10.0.0.4', pool: 'workers', role: 'worker' }),
-      expect.objectContaining({ name: 'demo-workers-2', zone: '3', state: 'pending', privateIp: '10.0.0.5' }),
+      expect.objectContaining({
+        name: 'demo-workers-2',
+        zone: '3',
+        state: 'pending',
+        privateIp: '10.0.0.5',
+        imageId: 'Canonical:ubuntu-24_04-lts:server:24.04.202502100',
+        launchedAt: '2025-02-11T08:30:00.123Z',
+      }),
     ]);
   });
 
@@ -1040,6 +1053,85 @@ describe('listInstances', () => {
     expect(instanceState({ provisioningState: 'Succeeded' })).toBe('running');
     expect(instanceState({ provisioningState: 'Deleting' })).toBe('shutting-down');
     expect(instanceState({ provisioningState: 'Failed' })).toBe('stopped');
+  });
+});
+
+describe('terminateInstance', () => {
+  const vmPath = `${COMPUTE}/virtualMachines/demo-workers-1`;
+  const nicPath = `${NET}/networkInterfaces/demo-workers-1-nic`;
+  const diskPath = `${COMPUTE}/disks/demo-workers-1-osdisk`;
+  let id: string;
+
+  beforeEach(async () => {
+    await provider.ensureInfrastructure(infra);
+    id = (await provider.ensureInstance(node)).instanceId;
+    arm.store.get(vmPath.toLowerCase()).properties.timeCreated = '2025-01-15T10:00:00Z';
+    arm.calls.length = 0;
+  });
+
+  it('starts deleting the VM and reports it shutting-down until it is gone; then removes what it left and answers undefined', async () => {
+    // Azure accepts the deletion and works on it for a while.
+    arm.on(
+      'DELETE',
+      new RegExp(`${vmPath}$`),
+      (_call, a) => {
+        a.store.get(vmPath.toLowerCase()).properties.provisioningState = 'Deleting';
+        return { status: 202, headers: { location: `${a.endpoint}/operationresults/delete-vm`, 'retry-after': '15' } };
+      },
+      1,
+    );
+    const first = await provider.terminateInstance(CLUSTER, id);
+    expect(first).toEqual({
+      instanceId: vmPath,
+      name: 'demo-workers-1',
+      pool: 'workers',
+      role: 'worker',
+      zone: '2',
+      instanceType: 'Standard_D4s_v5',
+      state: 'shutting-down',
+      imageId: node.imageId,
+      launchedAt: '2025-01-15T10:00:00.000Z',
+    });
+    expect(lc(arm.lines(writes))).toEqual(lc([`DELETE ${vmPath}`]));
+    expect(arm.calls.find((c) => c.method === 'DELETE')!.query.forceDeletion).toBeUndefined();
+
+    // Still deleting: nothing is sent again.
+    arm.calls.length = 0;
+    expect(await provider.terminateInstance(CLUSTER, id)).toMatchObject({ instanceId: vmPath, state: 'shutting-down' });
+    expect(arm.lines(writes)).toEqual([]);
+
+    // The VM is gone, but its NIC and OS disk were left (deleteOption Delete normally takes them).
+    arm.store.delete(vmPath.toLowerCase());
+    arm.seed(diskPath, { type: 'Microsoft.Compute/disks', location: REGION, properties: { provisioningState: 'Succeeded' } });
+    arm.calls.length = 0;
+    expect(await provider.terminateInstance(CLUSTER, id)).toBeUndefined();
+    expect(lc(arm.lines(writes))).toEqual(lc([`DELETE ${nicPath}`, `DELETE ${diskPath}`]));
+    expect(arm.store.has(nicPath.toLowerCase())).toBe(false);
+
+    arm.calls.length = 0;
+    expect(await provider.terminateInstance(CLUSTER, id)).toBeUndefined();
+    expect(arm.lines(writes)).toEqual([]);
+  });
+
+  it("refuses a VM of another cluster, or an id in another cluster's group, and touches nothing", async () => {
+    arm.seed(`${COMPUTE}/virtualMachines/stranger`, { tags: { 'strata:cluster': 'cl-other' }, properties: { provisioningState: 'Succeeded' } });
+    expect(await rejection(provider.terminateInstance(CLUSTER, `${COMPUTE}/virtualMachines/stranger`))).toMatchObject({ code: 'InstanceNotOwned', retryable: false });
+    // Same VM name, but the id names another group: never this cluster's demo-workers-1.
+    const elsewhere = `/subscriptions/${SUB}/resourceGroups/strata-cl-other/providers/Microsoft.Compute/virtualMachines/demo-workers-1`;
+    expect(await rejection(provider.terminateInstance(CLUSTER, elsewhere))).toMatchObject({ code: 'InstanceNotOwned', retryable: false });
+    expect(arm.lines(writes)).toEqual([]);
+    expect(arm.store.has(vmPath.toLowerCase())).toBe(true);
+  });
+
+  it("in a shared group, leaves an untagged disk or another cluster's NIC of the same name", async () => {
+    const group = `/subscriptions/${SUB}/resourceGroups/platform`;
+    arm.seed(group, { location: REGION, properties: { provisioningState: 'Succeeded' } });
+    arm.seed(`${group}/providers/Microsoft.Network/networkInterfaces/demo-workers-1-nic`, { tags: { 'strata:cluster': 'cl-other' }, properties: {} });
+    arm.seed(`${group}/providers/Microsoft.Compute/disks/demo-workers-1-osdisk`, { properties: {} });
+    arm.calls.length = 0;
+    const shared = newProvider({ resourceGroup: 'platform' });
+    expect(await shared.terminateInstance(CLUSTER, `${group}/providers/Microsoft.Compute/virtualMachines/demo-workers-1`)).toBeUndefined();
+    expect(arm.lines(writes)).toEqual([]);
   });
 });
 
