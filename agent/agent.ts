@@ -2,8 +2,18 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
 import { AGENT_PROTOCOL_VERSION, PACK_STATUSES, type DesiredPack, type Heartbeat } from '../core/agent-protocol.js';
-import { CommandFailure, commandHandlers, type CommandHandler } from './commands.js';
-import { KubernetesNodeOperations, KubernetesSource, type ClusterSource, type NodeOperations } from './kubernetes-source.js';
+import { CommandDeclined, CommandFailure, commandHandlers, type CommandHandler } from './commands.js';
+import { EtcdGateway, type EtcdMembers } from './etcd.js';
+import {
+  KubernetesConfigMapOperations,
+  KubernetesNodeOperations,
+  KubernetesSecretOperations,
+  KubernetesSource,
+  type ClusterSource,
+  type ConfigMapOperations,
+  type NodeOperations,
+  type SecretOperations,
+} from './kubernetes-source.js';
 import { errorMessage, KubernetesInstaller, packKey, type CommandRunner, type PackInstaller } from './packs.js';
 
 /** The keys of /etc/strata/agent.env, which a control-plane node's bootstrap bundle holds (core/bootstrap.ts). */
@@ -159,6 +169,12 @@ export interface AgentDeps {
   readonly commands?: Record<string, CommandHandler>;
   /** What cordon and drain change, for the default handlers. @default none: they fail saying so */
   readonly nodes?: NodeOperations;
+  /** Where createBootstrapToken makes its Secret, for the default handlers. @default none: it fails saying so */
+  readonly secrets?: SecretOperations;
+  /** The node's etcd, for removeEtcdMember. @default none: it fails saying so */
+  readonly etcd?: EtcdMembers;
+  /** Where setKubeadmVersion changes kubeadm's ClusterConfiguration, for the default handlers. @default none: it fails saying so */
+  readonly configMaps?: ConfigMapOperations;
   /** Timeout of one heartbeat request. @default 30 s */
   readonly requestTimeoutMs?: number;
 }
@@ -205,7 +221,7 @@ export class Agent {
     this.random = deps.random ?? Math.random;
     this.logger = deps.logger ?? jsonLogger;
     this.agentVersion = deps.agentVersion ?? AGENT_VERSION;
-    this.commands = deps.commands ?? commandHandlers(this.agentVersion, { nodes: deps.nodes, clock: this.clock });
+    this.commands = deps.commands ?? commandHandlers(this.agentVersion, { nodes: deps.nodes, secrets: deps.secrets, etcd: deps.etcd, configMaps: deps.configMaps, clock: this.clock });
     this.requestTimeoutMs = deps.requestTimeoutMs ?? 30_000;
   }
 
@@ -362,6 +378,8 @@ export class Agent {
         },
         async (err: unknown) => {
           await reports;
+          // Left to the cluster's other agents: no outcome from this one (it stays seen, so it is not run again).
+          if (err instanceof CommandDeclined) return this.logger.info('command declined', { id: command.id, kind: command.kind, reason: err.message });
           const result = err instanceof CommandFailure ? { result: err.result } : {};
           await this.reportCommand(command.id, { status: 'Failed', message: errorMessage(err).slice(0, 2000), ...result });
         },
@@ -457,6 +475,9 @@ export function createAgent(config: AgentConfig, options: CreateAgentOptions): A
     ...deps,
     logger,
     nodes: deps.nodes ?? new KubernetesNodeOperations(kubeConfig),
+    secrets: deps.secrets ?? new KubernetesSecretOperations(kubeConfig),
+    configMaps: deps.configMaps ?? new KubernetesConfigMapOperations(kubeConfig),
+    etcd: deps.etcd ?? new EtcdGateway(),
     source: source ?? new KubernetesSource(kubeConfig, { onMetricsError: (err) => logger.debug('node metrics unavailable', { error: errorMessage(err) }) }),
     installer: installer ?? new KubernetesInstaller(kubeConfig, run ? { run } : {}),
   });

@@ -169,6 +169,104 @@ export class KubernetesNodeOperations implements NodeOperations {
   }
 }
 
+/** A Secret as the agent reads it: its type and its data, decoded. */
+export interface SecretData {
+  readonly type?: string;
+  readonly data: Readonly<Record<string, string>>;
+}
+
+/** The Secrets the agent makes (bootstrap tokens); the real one is {@link KubernetesSecretOperations}. */
+export interface SecretOperations {
+  /** Creates the Secret from its string data; 'exists' when one of that name is there already (409). */
+  create(namespace: string, secret: { readonly name: string; readonly type: string; readonly stringData: Readonly<Record<string, string>> }): Promise<'created' | 'exists'>;
+  /** The Secret, or undefined when there is none of that name. */
+  read(namespace: string, name: string): Promise<SecretData | undefined>;
+}
+
+/** Secret operations through @kubernetes/client-node. */
+export class KubernetesSecretOperations implements SecretOperations {
+  private readonly core: CoreV1Api;
+
+  constructor(kc: KubeConfig) {
+    this.core = kc.makeApiClient(CoreV1Api);
+  }
+
+  async create(namespace: string, secret: { name: string; type: string; stringData: Record<string, string> }) {
+    try {
+      await this.core.createNamespacedSecret({
+        namespace,
+        body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: secret.name, namespace }, type: secret.type, stringData: { ...secret.stringData } },
+      });
+      return 'created' as const;
+    } catch (err) {
+      if (statusOf(err) === 409) return 'exists' as const;
+      throw err;
+    }
+  }
+
+  async read(namespace: string, name: string): Promise<SecretData | undefined> {
+    try {
+      const s = await this.core.readNamespacedSecret({ name, namespace });
+      const data = Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+      return { ...(s.type ? { type: s.type } : {}), data };
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw err;
+    }
+  }
+}
+
+/** A ConfigMap as the agent reads it: its data, and the resourceVersion a conditional write names. */
+export interface ConfigMapData {
+  readonly resourceVersion: string;
+  readonly data: Readonly<Record<string, string>>;
+}
+
+/** The ConfigMaps the agent changes (kubeadm's ClusterConfiguration); the real one is {@link KubernetesConfigMapOperations}. */
+export interface ConfigMapOperations {
+  /** The ConfigMap, or undefined when there is none of that name. */
+  read(namespace: string, name: string): Promise<ConfigMapData | undefined>;
+  /**
+   * Sets one key of its data, nothing else of it, only if it is still at `resourceVersion`:
+   * 'conflict' when it changed since it was read (409), so the caller reads it again.
+   */
+  setKey(namespace: string, name: string, key: string, value: string, resourceVersion: string): Promise<'updated' | 'conflict'>;
+}
+
+/** ConfigMap operations through @kubernetes/client-node. */
+export class KubernetesConfigMapOperations implements ConfigMapOperations {
+  private readonly core: CoreV1Api;
+
+  constructor(kc: KubeConfig) {
+    this.core = kc.makeApiClient(CoreV1Api);
+  }
+
+  async read(namespace: string, name: string): Promise<ConfigMapData | undefined> {
+    try {
+      const cm = await this.core.readNamespacedConfigMap({ name, namespace });
+      return { resourceVersion: cm.metadata?.resourceVersion ?? '', data: { ...cm.data } };
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async setKey(namespace: string, name: string, key: string, value: string, resourceVersion: string) {
+    if (!resourceVersion) throw new Error(`configmap ${namespace}/${name} has no resourceVersion: a write could not be made conditional on it`);
+    try {
+      // A merge patch naming the resourceVersion read: the API server applies it only to that version (409 otherwise), and touches no other key.
+      await this.core.patchNamespacedConfigMap(
+        { name, namespace, body: { metadata: { resourceVersion }, data: { [key]: value } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      return 'updated' as const;
+    } catch (err) {
+      if (statusOf(err) === 409) return 'conflict' as const;
+      throw err;
+    }
+  }
+}
+
 const statusOf = (err: unknown): number | undefined => {
   const code = (err as { code?: unknown })?.code;
   return typeof code === 'number' ? code : undefined;

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { configFromEnv, createAgent, ENV_KEYS, jsonLogger } from './agent.js';
+import { EtcdGateway, etcdOptionsFromEnv } from './etcd.js';
 import { loadKubeConfig } from './kubernetes-source.js';
 
 /**
@@ -8,11 +9,17 @@ import { loadKubeConfig } from './kubernetes-source.js';
  * STRATA_API_URL, STRATA_CLUSTER_ID and STRATA_AGENT_TOKEN (the /etc/strata/agent.env the control
  * plane writes). In a pod it uses its service account; elsewhere KUBECONFIG or ~/.kube/config
  * (loadFromDefault), or failing both kubeadm's admin.conf, as on a control-plane node where the
- * agent runs as the strata-agent systemd service. SIGTERM or SIGINT stops it cleanly.
+ * agent runs as the strata-agent systemd service. It reaches the node's etcd at 127.0.0.1:2379 with
+ * kubeadm's etcd client certificate (STRATA_ETCD_* override). SIGTERM or SIGINT stops it cleanly.
  */
 async function main() {
   const config = configFromEnv();
-  const agent = createAgent(config, { kubeConfig: loadKubeConfig(), logger: jsonLogger, saveToken: saveTokenTo(process.env.STRATA_AGENT_ENV_FILE ?? '/etc/strata/agent.env') });
+  const agent = createAgent(config, {
+    kubeConfig: loadKubeConfig(),
+    logger: jsonLogger,
+    saveToken: saveTokenTo(process.env.STRATA_AGENT_ENV_FILE ?? '/etc/strata/agent.env'),
+    etcd: new EtcdGateway(etcdOptionsFromEnv()),
+  });
   const stop = (signal: string) => {
     jsonLogger.info('stopping', { signal });
     void agent.stop();

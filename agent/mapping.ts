@@ -39,7 +39,13 @@ export interface K8sNode {
     readonly nodeInfo?: Maybe<K8sNodeInfo>;
     readonly addresses?: Maybe<readonly Maybe<{ readonly type?: Maybe<string>; readonly address?: Maybe<string> }>[]>;
     readonly conditions?: Maybe<
-      readonly Maybe<{ readonly type?: Maybe<string>; readonly status?: Maybe<string>; readonly reason?: Maybe<string>; readonly message?: Maybe<string> }>[]
+      readonly Maybe<{
+        readonly type?: Maybe<string>;
+        readonly status?: Maybe<string>;
+        readonly reason?: Maybe<string>;
+        readonly message?: Maybe<string>;
+        readonly lastTransitionTime?: Maybe<string | Date>;
+      }>[]
     >;
     readonly capacity?: Quantities;
     readonly allocatable?: Quantities;
@@ -155,8 +161,16 @@ function mapConditions(node: K8sNode): ReportedNode['conditions'] {
         status,
         ...(nonEmpty(c!.reason) ? { reason: clip(c!.reason, LIMITS.reason) } : {}),
         ...(nonEmpty(c!.message) ? { message: clip(c!.message, LIMITS.message) } : {}),
+        ...transitionTime(c!.lastTransitionTime),
       };
     });
+}
+
+/** The API server's RFC 3339 time (client-node may hand a Date), as ISO 8601; anything unreadable is left out. */
+function transitionTime(t: Maybe<string | Date>): { lastTransitionTime?: string } {
+  if (t === null || t === undefined) return {};
+  const ms = t instanceof Date ? t.getTime() : Date.parse(t);
+  return Number.isFinite(ms) ? { lastTransitionTime: new Date(ms).toISOString() } : {};
 }
 
 /**

@@ -4,8 +4,15 @@
  * changes, an added zone, nodes halfway through an earlier plan, a removed pool. Median and p95 of
  * 50 runs after a warm-up (the cold first call is printed too). Budget: under 10 ms, so every
  * reconcile step can re-plan from scratch.
- * Run: npx tsx bench/plan.ts
+ *
+ * Then the plan preview through the API: on the local runtime (DynamoDB Local), a Running cluster of
+ * one control-plane node and 20 workers; PUT ?dryRun=true moving every worker to a new instance
+ * type (a 20-node rolling replacement: 80 steps) next to a plain GET of the cluster, 200 sequential
+ * requests each, median and p95.
+ * Run: npm run bench:plan
  */
+import { startRuntime } from '../local/runtime.js';
+import { benchClient } from './local-api.js';
 import { applyPlan, planReconcile, type DesiredPool, type NodeState, type ObservedNode, type PlanInput } from '../core/plan.js';
 
 const RUNS = 50;
@@ -81,3 +88,45 @@ console.log(`  median ${median.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms   budget
 console.log(`  CPU time: median ${onCpu.median.toFixed(2)} ms, p95 ${onCpu.p95.toFixed(2)} ms; first (cold) call ${coldMs.toFixed(1)} ms`);
 console.log(`  plan: ${plan.steps.length} steps (launch ${count('launch')}, waitReady ${count('waitReady')}, drain ${count('drain')}, terminate ${count('terminate')})`);
 console.log(`  applyPlan (the preview): ${applyMs.toFixed(2)} ms, ${after.length} nodes after`);
+
+async function previewLatency() {
+  const rt = await startRuntime({ port: 0, bootMs: 20, agentIntervalMs: 200, workflowWaitMs: 20 });
+  try {
+    const client = benchClient(rt);
+    const account = await client.simAccount();
+    const made = await client.createCluster('preview', account.id, 20);
+    const url = `${rt.url}/v1/clusters/${made.id}`;
+    type C = { phase: string; version: number; nodePools: { role: string; instanceType: string }[] };
+    let cluster = await client.get<C>(`/v1/clusters/${made.id}`);
+    for (const until = Date.now() + 60_000; cluster.phase !== 'Running' && Date.now() < until; cluster = await client.get<C>(`/v1/clusters/${made.id}`)) await new Promise((r) => setTimeout(r, 200));
+    if (cluster.phase !== 'Running') throw new Error(`the cluster is ${cluster.phase}, not Running`);
+    const body = JSON.stringify({ version: cluster.version, nodePools: cluster.nodePools.map((p) => (p.role === 'worker' ? { ...p, instanceType: 'sim.xlarge' } : p)) });
+    let steps = 0;
+    const time = async (n: number, call: () => Promise<Response>) => {
+      const ms: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t = performance.now();
+        const res = await call();
+        const answer = (await res.json()) as { plan?: { steps: unknown[] } };
+        if (res.status !== 200) throw new Error(`answered ${res.status}: ${JSON.stringify(answer)}`);
+        ms.push(performance.now() - t);
+        steps = answer.plan?.steps.length ?? steps;
+      }
+      const sorted = ms.sort((a, b) => a - b);
+      return { median: sorted[Math.floor(n / 2)]!, p95: sorted[Math.ceil(n * 0.95) - 1]! };
+    };
+    const getCluster = () => fetch(url, { headers: client.headers });
+    const preview = () => fetch(`${url}?dryRun=true`, { method: 'PUT', headers: client.headers, body });
+    await time(20, getCluster);
+    await time(20, preview);
+    const plain = await time(200, getCluster);
+    const dry = await time(200, preview);
+    console.log(`Plan preview through the local API (21-node cluster, ${steps}-step rolling replacement), 200 sequential requests each:`);
+    console.log(`  GET /v1/clusters/{id}:             median ${plain.median.toFixed(1)} ms, p95 ${plain.p95.toFixed(1)} ms`);
+    console.log(`  PUT /v1/clusters/{id}?dryRun=true: median ${dry.median.toFixed(1)} ms, p95 ${dry.p95.toFixed(1)} ms`);
+  } finally {
+    await rt.stop();
+  }
+}
+
+await previewLatency();

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { DnsName } from './agent-protocol.js';
+import { joinTokenSecret, NODE_JOIN_TOKEN_TTL_SECONDS, TOKEN_ID, TOKEN_SECRET } from './bootstrap-tokens.js';
+import { kubernetesSkewProblem } from './change-limits.js';
 import { Text } from './text.js';
 
 /**
@@ -8,8 +10,8 @@ import { Text } from './text.js';
  * outcome to POST /agent/v1/commands/{id}/result. A command not finished by its deadline expires.
  *
  * COMMAND_KINDS is the one registry: what a kind takes, what it answers, how long it may take, and
- * whether people may send it through the API. The real and the simulated agent dispatch by kind.
- * Patch, log collection and CIS scans join it as their issues land.
+ * whether people may send it through the API, and what delivery adds that must never be stored.
+ * The real and the simulated agent dispatch by kind. Patch, log collection and CIS scans join it as their issues land.
  */
 export interface CommandKind {
   readonly description: string;
@@ -22,6 +24,20 @@ export interface CommandKind {
   readonly fromApi: boolean;
   /** What a Failed report may carry as its result (checked like a Succeeded one), when the kind says what was left undone. */
   readonly failureResult?: z.ZodType;
+  /**
+   * Adds to the stored arguments, when the heartbeat answer carries them, what must never be stored
+   * (a secret derived from the platform secret): it then exists only in that answer, over TLS,
+   * never in the table nor in command listings.
+   */
+  readonly deliver?: (args: Record<string, unknown>, ctx: DeliveryContext) => Record<string, unknown>;
+  /** The arguments as the agent receives them, when `deliver` adds to them. @default args */
+  readonly deliveredArgs?: z.ZodType;
+}
+
+/** What a kind's deliver hook may use to add to the stored arguments. */
+export interface DeliveryContext {
+  readonly platformSecret: string;
+  readonly clusterId: string;
 }
 
 const NodeName = DnsName.min(1);
@@ -41,6 +57,46 @@ const DrainResult = z.strictObject({
   remaining: z.array(PodName).max(DRAIN_MAX_REMAINING),
   durationSeconds: z.number().min(0).max(7 * 86400),
 });
+
+const BootstrapTokenArgs = z.strictObject({
+  /** kubeadm's token id; the node's JoinConfiguration names it (core/bootstrap-tokens.ts joinTokenId). */
+  tokenId: z.string().regex(TOKEN_ID, 'a kubeadm token id: 6 of [a-z0-9]'),
+  ttlSeconds: z.int().min(60).max(NODE_JOIN_TOKEN_TTL_SECONDS),
+  /** The Secret's description, for whoever lists the cluster's bootstrap tokens. */
+  description: Text(200).default(''),
+});
+
+/** x.y.z, each part a number without leading zeros (kubeadm's own versions are at most a few digits). */
+const RELEASE = '(0|[1-9]\\d{0,3})\\.(0|[1-9]\\d{0,3})\\.(0|[1-9]\\d{0,3})';
+/** A Kubernetes release, with or without kubeadm's leading v: 1.32.6 or v1.32.6. */
+export const KubernetesRelease = z.string().regex(new RegExp(`^v?${RELEASE}$`), 'a Kubernetes version: x.y.z, optionally with a leading v');
+/** A Kubernetes release as kubeadm spells it: v1.32.6. */
+const KubeadmVersion = z.string().regex(new RegExp(`^v${RELEASE}$`), 'a Kubernetes version as kubeadm spells it: vx.y.z');
+
+/** The release as kubeadm spells it (v1.32.6), from 1.32.6 or v1.32.6; undefined when it is not x.y.z. */
+export function kubeadmRelease(version: string): string | undefined {
+  const m = /^v?(\d+)\.(\d+)\.(\d+)$/.exec(version.trim());
+  return m ? `v${Number(m[1])}.${Number(m[2])}.${Number(m[3])}` : undefined;
+}
+
+/**
+ * setKubeadmVersion's rule, the real and the simulated agent alike: from the kubernetesVersion the
+ * cluster's ClusterConfiguration names to the one asked for, both as kubeadm spells them, and
+ * whether that is a change. Throws when the current version is not a release it can read, and on a
+ * move Kubernetes' version skew policy refuses (a downgrade, a major version, more than one minor).
+ */
+export function kubeadmVersionMove(current: unknown, wanted: string): { from: string; to: string; changed: boolean } {
+  const to = kubeadmRelease(wanted);
+  if (!to) throw new Error(`${wanted} is not a Kubernetes version (x.y.z)`);
+  const from = typeof current === 'string' ? kubeadmRelease(current) : undefined;
+  if (!from) {
+    throw new Error(`the ClusterConfiguration names kubernetesVersion ${current === undefined ? '(none)' : JSON.stringify(current)}, not a release: cannot tell whether ${to} is a move the version skew policy allows`);
+  }
+  if (from === to) return { from, to, changed: false };
+  const problem = kubernetesSkewProblem(from.slice(1), to.slice(1));
+  if (problem) throw new Error(`refusing to set the ClusterConfiguration's kubernetesVersion to ${to}: ${problem}`);
+  return { from, to, changed: true };
+}
 
 export const COMMAND_KINDS = {
   ping: {
@@ -74,6 +130,44 @@ export const COMMAND_KINDS = {
     fromApi: true,
     failureResult: DrainResult,
   },
+  createBootstrapToken: {
+    description:
+      'creates a kubeadm bootstrap token (Secret bootstrap-token-<id> in kube-system) for a node launched after the init token expired; its secret is derived at delivery, never stored',
+    args: BootstrapTokenArgs,
+    deliveredArgs: BootstrapTokenArgs.extend({ tokenSecret: z.string().regex(TOKEN_SECRET, 'a kubeadm token secret: 16 of [a-z0-9]') }),
+    deliver: (args, ctx) => ({ ...args, tokenSecret: joinTokenSecret(ctx.platformSecret, ctx.clusterId, String(args.tokenId)) }),
+    result: z.strictObject({ tokenId: z.string().regex(TOKEN_ID), expiration: z.iso.datetime() }),
+    deadlineSeconds: 300,
+    fromApi: false,
+  },
+  removeEtcdMember: {
+    description: "removes a control-plane node's etcd member (named after the node, as kubeadm names them) before the node goes; one gone already is fine",
+    args: z.strictObject({ node: NodeName }),
+    result: z.strictObject({
+      node: NodeName,
+      /** false: there was no member of that name (removed before: delivery is at least once). */
+      removed: z.boolean(),
+      /** Members left. */
+      members: z.int().min(0).max(1000),
+    }),
+    deadlineSeconds: 300,
+    fromApi: false,
+  },
+  setKubeadmVersion: {
+    description:
+      "sets kubernetesVersion in the cluster's kubeadm ClusterConfiguration (ConfigMap kube-system/kubeadm-config), which control-plane nodes joining with kubeadm render their static pods from: done before the first node of a new version joins; a downgrade or a skipped minor version is refused",
+    args: z.strictObject({ kubernetesVersion: KubernetesRelease }),
+    result: z.strictObject({
+      /** What the ClusterConfiguration named before. */
+      from: KubeadmVersion,
+      /** What it names now. */
+      to: KubeadmVersion,
+      /** false: it named that version already (set before: delivery is at least once), nothing was written. */
+      changed: z.boolean(),
+    }),
+    deadlineSeconds: 300,
+    fromApi: false,
+  },
 } as const satisfies Record<string, CommandKind>;
 export type CommandKindName = keyof typeof COMMAND_KINDS;
 export const COMMAND_KIND_NAMES = Object.keys(COMMAND_KINDS) as [CommandKindName, ...CommandKindName[]];
@@ -104,7 +198,31 @@ export interface Command {
 export const DeliveredCommand = z.strictObject({ id: z.string(), kind: z.string(), args: z.record(z.string(), z.unknown()), deadline: z.string() });
 export type DeliveredCommand = z.infer<typeof DeliveredCommand>;
 
-export const delivered = (c: Command): DeliveredCommand => ({ id: c.id, kind: c.kind, args: c.args, deadline: c.deadline });
+/** Whether delivering the command needs the platform secret (its kind's deliver hook derives something from it). */
+export const deliveredWithSecret = (c: Pick<Command, 'kind'>): boolean => (COMMAND_KINDS[c.kind] as CommandKind).deliver !== undefined;
+
+/** The command as a heartbeat answer carries it: its kind's deliver hook applied, with the platform secret when it needs one. */
+export function delivered(c: Command, platformSecret?: string): DeliveredCommand {
+  const { deliver } = COMMAND_KINDS[c.kind] as CommandKind;
+  if (deliver && platformSecret === undefined) throw new Error(`${c.kind} commands are delivered with the platform secret`);
+  const args = deliver ? deliver(c.args, { platformSecret: platformSecret!, clusterId: c.clusterId }) : c.args;
+  return { id: c.id, kind: c.kind, args, deadline: c.deadline };
+}
+
+/** The arguments a kind's command carries at the agent: what delivery made of the stored ones. */
+export const agentArgs = (kind: CommandKindName): z.ZodType => (COMMAND_KINDS[kind] as CommandKind).deliveredArgs ?? COMMAND_KINDS[kind].args;
+/** Their type. */
+export type AgentArgs<K extends CommandKindName> = (typeof COMMAND_KINDS)[K] extends { readonly deliveredArgs: z.ZodType<infer T> } ? T : z.output<(typeof COMMAND_KINDS)[K]['args']>;
+
+/**
+ * The arguments as an agent receives them, checked (the platform did, an agent does not trust that
+ * blindly). A failure names each field, never its value: a token secret must not end up in a message.
+ */
+export function parseAgentArgs<K extends CommandKindName>(kind: K, args: Record<string, unknown>): AgentArgs<K> {
+  const parsed = agentArgs(kind).safeParse(args);
+  if (!parsed.success) throw new Error(`bad ${kind} arguments: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(args)'}: ${i.message}`).join('; ')}`);
+  return parsed.data as AgentArgs<K>;
+}
 
 /** A command still to run whose deadline has passed. */
 export const expired = (c: Pick<Command, 'status' | 'deadline'>, now: Date) => !isFinal(c.status) && now.toISOString() >= c.deadline;

@@ -16,6 +16,8 @@ const NodeCondition = z.object({
   status: z.enum(['True', 'False', 'Unknown']),
   reason: Text(200).optional(),
   message: Text(2000).optional(),
+  /** When the condition last changed status (the node's own record): how long a node has been NotReady. */
+  lastTransitionTime: z.iso.datetime({ offset: true }).optional(),
 });
 
 /** A resource quantity in its base unit, never negative: CPU in nanocores, all else (bytes, counts) as is. */

@@ -7,6 +7,7 @@ import type { InfraRefs } from './cloud.js';
 import { DEFAULT_HEALTH, HealthSettings } from './health.js';
 import type { ResolvedLayer } from './profiles.js';
 import type { AgentTokenState } from './agent-token.js';
+import { checkRolloutSettings } from './plan.js';
 
 export const NODE_ROLES = ['controlPlane', 'worker'] as const;
 
@@ -17,6 +18,26 @@ export const NodePool = z.strictObject({
   instanceType: z.string().regex(/^[A-Za-z0-9._-]{2,64}$/, 'an instance type or VM size such as m6i.large or Standard_D4s_v5'),
   zones: z.array(z.string().regex(/^[a-z0-9-]{1,40}$/, 'a zone name such as us-east-1a, or 1 on Azure')).min(1).max(6),
   diskGiB: z.int().min(20).max(16384).default(50),
+  /** How a rolling replacement moves through the pool (the control plane always goes one node at a time). */
+  rollout: z
+    .strictObject({
+      /** Nodes launched beyond the pool's count during a rollout. @default 1 */
+      maxSurge: z.int().min(0).max(1000).optional(),
+      /** Nodes out of service at once during a rollout. @default 0 */
+      maxUnavailable: z.int().min(0).max(1000).optional(),
+    })
+    .optional(),
+  /** Node repair: replace a node NotReady for longer than the threshold (as Cluster API's MachineHealthCheck). */
+  repair: z
+    .strictObject({
+      /** @default true */
+      enabled: z.boolean().optional(),
+      /** Minutes a node may be NotReady before it is replaced. @default 10 */
+      notReadyMinutes: z.int().min(2).max(1440).optional(),
+      /** No repair at all in a pool with more than this share of nodes unhealthy (the cloud is probably at fault). @default 40 */
+      maxUnhealthyPercent: z.int().min(1).max(100).optional(),
+    })
+    .optional(),
 });
 export type NodePool = z.infer<typeof NodePool>;
 
@@ -163,10 +184,14 @@ export interface Cluster {
 
 export interface ClusterStatus {
   readonly imageId?: string;
+  /** The OS pack's image reference imageId was resolved from (nodes record it: a new one means replacing them). */
+  readonly imageRef?: string;
   readonly infrastructure?: InfraRefs;
   readonly apiEndpoint?: string;
   /** Generation the workflows last finished reconciling. */
   readonly observedGeneration?: number;
+  /** Per pool, the index the next new node takes (names are never reused). */
+  readonly nextNodeIndex?: Readonly<Record<string, number>>;
 }
 
 /** A cluster as the API shows it (the record's bookkeeping left out). */
@@ -209,6 +234,7 @@ export function checkClusterShape(
       }
     });
   });
+  details.push(...checkRolloutSettings(spec.nodePools, prefix));
   details.push(...networkProblems(spec, cloud, prefix));
   const packNames = new Set(layers.map((l) => l.name));
   for (const name of Object.keys(spec.overrides)) {

@@ -44,6 +44,7 @@ export const CONDITION_TYPES = {
   HeartbeatHealthy: { group: 'health', title: 'Heartbeat' },
   NodesHealthy: { group: 'health', title: 'Nodes' },
   MetricsHealthy: { group: 'health', title: 'Metrics' },
+  NodeRepair: { group: 'health', title: 'Node Repair', per: 'pool' },
   InfrastructureDeleted: { group: 'deletion', title: 'Deleting Infrastructure' },
 } as const satisfies Record<string, ConditionTypeSpec>;
 export type ConditionType = keyof typeof CONDITION_TYPES;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ReportedNode } from './agent-protocol.js';
-import { CONDITION_TYPES, type ConditionType, type ConditionUpdate } from './conditions.js';
+import { typeOf, CONDITION_TYPES, type ConditionType, type ConditionUpdate } from './conditions.js';
 
 /** Per-cluster health settings, changeable; defaults from the platform's SLOs. */
 export const HealthSettings = z.strictObject({
@@ -13,7 +13,12 @@ export type HealthSettings = z.infer<typeof HealthSettings>;
 export const DEFAULT_HEALTH: HealthSettings = HealthSettings.parse({});
 
 /** The health checks: the conditions of group health in the registry. */
-export const HEALTH_CONDITIONS = (Object.keys(CONDITION_TYPES) as ConditionType[]).filter((t) => CONDITION_TYPES[t].group === 'health');
+export const HEALTH_CONDITIONS = (Object.keys(CONDITION_TYPES) as ConditionType[]).filter((t) => CONDITION_TYPES[t].group === 'health' && !('per' in CONDITION_TYPES[t]));
+/** Health conditions of one pool or node, written only while they have something to say (NodeRepair/<pool> when repair is held). */
+const isHealthCondition = (type: string) => {
+  const t = typeOf(type);
+  return t !== undefined && CONDITION_TYPES[t].group === 'health';
+};
 export type Health = 'Healthy' | 'Unhealthy' | 'Unknown';
 
 const PRESSURES = ['MemoryPressure', 'DiskPressure', 'PIDPressure', 'NetworkUnavailable'];
@@ -74,10 +79,11 @@ export function metricsCondition(points: readonly UsagePoint[], now: Date, s: He
 
 /** Overall health: the worst of the three, with the reasons of what is not True. */
 export function overallHealth(conditions: readonly { type: string; status: string; message: string }[]): { health: Health; reasons: string[] } {
-  const mine = conditions.filter((c) => (HEALTH_CONDITIONS as readonly string[]).includes(c.type));
+  const mine = conditions.filter((c) => isHealthCondition(c.type));
   const reasons = mine.filter((c) => c.status !== 'True').map((c) => `${c.type}: ${c.message}`);
   if (mine.some((c) => c.status === 'False')) return { health: 'Unhealthy', reasons };
-  if (mine.length < HEALTH_CONDITIONS.length || mine.some((c) => c.status === 'Unknown')) return { health: 'Unknown', reasons };
+  const fixed = mine.filter((c) => (HEALTH_CONDITIONS as readonly string[]).includes(c.type));
+  if (fixed.length < HEALTH_CONDITIONS.length || mine.some((c) => c.status === 'Unknown')) return { health: 'Unknown', reasons };
   return { health: 'Healthy', reasons: [] };
 }
 

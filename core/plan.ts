@@ -28,6 +28,8 @@ export interface ObservedNode {
   readonly state: NodeState;
   /** ISO time; orders nodes for scale-down (newest leaves first). */
   readonly createdAt: string;
+  /** Node repair asked for its replacement, and why (core/repair.ts). */
+  readonly unhealthy?: string;
 }
 
 /** How fast a pool rolls: nodes launched beyond its count, and nodes out of service, at once. */
@@ -57,10 +59,15 @@ export interface PlanInput {
   readonly desired: DesiredState;
   /** Every node that exists; those of pools no longer desired are removed. */
   readonly observed: readonly ObservedNode[];
+  /**
+   * Per pool, the lowest index a new node may take: past every node the pool ever had, so a name
+   * is never used twice (a Kubernetes Node object, events and metrics of a gone node outlive it).
+   */
+  readonly nextIndex?: Readonly<Record<string, number>>;
 }
 
 export type StepKind = 'launch' | 'waitReady' | 'drain' | 'terminate';
-export type StepReason = 'scaleUp' | 'scaleDown' | 'replace' | 'rebalance' | 'poolRemoved';
+export type StepReason = 'scaleUp' | 'scaleDown' | 'replace' | 'repair' | 'rebalance' | 'poolRemoved';
 
 /** What a launch step makes (its name, pool and zone are on the step). */
 export interface LaunchSpec {
@@ -217,6 +224,8 @@ interface Sim {
   /** `<pool>:<index>`, the tail of its step ids. */
   readonly key: string;
   kept: boolean;
+  /** Replaced by node repair. */
+  readonly repair?: boolean;
 }
 
 /** A pool's nodes that exist and that are Ready, as the walk goes. */
@@ -257,10 +266,11 @@ const NONE: readonly string[] = Object.freeze([]);
 type Draft<T> = { -readonly [K in keyof T]: T[K] };
 
 function differences(n: ObservedNode, pool: DesiredPool, desired: DesiredState): readonly string[] {
-  if (n.role === pool.role && n.instanceType === pool.instanceType && n.diskGiB === pool.diskGiB && n.imageId === desired.imageId && n.kubernetesVersion === desired.kubernetesVersion) {
+  if (!n.unhealthy && n.role === pool.role && n.instanceType === pool.instanceType && n.diskGiB === pool.diskGiB && n.imageId === desired.imageId && n.kubernetesVersion === desired.kubernetesVersion) {
     return NONE;
   }
   const out: string[] = [];
+  if (n.unhealthy) out.push(n.unhealthy);
   if (n.role !== pool.role) out.push(`role ${n.role} → ${pool.role}`);
   if (n.instanceType !== pool.instanceType) out.push(`instanceType ${n.instanceType} → ${pool.instanceType}`);
   if (n.diskGiB !== pool.diskGiB) out.push(`diskGiB ${n.diskGiB} → ${pool.diskGiB}`);
@@ -363,7 +373,7 @@ export function planReconcile(input: PlanInput): Plan {
   const ordered = [...cpPools, ...desired.pools.filter((p) => p.role !== 'controlPlane')];
   for (const pool of ordered) {
     const sims = toSims(byPool.get(pool.name) ?? [], pool, desired);
-    summaries.push(planPool(walk, pool, sims, desired, input.clusterName, usedNames));
+    summaries.push(planPool(walk, pool, sims, desired, input.clusterName, usedNames, input.nextIndex?.[pool.name] ?? 0));
   }
   const desiredNames = new Set(desired.pools.map((p) => p.name));
   for (const name of [...byPool.keys()].filter((p) => !desiredNames.has(p)).sort(cmp)) {
@@ -380,7 +390,7 @@ function toSims(nodes: readonly ObservedNode[], pool?: DesiredPool, desired?: De
     if (ready) count.ready++;
     const t = Date.parse(n.createdAt);
     const diffs = pool && desired ? differences(n, pool, desired) : NONE;
-    return { name: n.name, pool: n.pool, index: n.index, zone: n.zone, role: n.role, state: n.state, t: Number.isFinite(t) ? t : 0, diffs, ready, count, key: `${n.pool}:${n.index}`, kept: false };
+    return { name: n.name, pool: n.pool, index: n.index, zone: n.zone, role: n.role, state: n.state, t: Number.isFinite(t) ? t : 0, diffs, ready, count, key: `${n.pool}:${n.index}`, kept: false, ...(n.unhealthy && pool ? { repair: true } : {}) };
   });
 }
 
@@ -434,7 +444,7 @@ function settled(pool: DesiredPool, sims: readonly Sim[]): boolean {
   return Math.max(...perZone) - Math.min(...perZone) <= 1;
 }
 
-function planPool(walk: Walk, pool: DesiredPool, sims: Sim[], desired: DesiredState, cluster: string, usedNames: Set<string>): PoolSummary {
+function planPool(walk: Walk, pool: DesiredPool, sims: Sim[], desired: DesiredState, cluster: string, usedNames: Set<string>, firstIndex: number): PoolSummary {
   if (settled(pool, sims)) {
     const notReady = sims.filter((s) => !s.ready);
     if (notReady.length) walk.unwaited.set(pool.name, notReady);
@@ -492,7 +502,7 @@ function planPool(walk: Walk, pool: DesiredPool, sims: Sim[], desired: DesiredSt
   sortSmall(pairs, (a, b) => Number(a.old.ready) - Number(b.old.ready) || olderFirst(a.old, b.old));
   const paired: Removal[] = pairs.map(({ old, zone }) => {
     const details = [...old.diffs, ...(old.zone !== zone ? [`zone ${old.zone} → ${zone}`] : [])];
-    const reason: StepReason = old.diffs.length ? 'replace' : 'rebalance';
+    const reason: StepReason = old.repair ? 'repair' : old.diffs.length ? 'replace' : 'rebalance';
     launches.push({ zone, reason, details, replaces: old });
     return { node: old, reason, details };
   });
@@ -504,17 +514,17 @@ function planPool(walk: Walk, pool: DesiredPool, sims: Sim[], desired: DesiredSt
   removals.push(...downs.filter((r) => r.node.ready), ...paired.filter((r) => r.node.ready));
 
   // Earlier launches still coming are waited for now: they are the surge this plan builds on.
-  const continuing = pairs[0]?.old ? (pairs[0].old.diffs.length ? 'replace' : 'rebalance') : 'scaleUp';
+  const continuing = pairs[0]?.old ? (pairs[0].old.repair ? 'repair' : pairs[0].old.diffs.length ? 'replace' : 'rebalance') : 'scaleUp';
   for (const s of kept) if (COMING.has(s.state)) walk.waitReady(s, continuing, NONE);
   // Kept nodes that are NotReady are waited for only if a drain would otherwise eat into capacity.
   const notReady = kept.filter((s) => !s.ready);
   if (notReady.length) walk.unwaited.set(pool.name, notReady);
   finishLeaving(walk, leaving, (s) => {
-    if (s.diffs.length) return { reason: 'replace', details: [...s.diffs, ...outOfZone(s)] };
+    if (s.diffs.length) return { reason: s.repair ? 'repair' : 'replace', details: [...s.diffs, ...outOfZone(s)] };
     return zoneAt.has(s.zone) ? { reason: 'scaleDown', details: NONE } : { reason: 'rebalance', details: outOfZone(s) };
   });
 
-  let nextIndex = 0;
+  let nextIndex = firstIndex;
   for (const s of sims) if (s.index >= nextIndex) nextIndex = s.index + 1;
   const count = sims[0]?.count ?? { exist: 0, ready: 0 };
   const launchOne = (l: Launch): Sim => {
@@ -670,4 +680,11 @@ function launched(step: PlanStep, at: number): ObservedNode {
     state: 'launching',
     createdAt: new Date(at).toISOString(),
   };
+}
+
+/** The pools' next indexes once a plan has run: what nextIndex must say for the plans after it. */
+export function indexesAfter(plan: Pick<Plan, 'steps'>, before: Readonly<Record<string, number>> = {}): Record<string, number> {
+  const out: Record<string, number> = { ...before };
+  for (const s of plan.steps) if (s.launch && s.launch.index + 1 > (out[s.pool] ?? 0)) out[s.pool] = s.launch.index + 1;
+  return out;
 }

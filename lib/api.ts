@@ -21,6 +21,7 @@ import type { StrataKeys } from './keys.js';
 import { StrataFunction } from './strata-function.js';
 import { workflowArnEnv } from '../adapters/workflows/workflows.js';
 import { type WorkflowId, grantCloudAccess, stateMachineName } from './workflows.js';
+import { SUPERSEDED_WORKFLOWS } from '../functions/workflows/registry.js';
 
 export interface StrataApiProps {
   /** The tables: each handler gets the access HANDLER_ACCESS gives it, the authorizer read-only on definitions. */
@@ -286,17 +287,15 @@ export class StrataApi extends Construct {
         for (const grant of access.tables) props.data.grant(grant.table, fn, grant.access);
         if (access.startsWorkflows) {
           for (const sm of Object.values(props.stateMachines)) sm.grantStartExecution(fn);
-          // A cluster update supersedes the previous generation's provisioning execution.
-          fn.addToRolePolicy(
-            new PolicyStatement({
-              actions: ['states:StopExecution'],
-              resources: [Stack.of(this).formatArn({ service: 'states', resource: 'execution', resourceName: `${stateMachineName(Stack.of(this), 'provision')}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-            }),
-          );
-          Validations.of(fn).acknowledge({
-            id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineName(Stack.of(this), 'provision')}:*]`,
-            reason: 'Stopping the provision state machine executions a cluster update supersedes (names are per cluster and generation), of that state machine only.',
-          });
+          // A cluster update supersedes the previous generation's provisioning or reconcile execution.
+          for (const workflow of SUPERSEDED_WORKFLOWS) {
+            const executions = Stack.of(this).formatArn({ service: 'states', resource: 'execution', resourceName: `${stateMachineName(Stack.of(this), workflow)}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+            fn.addToRolePolicy(new PolicyStatement({ actions: ['states:StopExecution'], resources: [executions] }));
+            Validations.of(fn).acknowledge({
+              id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineName(Stack.of(this), workflow)}:*]`,
+              reason: `Stopping the ${workflow} state machine executions a cluster update supersedes (names are per cluster and generation), of that state machine only.`,
+            });
+          }
         }
         handlers.set(name, fn);
       }

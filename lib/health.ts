@@ -1,4 +1,8 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { workflowArnEnv } from '../adapters/workflows/workflows.js';
+import { SUPERSEDED_WORKFLOWS } from '../functions/workflows/registry.js';
+import { stateMachineName, type WorkflowId } from './workflows.js';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
@@ -27,9 +31,12 @@ export class StrataHealth extends Construct {
   public readonly sweepFunction: StrataFunction;
   public readonly sweepRule: Rule;
 
+  private readonly data: StrataData;
+
   constructor(scope: Construct, id: string, props: StrataHealthProps) {
     super(scope, id);
     const { data } = props;
+    this.data = data;
 
     this.scoreFunction = new StrataFunction(this, 'ScoreFunction', {
       entry: 'functions/health/score-health.ts',
@@ -67,6 +74,30 @@ export class StrataHealth extends Construct {
       // The next run is a minute away: retrying a failed one would only overlap it.
       targets: [new LambdaFunction(this.sweepFunction, { retryAttempts: 0 })],
     });
+  }
+
+  /**
+   * Node repair happens where scoring does: the score and sweep functions mark nodes for repair
+   * (definitions), start the reconcile workflow for the new generation, and stop the execution it
+   * supersedes.
+   */
+  public grantRepairs(): void {
+    const stack = Stack.of(this);
+    // By the fixed names: a reference would make a cycle (tasks use the agent API, whose heartbeat invokes scoring).
+    const arn = (workflow: WorkflowId, resource: 'stateMachine' | 'execution') =>
+      stack.formatArn({ service: 'states', resource, resourceName: resource === 'execution' ? `${stateMachineName(stack, workflow)}:*` : stateMachineName(stack, workflow), arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    for (const fn of [this.scoreFunction, this.sweepFunction]) {
+      this.data.grant('definitions', fn, 'readwrite');
+      fn.addToRolePolicy(new PolicyStatement({ actions: ['states:StartExecution'], resources: [arn('reconcile', 'stateMachine')] }));
+      for (const workflow of SUPERSEDED_WORKFLOWS) {
+        fn.addEnvironment(workflowArnEnv(workflow), arn(workflow, 'stateMachine'));
+        fn.addToRolePolicy(new PolicyStatement({ actions: ['states:StopExecution'], resources: [arn(workflow, 'execution')] }));
+        Validations.of(fn).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineName(stack, workflow)}:*]`,
+          reason: `Node repair supersedes the cluster's running ${workflow} execution (names are per cluster and generation), of that state machine only.`,
+        });
+      }
+    }
   }
 
   /**

@@ -54,6 +54,7 @@ export class StrataStack extends Stack {
     this.health = new StrataHealth(this, 'Health', { data: this.data });
     // A heartbeat that moved a health input asks for a score, asynchronously.
     this.health.grantScoreRequests(this.agentApi.heartbeatFunction);
+    this.health.grantRepairs();
     this.workflows = new StrataWorkflows(this, 'Workflows', {
       data: this.data,
       keys: this.keys,

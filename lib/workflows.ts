@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import type { TableId } from '../adapters/dynamodb/tables.js';
 import { workflowArnEnv } from '../adapters/workflows/workflows.js';
 import { substitutionKey, tasksOf } from '../functions/workflows/definition.js';
-import { WORKFLOWS, aslFile, type WorkflowId } from '../functions/workflows/registry.js';
+import { SUPERSEDED_WORKFLOWS, WORKFLOWS, aslFile, type WorkflowId } from '../functions/workflows/registry.js';
 import { TASKS, type TaskName } from '../functions/workflows/tasks.js';
 import type { StrataData, TableAccess } from './data.js';
 import type { StrataKeys } from './keys.js';
@@ -102,12 +102,14 @@ export class StrataWorkflows extends Construct {
         fn.addToRolePolicy(new PolicyStatement({ actions: ['states:StartExecution'], resources: ids.map(machineArn) }));
       }
       if (access.stopsProvisioning) {
-        fn.addEnvironment(workflowArnEnv('provision'), machineArn('provision'));
-        fn.addToRolePolicy(new PolicyStatement({ actions: ['states:StopExecution'], resources: [executionsOf('provision')] }));
-        Validations.of(fn).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${machineName('provision')}:*]`,
-          reason: "Stopping any execution of the provision state machine (their names are per cluster and generation), and of that state machine only.",
-        });
+        for (const workflow of SUPERSEDED_WORKFLOWS) {
+          fn.addEnvironment(workflowArnEnv(workflow), machineArn(workflow));
+          fn.addToRolePolicy(new PolicyStatement({ actions: ['states:StopExecution'], resources: [executionsOf(workflow)] }));
+          Validations.of(fn).acknowledge({
+            id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${machineName(workflow)}:*]`,
+            reason: `Stopping any execution of the ${workflow} state machine (their names are per cluster and generation), and of that state machine only.`,
+          });
+        }
       }
       taskFunctions.set(task, fn);
     }

@@ -1,3 +1,4 @@
+import { clock } from '../core/clock.js';
 import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
@@ -69,7 +70,7 @@ export function localControls(cloud: SimulatedCloud, sfn: LocalStepFunctions, op
       else if ('node' in f) {
         const i = cloud.nodeFaults.findIndex((x) => x.node === f.node && x.condition === f.condition);
         if (i >= 0) cloud.nodeFaults.splice(i, 1);
-        cloud.nodeFaults.push(f);
+        cloud.nodeFaults.push({ ...f, since: clock.now() });
       } else if ('cpuPercent' in f) {
         if (f.cpuPercent === null) cloud.cpuOverrides.delete(f.cluster);
         else cloud.cpuOverrides.set(f.cluster, f.cpuPercent);

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { parseAllDocuments } from 'yaml';
-import { COMMAND_KINDS, type CommandKindName } from '../core/agent-commands.js';
+import { COMMAND_KINDS, kubeadmVersionMove, parseAgentArgs, type CommandKindName } from '../core/agent-commands.js';
 import type { DesiredPack, Heartbeat, HeartbeatResponse, ReportedNode } from '../core/agent-protocol.js';
-import { AGENT_ENV, KUBEADM_CONFIG, agentSettingsFrom, bootstrapSettingsFrom } from '../core/bootstrap.js';
+import { AGENT_ENV, JOIN_TOKEN_TTL_HOURS, KUBEADM_CONFIG, agentSettingsFrom, bootstrapSettingsFrom } from '../core/bootstrap.js';
 import { TAG_CLUSTER, TAG_NAME } from '../core/cloud.js';
 import { caCertHash } from '../core/pki.js';
 import type { SimInstance, SimulatedCloud } from '../adapters/cloud/simulated/simulated-cloud.js';
@@ -15,15 +15,50 @@ export interface AgentOptions {
 }
 
 /**
+ * What a simulated cluster's API server and etcd hold that a node's join depends on: the bootstrap
+ * tokens (kubeadm init's, and those createBootstrapToken made), the etcd members, and the
+ * kubernetesVersion of kubeadm's ClusterConfiguration.
+ */
+interface SimClusterState {
+  /** kubeadm init's token (InitConfiguration bootstrapTokens[0]) and when it expires (clock ms). */
+  initToken?: { readonly token: string; readonly expiresAt: number };
+  /** Token id → secret and expiry (clock ms), as the bootstrap-token-<id> Secrets hold them. */
+  readonly tokens: Map<string, { readonly secret: string; readonly expiresAt: number }>;
+  /** etcd member name (the node's, as kubeadm names it) → the instance whose etcd it is. */
+  readonly etcd: Map<string, string>;
+  /**
+   * kubernetesVersion of the ClusterConfiguration in kube-system/kubeadm-config: kubeadm init's,
+   * then what setKubeadmVersion set. A control-plane node that joins renders its static pods from it.
+   */
+  kubeadmVersion?: string;
+}
+
+/** What a cluster's agent sees of the simulated world besides the cloud. */
+interface SimClusterView {
+  /** The kubelet version an instance booted with. */
+  kubeletOf(i: SimInstance): string | undefined;
+  /** Whether kubeadm init or join succeeded on the instance: only then is it a Kubernetes node. */
+  isNode(i: SimInstance): boolean;
+  /** The cluster's API server and etcd state. */
+  state(): SimClusterState;
+}
+
+/**
  * The simulated nodes and in-cluster agents. A simulated node boots as a real one does: it reads
  * the bootstrap URL and one-time ticket from its own user data and downloads its bundle from the
- * agent API (so a spent or expired ticket leaves it unable to join, as it would a real node). A
- * control-plane node's bundle holds the agent's settings, and its agent reports the nodes the
- * simulated cloud runs for that cluster and installs the packs it is told to, through the public
- * agent API.
+ * agent API (so a spent or expired ticket leaves it unable to join, as it would a real node), then
+ * runs kubeadm with the bundle's configuration: init makes the cluster (its token lives 24 h), join
+ * is refused unless its token is one the cluster knows and has not expired, as the API server
+ * would. Only a node whose init or join succeeded is a Kubernetes node. A control-plane node's
+ * bundle holds the agent's settings, and its agent reports those nodes and installs the packs it is
+ * told to, through the public agent API.
  */
 export class SimulatedAgents {
   private readonly agents = new Map<string, SimulatedAgent>();
+  /** Cluster id → its API server's and etcd's state; gone with the cluster's last node. */
+  private readonly clusters = new Map<string, SimClusterState>();
+  /** Instance ids whose kubeadm init or join succeeded. */
+  private readonly joined = new Set<string>();
   /** Instance id → what its bootstrap came to: the bundle's files (path → mode), or why it failed. */
   readonly bootstraps = new Map<string, { readonly node: string; readonly files?: Record<string, number>; readonly kubeadm?: string; readonly error?: string }>();
 
@@ -43,7 +78,11 @@ export class SimulatedAgents {
     cloud.on('running', (inst: SimInstance) => void this.onRunning(inst));
     cloud.on('terminated', (inst: SimInstance) => {
       this.kubelets.delete(inst.instanceId);
-      this.agents.get(inst.tags[TAG_CLUSTER] ?? '')?.nudge();
+      this.joined.delete(inst.instanceId);
+      const clusterId = inst.tags[TAG_CLUSTER] ?? '';
+      // Its etcd member stays (removing it is removeEtcdMember's), until the cluster has no node left.
+      if (![...this.joined].some((id) => this.cloud.instances.get(id)?.tags[TAG_CLUSTER] === clusterId)) this.clusters.delete(clusterId);
+      this.agents.get(clusterId)?.nudge();
     });
   }
 
@@ -52,20 +91,92 @@ export class SimulatedAgents {
     if (!clusterId) return;
     const bundle = await this.bootstrap(inst);
     this.recordKubelet(inst, clusterId, bundle);
+    const joined = bundle !== undefined && inst.state === 'running' && this.kubeadm(inst, clusterId, bundle);
     // kubeadm init or join ran with the bundle's configuration: a control-plane node now serves the API.
-    if (bundle?.has(KUBEADM_CONFIG) && inst.tags['strata:role'] === 'controlPlane' && inst.state === 'running') inst.apiServing = true;
+    if (joined && inst.tags['strata:role'] === 'controlPlane') inst.apiServing = true;
     const existing = this.agents.get(clusterId);
     if (existing) return existing.nudge();
     const env = bundle?.get(AGENT_ENV)?.content.toString('utf8');
     const settings = env ? agentSettingsFrom(env) : undefined;
-    if (!settings || this.stopped) return; // workers run no agent
+    if (!joined || !settings || this.stopped) return; // workers run no agent, nor does a node that could not join
     const ca = bundle!.get('/etc/kubernetes/pki/ca.crt')?.content.toString('utf8');
-    const agent = new SimulatedAgent(this.cloud, { ...settings, caCertHash: ca ? caCertHash(ca) : undefined }, this.options, (i) => this.kubelets.get(i.instanceId), () => {
+    const view: SimClusterView = {
+      kubeletOf: (i) => this.kubelets.get(i.instanceId),
+      isNode: (i) => this.joined.has(i.instanceId),
+      state: () => this.state(clusterId),
+    };
+    const agent = new SimulatedAgent(this.cloud, { ...settings, caCertHash: ca ? caCertHash(ca) : undefined }, this.options, view, () => {
       this.agents.delete(clusterId);
       this.initVersions.delete(clusterId);
     });
     this.agents.set(clusterId, agent);
     agent.start();
+  }
+
+  private state(clusterId: string): SimClusterState {
+    let s = this.clusters.get(clusterId);
+    if (!s) this.clusters.set(clusterId, (s = { tokens: new Map(), etcd: new Map() }));
+    return s;
+  }
+
+  /**
+   * kubeadm init or join with the bundle's configuration. Init makes the cluster's token (valid for
+   * its ttl, 24 h) and the first etcd member; join is refused, as the API server refuses the
+   * cluster-info signature, unless its token is init's or one createBootstrapToken made, unexpired;
+   * a control-plane join adds an etcd member. A failure is recorded as the node's bootstrap error.
+   */
+  private kubeadm(inst: SimInstance, clusterId: string, bundle: Map<string, { content: Buffer }>): boolean {
+    const node = inst.tags[TAG_NAME] ?? inst.instanceId;
+    const fail = (error: string) => {
+      this.bootstraps.set(inst.instanceId, { ...this.bootstraps.get(inst.instanceId), node, error });
+      return false;
+    };
+    const config = kubeadmConfig(bundle.get(KUBEADM_CONFIG)?.content.toString('utf8'));
+    const now = clock.now();
+    if (!config) return fail('kubeadm: no InitConfiguration or JoinConfiguration in the bundle');
+    if (config.kind === 'init') {
+      const state = this.state(clusterId);
+      state.initToken = config.token ? { token: config.token, expiresAt: now + config.ttlMs } : undefined;
+      state.etcd.set(node, inst.instanceId);
+      // kubeadm init uploads its ClusterConfiguration to kube-system/kubeadm-config.
+      state.kubeadmVersion = initKubernetesVersion(bundle.get(KUBEADM_CONFIG)?.content.toString('utf8'));
+    } else {
+      const state = this.clusters.get(clusterId);
+      if (!state) return fail(`kubeadm join: no API server of the cluster answers (no control-plane node has run kubeadm init)`);
+      if (!tokenValid(state, config.token, now)) {
+        const id = /^([a-z0-9]{6})\./.exec(config.token)?.[1] ?? '(malformed)';
+        return fail(`kubeadm join: token ${id}.… is not valid: could not find a JWS signature in the cluster-info ConfigMap for token ID "${id}" (unknown or expired)`);
+      }
+      if (config.controlPlane) state.etcd.set(node, inst.instanceId);
+    }
+    this.joined.add(inst.instanceId);
+    return true;
+  }
+
+  /** A cluster's etcd members (node names), as `etcdctl member list` names them. */
+  etcdMembers(clusterId: string): string[] {
+    return [...(this.clusters.get(clusterId)?.etcd.keys() ?? [])].sort();
+  }
+
+  /**
+   * kubernetesVersion of a cluster's kubeadm ClusterConfiguration (as kubeadm spells it, v1.31.10):
+   * kubeadm init's, or what setKubeadmVersion set since; undefined before init or after the cluster's last node.
+   */
+  kubeadmVersion(clusterId: string): string | undefined {
+    return this.clusters.get(clusterId)?.kubeadmVersion;
+  }
+
+  /** The bootstrap tokens createBootstrapToken made in a cluster and not yet expired (kubeadm init's is not one). */
+  bootstrapTokens(clusterId: string): { tokenId: string; secret: string; expiration: string }[] {
+    const now = clock.now();
+    return [...(this.clusters.get(clusterId)?.tokens ?? [])]
+      .filter(([, t]) => t.expiresAt > now)
+      .map(([tokenId, t]) => ({ tokenId, secret: t.secret, expiration: new Date(t.expiresAt).toISOString() }));
+  }
+
+  /** Whether the instance is a Kubernetes node: its kubeadm init or join succeeded. */
+  isNode(instanceId: string): boolean {
+    return this.joined.has(instanceId);
   }
 
   /**
@@ -75,7 +186,7 @@ export class SimulatedAgents {
    * that the version the cluster was made with. Recorded once, at boot.
    */
   private recordKubelet(inst: SimInstance, clusterId: string, bundle: Map<string, { content: Buffer }> | undefined) {
-    const init = kubeadmVersion(bundle?.get(KUBEADM_CONFIG)?.content.toString('utf8'));
+    const init = initKubernetesVersion(bundle?.get(KUBEADM_CONFIG)?.content.toString('utf8'));
     if (init) this.initVersions.set(clusterId, init);
     const version = init ?? this.agents.get(clusterId)?.kubernetesVersion ?? this.initVersions.get(clusterId);
     if (version && inst.state === 'running') this.kubelets.set(inst.instanceId, version);
@@ -141,7 +252,7 @@ class SimulatedAgent {
     private readonly cloud: SimulatedCloud,
     private readonly settings: { apiUrl: string; clusterId: string; token: string; caCertHash?: string },
     private readonly options: AgentOptions,
-    private readonly kubeletOf: (i: SimInstance) => string | undefined,
+    private readonly view: SimClusterView,
     private readonly onExit: () => void,
   ) {}
 
@@ -182,8 +293,9 @@ class SimulatedAgent {
       });
   }
 
+  /** The cluster's Kubernetes nodes: running instances whose kubeadm init or join succeeded. */
   private nodes(): SimInstance[] {
-    return [...this.cloud.instances.values()].filter((i) => i.tags[TAG_CLUSTER] === this.settings.clusterId && i.state === 'running');
+    return [...this.cloud.instances.values()].filter((i) => i.tags[TAG_CLUSTER] === this.settings.clusterId && i.state === 'running' && this.view.isNode(i));
   }
 
   private async beat() {
@@ -260,6 +372,40 @@ class SimulatedAgent {
       this.nudge();
       return { evicted, remaining: [], durationSeconds: evicted ? Math.round((2 + evicted * 1.5) * 10) / 10 : 0.2 };
     },
+    createBootstrapToken: (args) => {
+      const a = parseAgentArgs('createBootstrapToken', args);
+      const state = this.view.state();
+      const now = clock.now();
+      // The token cleaner deletes expired tokens' Secrets.
+      for (const [id, t] of state.tokens) if (t.expiresAt <= now) state.tokens.delete(id);
+      const existing = state.tokens.get(a.tokenId);
+      const taken = state.initToken?.token.startsWith(`${a.tokenId}.`) || (existing && existing.secret !== a.tokenSecret);
+      if (taken) throw new Error(`another bootstrap token has the id ${a.tokenId} (Secret kube-system/bootstrap-token-${a.tokenId})`);
+      // Delivered again: the token made the first time.
+      const expiresAt = existing?.expiresAt ?? Math.floor((now + a.ttlSeconds * 1000) / 1000) * 1000;
+      state.tokens.set(a.tokenId, { secret: a.tokenSecret, expiresAt });
+      return { tokenId: a.tokenId, expiration: new Date(expiresAt).toISOString().replace('.000Z', 'Z') };
+    },
+    removeEtcdMember: (args) => {
+      const { node } = parseAgentArgs('removeEtcdMember', args);
+      const { etcd } = this.view.state();
+      const instanceId = etcd.get(node);
+      if (instanceId === undefined) return { node, removed: false, members: etcd.size };
+      if (etcd.size <= 1) throw new Error(`${node} is the cluster's last etcd member: removing it would lose the cluster's data`);
+      etcd.delete(node);
+      // Its etcd stops, and the API server that uses it with it.
+      const inst = this.cloud.instances.get(instanceId);
+      if (inst) inst.apiServing = false;
+      return { node, removed: true, members: etcd.size };
+    },
+    setKubeadmVersion: (args) => {
+      const { kubernetesVersion } = parseAgentArgs('setKubeadmVersion', args);
+      const state = this.view.state();
+      // The real agent's rule: the same version is no change, a downgrade or a skipped minor is refused.
+      const move = kubeadmVersionMove(state.kubeadmVersion, kubernetesVersion);
+      if (move.changed) state.kubeadmVersion = move.to;
+      return move;
+    },
   };
 
   /** The running instance behind a node name, as the Kubernetes API would find the node. */
@@ -282,13 +428,14 @@ class SimulatedAgent {
     const load = drained ? 0.15 : 1;
     const cpuFraction = forced !== undefined ? forced / 100 : load * (0.3 + 0.15 * Math.sin(t + phase) + 0.05 * Math.random());
     const memFraction = load * (0.45 + 0.1 * Math.sin(t / 3 + phase));
-    const kubelet = this.kubeletOf(i);
+    const kubelet = this.view.kubeletOf(i);
     const image = SIM_IMAGES[i.imageId];
     const conditions = CONDITIONS.map((type) => {
       const fault = this.cloud.nodeFaults.find((f) => f.node === name && f.condition === type);
       const status = fault?.status ?? HEALTHY[type]!;
       const reason = type === 'Ready' ? (status === 'True' ? 'KubeletReady' : 'KubeletNotReady') : status === 'True' ? `KubeletHas${type}` : `KubeletHasNo${type}`;
-      return { type, status, reason, message: fault ? `simulated fault: ${type}=${status}` : type === 'Ready' ? 'kubelet is posting ready status' : `kubelet has no ${type}` };
+      const since = new Date(fault?.since ?? i.launchedAt).toISOString();
+      return { type, status, reason, message: fault ? `simulated fault: ${type}=${status}` : type === 'Ready' ? 'kubelet is posting ready status' : `kubelet has no ${type}`, lastTransitionTime: since };
     });
     return {
       name,
@@ -349,8 +496,40 @@ const SIM_IMAGES: Record<string, Pick<ReportedNode, 'osImage' | 'kernelVersion' 
   'sim-ubuntu-24.04': { osImage: 'Ubuntu 24.04.2 LTS', kernelVersion: '6.8.0-53-generic', containerRuntimeVersion: 'containerd://1.7.24' },
 };
 
+/** What kubeadm runs with: init (its first bootstrap token and that token's ttl) or join (its discovery token). */
+type KubeadmConfig = { readonly kind: 'init'; readonly token?: string; readonly ttlMs: number } | { readonly kind: 'join'; readonly token: string; readonly controlPlane: boolean };
+
+function kubeadmConfig(text: string | undefined): KubeadmConfig | undefined {
+  if (!text) return undefined;
+  for (const doc of parseAllDocuments(text)) {
+    const o = doc.toJS() as { kind?: unknown; bootstrapTokens?: { token?: unknown; ttl?: unknown }[]; discovery?: { bootstrapToken?: { token?: unknown } }; controlPlane?: unknown } | null;
+    if (o?.kind === 'InitConfiguration') {
+      const t = o.bootstrapTokens?.[0];
+      return { kind: 'init', ...(typeof t?.token === 'string' ? { token: t.token } : {}), ttlMs: goDurationMs(t?.ttl) ?? JOIN_TOKEN_TTL_HOURS * 3_600_000 };
+    }
+    if (o?.kind === 'JoinConfiguration') return { kind: 'join', token: String(o.discovery?.bootstrapToken?.token ?? ''), controlPlane: o.controlPlane != null };
+  }
+  return undefined;
+}
+
+/** A Go duration as kubeadm writes a ttl (24h0m0s), in ms. */
+function goDurationMs(v: unknown): number | undefined {
+  const m = typeof v === 'string' ? /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(v) : null;
+  if (!m || !v) return undefined;
+  return ((Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 1000;
+}
+
+/** Whether the API server takes the token: kubeadm init's or one createBootstrapToken made, unexpired. */
+function tokenValid(state: SimClusterState, token: string, now: number): boolean {
+  const m = /^([a-z0-9]{6})\.([a-z0-9]{16})$/.exec(token);
+  if (!m) return false;
+  if (state.initToken?.token === token && now < state.initToken.expiresAt) return true;
+  const made = state.tokens.get(m[1]!);
+  return made !== undefined && made.secret === m[2] && now < made.expiresAt;
+}
+
 /** ClusterConfiguration.kubernetesVersion of a kubeadm configuration (only kubeadm init's names one). */
-function kubeadmVersion(text: string | undefined): string | undefined {
+function initKubernetesVersion(text: string | undefined): string | undefined {
   if (!text) return undefined;
   for (const doc of parseAllDocuments(text)) {
     const o = doc.toJS() as { kind?: unknown; kubernetesVersion?: unknown } | null;

@@ -5,6 +5,8 @@ import { pkiSealContext, type ClusterPkiKeys } from '../../core/pki.js';
 import { planNodes } from '../../core/provisioning.js';
 import { networkSettings } from '../../core/kubernetes-settings.js';
 import { spendTicket } from '../../adapters/dynamodb/bootstrap-tickets-store.js';
+import { getMachine } from '../../adapters/dynamodb/machines-store.js';
+import { joinToken, joinTokenSecret } from '../../core/bootstrap-tokens.js';
 import { getClusterPki } from '../../adapters/dynamodb/cluster-pki-store.js';
 import { getCluster } from '../../adapters/dynamodb/clusters-store.js';
 import { getRevision } from '../../adapters/dynamodb/profiles-store.js';
@@ -26,7 +28,9 @@ export async function bootstrap(req: AgentRequest): Promise<AgentResult> {
   const cluster = await getCluster(ticket.tenantId, ticket.clusterId).catch(() => undefined);
   if (!cluster) throw unauthorized('this ticket belongs to no cluster');
   if (cluster.phase === 'Deleting' || cluster.phase === 'Deleted') throw gone(cluster);
-  const node = planNodes(cluster).find((n) => n.name === ticket.node);
+  // The node as recorded at launch (any node, day one or later); day one's plan for clusters recorded before that.
+  const machine = await getMachine(ticket.tenantId, cluster.id, ticket.node);
+  const node = machine && !machine.phase ? { ...machine, idempotencyToken: '' } : machine ? undefined : planNodes(cluster).find((n) => n.name === ticket.node);
   if (!node) throw new DomainError(410, 'Gone', `node ${ticket.node} is no longer part of cluster ${cluster.id}`, [{ path: 'headers.authorization', message: 'the node was removed' }]);
   const infra = cluster.status?.infrastructure;
   const pki = await getClusterPki(ticket.tenantId, cluster.id);
@@ -51,7 +55,8 @@ export async function bootstrap(req: AgentRequest): Promise<AgentResult> {
     // Clusters made before the port was recorded use the one every load balancer then listened on.
     apiPort: infra.apiPort ?? API_PORT,
     ...network,
-    bootstrapToken: kubeadmBootstrapToken(secret, cluster.id),
+    // A node added after day one joins with the token made for it in the cluster; day one's nodes with the init token.
+    bootstrapToken: machine?.joinTokenId ? joinToken(machine.joinTokenId, joinTokenSecret(secret, cluster.id, machine.joinTokenId)) : kubeadmBootstrapToken(secret, cluster.id),
     pki,
     controlPlane,
     // None for clouds without such a file, or for infrastructure recorded without one.

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Heartbeat, type HeartbeatResponse } from '../../core/agent-protocol.js';
-import { delivered, expired, type DeliveredCommand } from '../../core/agent-commands.js';
+import { delivered, deliveredWithSecret, expired, type DeliveredCommand } from '../../core/agent-commands.js';
 import { checkReport } from '../../core/agent-report.js';
 import { agentToken } from '../../core/agent-token.js';
 import type { Cluster } from '../../core/clusters.js';
@@ -18,6 +18,11 @@ import { logger } from '../commons/powertools.js';
 import { validate } from '../commons/validation.js';
 import type { AgentRequest, AgentResult } from './api.js';
 import { forgetCluster } from './auth.js';
+import { repairDue } from '../../core/repair.js';
+
+/** A node NotReady past its threshold asks for scoring (which repairs) at most once a minute per function instance. */
+const REPAIR_ASK_MS = 60_000;
+const repairAsked = new Map<string, number>();
 
 /**
  * POST /agent/v1/heartbeat — the agent's report, untrusted: validated field by field and against
@@ -51,8 +56,10 @@ export async function heartbeat(req: AgentRequest): Promise<AgentResult> {
     missingAfterSeconds: settings.missingAfterSeconds,
   });
   const over = stored.sampleWritten && aboveThreshold(usage(), settings.usageThresholdPercent);
-  if (needsHealthScore({ ...stored, overThreshold: over, wasOverThreshold: overThreshold.get(cluster.id) })) {
-    await requestHealthScore(claims.tenantId, cluster.id, stored.resumed ? 'resumed' : 'report').catch((err: Error) => logger.warn('health scoring not requested', { error: err }));
+  const repair = repairDue(cluster.nodePools, report.nodes, now) && now.getTime() - (repairAsked.get(cluster.id) ?? 0) >= REPAIR_ASK_MS;
+  if (repair || needsHealthScore({ ...stored, overThreshold: over, wasOverThreshold: overThreshold.get(cluster.id) })) {
+    if (repair) repairAsked.set(cluster.id, now.getTime());
+    await requestHealthScore(claims.tenantId, cluster.id, repair ? 'repair' : stored.resumed ? 'resumed' : 'report').catch((err: Error) => logger.warn('health scoring not requested', { error: err }));
   }
   if (stored.sampleWritten) overThreshold.set(cluster.id, over);
 
@@ -69,6 +76,8 @@ export async function heartbeat(req: AgentRequest): Promise<AgentResult> {
 /**
  * The cluster's commands still to run, delivered with every answer until the agent reports an
  * outcome (at least once: the agent keeps the ids it has run); past their deadline they expire.
+ * A kind that carries a secret (a bootstrap token's) gets it here, derived from the platform
+ * secret: it is in this answer only, never stored.
  */
 async function commandsToDeliver(tenantId: string, cluster: Cluster, now: Date): Promise<DeliveredCommand[]> {
   const at = now.toISOString();
@@ -80,7 +89,7 @@ async function commandsToDeliver(tenantId: string, cluster: Cluster, now: Date):
       continue;
     }
     if (c.status === 'Pending') await markDelivered(tenantId, c, at);
-    out.push(delivered(c));
+    out.push(delivered(c, deliveredWithSecret(c) ? await platformSecret() : undefined));
   }
   return out;
 }

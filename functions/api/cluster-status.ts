@@ -75,7 +75,18 @@ export const handler = middy(
       const items = [
         ...machines.map((m) => {
           const node = reported.get(m.name);
-          return { name: m.name, pool: m.pool, role: m.role, zone: m.zone, instanceType: m.instanceType, instanceId: m.instanceId, privateIp: m.privateIp, instanceState: m.state, ...(node?.providerID ? { providerID: node.providerID } : {}), ...nodeFacts(node), ready: node ? isReady(node) : false, conditions: node?.conditions ?? [] };
+          return {
+            name: m.name,
+            pool: m.pool,
+            role: m.role,
+            zone: m.zone,
+            instanceType: m.instanceType,
+            ...(m.instanceId ? { instanceId: m.instanceId, instanceState: m.state } : {}),
+            ...(m.privateIp ? { privateIp: m.privateIp } : {}),
+            ...(m.imageId ? { imageId: m.imageId } : {}),
+            ...(m.imageRef ? { launchedWith: { imageRef: m.imageRef, kubernetesVersion: m.kubernetesVersion, diskGiB: m.diskGiB } } : {}),
+            ...(m.phase ? { phase: m.phase } : {}),
+            ...(node?.providerID ? { providerID: node.providerID } : {}), ...nodeFacts(node), ready: node ? isReady(node) : false, conditions: node?.conditions ?? [] };
         }),
         // Nodes the agent sees that Strata did not launch (e.g. joined by hand) are shown too.
         ...[...reported.values()].filter((n) => !known.has(n.name)).map((n) => ({ name: n.name, role: n.role, zone: n.zone, instanceType: n.instanceType, ...(n.providerID ? { providerID: n.providerID } : {}), ...nodeFacts(n), ready: isReady(n), conditions: n.conditions })),

@@ -4,11 +4,11 @@ import { CreateClusterInput, UpdateClusterInput, checkClusterShape, publicCluste
 import { INITIAL_TOKEN_STATE, rotated } from '../../core/agent-token.js';
 import { READY } from '../../core/conditions.js';
 import { needsReconcile } from '../../core/lifecycle.js';
-import { changesNotMadeYet, joinWindowProblems, kubernetesSkewProblem } from '../../core/change-limits.js';
+import { changesNotMadeYet, joinWindowProblems, kubernetesSkewProblem, type ExistingNode } from '../../core/change-limits.js';
 import type { ProfileRevision } from '../../core/profiles.js';
 import { listMachines } from '../../adapters/dynamodb/machines-store.js';
 import { overallHealth } from '../../core/health.js';
-import { conflict, invalidField, validationFailed, type ErrorDetail } from '../../core/errors.js';
+import { conflict, invalidField, notFound, validationFailed, type ErrorDetail } from '../../core/errors.js';
 import { CloudError, placementProblems, type RegionOfferings } from '../../core/cloud.js';
 import type { CloudAccount } from '../../core/cloud-accounts.js';
 import { providerFor } from '../../adapters/cloud/provider-for.js';
@@ -26,6 +26,10 @@ import { header, httpApi, json, noContent, parseBody, parseQuery, pathParam, pri
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
 import { ClusterQuery, ListQuery } from './schemas.js';
+import { DryRunQuery } from './plan-schema.js';
+import { cancelledSteps, clusterPlan } from '../commons/cluster-plan.js';
+import { getPlan, type StoredPlan } from '../../adapters/dynamodb/plans-store.js';
+import { SUPERSEDED_WORKFLOWS } from '../workflows/registry.js';
 import { validate } from '../commons/validation.js';
 import { clock } from '../../core/clock.js';
 
@@ -65,8 +69,9 @@ async function checkPlacement(tenantId: string, account: CloudAccount, spec: Pic
 }
 
 /**
- * A change of what exists: Kubernetes' version skew policy, and what Strata cannot do to running
- * nodes yet (core/change-limits.ts), each a 400 naming the field instead of a 200 that changes nothing.
+ * A change of what exists: Kubernetes' version skew policy always; and while the cluster is not
+ * Running yet (still provisioning, or failed), what the provisioning workflow cannot do to the nodes
+ * it has (core/change-limits.ts): a running cluster is reconciled by a plan instead.
  */
 async function checkDay2Change(tenantId: string, current: Cluster, next: Cluster, revision: ProfileRevision): Promise<void> {
   const before = next.profileRevision === current.profileRevision ? revision : await getRevision(tenantId, current.profileId, current.profileRevision);
@@ -76,10 +81,32 @@ async function checkDay2Change(tenantId: string, current: Cluster, next: Cluster
   const details: ErrorDetail[] = [];
   const skew = k8s.from && k8s.to ? kubernetesSkewProblem(k8s.from, k8s.to) : undefined;
   if (skew) details.push({ path: 'profileRevision', message: skew });
-  const running = (await listMachines(tenantId, current.id)).filter((m) => m.state !== 'terminated' && m.state !== 'shutting-down');
-  details.push(...changesNotMadeYet(current, current.nodePools, next.nodePools, running, { kubernetes: k8s, os }));
-  details.push(...joinWindowProblems(current.createdAt, clock.date(), current.nodePools, next.nodePools));
+  if (current.phase !== 'Running') {
+    const running = (await listMachines(tenantId, current.id)).filter((m) => m.state !== 'terminated' && m.state !== 'shutting-down');
+    details.push(...changesNotMadeYet(current, current.nodePools, next.nodePools, running as ExistingNode[], { kubernetes: k8s, os }));
+    details.push(...joinWindowProblems(current.createdAt, clock.date(), current.nodePools, next.nodePools));
+  }
   if (details.length) throw validationFailed(details);
+}
+
+/** The workflow that makes a generation real: provisioning until the cluster has run, then the reconciler. */
+const workflowFor = (c: Cluster) => (c.phase === 'Running' ? 'reconcile' : 'provision');
+
+/** A cluster's plan as GET shows it: every step with whether it is done, running or still to come. */
+function planView(clusterId: string, p: StoredPlan) {
+  const status = (i: number) => (i < p.cursor ? 'done' : i === p.cursor && p.state === 'Running' ? 'running' : 'pending');
+  return {
+    clusterId,
+    generation: p.generation,
+    state: p.state,
+    done: p.cursor,
+    steps: p.steps.map((s, i) => ({ ...s, status: status(i), ...(p.doneAt[i] ? { finishedAt: p.doneAt[i] } : {}) })),
+    pools: p.pools,
+    ...(p.waiting ? { waiting: p.waiting } : {}),
+    cancelled: p.cancelled,
+    startedAt: p.startedAt,
+    updatedAt: p.updatedAt,
+  };
 }
 
 /** Cluster definitions: what a cluster is made of, where it runs and how big it is. */
@@ -135,6 +162,7 @@ export const handler = middy(
       const who = principalOf(event);
       requireRole(who, 'editor');
       const current = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const { dryRun } = parseQuery(event, DryRunQuery);
       const input = parseBody(event, UpdateClusterInput);
       if (input.version !== current.version) {
         throw conflict(`cluster ${current.id} is at version ${current.version}, not ${input.version}; read it again and retry`, 'version');
@@ -159,13 +187,25 @@ export const handler = middy(
       checkClusterShape(next, current.cloud, revision.layers);
       await checkDay2Change(who.tenantId, current, next, revision);
       if (input.nodePools) await checkPlacement(who.tenantId, await getCloudAccount(who.tenantId, current.cloudAccountId), next);
+      if (dryRun === 'true') {
+        const [plan, running] = await Promise.all([clusterPlan(who.tenantId, next, revision), getPlan(who.tenantId, current.id)]);
+        const preview = reconcile ? plan : { steps: [], pools: plan.pools };
+        return json(200, { dryRun: true, cluster: publicCluster(next), plan: preview, cancels: reconcile && running?.state === 'Running' ? cancelledSteps(running, preview) : [] });
+      }
       await updateClusterSpec(who.tenantId, next, current.version);
       if (reconcile) {
-        // Reconcile the new generation with the same idempotent workflow: it adds what is missing.
-        await stopWorkflow('provision', provisionExecutionName(current.id, current.generation), `superseded by generation ${next.generation}`);
-        await startWorkflow('provision', provisionExecutionName(next.id, next.generation), workflowInput(who.tenantId, next));
+        // The previous generation's execution stops (a reconcile at its step boundary: the new plan carries on from the nodes as they are).
+        for (const workflow of SUPERSEDED_WORKFLOWS) await stopWorkflow(workflow, provisionExecutionName(current.id, current.generation), `superseded by generation ${next.generation}`);
+        await startWorkflow(workflowFor(current), provisionExecutionName(next.id, next.generation), workflowInput(who.tenantId, next));
       }
       return json(200, publicCluster(next));
+    },
+    'GET /v1/clusters/{id}/plan': async (event) => {
+      const who = principalOf(event);
+      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const plan = await getPlan(who.tenantId, cluster.id);
+      if (!plan) throw notFound('plan', cluster.id, 'path.id');
+      return json(200, planView(cluster.id, plan));
     },
     'POST /v1/clusters/{id}/agent-token/rotate': async (event) => {
       const who = principalOf(event);

@@ -12,6 +12,7 @@ import { CreateRegistryInput } from '../../core/registries.js';
 import { CreateTenantInput } from '../../core/tenants.js';
 import { AGENT_ROUTES } from '../agent/routes.js';
 import { Kubeconfig, KubeconfigQuery } from './kubeconfig-schema.js';
+import { ClusterPlan, DryRunQuery, PlanPreview } from './plan-schema.js';
 import { ROUTES, type HttpMethod } from './routes.js';
 import * as S from './schemas.js';
 
@@ -93,7 +94,13 @@ const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
     ok: [ok(201, 'created; provisioning has started', S.Cluster), ok(200, 'the cluster this Idempotency-Key made before (header idempotent-replayed: true)', S.Cluster)],
   },
   'GET /v1/clusters/{id}': { summary: 'read a cluster with its Ready summary and health', ok: [ok(200, 'the cluster', S.ClusterWithStatus)] },
-  'PUT /v1/clusters/{id}': { summary: 'change a cluster: a new generation, reconciled by the same workflow', body: UpdateClusterInput, ok: [ok(200, 'the new generation', S.Cluster)] },
+  'PUT /v1/clusters/{id}': {
+    summary: 'change a cluster: a new generation, reconciled by a plan (scale, replace, rebalance, upgrade); with dryRun=true the exact plan, nothing written',
+    query: DryRunQuery,
+    body: UpdateClusterInput,
+    ok: [ok(200, 'the new generation; with dryRun, the plan it would run and the running steps it would cancel', z.union([S.Cluster, PlanPreview]))],
+  },
+  'GET /v1/clusters/{id}/plan': { summary: "the plan of the cluster's latest change, step by step, with what is done and what the running step waits for", ok: [ok(200, 'the plan', ClusterPlan)] },
   'DELETE /v1/clusters/{id}': {
     summary: 'delete a cluster and everything tagged for it, in any phase',
     ok: [ok(202, 'deletion has started', S.Cluster), ok(204, 'the cluster is already deleted')],

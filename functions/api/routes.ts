@@ -67,6 +67,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v1/clusters/{id}', handler: 'clusters' },
   { method: 'PUT', path: '/v1/clusters/{id}', handler: 'clusters' },
   { method: 'DELETE', path: '/v1/clusters/{id}', handler: 'clusters' },
+  { method: 'GET', path: '/v1/clusters/{id}/plan', handler: 'clusters' },
   { method: 'POST', path: '/v1/clusters/{id}/agent-token/rotate', handler: 'clusters' },
   { method: 'POST', path: '/v1/clusters/{id}/commands', handler: 'clusters' },
   { method: 'GET', path: '/v1/clusters/{id}/commands', handler: 'clusters' },

@@ -233,7 +233,7 @@ const ClusterFields = {
   createdAt: Timestamp,
   updatedAt: Timestamp,
   status: z
-    .strictObject({ imageId: z.string().optional(), infrastructure: InfraRefs.optional(), apiEndpoint: z.string().optional(), observedGeneration: z.int().optional() })
+    .strictObject({ imageId: z.string().optional(), imageRef: z.string().optional(), infrastructure: InfraRefs.optional(), apiEndpoint: z.string().optional(), observedGeneration: z.int().optional(), nextNodeIndex: z.record(z.string(), z.int()).optional() })
     .optional()
     .meta({ description: 'written by the workflows' }),
   agentToken: z
@@ -282,7 +282,7 @@ const Event = z
   .meta({ id: 'Event' });
 export const EventPage = page(Event, 'EventPage');
 
-const NodeCondition = z.strictObject({ type: z.string(), status: z.enum(['True', 'False', 'Unknown']), reason: z.string().optional(), message: z.string().optional() });
+const NodeCondition = z.strictObject({ type: z.string(), status: z.enum(['True', 'False', 'Unknown']), reason: z.string().optional(), message: z.string().optional(), lastTransitionTime: z.string().optional() });
 /** What the node runs, from its kubelet's status.nodeInfo, and whether it takes new pods; each only where the agent reported it. */
 const NodeFactsView = {
   kubeletVersion: z.string().optional().meta({ description: 'the kubelet version the node runs (v1.31.10): during an upgrade, old and new side by side' }),
@@ -304,6 +304,12 @@ export const NodeList = z.strictObject({
       instanceId: z.string().optional(),
       privateIp: z.string().optional(),
       instanceState: z.string().optional(),
+      imageId: z.string().optional().meta({ description: 'the image the instance runs, as the cloud reports it' }),
+      launchedWith: z
+        .strictObject({ imageRef: z.string(), kubernetesVersion: z.string(), diskGiB: z.int() })
+        .optional()
+        .meta({ description: "what Strata launched the node as: the OS pack's image reference, the Kubernetes version, the disk" }),
+      phase: z.enum(['draining', 'drained', 'terminating']).optional().meta({ description: 'what the reconciler is doing to the node on its way out' }),
       providerID: z.string().optional().meta({ description: "the node's spec.providerID, set by the cloud controller manager, as the agent reports it" }),
       ...NodeFactsView,
       ready: z.boolean(),

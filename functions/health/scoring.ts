@@ -5,6 +5,7 @@ import { getCluster } from '../../adapters/dynamodb/clusters-store.js';
 import { applyConditions, listConditions } from '../../adapters/dynamodb/conditions-store.js';
 import { appendEvent } from '../../adapters/dynamodb/events-store.js';
 import { getSnapshot, latestSample, samplesSince } from '../../adapters/dynamodb/telemetry-store.js';
+import { repairNodes } from './repair.js';
 import { clock } from '../../core/clock.js';
 
 /**
@@ -26,6 +27,8 @@ export async function scoreCluster(tenantId: string, clusterId: string, now = cl
   });
   const updates = [heartbeatCondition(last?.hb, now, settings), snapshot ? nodesCondition(snapshot.report.nodes) : nodesCondition([]), metricsCondition(points, now, settings)];
   const { all, changed } = await applyConditions(clusterId, cluster.generation, updates);
+  // Only a cluster that is reporting has current node conditions to repair on.
+  if (snapshot && updates[0]!.status === 'True') await repairNodes(tenantId, cluster, snapshot.report.nodes, now);
   for (const c of changed.filter((c) => updates.some((u) => u.type === c.type))) {
     await appendEvent({ clusterId, type: c.status === 'False' ? 'Warning' : 'Normal', reason: c.reason, message: `${c.type} is ${c.status}: ${c.message}`, subject: c.type });
   }

@@ -1,6 +1,7 @@
 import { deleteClusterPki } from '../../adapters/dynamodb/cluster-pki-store.js';
 import { finalizeDeleted } from '../../adapters/dynamodb/clusters-store.js';
 import { forgetMachines } from '../../adapters/dynamodb/machines-store.js';
+import { deletePlan } from '../../adapters/dynamodb/plans-store.js';
 import { clusterStep, DONE } from './cluster-step.js';
 
 /** Deleting → Deleted: the CA keys are destroyed, the name is free again and the profile and account lose a reference. */
@@ -9,6 +10,7 @@ export const handler = clusterStep(
     if (ctx.cluster.phase === 'Deleted') return DONE;
     await forgetMachines(ctx.input.tenantId, ctx.cluster.id);
     await deleteClusterPki(ctx.input.tenantId, ctx.cluster.id);
+    await deletePlan(ctx.input.tenantId, ctx.cluster.id);
     await finalizeDeleted(ctx.input.tenantId, ctx.cluster);
     await ctx.event('Normal', 'ClusterDeleted', `${ctx.cluster.name} and all its cloud resources are deleted`, undefined, 'ClusterDeleted');
     return DONE;

@@ -1,6 +1,7 @@
 import { deleteCluster } from './delete-cluster.js';
 import type { WorkflowDefinition } from './definition.js';
 import { provisionCluster } from './provision-cluster.js';
+import { reconcileCluster } from './reconcile-cluster.js';
 import type { TaskName } from './tasks.js';
 
 /**
@@ -10,6 +11,7 @@ import type { TaskName } from './tasks.js';
  */
 export const WORKFLOWS = {
   provision: provisionCluster,
+  reconcile: reconcileCluster,
   delete: deleteCluster,
 } as const satisfies Record<string, WorkflowDefinition<TaskName>>;
 export type WorkflowId = keyof typeof WORKFLOWS;
@@ -19,3 +21,6 @@ export const workflowArnEnv = (id: WorkflowId) => `${id.toUpperCase()}_STATE_MAC
 
 /** The ASL file of a workflow, relative to the repository root. */
 export const aslFile = (id: WorkflowId) => `statemachines/${WORKFLOWS[id].file}.asl.json`;
+
+/** The workflows that make a cluster's generation real: a newer generation, or a deletion, stops them. */
+export const SUPERSEDED_WORKFLOWS = ['provision', 'reconcile'] as const satisfies readonly WorkflowId[];

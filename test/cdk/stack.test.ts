@@ -305,7 +305,7 @@ describe('least privilege', () => {
       expect(envOf(fn), name).toMatchObject({ AGENT_API_URL: expect.anything() });
     }
     expect(TASK_ACCESS.BeginProvisioning!.sealsClusterSecrets).toBe(true);
-    expect(Object.entries(TASK_ACCESS).filter(([, a]) => a.platformSecret).map(([n]) => n).sort()).toEqual(['AddControlPlane', 'AddWorkers']);
+    expect(Object.entries(TASK_ACCESS).filter(([, a]) => a.platformSecret).map(([n]) => n).sort()).toEqual(['AddControlPlane', 'AddWorkers', 'ReconcileNodes']);
   });
 
   it('grants no Scan to anyone, and BatchWriteItem only to heartbeat ingest on telemetry', () => {
@@ -345,7 +345,7 @@ describe('least privilege', () => {
   });
 
   it('lets only the cloud tasks assume customer roles and read Azure client secrets', () => {
-    expect([...CLOUD_TASKS].sort()).toEqual(['AddControlPlane', 'AddWorkers', 'CreateInfrastructure', 'DeleteResources', 'ResolveImage']);
+    expect([...CLOUD_TASKS].sort()).toEqual(['AddControlPlane', 'AddWorkers', 'CreateInfrastructure', 'DeleteResources', 'ReconcileNodes', 'ResolveImage']);
     const azure = (s: Statement) => s.Action === 'secretsmanager:GetSecretValue' && JSON.stringify(s.Resource).includes(':secret:strata/azure/*');
     for (const [name, fn] of stack.workflows.taskFunctions) {
       const statements = statementsOfRole(roleOf(fn));
@@ -363,18 +363,18 @@ describe('least privilege', () => {
     expect(actionsOf(statementsOfRole(roleOf(task('FinishProvisioning'))))).not.toContain('sts:AssumeRole');
   });
 
-  it("lets only BeginDeletion stop provisioning, on the provision machine's executions only, and only ContinueWorkflow start executions", () => {
+  it("lets only BeginDeletion stop provisioning and reconciling, on those machines' executions only, and only ContinueWorkflow start executions", () => {
     const machine = (workflow: string) => `${stack.stackName}-${workflow}`;
     for (const [name, fn] of stack.workflows.taskFunctions) {
       const statements = statementsOfRole(roleOf(fn));
       const stops = statements.filter((st) => actionsOf([st]).includes('states:StopExecution'));
       const starts = statements.filter((st) => actionsOf([st]).includes('states:StartExecution'));
       if (name === 'BeginDeletion') {
-        expect(stops).toHaveLength(1);
-        expect(actionsOf(stops)).toEqual(['states:StopExecution']);
-        const arn = JSON.stringify(stops[0]!.Resource);
-        expect(arn).toContain(`:execution:${machine('provision')}:*`);
+        expect(stops).toHaveLength(2);
+        expect(new Set(actionsOf(stops))).toEqual(new Set(['states:StopExecution']));
+        expect(stops.map((st) => JSON.stringify(st.Resource))).toEqual([expect.stringContaining(`:execution:${machine('provision')}:*`), expect.stringContaining(`:execution:${machine('reconcile')}:*`)]);
         expect(JSON.stringify(envOf(fn).PROVISION_STATE_MACHINE_ARN)).toContain(`:stateMachine:${machine('provision')}`);
+        expect(JSON.stringify(envOf(fn).RECONCILE_STATE_MACHINE_ARN)).toContain(`:stateMachine:${machine('reconcile')}`);
       } else {
         expect(stops, name).toEqual([]);
       }
@@ -536,28 +536,35 @@ describe('health', () => {
     }
   });
 
-  it('lets the score-health function read definitions and telemetry and write conditions and events', () => {
+  /** Node repair (functions/health/repair.ts): mark nodes and move the cluster's generation, start the reconcile, stop what it supersedes. */
+  const expectRepairGrants = (role: ReturnType<typeof roleOf>) => {
+    const machine = (workflow: string) => `${stack.stackName}-${workflow}`;
+    expect(tableActions(role, 'definitions')).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', ...DYNAMODB_WRITES]));
+    const statements = statementsOfRole(role);
+    const starts = statements.filter((st) => actionsOf([st]).includes('states:StartExecution'));
+    expect(starts.map((st) => JSON.stringify(st.Resource))).toEqual([expect.stringContaining(`:stateMachine:${machine('reconcile')}`)]);
+    const stops = statements.filter((st) => actionsOf([st]).includes('states:StopExecution'));
+    expect(stops.map((st) => JSON.stringify(st.Resource))).toEqual([expect.stringContaining(`:execution:${machine('provision')}:*`), expect.stringContaining(`:execution:${machine('reconcile')}:*`)]);
+    expect(actionsOf(statements).filter((a) => /^(lambda|secretsmanager|sts):/.test(a) || (a.startsWith('states:') && a !== 'states:StartExecution' && a !== 'states:StopExecution'))).toEqual([]);
+  };
+
+  it('lets the score-health function read telemetry, write conditions and events, and repair nodes', () => {
     const role = roleOf(score());
-    for (const tableId of ['definitions', 'telemetry'] as const) {
-      const actions = tableActions(role, tableId);
-      expect(actions, tableId).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
-      for (const write of DYNAMODB_WRITES) expect(actions, tableId).not.toContain(write);
-    }
+    const actions = tableActions(role, 'telemetry');
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
+    for (const write of DYNAMODB_WRITES) expect(actions).not.toContain(write);
     for (const tableId of ['conditions', 'events'] as const) {
       expect(tableActions(role, tableId), tableId).toEqual(expect.arrayContaining(['dynamodb:GetItem', ...DYNAMODB_WRITES]));
     }
-    expect(actionsOf(statementsOfRole(role)).filter((a) => /^(lambda|secretsmanager|states|sts):/.test(a))).toEqual([]);
+    expectRepairGrants(role);
   });
 
-  it('lets the sweep read definitions and write conditions, events and telemetry (it clears deadline entries)', () => {
+  it('lets the sweep write conditions, events and telemetry (it clears deadline entries), and repair nodes', () => {
     const role = roleOf(sweep());
-    const definitions = tableActions(role, 'definitions');
-    expect(definitions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
-    for (const write of DYNAMODB_WRITES) expect(definitions).not.toContain(write);
     for (const tableId of ['conditions', 'events', 'telemetry'] as const) {
       expect(tableActions(role, tableId), tableId).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', ...DYNAMODB_WRITES]));
     }
-    expect(actionsOf(statementsOfRole(role)).filter((a) => /^(lambda|secretsmanager|states|sts):/.test(a))).toEqual([]);
+    expectRepairGrants(role);
   });
 
   it('gives both health functions the table names and nothing about the archives', () => {

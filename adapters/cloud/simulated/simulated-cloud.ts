@@ -92,6 +92,8 @@ export interface NodeFault {
   readonly node: string;
   readonly condition: string;
   readonly status: 'True' | 'False' | 'Unknown';
+  /** When the fault was set, on the simulated clock: the condition's lastTransitionTime. */
+  readonly since?: number;
 }
 
 export class SimulatedCloud extends EventEmitter {

@@ -23,12 +23,13 @@ describe('mapNode: OpenShift GCP nodes (insights-operator)', () => {
         { type: 'InternalDNS', address: 'xx-xx-xxxxxxx-xxxxx-xxxxx-xxxxxx-x.x.xxxxxxxxx-xxx-xxxxx-xx.xxxxxxxx' },
         { type: 'Hostname', address: 'xx-xx-xxxxxxx-xxxxx-xxxxx-xxxxxx-x.x.xxxxxxxxx-xxx-xxxxx-xx.xxxxxxxx' },
       ],
+      // status.conditions, with when each last changed (node repair reads how long a node has been NotReady)
       conditions: [
-        { type: 'NetworkUnavailable', status: 'False', reason: 'RouteCreated', message: 'openshift-sdn cleared kubelet-set NoRouteCreated' },
-        { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available' },
-        { type: 'DiskPressure', status: 'False', reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure' },
-        { type: 'PIDPressure', status: 'False', reason: 'KubeletHasSufficientPID', message: 'kubelet has sufficient PID available' },
-        { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' },
+        { type: 'NetworkUnavailable', status: 'False', reason: 'RouteCreated', message: 'openshift-sdn cleared kubelet-set NoRouteCreated', lastTransitionTime: '2020-06-24T09:13:12.000Z' },
+        { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available', lastTransitionTime: '2020-06-24T09:12:29.000Z' },
+        { type: 'DiskPressure', status: 'False', reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure', lastTransitionTime: '2020-06-24T09:12:29.000Z' },
+        { type: 'PIDPressure', status: 'False', reason: 'KubeletHasSufficientPID', message: 'kubelet has sufficient PID available', lastTransitionTime: '2020-06-24T09:12:29.000Z' },
+        { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastTransitionTime: '2020-06-24T09:13:19.000Z' },
       ],
       // only cpu, memory and ephemeral-storage, as the node wrote them
       capacity: { cpu: '4', memory: '15389256Ki', 'ephemeral-storage': '133665772Ki' },
@@ -102,7 +103,7 @@ describe('mapNode: popeye edge cases', () => {
 
   it('n2: worker, NetworkUnavailable True kept with its reason and message', () => {
     expect(byName.n2!.role).toBe('worker');
-    expect(byName.n2!.conditions.find((c) => c.type === 'NetworkUnavailable')).toEqual({ type: 'NetworkUnavailable', status: 'True', reason: 'blah', message: 'blee' });
+    expect(byName.n2!.conditions.find((c) => c.type === 'NetworkUnavailable')).toEqual({ type: 'NetworkUnavailable', status: 'True', reason: 'blah', message: 'blee', lastTransitionTime: '2024-01-03T20:35:58.000Z' });
   });
 
   it('n3: every pressure True; no addresses, capacity or allocatable (null spec)', () => {
