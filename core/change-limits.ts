@@ -4,11 +4,11 @@ import type { NodePool } from './clusters.js';
 import { planNodes } from './provisioning.js';
 
 /**
- * What a change of a running cluster may ask for today. Strata launches what is missing, and the
- * agent applies pack values at once; it does not yet remove or replace nodes that exist (scale
- * down, pool removal, a new instance type, disk, zone layout, Kubernetes version or OS image of
- * running nodes). Such a change is refused, naming the field, rather than accepted and reported
- * done while every node stays as it was.
+ * What a change of a cluster that is not Running yet (provisioning, or failed on the way) may ask
+ * for. Its provisioning workflow launches what is missing; removing or replacing nodes (scale
+ * down, pool removal, a new instance type, disk, zone layout, Kubernetes version or OS image) is
+ * the reconciler's, which plans from a cluster that has run. Such a change is refused, naming the
+ * field, rather than accepted and reported done while every node stays as it was.
  */
 export interface ExistingNode {
   readonly name: string;
@@ -22,7 +22,7 @@ export interface VersionChange {
   readonly os: { readonly from: string; readonly to: string };
 }
 
-const NOT_YET = 'not supported yet: Strata does not remove or replace running nodes';
+const NOT_YET = 'the cluster is not Running yet, and nodes are removed or replaced only once it is (PUT ?dryRun=true then shows the plan)';
 
 /** Field errors for a change the platform cannot make to the nodes it has. */
 export function changesNotMadeYet(
@@ -99,8 +99,9 @@ const comparePatch = (a: string, b: string) => Number(a.split('.')[2] ?? 0) - Nu
 const JOIN_WINDOW_MS = (JOIN_TOKEN_TTL_HOURS - 1) * 3_600_000;
 
 /**
- * Nodes to add to a cluster whose join token has expired could never join it: refused, naming
- * each pool that would grow, until fresh tokens can be made in the cluster.
+ * Nodes to add to a cluster that is not Running yet, whose init join token has expired, could never
+ * join it: refused, naming each pool that would grow (a Running cluster's agent makes each new node
+ * a token of its own).
  */
 export function joinWindowProblems(createdAt: string, now: Date, current: readonly NodePool[], next: readonly NodePool[]): ErrorDetail[] {
   if (now.getTime() - Date.parse(createdAt) < JOIN_WINDOW_MS) return [];
@@ -110,7 +111,7 @@ export function joinWindowProblems(createdAt: string, now: Date, current: readon
       ? [
           {
             path: `nodePools[${i}].count`,
-            message: `the cluster was made more than ${JOIN_TOKEN_TTL_HOURS - 1} h ago and its join token (${JOIN_TOKEN_TTL_HOURS} h) has expired, so new nodes could not join: adding nodes later is not supported yet`,
+            message: `the cluster was made more than ${JOIN_TOKEN_TTL_HOURS - 1} h ago and its join token (${JOIN_TOKEN_TTL_HOURS} h) has expired, so new nodes could not join before the cluster is Running and its agent can make fresh tokens`,
           },
         ]
       : [];

@@ -83,3 +83,23 @@ export async function listEvents(clusterId: string, opts: { limit?: number; curs
     map: ({ pk: _p, sk: _s, expiresAt: _e, ...e }) => ({ count: 1, firstSeen: e.at, lastSeen: e.at, ...e }) as unknown as ClusterEvent,
   });
 }
+
+/**
+ * Events after `after` (an event id, which sorts by time), oldest first, at most `limit`: what a
+ * follower has not seen. A folded event moves to a new id, so it is seen again with its new count.
+ */
+export async function eventsAfter(clusterId: string, after: string, limit = 100): Promise<ClusterEvent[]> {
+  const page = await queryPage<ClusterEvent>({
+    query: {
+      TableName: table(),
+      KeyConditionExpression: 'pk = :pk AND sk > :after',
+      FilterExpression: 'expiresAt > :now',
+      ExpressionAttributeValues: { ':pk': pk(clusterId), ':after': after, ':now': Math.floor(clock.now() / 1000) },
+      ScanIndexForward: true,
+    },
+    pk: pk(clusterId),
+    limit,
+    map: ({ pk: _p, sk: _s, expiresAt: _e, ...e }) => ({ count: 1, firstSeen: e.at, lastSeen: e.at, ...e }) as unknown as ClusterEvent,
+  });
+  return page.items;
+}

@@ -8,13 +8,16 @@ import { serviceViews } from '../../core/services.js';
 import { nodeFigures, nodePercents, samplePoint, totals, type NodeFigures } from '../../core/usage.js';
 import { getCluster } from '../../adapters/dynamodb/clusters-store.js';
 import { listConditions } from '../../adapters/dynamodb/conditions-store.js';
-import { listEvents } from '../../adapters/dynamodb/events-store.js';
+import { eventsAfter, listEvents } from '../../adapters/dynamodb/events-store.js';
 import { listMachines } from '../../adapters/dynamodb/machines-store.js';
 import { getSnapshot, latestSample, samplesSince, type SampleResolution, type StoredSample } from '../../adapters/dynamodb/telemetry-store.js';
 import { httpApi, json, parseQuery, pathParam, principalOf } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
-import { ListQuery, NodeQuery, UsageQuery, WINDOWS } from './schemas.js';
+import { FollowQuery, ListQuery, NodeQuery, UsageQuery, WINDOWS } from './schemas.js';
+
+/** How often a follow looks for news while it waits: a second's delay, a query a second at most. */
+const FOLLOW_POLL_MS = 1000;
 import { clock } from '../../core/clock.js';
 
 
@@ -65,6 +68,19 @@ export const handler = middy(
       const who = principalOf(event);
       const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
       return json(200, await listEvents(cluster.id, parseQuery(event, ListQuery)));
+    },
+    'GET /v1/clusters/{id}/events/follow': async (event) => {
+      const who = principalOf(event);
+      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const { after, waitSeconds } = parseQuery(event, FollowQuery);
+      // Without a position, the follow starts at this moment (an id sorts by its time).
+      const from = after ?? `${clock.date().toISOString()}#`;
+      const until = Date.now() + waitSeconds * 1000;
+      for (;;) {
+        const items = await eventsAfter(cluster.id, from);
+        if (items.length || Date.now() >= until) return json(200, { items, after: items.at(-1)?.id ?? from });
+        await new Promise((r) => setTimeout(r, Math.min(FOLLOW_POLL_MS, until - Date.now())));
+      }
     },
     'GET /v1/clusters/{id}/nodes': async (event) => {
       const who = principalOf(event);

@@ -114,6 +114,11 @@ const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
   'GET /v1/clusters/{id}/commands/{commandId}': { summary: 'one command: status, progress and result', ok: [ok(200, 'the command', S.Command)] },
   'GET /v1/clusters/{id}/conditions': { summary: 'milestones and health checks', ok: [ok(200, 'the conditions', S.ConditionList)] },
   'GET /v1/clusters/{id}/events': { summary: 'the event stream, newest first', query: S.ListQuery, ok: [ok(200, 'a page of events', S.EventPage)] },
+  'GET /v1/clusters/{id}/events/follow': {
+    summary: `follow the event stream: long polling, answered as soon as there are events after ?after=, or empty after waitSeconds (at most ${S.FOLLOW_MAX_WAIT_SECONDS})`,
+    query: S.FollowQuery,
+    ok: [ok(200, 'the events since, oldest first, and where to go on from', S.EventFollow)],
+  },
   'GET /v1/clusters/{id}/nodes': { summary: 'nodes: the instances Strata launched and what the agent reports', ok: [ok(200, 'the nodes', S.NodeList)] },
   'GET /v1/clusters/{id}/nodes/{name}': { summary: "one node's conditions and usage, now and as a series", query: S.NodeQuery, ok: [ok(200, 'the node', S.NodeDetail)] },
   'GET /v1/clusters/{id}/usage': { summary: 'usage now and as a series; worker nodes unless asked', query: S.UsageQuery, ok: [ok(200, 'the usage', S.Usage)] },

@@ -80,6 +80,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v1/clusters/{id}/services', handler: 'clusterstatus' },
   // A function of its own: the only API handler that may open a cluster's CA key.
   { method: 'GET', path: '/v1/clusters/{id}/kubeconfig', handler: 'kubeconfig' },
+  { method: 'GET', path: '/v1/clusters/{id}/events/follow', handler: 'clusterstatus' },
 ];
 
 /** Handler entry file, relative to the repo root. */

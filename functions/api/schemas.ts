@@ -281,6 +281,18 @@ const Event = z
   })
   .meta({ id: 'Event' });
 export const EventPage = page(Event, 'EventPage');
+/** Long polling (API Gateway ends an integration at 29 s): the answer comes as soon as there is news, or empty after waitSeconds. */
+export const FOLLOW_MAX_WAIT_SECONDS = 20;
+export const FollowQuery = z.strictObject({
+  after: z.string().max(64).optional().meta({ description: "the last event id seen (an answer's `after`); without it, the follow starts now" }),
+  waitSeconds: z.coerce.number().int().min(0).max(FOLLOW_MAX_WAIT_SECONDS).default(FOLLOW_MAX_WAIT_SECONDS).meta({ description: `seconds to wait for news, 0-${FOLLOW_MAX_WAIT_SECONDS} (default ${FOLLOW_MAX_WAIT_SECONDS})` }),
+});
+export const EventFollow = z
+  .strictObject({
+    items: z.array(Event).meta({ description: 'events after `after`, oldest first; empty when none came within waitSeconds' }),
+    after: z.string().meta({ description: 'pass it as ?after= on the next call' }),
+  })
+  .meta({ id: 'EventFollow' });
 
 const NodeCondition = z.strictObject({ type: z.string(), status: z.enum(['True', 'False', 'Unknown']), reason: z.string().optional(), message: z.string().optional(), lastTransitionTime: z.string().optional() });
 /** What the node runs, from its kubelet's status.nodeInfo, and whether it takes new pods; each only where the agent reported it. */

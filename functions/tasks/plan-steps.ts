@@ -97,6 +97,12 @@ async function waitReady(ctx: ClusterStepContext, step: PlanStep): Promise<StepR
   const { tenantId } = ctx.input;
   const machine = await getMachine(tenantId, ctx.cluster.id, step.node);
   if (!machine) return wait(`${step.node} has no record: it was removed meanwhile`, 30);
+  if (!machine.instanceId) {
+    // Recorded by a plan that was superseded before its launch finished: finish it (the same client token).
+    const { name: _n, pool: _p, zone, role, index, instanceType, diskGiB, imageRef, kubernetesVersion } = machine;
+    const launched = await launch(ctx, { ...step, kind: 'launch', zone, launch: { role, index, instanceType, diskGiB, imageId: imageRef, kubernetesVersion } });
+    if (!launched.done) return launched;
+  }
   const node = await reported(ctx, step.node);
   if (!node || !isReady(node)) {
     const age = Math.round((clock.now() - Date.parse(machine.createdAt)) / 60_000);

@@ -45,6 +45,29 @@ describe('events', () => {
     expect(after[0].count).toBe(8);
   });
 
+  it('can be followed: a long poll answers as soon as an event comes, or empty when none did', async () => {
+    const follow = (q: string) => api.call('GET', `/v1/clusters/${id}/events/follow?${q}`);
+    const idle = await follow('waitSeconds=0');
+    expect(idle.status).toBe(200);
+    expect(idle.body.items).toEqual([]);
+    // The cluster is provisioning meanwhile: follow until the event comes, never seeing one twice.
+    setTimeout(() => void appendEvent({ clusterId: id, type: 'Normal', reason: 'Followed', message: 'seen by a follower', subject: 'F' }), 300);
+    const started = Date.now();
+    const seen: string[] = [];
+    let after = idle.body.after;
+    while (!seen.some((s) => s.endsWith(':Followed')) && Date.now() - started < 8_000) {
+      const news = await follow(`after=${encodeURIComponent(after)}&waitSeconds=10`);
+      seen.push(...news.body.items.map((e: any) => `${e.id}:${e.reason}`));
+      after = news.body.after;
+    }
+    expect(Date.now() - started).toBeLessThan(5_000); // answered on the news, not at the end of a wait
+    expect(seen.some((s) => s.endsWith(':Followed'))).toBe(true);
+    expect(new Set(seen).size).toBe(seen.length);
+    const bad = await follow('waitSeconds=21');
+    expect(bad.status).toBe(400);
+    expect(bad.body.details[0].path).toBe('query.waitSeconds');
+  });
+
   it('page newest first with a cursor', async () => {
     for (let i = 0; i < 5; i++) await appendEvent({ clusterId: id, type: 'Normal', reason: 'Paged', message: `n${i}` });
     const seen: string[] = [];

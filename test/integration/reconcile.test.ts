@@ -221,3 +221,35 @@ describe('node repair', { timeout: 90_000 }, () => {
     await eventually(async () => ((await get(`/v1/clusters/${id}/conditions`)).items.some((c: any) => c.type === 'NodeRepair/workers') ? undefined : true), 'NodeRepair/workers gone');
   });
 });
+
+describe('a change while a rollout runs', { timeout: 90_000 }, () => {
+  it('supersedes the plan at its step boundary, and its preview lists the steps it cancels', async () => {
+    const id = (await api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { name: 'super', profileId }) })).body.id;
+    await untilRunning(id);
+    // The agent falls silent: the rollout stops at its first launch, waiting for a bootstrap token.
+    await api.call('POST', '/local/faults', { body: { cluster: id, agent: 'silent' } });
+    const c = await cluster(id);
+    expect((await api.call('PUT', `/v1/clusters/${id}`, { body: { version: c.version, nodePools: workers(c, { count: 4 }) } })).status).toBe(200);
+    await eventually(async () => ((await get(`/v1/clusters/${id}/plan`)).waiting?.message.includes('createBootstrapToken') ? true : undefined), 'the rollout waiting for the agent');
+    const running = await get(`/v1/clusters/${id}/plan`);
+    expect(running).toMatchObject({ state: 'Running', done: 0 });
+    expect(running.steps[0]).toMatchObject({ id: 'launch:workers:2', status: 'running' });
+
+    const c2 = await cluster(id);
+    const wanted = { version: c2.version, nodePools: workers(c2, { count: 3 }) };
+    const preview = (await api.call('PUT', `/v1/clusters/${id}?dryRun=true`, { body: wanted })).body;
+    // The node recorded for launch stays and is waited for; the rest of the old plan is cancelled.
+    expect(preview.plan.steps.map((s: any) => s.id)).toEqual(['waitReady:workers:2']);
+    expect(preview.cancels.map((s: any) => s.id)).toEqual(['launch:workers:2', 'launch:workers:3', 'waitReady:workers:3']);
+    expect((await api.call('PUT', `/v1/clusters/${id}`, { body: wanted })).status).toBe(200);
+    await api.call('POST', '/local/faults', { body: { cluster: id, agent: 'reporting' } });
+    const plan = await eventually(async () => {
+      const p = await get(`/v1/clusters/${id}/plan`);
+      return p.generation === c2.generation + 1 && p.state === 'Succeeded' ? p : undefined;
+    }, 'the new plan run', 60_000);
+    expect(plan.cancelled).toEqual(preview.cancels);
+    expect(plan.steps.map(({ status: _s, finishedAt: _f, ...s }: any) => s)).toEqual(preview.plan.steps);
+    const ready = (await nodes(id)).filter((n: any) => n.role === 'worker' && n.ready).map((n: any) => n.name);
+    expect(ready.sort()).toEqual(['super-workers-0', 'super-workers-1', 'super-workers-2']);
+  });
+});
