@@ -1,7 +1,8 @@
 import type { ReportedNode } from './agent-protocol.js';
 import { isReady } from './agent-protocol.js';
 import type { InstanceInfo } from './cloud.js';
-import type { Cluster, NodePool } from './clusters.js';
+import type { Cluster } from './clusters.js';
+import type { PlannedNode } from './provisioning.js';
 import type { DesiredState, NodeState, ObservedNode } from './plan.js';
 
 /**
@@ -9,14 +10,7 @@ import type { DesiredState, NodeState, ObservedNode } from './plan.js';
  * the OS pack's reference for the cluster's cloud and region (not the resolved id), so a plan can
  * be previewed without asking the cloud, and an OS pack change is a difference on every node.
  */
-export interface NodeSpec {
-  readonly name: string;
-  readonly pool: string;
-  readonly role: NodePool['role'];
-  readonly index: number;
-  readonly zone: string;
-  readonly instanceType: string;
-  readonly diskGiB: number;
+export interface NodeSpec extends Omit<PlannedNode, 'idempotencyToken'> {
   readonly imageRef: string;
   readonly kubernetesVersion: string;
 }
