@@ -1,0 +1,67 @@
+import { ApiError, Failure } from './errors.js';
+import type { ErrorBody, Page } from './api-types.js';
+import { CLI_VERSION } from './version.js';
+
+export type Query = Record<string, string | number | boolean | undefined>;
+
+export interface RequestOptions {
+  readonly query?: Query;
+  readonly body?: unknown;
+  readonly signal?: AbortSignal;
+}
+
+/** The largest page the API gives; fewer round trips when a whole list is needed. */
+const PAGE_LIMIT = 100;
+
+/** A client of the public REST API: one base URL, one API key, JSON both ways. */
+export class ApiClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly key: string,
+  ) {}
+
+  async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const url = new URL(this.baseUrl.replace(/\/+$/, '') + path);
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { authorization: `Bearer ${this.key}`, accept: 'application/json', 'user-agent': `strata-cli/${CLI_VERSION}` };
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await fetch(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), signal: opts.signal });
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') throw err;
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new Failure(`cannot reach the Strata API at ${this.baseUrl}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+    }
+    const text = await res.text();
+    if (!res.ok) throw errorOf(res.status, text);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  get<T>(path: string, query?: Query): Promise<T> {
+    return this.request<T>('GET', path, { query });
+  }
+
+  /** Every item of a paged list, following nextCursor. */
+  async listAll<T>(path: string, query: Query = {}): Promise<T[]> {
+    const items: T[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.get<Page<T>>(path, { ...query, limit: PAGE_LIMIT, cursor });
+      items.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return items;
+  }
+}
+
+/** The API's own error, or as close to it as the answer allows (a gateway's HTML page, say). */
+function errorOf(status: number, text: string): ApiError {
+  try {
+    const body = JSON.parse(text) as Partial<ErrorBody>;
+    if (typeof body.message === 'string') return new ApiError(status, body.error ?? String(status), body.message, body.details ?? []);
+  } catch {
+    // not JSON: fall through
+  }
+  return new ApiError(status, String(status), `the API answered ${status}${text ? `: ${text.slice(0, 200)}` : ''}`);
+}

@@ -1,0 +1,46 @@
+import type { z } from 'zod';
+import type * as S from '../functions/api/schemas.js';
+import type { ClusterPlan as ClusterPlanSchema, PlanPreview as PlanPreviewSchema, PlanStep as PlanStepSchema, PoolSummary as PoolSummarySchema } from '../functions/api/plan-schema.js';
+import type { Kubeconfig as KubeconfigSchema } from '../functions/api/kubeconfig-schema.js';
+
+/**
+ * The shapes the API answers, taken from the schemas its OpenAPI document is made of: type-only
+ * imports, so the bundle carries none of that code, yet a change of the API fails the type check here.
+ */
+export type ErrorBody = z.infer<typeof S.ErrorBody>;
+export type Tenant = z.infer<typeof S.Tenant>;
+export type TenantCreated = z.infer<typeof S.TenantCreated>;
+export type ApiKey = z.infer<typeof S.ApiKey>;
+export type ApiKeyCreated = z.infer<typeof S.ApiKeyCreated>;
+export type Registry = z.infer<typeof S.Registry>;
+export type Pack = z.infer<typeof S.Pack>;
+export type Profile = z.infer<typeof S.Profile>;
+export type ProfileWithLayers = z.infer<typeof S.ProfileWithLayers>;
+export type ProfileRevision = z.infer<typeof S.ProfileRevision>;
+export type ProfileDiff = z.infer<typeof S.ProfileDiff>;
+export type CloudAccount = z.infer<typeof S.CloudAccount>;
+export type CredentialCheck = z.infer<typeof S.CredentialCheck>;
+export type Cluster = z.infer<typeof S.Cluster>;
+export type ClusterWithStatus = z.infer<typeof S.ClusterWithStatus>;
+export type ConditionList = z.infer<typeof S.ConditionList>;
+export type Condition = ConditionList['items'][number];
+export type ClusterEvent = z.infer<typeof S.EventPage>['items'][number];
+export type EventPage = z.infer<typeof S.EventPage>;
+export type EventFollow = z.infer<typeof S.EventFollow>;
+export type NodeList = z.infer<typeof S.NodeList>;
+export type ClusterNode = NodeList['items'][number];
+export type Usage = z.infer<typeof S.Usage>;
+export type ServiceList = z.infer<typeof S.ServiceList>;
+export type PlanStep = z.infer<typeof PlanStepSchema>;
+export type PoolSummary = z.infer<typeof PoolSummarySchema>;
+export type PlanPreview = z.infer<typeof PlanPreviewSchema>;
+export type ClusterPlan = z.infer<typeof ClusterPlanSchema>;
+export type Kubeconfig = z.infer<typeof KubeconfigSchema>;
+export type NodePool = Cluster['nodePools'][number];
+export type Phase = Cluster['phase'];
+
+/** One page of a paged list. */
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextCursor?: string;
+}

@@ -1,0 +1,63 @@
+import { Command } from 'commander';
+import { applyCommand } from './commands/apply.js';
+import { createCommand } from './commands/create.js';
+import { deleteCommand } from './commands/delete.js';
+import { describeCommand } from './commands/describe.js';
+import { diffCommand } from './commands/diff.js';
+import { eventsCommand } from './commands/events.js';
+import { getCommand } from './commands/get.js';
+import { kubeconfigCommand } from './commands/kubeconfig.js';
+import { loginCommand, logoutCommand } from './commands/login.js';
+import { planCommand } from './commands/plan.js';
+import { scaleCommand } from './commands/scale.js';
+import { updateCommand } from './commands/update.js';
+import { usageCommand } from './commands/usage.js';
+import { validateCommand } from './commands/validate.js';
+import { waitCommand } from './commands/wait.js';
+import { CLI_VERSION } from './version.js';
+
+const AFTER_HELP = `
+Configuration: STRATA_API_URL and STRATA_API_KEY, or what strata login stored in
+$XDG_CONFIG_HOME/strata/config.json (~/.config/strata/config.json); the environment wins.
+
+Exit codes: 0 done, 1 the API refused (or a wait timed out), 2 the command line is wrong.`;
+
+/**
+ * Settings every command needs, set on each: commander copies them only to commands made with
+ * .command(), not to those added with .addCommand().
+ */
+function configure(cmd: Command): void {
+  cmd.exitOverride().showSuggestionAfterError().configureHelp({ showGlobalOptions: true });
+  for (const sub of cmd.commands) configure(sub);
+}
+
+/** The `strata` command line: every verb, over the public REST API only. */
+export function program(): Command {
+  const strata = new Command('strata')
+    .description('Strata: Kubernetes cluster lifecycle from the command line')
+    .version(CLI_VERSION, '-V, --version')
+    .option('--profile <name>', 'the platform of the config file to use (default: "default")')
+    .addHelpText('after', AFTER_HELP);
+  for (const cmd of [
+    loginCommand(),
+    logoutCommand(),
+    getCommand(),
+    describeCommand(),
+    createCommand(),
+    applyCommand(),
+    deleteCommand(),
+    scaleCommand(),
+    updateCommand(),
+    planCommand(),
+    waitCommand(),
+    eventsCommand(),
+    usageCommand(),
+    kubeconfigCommand(),
+    diffCommand(),
+    validateCommand(),
+  ]) {
+    strata.addCommand(cmd);
+  }
+  configure(strata);
+  return strata;
+}

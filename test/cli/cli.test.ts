@@ -1,0 +1,297 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { appendEvent } from '../../adapters/dynamodb/events-store.js';
+import { bundleCli } from '../../cli/build.js';
+import { eventually, startApi, type Api } from '../integration/harness.js';
+
+/**
+ * The `strata` CLI as a user runs it: `node bin/strata.mjs …` in a process of its own, against a
+ * local runtime of this file, with a config directory of its own.
+ */
+const BIN = resolve('bin/strata.mjs');
+let api: Api;
+let dir: string;
+let platform: Record<string, string>;
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Environment of a run: a config dir of this test file, no colour settings, no platform unless given. */
+function envOf(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: join(dir, 'config'), ...extra };
+  for (const k of ['STRATA_API_URL', 'STRATA_API_KEY', 'NO_COLOR'] as const) if (!(k in extra)) delete env[k];
+  return env;
+}
+
+/** Asynchronously: the runtime serving the CLI runs in this very process. */
+function strata(args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<Run> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: envOf(opts.env ?? platform) });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+const modeOf = (path: string) => statSync(path).mode & 0o777;
+const file = (name: string, text: string) => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+const cluster = async () => (await api.call('GET', '/v1/clusters')).body.items.find((c: any) => c.name === 'demo');
+const fault = (body: unknown) => api.call('POST', '/local/faults', { body });
+
+const STACK = `
+kind: Profile
+name: web
+description: the web stack
+layers:
+  - pack: ubuntu@22.4.5
+  - pack: kubernetes@1.31.10
+  - pack: calico
+    values:
+      calicoNetwork:
+        mtu: 1440
+  - pack: pk-aws-ebs-csi-1-44-0
+---
+kind: Cluster
+name: demo
+profile: web
+cloudAccount: sim
+region: sim-east-1
+nodePools:
+  - { name: cp, role: controlPlane, count: 1, instanceType: sim.large, zones: [sim-east-1a] }
+  - { name: workers, role: worker, count: 2, instanceType: sim.large, zones: [sim-east-1a, sim-east-1b] }
+`;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'strata-cli-'));
+  // Bundled once here, so no run has to.
+  [api] = await Promise.all([startApi(), bundleCli()]);
+  platform = { STRATA_API_URL: api.runtime.url, STRATA_API_KEY: api.key };
+});
+afterAll(async () => {
+  await api?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('strata', { timeout: 60_000 }, () => {
+  it('login stores the URL and key in a 0600 file, tightens a looser one, and later commands use it', async () => {
+    const login = await strata(['login', '--url', api.runtime.url, '--key', api.key], { env: {} });
+    expect(login.code, login.stderr).toBe(0);
+    const config = join(dir, 'config', 'strata', 'config.json');
+    expect(modeOf(config)).toBe(0o600);
+    expect(JSON.parse(readFileSync(config, 'utf8')).profiles.default).toEqual({ url: api.runtime.url, key: api.key });
+
+    chmodSync(config, 0o644);
+    const listed = await strata(['get', 'registries'], { env: {} });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/^public\s+public\s+public/m);
+    expect(listed.stderr).toContain('mode is now 600');
+    expect(modeOf(config)).toBe(0o600);
+
+    // The key from stdin, as a second platform.
+    expect((await strata(['login', '--profile', 'other', '--url', api.runtime.url], { env: {}, input: `${api.key}\n` })).code).toBe(0);
+    expect((await strata(['get', 'registries', '--profile', 'other'], { env: {} })).code).toBe(0);
+    // A key the API refuses is not stored.
+    const refused = await strata(['login', '--profile', 'bad', '--url', api.runtime.url, '--key', 'strata_nope'], { env: {} });
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(readFileSync(config, 'utf8')).profiles.bad).toBeUndefined();
+    // Nothing configured: a usage error.
+    const none = await strata(['get', 'clusters', '--profile', 'missing'], { env: {} });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('no profile "missing"');
+  });
+
+  it('get lists and shows resources as a table, JSON and YAML', async () => {
+    const table = await strata(['get', 'packs', '--registry', 'public']);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout.split('\n')[0]).toMatch(/^NAME\s+VERSION\s+LAYER\s+REGISTRY\s+ID\s+AGE$/);
+    expect(table.stdout).toMatch(/^calico\s+3\.29\.3\s+cni\s+public\s+pk-calico-3-29-3/m);
+
+    const json = await strata(['get', 'packs', '--layer', 'k8s', '-o', 'json']);
+    expect(JSON.parse(json.stdout).map((p: any) => p.version).sort()).toEqual(['1.30.14', '1.31.10', '1.32.6']);
+
+    const yaml = parse((await strata(['get', 'pack', 'calico@3.29.3', '-o', 'yaml'])).stdout);
+    expect(yaml).toMatchObject({ id: 'pk-calico-3-29-3', layer: 'cni', version: '3.29.3' });
+
+    const profile = await strata(['get', 'profile', 'ubuntu-k8s-calico']);
+    expect(profile.stdout).toMatch(/^ubuntu-k8s-calico\s+pf-sample\s+1\s/m);
+    expect(profile.stdout).toMatch(/^k8s\s+kubernetes\s+1\.31\.10\s+public\s+pk-kubernetes-1-31-10$/m);
+  });
+
+  it('creates from flags, and apply creates what is missing, then changes nothing and says so', async () => {
+    const made = await strata(['create', 'cloudaccount', 'sim', '--type', 'local']);
+    expect(made.code, made.stderr).toBe(0);
+    expect(made.stdout).toMatch(/^cloudaccount\/sim created \(ca-\w+\)$/m);
+    const again = await strata(['create', 'cloudaccount', 'sim', '--type', 'local']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('409');
+
+    const stack = file('stack.yaml', STACK);
+    const first = await strata(['apply', '-f', stack]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/^profile\/web created/m);
+    expect(first.stdout).toMatch(/^cluster\/demo created/m);
+    const profile = (await api.call('GET', '/v1/profiles')).body.items.find((p: any) => p.name === 'web');
+    const before = await cluster();
+
+    const second = await strata(['apply', '-f', stack]);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toContain('profile/web unchanged');
+    expect(second.stdout).toContain('cluster/demo unchanged');
+    expect(second.stdout).toContain('Nothing to change');
+    // Truly nothing: no new revision, no new version.
+    expect((await api.call('GET', `/v1/profiles/${profile.id}`)).body.latestRevision).toBe(1);
+    expect((await cluster()).version).toBe(before.version);
+
+    // A change of a profile is a new revision, sent with the version read.
+    const changed = await strata(['apply', '-f', file('profile.yaml', STACK.split('---')[0]!.replace('mtu: 1440', 'mtu: 1400'))]);
+    expect(changed.code, changed.stderr).toBe(0);
+    expect(changed.stdout).toBe('profile/web configured: revision 2\n');
+    const diff = await strata(['diff', 'profile', 'web']);
+    expect(diff.stdout).toContain('calicoNetwork.mtu: 1440 → 1400');
+
+    const listed = parse((await strata(['get', 'clusters', '-o', 'yaml'])).stdout);
+    expect(listed.map((c: any) => c.name)).toEqual(['demo']);
+  });
+
+  it('prints the field path of a 400 and exits 1', async () => {
+    const bad = file('bad.yaml', STACK.split('---')[1]!.replace('name: demo', 'name: bad').replace('count: 2', 'count: -1'));
+    const run = await strata(['apply', '-f', bad]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('400 ValidationError');
+    expect(run.stderr).toMatch(/^\s+nodePools\[1\]\.count: /m);
+  });
+
+  it('exits 2 on a wrong command line, commander errors included', async () => {
+    const unknown = await strata(['get', 'clusters', '--bogus']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown option '--bogus'");
+    expect((await strata(['get', 'widgets'])).code).toBe(2);
+    expect((await strata(['scale', 'cluster', 'demo', '--pool', 'workers', '--count', 'many'])).code).toBe(2);
+    expect((await strata(['wait', 'cluster', 'demo', '--for', 'Sleeping'])).code).toBe(2);
+    expect((await strata(['--help'])).code).toBe(0);
+  });
+
+  it('waits for Running, and times out with exit 1', async () => {
+    const run = await strata(['wait', 'cluster', 'demo', '--for=Running', '--timeout=40s']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe('cluster/demo is Running\n');
+    const late = await strata(['wait', 'cluster', 'demo', '--for=Failed', '--timeout=1s']);
+    expect(late.code).toBe(1);
+    expect(late.stderr).toContain('timed out after 1s');
+  });
+
+  it('describes the condition tree with failures first', async () => {
+    const id = (await cluster()).id;
+    await fault({ node: 'demo-workers-1', condition: 'Ready', status: 'False' });
+    try {
+      await eventually(async () => ((await api.call('GET', `/v1/clusters/${id}/conditions`)).body.items.find((c: any) => c.type === 'NodesHealthy')?.status === 'False' ? true : undefined), 'NodesHealthy False');
+      const run = await strata(['describe', 'cluster', 'demo']);
+      expect(run.code, run.stderr).toBe(0);
+      const lines = run.stdout.trimEnd().split('\n');
+      expect(lines[0]).toMatch(/^NAME\s+STATUS\s+REASON\s+AGE\s+MESSAGE$/);
+      expect(lines[1]).toMatch(/^Cluster\/demo \(Running, Unhealthy\)\s+(True|False|Unknown)\s/);
+      const at = (text: string) => lines.findIndex((l) => l.includes(text));
+      expect(lines[at('Node/demo-workers-1')]).toMatch(/│ ├─Node\/demo-workers-1 .*\sFalse\s+KubeletNotReady\s+\d+s\s+Ready is False/);
+      expect(at('Node/demo-workers-1')).toBeLessThan(at('Node/demo-workers-0'));
+      expect(lines[at('NodesHealthy')]).toMatch(/\sFalse\s+NodeProblems\s/);
+      expect(at('NodesHealthy')).toBeLessThan(at('HeartbeatHealthy'));
+      // Subtrees with a failure come before those without.
+      for (const fine of ['Milestones', 'Pool/cp']) {
+        expect(at('Pool/workers')).toBeLessThan(at(fine));
+        expect(at('─Health')).toBeLessThan(at(fine));
+      }
+      expect(lines.at(-1)).toMatch(/└─Node\/demo-cp-0 .*\sTrue\s+KubeletReady/);
+    } finally {
+      await api.call('DELETE', '/local/faults');
+    }
+  });
+
+  it('scales with a plan: --dry-run changes nothing, no terminal and no --yes refuses, --yes applies', async () => {
+    const before = await cluster();
+    const dry = await strata(['scale', 'cluster', 'demo', '--pool', 'workers', '--count', '3', '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`Plan for cluster demo (generation ${before.generation} → ${before.generation + 1})`);
+    expect(dry.stdout).toMatch(/^1\s+launch\s+workers\s+demo-workers-2\s+sim-east-1\w\s+scaleUp/m);
+    expect(dry.stdout).toMatch(/^2\s+waitReady\s+workers\s+demo-workers-2\s+sim-east-1\w\s+scaleUp/m);
+    expect(dry.stdout).toContain('Dry run: nothing was changed.');
+    expect((await cluster()).version).toBe(before.version);
+
+    const unasked = await strata(['scale', 'cluster', 'demo', '--pool', 'workers', '--count', '3']);
+    expect(unasked.code).toBe(2);
+    expect(unasked.stderr).toContain('stdin is not a terminal');
+    expect((await cluster()).version).toBe(before.version);
+
+    const applied = await strata(['scale', 'cluster', 'demo', '--pool', 'workers', '--count', '3', '--yes']);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout).toContain(`cluster/demo changed: generation ${before.generation + 1}`);
+    const after = await cluster();
+    expect(after.nodePools.find((p: any) => p.name === 'workers').count).toBe(3);
+    const plan = await strata(['plan', 'cluster', 'demo']);
+    expect(plan.stdout).toMatch(/^1\s+(done|running|pending)\s+launch\s+workers\s+demo-workers-2/m);
+  });
+
+  it('follows events: a new one is printed as it happens', async () => {
+    const id = (await cluster()).id;
+    const child = spawn(process.execPath, [BIN, 'events', 'cluster', 'demo', '--follow', '--limit', '3', '-o', 'json'], { env: envOf(platform) });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    try {
+      await eventually(async () => (out.split('\n').filter(Boolean).length >= 3 ? true : undefined), 'the recent events', 10_000);
+      await appendEvent({ clusterId: id, type: 'Warning', reason: 'FollowedByCli', message: 'seen as it happened' });
+      const line = await eventually(async () => out.split('\n').find((l) => l.includes('FollowedByCli')), 'the new event', 10_000);
+      expect(JSON.parse(line)).toMatchObject({ clusterId: id, type: 'Warning', reason: 'FollowedByCli', message: 'seen as it happened' });
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('shows usage with a sparkline', async () => {
+    const run = await eventually(async () => {
+      const r = await strata(['usage', 'cluster', 'demo', '--window', '1h']);
+      return /[▁▂▃▄▅▆▇█]/.test(r.stdout) ? r : undefined;
+    }, 'usage samples');
+    expect(run.stdout).toMatch(/^CPU\s+[\d.]+%\s+[\d.]+ of [\d.]+ cores\s+.*\s[▁▂▃▄▅▆▇█]+$/m);
+    expect(run.stdout).toMatch(/^Memory\s+[\d.]+%.*\s[▁▂▃▄▅▆▇█]+$/m);
+    expect(run.stdout).toMatch(/^demo-workers-0\s+worker\s/m);
+  });
+
+  it('writes a kubeconfig to a file with mode 0600, even over a looser one', async () => {
+    const path = file('kubeconfig', 'old');
+    chmodSync(path, 0o644);
+    const run = await strata(['kubeconfig', 'cluster', 'demo', '--ttl-minutes', '30', '-f', path]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(modeOf(path)).toBe(0o600);
+    const kc = parse(readFileSync(path, 'utf8'));
+    expect(kc.clusters[0].name).toBe('demo');
+    expect(kc.users[0].user['client-key-data']).toBeTruthy();
+    const tooLong = await strata(['kubeconfig', 'cluster', 'demo', '--ttl-minutes', '100000']);
+    expect(tooLong.code).toBe(1);
+    expect(tooLong.stderr).toMatch(/^\s+query\.ttlMinutes: /m);
+  });
+
+  it('deletes with --yes, and refuses without a terminal to ask on', async () => {
+    const unasked = await strata(['delete', 'cluster', 'demo']);
+    expect(unasked.code).toBe(2);
+    expect((await cluster()).phase).not.toBe('Deleting');
+    const run = await strata(['delete', 'cluster', 'demo', '--yes']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('cluster/demo deleting');
+    const gone = await strata(['wait', 'cluster', 'demo', '--for=Deleted', '--timeout=40s']);
+    expect(gone.code, gone.stderr).toBe(0);
+  });
+});
