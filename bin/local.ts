@@ -36,6 +36,7 @@ const runtime = await startRuntime({
 console.log(`
 Strata is running (${((Date.now() - started) / 1000).toFixed(1)} s)
 
+  Console    ${runtime.url}/                      (sign in with the API key below)
   API        ${runtime.url}/v1
   OpenAPI    ${runtime.url}/v1/openapi.json
   Health     ${runtime.url}/healthz
@@ -46,6 +47,8 @@ Strata is running (${((Date.now() - started) / 1000).toFixed(1)} s)
   Data       ${values['data-dir'] ? `kept in ${values['data-dir']}` : 'in memory (use -- --data-dir DIR to keep it)'}
 
 Try:
+  open ${runtime.url}/ in a browser, or use the CLI:
+  STRATA_API_URL=${runtime.url} STRATA_API_KEY=${runtime.apiKey} npx strata get clusters
   curl -s -H "Authorization: Bearer ${runtime.apiKey}" ${runtime.url}/v1/profiles
   (the README walks through creating a cloud account and a cluster on the simulated cloud)
 

@@ -6,6 +6,7 @@ import { StrataAgentApi } from './agent-api.js';
 import { StrataApi } from './api.js';
 import { StrataArchives } from './archives.js';
 import { StrataBootstrap } from './bootstrap.js';
+import { StrataConsole } from './console.js';
 import { StrataData } from './data.js';
 import { StrataHealth } from './health.js';
 import { StrataKeys } from './keys.js';
@@ -39,6 +40,7 @@ export class StrataStack extends Stack {
   public readonly workflows: StrataWorkflows;
   public readonly api: StrataApi;
   public readonly bootstrap: StrataBootstrap;
+  public readonly console: StrataConsole;
 
   constructor(scope: Construct, id: string, props: StrataStackProps = {}) {
     super(scope, id, { description: 'Strata: Kubernetes cluster lifecycle platform (control plane)', ...props });
@@ -68,8 +70,11 @@ export class StrataStack extends Stack {
       reservedConcurrency: props.apiReservedConcurrency,
     });
     this.bootstrap = new StrataBootstrap(this, 'Bootstrap', { data: this.data, environment });
+    // The web console and the REST API on one CloudFront origin.
+    this.console = new StrataConsole(this, 'Console', { api: this.api.api });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the REST API (routes start with /v1 and /healthz)' });
+    new CfnOutput(this, 'ConsoleUrl', { value: this.console.url, description: 'The web console; the REST API is also served here, under /v1' });
     new CfnOutput(this, 'OperatorKeySecretArn', {
       value: this.bootstrap.operatorKey.secretArn,
       description: 'Secrets Manager secret holding the first platform-operator API key',

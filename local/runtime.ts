@@ -21,6 +21,7 @@ import { useClock } from '../core/clock.js';
 import { startLocalKms } from './kms.js';
 import { startLocalSecretsManager } from './secrets-manager.js';
 import { putSecret } from '../adapters/secrets/secrets-store.js';
+import { prepareConsole, serveConsole } from './console.js';
 
 export interface RuntimeOptions {
   /** HTTP port of the API; 0 picks a free one. */
@@ -131,13 +132,17 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     stops.push(async () => agents.stop());
 
     const controls = localControls(cloud, workflows, apiKey);
+    // The web console, same origin as the API: built now if console/dist is missing or stale.
+    const consoleBuild = await prepareConsole();
     const gateway = await startGateway({
       port: opts.port ?? 8787,
       host: opts.host,
       accessLog: opts.accessLog,
-      extra: async (req, body) => (await serveAgentApi(req, body)) ?? (await controls(req, body)),
+      extra: async (req, body) => (await serveAgentApi(req, body)) ?? (await controls(req, body)) ?? (await serveConsole(req)),
     });
     stops.push(gateway.stop);
+    if (consoleBuild.state === 'built') console.log(`Console built (${(consoleBuild.ms / 1000).toFixed(1)} s): ${gateway.url}/`);
+    if (consoleBuild.state === 'unavailable') console.warn(`Console not available (${consoleBuild.reason}); the API runs without it.`);
     Object.assign(process.env, {
       AWS_ENDPOINT_URL_SFN: sfnEndpoint,
       ...Object.fromEntries((Object.keys(WORKFLOWS) as WorkflowId[]).map((id) => [workflowArnEnv(id), stateMachineArn(id)])),

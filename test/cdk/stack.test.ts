@@ -702,6 +702,7 @@ describe('outputs', () => {
         'ArchiveBucketName',
         'ClusterSecretsKeyArn',
         'ConditionsTableName',
+        'ConsoleUrl',
         'DefinitionsTableName',
         'DeleteStateMachineArn',
         'EventsTableName',

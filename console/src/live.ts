@@ -1,0 +1,41 @@
+import { isAbort } from './api';
+
+/** How often live pages read again. */
+export const REFRESH_MS = 4000;
+
+/** Resolves after `ms`, or at once when the signal aborts. */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
+
+/**
+ * Run `load` now and again `ms` after each run ends, until the page is left. A failed run reports
+ * its error and the next one tries again; a hidden tab skips runs (nobody is looking).
+ */
+export function refreshEvery(ms: number, signal: AbortSignal, load: () => Promise<void>, onError: (err: unknown) => void): { now(): void } {
+  let wake: (() => void) | undefined;
+  void (async () => {
+    while (!signal.aborted) {
+      if (!document.hidden) {
+        try {
+          await load();
+        } catch (err) {
+          if (!isAbort(err) && !signal.aborted) onError(err);
+        }
+      }
+      const nudge = new AbortController();
+      wake = () => nudge.abort();
+      await pause(ms, AbortSignal.any([signal, nudge.signal]));
+    }
+  })();
+  return { now: () => wake?.() };
+}

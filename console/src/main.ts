@@ -1,0 +1,65 @@
+import './style.css';
+import { SIGNED_OUT } from './api';
+import { h } from './dom';
+import { Router, useRouter, type Route } from './router';
+import { clearSession, currentSession } from './session';
+import { apiKeysView } from './views/api-keys';
+import { cloudAccountsView } from './views/cloud-accounts';
+import { clusterCreateView } from './views/cluster-create';
+import { clusterOverviewView } from './views/cluster-overview';
+import { clustersListView } from './views/clusters-list';
+import { layout } from './views/layout';
+import { nodePageView } from './views/node-page';
+import { profileDetailView } from './views/profile-detail';
+import { profilesListView } from './views/profiles-list';
+import { registriesView, registryDetailView } from './views/registries';
+import { signInView } from './views/sign-in';
+
+const ROUTES: readonly Route[] = [
+  { pattern: '/clusters', view: clustersListView },
+  { pattern: '/clusters/new', view: clusterCreateView },
+  { pattern: '/clusters/:id', view: clusterOverviewView },
+  { pattern: '/clusters/:id/nodes/:name', view: nodePageView },
+  { pattern: '/profiles', view: profilesListView },
+  { pattern: '/profiles/:id', view: profileDetailView },
+  { pattern: '/registries', view: registriesView },
+  { pattern: '/registries/:id', view: registryDetailView },
+  { pattern: '/cloudaccounts', view: cloudAccountsView },
+  { pattern: '/apikeys', view: apiKeysView },
+];
+
+const notFound = () => h('section', {}, h('h1', {}, 'Page not found'), h('p', {}, 'Nothing lives at this address. ', h('a', { href: '/clusters' }, 'Go to the clusters.')));
+
+const app = document.getElementById('app')!;
+let frame: ReturnType<typeof layout> | undefined;
+let firstPage = true;
+
+const router = new Router(ROUTES, notFound, '/clusters', (page) => {
+  if (!frame) return;
+  frame.main.replaceChildren(page);
+  frame.markCurrent();
+  // Screen readers hear the new page; the very first one keeps the browser's own focus.
+  if (!firstPage) frame.main.focus({ preventScroll: true });
+  firstPage = false;
+  if (!location.hash) window.scrollTo(0, 0);
+});
+useRouter(router);
+
+/** Signed out: the sign-in form; signed in: the frame, and the page of the URL inside it. */
+function start(notice?: string): void {
+  if (!currentSession()) {
+    router.stop();
+    frame = undefined;
+    app.replaceChildren(signInView(() => start(), notice));
+    return;
+  }
+  frame = layout(() => {
+    clearSession();
+    start();
+  });
+  app.replaceChildren(frame.root);
+  router.render();
+}
+
+window.addEventListener(SIGNED_OUT, () => start('The API no longer accepts the key of this session (revoked?): sign in again.'));
+start();

@@ -1,0 +1,315 @@
+/**
+ * The shapes the console reads, as GET /v1/openapi.json documents them (functions/api/schemas.ts).
+ * Only the fields the console shows; the API may send more.
+ */
+
+export type Role = 'admin' | 'editor' | 'viewer';
+export type Status = 'True' | 'False' | 'Unknown';
+export type HealthState = 'Healthy' | 'Unhealthy' | 'Unknown';
+export type Phase = 'Pending' | 'Provisioning' | 'Running' | 'Deleting' | 'Deleted' | 'Failed';
+export type Layer = 'os' | 'k8s' | 'cni' | 'csi' | 'addon';
+export type UsageWindow = '1h' | '24h' | '7d' | '30d';
+
+export interface Page<T> {
+  items: T[];
+  nextCursor?: string;
+}
+
+export interface FieldDetail {
+  path: string;
+  message: string;
+}
+
+export interface NodePool {
+  name: string;
+  role: 'controlPlane' | 'worker';
+  count: number;
+  instanceType: string;
+  zones: string[];
+  diskGiB?: number;
+  rollout?: { maxSurge?: number; maxUnavailable?: number };
+  repair?: { enabled?: boolean; notReadyMinutes?: number; maxUnhealthyPercent?: number };
+}
+
+export interface Cluster {
+  id: string;
+  name: string;
+  profileId: string;
+  profileRevision: number;
+  cloudAccountId: string;
+  cloud: 'aws' | 'azure' | 'local';
+  region: string;
+  nodePools: NodePool[];
+  phase: Phase;
+  generation: number;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  status?: { observedGeneration?: number; apiEndpoint?: string };
+}
+
+export interface Health {
+  health: HealthState;
+  reasons: string[];
+}
+
+export interface ClusterWithStatus extends Cluster {
+  ready: { status: Status; reason: string; message: string };
+  health: Health;
+}
+
+export interface Condition {
+  type: string;
+  status: Status;
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  attempts: number;
+  observedGeneration: number;
+  title: string;
+}
+
+export interface ConditionList {
+  phase: Phase;
+  health: Health;
+  items: Condition[];
+}
+
+export interface ClusterEvent {
+  id: string;
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  subject?: string;
+  at: string;
+  count: number;
+  firstSeen: string;
+  lastSeen: string;
+}
+
+export interface EventFollow {
+  items: ClusterEvent[];
+  after: string;
+}
+
+export interface NodeCondition {
+  type: string;
+  status: Status;
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+}
+
+export interface NodeFacts {
+  kubeletVersion?: string;
+  osImage?: string;
+  kernelVersion?: string;
+  containerRuntimeVersion?: string;
+  unschedulable?: boolean;
+}
+
+export interface NodeSummary extends NodeFacts {
+  name: string;
+  pool?: string;
+  role: 'controlPlane' | 'worker';
+  zone?: string;
+  instanceType?: string;
+  instanceId?: string;
+  instanceState?: string;
+  privateIp?: string;
+  phase?: 'draining' | 'drained' | 'terminating';
+  ready: boolean;
+  conditions: NodeCondition[];
+}
+
+export interface NodeList {
+  reportedAt?: string;
+  items: NodeSummary[];
+}
+
+export interface NodeUsage {
+  name: string;
+  role: 'controlPlane' | 'worker';
+  cpuUsedCores: number;
+  memoryUsedBytes: number;
+  cpuAllocatableCores: number;
+  memoryAllocatableBytes: number;
+  cpuRequestedCores: number;
+  memoryRequestedBytes: number;
+  diskUsedPercent?: number;
+  cpuUsagePercent: number;
+  memoryUsagePercent: number;
+  cpuRequestsPercent: number;
+  memoryRequestsPercent: number;
+}
+
+export interface NodeDetail extends NodeFacts {
+  name: string;
+  role: 'controlPlane' | 'worker';
+  zone?: string;
+  instanceType?: string;
+  addresses: { type: string; address: string }[];
+  ready: boolean;
+  conditions: NodeCondition[];
+  capacity?: Record<string, string>;
+  allocatable?: Record<string, string>;
+  usage: NodeUsage;
+  window: UsageWindow;
+  series: { t: string; coresUsed: number; memoryUsedBytes: number; diskUsedPercent?: number }[];
+}
+
+export interface Usage {
+  window: UsageWindow;
+  resolution: string;
+  at?: string;
+  now: {
+    nodes: number;
+    coresUsed: number;
+    cpuAllocatableCores: number;
+    cpuUsagePercent: number;
+    memoryUsedBytes: number;
+    memoryAllocatableBytes: number;
+    memoryUsagePercent: number;
+    cpuRequestedCores: number;
+    cpuRequestsPercent: number;
+    memoryRequestedBytes: number;
+    memoryRequestsPercent: number;
+  };
+  nodes: NodeUsage[];
+  series: { t: string; coresUsed: number; cpuUsagePercent: number; memoryUsagePercent: number }[];
+}
+
+export interface Service {
+  namespace: string;
+  name: string;
+  type: 'LoadBalancer' | 'NodePort';
+  status: 'Ready' | 'Pending';
+  ports: { name?: string; port: number; nodePort?: number; protocol: string }[];
+  links: string[];
+}
+
+export interface PlanStep {
+  id: string;
+  kind: 'launch' | 'waitReady' | 'drain' | 'terminate';
+  pool: string;
+  node: string;
+  zone?: string;
+  reason: string;
+  details?: string[];
+  replaces?: string;
+}
+
+export interface PoolSummary {
+  pool: string;
+  removed: boolean;
+  desired: number;
+  current: number;
+  toLaunch: number;
+  toRemove: number;
+  toReplace: number;
+  leaving: number;
+}
+
+export interface ClusterPlan {
+  generation: number;
+  state: 'Running' | 'Succeeded';
+  done: number;
+  steps: (PlanStep & { status: 'done' | 'running' | 'pending'; finishedAt?: string })[];
+  pools: PoolSummary[];
+  waiting?: { since: string; message: string };
+  cancelled: PlanStep[];
+  startedAt: string;
+  updatedAt: string;
+}
+
+export interface PlanPreview {
+  dryRun: true;
+  cluster: Cluster;
+  plan: { steps: PlanStep[]; pools: PoolSummary[] };
+  cancels: PlanStep[];
+}
+
+export interface ResolvedLayer {
+  layer: Layer;
+  registryId: string;
+  packId: string;
+  name: string;
+  version: string;
+  values: string;
+  content?: unknown;
+}
+
+export interface Profile {
+  id: string;
+  name: string;
+  description?: string;
+  latestRevision: number;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  clusterCount?: number;
+}
+
+export interface ProfileWithLayers extends Profile {
+  layers: ResolvedLayer[];
+}
+
+export interface ProfileRevision {
+  profileId: string;
+  revision: number;
+  layers: ResolvedLayer[];
+  createdAt: string;
+}
+
+export interface ValueChange {
+  path: string;
+  kind: 'added' | 'removed' | 'changed';
+  from?: unknown;
+  to?: unknown;
+}
+
+export interface ProfileDiff {
+  from: number;
+  to: number;
+  changes: { name: string; layer: Layer; change: 'added' | 'removed' | 'upgraded' | 'values'; fromVersion?: string; toVersion?: string; values: ValueChange[] }[];
+}
+
+export interface Registry {
+  id: string;
+  name: string;
+  description?: string;
+  scope: 'public' | 'private';
+  createdAt: string;
+  packCount?: number;
+}
+
+export interface Pack {
+  id: string;
+  registryId: string;
+  layer: Layer;
+  name: string;
+  version: string;
+  description?: string;
+  values: string;
+  content?: unknown;
+  os?: unknown;
+  createdAt: string;
+}
+
+export interface CloudAccount {
+  id: string;
+  name: string;
+  spec: { type: 'aws' | 'azure' | 'local'; [field: string]: unknown };
+  createdAt: string;
+  lastCheck?: { valid: boolean; code?: string; message: string; checkedAt: string };
+  clusterCount?: number;
+  trustPolicy?: Record<string, unknown>;
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  role: Role;
+  operator: boolean;
+  createdAt: string;
+}

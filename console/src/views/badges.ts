@@ -1,0 +1,25 @@
+import { h } from '../dom';
+import type { HealthState, Phase, Status } from '../types';
+
+/** Status words as badges: the word is always there, colour only repeats it. */
+
+const PHASE_TONE: Record<Phase, string> = {
+  Pending: 'neutral',
+  Provisioning: 'progress',
+  Running: 'good',
+  Deleting: 'progress',
+  Deleted: 'neutral',
+  Failed: 'bad',
+};
+
+export const phaseBadge = (phase: Phase) => h('span', { class: `badge ${PHASE_TONE[phase]}`, 'data-phase': phase }, phase);
+
+const HEALTH_TONE: Record<HealthState, string> = { Healthy: 'good', Unhealthy: 'bad', Unknown: 'neutral' };
+
+export const healthBadge = (health: HealthState) => h('span', { class: `badge ${HEALTH_TONE[health]}`, 'data-health': health }, health);
+
+const STATUS_TONE: Record<Status, string> = { True: 'good', False: 'bad', Unknown: 'neutral' };
+
+export const statusBadge = (status: Status, label: string = status) => h('span', { class: `badge ${STATUS_TONE[status]}` }, label);
+
+export const readyBadge = (ready: boolean) => h('span', { class: `badge ${ready ? 'good' : 'bad'}` }, ready ? 'Ready' : 'NotReady');

@@ -1,0 +1,174 @@
+import { ApiError, api, get } from '../api';
+import { fill, facts, h, table } from '../dom';
+import { ago, time } from '../format';
+import { REFRESH_MS, refreshEvery } from '../live';
+import { navigate, type ViewContext } from '../router';
+import { may } from '../session';
+import type { ClusterPlan, ClusterWithStatus, ConditionList, NodeList, Profile, Service } from '../types';
+import { healthBadge, phaseBadge, statusBadge } from './badges';
+import { conditionsTimeline } from './conditions-timeline';
+import { confirmAction } from './dialog';
+import { eventsFeed } from './events-feed';
+import { healthSection } from './health-section';
+import { errorBox, errorSlot, loading } from './notice';
+import { nodesTable } from './nodes-table';
+import { planView } from './plan-view';
+import { openScaleDialog } from './scale-pool';
+import { servicesTable } from './services-table';
+import { usageSection } from './usage-section';
+
+const SECTIONS = [
+  ['health', 'Health'],
+  ['milestones', 'Milestones'],
+  ['usage', 'Usage'],
+  ['pools', 'Node pools'],
+  ['nodes', 'Nodes'],
+  ['services', 'Services'],
+  ['plan', 'Plan'],
+  ['events', 'Events'],
+] as const;
+type SectionId = (typeof SECTIONS)[number][0];
+
+function section(id: SectionId, title: string, ...content: Node[]): HTMLElement {
+  return h('section', { id, class: 'panel', 'aria-labelledby': `${id}-title` }, h('h2', { id: `${id}-title` }, title), content);
+}
+
+/**
+ * One cluster: what it is, its health and why, its milestones, usage, pools, nodes, services, the
+ * plan of its latest change and its events, refreshed live; scale a pool or delete it from here.
+ */
+export function clusterOverviewView(ctx: ViewContext): HTMLElement {
+  const id = ctx.params.id!;
+  const path = `/v1/clusters/${encodeURIComponent(id)}`;
+  const title = h('h1', { id: 'cluster-title' }, id);
+  const badges = h('span', { class: 'title-badges' });
+  const actions = h('div', { class: 'actions' });
+  const summary = h('div', {}, loading('the cluster'));
+  const slots = {} as Record<SectionId, HTMLElement>;
+  for (const [s] of SECTIONS) slots[s] = h('div', {});
+  const errors = errorSlot();
+  let cluster: ClusterWithStatus | undefined;
+  let profileName: string | undefined;
+  /**
+   * Whether the cluster has a plan to show. A plan exists from the first reconcile on, which says so
+   * with a ReconcileStarted event; before that GET /plan is a 404. So the page asks once when it
+   * opens on a changed cluster, and otherwise when the event stream says a reconcile started.
+   */
+  let planKnown = false;
+  let firstLoad = true;
+
+  const deleteCluster = async () => {
+    if (!cluster) return;
+    const ok = await confirmAction(`Delete cluster ${cluster.name}?`, `Every node and everything Strata made for ${cluster.name} in ${cluster.cloud} ${cluster.region} is deleted. This cannot be undone.`, 'Delete cluster');
+    if (!ok) return;
+    try {
+      await api('DELETE', path);
+      navigate('/clusters');
+    } catch (err) {
+      errors.show(err);
+    }
+  };
+
+  const renderPools = (c: ClusterWithStatus) => {
+    const canScale = may('editor') && c.phase !== 'Deleting' && c.phase !== 'Deleted';
+    const rows = c.nodePools.map((p, i) =>
+      h(
+        'tr',
+        { 'data-pool': p.name },
+        h('th', { scope: 'row' }, p.name),
+        h('td', {}, p.role === 'controlPlane' ? 'control plane' : 'worker'),
+        h('td', { class: 'num' }, p.count),
+        h('td', {}, p.instanceType),
+        h('td', {}, p.zones.join(', ')),
+        h('td', { class: 'num' }, p.diskGiB ? `${p.diskGiB} GiB` : '—'),
+        canScale ? h('td', {}, h('button', { type: 'button', class: 'secondary small', 'aria-label': `Scale pool ${p.name}`, onclick: () => openScaleDialog(c, i, () => live.now()) }, 'Scale')) : null,
+      ),
+    );
+    fill(slots.pools, table('Node pools', ['Pool', 'Role', 'Nodes', 'Instance type', 'Zones', 'Disk', ...(canScale ? ['Change'] : [])], rows));
+  };
+
+  const renderSummary = (c: ClusterWithStatus) => {
+    title.textContent = c.name;
+    document.title = `${c.name} · Strata`;
+    fill(badges, phaseBadge(c.phase), ' ', healthBadge(c.health.health));
+    fill(
+      actions,
+      may('editor') && c.phase !== 'Deleting' && c.phase !== 'Deleted' ? h('button', { type: 'button', class: 'danger', onclick: () => void deleteCluster() }, 'Delete cluster') : null,
+    );
+    fill(
+      summary,
+      c.phase === 'Deleted' ? h('p', { class: 'notice' }, 'This cluster has been deleted; its record is kept for a week.') : null,
+      facts([
+        ['Ready', [statusBadge(c.ready.status), ` ${c.ready.reason}: ${c.ready.message}`]],
+        ['Profile', h('span', {}, h('a', { href: `/profiles/${encodeURIComponent(c.profileId)}` }, profileName ?? c.profileId), ` revision ${c.profileRevision}`)],
+        ['Cloud', `${c.cloud} · ${c.region}`],
+        ['Cloud account', c.cloudAccountId],
+        ['Generation', `${c.generation} (observed ${c.status?.observedGeneration ?? '—'})`],
+        ['API endpoint', c.status?.apiEndpoint ?? '—'],
+        ['Created', h('time', { datetime: c.createdAt, title: time(c.createdAt) }, ago(c.createdAt))],
+        ['Id', c.id],
+      ]),
+    );
+  };
+
+  const live = refreshEvery(
+    REFRESH_MS,
+    ctx.signal,
+    async () => {
+      const [c, conditions, nodes, services] = await Promise.all([
+        get<ClusterWithStatus>(path, ctx.signal),
+        get<ConditionList>(`${path}/conditions`, ctx.signal),
+        get<NodeList>(`${path}/nodes`, ctx.signal),
+        get<{ items: Service[] }>(`${path}/services`, ctx.signal),
+      ]);
+      cluster = c;
+      profileName ??= await get<Profile>(`/v1/profiles/${encodeURIComponent(c.profileId)}`, ctx.signal).then(
+        (p) => p.name,
+        () => c.profileId,
+      );
+      renderSummary(c);
+      fill(slots.health, ...healthSection(c.health, conditions.items));
+      fill(slots.milestones, conditionsTimeline(conditions.items));
+      renderPools(c);
+      fill(slots.nodes, nodesTable(c.id, nodes.items), nodes.reportedAt ? h('p', { class: 'muted small' }, `Agent report ${ago(nodes.reportedAt)}.`) : null);
+      fill(slots.services, servicesTable(services.items));
+      if (planKnown || (firstLoad && c.generation > 1)) {
+        try {
+          fill(slots.plan, ...planView(await get<ClusterPlan>(`${path}/plan`, ctx.signal)));
+          planKnown = true;
+        } catch (err) {
+          if (!(err instanceof ApiError && err.status === 404)) throw err;
+        }
+      }
+      firstLoad = false;
+      if (!planKnown) fill(slots.plan, h('p', { class: 'empty' }, 'No change has been planned since the cluster was provisioned.'));
+      errors.clear();
+    },
+    (err) => {
+      if (!cluster) fill(summary, errorBox(err));
+      else errors.show(err);
+    },
+  );
+
+  fill(slots.usage, usageSection(id, ctx.signal));
+  fill(
+    slots.events,
+    eventsFeed(id, ctx.signal, (events) => {
+      if (!planKnown && events.some((e) => e.reason === 'ReconcileStarted')) {
+        planKnown = true;
+        live.now();
+      }
+    }),
+  );
+
+  return h(
+    'article',
+    { 'aria-labelledby': 'cluster-title' },
+    h('p', { class: 'crumbs' }, h('a', { href: '/clusters' }, 'Clusters'), ' / '),
+    h('div', { class: 'page-head' }, h('div', {}, title, badges), actions),
+    errors.el,
+    summary,
+    h('nav', { class: 'in-page', 'aria-label': 'Sections' }, h('ul', {}, SECTIONS.map(([s, label]) => h('li', {}, h('a', { href: `#${s}` }, label))))),
+    SECTIONS.map(([s, label]) => section(s, label, slots[s])),
+  );
+}

@@ -1,0 +1,41 @@
+import { h } from '../dom';
+import { currentSession, may } from '../session';
+
+const SECTIONS: readonly { path: string; label: string; admin?: boolean }[] = [
+  { path: '/clusters', label: 'Clusters' },
+  { path: '/profiles', label: 'Profiles' },
+  { path: '/registries', label: 'Registries' },
+  { path: '/cloudaccounts', label: 'Cloud accounts' },
+  { path: '/apikeys', label: 'API keys', admin: true },
+];
+
+/** The frame of every signed-in page: the header with the sections, and the main region. */
+export function layout(onSignOut: () => void): { root: HTMLElement; main: HTMLElement; markCurrent(): void } {
+  const links = SECTIONS.filter((s) => !s.admin || may('admin')).map((s) => h('a', { href: s.path }, s.label));
+  const main = h('main', { id: 'main', tabindex: -1 });
+  const root = h(
+    'div',
+    { class: 'shell' },
+    h(
+      'header',
+      { class: 'top' },
+      h('a', { class: 'brand', href: '/clusters' }, 'Strata'),
+      h('nav', { 'aria-label': 'Sections' }, h('ul', {}, links.map((a) => h('li', {}, a)))),
+      h(
+        'div',
+        { class: 'who' },
+        h('span', { class: 'muted' }, `Signed in as ${currentSession()?.role ?? '—'}`),
+        h('button', { type: 'button', class: 'secondary small', onclick: onSignOut }, 'Sign out'),
+      ),
+    ),
+    main,
+  );
+  const markCurrent = () => {
+    for (const a of links) {
+      const current = location.pathname === a.pathname || location.pathname.startsWith(`${a.pathname}/`);
+      if (current) a.setAttribute('aria-current', 'page');
+      else a.removeAttribute('aria-current');
+    }
+  };
+  return { root, main, markCurrent };
+}

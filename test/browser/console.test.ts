@@ -1,0 +1,245 @@
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterBody, eventually, startApi, type Api } from '../integration/harness.js';
+
+/**
+ * The web console end to end, in a real browser (Chromium, headless) against the local runtime:
+ * sign in, add a cloud account, create a cluster through the form (a field error first), watch it
+ * run, read its usage charts and a node, scale a pool after reading the plan, see a NotReady node
+ * turn the cluster Unhealthy, delete it; and a viewer key without the buttons it may not use.
+ * Every console error of the page fails the file, but for the 400 the field-error step provokes.
+ */
+const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
+const LAUNCH = { executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] };
+
+let api: Api;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let clusterId: string;
+
+/** Console errors and uncaught exceptions of every page the test opens. */
+const problems: string[] = [];
+/** Error answers a step provokes on purpose, which the browser logs as failed loads. */
+const provoked: { path: string; status: number }[] = [];
+
+function watch(p: Page): void {
+  p.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`));
+  p.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const failedLoad = /^Failed to load resource: the server responded with a status of (\d+)/.exec(msg.text());
+    if (failedLoad) {
+      const path = new URL(msg.location().url).pathname;
+      const i = provoked.findIndex((x) => x.path === path && x.status === Number(failedLoad[1]));
+      if (i >= 0) return void provoked.splice(i, 1);
+    }
+    problems.push(`${msg.text()} (${msg.location().url})`);
+  });
+}
+
+async function signIn(p: Page, key: string): Promise<void> {
+  await p.goto(`${api.runtime.url}/`);
+  await p.getByLabel('API key').fill(key);
+  await p.getByRole('button', { name: 'Sign in' }).click();
+  await p.getByRole('heading', { name: 'Clusters', level: 1 }).waitFor();
+}
+
+/** A link of the header's section navigation. */
+const section = (name: string) => page.getByRole('banner').getByRole('link', { name, exact: true });
+const pool = (n: number) => page.locator('fieldset', { has: page.locator('legend', { hasText: `Pool ${n}` }) });
+const healthBadge = () => page.locator('.title-badges [data-health]');
+
+beforeAll(async () => {
+  api = await startApi();
+  browser = await chromium.launch(LAUNCH);
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  page = await context.newPage();
+  watch(page);
+  mkdirSync(DOCS, { recursive: true });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await api?.stop();
+});
+
+describe('the web console', { timeout: 120_000 }, () => {
+  it('signs in with an API key kept in sessionStorage, never in the URL', async () => {
+    await signIn(page, api.key);
+    expect(page.url()).toBe(`${api.runtime.url}/clusters`);
+    expect(await page.evaluate('sessionStorage.getItem("strata.apiKey")')).toBe(api.key);
+    expect(await page.evaluate('sessionStorage.getItem("strata.role")')).toBe('admin');
+    await expectVisible(section('API keys'));
+  });
+
+  it('adds a cloud account on the simulated cloud', async () => {
+    await section('Cloud accounts').click();
+    await page.getByLabel('Account name').fill('sim');
+    await page.getByLabel('Type').selectOption('local');
+    await page.getByRole('button', { name: 'Add account' }).click();
+    await page.locator('tr[data-account="sim"]').waitFor();
+    // A second cluster, made through the API, so the list has more than the one the form makes.
+    const account = (await api.call('GET', '/v1/cloudaccounts')).body.items.find((a: any) => a.name === 'sim');
+    const [cp, workers] = clusterBody(account.id).nodePools;
+    const staging = await api.call('POST', '/v1/clusters', { body: clusterBody(account.id, { name: 'staging', nodePools: [cp, { ...workers, count: 1 }] }) });
+    expect(staging.status).toBe(201);
+  });
+
+  it("shows the API's field error at its field", async () => {
+    await section('Clusters').click();
+    await page.getByRole('button', { name: 'Create cluster' }).click();
+    await page.getByLabel('Cluster name').fill('demo');
+    await page.getByLabel('Profile', { exact: true }).selectOption('pf-sample');
+    await page.getByLabel('Region').fill('sim-east-1');
+    await pool(1).getByLabel('Instance type').fill('sim.large');
+    await pool(1).getByLabel('Zones').fill('sim-east-1a');
+    await pool(2).getByLabel('Instance type').fill('sim.large');
+    // A zone of another region: the API refuses it, naming nodePools[1].zones[1].
+    await pool(2).getByLabel('Zones').fill('sim-east-1a, us-west-2b');
+    provoked.push({ path: '/v1/clusters', status: 400 });
+    await page.getByRole('button', { name: 'Create cluster' }).click();
+    const zones = pool(2).getByLabel('Zones');
+    await expect.poll(() => zones.getAttribute('aria-invalid')).toBe('true');
+    const error = pool(2).locator('.field-error:not([hidden])');
+    expect(await error.textContent()).toContain('us-west-2b: zones must be in region sim-east-1');
+    // The error is the field's description, so a screen reader reads it with the field.
+    expect(await zones.getAttribute('aria-describedby')).toContain(await error.getAttribute('id'));
+    expect(await page.evaluate('document.activeElement.dataset.path')).toBe('nodePools[1].zones');
+    expect(await pool(1).getByLabel('Zones').getAttribute('aria-invalid')).toBeNull();
+  });
+
+  it('creates a cluster through the form and watches it reach Running', async () => {
+    await pool(2).getByLabel('Zones').fill('sim-east-1a, sim-east-1b');
+    await page.getByRole('button', { name: 'Create cluster' }).click();
+    await page.waitForURL(/\/clusters\/cl-/);
+    clusterId = new URL(page.url()).pathname.split('/').pop()!;
+    await page.getByRole('heading', { name: 'demo', level: 1 }).waitFor();
+    await page.locator('.title-badges [data-phase="Running"]').waitFor({ timeout: 60_000 });
+    // The milestones, in order, all done; the event stream shows it happening.
+    const steps = page.locator('#milestones .step');
+    expect(await steps.count()).toBeGreaterThan(3);
+    await page.locator('#milestones .step[data-condition="Ready"].done').waitFor();
+    await page.locator('#events li[data-reason="ClusterRunning"]').waitFor();
+    await healthBadge().and(page.locator('[data-health="Healthy"]')).waitFor({ timeout: 30_000 });
+  });
+
+  it('lists the cluster with its phase, health, profile, nodes, cloud and region, filtered by name and health', async () => {
+    await section('Clusters').click();
+    const row = page.locator('tr[data-cluster="demo"]');
+    await row.locator('[data-health="Healthy"]').waitFor();
+    expect((await row.locator('td').allTextContents()).map((t) => t.trim())).toEqual(['Running', 'Healthy', 'ubuntu-k8s-calico · rev 1', '3', 'local', 'sim-east-1']);
+    await page.locator('tr[data-cluster="staging"] [data-health="Healthy"]').waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: `${DOCS}console-clusters.png` });
+    await page.getByLabel('Health').selectOption('Unhealthy');
+    await page.getByText('No cluster matches the filter.').waitFor();
+    await page.getByLabel('Health').selectOption('Healthy');
+    await page.getByLabel('Name contains').fill('dem');
+    await page.locator('tr[data-cluster="staging"]').waitFor({ state: 'detached' });
+    await row.waitFor();
+    // The filter is in the URL: a reload or a shared link keeps it.
+    expect(page.url()).toContain('name=dem');
+  });
+
+  it('draws the usage charts from the samples as they come', async () => {
+    await page.locator('tr[data-cluster="demo"] a').click();
+    await page.getByRole('heading', { name: 'demo', level: 1 }).waitFor();
+    // Minutes pass on the runtime's clock; the agents report within each, making a sample a minute.
+    for (let i = 0; i < 6; i++) {
+      api.runtime.clock.advance(30_000);
+      await new Promise((r) => setTimeout(r, 400));
+    }
+    const cores = page.locator('#usage figure.chart', { hasText: 'Cores used' });
+    await expect.poll(async () => Number(await cores.getAttribute('data-points')), { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
+    expect(await cores.locator('canvas').count()).toBeGreaterThan(0);
+    expect(await cores.locator('.chart-summary').textContent()).toMatch(/^\d+ samples; latest: Cores used \d/);
+    const usage = page.locator('#usage figure.chart', { hasText: 'CPU and memory usage' });
+    expect(Number(await usage.getAttribute('data-points'))).toBeGreaterThanOrEqual(3);
+    // Another window asks the API again.
+    await page.getByRole('button', { name: '24h', exact: true }).click();
+    await expect.poll(() => page.getByRole('button', { name: '24h', exact: true }).getAttribute('aria-pressed')).toBe('true');
+    await page.getByRole('button', { name: '1h', exact: true }).click();
+    await page.locator('#services table, #services .empty').first().waitFor();
+    await page.screenshot({ path: `${DOCS}console-overview.png`, fullPage: true });
+  });
+
+  it('opens a node with its conditions, facts and own charts', async () => {
+    await page.locator('#nodes tr[data-node="demo-workers-0"] a').click();
+    await page.getByRole('heading', { name: 'demo-workers-0', level: 1 }).waitFor();
+    const conditions = page.getByRole('table', { name: 'Node conditions' });
+    await conditions.waitFor();
+    expect(await conditions.locator('tbody th').first().textContent()).toBeTruthy();
+    await page.getByText('Kubelet', { exact: true }).waitFor();
+    const cores = page.locator('figure.chart', { hasText: 'Cores used' });
+    await expect.poll(async () => Number(await cores.getAttribute('data-points'))).toBeGreaterThanOrEqual(1);
+    await page.getByRole('link', { name: 'Cluster', exact: true }).click();
+  });
+
+  it('scales a pool after showing the planned steps and asking for confirmation', async () => {
+    await page.getByRole('button', { name: 'Scale pool workers' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Scale pool workers' });
+    await dialog.getByLabel('Nodes').fill('3');
+    await dialog.getByRole('button', { name: 'Preview change' }).click();
+    await dialog.getByText('Nothing has changed yet.').waitFor();
+    expect(await dialog.locator('li[data-step]').allTextContents()).toEqual([expect.stringContaining('Launch demo-workers-2'), expect.stringContaining('Wait for Ready demo-workers-2')]);
+    // The preview wrote nothing.
+    expect((await api.call('GET', `/v1/clusters/${clusterId}`)).body.nodePools[1].count).toBe(2);
+    await dialog.getByRole('button', { name: 'Apply change' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.locator('#plan li[data-step="waitReady:workers:2"][data-status="done"]').waitFor({ timeout: 60_000 });
+    await page.locator('#nodes tr[data-node="demo-workers-2"]').waitFor();
+  });
+
+  it('turns the health badge Unhealthy when a node goes NotReady, naming the node', async () => {
+    const fault = await api.call('POST', '/local/faults', { body: { node: 'demo-workers-1', condition: 'Ready', status: 'False' } });
+    expect(fault.status).toBe(201);
+    await healthBadge().and(page.locator('[data-health="Unhealthy"]')).waitFor({ timeout: 30_000 });
+    expect(await page.locator('#health .reasons').textContent()).toContain('demo-workers-1: Ready is False');
+    await page.locator('#nodes tr[data-node="demo-workers-1"]').getByText('NotReady').waitFor();
+  });
+
+  it('shows a viewer no create, scale or delete buttons', async () => {
+    const viewer = await api.call('POST', '/v1/apikeys', { body: { name: 'reader', role: 'viewer' } });
+    const other = await browser.newContext();
+    const p = await other.newPage();
+    watch(p);
+    try {
+      // GET /v1/apikeys answers admins only: its 403 is how the console learns the key's role.
+      provoked.push({ path: '/v1/apikeys', status: 403 });
+      await signIn(p, viewer.body.key);
+      expect(await p.evaluate('sessionStorage.getItem("strata.role")')).toBe('viewer');
+      await p.getByRole('table', { name: 'Clusters' }).or(p.getByText('No clusters yet.')).waitFor();
+      expect(await p.getByRole('button', { name: 'Create cluster' }).count()).toBe(0);
+      expect(await p.getByRole('link', { name: 'API keys' }).count()).toBe(0);
+      await p.goto(`${api.runtime.url}/clusters/${clusterId}`);
+      await p.getByRole('heading', { name: 'demo', level: 1 }).waitFor();
+      await p.getByRole('table', { name: 'Node pools' }).waitFor();
+      await p.locator('#nodes table').waitFor();
+      expect(await p.getByRole('button', { name: /Delete|Scale/ }).count()).toBe(0);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('deletes the cluster after confirmation', async () => {
+    await page.getByRole('button', { name: 'Delete cluster' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete cluster demo?' });
+    // Cancel has the focus: Enter does no harm.
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Cancel');
+    await dialog.getByRole('button', { name: 'Delete cluster' }).click();
+    await page.waitForURL(`${api.runtime.url}/clusters`);
+    await eventually(async () => ((await api.call('GET', `/v1/clusters/${clusterId}`)).body.phase === 'Deleted' ? true : undefined), 'cluster Deleted', 60_000);
+    await page.locator('tr[data-cluster="demo"]').waitFor({ state: 'detached', timeout: 15_000 });
+  });
+
+  it('logged no console error and no uncaught exception', () => {
+    expect(problems).toEqual([]);
+    expect(provoked).toEqual([]);
+  });
+});
+
+async function expectVisible(locator: ReturnType<Page['getByRole']>): Promise<void> {
+  await locator.waitFor();
+  expect(await locator.isVisible()).toBe(true);
+}
