@@ -42,16 +42,16 @@ export class ApiClient {
     return this.request<T>('GET', path, { query });
   }
 
-  /** Every item of a paged list, following nextCursor. */
-  async listAll<T>(path: string, query: Query = {}): Promise<T[]> {
+  /** Every item of a paged list, following nextCursor; or its first `max` items. */
+  async listAll<T>(path: string, query: Query = {}, max = Infinity): Promise<T[]> {
     const items: T[] = [];
     let cursor: string | undefined;
     do {
-      const page = await this.get<Page<T>>(path, { ...query, limit: PAGE_LIMIT, cursor });
+      const page = await this.get<Page<T>>(path, { ...query, limit: Math.min(PAGE_LIMIT, max - items.length), cursor });
       items.push(...page.items);
       cursor = page.nextCursor;
-    } while (cursor);
-    return items;
+    } while (cursor && items.length < max);
+    return items.slice(0, max);
   }
 }
 

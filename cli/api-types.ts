@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { COMMAND_KINDS } from '../core/agent-commands.js';
 import type * as S from '../functions/api/schemas.js';
 import type { ClusterPlan as ClusterPlanSchema, PlanPreview as PlanPreviewSchema, PlanStep as PlanStepSchema, PoolSummary as PoolSummarySchema } from '../functions/api/plan-schema.js';
 import type { Kubeconfig as KubeconfigSchema } from '../functions/api/kubeconfig-schema.js';
@@ -31,6 +32,15 @@ export type NodeList = z.infer<typeof S.NodeList>;
 export type ClusterNode = NodeList['items'][number];
 export type Usage = z.infer<typeof S.Usage>;
 export type ServiceList = z.infer<typeof S.ServiceList>;
+export type NodeDetail = z.infer<typeof S.NodeDetail>;
+export type TokenRotation = z.infer<typeof S.TokenRotation>;
+export type AgentCommand = z.infer<typeof S.Command>;
+export type CommandKind = AgentCommand['kind'];
+export type CommandStatus = AgentCommand['status'];
+/** What a Succeeded command of that kind carries as its result. */
+export type CommandResult<K extends CommandKind> = z.infer<(typeof COMMAND_KINDS)[K]['result']>;
+/** The kinds people may send through the API; the platform's workflows send the rest. */
+export type SendableKind = { [K in CommandKind]: (typeof COMMAND_KINDS)[K]['fromApi'] extends true ? K : never }[CommandKind];
 export type PlanStep = z.infer<typeof PlanStepSchema>;
 export type PoolSummary = z.infer<typeof PoolSummarySchema>;
 export type PlanPreview = z.infer<typeof PlanPreviewSchema>;

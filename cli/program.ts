@@ -9,7 +9,9 @@ import { getCommand } from './commands/get.js';
 import { kubeconfigCommand } from './commands/kubeconfig.js';
 import { loginCommand, logoutCommand } from './commands/login.js';
 import { planCommand } from './commands/plan.js';
+import { rotateCommand } from './commands/rotate.js';
 import { scaleCommand } from './commands/scale.js';
+import { sendCommand } from './commands/send.js';
 import { updateCommand } from './commands/update.js';
 import { usageCommand } from './commands/usage.js';
 import { validateCommand } from './commands/validate.js';
@@ -20,7 +22,8 @@ const AFTER_HELP = `
 Configuration: STRATA_API_URL and STRATA_API_KEY, or what strata login stored in
 $XDG_CONFIG_HOME/strata/config.json (~/.config/strata/config.json); the environment wins.
 
-Exit codes: 0 done, 1 the API refused (or a wait timed out), 2 the command line is wrong.`;
+Exit codes: 0 done, 1 the API refused (or a wait timed out, or a command waited for did not
+succeed), 2 the command line is wrong.`;
 
 /**
  * Settings every command needs, set on each: commander copies them only to commands made with
@@ -53,6 +56,8 @@ export function program(): Command {
     eventsCommand(),
     usageCommand(),
     kubeconfigCommand(),
+    sendCommand(),
+    rotateCommand(),
     diffCommand(),
     validateCommand(),
   ]) {

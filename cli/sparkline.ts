@@ -18,3 +18,6 @@ export function sparkline(values: readonly number[], max: number, width = 60): s
   }
   return out.join('');
 }
+
+/** Room for a sparkline: what the terminal leaves beside the figures, within reason. */
+export const sparkWidth = () => Math.max(20, Math.min(60, (process.stdout.columns ?? 100) - 60));

@@ -22,3 +22,10 @@ export function renderTable<T>(columns: readonly Column<T>[], rows: readonly T[]
       .trimEnd();
   return [bold(line(columns.map((c) => c.header))), ...cells.map(line)].join('\n') + '\n';
 }
+
+/** One fact a line, `Label:  value`, the values aligned; facts without a value are left out. */
+export function renderFacts(facts: readonly (readonly [string, string | undefined])[], bold: (s: string) => string = (s) => s): string {
+  const shown = facts.filter((f): f is readonly [string, string] => f[1] !== undefined && f[1] !== '');
+  const width = Math.max(0, ...shown.map(([label]) => label.length));
+  return shown.map(([label, value]) => `${bold(`${label}:`)}${' '.repeat(width - label.length + 2)}${value}`).join('\n') + '\n';
+}

@@ -1,11 +1,13 @@
 import { Command, Option } from 'commander';
-import type { NodeList, ProfileRevision, ServiceList } from '../api-types.js';
+import type { AgentCommand, Cluster, NodeDetail, NodeList, ProfileRevision, ServiceList } from '../api-types.js';
 import { palette, statusColour } from '../colour.js';
+import { commandsTable, commandText } from '../command-view.js';
 import { namedCluster, resolverOf } from '../context.js';
-import { UsageError } from '../errors.js';
+import { ApiError, Failure, UsageError } from '../errors.js';
 import { KINDS } from '../kinds/index.js';
 import type { Kind, ListOptions } from '../kinds/kind.js';
 import { layersTable, profiles } from '../kinds/profile.js';
+import { nodeText } from '../node-view.js';
 import { outputOption, serialize, type Format } from '../output.js';
 import type { Resolver } from '../resolver.js';
 import { renderTable } from '../table.js';
@@ -88,15 +90,36 @@ function kindCommand(kind: Kind): Command {
   });
 }
 
-/** `get nodes --cluster NAME`: what Strata launched and what the agent reports of each. */
+const WINDOWS = ['1h', '24h', '7d', '30d'];
+
+/** `get node NAME --cluster NAME`: one node as its agent reports it; a name it does not report is told apart from one that is not there. */
+async function showNode(resolver: Resolver, cluster: Cluster, name: string, opts: { window?: string; output: Format }): Promise<void> {
+  const base = `/v1/clusters/${encodeURIComponent(cluster.id)}/nodes`;
+  let node: NodeDetail;
+  try {
+    node = await resolver.api.get<NodeDetail>(`${base}/${encodeURIComponent(name)}`, { window: opts.window });
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 404 && err.details.some((d) => d.path === 'path.name'))) throw err;
+    const names = (await resolver.api.get<NodeList>(base)).items.map((n) => n.name);
+    if (names.includes(name)) throw new Failure(`node ${name} of cluster ${cluster.name} is not reported by the agent yet (strata get nodes -c ${cluster.name} shows what the cloud says of it)`);
+    throw new Failure(`cluster ${cluster.name} has no node "${name}"`, [{ path: 'name', message: names.length ? `its nodes: ${names.join(', ')}` : 'it has no nodes' }]);
+  }
+  return show(opts.output, node, () => nodeText(node, cluster.name, palette()));
+}
+
+/** `get nodes --cluster NAME`: what Strata launched and what the agent reports of each; or one node in full. */
 function nodesCommand(): Command {
   return new Command('nodes')
     .alias('node')
-    .description("a cluster's nodes")
+    .description("a cluster's nodes, or one node: what it runs, its conditions, its usage")
+    .argument('[name]', "a node's name")
     .requiredOption('-c, --cluster <name>', 'the cluster: its name or id')
+    .addOption(new Option('--window <window>', "one node's usage over this window (default: 1h)").choices(WINDOWS))
     .addOption(outputOption())
-    .action(async (opts: { cluster: string; output: Format }, self: Command) => {
+    .action(async (name: string | undefined, opts: { cluster: string; window?: string; output: Format }, self: Command) => {
+      if (!name && opts.window) throw new UsageError('--window goes with one node: strata get node NAME -c CLUSTER --window 24h');
       const { resolver, cluster } = await namedCluster(self, opts.cluster);
+      if (name) return showNode(resolver, cluster, name, opts);
       const nodes = await resolver.api.get<NodeList>(`/v1/clusters/${encodeURIComponent(cluster.id)}/nodes`);
       const p = palette();
       await show(opts.output, nodes.items, () =>
@@ -147,10 +170,34 @@ function servicesCommand(): Command {
     });
 }
 
+/** `get commands --cluster NAME`: what was sent to the cluster's agent, newest first, and what came of it; or one command in full. */
+function commandsCommand(): Command {
+  return new Command('commands')
+    .aliases(['command', 'cmd'])
+    .description("the commands sent to a cluster's agent, newest first, or one of them: its status and result")
+    .argument('[id]', "a command's id")
+    .requiredOption('-c, --cluster <name>', 'the cluster: its name or id')
+    .option('--limit <n>', 'how many of the newest to list', parseCount('--limit', 1), 50)
+    .addOption(outputOption())
+    .action(async (id: string | undefined, opts: { cluster: string; limit: number; output: Format }, self: Command) => {
+      const { resolver, cluster } = await namedCluster(self, opts.cluster);
+      const base = `/v1/clusters/${encodeURIComponent(cluster.id)}/commands`;
+      const p = palette();
+      if (id) {
+        const command = await resolver.api.get<AgentCommand>(`${base}/${encodeURIComponent(id)}`);
+        return show(opts.output, command, () => commandText(command, cluster.name, p));
+      }
+      const items = await resolver.api.listAll<AgentCommand>(base, {}, opts.limit);
+      if (!items.length && opts.output === 'table') return void process.stderr.write(`No commands were sent to cluster ${cluster.name}.\n`);
+      return show(opts.output, items, () => commandsTable(items, p));
+    });
+}
+
 export function getCommand(): Command {
   const get = new Command('get').description('list resources of a kind, or show one: strata get clusters, strata get cluster NAME');
   for (const kind of KINDS) get.addCommand(kindCommand(kind));
   get.addCommand(nodesCommand());
   get.addCommand(servicesCommand());
+  get.addCommand(commandsCommand());
   return get;
 }

@@ -4,15 +4,9 @@ import { palette, type Palette } from '../colour.js';
 import { clusterVerb, namedCluster } from '../context.js';
 import { print, type Format } from '../output.js';
 import { outputOption } from '../output.js';
-import { sparkline } from '../sparkline.js';
+import { sparkline, sparkWidth } from '../sparkline.js';
 import { renderTable } from '../table.js';
-
-const GiB = 1024 ** 3;
-const pct = (n: number) => `${n.toFixed(1)}%`;
-const gib = (bytes: number) => (bytes / GiB).toFixed(1);
-
-/** Room for the sparkline: what the terminal leaves beside the figures, within reason. */
-const sparkWidth = () => Math.max(20, Math.min(60, (process.stdout.columns ?? 100) - 60));
+import { gib, pct } from '../units.js';
 
 function usageText(u: Usage, clusterName: string, p: Palette): string {
   const n = u.now;

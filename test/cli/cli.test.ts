@@ -270,6 +270,95 @@ describe('strata', { timeout: 60_000 }, () => {
     expect(run.stdout).toMatch(/^demo-workers-0\s+worker\s/m);
   });
 
+  it('shows one node: what it runs, its conditions, its usage now', async () => {
+    const run = await strata(['get', 'node', 'demo-workers-0', '-c', 'demo']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^Node:\s+demo-workers-0$/m);
+    expect(run.stdout).toMatch(/^State:\s+Ready$/m);
+    expect(run.stdout).toMatch(/^Kubelet:\s+v1\.31\.10$/m);
+    expect(run.stdout).toMatch(/^CONDITION\s+STATUS\s+REASON\s+AGE\s+MESSAGE$/m);
+    expect(run.stdout).toMatch(/^Ready\s+True\s/m);
+    expect(run.stdout).toMatch(/^CPU\s+[\d.]+%\s+[\d.]+ of [\d.]+ cores\s/m);
+    const json = JSON.parse((await strata(['get', 'node', 'demo-workers-0', '-c', 'demo', '--window', '24h', '-o', 'json'])).stdout);
+    expect(json).toMatchObject({ name: 'demo-workers-0', role: 'worker', ready: true, window: '24h' });
+    expect(json.usage.cpuAllocatableCores).toBeGreaterThan(0);
+
+    const unknown = await strata(['get', 'node', 'demo-workers-9', '-c', 'demo']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('cluster demo has no node "demo-workers-9"');
+    expect(unknown.stderr).toMatch(/^\s+name: its nodes: .*demo-cp-0/m);
+    expect((await strata(['get', 'nodes', '-c', 'demo', '--window', '24h'])).code).toBe(2);
+  });
+
+  it("sends agent commands: ping and drain wait for the outcome, cordon and drain ask first, and they are listed newest first", async () => {
+    const ping = await strata(['send', 'command', 'ping', '-c', 'demo', '--wait']);
+    expect(ping.code, ping.stderr).toBe(0);
+    expect(ping.stdout).toMatch(/^command\/cmd-\w+ Succeeded: agent \S+\n$/);
+
+    // Wrong command lines, and a cordon nobody confirmed: nothing is sent.
+    const id = (await cluster()).id;
+    const sent = async () => (await api.call('GET', `/v1/clusters/${id}/commands`)).body.items.length;
+    const before = await sent();
+    expect((await strata(['send', 'command', 'ping', '-c', 'demo', '--node', 'demo-workers-0'])).code).toBe(2);
+    expect((await strata(['send', 'command', 'cordon', '-c', 'demo'])).stderr).toContain('cordon needs the node: --node NAME');
+    expect((await strata(['send', 'command', 'cordon', '-c', 'demo', '--node', 'demo-workers-0', '--timeout-seconds', '5'])).stderr).toContain('--timeout-seconds goes with drain only');
+    expect((await strata(['send', 'command', 'reboot', '-c', 'demo'])).code).toBe(2);
+    const unasked = await strata(['send', 'command', 'cordon', '-c', 'demo', '--node', 'demo-workers-0']);
+    expect(unasked.code).toBe(2);
+    expect(unasked.stderr).toContain('stdin is not a terminal');
+    const noSuchNode = await strata(['send', 'command', 'cordon', '-c', 'demo', '--node', 'demo-workers-9', '--yes']);
+    expect(noSuchNode.code).toBe(1);
+    expect(noSuchNode.stderr).toContain('cluster demo has no node "demo-workers-9"');
+    expect(await sent()).toBe(before);
+
+    const drain = await strata(['send', 'command', 'drain', '-c', 'demo', '--node', 'demo-workers-1', '--timeout-seconds', '60', '--yes', '--wait', '-o', 'json']);
+    expect(drain.code, drain.stderr).toBe(0);
+    const drained = JSON.parse(drain.stdout);
+    expect(drained).toMatchObject({ kind: 'drain', status: 'Succeeded', args: { node: 'demo-workers-1', timeoutSeconds: 60 }, result: { remaining: [] } });
+
+    const listed = await strata(['get', 'commands', '-c', 'demo']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const lines = listed.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^ID\s+KIND\s+STATUS\s+AGE\s+ARGS\s+SUMMARY$/);
+    expect(lines[1]).toMatch(new RegExp(`^${drained.id}\\s+drain\\s+Succeeded\\s+\\d+s\\s+node=demo-workers-1 timeoutSeconds=60 .*\\s\\d+ pod\\(s\\) evicted in [\\d.]+ s$`));
+    expect(listed.stdout).toMatch(/^cmd-\w+\s+ping\s+Succeeded\s+\d+s\s+agent \S+$/m);
+
+    const one = await strata(['get', 'command', drained.id, '-c', 'demo']);
+    expect(one.stdout).toMatch(/^Status:\s+Succeeded$/m);
+    expect(one.stdout).toMatch(/^Result:\s+\d+ pod\(s\) evicted in [\d.]+ s$/m);
+    expect((await strata(['get', 'command', 'cmd-nope', '-c', 'demo'])).code).toBe(1);
+    // The agent reports the drained node unschedulable.
+    await eventually(async () => (/^State:\s+Ready, cordoned$/m.test((await strata(['get', 'node', 'demo-workers-1', '-c', 'demo'])).stdout) ? true : undefined), 'demo-workers-1 cordoned', 10_000);
+  });
+
+  it('waits for a command the silent agent never runs until it expires, and exits 1', async () => {
+    const id = (await cluster()).id;
+    await fault({ cluster: id, agent: 'silent' });
+    try {
+      const run = strata(['send', 'command', 'ping', '-c', 'demo', '--deadline-seconds', '5', '--wait']);
+      const pending = await eventually(async () => (await api.call('GET', `/v1/clusters/${id}/commands`)).body.items.find((c: any) => c.status === 'Pending'), 'the ping sent');
+      // Past its deadline, the agent's next heartbeat expires it.
+      await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(pending.deadline) - Date.now() + 100)));
+      await fault({ cluster: id, agent: 'reporting' });
+      const { code, stderr } = await run;
+      expect(code).toBe(1);
+      expect(stderr).toMatch(new RegExp(`^error: command ${pending.id} \\(ping\\) Expired: no outcome by its deadline`, 'm'));
+    } finally {
+      await api.call('DELETE', '/local/faults');
+    }
+  });
+
+  it('rotates the agent token after asking, and the agent goes on with the new one', async () => {
+    const unasked = await strata(['rotate', 'agent-token', 'cluster', 'demo']);
+    expect(unasked.code).toBe(2);
+    expect(unasked.stderr).toContain('will not rotate the agent token of cluster demo without confirmation');
+    const run = await strata(['rotate', 'agent-token', 'cluster', 'demo', '--yes']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^cluster\/demo agent token rotated: the agent receives token \d+ with its next heartbeat/);
+    const ping = await strata(['send', 'command', 'ping', '-c', 'demo', '--wait']);
+    expect(ping.code, ping.stderr).toBe(0);
+  });
+
   it('writes a kubeconfig to a file with mode 0600, even over a looser one', async () => {
     const path = file('kubeconfig', 'old');
     chmodSync(path, 0o644);
