@@ -21,14 +21,19 @@ export function time(iso: string | undefined): string {
   return Number.isNaN(d.getTime()) ? iso : `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
-/** 5 s ago, 3 min ago, 2 h ago, 4 d ago. */
-export function ago(iso: string | undefined, now = Date.now()): string {
-  if (!iso) return '—';
-  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
-  if (s < 60) return `${s} s ago`;
-  if (s < 3600) return `${Math.round(s / 60)} min ago`;
-  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
-  return `${Math.round(s / 86400)} d ago`;
+/** 5 s, 3 min, 2 h, 4 d. */
+function span(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.round(s / 60)} min`;
+  if (s < 86400) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86400)} d`;
 }
+
+/** 5 s ago, 3 min ago, 2 h ago, 4 d ago. */
+export const ago = (iso: string | undefined, now = Date.now()) => (iso ? `${span(now - Date.parse(iso))} ago` : '—');
+
+/** in 5 s, in 3 min, in 2 h, in 4 d. */
+export const fromNow = (iso: string | undefined, now = Date.now()) => (iso ? `in ${span(Date.parse(iso) - now)}` : '—');
 
 export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;

@@ -39,3 +39,39 @@ export function refreshEvery(ms: number, signal: AbortSignal, load: () => Promis
   })();
   return { now: () => wake?.() };
 }
+
+/**
+ * Run `load` now and again `ms` after each run while it answers true (something is still
+ * changing), until the page is left; now() runs it at once, and starts it again once it stopped.
+ * A failed run reports its error and counts as still changing.
+ */
+export function refreshWhile(ms: number, signal: AbortSignal, load: () => Promise<boolean>, onError: (err: unknown) => void): { now(): void } {
+  let running = false;
+  let nudge = new AbortController();
+  const run = async () => {
+    running = true;
+    while (!signal.aborted) {
+      nudge = new AbortController();
+      const woken = nudge.signal;
+      let changing = true;
+      if (!document.hidden) {
+        try {
+          changing = await load();
+        } catch (err) {
+          if (!isAbort(err) && !signal.aborted) onError(err);
+        }
+      }
+      // A wake-up during the run may mean news the run did not see: one more run.
+      if (!changing && !woken.aborted) break;
+      await pause(ms, AbortSignal.any([signal, woken]));
+    }
+    running = false;
+  };
+  void run();
+  return {
+    now: () => {
+      if (running) nudge.abort();
+      else void run();
+    },
+  };
+}

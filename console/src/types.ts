@@ -313,3 +313,33 @@ export interface ApiKey {
   operator: boolean;
   createdAt: string;
 }
+
+export type CommandStatus = 'Pending' | 'Delivered' | 'Running' | 'Succeeded' | 'Failed' | 'Expired';
+
+/** A command for the cluster's agent (core/agent-commands.ts); people send ping, cordon and drain. */
+export interface AgentCommand {
+  id: string;
+  kind: string;
+  args: Record<string, unknown>;
+  status: CommandStatus;
+  createdAt: string;
+  deadline: string;
+  deliveredAt?: string;
+  updatedAt: string;
+  progress?: number;
+  message?: string;
+  result?: unknown;
+}
+
+export interface TokenRotation {
+  epoch: number;
+  previousEpoch: number;
+  previousValidUntil: string;
+  message: string;
+}
+
+export interface Kubeconfig {
+  kubeconfig: string;
+  expiresAt: string;
+  user: string;
+}

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,8 +7,9 @@ import { clusterBody, eventually, startApi, type Api } from '../integration/harn
 /**
  * The web console end to end, in a real browser (Chromium, headless) against the local runtime:
  * sign in, add a cloud account, create a cluster through the form (a field error first), watch it
- * run, read its usage charts and a node, scale a pool after reading the plan, see a NotReady node
- * turn the cluster Unhealthy, delete it; and a viewer key without the buttons it may not use.
+ * run, read its usage charts and a node, scale a pool after reading the plan, rotate the agent's
+ * token, send its agent a ping and a cordon, download a kubeconfig, see a NotReady node turn the
+ * cluster Unhealthy, delete it; and a viewer key without the buttons it may not use.
  * Every console error of the page fails the file, but for the 400 the field-error step provokes.
  */
 const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
@@ -191,6 +192,43 @@ describe('the web console', { timeout: 120_000 }, () => {
     await page.locator('#nodes tr[data-node="demo-workers-2"]').waitFor();
   });
 
+  it("rotates the agent's token, then sends the agent a ping and a cordon and sees them Succeeded", async () => {
+    await page.getByRole('button', { name: 'Rotate agent token' }).click();
+    await page.getByRole('dialog', { name: 'Rotate the agent token of demo?' }).getByRole('button', { name: 'Rotate token' }).click();
+    await page.getByText(/^Agent token rotated: the agent receives token 2 with its next heartbeat/).waitFor();
+
+    const commands = page.locator('#commands');
+    await commands.getByLabel('Command', { exact: true }).selectOption('ping');
+    // A ping takes no node.
+    expect(await commands.getByLabel('Node').isVisible()).toBe(false);
+    await commands.getByRole('button', { name: 'Send command' }).click();
+    const ping = commands.locator('tr[data-kind="ping"]').first();
+    await ping.locator('[data-status="Succeeded"]').waitFor({ timeout: 20_000 });
+    expect(await ping.locator('.command-outcome').textContent()).toMatch(/^Agent version \S+\.$/);
+
+    await commands.getByLabel('Command', { exact: true }).selectOption('cordon');
+    await commands.getByLabel('Node').selectOption('demo-workers-0');
+    await commands.getByRole('button', { name: 'Send command' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Cordon demo-workers-0?' });
+    await dialog.getByRole('button', { name: 'Cordon node' }).click();
+    const cordon = commands.locator('tr[data-kind="cordon"]').first();
+    await cordon.locator('[data-status="Succeeded"]').waitFor({ timeout: 20_000 });
+    expect(await cordon.locator('.command-outcome').textContent()).toBe('demo-workers-0 cordoned.');
+    await page.locator('#nodes tr[data-node="demo-workers-0"]').getByText('cordoned').waitFor();
+    // Newest first (the platform's own commands of the scale-up before them).
+    expect((await commands.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-kind')))).slice(0, 2)).toEqual(['cordon', 'ping']);
+  });
+
+  it('downloads an admin kubeconfig as a file, saying when it expires and whom it acts as, keeping no copy', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download kubeconfig' }).click()]);
+    expect(download.suggestedFilename()).toBe('demo-kubeconfig.yaml');
+    expect(readFileSync((await download.path())!, 'utf8')).toMatch(/^apiVersion: v1\n/);
+    await page.getByText(/^Downloaded demo-kubeconfig\.yaml\. It acts as Kubernetes user strata:\S+ and stops working at .+ UTC \(in [^)]+\)\. The console keeps no copy\.$/).waitFor();
+    await page.locator('#events li[data-reason="KubeconfigIssued"]').waitFor();
+    // Only the session's key and role are stored.
+    expect(await page.evaluate('[Object.keys(sessionStorage).sort(), localStorage.length]')).toEqual([['strata.apiKey', 'strata.role'], 0]);
+  });
+
   it('turns the health badge Unhealthy when a node goes NotReady, naming the node', async () => {
     const fault = await api.call('POST', '/local/faults', { body: { node: 'demo-workers-1', condition: 'Ready', status: 'False' } });
     expect(fault.status).toBe(201);
@@ -199,7 +237,7 @@ describe('the web console', { timeout: 120_000 }, () => {
     await page.locator('#nodes tr[data-node="demo-workers-1"]').getByText('NotReady').waitFor();
   });
 
-  it('shows a viewer no create, scale or delete buttons', async () => {
+  it('shows a viewer no create, scale, delete, command, token or kubeconfig buttons', async () => {
     const viewer = await api.call('POST', '/v1/apikeys', { body: { name: 'reader', role: 'viewer' } });
     const other = await browser.newContext();
     const p = await other.newPage();
@@ -216,7 +254,8 @@ describe('the web console', { timeout: 120_000 }, () => {
       await p.getByRole('heading', { name: 'demo', level: 1 }).waitFor();
       await p.getByRole('table', { name: 'Node pools' }).waitFor();
       await p.locator('#nodes table').waitFor();
-      expect(await p.getByRole('button', { name: /Delete|Scale/ }).count()).toBe(0);
+      await p.locator('#commands tr[data-kind="ping"]').waitFor();
+      expect(await p.getByRole('button', { name: /Delete|Scale|Send|Rotate|kubeconfig/ }).count()).toBe(0);
     } finally {
       await other.close();
     }

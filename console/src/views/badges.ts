@@ -1,5 +1,5 @@
 import { h } from '../dom';
-import type { HealthState, Phase, Status } from '../types';
+import type { CommandStatus, HealthState, Phase, Status } from '../types';
 
 /** Status words as badges: the word is always there, colour only repeats it. */
 
@@ -23,3 +23,7 @@ const STATUS_TONE: Record<Status, string> = { True: 'good', False: 'bad', Unknow
 export const statusBadge = (status: Status, label: string = status) => h('span', { class: `badge ${STATUS_TONE[status]}` }, label);
 
 export const readyBadge = (ready: boolean) => h('span', { class: `badge ${ready ? 'good' : 'bad'}` }, ready ? 'Ready' : 'NotReady');
+
+const COMMAND_TONE: Record<CommandStatus, string> = { Pending: 'neutral', Delivered: 'progress', Running: 'progress', Succeeded: 'good', Failed: 'bad', Expired: 'bad' };
+
+export const commandBadge = (status: CommandStatus) => h('span', { class: `badge ${COMMAND_TONE[status]}`, 'data-status': status }, status);

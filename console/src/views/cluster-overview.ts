@@ -6,6 +6,8 @@ import { navigate, type ViewContext } from '../router';
 import { may } from '../session';
 import type { ClusterPlan, ClusterWithStatus, ConditionList, NodeList, Profile, Service } from '../types';
 import { healthBadge, phaseBadge, statusBadge } from './badges';
+import { downloadKubeconfig, rotateAgentToken } from './cluster-credentials';
+import { commandsSection } from './commands-section';
 import { conditionsTimeline } from './conditions-timeline';
 import { confirmAction } from './dialog';
 import { eventsFeed } from './events-feed';
@@ -23,6 +25,7 @@ const SECTIONS = [
   ['usage', 'Usage'],
   ['pools', 'Node pools'],
   ['nodes', 'Nodes'],
+  ['commands', 'Agent commands'],
   ['services', 'Services'],
   ['plan', 'Plan'],
   ['events', 'Events'],
@@ -34,8 +37,9 @@ function section(id: SectionId, title: string, ...content: Node[]): HTMLElement 
 }
 
 /**
- * One cluster: what it is, its health and why, its milestones, usage, pools, nodes, services, the
- * plan of its latest change and its events, refreshed live; scale a pool or delete it from here.
+ * One cluster: what it is, its health and why, its milestones, usage, pools, nodes, its agent's
+ * commands, services, the plan of its latest change and its events, refreshed live; scale a pool,
+ * command the agent, rotate its token, download a kubeconfig or delete the cluster from here.
  */
 export function clusterOverviewView(ctx: ViewContext): HTMLElement {
   const id = ctx.params.id!;
@@ -47,6 +51,10 @@ export function clusterOverviewView(ctx: ViewContext): HTMLElement {
   const slots = {} as Record<SectionId, HTMLElement>;
   for (const [s] of SECTIONS) slots[s] = h('div', {});
   const errors = errorSlot();
+  /** What an action of the page head answered; kept until the next action, unlike refresh errors. */
+  const outcome = h('div', { 'aria-live': 'polite' });
+  const commands = commandsSection(id, ctx.signal);
+  let actionsFor: string | undefined;
   let cluster: ClusterWithStatus | undefined;
   let profileName: string | undefined;
   /**
@@ -67,6 +75,33 @@ export function clusterOverviewView(ctx: ViewContext): HTMLElement {
     } catch (err) {
       errors.show(err);
     }
+  };
+
+  /** Run an action of the page head and show what it answered (nothing when cancelled). */
+  const act = async (run: (c: ClusterWithStatus) => Promise<string | undefined>) => {
+    if (!cluster) return;
+    try {
+      const said = await run(cluster);
+      if (said) fill(outcome, h('p', { class: 'notice' }, said));
+    } catch (err) {
+      fill(outcome, errorBox(err));
+    }
+  };
+
+  const renderActions = (c: ClusterWithStatus) => {
+    const going = c.phase === 'Deleting' || c.phase === 'Deleted';
+    const canChange = may('editor') && !going;
+    const canKubeconfig = may('admin') && !going && !!c.status?.apiEndpoint;
+    // Rebuilt only when what may be done changes: a button replaced on every refresh loses the focus.
+    const key = `${canChange} ${canKubeconfig}`;
+    if (key === actionsFor) return;
+    actionsFor = key;
+    fill(
+      actions,
+      canKubeconfig ? h('button', { type: 'button', class: 'secondary', onclick: () => void act(downloadKubeconfig) }, 'Download kubeconfig') : null,
+      canChange ? h('button', { type: 'button', class: 'secondary', onclick: () => void act(rotateAgentToken) }, 'Rotate agent token') : null,
+      canChange ? h('button', { type: 'button', class: 'danger', onclick: () => void deleteCluster() }, 'Delete cluster') : null,
+    );
   };
 
   const renderPools = (c: ClusterWithStatus) => {
@@ -91,10 +126,7 @@ export function clusterOverviewView(ctx: ViewContext): HTMLElement {
     title.textContent = c.name;
     document.title = `${c.name} · Strata`;
     fill(badges, phaseBadge(c.phase), ' ', healthBadge(c.health.health));
-    fill(
-      actions,
-      may('editor') && c.phase !== 'Deleting' && c.phase !== 'Deleted' ? h('button', { type: 'button', class: 'danger', onclick: () => void deleteCluster() }, 'Delete cluster') : null,
-    );
+    renderActions(c);
     fill(
       summary,
       c.phase === 'Deleted' ? h('p', { class: 'notice' }, 'This cluster has been deleted; its record is kept for a week.') : null,
@@ -131,6 +163,7 @@ export function clusterOverviewView(ctx: ViewContext): HTMLElement {
       fill(slots.milestones, conditionsTimeline(conditions.items));
       renderPools(c);
       fill(slots.nodes, nodesTable(c.id, nodes.items), nodes.reportedAt ? h('p', { class: 'muted small' }, `Agent report ${ago(nodes.reportedAt)}.`) : null);
+      commands.update(c, nodes.items);
       fill(slots.services, servicesTable(services.items));
       if (planKnown || (firstLoad && c.generation > 1)) {
         try {
@@ -151,6 +184,7 @@ export function clusterOverviewView(ctx: ViewContext): HTMLElement {
   );
 
   fill(slots.usage, usageSection(id, ctx.signal));
+  fill(slots.commands, commands.el);
   fill(
     slots.events,
     eventsFeed(id, ctx.signal, (events) => {
@@ -166,6 +200,7 @@ export function clusterOverviewView(ctx: ViewContext): HTMLElement {
     { 'aria-labelledby': 'cluster-title' },
     h('p', { class: 'crumbs' }, h('a', { href: '/clusters' }, 'Clusters'), ' / '),
     h('div', { class: 'page-head' }, h('div', {}, title, badges), actions),
+    outcome,
     errors.el,
     summary,
     h('nav', { class: 'in-page', 'aria-label': 'Sections' }, h('ul', {}, SECTIONS.map(([s, label]) => h('li', {}, h('a', { href: `#${s}` }, label))))),
