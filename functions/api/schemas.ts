@@ -284,7 +284,7 @@ export const EventPage = page(Event, 'EventPage');
 /** Long polling (API Gateway ends an integration at 29 s): the answer comes as soon as there is news, or empty after waitSeconds. */
 export const FOLLOW_MAX_WAIT_SECONDS = 20;
 export const FollowQuery = z.strictObject({
-  after: z.string().max(64).optional().meta({ description: "the last event id seen (an answer's `after`); without it, the follow starts now" }),
+  after: z.string().min(1).max(64).optional().meta({ description: "the last event id seen (an answer's `after`); without it, the follow starts now" }),
   waitSeconds: z.coerce.number().int().min(0).max(FOLLOW_MAX_WAIT_SECONDS).default(FOLLOW_MAX_WAIT_SECONDS).meta({ description: `seconds to wait for news, 0-${FOLLOW_MAX_WAIT_SECONDS} (default ${FOLLOW_MAX_WAIT_SECONDS})` }),
 });
 export const EventFollow = z

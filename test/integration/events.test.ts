@@ -66,6 +66,9 @@ describe('events', () => {
     const bad = await follow('waitSeconds=21');
     expect(bad.status).toBe(400);
     expect(bad.body.details[0].path).toBe('query.waitSeconds');
+    const empty = await follow('after=&waitSeconds=0');
+    expect(empty.status).toBe(400);
+    expect(empty.body.details[0].path).toBe('query.after');
   });
 
   it('page newest first with a cursor', async () => {
