@@ -20,7 +20,7 @@ import { requireRole } from '../../core/roles.js';
 import { getCloudAccount } from '../../adapters/dynamodb/cloud-accounts-store.js';
 import { createCluster, getCluster, listClusters, markDeleting, setAgentToken, updateClusterSpec } from '../../adapters/dynamodb/clusters-store.js';
 import { listConditions } from '../../adapters/dynamodb/conditions-store.js';
-import { deleteExecutionName, provisionExecutionName, startWorkflow, stopWorkflow } from '../../adapters/workflows/workflows.js';
+import { deleteExecutionName, provisionExecutionName, startWorkflow } from '../../adapters/workflows/workflows.js';
 import { getProfile, getRevision } from '../../adapters/dynamodb/profiles-store.js';
 import { header, httpApi, json, noContent, parseBody, parseQuery, pathParam, principalOf } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
@@ -29,7 +29,7 @@ import { ClusterQuery, ListQuery } from './schemas.js';
 import { DryRunQuery } from './plan-schema.js';
 import { cancelledSteps, clusterPlan } from '../commons/cluster-plan.js';
 import { getPlan, type StoredPlan } from '../../adapters/dynamodb/plans-store.js';
-import { SUPERSEDED_WORKFLOWS } from '../workflows/registry.js';
+import { supersedeGeneration } from '../commons/generations.js';
 import { validate } from '../commons/validation.js';
 import { clock } from '../../core/clock.js';
 
@@ -195,8 +195,7 @@ export const handler = middy(
       await updateClusterSpec(who.tenantId, next, current.version);
       if (reconcile) {
         // The previous generation's execution stops (a reconcile at its step boundary: the new plan carries on from the nodes as they are).
-        for (const workflow of SUPERSEDED_WORKFLOWS) await stopWorkflow(workflow, provisionExecutionName(current.id, current.generation), `superseded by generation ${next.generation}`);
-        await startWorkflow(workflowFor(current), provisionExecutionName(next.id, next.generation), workflowInput(who.tenantId, next));
+        await supersedeGeneration(workflowFor(current), who.tenantId, current.id, current.generation, next.generation, `superseded by generation ${next.generation}`);
       }
       return json(200, publicCluster(next));
     },

@@ -5,8 +5,7 @@ import { repairDecision, repairDue } from '../../core/repair.js';
 import { applyConditions, listConditions } from '../../adapters/dynamodb/conditions-store.js';
 import { appendEvent } from '../../adapters/dynamodb/events-store.js';
 import { listMachines, markForRepair } from '../../adapters/dynamodb/machines-store.js';
-import { provisionExecutionName, startWorkflow, stopWorkflow } from '../../adapters/workflows/workflows.js';
-import { SUPERSEDED_WORKFLOWS } from '../workflows/registry.js';
+import { supersedeGeneration } from '../commons/generations.js';
 
 /**
  * Node repair for one cluster whose report is current (the caller checked the heartbeat is): nodes
@@ -34,7 +33,6 @@ export async function repairNodes(tenantId: string, cluster: Cluster, reported: 
     await appendEvent({ clusterId: cluster.id, type: 'Warning', reason: 'NodeRepair', message: `${r.node} is replaced: ${r.why}`, subject: r.node });
   }
   const generation = cluster.generation + 1;
-  for (const workflow of SUPERSEDED_WORKFLOWS) await stopWorkflow(workflow, provisionExecutionName(cluster.id, cluster.generation), `node repair: generation ${generation}`);
-  await startWorkflow('reconcile', provisionExecutionName(cluster.id, generation), { tenantId, clusterId: cluster.id, generation });
+  await supersedeGeneration('reconcile', tenantId, cluster.id, cluster.generation, generation, `node repair: generation ${generation}`);
   return decision.replace.map((r) => r.node);
 }
