@@ -8,7 +8,7 @@ import { changesNotMadeYet, joinWindowProblems, kubernetesSkewProblem, type Exis
 import type { ProfileRevision } from '../../core/profiles.js';
 import { listMachines } from '../../adapters/dynamodb/machines-store.js';
 import { overallHealth } from '../../core/health.js';
-import { conflict, invalidField, notFound, validationFailed, type ErrorDetail } from '../../core/errors.js';
+import { conflict, DomainError, invalidField, validationFailed, type ErrorDetail } from '../../core/errors.js';
 import { CloudError, placementProblems, type RegionOfferings } from '../../core/cloud.js';
 import type { CloudAccount } from '../../core/cloud-accounts.js';
 import { providerFor } from '../../adapters/cloud/provider-for.js';
@@ -203,7 +203,7 @@ export const handler = middy(
       const who = principalOf(event);
       const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
       const plan = await getPlan(who.tenantId, cluster.id);
-      if (!plan) throw notFound('plan', cluster.id, 'path.id');
+      if (!plan) throw new DomainError(404, 'NotFound', `cluster ${cluster.id} has no plan: it has not been changed since it was made`, [{ path: 'path.id', message: 'no change planned yet' }]);
       return json(200, planView(cluster.id, plan));
     },
     'POST /v1/clusters/{id}/agent-token/rotate': async (event) => {
