@@ -19,7 +19,8 @@ function report(err: unknown): number {
   if (err instanceof Failure) {
     const origin = err instanceof ApiError ? ` ${p.dim(`(${err.status} ${err.code})`)}` : '';
     process.stderr.write(`${label} ${err.message}${origin}\n`);
-    for (const d of err.details) process.stderr.write(`  ${p.bold(d.path)}: ${d.message}\n`);
+    // A detail that only repeats the message (a 409's) adds nothing but its field.
+    for (const d of err.details) if (d.message !== err.message) process.stderr.write(`  ${p.bold(d.path)}: ${d.message}\n`);
     return EXIT.failure;
   }
   process.stderr.write(`${label} ${(err as Error)?.stack ?? String(err)}\n`);

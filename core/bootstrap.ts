@@ -90,6 +90,52 @@ export interface UserDataOptions {
    * node names are not, so without it the node would stay uninitialised.
    */
   readonly awsProviderId?: boolean;
+  /**
+   * Control-plane nodes: where the agent (one bundled file) is fetched from, and its sha256. A node
+   * whose image already carries that file runs it; otherwise it downloads it with its ticket (not
+   * spending it) and runs it only if the digest matches.
+   */
+  readonly agent?: { readonly url: string; readonly sha256: string };
+}
+
+/** Where the agent lives on a node, and the systemd unit that runs it with Node.js. */
+export const AGENT_FILE = '/opt/strata/agent/strata-agent.mjs';
+const AGENT_UNIT = `[Unit]
+Description=Strata agent: reports the cluster, runs the commands Strata sends
+After=network-online.target kubelet.service
+Wants=network-online.target
+
+[Service]
+EnvironmentFile=${AGENT_ENV}
+ExecStart=/usr/bin/env node ${AGENT_FILE}
+Restart=always
+RestartSec=5
+
+[Install]
+WantedBy=multi-user.target
+`;
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/**
+ * The agent's install: kept when the file on the node has the wanted digest (the image carries
+ * it), else downloaded, unpacked and checked; a mismatch stops the boot script rather than run it.
+ */
+function agentInstall(agent: NonNullable<UserDataOptions['agent']>): string {
+  if (!SHA256.test(agent.sha256)) throw new Error(`the agent's sha256 must be 64 hex digits, not ${JSON.stringify(agent.sha256)}`);
+  const check = (file: string) => `echo "${agent.sha256}  ${file}" | sha256sum -c --status`;
+  return [
+    'command -v node >/dev/null || { echo "strata: the agent needs Node.js 20 or later on the image" >&2; exit 1; }',
+    `if ! ${check(AGENT_FILE)} 2>/dev/null; then`,
+    `  . ${BOOTSTRAP_ENV}`,
+    `  mkdir -p ${AGENT_FILE.slice(0, AGENT_FILE.lastIndexOf('/'))}`,
+    `  curl -fsS --retry 30 --retry-delay 5 --max-time 120 -X POST -H "Authorization: Bearer $STRATA_BOOTSTRAP_TICKET" "${agent.url}" -o /run/strata-agent.mjs.gz`,
+    `  gunzip -c /run/strata-agent.mjs.gz > ${AGENT_FILE}.new`,
+    '  rm -f /run/strata-agent.mjs.gz',
+    `  ${check(`${AGENT_FILE}.new`)} || { echo "strata: the downloaded agent does not have sha256 ${agent.sha256}" >&2; rm -f ${AGENT_FILE}.new; exit 1; }`,
+    `  mv ${AGENT_FILE}.new ${AGENT_FILE}`,
+    'fi',
+  ].join('\n');
 }
 
 /**
@@ -121,14 +167,21 @@ export function userData(node: Pick<PlannedNode, 'role' | 'index'>, bootstrap: {
     `rm -f /run/strata-bootstrap.tar.gz ${BOOTSTRAP_ENV}`,
   ].join(' && ');
   const kubeadm = first ? ['kubeadm', 'init', '--config', KUBEADM_CONFIG] : ['kubeadm', 'join', '--config', KUBEADM_CONFIG];
+  const installAgent = node.role === 'controlPlane' && options.agent ? agentInstall(options.agent) : undefined;
   const runcmd: (string | string[])[] = [
+    // Before the bundle: its download spends the ticket the agent's download shows.
+    ...(installAgent ? [['sh', '-ec', installAgent]] : []),
     ['sh', '-c', fetchBundle],
     ...(options.awsProviderId ? [['sh', '-c', AWS_PROVIDER_ID]] : []),
     kubeadm,
   ];
-  if (node.role === 'controlPlane') runcmd.push(['systemctl', 'enable', '--now', 'strata-agent.service']);
+  if (node.role === 'controlPlane') {
+    if (installAgent) runcmd.push(['systemctl', 'daemon-reload']);
+    runcmd.push(['systemctl', 'enable', '--now', 'strata-agent.service']);
+  }
   const writeFiles: Record<string, unknown>[] = [
     { path: BOOTSTRAP_ENV, permissions: '0600', owner: 'root:root', content: `STRATA_BOOTSTRAP_URL=${bootstrap.url}\nSTRATA_BOOTSTRAP_TICKET=${bootstrap.ticket}\n` },
+    ...(installAgent ? [{ path: '/etc/systemd/system/strata-agent.service', permissions: '0644', owner: 'root:root', content: AGENT_UNIT }] : []),
   ];
   if (options.apiHost) {
     const { name, address, joinAddress } = options.apiHost;
@@ -154,6 +207,13 @@ export function userData(node: Pick<PlannedNode, 'role' | 'index'>, bootstrap: {
     runcmd,
   };
   return `#cloud-config\n${stringify(doc, { lineWidth: 0 })}`;
+}
+
+/** The agent download a control-plane node's user data asks for, and the digest it checks (the simulated nodes read it the same way). */
+export function agentSettingsFromUserData(userDataText: string): { url: string; sha256: string } | undefined {
+  const url = /"(\S+\/agent\/v1\/agent)" -o \/run\/strata-agent\.mjs\.gz/.exec(userDataText)?.[1];
+  const sha256 = /echo "([0-9a-f]{64}) {2}\/opt\/strata\/agent\/strata-agent\.mjs\.new"/.exec(userDataText)?.[1];
+  return url && sha256 ? { url, sha256 } : undefined;
 }
 
 /** The bootstrap settings a node reads from its user data (the simulated nodes do exactly this). */

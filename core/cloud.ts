@@ -19,8 +19,43 @@ export interface CloudProvider {
    * is not enabled) is a CloudError that is not retryable.
    */
   offerings(instanceTypes: readonly string[]): Promise<RegionOfferings | undefined>;
-  /** Find the image for a reference (AMI id, Azure URN / image id, simulated name) in the region. */
+  /**
+   * Find the image for a reference in the region: an AMI id or `resolve:ssm:<public parameter>`
+   * (AWS), a marketplace URN or image id (Azure), a simulated image name.
+   */
   resolveImage(ref: string): Promise<ImageInfo>;
+  /**
+   * The image Strata made with this signature in the provider's region (tagged TAG_IMAGE_SIGNATURE),
+   * in one call; undefined when there is none. A deregistered or failed image is not found.
+   */
+  findImage(signature: string): Promise<BakedImage | undefined>;
+  /** One image by the cloud's id, in the provider's region; undefined when it is gone. */
+  describeImage(imageId: string): Promise<BakedImage | undefined>;
+  /**
+   * Launch (or find, by its TAG_BAKE tag and the idempotency token) the builder of one bake, from
+   * the resolved base image, with the bake's user data. Never tagged for a cluster.
+   */
+  launchBuilder(spec: BuilderSpec): Promise<BuilderInfo>;
+  /** The builder of a bake as the cloud sees it now (found by its TAG_BAKE tag); undefined when gone. */
+  builderStatus(bakeId: string): Promise<BuilderInfo | undefined>;
+  /** Stop the builder (its disk becomes the image). Idempotent. */
+  stopBuilder(bakeId: string): Promise<BuilderInfo | undefined>;
+  /**
+   * Make the image from the stopped builder (Azure: generalize, then an image version in the
+   * account's Compute Gallery), tagged with the signature. Idempotent by name: a second call
+   * returns the image the first made.
+   */
+  createImage(spec: CreateImageSpec): Promise<BakedImage>;
+  /**
+   * Copy an image made in another region of the same account into the provider's region, tagged
+   * with the signature (AWS CopyImage with a client token; Azure adds the region to the gallery
+   * version's target regions). Idempotent.
+   */
+  copyImage(spec: CopyImageSpec): Promise<BakedImage>;
+  /** Terminate the builder of a bake, whatever state it is in. Idempotent: undefined once gone. */
+  terminateBuilder(bakeId: string): Promise<BuilderInfo | undefined>;
+  /** Delete an image Strata made (AWS: deregister it and delete its snapshots). Idempotent. */
+  deleteImage(imageId: string): Promise<void>;
   /**
    * The cluster's network (or checks of the one it brings), egress for private nodes, the node
    * identities, control-plane and worker security groups, and the API load balancer.
@@ -62,6 +97,58 @@ export interface ImageInfo {
   readonly region: string;
   /** True when the image had to be copied into the region. */
   readonly copied: boolean;
+}
+
+/** An image Strata baked or copied, as the cloud shows it. */
+export interface BakedImage {
+  readonly imageId: string;
+  readonly name: string;
+  readonly region: string;
+  /** pending: the cloud is still making (or copying) it; failed: the cloud gave up (message says why). */
+  readonly state: 'pending' | 'available' | 'failed';
+  /** The TAG_IMAGE_SIGNATURE tag, when the image carries it. */
+  readonly signature?: string;
+  readonly message?: string;
+}
+
+export interface BuilderSpec {
+  /** The image record's id and attempt, e.g. img-…-a1: the TAG_BAKE tag and the basis of the idempotency token. */
+  readonly bakeId: string;
+  /** The base image, as resolveImage answered it. */
+  readonly baseImageId: string;
+  readonly instanceType: string;
+  readonly subnetId: string;
+  readonly securityGroupId: string;
+  readonly diskGiB: number;
+  readonly userData: string;
+  readonly idempotencyToken: string;
+  readonly publicIp: boolean;
+}
+
+export interface BuilderInfo {
+  readonly instanceId: string;
+  readonly state: InstanceInfo['state'];
+  /** Why the cloud stopped or ended it (state reason), when it says. */
+  readonly message?: string;
+}
+
+export interface CreateImageSpec {
+  readonly bakeId: string;
+  /** bakedImageName(): the idempotency key. */
+  readonly name: string;
+  readonly signature: string;
+  readonly description: string;
+  /** Extra tags (pack, versions) beside the signature. */
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export interface CopyImageSpec {
+  readonly sourceRegion: string;
+  readonly sourceImageId: string;
+  readonly name: string;
+  readonly signature: string;
+  readonly description: string;
+  readonly idempotencyToken: string;
 }
 
 /** The Kubernetes API's port, on the load balancer and on every control-plane node. */
@@ -201,6 +288,10 @@ export interface InstanceInfo {
 export const TAG_CLUSTER = 'strata:cluster';
 export const TAG_POOL = 'strata:pool';
 export const TAG_NAME = 'Name';
+/** On baked and copied images: the signature of what made them (core/images.ts). */
+export const TAG_IMAGE_SIGNATURE = 'strata:image-signature';
+/** On a builder instance (and its image): the bake it belongs to. */
+export const TAG_BAKE = 'strata:bake';
 
 /**
  * A provider's refusal. `code` is the provider's own error code and `message` its own text;

@@ -17,7 +17,7 @@ export interface Condition {
   readonly observedGeneration: number;
 }
 
-export type ConditionGroup = 'lifecycle' | 'summary' | 'health' | 'deletion';
+export type ConditionGroup = 'lifecycle' | 'summary' | 'health' | 'deletion' | 'bake';
 
 export interface ConditionTypeSpec {
   readonly group: ConditionGroup;
@@ -46,6 +46,12 @@ export const CONDITION_TYPES = {
   MetricsHealthy: { group: 'health', title: 'Metrics' },
   NodeRepair: { group: 'health', title: 'Node Repair', per: 'pool' },
   InfrastructureDeleted: { group: 'deletion', title: 'Deleting Infrastructure' },
+  // An image bake's own steps (its subject is the image record, not a cluster).
+  BuilderLaunched: { group: 'bake', title: 'Launching Builder' },
+  ImageCustomized: { group: 'bake', title: 'Customizing Image' },
+  ImageCreated: { group: 'bake', title: 'Creating Image' },
+  ImageCopied: { group: 'bake', title: 'Copying Image' },
+  BuilderTerminated: { group: 'bake', title: 'Terminating Builder' },
 } as const satisfies Record<string, ConditionTypeSpec>;
 export type ConditionType = keyof typeof CONDITION_TYPES;
 

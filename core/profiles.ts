@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Description, Text } from './text.js';
 import { invalidField, validationFailed, type ErrorDetail } from './errors.js';
+import { kubernetesMismatch } from './images.js';
 import { ResourceName, ValuesText, type Layer, type Pack } from './packs.js';
 
 export const LayerInput = z.strictObject({
@@ -72,12 +73,14 @@ export function resolveLayers(
 ): ResolvedLayer[] {
   const details: ErrorDetail[] = [];
   const resolved: ResolvedLayer[] = [];
+  const packs: Pack[] = [];
   layers.forEach((l, i) => {
     const pack = lookup(l.registryId, l.packId);
     if (!pack) {
       details.push({ path: `layers[${i}].packId`, message: `pack ${l.packId} not found in registry ${l.registryId}` });
       return;
     }
+    packs.push(pack);
     resolved.push({
       layer: pack.layer,
       registryId: l.registryId,
@@ -99,6 +102,10 @@ export function resolveLayers(
       throw invalidField(`layers[${i}]`, `layer ${i} must be the ${layer} pack (order: os, k8s, cni, csi, then add-ons), found ${resolved[i]!.layer}`);
     }
   });
+  // An image that ships Kubernetes runs only the version it ships.
+  const os = packs[0]!.os;
+  const mismatch = os && kubernetesMismatch(os, resolved[1]!.version);
+  if (mismatch) throw invalidField('layers[1].packId', mismatch);
   // A revision is one DynamoDB item (400 KB): its pinned values and content must fit.
   const size = Buffer.byteLength(JSON.stringify(resolved));
   if (size > MAX_REVISION_BYTES) {

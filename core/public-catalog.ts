@@ -3,9 +3,15 @@ import { PUBLIC_REGISTRY_ID } from './registries.js';
 
 /**
  * The packs of the built-in public registry. Ids are fixed so seeding is idempotent.
- * OS images: Canonical's AMIs per region (operators replace them through new pack versions),
- * Canonical's marketplace URNs on Azure, and the simulated cloud's own image names.
+ * OS images are the distribution's own, from each cloud's public catalogue: the SSM public
+ * parameters Canonical publishes for its Ubuntu AMIs (the same name in every region), Canonical's
+ * marketplace URNs on Azure, and the simulated cloud's own image names. Nothing publishes images
+ * with Kubernetes on them, so the OS packs install it (skipK8sInstall false): the first cluster
+ * bakes it in at its profile's version, and every later cluster with the same signature reuses it.
  */
+const canonicalAmi = (release: '22.04' | '24.04', volume: 'ebs-gp2' | 'ebs-gp3') => `resolve:ssm:/aws/service/canonical/ubuntu/server/${release}/stable/current/amd64/hvm/${volume}/ami-id`;
+const AWS_REGIONS = ['us-east-1', 'us-east-2', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-southeast-1'];
+const AZURE_REGIONS = ['westeurope', 'northeurope', 'eastus', 'westus2'];
 const at = '2026-01-01T00:00:00.000Z';
 const pub = (p: Omit<Pack, 'registryId' | 'createdAt'>): Pack => ({ ...p, registryId: PUBLIC_REGISTRY_ID, createdAt: at });
 
@@ -35,15 +41,15 @@ export const PUBLIC_PACKS: readonly Pack[] = [
     layer: 'os',
     name: 'ubuntu',
     version: '22.4.5',
-    description: 'Ubuntu 22.04 LTS, CIS-hardened, kubelet and kubeadm pre-installed',
+    description: "Ubuntu 22.04 LTS from Canonical's own images; the first cluster bakes kubeadm, kubelet, kubectl and containerd at its profile's version into an image every later one reuses",
     values: 'kubeadmconfig:\n  preKubeadmCommands:\n    - echo "node bootstrap"\n',
     os: {
       images: {
-        aws: { 'us-east-1': 'ami-0a7a4e87939439934', 'us-west-2': 'ami-03f8acd418785369b', 'eu-west-1': 'ami-0694d931cee176e7d' },
-        azure: { westeurope: 'Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2:latest', eastus: 'Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2:latest' },
+        aws: Object.fromEntries(AWS_REGIONS.map((r) => [r, canonicalAmi('22.04', 'ebs-gp2')])),
+        azure: Object.fromEntries(AZURE_REGIONS.map((r) => [r, 'Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2:latest'])),
         local: { 'sim-east-1': 'sim-ubuntu-22.04', 'sim-west-1': 'sim-ubuntu-22.04' },
       },
-      skipK8sInstall: true,
+      skipK8sInstall: false,
       ansibleRoles: [],
       arch: 'amd64',
     },
@@ -53,15 +59,15 @@ export const PUBLIC_PACKS: readonly Pack[] = [
     layer: 'os',
     name: 'ubuntu',
     version: '24.4.2',
-    description: 'Ubuntu 24.04 LTS, CIS-hardened, kubelet and kubeadm pre-installed',
+    description: "Ubuntu 24.04 LTS from Canonical's own images; the first cluster bakes kubeadm, kubelet, kubectl and containerd at its profile's version into an image every later one reuses",
     values: 'kubeadmconfig:\n  preKubeadmCommands:\n    - echo "node bootstrap"\n',
     os: {
       images: {
-        aws: { 'us-east-1': 'ami-04b4f1a9cf54c11d0', 'us-west-2': 'ami-00c257e12d6828491', 'eu-west-1': 'ami-03fd334507439f4d1' },
-        azure: { westeurope: 'Canonical:ubuntu-24_04-lts:server:latest', eastus: 'Canonical:ubuntu-24_04-lts:server:latest' },
+        aws: Object.fromEntries(AWS_REGIONS.map((r) => [r, canonicalAmi('24.04', 'ebs-gp3')])),
+        azure: Object.fromEntries(AZURE_REGIONS.map((r) => [r, 'Canonical:ubuntu-24_04-lts:server:latest'])),
         local: { 'sim-east-1': 'sim-ubuntu-24.04', 'sim-west-1': 'sim-ubuntu-24.04' },
       },
-      skipK8sInstall: true,
+      skipK8sInstall: false,
       ansibleRoles: [],
       arch: 'amd64',
     },

@@ -3,7 +3,7 @@ import { trustPolicyFor } from './cloud-accounts.js';
 
 /**
  * What the role Strata assumes in a customer's account may do: make and remove a cluster's network,
- * load balancer, instances and node identities, and nothing else. Node roles and instance profiles
+ * load balancer, instances and node identities, bake node images, and nothing else. Node roles and instance profiles
  * live under the /strata/ path, so the IAM permissions (the sensitive ones) reach only those.
  */
 export const PROVISIONING_ACTIONS = {
@@ -83,7 +83,17 @@ export const PROVISIONING_ACTIONS = {
     'iam:AddRoleToInstanceProfile',
     'iam:RemoveRoleFromInstanceProfile',
   ],
+  // Baking a node image: stop the builder (launched, tagged and terminated with the actions above),
+  // make the image of its disk, copy it to the other regions, and delete an image with its snapshots.
+  // Tags given at creation (TagSpecifications) are ec2:CreateTags, granted above.
+  images: ['ec2:StopInstances', 'ec2:CreateImage', 'ec2:CopyImage', 'ec2:DeregisterImage', 'ec2:DeleteSnapshot'],
+  // A base image named `resolve:ssm:<parameter>`: read, among parameters, only the public ones AWS
+  // and the OS vendors publish (Canonical's Ubuntu AMIs are /aws/service/canonical/...).
+  ssm: ['ssm:GetParameter'],
 };
+
+/** The public parameters (any region, no account) an image reference may name. */
+export const PUBLIC_PARAMETERS_ARN = 'arn:${AWS::Partition}:ssm:*::parameter/aws/service/*';
 
 /** The role's name from its ARN (the path is kept apart: CloudFormation takes them separately). */
 function roleNameAndPath(roleArn: string): { name: string; path: string } {
@@ -123,6 +133,8 @@ export function setupTemplate(spec: AwsAccountSpec, strataPrincipal: string) {
                 Statement: [
                   { Sid: 'ClusterNetworkAndInstances', Effect: 'Allow', Action: PROVISIONING_ACTIONS.ec2, Resource: '*' },
                   { Sid: 'ApiLoadBalancer', Effect: 'Allow', Action: PROVISIONING_ACTIONS.elb, Resource: '*' },
+                  { Sid: 'NodeImages', Effect: 'Allow', Action: PROVISIONING_ACTIONS.images, Resource: '*' },
+                  { Sid: 'PublicImageParameters', Effect: 'Allow', Action: PROVISIONING_ACTIONS.ssm, Resource: { 'Fn::Sub': PUBLIC_PARAMETERS_ARN } },
                   {
                     Sid: 'NodeIdentities',
                     Effect: 'Allow',

@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { ApplicationLogLevel, type FunctionUrl, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { Fn } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { agentBundle } from '../agent/build.js';
 import { AGENT_API_ENTRY, AGENT_ROUTES } from '../functions/agent/routes.js';
 import type { StrataData } from './data.js';
 import type { StrataKeys } from './keys.js';
@@ -38,6 +39,8 @@ export interface StrataAgentApiProps {
  */
 export class StrataAgentApi extends Construct {
   public readonly heartbeatFunction: StrataFunction;
+  /** sha256 of the agent bundle the function serves: nodes check the file against it. */
+  public readonly agentSha256: string;
   public readonly functionUrl: FunctionUrl;
   /** `https://<url-id>.lambda-url.<region>.on.aws`, without the trailing slash, so `${baseUrl}/agent/v1/heartbeat` is a route. */
   public readonly baseUrl: string;
@@ -47,8 +50,12 @@ export class StrataAgentApi extends Construct {
     const reserved = props.reservedConcurrency ?? 100;
     if (!Number.isInteger(reserved) || reserved < 1) throw new Error(`StrataAgentApi: reservedConcurrency ${reserved} must be a positive integer`);
 
+    // The agent control-plane nodes download: built at synth when missing or stale, served from the package.
+    const agent = agentBundle();
+    this.agentSha256 = agent.sha256;
     this.heartbeatFunction = new StrataFunction(this, 'HeartbeatFunction', {
       entry: AGENT_API_ENTRY,
+      files: [agent.path],
       description: `Strata agent API: ${AGENT_ROUTES.map((r) => `${r.method} ${r.path}`).join(', ')}`,
       environment: props.data.environment,
       memorySize: props.memorySize ?? 256,

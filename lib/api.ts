@@ -102,6 +102,8 @@ export const HANDLER_ACCESS: Readonly<Record<HandlerName, HandlerAccess>> = {
   packs: DEFINITIONS_READWRITE,
   profiles: DEFINITIONS_READWRITE,
   cloudaccounts: { ...DEFINITIONS_READWRITE, cloudAccounts: true },
+  // Lists images; DELETE removes one from the customer's cloud (deregister, delete its snapshots).
+  images: { ...DEFINITIONS_READWRITE, cloud: true },
   clusters: {
     tables: [
       { table: 'definitions', access: 'readwrite' },

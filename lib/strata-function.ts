@@ -19,6 +19,12 @@ const ESM_REQUIRE_BANNER =
 
 export interface StrataFunctionProps {
   /**
+   * Files (absolute paths) copied beside the handler in the function's package, which it reads
+   * from LAMBDA_TASK_ROOT.
+   * @default - none
+   */
+  readonly files?: readonly string[];
+  /**
    * Handler file, relative to the repository root (or absolute), e.g. `functions/api/clusters.ts`.
    * It must export `handler`.
    */
@@ -108,6 +114,15 @@ export class StrataFunction extends NodejsFunction {
         bundleAwsSDK: true,
         banner: ESM_REQUIRE_BANNER,
         logLevel: LogLevel.WARNING,
+        ...(props.files?.length
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (_input: string, output: string) => props.files!.map((f) => `cp "${f}" "${output}/"`),
+              },
+            }
+          : {}),
       },
     });
 

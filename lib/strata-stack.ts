@@ -61,6 +61,7 @@ export class StrataStack extends Stack {
       data: this.data,
       keys: this.keys,
       agentApiUrl: this.agentApi.baseUrl,
+      agentSha256: this.agentApi.agentSha256,
     });
     this.api = new StrataApi(this, 'Api', {
       data: this.data,

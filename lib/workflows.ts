@@ -41,6 +41,8 @@ export interface StrataWorkflowsProps {
   readonly keys: StrataKeys;
   /** Base URL of the agent API, without a trailing slash: nodes fetch their bootstrap bundle there (AGENT_API_URL). */
   readonly agentApiUrl: string;
+  /** sha256 of the agent bundle the agent API serves, for the nodes' user data. */
+  readonly agentSha256: string;
   /**
    * Timeout of each task function. Every task is one short, idempotent step; waits happen in the state machine.
    * @default Duration.seconds(60)
@@ -86,7 +88,7 @@ export class StrataWorkflows extends Construct {
     const machineName = (workflow: WorkflowId) => stateMachineName(stack, workflow);
     const machineArn = (workflow: WorkflowId) => stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: machineName(workflow), arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     const executionsOf = (workflow: WorkflowId) => stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${machineName(workflow)}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    const environment = { ...props.data.environment, AGENT_API_URL: props.agentApiUrl };
+    const environment = { ...props.data.environment, AGENT_API_URL: props.agentApiUrl, AGENT_BUNDLE_SHA256: props.agentSha256 };
 
     const taskFunctions = new Map<TaskName, StrataFunction>();
     for (const [task, spec] of Object.entries(TASKS) as [TaskName, (typeof TASKS)[TaskName]][]) {
@@ -100,6 +102,10 @@ export class StrataWorkflows extends Construct {
         // By the fixed names: referencing the state machines would make a cycle (they invoke this task).
         for (const workflow of ids) fn.addEnvironment(workflowArnEnv(workflow), machineArn(workflow));
         fn.addToRolePolicy(new PolicyStatement({ actions: ['states:StartExecution'], resources: ids.map(machineArn) }));
+      }
+      if (access.startsBakes) {
+        fn.addEnvironment(workflowArnEnv('bake'), machineArn('bake'));
+        fn.addToRolePolicy(new PolicyStatement({ actions: ['states:StartExecution'], resources: [machineArn('bake')] }));
       }
       if (access.stopsProvisioning) {
         for (const workflow of SUPERSEDED_WORKFLOWS) {

@@ -3,9 +3,13 @@ import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { bearerKey } from '../core/api-keys.js';
+import { TAG_BAKE } from '../core/cloud.js';
 import { SIM_REGIONS, type SimulatedCloud } from '../adapters/cloud/simulated/simulated-cloud.js';
 import { issuesToDetails } from '../functions/commons/validation.js';
+import type { SimulatedBuilders } from './simulated-builders.js';
 import type { LocalStepFunctions } from './step-functions.js';
+
+const Region = z.enum(Object.keys(SIM_REGIONS) as [string, ...string[]]);
 
 const FaultInput = z.union([
   z.strictObject({
@@ -14,8 +18,17 @@ const FaultInput = z.union([
     message: z.string().max(1000).optional(),
     times: z.int().min(1).max(1000).optional(),
     rate: z.number().min(0).max(1).optional(),
+    region: Region.optional(),
   }),
-  z.strictObject({ quota: z.strictObject({ region: z.enum(Object.keys(SIM_REGIONS) as [string, ...string[]]), vcpus: z.int().min(0).max(100000) }) }),
+  // A builder's playbook fails: its signal says succeeded false, with the message (the failing task's lines).
+  z.strictObject({
+    bake: z.literal('fail'),
+    message: z.string().min(1).max(4000).optional(),
+    times: z.int().min(1).max(1000).optional(),
+    rate: z.number().min(0).max(1).optional(),
+    region: Region.optional(),
+  }),
+  z.strictObject({ quota: z.strictObject({ region: Region, vcpus: z.int().min(0).max(100000) }) }),
   z.strictObject({
     node: z.string().min(1).max(253),
     condition: z.enum(['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure', 'NetworkUnavailable']),
@@ -30,13 +43,18 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({ st
 /**
  * /local/* — the local runtime's own controls, for the platform operator key only:
  *   POST /local/faults {"operation":"RunInstances","error":"VcpuLimitExceeded","times":3}
+ *   POST /local/faults {"operation":"copyImage","error":"InternalError","region":"sim-west-1"}
+ *       (operations: the cloud API's names, or the port's launchBuilder, createImage, copyImage,
+ *       stopBuilder, deleteImage; ImageFailure: made images end failed; "region" limits it to one)
+ *   POST /local/faults {"bake":"fail","message":"TASK [security : apply CIS rules] fatal: …","times":1}
+ *       (the next bakes' playbooks fail; "region" limits it to builders of one region)
  *   POST /local/faults {"quota":{"region":"sim-east-1","vcpus":8}}
  *   POST /local/faults {"node":"demo-workers-0","condition":"Ready","status":"False"}
  *   POST /local/faults {"cluster":"cl-…","cpuPercent":95}   (null to clear)
  *   POST /local/faults {"cluster":"cl-…","agent":"silent"}   (or "reporting")
  *   GET /local/faults, DELETE /local/faults, GET /local/cloud, GET /local/executions
  */
-export function localControls(cloud: SimulatedCloud, sfn: LocalStepFunctions, operatorKey: string) {
+export function localControls(cloud: SimulatedCloud, sfn: LocalStepFunctions, operatorKey: string, builders?: SimulatedBuilders) {
   return async (req: IncomingMessage, body: string): Promise<APIGatewayProxyResult | undefined> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (!url.pathname.startsWith('/local/')) return undefined;
@@ -77,6 +95,9 @@ export function localControls(cloud: SimulatedCloud, sfn: LocalStepFunctions, op
       } else if ('agent' in f) {
         if (f.agent === 'silent') cloud.silencedAgents.add(f.cluster);
         else cloud.silencedAgents.delete(f.cluster);
+      } else if ('bake' in f) {
+        const { bake: _b, ...rest } = f;
+        cloud.faults.push({ ...rest, operation: 'Customize', error: 'PlaybookFailed' });
       } else cloud.faults.push({ ...f });
       return json(201, { faults: cloud.faults, quotas: Object.fromEntries(cloud.quotas) });
     }
@@ -84,6 +105,24 @@ export function localControls(cloud: SimulatedCloud, sfn: LocalStepFunctions, op
       return json(200, {
         instances: [...cloud.instances.values()].map(({ userData: _u, ...i }) => i),
         resources: [...cloud.resources.values()],
+        // Made and copied images; the base images are in every region.
+        images: [...cloud.images.values()],
+        baseImages: Object.fromEntries(Object.entries(SIM_REGIONS).map(([r, v]) => [r, v.images])),
+        // Image builders: instances of a bake (no cluster's), with what their playbook and signal came to.
+        builders: [...cloud.instances.values()]
+          .filter((i) => i.tags[TAG_BAKE])
+          .map((i) => ({
+            instanceId: i.instanceId,
+            bakeId: i.tags[TAG_BAKE],
+            region: i.region,
+            zone: i.zone,
+            instanceType: i.instanceType,
+            imageId: i.imageId,
+            state: i.state,
+            ...(i.stateReason ? { stateReason: i.stateReason } : {}),
+            launchedAt: new Date(i.launchedAt).toISOString(),
+            ...(builders?.reports.get(i.instanceId) ? { customization: builders.reports.get(i.instanceId) } : {}),
+          })),
         calls: cloud.calls,
       });
     }

@@ -8,6 +8,7 @@ import { startGateway } from './api-gateway.js';
 import { localControls } from './faults.js';
 import { serveAgentApi } from './function-url.js';
 import { SimulatedAgents } from './simulated-agents.js';
+import { SimulatedBuilders } from './simulated-builders.js';
 import { LocalStepFunctions, stateMachineArn } from './step-functions.js';
 import { WORKFLOWS, type WorkflowId } from '../functions/workflows/registry.js';
 import { workflowArnEnv } from '../adapters/workflows/workflows.js';
@@ -21,6 +22,7 @@ import { useClock } from '../core/clock.js';
 import { startLocalKms } from './kms.js';
 import { startLocalSecretsManager } from './secrets-manager.js';
 import { putSecret } from '../adapters/secrets/secrets-store.js';
+import { agentBundle } from '../agent/build.js';
 import { prepareConsole, serveConsole } from './console.js';
 
 export interface RuntimeOptions {
@@ -38,6 +40,9 @@ export interface RuntimeOptions {
   readonly accessLog?: boolean;
   /** Simulated cloud and agent timings (ms); the defaults feel like a small real cloud, sped up. */
   readonly bootMs?: number;
+  /** A made or copied image's pending time, and a simulated builder's playbook time (ms): bootMs when only that is given. */
+  readonly imageMs?: number;
+  readonly bakeMs?: number;
   readonly agentIntervalMs?: number;
   /**
    * Shorten every workflow Wait to at most this long (ms), for tests and benches that do not care
@@ -57,6 +62,8 @@ export interface Runtime {
   readonly workflows: LocalStepFunctions;
   readonly lambda: LocalLambda;
   readonly agents: SimulatedAgents;
+  /** The simulated image builders: what each builder's playbook and signal came to. */
+  readonly builders: SimulatedBuilders;
   /** The runtime's clock: `advance(ms)` moves workflows, deadlines, the scheduler and the simulated cloud forward. */
   readonly clock: LocalClock;
   stop(): Promise<void>;
@@ -127,13 +134,20 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     const cloud = simulatedCloud();
     cloud.settings.bootMs = opts.bootMs ?? 1500;
     cloud.settings.terminateMs = Math.min(cloud.settings.bootMs, 500);
-    cloud.settings.sleep = (ms) => clock.sleep(ms);
+    cloud.settings.stopMs = cloud.settings.terminateMs;
+    cloud.settings.imageMs = opts.imageMs ?? opts.bootMs ?? 1500;
+    cloud.settings.bakeMs = opts.bakeMs ?? opts.bootMs ?? 2000;
+    cloud.settings.sleep = (ms, signal) => clock.sleep(ms, signal);
     const agents = new SimulatedAgents(cloud, { intervalMs: opts.agentIntervalMs ?? 2000 });
     stops.push(async () => agents.stop());
+    const builders = new SimulatedBuilders(cloud);
+    stops.push(async () => builders.stop());
 
-    const controls = localControls(cloud, workflows, apiKey);
+    const controls = localControls(cloud, workflows, apiKey, builders);
     // The web console, same origin as the API: built now if console/dist is missing or stale.
     const consoleBuild = await prepareConsole();
+    // The agent control-plane nodes download (and check by its sha256): built now if missing or stale.
+    const agent = agentBundle();
     const gateway = await startGateway({
       port: opts.port ?? 8787,
       host: opts.host,
@@ -150,13 +164,15 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
       // Only for tests and benches that act as a cluster's agent and mint its token: no handler reads it.
       PLATFORM_SECRET: platformSecretValue,
       AGENT_API_URL: gateway.url,
+      AGENT_BUNDLE_PATH: agent.path,
+      AGENT_BUNDLE_SHA256: agent.sha256,
       AWS_ENDPOINT_URL_LAMBDA: lambdaEndpoint,
       HEALTH_FUNCTION_NAME: 'strata-health',
       // Agents here report every second or two: see desired-state changes as quickly.
       HEARTBEAT_CLUSTER_CACHE_MS: String(Math.min(15_000, opts.agentIntervalMs ?? 2000)),
     });
     scheduler.add({ name: 'health-sweep', expression: SWEEP_SCHEDULE, everyMs: opts.sweepIntervalMs, run: () => import('../functions/health/sweep.js') });
-    return { url: gateway.url, apiKey, dynamoEndpoint, s3Endpoint: s3.endpoint, cloud, workflows, lambda, agents, clock, stop };
+    return { url: gateway.url, apiKey, dynamoEndpoint, s3Endpoint: s3.endpoint, cloud, workflows, lambda, agents, builders, clock, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import { parseAllDocuments } from 'yaml';
 import { COMMAND_KINDS, kubeadmVersionMove, parseAgentArgs, type CommandKindName } from '../core/agent-commands.js';
 import type { DesiredPack, Heartbeat, HeartbeatResponse, ReportedNode } from '../core/agent-protocol.js';
-import { AGENT_ENV, JOIN_TOKEN_TTL_HOURS, KUBEADM_CONFIG, agentSettingsFrom, bootstrapSettingsFrom } from '../core/bootstrap.js';
+import { AGENT_ENV, JOIN_TOKEN_TTL_HOURS, KUBEADM_CONFIG, agentSettingsFrom, agentSettingsFromUserData, bootstrapSettingsFrom } from '../core/bootstrap.js';
 import { TAG_CLUSTER, TAG_NAME } from '../core/cloud.js';
 import { caCertHash } from '../core/pki.js';
 import type { SimInstance, SimulatedCloud } from '../adapters/cloud/simulated/simulated-cloud.js';
@@ -89,6 +90,7 @@ export class SimulatedAgents {
   private async onRunning(inst: SimInstance) {
     const clusterId = inst.tags[TAG_CLUSTER];
     if (!clusterId) return;
+    const agentOk = await this.downloadAgent(inst);
     const bundle = await this.bootstrap(inst);
     this.recordKubelet(inst, clusterId, bundle);
     const joined = bundle !== undefined && inst.state === 'running' && this.kubeadm(inst, clusterId, bundle);
@@ -98,7 +100,7 @@ export class SimulatedAgents {
     if (existing) return existing.nudge();
     const env = bundle?.get(AGENT_ENV)?.content.toString('utf8');
     const settings = env ? agentSettingsFrom(env) : undefined;
-    if (!joined || !settings || this.stopped) return; // workers run no agent, nor does a node that could not join
+    if (!joined || !settings || !agentOk || this.stopped) return; // workers run no agent, nor does a node that could not join or whose agent did not check out
     const ca = bundle!.get('/etc/kubernetes/pki/ca.crt')?.content.toString('utf8');
     const view: SimClusterView = {
       kubeletOf: (i) => this.kubelets.get(i.instanceId),
@@ -191,6 +193,34 @@ export class SimulatedAgents {
     const version = init ?? this.agents.get(clusterId)?.kubernetesVersion ?? this.initVersions.get(clusterId);
     if (version && inst.state === 'running') this.kubelets.set(inst.instanceId, version);
   }
+
+  /**
+   * What a control-plane node's user data does before the bundle: download the agent with its
+   * ticket, unpack it and check its sha256. False when it does not check out (the node runs no
+   * agent then); true when the user data asks for no download (the image carries the agent).
+   */
+  private async downloadAgent(inst: SimInstance): Promise<boolean> {
+    const wanted = agentSettingsFromUserData(inst.userData);
+    const ticket = bootstrapSettingsFrom(inst.userData)?.ticket;
+    if (!wanted) return true;
+    for (let attempt = 1; attempt <= 30 && !this.stopped; attempt++) {
+      const res = await fetch(wanted.url, { method: 'POST', headers: { authorization: `Bearer ${ticket}` } }).catch(() => undefined);
+      if (res?.ok) {
+        const sha256 = createHash('sha256').update(gunzipSync(Buffer.from(await res.arrayBuffer()))).digest('hex');
+        this.agentDownloads.set(inst.instanceId, { sha256, ok: sha256 === wanted.sha256 });
+        return sha256 === wanted.sha256;
+      }
+      if (res && res.status < 500) {
+        this.agentDownloads.set(inst.instanceId, { ok: false, error: `${res.status}: ${await res.text()}` });
+        return false;
+      }
+      await new Promise((r) => setTimeout(r, Math.min(100 * attempt, 1000)));
+    }
+    return false;
+  }
+
+  /** Instance → the agent it downloaded (its sha256) and whether it matched its user data's. */
+  readonly agentDownloads = new Map<string, { readonly sha256?: string; readonly ok: boolean; readonly error?: string }>();
 
   /** What cloud-init's curl does: POST with the ticket, retrying what can pass (no answer, 5xx, not ready yet). */
   private async bootstrap(inst: SimInstance): Promise<Map<string, { content: Buffer; mode: number }> | undefined> {
@@ -429,7 +459,8 @@ class SimulatedAgent {
     const cpuFraction = forced !== undefined ? forced / 100 : load * (0.3 + 0.15 * Math.sin(t + phase) + 0.05 * Math.random());
     const memFraction = load * (0.45 + 0.1 * Math.sin(t / 3 + phase));
     const kubelet = this.view.kubeletOf(i);
-    const image = SIM_IMAGES[i.imageId];
+    // A baked image reports the OS of the base image it was made from.
+    const image = SIM_IMAGES[this.cloud.image(i.region, i.imageId)?.baseImageId ?? i.imageId];
     const conditions = CONDITIONS.map((type) => {
       const fault = this.cloud.nodeFaults.find((f) => f.node === name && f.condition === type);
       const status = fault?.status ?? HEALTHY[type]!;

@@ -27,6 +27,8 @@ export async function applyConditions(
   generation: number,
   updates: readonly ConditionUpdate[],
   remove: readonly string[] = [],
+  /** Keep the Ready summary (a cluster's); an image bake's conditions have none. */
+  summarise = true,
 ): Promise<{ all: Condition[]; changed: Condition[] }> {
   const now = clock.date().toISOString();
   const db = documentClient();
@@ -44,6 +46,7 @@ export async function applyConditions(
     current.set(next.type, next);
     if (!prev || prev.status !== next.status) changed.push(next);
   }
+  if (!summarise) return { all: [...current.values()], changed };
   const summary = readySummary([...current.values()]);
   const prevReady = current.get(READY);
   if (!prevReady || prevReady.status !== summary.status || prevReady.message !== summary.message) {

@@ -30,6 +30,13 @@ function filters(kind: Kind, cmd: Command): Command {
   if (kind.name === 'cluster') {
     cmd.addOption(new Option('--phase <phase>', 'only clusters in this phase (Deleted ones only when asked for)').choices(['Pending', 'Provisioning', 'Running', 'Deleting', 'Deleted', 'Failed']));
   }
+  if (kind.name === 'image') {
+    cmd
+      .addOption(new Option('--cloud <cloud>', 'only images in this cloud').choices(['aws', 'azure', 'local']))
+      .option('--region <region>', 'only images in this region')
+      .option('--signature <sha256>', 'only images of this signature (what made them)')
+      .option('--pack <pack>', 'only images made from this OS pack (id, name@version, or name for every version)');
+  }
   if (kind.name === 'profile') {
     cmd.option('--revisions', "the profile's revisions, newest first").option('--revision <n>', 'the layers of one revision', parseCount('--revision', 1));
   }
@@ -69,7 +76,7 @@ function kindCommand(kind: Kind): Command {
     .addOption(outputOption());
   return filters(kind, cmd).action(async (name: string | undefined, opts: GetOptions, self: Command) => {
     const resolver = resolverOf(self);
-    const listOpts: ListOptions = { registry: opts.registry, layer: opts.layer, phase: opts.phase };
+    const listOpts: ListOptions = { registry: opts.registry, layer: opts.layer, phase: opts.phase, cloud: opts.cloud, region: opts.region, signature: opts.signature, pack: opts.pack };
     const ctx = { palette: palette(), resolver };
     if (kind === profiles && (opts.revisions || opts.revision !== undefined)) {
       if (!name) throw new UsageError('--revisions and --revision need the profile: strata get profile NAME --revisions');

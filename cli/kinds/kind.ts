@@ -2,11 +2,15 @@ import type { ApiClient } from '../api-client.js';
 import type { Palette } from '../colour.js';
 import type { Resolver } from '../resolver.js';
 
-/** What narrows a list: the registry of packs, the phase of clusters, a pack's layer. */
+/** What narrows a list: the registry of packs, the phase of clusters, a pack's layer; an image's cloud, region, signature and OS pack. */
 export interface ListOptions {
   readonly registry?: string;
   readonly layer?: string;
   readonly phase?: string;
+  readonly cloud?: string;
+  readonly region?: string;
+  readonly signature?: string;
+  readonly pack?: string;
 }
 
 /** A manifest: the API's create body with a `kind`, where references may be names. */

@@ -8,6 +8,8 @@ import { cloudAccountsView } from './views/cloud-accounts';
 import { clusterCreateView } from './views/cluster-create';
 import { clusterOverviewView } from './views/cluster-overview';
 import { clustersListView } from './views/clusters-list';
+import { imageDetailView } from './views/image-detail';
+import { imagesListView } from './views/images';
 import { layout } from './views/layout';
 import { nodePageView } from './views/node-page';
 import { profileDetailView } from './views/profile-detail';
@@ -24,6 +26,8 @@ const ROUTES: readonly Route[] = [
   { pattern: '/profiles/:id', view: profileDetailView },
   { pattern: '/registries', view: registriesView },
   { pattern: '/registries/:id', view: registryDetailView },
+  { pattern: '/images', view: imagesListView },
+  { pattern: '/images/:id', view: imageDetailView },
   { pattern: '/cloudaccounts', view: cloudAccountsView },
   { pattern: '/apikeys', view: apiKeysView },
 ];

@@ -45,7 +45,8 @@ export interface Cluster {
   version: number;
   createdAt: string;
   updatedAt: string;
-  status?: { observedGeneration?: number; apiEndpoint?: string };
+  /** imageId: the cloud's id of the image the nodes run (an image Strata baked is listed under /v1/images). */
+  status?: { observedGeneration?: number; apiEndpoint?: string; imageId?: string };
 }
 
 export interface Health {
@@ -342,4 +343,36 @@ export interface Kubeconfig {
   kubeconfig: string;
   expiresAt: string;
   user: string;
+}
+
+export type ImageStatus = 'Pending' | 'Baking' | 'Copying' | 'Available' | 'Failed' | 'Deleting';
+export type BakeStage = 'launchingBuilder' | 'customizing' | 'creatingImage' | 'copying' | 'cleaningUp' | 'done';
+
+/** A node image Strata baked for an OS pack (or copied to another region), in one cloud account and region. */
+export interface Image {
+  id: string;
+  signature: string;
+  cloud: 'aws' | 'azure' | 'local';
+  cloudAccountId: string;
+  region: string;
+  imageId?: string;
+  name: string;
+  status: ImageStatus;
+  stage?: BakeStage;
+  source: { registryId: string; packId: string; packName: string; packVersion: string; profileId: string; profileRevision: number };
+  contents: { kubernetesVersion?: string; roles: string[]; arch: 'amd64' | 'arm64' };
+  copiedFrom?: { region: string; imageId: string };
+  attempt: number;
+  requestedBy: string;
+  builderId?: string;
+  customization?: { succeeded: boolean; message: string; at: string };
+  failure?: { code: string; message: string; retryable: boolean; at: string };
+  createdAt: string;
+  updatedAt: string;
+  lastUsedAt?: string;
+  version: number;
+}
+
+export interface ImageDetail extends Image {
+  usedBy: { clusterId: string; name: string; phase: Phase }[];
 }

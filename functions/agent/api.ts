@@ -6,7 +6,9 @@ import type { TicketClaims } from '../../core/bootstrap.js';
 import { DomainError, invalidField, payloadTooLarge, unsupportedMediaType } from '../../core/errors.js';
 import { asDomainError, isJsonMediaType } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
-import { authenticateAgent, authenticateTicket, type AgentIdentity } from './auth.js';
+import { authenticateAgent, authenticateBake, authenticateTicket, type AgentIdentity } from './auth.js';
+import { agentDownload } from './agent-download.js';
+import { bakeResult } from './bake-result.js';
 import { bootstrap } from './bootstrap.js';
 import { commandResult } from './command-result.js';
 import { heartbeat } from './heartbeat.js';
@@ -24,12 +26,15 @@ export interface AgentRequest {
   readonly params: Readonly<Record<string, string>>;
   readonly agent?: AgentIdentity;
   readonly ticket?: TicketClaims;
+  readonly bake?: { readonly tenantId: string; readonly bakeId: string };
 }
 
 const HANDLERS: Record<string, (req: AgentRequest) => Promise<AgentResult>> = {
   '/agent/v1/heartbeat': heartbeat,
   '/agent/v1/commands/{id}/result': commandResult,
   '/agent/v1/bootstrap': bootstrap,
+  '/agent/v1/agent': agentDownload,
+  '/agent/v1/bakes/{id}/result': bakeResult,
 };
 
 const TEMPLATES = AGENT_ROUTES.map((route) => {
@@ -67,12 +72,14 @@ function parseAgentBody(event: APIGatewayProxyEventV2): unknown {
   }
 }
 
-async function authenticate(route: AgentRoute, event: APIGatewayProxyEventV2, now: Date): Promise<Pick<AgentRequest, 'agent' | 'ticket'>> {
+async function authenticate(route: AgentRoute, event: APIGatewayProxyEventV2, now: Date): Promise<Pick<AgentRequest, 'agent' | 'ticket' | 'bake'>> {
   switch (route.auth) {
     case 'agentToken':
       return { agent: await authenticateAgent(event, now) };
     case 'bootstrapTicket':
       return { ticket: await authenticateTicket(event) };
+    case 'bakeToken':
+      return { bake: await authenticateBake(event) };
   }
 }
 

@@ -1,3 +1,4 @@
+import { verifyBakeToken } from '../../core/bake-token.js';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { acceptedEpoch, verifyAgentToken, type AgentTokenClaims } from '../../core/agent-token.js';
 import { bearerKey } from '../../core/api-keys.js';
@@ -57,6 +58,14 @@ export async function authenticateTicket(event: APIGatewayProxyEventV2): Promise
   const ticket = bearer(event);
   const claims = ticket ? verifyBootstrapTicket(ticket, await platformSecret()) : undefined;
   if (!claims) throw unauthorized('a bootstrap ticket is required: Authorization: Bearer <ticket>');
+  return claims;
+}
+
+/** An image builder's bake token, checked by its MAC (whether its bake still runs is the handler's to check). */
+export async function authenticateBake(event: APIGatewayProxyEventV2): Promise<{ tenantId: string; bakeId: string }> {
+  const token = bearer(event);
+  const claims = token ? verifyBakeToken(token, await platformSecret()) : undefined;
+  if (!claims) throw unauthorized('a bake token is required: Authorization: Bearer <token>');
   return claims;
 }
 

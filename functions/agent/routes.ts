@@ -7,7 +7,9 @@ export type AgentAuth =
   /** `Authorization: Bearer <agent token>` of one cluster. */
   | 'agentToken'
   /** `Authorization: Bearer <one-time bootstrap ticket>` of one node. */
-  | 'bootstrapTicket';
+  | 'bootstrapTicket'
+  /** `Authorization: Bearer <bake token>` of one image builder. */
+  | 'bakeToken';
 
 export interface AgentRoute {
   readonly method: 'POST';
@@ -21,6 +23,8 @@ export interface AgentRoute {
 export const AGENT_ROUTES: readonly AgentRoute[] = [
   { method: 'POST', path: '/agent/v1/heartbeat', auth: 'agentToken', body: true, summary: 'report the cluster; the answer is its desired state' },
   { method: 'POST', path: '/agent/v1/commands/{id}/result', auth: 'agentToken', body: true, summary: 'progress and outcome of a command the agent received' },
+  { method: 'POST', path: '/agent/v1/bakes/{id}/result', auth: 'bakeToken', body: true, summary: "an image builder's outcome of its customization" },
+  { method: 'POST', path: '/agent/v1/agent', auth: 'bootstrapTicket', body: false, summary: "a booting control-plane node's download of the agent (gzip of one file), unless its image carries that version" },
   { method: 'POST', path: '/agent/v1/bootstrap', auth: 'bootstrapTicket', body: false, summary: "a booting node's one-time download of its bootstrap bundle (tar.gz)" },
 ];
 

@@ -1,3 +1,4 @@
+import { BakeAck, BakeReport } from '../../core/bake-report.js';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
 import { z } from 'zod';
 import { CommandReport, IssueCommandInput } from '../../core/agent-commands.js';
@@ -72,6 +73,10 @@ const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
   'GET /v1/profiles/{id}/revisions/{revision}': { summary: 'read one revision', ok: [ok(200, 'the revision', S.ProfileRevision)] },
   'GET /v1/profiles/{id}/diff': { summary: 'every change between two revisions', query: S.DiffQuery, ok: [ok(200, 'packs added, removed, upgraded; values key path by key path', S.ProfileDiff)] },
 
+  'GET /v1/images': { summary: 'list node images Strata baked or copied', query: S.ImageQuery, ok: [ok(200, 'a page of images', S.ImagePage)] },
+  'GET /v1/images/{id}': { summary: 'read an image, with the clusters whose nodes run it', ok: [ok(200, 'the image', S.ImageDetail)] },
+  'DELETE /v1/images/{id}': { summary: 'delete an image no cluster uses, from the cloud too (409 while clusters use it or a bake runs)', ok: [ok(204, 'deleted')] },
+
   'GET /v1/cloudaccounts': { summary: 'list cloud accounts', query: S.ListQuery, ok: [ok(200, 'a page of accounts', S.CloudAccountPage)] },
   'POST /v1/cloudaccounts': {
     summary: 'register a cloud account: AWS gets a generated ExternalId and its trust policy; an Azure client secret is stored, never returned',
@@ -137,6 +142,17 @@ const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
     ok: [ok(200, 'recorded (a repeated final report is a no-op)', S.CommandAck)],
     errors: [410],
   },
+  'POST /agent/v1/bakes/{id}/result': {
+    summary: "an image builder's outcome of its playbook, with the bake token from its user data",
+    body: BakeReport,
+    ok: [ok(200, 'recorded (the same report again is a no-op)', BakeAck)],
+    errors: [409, 410],
+  },
+  'POST /agent/v1/agent': {
+    summary: "a booting control-plane node's download of the agent, one bundled file (gzip), with its bootstrap ticket (not spent); the node checks its sha256 from the user data",
+    ok: [{ status: 200, description: 'the agent: strata-agent.mjs, gzipped', schema: z.string().meta({ format: 'binary' }), type: 'application/gzip' }],
+    errors: [503],
+  },
   'POST /agent/v1/bootstrap': {
     summary: "a booting node's one download of its bootstrap bundle, with the one-time ticket from its user data",
     ok: [{ status: 200, description: 'the bundle: a tar.gz to unpack at /', schema: z.string().meta({ format: 'binary' }), type: 'application/gzip' }],
@@ -154,6 +170,7 @@ const ERROR_TEXT: Readonly<Record<number, string>> = {
   413: 'body too large',
   415: 'the body is not application/json',
   429: 'request rate limit exceeded',
+  503: 'not available here now; retry later',
 };
 
 /** The errors an operation can answer, from its shape: credentials, path, query, body, writes. */
@@ -220,6 +237,7 @@ export function openApiDocument() {
         apiKey: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <API key>' },
         agentToken: { type: 'http', scheme: 'bearer', description: "Authorization: Bearer <the cluster agent's token>" },
         bootstrapTicket: { type: 'http', scheme: 'bearer', description: "Authorization: Bearer <the node's one-time bootstrap ticket>" },
+        bakeToken: { type: 'http', scheme: 'bearer', description: "Authorization: Bearer <the image builder's bake token>" },
       },
     },
     paths,

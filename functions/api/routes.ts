@@ -10,6 +10,7 @@ export type HandlerName =
   | 'packs'
   | 'profiles'
   | 'cloudaccounts'
+  | 'images'
   | 'clusters'
   | 'clusterstatus'
   | 'kubeconfig'
@@ -61,6 +62,10 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v1/cloudaccounts/{id}', handler: 'cloudaccounts' },
   { method: 'POST', path: '/v1/cloudaccounts/{id}/validate', handler: 'cloudaccounts' },
   { method: 'DELETE', path: '/v1/cloudaccounts/{id}', handler: 'cloudaccounts' },
+
+  { method: 'GET', path: '/v1/images', handler: 'images' },
+  { method: 'GET', path: '/v1/images/{id}', handler: 'images' },
+  { method: 'DELETE', path: '/v1/images/{id}', handler: 'images' },
 
   { method: 'GET', path: '/v1/clusters', handler: 'clusters' },
   { method: 'POST', path: '/v1/clusters', handler: 'clusters' },

@@ -4,6 +4,7 @@ import { HeartbeatResponseSchema } from '../../core/agent-protocol.js';
 import { PHASES, NodePool, OsPatchSettings, ApiAccess, NetworkSettings } from '../../core/clusters.js';
 import { CLOUDS, LAYERS, OsSettings, PackContent } from '../../core/packs.js';
 import { HealthSettings } from '../../core/health.js';
+import { IMAGE_STATUSES } from '../../core/images.js';
 import { ROLES } from '../../core/roles.js';
 
 /**
@@ -21,6 +22,13 @@ export const ListQuery = z.strictObject({
 });
 
 export const ClusterQuery = ListQuery.extend({ phase: z.enum(PHASES).optional().meta({ description: 'only clusters in this phase (Deleted ones show only when asked for)' }) });
+
+export const ImageQuery = ListQuery.extend({
+  signature: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 signature: 64 lower-case hex digits').optional().meta({ description: 'only images with this signature' }),
+  cloud: z.enum(CLOUDS).optional(),
+  region: z.string().regex(/^[a-z0-9-]{2,40}$/, 'a region name such as us-east-1').optional(),
+  pack: z.string().max(64).optional().meta({ description: 'only images made from this OS pack (its id)' }),
+});
 
 export const PackQuery = ListQuery.extend({ layer: z.enum(LAYERS).optional(), name: z.string().max(63).optional() });
 
@@ -188,6 +196,36 @@ export const CloudAccount = z
   })
   .meta({ id: 'CloudAccount' });
 export const CloudAccountPage = page(CloudAccount, 'CloudAccountPage');
+
+export const Image = z
+  .strictObject({
+    id: z.string(),
+    signature: z.string().meta({ description: 'sha256 of everything that made the image (base image, Kubernetes version when installed, roles, cloud, arch)' }),
+    cloud: z.enum(CLOUDS),
+    cloudAccountId: z.string(),
+    region: z.string(),
+    imageId: z.string().optional().meta({ description: "the cloud's id (AMI id, gallery image version id), once made" }),
+    name: z.string(),
+    status: z.enum(IMAGE_STATUSES),
+    stage: z.enum(['launchingBuilder', 'customizing', 'creatingImage', 'copying', 'cleaningUp', 'done']).optional(),
+    source: z.strictObject({ registryId: z.string(), packId: z.string(), packName: z.string(), packVersion: z.string(), profileId: z.string(), profileRevision: z.int() }),
+    contents: z.strictObject({ kubernetesVersion: z.string().optional(), roles: z.array(z.string()), arch: z.enum(['amd64', 'arm64']) }),
+    copiedFrom: z.strictObject({ region: z.string(), imageId: z.string() }).optional(),
+    attempt: z.int(),
+    requestedBy: z.string().meta({ description: 'the cluster whose provisioning started the current attempt' }),
+    builderId: z.string().optional(),
+    customization: z.strictObject({ succeeded: z.boolean(), message: z.string(), at: Timestamp }).optional(),
+    failure: z.strictObject({ code: z.string(), message: z.string(), retryable: z.boolean(), at: Timestamp }).optional(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    lastUsedAt: Timestamp.optional(),
+    version: z.int(),
+  })
+  .meta({ id: 'Image' });
+export const ImagePage = page(Image, 'ImagePage');
+export const ImageDetail = Image.extend({
+  usedBy: z.array(z.strictObject({ clusterId: z.string(), name: z.string(), phase: z.enum(PHASES) })).meta({ description: 'clusters whose nodes run this image' }),
+}).meta({ id: 'ImageDetail' });
 
 const Health = z.strictObject({ health: z.enum(['Healthy', 'Unhealthy', 'Unknown']), reasons: z.array(z.string()) });
 const InfraRefs = z.strictObject({

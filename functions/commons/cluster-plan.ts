@@ -3,15 +3,8 @@ import { desiredState, observedNodes } from '../../core/machines.js';
 import { planReconcile, type Plan, type PlanStep } from '../../core/plan.js';
 import type { ProfileRevision } from '../../core/profiles.js';
 import { listMachines } from '../../adapters/dynamodb/machines-store.js';
-import { getPack } from '../../adapters/dynamodb/registries-store.js';
 import { getSnapshot } from '../../adapters/dynamodb/telemetry-store.js';
-
-/** The OS pack's image reference for the cluster's cloud and region; undefined when the pack has none there. */
-export async function osImageRef(tenantId: string, cluster: Pick<Cluster, 'cloud' | 'region'>, revision: ProfileRevision): Promise<string | undefined> {
-  const os = revision.layers.find((l) => l.layer === 'os')!;
-  const pack = await getPack(tenantId, os.registryId, os.packId);
-  return pack?.os?.images[cluster.cloud]?.[cluster.region];
-}
+import { clusterImage } from './cluster-image.js';
 
 /**
  * The plan that takes the cluster's nodes (as recorded, with readiness from the agent's last
@@ -19,11 +12,11 @@ export async function osImageRef(tenantId: string, cluster: Pick<Cluster, 'cloud
  * workflow runs the one it computes when it starts, from the same inputs, so both are equal.
  */
 export async function clusterPlan(tenantId: string, cluster: Cluster, revision: ProfileRevision): Promise<Plan> {
-  const [machines, snapshot, ref] = await Promise.all([listMachines(tenantId, cluster.id), getSnapshot(cluster.id), osImageRef(tenantId, cluster, revision)]);
+  const [machines, snapshot, image] = await Promise.all([listMachines(tenantId, cluster.id), getSnapshot(cluster.id), clusterImage(tenantId, cluster, revision)]);
   const os = revision.layers.find((l) => l.layer === 'os')!;
   const k8s = revision.layers.find((l) => l.layer === 'k8s');
   // A pack without an image here plans with its name; ResolveImage then says the image is missing.
-  const imageRef = ref ?? `${os.name} ${os.version}`;
+  const imageRef = image?.identity ?? `${os.name} ${os.version}`;
   return planReconcile({
     clusterName: cluster.name,
     desired: desiredState(cluster, imageRef, k8s?.version ?? ''),

@@ -5,7 +5,7 @@ import { ticketIssue } from '../../adapters/dynamodb/bootstrap-tickets-store.js'
 import { recordMachine, recordNode } from '../../adapters/dynamodb/machines-store.js';
 import type { NodeSpec } from '../../core/machines.js';
 import { platformSecret } from '../../adapters/secrets/platform-secret.js';
-import { agentApiUrl } from '../commons/agent-api-url.js';
+import { agentApiUrl, agentRelease } from '../commons/agent-api-url.js';
 import type { ClusterStepContext } from './cluster-step.js';
 import { clock } from '../../core/clock.js';
 
@@ -57,6 +57,8 @@ export async function launchNode(ctx: ClusterStepContext, node: PlannedNode, opt
           : undefined,
         // The AWS cloud controller manager finds a node by its providerID, which the kubelet then takes from instance metadata.
         awsProviderId: cluster.cloud === 'aws',
+        // Control-plane nodes fetch the agent unless their image carries this version.
+        agent: agentRelease(),
         patchOnBoot: cluster.osPatch.patchOnBoot,
         rebootIfRequired: cluster.osPatch.rebootIfRequired,
       },

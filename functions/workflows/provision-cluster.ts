@@ -8,8 +8,8 @@ export const provisionCluster: WorkflowDefinition<TaskName> = {
   comment: 'Provision a cluster: each step is idempotent and retried with backoff until it succeeds. Input: {tenantId, clusterId, generation}.',
   steps: [
     task('Begin', 'BeginProvisioning', 'Pending -> Provisioning; the cluster CAs once; lay out the milestones'),
-    task('ResolveImage', 'ResolveImage', "ImageReady: the OS pack's image for this cloud and region"),
     task('CreateInfrastructure', 'CreateInfrastructure', 'InfrastructureCreated: network, subnets per zone, security groups'),
+    task('ResolveImage', 'ResolveImage', "ImageReady: the OS pack's image for this cloud and region, baked in the cluster network when the pack needs customization"),
     task('AddControlPlaneNodes', 'AddControlPlane', 'ControlPlaneNodeAdded per control-plane node'),
     task('ControlPlaneReady', 'ControlPlaneReady', 'ControlPlaneReady: the agent reports every control-plane node Ready'),
     task('AddWorkerPools', 'AddWorkers', 'WorkerPoolReady per pool'),

@@ -1,3 +1,4 @@
+import { bakeImage } from './bake-image.js';
 import { deleteCluster } from './delete-cluster.js';
 import type { WorkflowDefinition } from './definition.js';
 import { provisionCluster } from './provision-cluster.js';
@@ -13,6 +14,7 @@ export const WORKFLOWS = {
   provision: provisionCluster,
   reconcile: reconcileCluster,
   delete: deleteCluster,
+  bake: bakeImage,
 } as const satisfies Record<string, WorkflowDefinition<TaskName>>;
 export type WorkflowId = keyof typeof WORKFLOWS;
 

@@ -8,6 +8,8 @@ export interface TaskAccess {
   readonly sealsClusterSecrets?: true;
   /** Starts executions of the workflows (to continue one as a new execution). */
   readonly startsWorkflows?: true;
+  /** Starts executions of the bake-image workflow only (a cluster whose image must be baked or copied). */
+  readonly startsBakes?: true;
   /** Stops executions of the provision workflow (deletion stops provisioning). */
   readonly stopsProvisioning?: true;
 }
@@ -24,7 +26,7 @@ export interface TaskSpec {
  */
 export const TASKS = {
   BeginProvisioning: { entry: 'functions/tasks/begin-provisioning.ts', access: { sealsClusterSecrets: true } },
-  ResolveImage: { entry: 'functions/tasks/resolve-image.ts', access: { cloud: true } },
+  ResolveImage: { entry: 'functions/tasks/resolve-image.ts', access: { cloud: true, startsBakes: true } },
   CreateInfrastructure: { entry: 'functions/tasks/create-infrastructure.ts', access: { cloud: true } },
   AddControlPlane: { entry: 'functions/tasks/add-control-plane.ts', access: { cloud: true, platformSecret: true } },
   ControlPlaneReady: { entry: 'functions/tasks/control-plane-ready.ts', access: {} },
@@ -37,6 +39,11 @@ export const TASKS = {
   BeginDeletion: { entry: 'functions/tasks/begin-deletion.ts', access: { stopsProvisioning: true } },
   DeleteResources: { entry: 'functions/tasks/delete-resources.ts', access: { cloud: true } },
   FinishDeletion: { entry: 'functions/tasks/finish-deletion.ts', access: {} },
+  LaunchBuilder: { entry: 'functions/tasks/bake/launch-builder.ts', access: { cloud: true, platformSecret: true } },
+  AwaitCustomization: { entry: 'functions/tasks/bake/await-customization.ts', access: { cloud: true } },
+  CreateImage: { entry: 'functions/tasks/bake/create-image.ts', access: { cloud: true } },
+  CopyImage: { entry: 'functions/tasks/bake/copy-image.ts', access: { cloud: true } },
+  FinishBake: { entry: 'functions/tasks/bake/finish-bake.ts', access: { cloud: true } },
   ContinueWorkflow: { entry: 'functions/tasks/continue-workflow.ts', access: { startsWorkflows: true } },
 } as const satisfies Record<string, TaskSpec>;
 export type TaskName = keyof typeof TASKS;

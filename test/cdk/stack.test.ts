@@ -305,7 +305,7 @@ describe('least privilege', () => {
       expect(envOf(fn), name).toMatchObject({ AGENT_API_URL: expect.anything() });
     }
     expect(TASK_ACCESS.BeginProvisioning!.sealsClusterSecrets).toBe(true);
-    expect(Object.entries(TASK_ACCESS).filter(([, a]) => a.platformSecret).map(([n]) => n).sort()).toEqual(['AddControlPlane', 'AddWorkers', 'ReconcileNodes']);
+    expect(Object.entries(TASK_ACCESS).filter(([, a]) => a.platformSecret).map(([n]) => n).sort()).toEqual(['AddControlPlane', 'AddWorkers', 'LaunchBuilder', 'ReconcileNodes']);
   });
 
   it('grants no Scan to anyone, and BatchWriteItem only to heartbeat ingest on telemetry', () => {
@@ -345,7 +345,19 @@ describe('least privilege', () => {
   });
 
   it('lets only the cloud tasks assume customer roles and read Azure client secrets', () => {
-    expect([...CLOUD_TASKS].sort()).toEqual(['AddControlPlane', 'AddWorkers', 'CreateInfrastructure', 'DeleteResources', 'ReconcileNodes', 'ResolveImage']);
+    expect([...CLOUD_TASKS].sort()).toEqual([
+      'AddControlPlane',
+      'AddWorkers',
+      'AwaitCustomization',
+      'CopyImage',
+      'CreateImage',
+      'CreateInfrastructure',
+      'DeleteResources',
+      'FinishBake',
+      'LaunchBuilder',
+      'ReconcileNodes',
+      'ResolveImage',
+    ]);
     const azure = (s: Statement) => s.Action === 'secretsmanager:GetSecretValue' && JSON.stringify(s.Resource).includes(':secret:strata/azure/*');
     for (const [name, fn] of stack.workflows.taskFunctions) {
       const statements = statementsOfRole(roleOf(fn));
@@ -363,7 +375,7 @@ describe('least privilege', () => {
     expect(actionsOf(statementsOfRole(roleOf(task('FinishProvisioning'))))).not.toContain('sts:AssumeRole');
   });
 
-  it("lets only BeginDeletion stop provisioning and reconciling, on those machines' executions only, and only ContinueWorkflow start executions", () => {
+  it("lets only BeginDeletion stop provisioning and reconciling, on those machines' executions only; only ContinueWorkflow start any execution, and ResolveImage only bakes", () => {
     const machine = (workflow: string) => `${stack.stackName}-${workflow}`;
     for (const [name, fn] of stack.workflows.taskFunctions) {
       const statements = statementsOfRole(roleOf(fn));
@@ -381,6 +393,11 @@ describe('least privilege', () => {
       if (name === 'ContinueWorkflow') {
         const arns = JSON.stringify(starts.map((st) => st.Resource));
         for (const workflow of WORKFLOW_IDS) expect(arns, workflow).toContain(`:stateMachine:${machine(workflow)}`);
+      } else if (name === 'ResolveImage') {
+        expect(starts).toHaveLength(1);
+        expect(JSON.stringify(starts[0]!.Resource)).toContain(`:stateMachine:${machine('bake')}`);
+        expect(JSON.stringify(starts[0]!.Resource)).not.toMatch(/provision|reconcile|delete/);
+        expect(JSON.stringify(envOf(fn).BAKE_STATE_MACHINE_ARN)).toContain(`:stateMachine:${machine('bake')}`);
       } else {
         expect(starts, name).toEqual([]);
       }

@@ -33,11 +33,11 @@ beforeAll(async () => {
   elb = new ElasticLoadBalancingV2Client(client);
   iam = new IAMClient(client);
 
-  // An OS pack whose image exists in the emulator's us-east-1.
+  // An OS pack whose image exists in the emulator's us-east-1, used as it is (it declares the Kubernetes it ships).
   const imageId = (await ec2.send(new DescribeImagesCommand({}))).Images![0]!.ImageId!;
   const registry = (await api.call('POST', '/v1/registries', { body: { name: 'team' } })).body.id;
   const os = await api.call('POST', `/v1/registries/${registry}/packs`, {
-    body: { layer: 'os', name: 'team-ubuntu', version: '1.0.0', values: 'a: 1\n', os: { images: { aws: { 'us-east-1': imageId } }, skipK8sInstall: true, ansibleRoles: [] } },
+    body: { layer: 'os', name: 'team-ubuntu', version: '1.0.0', values: 'a: 1\n', os: { images: { aws: { 'us-east-1': imageId } }, skipK8sInstall: true, kubernetesVersion: '1.31.10', ansibleRoles: [] } },
   });
   expect(os.status).toBe(201);
   const layers = [{ registryId: registry, packId: os.body.id }, ...['pk-kubernetes-1-31-10', 'pk-calico-3-29-3', 'pk-aws-ebs-csi-1-44-0'].map((packId) => ({ registryId: 'public', packId }))];

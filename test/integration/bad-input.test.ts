@@ -23,7 +23,7 @@ const osPack = (over: Record<string, unknown> = {}) => ({
   name: 'my-ubuntu',
   version: '1.0.0',
   values: 'a: 1\n',
-  os: { images: { local: { 'sim-east-1': 'sim-ubuntu-22.04' } }, skipK8sInstall: false, ansibleRoles: [{ name: 'hardening' }] },
+  os: { images: { local: { 'sim-east-1': 'sim-ubuntu-22.04' } }, skipK8sInstall: false, ansibleRoles: [{ name: 'hardening', version: '1.0.0' }] },
   ...over,
 });
 
@@ -53,6 +53,19 @@ describe('bad input is a 4xx naming the field, never a 5xx', () => {
     expectFieldError(await api.call('POST', `/v1/registries/${registryId}/packs`, { body: osPack({ values: 'a: [1, 2\nb: {' }) }), 400, 'values');
     expectFieldError(await api.call('POST', `/v1/registries/${registryId}/packs`, { body: osPack({ values: '- just\n- a list\n' }) }), 400, 'values');
     expectFieldError(await api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { overrides: { calico: 'x: : y: [' } }) }), 400, 'overrides.calico');
+  });
+
+  it('OS settings an image cannot be made from', async () => {
+    const os = (o: Record<string, unknown>) => osPack({ os: { images: { local: { 'sim-east-1': 'sim-ubuntu-22.04' } }, ...o } });
+    const post = (body: unknown) => api.call('POST', `/v1/registries/${registryId}/packs`, { body });
+    expectFieldError(await post(os({ ansibleRoles: [{ name: 'hardening' }] })), 400, 'os.ansibleRoles[0].version');
+    expectFieldError(await post(os({ ansibleRoles: [{ name: 'hardening', digest: 'sha256:xyz' }] })), 400, 'os.ansibleRoles[0].digest');
+    expectFieldError(await post(os({ ansibleRoles: [{ name: 'bad role', version: '1' }] })), 400, 'os.ansibleRoles[0].name');
+    expectFieldError(await post(os({ ansibleRoles: [{ name: 'pinned', digest: `sha256:${'a'.repeat(64)}` }] })), 400, 'os.ansibleRoles[0].source');
+    expectFieldError(await post(os({ ansibleRoles: [{ name: 'r', version: '1', vars: 'bad-name: 1\n' }] })), 400, 'os.ansibleRoles[0].vars');
+    expectFieldError(await post(os({ ansibleRoles: [{ name: 'r', version: '1' }, { name: 'r', version: '2' }] })), 400, 'os.ansibleRoles[1].version');
+    expectFieldError(await post(os({ skipK8sInstall: true })), 400, 'os.kubernetesVersion');
+    expectFieldError(await post(os({ skipK8sInstall: false, kubernetesVersion: '1.31.10' })), 400, 'os.kubernetesVersion');
   });
 
   it('bad semver', async () => {

@@ -58,7 +58,9 @@ describe('node secrets', () => {
       const text = inst.userData;
       expect(text.startsWith('#cloud-config\n')).toBe(true);
       const doc = parse(text) as { write_files: { path: string; content: string }[]; runcmd: unknown[] };
-      expect(doc.write_files.map((f) => f.path)).toEqual(['/etc/strata/bootstrap.env']);
+      // Beside the ticket, control-plane nodes get only the agent's systemd unit (no secret in it).
+      const cp = inst.tags['strata:role'] === 'controlPlane';
+      expect(doc.write_files.map((f) => f.path)).toEqual(['/etc/strata/bootstrap.env', ...(cp ? ['/etc/systemd/system/strata-agent.service'] : [])]);
       for (const forbidden of ['PRIVATE KEY', 'sat.', 'STRATA_AGENT_TOKEN', 'certificate-key', 'unsafe-skip-ca-verification', '--token']) expect(text, forbidden).not.toContain(forbidden);
       expect(bootstrapSettingsFrom(text)!.ticket).toMatch(/^sbt\./);
     }
@@ -98,6 +100,22 @@ describe('node secrets', () => {
     expect(res.status).toBe(401);
     expect(res.body.message).toContain('expired');
     expect((await api.call('POST', '/agent/v1/bootstrap', { key: api.key })).status).toBe(401);
+  });
+
+  it("the agent's download takes a fresh ticket (without spending it), not a forged or expired one, and is the bundle nodes check", async () => {
+    const download = (ticket: string) => fetch(`${api.runtime.url}/agent/v1/agent`, { method: 'POST', headers: { authorization: `Bearer ${ticket}` } });
+    const fresh = bootstrapTicket(secret(), { tenantId: 'default', clusterId: cluster.id, node: 'secure-cp-0', issuedAt: Math.floor(Date.now() / 1000) });
+    const res = await download(fresh);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/gzip');
+    const { gunzipSync } = await import('node:zlib');
+    const { createHash } = await import('node:crypto');
+    expect(createHash('sha256').update(gunzipSync(Buffer.from(await res.arrayBuffer()))).digest('hex')).toBe(process.env.AGENT_BUNDLE_SHA256);
+    expect((await download(fresh)).status).toBe(200); // not spent
+    expect((await download(fresh.replace(/.{4}$/, 'AAAA'))).status).toBe(401);
+    const expired = bootstrapTicket(secret(), { tenantId: 'default', clusterId: cluster.id, node: 'secure-cp-0', issuedAt: Math.floor(Date.now() / 1000) - 7200 });
+    expect((await download(expired)).status).toBe(401);
+    expect((await download(api.key)).status).toBe(401);
   });
 
   it('a forged agent token is refused without reading anything', async () => {

@@ -46,7 +46,16 @@ describe('provisioning on the simulated cloud', () => {
       expect(c, c.type).toMatchObject({ status: 'True', reason: expect.any(String), message: expect.any(String), lastTransitionTime: expect.any(String) });
     }
     expect(conditions.find((c: any) => c.type === 'ControlPlaneNodeAdded/happy-cp-0').title).toBe('Adding Control Plane Node');
-    expect(conditions.find((c: any) => c.type === 'ImageReady').message).toContain('sim-ubuntu-22.04');
+    // The public Ubuntu pack installs Kubernetes: the image is baked from Canonical's (here the simulated cloud's) base image.
+    const images = (await api.call('GET', '/v1/images?pack=pk-ubuntu-22-04')).body.items;
+    const image = images.find((i: any) => i.region === 'sim-east-1' && i.contents.kubernetesVersion === '1.31.10');
+    expect(image).toMatchObject({ status: 'Available', contents: { roles: [] } });
+    expect(conditions.find((c: any) => c.type === 'ImageReady')).toMatchObject({ reason: expect.stringMatching(/^Image(Baked|Reused)$/), message: expect.stringContaining(image.imageId) });
+
+    // The control-plane node fetched the agent from the agent API and it matched the digest its user data names.
+    const cp = (await tagged(made.body.id)).instances.find((i: any) => i.tags['strata:role'] === 'controlPlane');
+    expect(api.runtime.agents.agentDownloads.get(cp.instanceId)).toEqual({ sha256: process.env.AGENT_BUNDLE_SHA256, ok: true });
+    expect(process.env.AGENT_BUNDLE_SHA256).toMatch(/^[0-9a-f]{64}$/);
 
     const cluster = (await api.call('GET', `/v1/clusters/${made.body.id}`)).body;
     expect(cluster.ready.status).toBe('True');

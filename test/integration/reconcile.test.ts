@@ -149,8 +149,10 @@ describe('the day-2 reconciler', { timeout: 90_000 }, () => {
   it('moves the OS from Ubuntu 22.04 to 24.04: every instance on the new image', async () => {
     const next = await revise(stack('pk-kubernetes-1-32-6', 'pk-ubuntu-24-04'));
     await change(id, () => ({ profileRevision: next }));
+    // Every node runs the image baked from Ubuntu 24.04 with Kubernetes 1.32.6.
+    const baked = (await get('/v1/images?pack=pk-ubuntu-24-04')).items.find((i: any) => i.contents.kubernetesVersion === '1.32.6' && i.status === 'Available');
     const images = (await instances(id)).map((i: any) => i.imageId);
-    expect(images).toEqual(['sim-ubuntu-24.04', 'sim-ubuntu-24.04', 'sim-ubuntu-24.04']);
+    expect(images).toEqual([baked.imageId, baked.imageId, baked.imageId]);
     const list = await nodes(id);
     expect(list.every((n: any) => n.osImage === 'Ubuntu 24.04.2 LTS')).toBe(true);
   });

@@ -1,3 +1,4 @@
+import { runInstancesInput } from './run-instances.js';
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
@@ -33,6 +34,7 @@ import {
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import {
   API_PORT,
   CloudError,
@@ -40,7 +42,12 @@ import {
   TAG_NAME,
   TAG_POOL,
   type ApiEndpointStatus,
+  type BakedImage,
+  type BuilderInfo,
+  type BuilderSpec,
   type CloudProvider,
+  type CopyImageSpec,
+  type CreateImageSpec,
   type ImageInfo,
   type InfraRefs,
   type InfraSpec,
@@ -51,11 +58,15 @@ import {
 import { assumeRoleCredentials, type AwsAccountRole } from './credentials.js';
 import { clusterFilter, kubernetesClusterTag, kubernetesTags, mapped, nameFilter, remove, resourceTags, tagSpec, tagValue, tolerate } from './calls.js';
 import { hasCode, toCloudError } from './errors.js';
+import * as images from './images.js';
 import { apiLoadBalancerStatus, deleteApiLoadBalancer, deregisterTargets, ensureApiLoadBalancer, registerTargets } from './load-balancer.js';
 import { deleteServiceLoadBalancers } from './service-load-balancers.js';
 import { checkExistingNetwork, describeRouteTables, describeSubnets, ensureManagedNetwork } from './network.js';
 import { deleteNodeIdentities, ensureNodeIdentity } from './node-identity.js';
 import { PRIVATE_SUBNET_SLOTS, clusterIngress, fromIpPermissions, ruleKey, staleApiRules, toIpPermissions, type IngressRule } from './security-rules.js';
+
+/** An image reference read from an SSM parameter, as EC2's own RunInstances takes it. */
+const SSM_REF = 'resolve:ssm:';
 
 /** Node role tag: listInstances reads back what ensureInstance wrote. */
 export const TAG_ROLE = 'strata:role';
@@ -74,6 +85,12 @@ export interface Ec2ProviderOptions {
   readonly classicElb: ElasticLoadBalancingClient;
   /** IAM (node roles and instance profiles), same account. */
   readonly iam: IAMClient;
+  /**
+   * Systems Manager, same account and region: reads the public parameters `resolve:ssm:` image
+   * references name.
+   * @default an SSMClient for `region` with the EC2 client's credentials
+   */
+  readonly ssm?: SSMClient;
   readonly region: string;
   /**
    * The one cluster this provider acts for, when its credentials are a session named for that
@@ -91,6 +108,7 @@ export class Ec2Provider implements CloudProvider {
   private readonly elb: ElasticLoadBalancingV2Client;
   private readonly classicElb: ElasticLoadBalancingClient;
   private readonly iam: IAMClient;
+  private ssmClient: SSMClient | undefined;
   private readonly clusterId: string | undefined;
 
   constructor(options: Ec2ProviderOptions) {
@@ -98,6 +116,7 @@ export class Ec2Provider implements CloudProvider {
     this.elb = options.elb;
     this.classicElb = options.classicElb;
     this.iam = options.iam;
+    this.ssmClient = options.ssm;
     this.region = options.region;
     this.clusterId = options.clusterId;
   }
@@ -126,10 +145,52 @@ export class Ec2Provider implements CloudProvider {
     };
   }
 
+  /**
+   * An AMI id, or `resolve:ssm:<parameter>`: a parameter whose value is an AMI id, such as the public
+   * ones Canonical publishes its Ubuntu images under (/aws/service/canonical/ubuntu/...), read in the
+   * provider's region. Either way the image must be available in the region.
+   */
   async resolveImage(ref: string): Promise<ImageInfo> {
-    const image = await this.describeImage(ref);
+    const amiId = ref.startsWith(SSM_REF) ? await this.imageParameter(ref.slice(SSM_REF.length)) : ref;
+    const image = await this.availableImage(amiId);
     // Copying an image into another region is a later step; here it must already be in the region.
-    return { imageId: image.ImageId ?? ref, region: this.region, copied: false };
+    return { imageId: image.ImageId ?? amiId, region: this.region, copied: false };
+  }
+
+  findImage(signature: string): Promise<BakedImage | undefined> {
+    return images.findImage(this.imageContext(), signature);
+  }
+
+  describeImage(imageId: string): Promise<BakedImage | undefined> {
+    return images.describeImage(this.imageContext(), imageId);
+  }
+
+  launchBuilder(spec: BuilderSpec): Promise<BuilderInfo> {
+    return images.launchBuilder(this.imageContext(), spec, () => this.availableImage(spec.baseImageId));
+  }
+
+  builderStatus(bakeId: string): Promise<BuilderInfo | undefined> {
+    return images.builderStatus(this.imageContext(), bakeId);
+  }
+
+  stopBuilder(bakeId: string): Promise<BuilderInfo | undefined> {
+    return images.stopBuilder(this.imageContext(), bakeId);
+  }
+
+  createImage(spec: CreateImageSpec): Promise<BakedImage> {
+    return images.createImage(this.imageContext(), spec);
+  }
+
+  copyImage(spec: CopyImageSpec): Promise<BakedImage> {
+    return images.copyImage(this.imageContext(), spec);
+  }
+
+  terminateBuilder(bakeId: string): Promise<BuilderInfo | undefined> {
+    return images.terminateBuilder(this.imageContext(), bakeId);
+  }
+
+  deleteImage(imageId: string): Promise<void> {
+    return images.deleteImage(this.imageContext(), imageId);
   }
 
   async ensureInfrastructure(spec: InfraSpec): Promise<InfraRefs> {
@@ -201,39 +262,24 @@ export class Ec2Provider implements CloudProvider {
     if (existing) return toInstanceInfo(existing);
 
     // Size the image's own root volume: a mapping on any other device name adds a second disk.
-    const image = await this.describeImage(spec.imageId);
+    const image = await this.availableImage(spec.imageId);
     const tags = [...resourceTags(spec.clusterId, spec.name), { Key: TAG_POOL, Value: spec.pool }, { Key: TAG_ROLE, Value: spec.role }, ...kubernetesTags(spec.clusterId)];
     const out = await mapped(
       this.ec2.send(
         new RunInstancesCommand({
-          ImageId: spec.imageId,
-          // The SDK's list of types is closed; EC2 takes any type, including ones newer than the SDK.
-          InstanceType: spec.instanceType as _InstanceType,
-          MinCount: 1,
-          MaxCount: 1,
-          // A retried launch (lost response, workflow retry) returns the first instance, not a second.
-          ClientToken: spec.idempotencyToken,
-          NetworkInterfaces: [
-            {
-              DeviceIndex: 0,
-              SubnetId: spec.subnetId,
-              Groups: [spec.securityGroupId],
-              AssociatePublicIpAddress: spec.publicIp,
-              DeleteOnTermination: true,
-            },
-          ],
-          // IMDSv2 only, one hop: a pod in its own network namespace cannot take the node's identity;
-          // the few that need it (CSI and cloud controllers) run with hostNetwork, set by their pack values.
-          MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
-          BlockDeviceMappings: [
-            {
-              DeviceName: image.RootDeviceName ?? '/dev/sda1',
-              Ebs: { VolumeSize: spec.diskGiB, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true },
-            },
-          ],
-          UserData: Buffer.from(spec.userData, 'utf8').toString('base64'),
+          ...runInstancesInput({
+            imageId: spec.imageId,
+            rootDeviceName: image.RootDeviceName,
+            instanceType: spec.instanceType,
+            idempotencyToken: spec.idempotencyToken,
+            subnetId: spec.subnetId,
+            securityGroupId: spec.securityGroupId,
+            publicIp: spec.publicIp,
+            diskGiB: spec.diskGiB,
+            userData: spec.userData,
+            tags,
+          }),
           IamInstanceProfile: spec.identity ? { Name: spec.identity } : undefined,
-          TagSpecifications: [tagSpec('instance', tags), tagSpec('volume', tags)],
         }),
       ),
     ).catch((err: unknown) => {
@@ -356,7 +402,35 @@ export class Ec2Provider implements CloudProvider {
     }
   }
 
-  private async describeImage(ref: string): Promise<Image> {
+  private imageContext(): images.ImageContext {
+    return { ec2: this.ec2, region: this.region };
+  }
+
+  private get ssm(): SSMClient {
+    // Same credentials and region as EC2; awsProvider passes its own client built like the others.
+    this.ssmClient ??= new SSMClient({ region: this.region, credentials: this.ec2.config.credentials, maxAttempts: 5 });
+    return this.ssmClient;
+  }
+
+  /** The AMI id an SSM parameter holds. A parameter that does not exist is an error no retry fixes. */
+  private async imageParameter(name: string): Promise<string> {
+    let value: string | undefined;
+    try {
+      value = (await this.ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value;
+    } catch (err) {
+      const e = toCloudError(err);
+      if (e.code !== 'ParameterNotFound' && e.code !== 'ParameterVersionNotFound') throw e;
+      // SSM's own text is often empty for a missing parameter: name it and the region.
+      const own = e.message && e.message !== e.code && e.message !== 'UnknownError' ? e.message : undefined;
+      const text = !own ? `Parameter ${name} not found in ${this.region}.` : own.includes(name) ? `${own} (in ${this.region})` : `${own} (parameter ${name} in ${this.region})`;
+      throw new CloudError(e.code, text, false);
+    }
+    if (!value) throw new CloudError('ParameterNotFound', `the parameter ${name} in ${this.region} has no value`, false);
+    return value.trim();
+  }
+
+  /** The image by AMI id, which must be available in the region. */
+  private async availableImage(ref: string): Promise<Image> {
     const out = await mapped(this.ec2.send(new DescribeImagesCommand({ ImageIds: [ref] })));
     const image = out.Images?.[0];
     if (!image) throw new CloudError('InvalidAMIID.NotFound', `The image id '[${ref}]' does not exist in ${this.region}`, false);
@@ -486,6 +560,7 @@ export function awsProvider(account: AwsAccountRole, region: string, clusterId?:
     elb: new ElasticLoadBalancingV2Client(client),
     classicElb: new ElasticLoadBalancingClient(client),
     iam: new IAMClient(client),
+    ssm: new SSMClient(client),
     region,
     clusterId,
   });

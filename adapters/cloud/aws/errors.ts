@@ -13,6 +13,7 @@ const NOT_RETRYABLE = new Set([
   'InvalidAMIID.Malformed',
   'InvalidAMIID.NotFound',
   'InvalidAMIID.Unavailable',
+  'InvalidAMIName.Malformed',
   'InvalidBlockDeviceMapping',
   'InvalidClientTokenId',
   'InvalidParameter',
@@ -21,13 +22,16 @@ const NOT_RETRYABLE = new Set([
   'MissingParameter',
   'OperationNotPermitted',
   'OptInRequired',
+  // An image reference's SSM parameter (or the version it names) that does not exist.
+  'ParameterNotFound',
+  'ParameterVersionNotFound',
   'UnauthorizedOperation',
   'Unsupported',
   'UnsupportedOperation',
   'ValidationError',
 ]);
 
-/** The provider's error code: EC2 and STS exceptions carry it as `name` (older shapes as `Code`). */
+/** The provider's error code: EC2, SSM and STS exceptions carry it as `name` (older shapes as `Code`). */
 export function errorCode(err: unknown): string | undefined {
   if (err instanceof CloudError) return err.code;
   if (typeof err !== 'object' || err === null) return undefined;

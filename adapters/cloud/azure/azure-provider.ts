@@ -6,11 +6,17 @@ import { ResourceManagementClient } from '@azure/arm-resources';
 import {
   API_PORT,
   CloudError,
+  TAG_BAKE,
   TAG_CLUSTER,
   TAG_NAME,
   TAG_POOL,
   type ApiEndpointStatus,
+  type BakedImage,
+  type BuilderInfo,
+  type BuilderSpec,
   type CloudProvider,
+  type CopyImageSpec,
+  type CreateImageSpec,
   type ImageInfo,
   type InfraRefs,
   type InfraSpec,
@@ -22,6 +28,20 @@ import { azureCall, isNotFound, toCloudError } from './errors.js';
 import { checkExistingSubnets, routeTableOf, subnetParts } from './existing-network.js';
 import { deleteRoleAssignments, ensureNodeIdentities, stripSlash } from './identity.js';
 import { compareVersions, formatUrn, parseImageRef, sameLocation, type ImageRef } from './image-ref.js';
+import {
+  IMAGE_RESOURCE_GROUP,
+  builderName,
+  copyGalleryImage,
+  createGalleryImage,
+  deleteGalleryImage,
+  describeGalleryImage,
+  ensureImageGroup,
+  findGalleryImage,
+  powerStateOf,
+  regionalState,
+  type GalleryClients,
+  type GalleryTarget,
+} from './images.js';
 import {
   LB_RULE,
   apiDnsLabel,
@@ -59,6 +79,12 @@ export interface AzureProviderOptions {
    * @default one resource group per cluster, `strata-<clusterId>`, created and deleted by Strata
    */
   readonly resourceGroup?: string;
+  /**
+   * The resource group of baked images (one Compute Gallery per region, see images.ts) and of the
+   * builder VMs that make them. Created on first use when it does not exist.
+   * @default `resourceGroup` when one is given (an account that may not create groups), else `strata-images`
+   */
+  readonly imageResourceGroup?: string;
   /**
    * Azure Resource Manager endpoint; the token scope follows it (`<endpoint>/.default`).
    * @default https://management.azure.com
@@ -141,7 +167,8 @@ const DELETE_API_VERSION: Readonly<Record<string, string>> = {
  * - two user-assigned identities for the nodes with their role assignments on the group (identity.ts);
  * - per node a NIC `<node>-nic` and a VM `<node>` whose OS disk, NIC and public IP go with it.
  * Deleting the cluster deletes the group, so nothing can be left behind; a customer's network lives
- * elsewhere and is untouched.
+ * elsewhere and is untouched. Baked images live apart from every cluster, in the account's image
+ * group (`strata-images`): a Compute Gallery per region and the builder VMs that feed it (images.ts).
  *
  * Idempotency: every resource is written with PUT by name, which Azure Resource Manager treats as
  * create-or-update, so a repeated call converges on the same resource and never makes a second
@@ -161,6 +188,9 @@ export class AzureProvider implements CloudProvider {
   private readonly subscriptionId: string;
   private readonly tenantId: string | undefined;
   private readonly sharedGroup: string | undefined;
+  private readonly imageGroup: string;
+  /** The image group is Strata's own (`strata-images`), not one the account named. */
+  private readonly imageGroupOwned: boolean;
   private readonly sshPublicKey: string | undefined;
   private readonly compute: ComputeManagementClient;
   private readonly network: NetworkManagementClient;
@@ -178,6 +208,8 @@ export class AzureProvider implements CloudProvider {
     this.subscriptionId = options.subscriptionId;
     this.tenantId = options.tenantId;
     this.sharedGroup = options.resourceGroup;
+    this.imageGroup = options.imageResourceGroup ?? options.resourceGroup ?? IMAGE_RESOURCE_GROUP;
+    this.imageGroupOwned = options.imageResourceGroup === undefined && options.resourceGroup === undefined;
     this.sshPublicKey = options.sshPublicKey;
     const endpoint = (options.endpoint ?? DEFAULT_ENDPOINT).replace(/\/+$/, '');
     const scope = `${new URL(endpoint).origin}/.default`;
@@ -222,11 +254,12 @@ export class AzureProvider implements CloudProvider {
         false,
       );
     }
-    const imageId = await this.findImage(image);
+    const imageId = await this.lookUpImage(image);
     return { imageId, region: this.region, copied: false };
   }
 
-  private async findImage(image: ImageRef): Promise<string> {
+  /** The image a parsed reference names, as nodes launch from it in the region; ImageNotFound when there is none. */
+  private async lookUpImage(image: ImageRef): Promise<string> {
     try {
       switch (image.kind) {
         case 'marketplace': {
@@ -249,11 +282,17 @@ export class AzureProvider implements CloudProvider {
           return found.id ?? image.id;
         }
         case 'gallery': {
-          const found = await this.computeFor(image.subscriptionId).galleryImageVersions.get(image.resourceGroup, image.gallery, image.image, image.version);
-          const regions = found.publishingProfile?.targetRegions?.map((t) => t.name) ?? [found.location];
-          if (!regions.some((r) => sameLocation(r, this.region))) {
+          const found = await this.computeFor(image.subscriptionId).galleryImageVersions.get(image.resourceGroup, image.gallery, image.image, image.version, {
+            expand: 'ReplicationStatus',
+          });
+          const state = regionalState(found, this.region);
+          if (!state) {
+            const regions = found.publishingProfile?.targetRegions?.map((t) => t.name) ?? [found.location];
             throw new CloudError('ImageNotFound', `gallery image version ${image.id} is not replicated to ${this.region} (it is in ${regions.join(', ')})`, false);
           }
+          if (state.state === 'failed') throw new CloudError('ImageNotFound', `gallery image version ${image.id} in ${this.region}: ${state.message}`, false);
+          // A version still replicating here (a copy Strata started) is worth waiting for.
+          if (state.state === 'pending') throw new CloudError('ImageNotReady', `gallery image version ${image.id} is still replicating to ${this.region}`, true);
           return found.id ?? image.id;
         }
       }
@@ -261,6 +300,132 @@ export class AzureProvider implements CloudProvider {
       if (isNotFound(e)) throw new CloudError('ImageNotFound', toCloudError(e).message, false);
       throw toCloudError(e);
     }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Baking (the gallery side is images.ts)
+
+  private get galleryClients(): GalleryClients {
+    return { compute: this.compute, resources: this.resources, computeFor: (subscriptionId) => this.computeFor(subscriptionId) };
+  }
+
+  private get galleryTarget(): GalleryTarget {
+    return { subscriptionId: this.subscriptionId, region: this.region, resourceGroup: this.imageGroup };
+  }
+
+  findImage(signature: string): Promise<BakedImage | undefined> {
+    return findGalleryImage(this.galleryClients, this.galleryTarget, signature);
+  }
+
+  describeImage(imageId: string): Promise<BakedImage | undefined> {
+    return describeGalleryImage(this.galleryClients, this.galleryTarget, imageId);
+  }
+
+  /**
+   * The bake's builder VM `strata-builder-<bakeId>` in the image group, tagged with the bake: its
+   * NIC in the given subnet (a public IP only when asked), one managed OS disk from the base image,
+   * the bake's user data as custom data, no identity. Found by name first, as ensureInstance does,
+   * so a retry returns the same VM; a builder whose provisioning failed is deleted and made again.
+   */
+  async launchBuilder(spec: BuilderSpec): Promise<BuilderInfo> {
+    const rg = this.imageGroup;
+    const name = builderName(spec.bakeId);
+    const existing = await this.findVm(rg, name);
+    if (existing) return this.adoptBuilder(rg, spec.bakeId, existing);
+
+    const image = parseImageRef(spec.baseImageId);
+    if (!image) throw new CloudError('InvalidImageReference', `${spec.baseImageId}: not an Azure image reference`, false);
+    await ensureImageGroup(this.resources, this.galleryTarget);
+    const tags = { [TAG_BAKE]: spec.bakeId, [TAG_NAME]: name };
+    const nicName = `${name}-nic`;
+    const publicIpId = spec.publicIp ? await this.putPublicIp(rg, `${name}-pip`, tags) : undefined;
+    await this.putNic(rg, nicName, { tags, subnetId: spec.subnetId, securityGroupId: spec.securityGroupId || undefined, publicIpId });
+    const vm = await this.vmBody({
+      name,
+      tags,
+      vmSize: spec.instanceType,
+      image,
+      diskGiB: spec.diskGiB,
+      userData: spec.userData,
+      nicId: this.armId(rg, 'Microsoft.Network/networkInterfaces', nicName),
+    });
+    const created = await azureCall(async () => this.compute.virtualMachines.createOrUpdate(rg, name, vm));
+    return toBuilderInfo(created);
+  }
+
+  private async adoptBuilder(rg: string, bakeId: string, vm: VirtualMachine): Promise<BuilderInfo> {
+    this.checkBuilder(vm, bakeId);
+    if (vm.provisioningState === 'Failed') {
+      const info = toBuilderInfo(vm);
+      await azureCall(() => this.compute.virtualMachines.delete(rg, builderName(bakeId), { forceDeletion: true }).submitted());
+      throw new CloudError('VMProvisioningFailed', `builder ${builderName(bakeId)} failed to provision${info.message ? ` (${info.message})` : ''}; deleting it so the next attempt creates it again`, true);
+    }
+    if (vm.provisioningState === 'Deleting') {
+      throw new CloudError('InstanceDeleting', `builder ${builderName(bakeId)} is being deleted; it is created again once it is gone`, true);
+    }
+    return toBuilderInfo(vm);
+  }
+
+  /** A VM of the builder's name that carries another bake's tag (or none) is not this bake's. */
+  private checkBuilder(vm: VirtualMachine, bakeId: string): void {
+    const owner = vm.tags?.[TAG_BAKE];
+    if (owner !== bakeId) {
+      throw new CloudError('NameConflict', `virtual machine ${vm.name ?? builderName(bakeId)} in ${this.imageGroup} belongs to ${owner ? `bake ${owner}` : 'no Strata bake'}`, false);
+    }
+  }
+
+  private async findBuilder(bakeId: string): Promise<VirtualMachine | undefined> {
+    const vm = await this.findVm(this.imageGroup, builderName(bakeId));
+    if (vm) this.checkBuilder(vm, bakeId);
+    return vm;
+  }
+
+  async builderStatus(bakeId: string): Promise<BuilderInfo | undefined> {
+    const vm = await this.findBuilder(bakeId);
+    return vm && toBuilderInfo(vm);
+  }
+
+  /** Deallocate the builder (a VM the bake shut down from inside is stopped but still allocated): started, not waited for. */
+  async stopBuilder(bakeId: string): Promise<BuilderInfo | undefined> {
+    const vm = await this.findBuilder(bakeId);
+    if (!vm) return undefined;
+    const power = powerStateOf(vm);
+    if (vm.provisioningState === 'Deleting' || power === 'deallocated' || power === 'deallocating') return toBuilderInfo(vm);
+    await azureCall(() => this.compute.virtualMachines.deallocate(this.imageGroup, builderName(bakeId)).submitted());
+    return { ...toBuilderInfo(vm), state: 'stopping' };
+  }
+
+  async createImage(spec: CreateImageSpec): Promise<BakedImage> {
+    return createGalleryImage(this.galleryClients, this.galleryTarget, spec, await this.findBuilder(spec.bakeId));
+  }
+
+  copyImage(spec: CopyImageSpec): Promise<BakedImage> {
+    return copyGalleryImage(this.galleryClients, this.galleryTarget, spec);
+  }
+
+  deleteImage(imageId: string): Promise<void> {
+    return deleteGalleryImage(this.galleryClients, this.galleryTarget, imageId);
+  }
+
+  /**
+   * Delete the builder VM (forced: nothing on it is kept but what createImage captured), which takes
+   * its NIC, OS disk and public IP with it; once it is gone, remove what a failed deletion left.
+   */
+  async terminateBuilder(bakeId: string): Promise<BuilderInfo | undefined> {
+    const rg = this.imageGroup;
+    const name = builderName(bakeId);
+    const vm = await this.findBuilder(bakeId);
+    if (vm) {
+      if (vm.provisioningState !== 'Deleting') await azureCall(() => this.compute.virtualMachines.delete(rg, name, { forceDeletion: true }).submitted());
+      return { ...toBuilderInfo(vm), state: 'shutting-down' };
+    }
+    // The NIC and public IP carry the bake's tag; the OS disk carries none (Azure does not pass the
+    // VM's tags on), so an untagged one goes only from the group Strata made for images.
+    await this.removeLeftovers(rg, name, (tags) => {
+      const bake = tags?.[TAG_BAKE];
+      return bake === bakeId || (bake === undefined && tags?.[TAG_CLUSTER] === undefined && this.imageGroupOwned);
+    });
+    return undefined;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -542,7 +707,6 @@ export class AzureProvider implements CloudProvider {
       throw new CloudError('InvalidParameter', `${spec.securityGroupId}: not a network security group id from ensureInfrastructure`, false);
     }
     const zone = azureZone(spec.zone, this.region);
-    const location = this.region;
     const tags = {
       [TAG_CLUSTER]: spec.clusterId,
       [TAG_POOL]: spec.pool,
@@ -550,78 +714,114 @@ export class AzureProvider implements CloudProvider {
       [TAG_NAME]: spec.name,
     };
 
-    let publicIpId: string | undefined;
-    if (spec.publicIp) {
-      const pipName = `${spec.name}-pip`;
-      await azureCall(() =>
-        this.network.publicIPAddresses.beginCreateOrUpdateAndWait(rg, pipName, {
-          location,
-          zones: [zone],
-          tags: { ...tags, [TAG_NAME]: pipName },
-          sku: { name: 'Standard', tier: 'Regional' },
-          publicIPAllocationMethod: 'Static',
-          publicIPAddressVersion: 'IPv4',
-        }),
-      );
-      publicIpId = this.armId(rg, 'Microsoft.Network/publicIPAddresses', pipName);
-    }
+    const publicIpId = spec.publicIp ? await this.putPublicIp(rg, `${spec.name}-pip`, tags, zone) : undefined;
+    const nic = await this.putNic(rg, nicName, { tags, subnetId: spec.subnetId, securityGroupId: spec.securityGroupId, asgId, publicIpId });
+    const vm = await this.vmBody({
+      name: spec.name,
+      zone,
+      tags,
+      vmSize: spec.instanceType,
+      image,
+      diskGiB: spec.diskGiB,
+      userData: spec.userData,
+      nicId: this.armId(rg, 'Microsoft.Network/networkInterfaces', nicName),
+      identity: spec.identity,
+    });
+    const created = await azureCall(async () => this.compute.virtualMachines.createOrUpdate(rg, spec.name, vm));
+    return toInstanceInfo(created, primaryIp(nic));
+  }
 
-    const nic = await azureCall(() =>
-      this.network.networkInterfaces.beginCreateOrUpdateAndWait(rg, nicName, {
-        location,
-        tags: { ...tags, [TAG_NAME]: nicName },
-        networkSecurityGroup: { id: spec.securityGroupId },
+  /** A Standard static public IP (zonal when given a zone), named after what it serves. */
+  private async putPublicIp(rg: string, name: string, tags: Record<string, string>, zone?: string): Promise<string> {
+    await azureCall(() =>
+      this.network.publicIPAddresses.beginCreateOrUpdateAndWait(rg, name, {
+        location: this.region,
+        ...(zone ? { zones: [zone] } : {}),
+        tags: { ...tags, [TAG_NAME]: name },
+        sku: { name: 'Standard', tier: 'Regional' },
+        publicIPAllocationMethod: 'Static',
+        publicIPAddressVersion: 'IPv4',
+      }),
+    );
+    return this.armId(rg, 'Microsoft.Network/publicIPAddresses', name);
+  }
+
+  /** A VM's NIC: one dynamic private address in the subnet, the NSG on the NIC, a public IP that goes with it. */
+  private async putNic(
+    rg: string,
+    name: string,
+    nic: { tags: Record<string, string>; subnetId: string; securityGroupId?: string; asgId?: string; publicIpId?: string },
+  ): Promise<NetworkInterface> {
+    return azureCall(() =>
+      this.network.networkInterfaces.beginCreateOrUpdateAndWait(rg, name, {
+        location: this.region,
+        tags: { ...nic.tags, [TAG_NAME]: name },
+        ...(nic.securityGroupId ? { networkSecurityGroup: { id: nic.securityGroupId } } : {}),
         ipConfigurations: [
           {
             name: 'ipconfig1',
             primary: true,
             privateIPAllocationMethod: 'Dynamic',
             privateIPAddressVersion: 'IPv4',
-            subnet: { id: spec.subnetId },
-            applicationSecurityGroups: [{ id: asgId }],
-            ...(publicIpId ? { publicIPAddress: { id: publicIpId, deleteOption: 'Delete' } } : {}),
+            subnet: { id: nic.subnetId },
+            ...(nic.asgId ? { applicationSecurityGroups: [{ id: nic.asgId }] } : {}),
+            ...(nic.publicIpId ? { publicIPAddress: { id: nic.publicIpId, deleteOption: 'Delete' } } : {}),
           },
         ],
       }),
     );
-    const nicId = this.armId(rg, 'Microsoft.Network/networkInterfaces', nicName);
-    const keyData = this.sshPublicKey ?? (await throwawaySshPublicKey());
+  }
 
-    const vm: VirtualMachine = {
-      location,
-      zones: [zone],
-      tags,
-      hardwareProfile: { vmSize: spec.instanceType },
+  /**
+   * A Linux VM from an image, with custom data, one managed OS disk and the NIC; the disk, NIC and
+   * public IP go when the VM goes (deleteOption Delete).
+   */
+  private async vmBody(vm: {
+    name: string;
+    zone?: string;
+    tags: Record<string, string>;
+    vmSize: string;
+    image: ImageRef;
+    diskGiB: number;
+    userData: string;
+    nicId: string;
+    identity?: string;
+  }): Promise<VirtualMachine> {
+    const keyData = this.sshPublicKey ?? (await throwawaySshPublicKey());
+    const image = vm.image;
+    return {
+      location: this.region,
+      ...(vm.zone ? { zones: [vm.zone] } : {}),
+      tags: vm.tags,
+      hardwareProfile: { vmSize: vm.vmSize },
       storageProfile: {
         imageReference:
           image.kind === 'marketplace' ? { publisher: image.publisher, offer: image.offer, sku: image.sku, version: image.version } : { id: image.id },
         osDisk: {
-          name: `${spec.name}-osdisk`,
+          name: `${vm.name}-osdisk`,
           createOption: 'FromImage',
           caching: 'ReadWrite',
-          diskSizeGB: spec.diskGiB,
+          diskSizeGB: vm.diskGiB,
           // Encrypted at rest with platform-managed keys, Azure's default; encryption at host is
           // not asked for because it needs a per-subscription feature registration.
-          managedDisk: { storageAccountType: diskTypeFor(spec.instanceType) },
+          managedDisk: { storageAccountType: diskTypeFor(vm.vmSize) },
           deleteOption: 'Delete',
         },
       },
       osProfile: {
-        computerName: spec.name,
+        computerName: vm.name,
         adminUsername: ADMIN_USERNAME,
-        customData: Buffer.from(spec.userData, 'utf8').toString('base64'),
+        customData: Buffer.from(vm.userData, 'utf8').toString('base64'),
         linuxConfiguration: {
           disablePasswordAuthentication: true,
           provisionVMAgent: true,
           ssh: { publicKeys: [{ path: `/home/${ADMIN_USERNAME}/.ssh/authorized_keys`, keyData }] },
         },
       },
-      networkProfile: { networkInterfaces: [{ id: nicId, primary: true, deleteOption: 'Delete' }] },
+      networkProfile: { networkInterfaces: [{ id: vm.nicId, primary: true, deleteOption: 'Delete' }] },
       diagnosticsProfile: { bootDiagnostics: { enabled: true } },
-      ...(spec.identity ? { identity: { type: 'UserAssigned', userAssignedIdentities: { [spec.identity]: {} } } } : {}),
+      ...(vm.identity ? { identity: { type: 'UserAssigned', userAssignedIdentities: { [vm.identity]: {} } } } : {}),
     };
-    const created = await azureCall(async () => this.compute.virtualMachines.createOrUpdate(rg, spec.name, vm));
-    return toInstanceInfo(created, primaryIp(nic));
   }
 
   /** A VM of that name already exists: return it, or clear it away when it can never come up. */
@@ -689,10 +889,19 @@ export class AzureProvider implements CloudProvider {
     }
     // What carries the cluster's tag is the cluster's; an untagged one only in the cluster's own
     // group (Azure does not pass the VM's tags on to the OS disk it makes).
-    const owned = (r: { tags?: Record<string, string> }) => {
-      const owner = r.tags?.[TAG_CLUSTER];
+    await this.removeLeftovers(rg, name, (tags) => {
+      const owner = tags?.[TAG_CLUSTER];
       return owner === clusterId || (owner === undefined && !this.sharedGroup);
-    };
+    });
+    return undefined;
+  }
+
+  /**
+   * What a deleted VM named `name` may have left when its deletion did not take them: its NIC, then
+   * its OS disk and public IP, each only when `owned` says it is the VM's (by its tags), and not
+   * while a disk is still attached somewhere or Azure is already deleting it.
+   */
+  private async removeLeftovers(rg: string, name: string, owned: (tags: Record<string, string> | undefined) => boolean): Promise<void> {
     const leftovers: [string, string][][] = [
       [[this.armId(rg, 'Microsoft.Network/networkInterfaces', `${name}-nic`), 'microsoft.network/networkinterfaces']],
       [
@@ -705,13 +914,11 @@ export class AzureProvider implements CloudProvider {
         tier.map(async ([id, type]) => {
           const apiVersion = DELETE_API_VERSION[type]!;
           const found = await this.findById(id, apiVersion);
-          // A disk still attached belongs to a VM; one Azure is deleting needs nothing more.
-          if (!found || !owned(found) || found.managedBy || found.properties?.provisioningState === 'Deleting') return;
+          if (!found || !owned(found.tags) || found.managedBy || found.properties?.provisioningState === 'Deleting') return;
           await azureCall(() => this.resources.resources.beginDeleteByIdAndWait(stripSlash(id), apiVersion));
         }),
       );
     }
-    return undefined;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -921,6 +1128,13 @@ export function instanceState(vm: Pick<VirtualMachine, 'provisioningState' | 'in
     default:
       return 'pending';
   }
+}
+
+/** A builder as the port shows it: its state, and Azure's reason when a status says something went wrong. */
+function toBuilderInfo(vm: VirtualMachine): BuilderInfo {
+  const problem = vm.instanceView?.statuses?.find((s) => s.level === 'Error' || s.code?.toLowerCase().startsWith('provisioningstate/failed'));
+  const message = problem && [problem.code, problem.message].filter(Boolean).join(': ');
+  return { instanceId: vm.id ?? vm.name ?? '', state: instanceState(vm), ...(message ? { message } : {}) };
 }
 
 function toInstanceInfo(vm: VirtualMachine, privateIp: string | undefined): InstanceInfo {

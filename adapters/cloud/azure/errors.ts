@@ -30,6 +30,11 @@ const PERMANENT = new Set([
   'VMMarketplaceInvalidInput',
   'NameConflict',
   'ResourceGroupNotOwned',
+  // A location a resource type is not offered in, or a group that already lives in another one.
+  'LocationNotAvailableForResourceType',
+  'InvalidResourceLocation',
+  'InvalidResourceGroupLocation',
+  'NoRegisteredProviderFound',
 ]);
 
 /** Status codes that mean "the request itself is wrong" when the code is not in either list. */

@@ -1,11 +1,18 @@
 import {
   API_PORT,
   CloudError,
+  TAG_BAKE,
   TAG_CLUSTER,
+  TAG_IMAGE_SIGNATURE,
   TAG_NAME,
   TAG_POOL,
   type ApiEndpointStatus,
+  type BakedImage,
+  type BuilderInfo,
+  type BuilderSpec,
   type CloudProvider,
+  type CopyImageSpec,
+  type CreateImageSpec,
   type ImageInfo,
   type InfraRefs,
   type InfraSpec,
@@ -13,7 +20,7 @@ import {
   type InstanceSpec,
   type RegionOfferings,
 } from '../../../core/cloud.js';
-import { SIM_INSTANCE_TYPES, simulatedCloud, type SimInstance, type SimResource, type SimResourceKind, type SimulatedCloud } from './simulated-cloud.js';
+import { SIM_INSTANCE_TYPES, simulatedCloud, type SimImage, type SimInstance, type SimResource, type SimResourceKind, type SimulatedCloud } from './simulated-cloud.js';
 
 /** Deletion order: what holds another goes first (a NAT gateway holds its address and subnet). */
 const DELETION_ORDER: readonly SimResourceKind[] = ['loadBalancer', 'natGateway', 'elasticIp', 'internetGateway', 'routeTable', 'securityGroup', 'subnet', 'network', 'nodeIdentity'];
@@ -29,22 +36,144 @@ export class SimulatedProvider implements CloudProvider {
   ) {}
 
   async verifyAccess(): Promise<string> {
-    this.sim.check('DescribeInstances');
+    this.sim.check('DescribeInstances', this.region);
     return 'the simulated cloud answers';
   }
 
   async offerings(instanceTypes: readonly string[]): Promise<RegionOfferings> {
-    this.sim.check('DescribeAvailabilityZones');
+    this.sim.check('DescribeAvailabilityZones', this.region);
     const region = this.sim.region(this.region);
     return { zones: region.zones, instanceTypes: instanceTypes.filter((t) => t in SIM_INSTANCE_TYPES) };
   }
 
+  /**
+   * A base image by its name (every region has them), or an image made or copied in the region, by
+   * id or name. `resolve:ssm:` parameters are AWS's: the simulated cloud has its own names.
+   */
   async resolveImage(ref: string): Promise<ImageInfo> {
-    this.sim.check('DescribeImages');
-    if (!this.sim.region(this.region).images.includes(ref)) {
+    this.sim.check('DescribeImages', this.region);
+    this.sim.region(this.region);
+    const image = this.sim.image(this.region, ref) ?? this.sim.imagesIn(this.region).find((i) => i.name === ref);
+    if (!image || image.state === 'failed') {
       throw new CloudError('InvalidAMIID.NotFound', `The image id '[${ref}]' does not exist in ${this.region}`, false);
     }
-    return { imageId: ref, region: this.region, copied: false };
+    if (image.state !== 'available') throw new CloudError('InvalidAMIID.Unavailable', `The image '${ref}' in ${this.region} is ${image.state}`);
+    return { imageId: image.imageId, region: this.region, copied: false };
+  }
+
+  /** One DescribeImages with the signature tag as its filter: an available image before a pending one; failed ones are not found. */
+  async findImage(signature: string): Promise<BakedImage | undefined> {
+    this.sim.check('DescribeImages', this.region);
+    const found = this.sim.imagesIn(this.region).filter((i) => i.tags[TAG_IMAGE_SIGNATURE] === signature && i.state !== 'failed');
+    const image = found.find((i) => i.state === 'available') ?? found[0];
+    return image && toBaked(image);
+  }
+
+  async describeImage(imageId: string): Promise<BakedImage | undefined> {
+    this.sim.check('DescribeImages', this.region);
+    const image = this.sim.image(this.region, imageId);
+    return image && toBaked(image);
+  }
+
+  /**
+   * A builder is an instance of the region tagged with its bake (never with a cluster: no cluster
+   * lists, terminates or deletes it), in the zone of the subnet it is given (the region's first zone
+   * when the simulated cloud does not know the subnet). The bake tag finds it again; the client
+   * token keeps a retried launch from making a second one.
+   */
+  async launchBuilder(spec: BuilderSpec): Promise<BuilderInfo> {
+    const existing = this.builder(spec.bakeId);
+    if (existing && existing.state !== 'terminated') return toBuilder(existing);
+    this.sim.check('launchBuilder', this.region);
+    const subnet = this.sim.resources.get(spec.subnetId);
+    const zone = subnet?.kind === 'subnet' && subnet.region === this.region && typeof subnet.attrs.zone === 'string' ? subnet.attrs.zone : this.sim.region(this.region).zones[0]!;
+    const inst = this.sim.runInstance({
+      region: this.region,
+      zone,
+      instanceType: spec.instanceType,
+      imageId: spec.baseImageId,
+      userData: spec.userData,
+      clientToken: spec.idempotencyToken,
+      tags: { [TAG_BAKE]: spec.bakeId, [TAG_NAME]: `strata-builder-${spec.bakeId}` },
+      subnetId: spec.subnetId,
+      publicIp: spec.publicIp,
+    });
+    return toBuilder(inst);
+  }
+
+  async builderStatus(bakeId: string): Promise<BuilderInfo | undefined> {
+    this.sim.check('DescribeInstances', this.region);
+    const inst = this.builder(bakeId);
+    return inst && toBuilder(inst);
+  }
+
+  /** Running → stopping → stopped; asked again while it stops (or once it has), its state. */
+  async stopBuilder(bakeId: string): Promise<BuilderInfo | undefined> {
+    this.sim.check('DescribeInstances', this.region);
+    const inst = this.builder(bakeId);
+    if (!inst) return undefined;
+    if (inst.state !== 'shutting-down' && inst.state !== 'terminated') this.sim.stop(inst.instanceId);
+    return toBuilder(inst);
+  }
+
+  /**
+   * The image of the bake's stopped builder, tagged with the signature and the bake. An image of
+   * the name already in the region is the answer (whatever its state): the name is the idempotency key.
+   */
+  async createImage(spec: CreateImageSpec): Promise<BakedImage> {
+    const named = this.sim.imagesIn(this.region).find((i) => i.name === spec.name);
+    if (named) return toBaked(named);
+    const builder = this.builder(spec.bakeId);
+    if (!builder || builder.state === 'terminated') throw new CloudError('InvalidInstanceID.NotFound', `bake ${spec.bakeId} has no builder in ${this.region}`, false);
+    const image = this.sim.createImage(builder.instanceId, {
+      name: spec.name,
+      description: spec.description,
+      tags: { ...spec.tags, [TAG_NAME]: spec.name, [TAG_BAKE]: spec.bakeId, [TAG_IMAGE_SIGNATURE]: spec.signature },
+    });
+    return toBaked(image);
+  }
+
+  /**
+   * A copy of another region's image in this one, tagged with the signature. Found again by its
+   * client token, else by its name (the same signature's: another's is refused), else by an image of
+   * the signature the region already has; otherwise copied.
+   */
+  async copyImage(spec: CopyImageSpec): Promise<BakedImage> {
+    const here = this.sim.imagesIn(this.region);
+    const same =
+      here.find((i) => i.clientToken === spec.idempotencyToken) ??
+      here.find((i) => i.name === spec.name && i.tags[TAG_IMAGE_SIGNATURE] === spec.signature) ??
+      here.find((i) => i.tags[TAG_IMAGE_SIGNATURE] === spec.signature && i.state !== 'failed');
+    if (same) return toBaked(same);
+    const image = this.sim.copyImage({
+      region: this.region,
+      sourceRegion: spec.sourceRegion,
+      sourceImageId: spec.sourceImageId,
+      name: spec.name,
+      description: spec.description,
+      tags: { [TAG_NAME]: spec.name, [TAG_IMAGE_SIGNATURE]: spec.signature },
+      clientToken: spec.idempotencyToken,
+    });
+    return toBaked(image);
+  }
+
+  /** Whatever state it is in; shutting-down now, terminated after the cloud's delay, undefined once the cloud forgot it. */
+  async terminateBuilder(bakeId: string): Promise<BuilderInfo | undefined> {
+    this.sim.check('DescribeInstances', this.region);
+    const inst = this.builder(bakeId);
+    if (!inst) return undefined;
+    this.sim.terminate(inst.instanceId);
+    return toBuilder(inst);
+  }
+
+  async deleteImage(imageId: string): Promise<void> {
+    this.sim.deregisterImage(this.region, imageId);
+  }
+
+  /** The bake's builder in the region: a live one, else the last one launched (terminated, until the cloud forgets it). */
+  private builder(bakeId: string): SimInstance | undefined {
+    const all = [...this.sim.instances.values()].filter((i) => i.region === this.region && i.tags[TAG_BAKE] === bakeId);
+    return all.find((i) => i.state !== 'terminated') ?? all.at(-1);
   }
 
   /**
@@ -110,7 +239,7 @@ export class SimulatedProvider implements CloudProvider {
   }
 
   async registerApiTargets(clusterId: string, instanceIds: readonly string[]): Promise<void> {
-    this.sim.check('RegisterTargets');
+    this.sim.check('RegisterTargets', this.region);
     const lb = this.loadBalancer(clusterId);
     if (!lb) throw new CloudError('TargetGroupNotFound', `cluster ${clusterId} has no API load balancer yet`);
     const targets = lb.attrs.targets as string[];
@@ -118,14 +247,14 @@ export class SimulatedProvider implements CloudProvider {
   }
 
   async deregisterApiTargets(clusterId: string, instanceIds: readonly string[]): Promise<void> {
-    this.sim.check('DeregisterTargets');
+    this.sim.check('DeregisterTargets', this.region);
     const lb = this.loadBalancer(clusterId);
     if (lb) lb.attrs.targets = (lb.attrs.targets as string[]).filter((id) => !instanceIds.includes(id));
   }
 
   /** A target is healthy once its node runs an API server: booted, and kubeadm ran with its bundle. */
   async apiEndpointStatus(clusterId: string): Promise<ApiEndpointStatus | undefined> {
-    this.sim.check('DescribeTargetHealth');
+    this.sim.check('DescribeTargetHealth', this.region);
     const lb = this.loadBalancer(clusterId);
     if (!lb) return undefined;
     return {
@@ -230,13 +359,13 @@ export class SimulatedProvider implements CloudProvider {
   }
 
   async listInstances(clusterId: string): Promise<InstanceInfo[]> {
-    this.sim.check('DescribeInstances');
+    this.sim.check('DescribeInstances', this.region);
     return this.live(clusterId).map(toInfo);
   }
 
   /** As on EC2: shutting-down now, terminated (and the 'terminated' event) after the cloud's delay. */
   async terminateInstance(clusterId: string, instanceId: string): Promise<InstanceInfo | undefined> {
-    this.sim.check('DescribeInstances');
+    this.sim.check('DescribeInstances', this.region);
     const inst = this.sim.instances.get(instanceId);
     if (!inst) return undefined;
     if (inst.tags[TAG_CLUSTER] !== clusterId) {
@@ -268,6 +397,22 @@ export class SimulatedProvider implements CloudProvider {
   private live(clusterId: string): SimInstance[] {
     return [...this.sim.instances.values()].filter((i) => i.tags[TAG_CLUSTER] === clusterId && i.state !== 'terminated');
   }
+}
+
+function toBuilder(i: SimInstance): BuilderInfo {
+  return { instanceId: i.instanceId, state: i.state, ...(i.stateReason && i.state !== 'pending' && i.state !== 'running' ? { message: i.stateReason } : {}) };
+}
+
+function toBaked(i: SimImage): BakedImage {
+  const signature = i.tags[TAG_IMAGE_SIGNATURE];
+  return {
+    imageId: i.imageId,
+    name: i.name,
+    region: i.region,
+    state: i.state,
+    ...(signature ? { signature } : {}),
+    ...(i.stateReason ? { message: i.stateReason } : {}),
+  };
 }
 
 function toInfo(i: SimInstance): InstanceInfo {

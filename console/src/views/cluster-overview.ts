@@ -12,6 +12,7 @@ import { conditionsTimeline } from './conditions-timeline';
 import { confirmAction } from './dialog';
 import { eventsFeed } from './events-feed';
 import { healthSection } from './health-section';
+import { imageOfCluster } from './images';
 import { errorBox, errorSlot, loading } from './notice';
 import { nodesTable } from './nodes-table';
 import { planView } from './plan-view';
@@ -64,6 +65,22 @@ export function clusterOverviewView(ctx: ViewContext): HTMLElement {
    */
   let planKnown = false;
   let firstLoad = true;
+  /** The node image, a link to its page when Strata baked it; looked up once per image id. */
+  const imageFact = h('span', {}, '—');
+  let imageLookedUp: string | undefined;
+  const showImage = (c: ClusterWithStatus) => {
+    const imageId = c.status?.imageId;
+    if (!imageId || imageId === imageLookedUp) return;
+    imageLookedUp = imageId;
+    fill(imageFact, imageId);
+    imageOfCluster(c, ctx.signal).then(
+      (image) => {
+        if (image && imageLookedUp === imageId) fill(imageFact, h('a', { href: `/images/${encodeURIComponent(image.id)}`, 'data-image': image.id }, image.name), ` · ${imageId}`);
+      },
+      // A failed look-up leaves the id as it is; the page's own refresh shows the API's errors.
+      () => undefined,
+    );
+  };
 
   const deleteCluster = async () => {
     if (!cluster) return;
@@ -127,6 +144,7 @@ export function clusterOverviewView(ctx: ViewContext): HTMLElement {
     document.title = `${c.name} · Strata`;
     fill(badges, phaseBadge(c.phase), ' ', healthBadge(c.health.health));
     renderActions(c);
+    showImage(c);
     fill(
       summary,
       c.phase === 'Deleted' ? h('p', { class: 'notice' }, 'This cluster has been deleted; its record is kept for a week.') : null,
@@ -135,6 +153,7 @@ export function clusterOverviewView(ctx: ViewContext): HTMLElement {
         ['Profile', h('span', {}, h('a', { href: `/profiles/${encodeURIComponent(c.profileId)}` }, profileName ?? c.profileId), ` revision ${c.profileRevision}`)],
         ['Cloud', `${c.cloud} · ${c.region}`],
         ['Cloud account', c.cloudAccountId],
+        ['Node image', imageFact],
         ['Generation', `${c.generation} (observed ${c.status?.observedGeneration ?? '—'})`],
         ['API endpoint', c.status?.apiEndpoint ?? '—'],
         ['Created', h('time', { datetime: c.createdAt, title: time(c.createdAt) }, ago(c.createdAt))],

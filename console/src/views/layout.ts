@@ -5,6 +5,7 @@ const SECTIONS: readonly { path: string; label: string; admin?: boolean }[] = [
   { path: '/clusters', label: 'Clusters' },
   { path: '/profiles', label: 'Profiles' },
   { path: '/registries', label: 'Registries' },
+  { path: '/images', label: 'Images' },
   { path: '/cloudaccounts', label: 'Cloud accounts' },
   { path: '/apikeys', label: 'API keys', admin: true },
 ];

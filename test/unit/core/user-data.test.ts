@@ -200,3 +200,79 @@ describe('kubeadm configuration in the bundle', () => {
     expect(docsOf(planned('controlPlane', 2), { apiPort: 443 })[0].discovery.bootstrapToken.apiServerEndpoint).toBe(`${base.apiEndpoint}:443`);
   });
 });
+
+describe("the agent's install on a control-plane node", () => {
+  const agent = { url: 'https://agent.example/agent/v1/agent', sha256: 'a'.repeat(64) };
+  const docOf = (text: string) => parse(text.replace(/^#cloud-config\n/, '')) as Doc;
+  const script = (d: Doc) => d.runcmd.find((c) => Array.isArray(c) && c[0] === 'sh' && c[1] === '-ec')?.[2];
+
+  it('comes before the bundle (whose download spends the ticket), with the unit that runs it, and passes cloud-init schema', async () => {
+    const text = userData({ role: 'controlPlane', index: 0 }, bootstrap, { agent });
+    const d = docOf(text);
+    const install = d.runcmd.findIndex((c) => c[1] === '-ec');
+    const bundle = d.runcmd.findIndex((c) => typeof c[2] === 'string' && c[2].includes('strata-bootstrap.tar.gz'));
+    expect(install).toBeGreaterThanOrEqual(0);
+    expect(install).toBeLessThan(bundle);
+    expect(d.runcmd.slice(-2)).toEqual([['systemctl', 'daemon-reload'], ['systemctl', 'enable', '--now', 'strata-agent.service']]);
+    expect(d.write_files.find((f) => f.path === '/etc/systemd/system/strata-agent.service')!.content).toContain('ExecStart=/usr/bin/env node /opt/strata/agent/strata-agent.mjs');
+    expect(await shellParses(script(d)!)).toBe(true);
+    expect(await cloudInitSchema(text)).toMatchObject({ code: 0 });
+  });
+
+  it('is not asked of workers, nor where no release is named', () => {
+    expect(script(docOf(userData({ role: 'worker', index: 0 }, bootstrap, { agent })))).toBeUndefined();
+    expect(script(docOf(userData({ role: 'controlPlane', index: 0 }, bootstrap, {})))).toBeUndefined();
+  });
+
+  it('refuses a digest that is not a sha256', () => {
+    expect(() => userData({ role: 'controlPlane', index: 0 }, bootstrap, { agent: { ...agent, sha256: 'abc' } })).toThrow(/64 hex digits/);
+  });
+
+  /** The script for real, in a scratch root: curl is a stand-in that serves `served` gzipped and counts its calls. */
+  async function run(served: string, sha256: string, present?: string) {
+    const { gzipSync } = await import('node:zlib');
+    const { createHash } = await import('node:crypto');
+    const { mkdir } = await import('node:fs/promises');
+    const root = await mkdtemp(join(dir, 'agent-'));
+    await mkdir(join(root, 'bin'));
+    await mkdir(join(root, 'run'));
+    await writeFile(join(root, 'served.gz'), gzipSync(served));
+    await writeFile(join(root, 'bootstrap.env'), 'STRATA_BOOTSTRAP_TICKET=t\n');
+    // curl ... -o <file>: copy the served archive there, and count the call.
+    await writeFile(join(root, 'bin', 'curl'), `#!/bin/sh\necho call >> "${root}/curl-calls"\nwhile [ $# -gt 0 ]; do if [ "$1" = -o ]; then cp "${root}/served.gz" "$2"; fi; shift; done\n`, { mode: 0o755 });
+    await writeFile(join(root, 'bin', 'node'), '#!/bin/sh\n', { mode: 0o755 });
+    if (present !== undefined) {
+      await mkdir(join(root, 'opt/strata/agent'), { recursive: true });
+      await writeFile(join(root, 'opt/strata/agent/strata-agent.mjs'), present);
+    }
+    const text = script(docOf(userData({ role: 'controlPlane', index: 0 }, bootstrap, { agent: { ...agent, sha256 } })))!
+      .replaceAll('/opt/strata', `${root}/opt/strata`)
+      .replaceAll('/etc/strata/bootstrap.env', `${root}/bootstrap.env`)
+      .replaceAll('/run/', `${root}/run/`);
+    const code = await new Promise<number>((resolve) => execFile('sh', ['-ec', text], { env: { PATH: `${root}/bin:/usr/bin:/bin` } }, (err) => resolve(err ? (typeof err.code === 'number' ? err.code : 1) : 0)));
+    const installed = await readFile(join(root, 'opt/strata/agent/strata-agent.mjs'), 'utf8').catch(() => undefined);
+    const calls = (await readFile(join(root, 'curl-calls'), 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
+    return { code, installed, calls, sha: (s: string) => createHash('sha256').update(s).digest('hex') };
+  }
+
+  it('downloads, unpacks and installs the agent when its digest matches', async () => {
+    const body = 'console.log("agent v2")\n';
+    const sha = (await import('node:crypto')).createHash('sha256').update(body).digest('hex');
+    const r = await run(body, sha);
+    expect(r).toMatchObject({ code: 0, installed: body, calls: 1 });
+  });
+
+  it('keeps the file the image carries when it has the wanted digest: no download', async () => {
+    const body = 'console.log("agent baked in")\n';
+    const sha = (await import('node:crypto')).createHash('sha256').update(body).digest('hex');
+    const r = await run('something else', sha, body);
+    expect(r).toMatchObject({ code: 0, installed: body, calls: 0 });
+  });
+
+  it('stops, installing nothing, when the download is not the wanted file', async () => {
+    const r = await run('console.log("tampered")\n', 'b'.repeat(64));
+    expect(r.code).not.toBe(0);
+    expect(r.installed).toBeUndefined();
+    expect(r.calls).toBe(1);
+  });
+});

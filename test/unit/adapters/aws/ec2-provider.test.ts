@@ -59,6 +59,7 @@ import {
   RemoveRoleFromInstanceProfileCommand,
 } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { DescribeLoadBalancersCommand as DescribeClassicLoadBalancersCommand, ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -228,16 +229,31 @@ describe('credentials', () => {
     expect(sessionName()).toBe('strata');
   });
 
-  it('awsProvider signs EC2, ELB and IAM calls with the assumed role', async () => {
+  it('awsProvider signs EC2, ELB, IAM and SSM calls with the assumed role', async () => {
     stsMock.on(AssumeRoleCommand).resolves(stsAnswer(new Date(Date.now() + 900_000)));
     const p = awsProvider(account, REGION, CLUSTER);
 
     expect(p).toBeInstanceOf(Ec2Provider);
-    for (const client of [(p as any).ec2, (p as any).elb, (p as any).iam]) {
+    expect((p as any).ssm).toBeInstanceOf(SSMClient);
+    for (const client of [(p as any).ec2, (p as any).elb, (p as any).iam, (p as any).ssm]) {
       expect(await client.config.region()).toBe(REGION);
       expect(await client.config.credentials()).toMatchObject({ accessKeyId: 'ASIAEXAMPLE', sessionToken: 'token' });
     }
     expect(stsMock.commandCalls(AssumeRoleCommand)[0]!.args[0].input).toMatchObject({ RoleArn: account.roleArn, ExternalId: account.externalId });
+  });
+
+  it('without an SSM client, reads parameters with the EC2 client\'s region and credentials', async () => {
+    const credentials = { accessKeyId: 'AKIDEC2', secretAccessKey: 'secret' };
+    const p = new Ec2Provider({
+      ec2: new EC2Client({ region: REGION, credentials }),
+      elb: new ElasticLoadBalancingV2Client({ region: REGION }),
+      classicElb: new ElasticLoadBalancingClient({ region: REGION }),
+      iam: new IAMClient({ region: REGION }),
+      region: REGION,
+    });
+    const ssm = (p as any).ssm as SSMClient;
+    expect(await ssm.config.region()).toBe(REGION);
+    expect(await ssm.config.credentials()).toMatchObject(credentials);
   });
 
   it('a provider made for one cluster refuses another', async () => {

@@ -44,8 +44,22 @@ export interface BackendHealth {
  * (so GET, list and a second PUT behave as on Azure), answers PUTs as finished at once (200/201
  * with provisioningState Succeeded, so pollers stop after the first response), and lets a test
  * script any other answer with `on()`. Like Azure it fills in what the platform decides: private
- * and public addresses, a public IP's FQDN, an identity's principal id, and a load balancer
- * pool's backendIPConfigurations from the NICs that name the pool.
+ * and public addresses, a public IP's FQDN, an identity's principal id, a load balancer pool's
+ * backendIPConfigurations from the NICs that name the pool, and a VM's OS disk (attached to it
+ * until the VM is deleted; the fake does not carry out deleteOption, so tests see leftovers).
+ *
+ * VM actions: deallocate (202 with an operation that has succeeded; the VM's instance view says
+ * PowerState/deallocated) and generalize (refused with 409 OperationNotAllowed unless the VM is
+ * stopped or deallocated; then OSState/generalized).
+ *
+ * Compute Gallery: an image definition needs its gallery and a version its definition
+ * (404 ParentResourceNotFound); a new version needs its source VM generalized. A version is created
+ * (or updated, by PUT or PATCH) with provisioningState Creating (Updating) and each new target region
+ * Replicating, until a test calls `replicate()`; a GET with $expand=ReplicationStatus shows the
+ * regions' states as Azure does, a plain GET does not.
+ *
+ * The generic resources list answers what Azure's does: each resource's id, name, type, location
+ * (and kind, sku, managedBy), never its properties, and no tags when the list is filtered by tag.
  */
 export class FakeArm {
   readonly calls: ArmCall[] = [];
@@ -54,6 +68,11 @@ export class FakeArm {
   /** lower-cased NIC ipConfiguration id → its probe result; a backend not in here is not probed yet (Down, NA). */
   readonly health = new Map<string, BackendHealth>();
   private readonly responders: { method: string; path: RegExp; respond: Responder; times: number }[] = [];
+  /** lower-cased gallery image version id → lower-cased region → its replication. */
+  private readonly replication = new Map<string, Map<string, { region: string; state: string; details?: string; progress: number }>>();
+  /** Operation status URLs (paths) the fake answered an action with → their status. */
+  private readonly operations = new Map<string, unknown>();
+  private nextOperation = 1;
   private nextIp = 4;
   private nextPublicIp = 10;
   /** Frontends count down from the top of the range, so NIC addresses read as before. */
@@ -87,6 +106,9 @@ export class FakeArm {
     this.store.clear();
     this.responders.length = 0;
     this.health.clear();
+    this.replication.clear();
+    this.operations.clear();
+    this.nextOperation = 1;
     this.nextIp = 4;
     this.nextPublicIp = 10;
     this.nextFrontendIp = 250;
@@ -102,6 +124,26 @@ export class FakeArm {
   seed(id: string, resource: Record<string, unknown>): void {
     const name = id.split('/').at(-1);
     this.store.set(lower(id), { id, name, ...resource });
+  }
+
+  /**
+   * Azure's replication of a gallery image version to a region reaches `state` (Completed by
+   * default). Once every target region has Completed, the version's provisioningState is Succeeded;
+   * a Failed region makes it Failed.
+   */
+  replicate(versionId: string, region: string, state: 'Completed' | 'Failed' | 'Replicating' = 'Completed', details?: string): void {
+    const key = lower(versionId);
+    const version = this.store.get(key);
+    const regions = this.replication.get(key);
+    const replica = regions?.get(normRegion(region));
+    if (!version || !regions || !replica) throw new Error(`no replication of ${versionId} to ${region}`);
+    replica.state = state;
+    replica.progress = state === 'Completed' ? 100 : replica.progress;
+    if (details === undefined) delete replica.details;
+    else replica.details = details;
+    const states = [...regions.values()].map((r) => r.state);
+    if (states.includes('Failed')) version.properties.provisioningState = 'Failed';
+    else if (states.every((x) => x === 'Completed')) version.properties.provisioningState = 'Succeeded';
   }
 
   /** The recorded calls (those `filter` keeps), as `METHOD path`. */
@@ -151,15 +193,33 @@ export class FakeArm {
     const rg = groupPath(call.path);
     switch (call.method) {
       case 'PUT': {
-        const existed = this.store.has(key);
+        const before = this.store.get(key);
         if (rg && rg !== key && !this.store.has(rg)) return notFound('ResourceGroupNotFound', `Resource group '${rg.split('/').at(-1)}' could not be found.`);
+        if (rg === key && before?.location && call.body?.location && normRegion(before.location) !== normRegion(call.body.location)) {
+          return conflict('InvalidResourceGroupLocation', `Invalid resource group location '${call.body.location}'. The Resource group already exists in location '${before.location}'.`);
+        }
+        const refused = this.refuseGalleryPut(call, key, before);
+        if (refused) return refused;
         const resource = this.materialize(call);
+        if (GALLERY_VERSION.test(key)) this.syncReplication(key, resource, before);
         this.store.set(key, resource);
-        return { status: existed ? 200 : 201, body: resource };
+        if (!before && /\/virtualmachines\/[^/]+$/.test(key)) this.attachOsDisk(call, resource);
+        return { status: before ? 200 : 201, body: resource };
+      }
+      case 'PATCH': {
+        const found = this.store.get(key);
+        if (!found) return notFound('ResourceNotFound', `The Resource '${call.path}' was not found.`);
+        const patched = mergePatch(found, call.body ?? {});
+        if (GALLERY_VERSION.test(key)) this.syncReplication(key, patched, found);
+        this.store.set(key, patched);
+        return { status: 200, body: patched };
       }
       case 'GET': {
         if (key.startsWith('/operationresults/')) return { status: 202, headers: { 'retry-after': '15' } };
+        const operation = this.operations.get(key);
+        if (operation) return { status: 200, body: operation };
         const found = this.store.get(key);
+        if (found && GALLERY_VERSION.test(key) && /^replicationstatus$/i.test(call.query.$expand ?? '')) return { status: 200, body: this.withReplicationStatus(key, found) };
         if (found) return { status: 200, body: found };
         const last = key.split('/').at(-1)!;
         if (COLLECTIONS.has(last)) {
@@ -168,7 +228,8 @@ export class FakeArm {
           const value = [...this.store.entries()]
             .filter(([id]) => id.startsWith(parent) && (last === 'resources' || !id.slice(parent.length).includes('/')))
             .map(([, r]) => r)
-            .filter((r) => matchesTagFilter(r, call.query.$filter));
+            .filter((r) => matchesTagFilter(r, call.query.$filter))
+            .map((r) => (last === 'resources' ? genericResource(r, isTagFilter(call.query.$filter)) : r));
           return { status: 200, body: { value } };
         }
         return rg === key
@@ -176,6 +237,8 @@ export class FakeArm {
           : notFound('ResourceNotFound', `The Resource '${call.path}' was not found.`);
       }
       case 'POST': {
+        const action = /^(.*\/virtualmachines\/[^/]+)\/(deallocate|generalize)$/.exec(key);
+        if (action) return this.vmAction(call, action[1]!, action[2]!);
         const health = /^(.*\/loadbalancers\/[^/]+)\/loadbalancingrules\/[^/]+\/health$/.exec(key);
         if (!health) break;
         const lb = this.store.get(health[1]!);
@@ -195,6 +258,16 @@ export class FakeArm {
           return { status: 202, headers: { location: `${this.endpoint}/operationresults/delete-${found.name}`, 'retry-after': '15' } };
         }
         this.store.delete(key);
+        this.replication.delete(key);
+        // Azure detaches the VM's disks; whether they go too is deleteOption's, which the fake leaves to the test.
+        if (/\/virtualmachines\/[^/]+$/.test(key)) {
+          for (const r of this.store.values()) {
+            if (typeof r.managedBy === 'string' && lower(r.managedBy) === key) {
+              delete r.managedBy;
+              r.properties = { ...r.properties, diskState: 'Unattached' };
+            }
+          }
+        }
         return { status: 200 };
       }
     }
@@ -242,9 +315,92 @@ export class FakeArm {
       properties.clientId = before?.properties?.clientId ?? guid(`client ${lower(call.path)}`);
       properties.tenantId = '00000000-0000-0000-0000-00000000000t';
     }
-    const providers = segments.findIndex((s) => s.toLowerCase() === 'providers');
-    const type = providers >= 0 ? `${segments[providers + 1]}/${segments[providers + 2]}` : 'Microsoft.Resources/resourceGroups';
+    // The type is the provider's namespace and every type segment after the last `providers`: Microsoft.Compute/galleries/images/versions.
+    const providers = segments.map((s) => s.toLowerCase()).lastIndexOf('providers');
+    const type =
+      providers >= 0 ? [segments[providers + 1], ...segments.slice(providers + 2).filter((_, i) => i % 2 === 0)].join('/') : 'Microsoft.Resources/resourceGroups';
     return { ...body, id: call.path, name: segments.at(-1), type, properties };
+  }
+
+  /** What Azure refuses of a gallery PUT: a missing parent, a version whose source VM is missing or not generalized. */
+  private refuseGalleryPut(call: ArmCall, key: string, before: unknown): Reply | undefined {
+    if (!/\/galleries\//i.test(call.path)) return undefined;
+    const parent = /^(.*\/galleries\/[^/]+(?:\/images\/[^/]+)?)\/(?:images|versions)\/[^/]+$/i.exec(call.path);
+    if (parent && !this.store.has(lower(parent[1]!))) {
+      const name = parent[1]!.replace(/^.*\/galleries\//i, '').replace(/\/images\//i, '/');
+      return notFound('ParentResourceNotFound', `Can not perform requested operation on nested resource. Parent resource '${name}' not found.`);
+    }
+    if (!GALLERY_VERSION.test(key) || before) return undefined;
+    const vmId: string | undefined = call.body?.properties?.storageProfile?.source?.virtualMachineId;
+    if (!vmId) return undefined;
+    const vm = this.store.get(lower(vmId));
+    if (!vm) return { status: 400, body: { error: { code: 'InvalidParameter', message: `The source virtual machine '${vmId}' was not found.`, target: 'virtualMachineId' } } };
+    if (!statusesOf(vm).some((code) => code.toLowerCase() === 'osstate/generalized')) {
+      return { status: 400, body: { error: { code: 'InvalidParameter', message: `The source virtual machine '${vmId}' must be generalized to create a generalized image version.`, target: 'virtualMachineId' } } };
+    }
+    return undefined;
+  }
+
+  /** A version's target regions: those kept keep their replication, new ones start Replicating. */
+  private syncReplication(key: string, version: any, before: any): void {
+    const old = this.replication.get(key) ?? new Map();
+    const next = new Map<string, { region: string; state: string; details?: string; progress: number }>();
+    let added = false;
+    for (const t of version.properties?.publishingProfile?.targetRegions ?? []) {
+      const kept = old.get(normRegion(t.name));
+      if (!kept) added = true;
+      next.set(normRegion(t.name), kept ?? { region: t.name, state: 'Replicating', progress: 0 });
+    }
+    this.replication.set(key, next);
+    version.properties.provisioningState = !before ? 'Creating' : added ? 'Updating' : (before.properties?.provisioningState ?? 'Succeeded');
+    version.properties.publishingProfile = { ...version.properties.publishingProfile, publishedDate: before?.properties?.publishingProfile?.publishedDate ?? new Date().toISOString() };
+  }
+
+  private withReplicationStatus(key: string, version: any): any {
+    const regions = this.replication.get(key);
+    if (!regions) return version;
+    const summary = [...regions.values()].map((r) => ({ region: r.region, state: r.state, progress: r.progress, ...(r.details ? { details: r.details } : {}) }));
+    const states = summary.map((r) => r.state);
+    const aggregatedState = states.includes('Failed') ? 'Failed' : states.every((x) => x === 'Completed') ? 'Completed' : 'InProgress';
+    return { ...version, properties: { ...version.properties, replicationStatus: { aggregatedState, summary } } };
+  }
+
+  /** The managed OS disk Azure makes for a new VM, attached to it. */
+  private attachOsDisk(call: ArmCall, vm: any): void {
+    const osDisk = call.body?.properties?.storageProfile?.osDisk;
+    if (!osDisk?.name) return;
+    const id = `${call.path.replace(/\/providers\/.*$/i, '')}/providers/Microsoft.Compute/disks/${osDisk.name}`;
+    if (this.store.has(lower(id))) return;
+    this.store.set(lower(id), {
+      id,
+      name: osDisk.name,
+      type: 'Microsoft.Compute/disks',
+      location: vm.location,
+      managedBy: call.path,
+      properties: { diskSizeGB: osDisk.diskSizeGB, diskState: 'Attached', provisioningState: 'Succeeded' },
+    });
+  }
+
+  /** deallocate and generalize, as Azure answers them. */
+  private vmAction(call: ArmCall, vmKey: string, action: string): Reply {
+    const vm = this.store.get(vmKey);
+    if (!vm) return notFound('ResourceNotFound', `The Resource '${call.path.replace(/\/[^/]+$/, '')}' was not found.`);
+    const name = vm.name as string;
+    const statuses = () => (vm.properties.instanceView ??= { statuses: [{ code: 'ProvisioningState/succeeded', level: 'Info' }] }).statuses as any[];
+    if (action === 'generalize') {
+      const power = statusesOf(vm).find((c) => c.startsWith('PowerState/'));
+      if (power !== 'PowerState/deallocated' && power !== 'PowerState/stopped') {
+        return conflict('OperationNotAllowed', `Operation 'generalize' is not allowed on VM '${name}' since the VM is running. Please stop or deallocate the VM and retry the operation.`);
+      }
+      if (!statusesOf(vm).includes('OSState/generalized')) statuses().push({ code: 'OSState/generalized', level: 'Info', displayStatus: 'VM generalized' });
+      return { status: 200 };
+    }
+    const kept = statuses().filter((s) => !String(s.code).startsWith('PowerState/'));
+    vm.properties.instanceView.statuses = [...kept, { code: 'PowerState/deallocated', level: 'Info', displayStatus: 'VM deallocated' }];
+    const sub = /^\/subscriptions\/[^/]+/i.exec(call.path)![0];
+    const operation = `${sub}/providers/Microsoft.Compute/locations/${vm.location}/operations/fake-op-${this.nextOperation++}`;
+    this.operations.set(lower(operation), { name: operation.split('/').at(-1), status: 'Succeeded', startTime: new Date().toISOString() });
+    return { status: 202, headers: { 'azure-asyncoperation': `${this.endpoint}${operation}?api-version=${call.apiVersion}`, 'retry-after': '0' } };
   }
 
   /** As Azure does: a load balancer pool lists the NIC ipConfigurations that name it. */
@@ -264,6 +420,38 @@ export class FakeArm {
 function notFound(code: string, message: string): Reply {
   return { status: 404, body: { error: { code, message } } };
 }
+
+function conflict(code: string, message: string): Reply {
+  return { status: 409, body: { error: { code, message } } };
+}
+
+const GALLERY_VERSION = /\/galleries\/[^/]+\/images\/[^/]+\/versions\/[^/]+$/;
+
+/** `West Europe` and `westeurope` are one region. */
+const normRegion = (r: string) => r.replace(/\s+/g, '').toLowerCase();
+
+function statusesOf(vm: any): string[] {
+  return (vm.properties?.instanceView?.statuses ?? []).map((s: any) => String(s.code));
+}
+
+/** A JSON merge patch (RFC 7396) as Azure applies PATCH: objects merge, anything else replaces. */
+function mergePatch(target: any, patch: any): any {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return structuredClone(patch);
+  const out = target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...target } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = k === 'tags' ? structuredClone(v) : mergePatch(out[k], v);
+  }
+  return out;
+}
+
+/** What the generic resources list shows of a resource: never its properties, and no tags under a tag filter. */
+function genericResource(r: any, tagFiltered: boolean): any {
+  const keep = ['id', 'name', 'type', 'location', 'kind', 'sku', 'managedBy', 'plan', 'identity', 'zones', 'extendedLocation', ...(tagFiltered ? [] : ['tags'])];
+  return Object.fromEntries(keep.filter((k) => r[k] !== undefined).map((k) => [k, r[k]]));
+}
+
+const isTagFilter = (filter: string | undefined) => filter !== undefined && /tagName eq /.test(filter);
 
 /** `tagName eq 'k' and tagValue eq 'v'`, as the resources API filters. */
 function matchesTagFilter(resource: any, filter: string | undefined): boolean {

@@ -1,0 +1,71 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Cluster } from '../../core/clusters.js';
+import { conflict } from '../../core/errors.js';
+import type { ImageRecord } from '../../core/images.js';
+import { requireRole } from '../../core/roles.js';
+import { providerFor } from '../../adapters/cloud/provider-for.js';
+import { getCloudAccount } from '../../adapters/dynamodb/cloud-accounts-store.js';
+import { listClusters } from '../../adapters/dynamodb/clusters-store.js';
+import { forgetImage, listImages, markDeleting, requireImage } from '../../adapters/dynamodb/images-store.js';
+import { httpApi, json, noContent, parseQuery, pathParam, principalOf } from '../commons/http.js';
+import { logger } from '../commons/powertools.js';
+import { router } from '../commons/router.js';
+import { ImageQuery } from './schemas.js';
+
+/** An image as the API shows it: the bake's recipe (role vars may be private) stays inside. */
+function publicImage(image: ImageRecord) {
+  const { tenantId: _t, recipe: _r, ...rest } = image;
+  return rest;
+}
+
+/** Clusters (not deleted) whose nodes run the image: its cloud account, region and cloud id. */
+async function clustersUsing(tenantId: string, image: ImageRecord): Promise<Cluster[]> {
+  const out: Cluster[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await listClusters(tenantId, { limit: 100, cursor });
+    out.push(...page.items.filter((c) => c.phase !== 'Deleted' && c.cloudAccountId === image.cloudAccountId && c.region === image.region && image.imageId !== undefined && c.status?.imageId === image.imageId));
+    cursor = page.nextCursor;
+  } while (cursor);
+  return out;
+}
+
+/** Node images Strata baked or copied for the tenant's clusters. */
+export const handler = middy(
+  router({
+    'GET /v1/images': async (event) => {
+      const who = principalOf(event);
+      const { limit, cursor, ...filter } = parseQuery(event, ImageQuery);
+      const page = await listImages(who.tenantId, filter, { limit, cursor });
+      return json(200, { ...page, items: page.items.map(publicImage) });
+    },
+    'GET /v1/images/{id}': async (event) => {
+      const who = principalOf(event);
+      const image = await requireImage(who.tenantId, pathParam(event, 'id'));
+      const usedBy = (await clustersUsing(who.tenantId, image)).map((c) => ({ clusterId: c.id, name: c.name, phase: c.phase }));
+      return json(200, { ...publicImage(image), usedBy });
+    },
+    'DELETE /v1/images/{id}': async (event) => {
+      const who = principalOf(event);
+      requireRole(who, 'editor');
+      const image = await requireImage(who.tenantId, pathParam(event, 'id'));
+      if (image.status === 'Pending' || image.status === 'Baking' || image.status === 'Copying') {
+        throw conflict(`image ${image.id} is being ${image.status === 'Copying' ? 'copied' : 'baked'} (attempt ${image.attempt}); delete it once that ends`);
+      }
+      const users = await clustersUsing(who.tenantId, image);
+      if (users.length) throw conflict(`image ${image.id} is used by cluster${users.length > 1 ? 's' : ''} ${users.map((c) => `${c.name} (${c.id})`).join(', ')}; move them to another OS pack or delete them first`);
+      // Marked first, under a condition on the version read: a cluster that claims the image meanwhile wins, and this answers 409.
+      const deleting = image.status === 'Deleting' ? image : await markDeleting(image);
+      if (!deleting) throw conflict(`image ${image.id} changed meanwhile (a cluster may have started to use it); read it again`);
+      if (image.imageId) {
+        const account = await getCloudAccount(who.tenantId, image.cloudAccountId);
+        await (await providerFor(account, { tenantId: who.tenantId, region: image.region })).deleteImage(image.imageId);
+      }
+      await forgetImage(image);
+      return noContent();
+    },
+  }),
+)
+  .use(httpApi())
+  .use(injectLambdaContext(logger, { resetKeys: true }));
