@@ -1,13 +1,14 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Cluster } from '../../core/clusters.js';
-import { conflict } from '../../core/errors.js';
+import { CloudError } from '../../core/cloud.js';
+import { DomainError, conflict } from '../../core/errors.js';
 import type { ImageRecord } from '../../core/images.js';
 import { requireRole } from '../../core/roles.js';
 import { providerFor } from '../../adapters/cloud/provider-for.js';
 import { getCloudAccount } from '../../adapters/dynamodb/cloud-accounts-store.js';
 import { listClusters } from '../../adapters/dynamodb/clusters-store.js';
-import { forgetImage, listImages, markDeleting, requireImage } from '../../adapters/dynamodb/images-store.js';
+import { forgetImage, listImages, markDeleting, requireImage, updateImage } from '../../adapters/dynamodb/images-store.js';
 import { httpApi, json, noContent, parseQuery, pathParam, principalOf } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
@@ -59,8 +60,15 @@ export const handler = middy(
       const deleting = image.status === 'Deleting' ? image : await markDeleting(image);
       if (!deleting) throw conflict(`image ${image.id} changed meanwhile (a cluster may have started to use it); read it again`);
       if (image.imageId) {
-        const account = await getCloudAccount(who.tenantId, image.cloudAccountId);
-        await (await providerFor(account, { tenantId: who.tenantId, region: image.region })).deleteImage(image.imageId);
+        try {
+          const account = await getCloudAccount(who.tenantId, image.cloudAccountId);
+          await (await providerFor(account, { tenantId: who.tenantId, region: image.region })).deleteImage(image.imageId);
+        } catch (err) {
+          if (!(err instanceof CloudError)) throw err;
+          // The image stays as it was (clusters may use it again); the cloud's own words say why.
+          await updateImage(deleting, { status: image.status === 'Deleting' ? 'Available' : image.status });
+          throw new DomainError(502, 'CloudError', `the cloud refused to delete image ${image.imageId}: ${err.code}: ${err.message}`, [{ path: 'id', message: err.message }]);
+        }
       }
       await forgetImage(image);
       return noContent();

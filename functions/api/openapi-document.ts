@@ -75,7 +75,7 @@ const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
 
   'GET /v1/images': { summary: 'list node images Strata baked or copied', query: S.ImageQuery, ok: [ok(200, 'a page of images', S.ImagePage)] },
   'GET /v1/images/{id}': { summary: 'read an image, with the clusters whose nodes run it', ok: [ok(200, 'the image', S.ImageDetail)] },
-  'DELETE /v1/images/{id}': { summary: 'delete an image no cluster uses, from the cloud too (409 while clusters use it or a bake runs)', ok: [ok(204, 'deleted')] },
+  'DELETE /v1/images/{id}': { summary: 'delete an image no cluster uses, from the cloud too (409 while clusters use it or a bake runs)', ok: [ok(204, 'deleted')], errors: [409, 502] },
 
   'GET /v1/cloudaccounts': { summary: 'list cloud accounts', query: S.ListQuery, ok: [ok(200, 'a page of accounts', S.CloudAccountPage)] },
   'POST /v1/cloudaccounts': {
@@ -170,6 +170,7 @@ const ERROR_TEXT: Readonly<Record<number, string>> = {
   413: 'body too large',
   415: 'the body is not application/json',
   429: 'request rate limit exceeded',
+  502: "the cloud refused; the message is the cloud's own",
   503: 'not available here now; retry later',
 };
 

@@ -199,6 +199,12 @@ describe('the images API', () => {
 
     expect((await api.call('DELETE', `/v1/clusters/${id}`)).status).toBe(202);
     await eventually(async () => ((await get(`/v1/clusters/${id}`)).phase === 'Deleted' ? true : undefined), 'cluster deleted', 30_000);
+    // The cloud refusing: a 502 in its own words, and the image is as it was.
+    expect((await api.call('POST', '/local/faults', { body: { operation: 'DeregisterImage', error: 'InvalidAMIID.Unavailable', message: 'The image is in use by a pending copy', times: 1 } })).status).toBe(201);
+    const refusedByCloud = await api.call('DELETE', `/v1/images/${image.id}`);
+    expect(refusedByCloud.status).toBe(502);
+    expect(refusedByCloud.body.message).toContain('The image is in use by a pending copy');
+    expect((await get(`/v1/images/${image.id}`)).status).toBe('Available');
     expect((await api.call('DELETE', `/v1/images/${image.id}`)).status).toBe(204);
     expect((await api.call('GET', `/v1/images/${image.id}`)).status).toBe(404);
     expect((await cloud()).images.find((i: any) => i.imageId === image.imageId)).toBeUndefined();
