@@ -121,6 +121,11 @@ export interface ImageRecord {
   readonly copiedFrom?: { readonly region: string; readonly imageId: string };
   /** Attempts so far (each a bake-image execution). */
   readonly attempt: number;
+  /**
+   * The bake-image execution of the current attempt: named once per claim (Step Functions keeps a
+   * finished execution's name for 90 days, and a deleted image's record starts again at attempt 1).
+   */
+  readonly execution?: string;
   /** The cluster whose provisioning started the current attempt. */
   readonly requestedBy: string;
   /** Builder instance of the current attempt, while there is one. */

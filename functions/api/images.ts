@@ -16,17 +16,22 @@ import { ImageQuery } from './schemas.js';
 
 /** An image as the API shows it: the bake's recipe (role vars may be private) stays inside. */
 function publicImage(image: ImageRecord) {
-  const { tenantId: _t, recipe: _r, ...rest } = image;
+  const { tenantId: _t, recipe: _r, execution: _e, ...rest } = image;
   return rest;
 }
 
-/** Clusters (not deleted) whose nodes run the image: its cloud account, region and cloud id. */
+/**
+ * Clusters (not deleted) whose nodes run the image (its cloud account, region and cloud id), and the
+ * one that asked for it while it has not taken it up yet (its image step looks again shortly).
+ */
 async function clustersUsing(tenantId: string, image: ImageRecord): Promise<Cluster[]> {
   const out: Cluster[] = [];
   let cursor: string | undefined;
+  const runs = (c: Cluster) => c.cloudAccountId === image.cloudAccountId && c.region === image.region && image.imageId !== undefined && c.status?.imageId === image.imageId;
+  const waits = (c: Cluster) => c.id === image.requestedBy && c.phase !== 'Deleting' && image.status === 'Available' && c.status?.imageRef !== `sha256:${image.signature}`;
   do {
     const page = await listClusters(tenantId, { limit: 100, cursor });
-    out.push(...page.items.filter((c) => c.phase !== 'Deleted' && c.cloudAccountId === image.cloudAccountId && c.region === image.region && image.imageId !== undefined && c.status?.imageId === image.imageId));
+    out.push(...page.items.filter((c) => c.phase !== 'Deleted' && (runs(c) || waits(c))));
     cursor = page.nextCursor;
   } while (cursor);
   return out;

@@ -121,6 +121,7 @@ async function claim(ctx: ClusterStepContext, image: ClusterImage, id: string, f
     status: 'Pending' as const,
     stage: source ? ('copying' as const) : ('launchingBuilder' as const),
     requestedBy: cluster.id,
+    execution: `${bakeId(id, (failed?.attempt ?? 0) + 1)}-t${clock.now().toString(36)}`,
     copiedFrom: source ? { region: source.region, imageId: source.imageId! } : undefined,
     recipe: source
       ? undefined
@@ -164,7 +165,7 @@ async function claim(ctx: ClusterStepContext, image: ClusterImage, id: string, f
 }
 
 function startBake(record: ImageRecord) {
-  return startWorkflow('bake', bakeId(record.id, record.attempt), { tenantId: record.tenantId, imageId: record.id, attempt: record.attempt });
+  return startWorkflow('bake', record.execution ?? bakeId(record.id, record.attempt), { tenantId: record.tenantId, imageId: record.id, attempt: record.attempt });
 }
 
 function stripUndefined<T extends object>(o: T): T {

@@ -185,7 +185,8 @@ describe('a failed bake', () => {
 describe('the images API', () => {
   it('filters, reads, and deletes only an image no cluster uses', async () => {
     const pack = await osPack({ skipK8sInstall: false, ansibleRoles: [{ name: 'delete-me', version: '1.0.0' }] });
-    const id = await cluster(await profile(pack));
+    const profileId = await profile(pack);
+    const id = await cluster(profileId);
     await untilRunning(id);
     const [image] = await imagesOfPack(pack);
     expect((await get(`/v1/images?signature=${image.signature}`)).items.map((i: any) => i.id)).toEqual([image.id]);
@@ -208,5 +209,12 @@ describe('the images API', () => {
     expect((await api.call('DELETE', `/v1/images/${image.id}`)).status).toBe(204);
     expect((await api.call('GET', `/v1/images/${image.id}`)).status).toBe(404);
     expect((await cloud()).images.find((i: any) => i.imageId === image.imageId)).toBeUndefined();
+
+    // The next cluster that needs it bakes it again: a new record, a new execution.
+    const again = await cluster(profileId);
+    await untilRunning(again);
+    const [rebaked] = await imagesOfPack(pack);
+    expect(rebaked).toMatchObject({ id: image.id, status: 'Available', attempt: 1, requestedBy: again });
+    expect(rebaked.imageId).not.toBe(image.imageId);
   });
 });
