@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { DOCS, LAUNCH, pageProblems } from './page-problems.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterBody, eventually, startApi, type Api } from '../integration/harness.js';
 
@@ -12,8 +12,6 @@ import { clusterBody, eventually, startApi, type Api } from '../integration/harn
  * cluster Unhealthy, delete it; and a viewer key without the buttons it may not use.
  * Every console error of the page fails the file, but for the 400 the field-error step provokes.
  */
-const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
-const LAUNCH = { executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] };
 
 let api: Api;
 let browser: Browser;
@@ -21,24 +19,7 @@ let context: BrowserContext;
 let page: Page;
 let clusterId: string;
 
-/** Console errors and uncaught exceptions of every page the test opens. */
-const problems: string[] = [];
-/** Error answers a step provokes on purpose, which the browser logs as failed loads. */
-const provoked: { path: string; status: number }[] = [];
-
-function watch(p: Page): void {
-  p.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`));
-  p.on('console', (msg) => {
-    if (msg.type() !== 'error') return;
-    const failedLoad = /^Failed to load resource: the server responded with a status of (\d+)/.exec(msg.text());
-    if (failedLoad) {
-      const path = new URL(msg.location().url).pathname;
-      const i = provoked.findIndex((x) => x.path === path && x.status === Number(failedLoad[1]));
-      if (i >= 0) return void provoked.splice(i, 1);
-    }
-    problems.push(`${msg.text()} (${msg.location().url})`);
-  });
-}
+const { problems, provoked, watch } = pageProblems();
 
 async function signIn(p: Page, key: string): Promise<void> {
   await p.goto(`${api.runtime.url}/`);

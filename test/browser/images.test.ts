@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { DOCS, LAUNCH, pageProblems } from './page-problems.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterBody, eventually, startApi, type Api } from '../integration/harness.js';
 
@@ -12,8 +12,6 @@ import { clusterBody, eventually, startApi, type Api } from '../integration/harn
  * cluster's page, refuses Delete while a cluster uses it, shows the API's 409 when a cluster starts
  * using it under the confirm dialog, and deletes it once none does.
  */
-const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
-const LAUNCH = { executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] };
 
 let api: Api;
 let browser: Browser;
@@ -22,23 +20,7 @@ let accountId: string;
 let demoId: string;
 let image: any;
 
-const problems: string[] = [];
-/** Error answers a step provokes on purpose, which the browser logs as failed loads. */
-const provoked: { path: string; status: number }[] = [];
-
-function watch(p: Page): void {
-  p.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`));
-  p.on('console', (msg) => {
-    if (msg.type() !== 'error') return;
-    const failedLoad = /^Failed to load resource: the server responded with a status of (\d+)/.exec(msg.text());
-    if (failedLoad) {
-      const path = new URL(msg.location().url).pathname;
-      const i = provoked.findIndex((x) => x.path === path && x.status === Number(failedLoad[1]));
-      if (i >= 0) return void provoked.splice(i, 1);
-    }
-    problems.push(`${msg.text()} (${msg.location().url})`);
-  });
-}
+const { problems, provoked, watch } = pageProblems();
 
 const section = (name: string) => page.getByRole('banner').getByRole('link', { name, exact: true });
 const phaseOf = async (id: string) => (await api.call('GET', `/v1/clusters/${id}`)).body.phase as string;
