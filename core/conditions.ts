@@ -33,8 +33,9 @@ export interface ConditionTypeSpec {
  * summarises it (READY_SUMMARISES).
  */
 export const CONDITION_TYPES = {
-  ImageReady: { group: 'lifecycle', title: 'Resolving/Customizing Image' },
+  // In the order provisioning reaches them: the image is baked in the cluster's network.
   InfrastructureCreated: { group: 'lifecycle', title: 'Creating Infrastructure' },
+  ImageReady: { group: 'lifecycle', title: 'Resolving/Customizing Image' },
   ControlPlaneNodeAdded: { group: 'lifecycle', title: 'Adding Control Plane Node', per: 'node' },
   ControlPlaneEndpointReady: { group: 'lifecycle', title: 'Control Plane Endpoint' },
   ControlPlaneReady: { group: 'lifecycle', title: 'Control Plane Ready' },
@@ -58,7 +59,7 @@ export type ConditionType = keyof typeof CONDITION_TYPES;
 export const READY: ConditionType = 'Ready';
 
 /** What Ready summarises, as Cluster API's summary conditions list theirs: nothing joins it silently. */
-export const READY_SUMMARISES: readonly ConditionType[] = ['ImageReady', 'InfrastructureCreated', 'ControlPlaneNodeAdded', 'ControlPlaneEndpointReady', 'ControlPlaneReady', 'WorkerPoolReady', 'PacksInstalled'];
+export const READY_SUMMARISES: readonly ConditionType[] = ['InfrastructureCreated', 'ImageReady', 'ControlPlaneNodeAdded', 'ControlPlaneEndpointReady', 'ControlPlaneReady', 'WorkerPoolReady', 'PacksInstalled'];
 
 export interface ConditionUpdate {
   readonly type: string;

@@ -33,8 +33,8 @@ describe('provisioning on the simulated cloud', () => {
     const all = (await api.call('GET', `/v1/clusters/${made.body.id}/conditions`)).body.items;
     const conditions = all.filter((c: any) => !c.type.endsWith('Healthy'));
     expect(conditions.map((c: any) => c.type)).toEqual([
-      'ImageReady',
       'InfrastructureCreated',
+      'ImageReady',
       'ControlPlaneNodeAdded/happy-cp-0',
       'ControlPlaneEndpointReady',
       'ControlPlaneReady',
