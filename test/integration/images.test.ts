@@ -194,6 +194,13 @@ describe('the images API', () => {
     expect((await api.call('GET', '/v1/images?signature=abc')).body.details[0].path).toBe('query.signature');
     expect((await api.call('GET', '/v1/images/img-000000000000000000000000')).status).toBe(404);
 
+    // Another tenant sees none of it: its list is empty, the id is not found, DELETE changes nothing.
+    const other: string = (await api.call('POST', '/v1/tenants', { body: { name: 'image-stranger' } })).body.apiKey.key;
+    expect((await api.call('GET', '/v1/images', { key: other })).body.items).toEqual([]);
+    expect((await api.call('GET', `/v1/images/${image.id}`, { key: other })).status).toBe(404);
+    expect((await api.call('DELETE', `/v1/images/${image.id}`, { key: other })).status).toBe(404);
+    expect((await get(`/v1/images/${image.id}`)).status).toBe('Available');
+
     const refused = await api.call('DELETE', `/v1/images/${image.id}`);
     expect(refused.status).toBe(409);
     expect(refused.body.message).toContain(id);

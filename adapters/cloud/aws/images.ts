@@ -162,8 +162,7 @@ export async function createImage(ctx: ImageContext, spec: CreateImageSpec): Pro
   if (state !== 'stopped') {
     throw new CloudError('BuilderNotStopped', `the builder ${builder.InstanceId} of bake ${spec.bakeId} is ${state ?? 'in an unknown state'}, not stopped: stop it before its disk becomes the image`, true);
   }
-  let imageId: string;
-  try {
+  return register(ctx, spec.name, spec.signature, tags, async () => {
     const out = await ctx.ec2.send(
       new CreateImageCommand({
         InstanceId: builder.InstanceId,
@@ -173,16 +172,27 @@ export async function createImage(ctx: ImageContext, spec: CreateImageSpec): Pro
       }),
     );
     if (!out.ImageId) throw new CloudError('InternalError', `CreateImage of ${spec.name} returned no image id`);
-    imageId = out.ImageId;
+    return out.ImageId;
+  });
+}
+
+/**
+ * Register an image (CreateImage, CopyImage), tag it again with CreateTags, and answer it as EC2
+ * shows it. A name already taken in the region (a concurrent attempt, a copy whose tags never
+ * arrived) is that image: it gets the tags and is answered instead.
+ */
+async function register(ctx: ImageContext, name: string, signature: string, tags: Tag[], call: () => Promise<string>): Promise<BakedImage> {
+  let imageId: string;
+  try {
+    imageId = await call();
   } catch (err) {
-    // A concurrent attempt registered the name first: that image is this bake's.
     if (!hasCode(err, 'InvalidAMIName.Duplicate')) throw toCloudError(err);
-    const raced = await findByName(ctx, spec.name);
+    const raced = await findByName(ctx, name);
     if (!raced) throw toCloudError(err);
     return ensureTagged(ctx, raced, tags);
   }
   await tagImage(ctx, imageId, tags);
-  return (await describeImage(ctx, imageId)) ?? { imageId, name: spec.name, region: ctx.region, state: 'pending', signature: spec.signature };
+  return (await describeImage(ctx, imageId)) ?? { imageId, name, region: ctx.region, state: 'pending', signature };
 }
 
 /**
@@ -194,8 +204,7 @@ export async function copyImage(ctx: ImageContext, spec: CopyImageSpec): Promise
   const found = await findImage(ctx, spec.signature);
   if (found) return found;
   const tags = imageTags(spec.name, spec.signature);
-  let imageId: string;
-  try {
+  return register(ctx, spec.name, spec.signature, tags, async () => {
     const out = await ctx.ec2.send(
       new CopyImageCommand({
         SourceRegion: spec.sourceRegion,
@@ -208,16 +217,8 @@ export async function copyImage(ctx: ImageContext, spec: CopyImageSpec): Promise
       }),
     );
     if (!out.ImageId) throw new CloudError('InternalError', `CopyImage of ${spec.sourceImageId} from ${spec.sourceRegion} returned no image id`);
-    imageId = out.ImageId;
-  } catch (err) {
-    // An image of that name is already in the region (a copy whose tags never arrived): that is the copy.
-    if (!hasCode(err, 'InvalidAMIName.Duplicate')) throw toCloudError(err);
-    const raced = await findByName(ctx, spec.name);
-    if (!raced) throw toCloudError(err);
-    return ensureTagged(ctx, raced, tags);
-  }
-  await tagImage(ctx, imageId, tags);
-  return (await describeImage(ctx, imageId)) ?? { imageId, name: spec.name, region: ctx.region, state: 'pending', signature: spec.signature };
+    return out.ImageId;
+  });
 }
 
 /** Deregisters the image and deletes its EBS snapshots; an image already gone is a no-op. */
