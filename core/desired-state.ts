@@ -4,29 +4,21 @@ import type { Cluster } from './clusters.js';
 import { networkSettings } from './kubernetes-settings.js';
 import type { Cloud } from './packs.js';
 import type { ResolvedLayer } from './profiles.js';
-import { valuesOf, type Values } from './values.js';
+import { effectiveValues, type Values } from './values.js';
 
-/** Deep-merge: maps merge key by key, anything else in `over` replaces. */
-export function mergeValues(base: Values, over: Values): Values {
-  const out: Values = { ...base };
-  for (const [k, v] of Object.entries(over)) {
-    const b = out[k];
-    out[k] = isMap(b) && isMap(v) ? mergeValues(b, v) : v;
-  }
-  return out;
-}
-
-const isMap = (v: unknown): v is Values => typeof v === 'object' && v !== null && !Array.isArray(v);
+export { mergeValues } from './values.js';
 
 /**
- * What the agent should run: every pack of the pinned revision, the cluster's overrides on top.
+ * What the agent should run: every pack of the pinned revision, the cluster's overrides merged on
+ * top (partial documents, core/values.ts effectiveValues).
  * Given the cluster, the k8s layer also brings the cloud's controller manager (right after the
  * Kubernetes pack, so it is installed before the CNI and the rest).
  */
 export function desiredPacks(layers: readonly ResolvedLayer[], overrides: Record<string, string>, cluster?: Pick<Cluster, 'id' | 'cloud'>): DesiredPack[] {
   const packs: DesiredPack[] = layers.map((l) => {
-    const override = overrides[l.name];
-    const values = override ? stringify(mergeValues(valuesOf(l.values), valuesOf(override))) : l.values;
+    // A pack without an override is sent as pinned, unparsed: the heartbeat asks for this often.
+    const override = Object.hasOwn(overrides, l.name) ? overrides[l.name] : undefined;
+    const values = override ? effectiveValues(l.values, override) : l.values;
     return { name: l.name, layer: l.layer, version: l.version, values, content: l.content };
   });
   const ccm = cluster && cloudControllerManager(cluster, layers, overrides);

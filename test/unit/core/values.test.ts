@@ -24,4 +24,14 @@ describe('pack values', () => {
     ]);
     expect(diffValues(valuesOf('a: {b: 1, c: 2}'), valuesOf('a: {c: 2, b: 1}'))).toEqual([]);
   });
+
+  it('diffs named lists item by item whatever their order, other lists whole', () => {
+    const from = valuesOf('env:\n  - {name: A, value: "1"}\n  - {name: B, value: "2"}\nports: [80]\n');
+    const to = valuesOf('env:\n  - {name: B, value: "2"}\n  - {name: A, value: "3"}\n  - {name: "C D", value: "4"}\nports: [80, 443]\n');
+    expect(diffValues(from, to)).toEqual([
+      { path: 'env[name="C D"]', kind: 'added', to: { name: 'C D', value: '4' } },
+      { path: 'env[name=A].value', kind: 'changed', from: '1', to: '3' },
+      { path: 'ports', kind: 'changed', from: [80], to: [80, 443] },
+    ]);
+  });
 });
