@@ -1,7 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
-import { AGENT_PROTOCOL_VERSION, PACK_STATUSES, type DesiredPack, type Heartbeat } from '../core/agent-protocol.js';
+import { AGENT_PROTOCOL_VERSION, PACK_STATUSES, valuesDigest, type DesiredPack, type Heartbeat } from '../core/agent-protocol.js';
 import { CommandDeclined, CommandFailure, commandHandlers, type CommandHandler } from './commands.js';
 import { EtcdGateway, type EtcdMembers } from './etcd.js';
 import {
@@ -333,6 +333,7 @@ export class Agent {
         version: p.version,
         status: current?.status ?? 'Pending',
         ...(current?.message ? { message: current.message.slice(0, 2000) } : {}),
+        ...(current ? { valuesDigest: valuesDigest(p.values) } : {}),
       };
     });
   }

@@ -67,7 +67,7 @@ async function main() {
     }).then((r) => r.json())) as { id?: string };
     const key = rt.apiKey;
     const token = agentToken(process.env.PLATFORM_SECRET!, 'default', cluster.id);
-    const ids: Record<string, string> = { id: cluster.id, packId: 'pk-calico-3-29-3', revision: '1', name: 'fuzz-workers-0' };
+    const ids: Record<string, string> = { id: cluster.id, packId: 'pk-calico-3-29-3', revision: '1', name: 'fuzz-workers-0', pack: 'calico' };
 
     /** A valid body per operation, whose properties are then broken one by one. */
     const bases: Record<string, Record<string, unknown>> = {
@@ -80,6 +80,8 @@ async function main() {
       'POST /v1/cloudaccounts': { name: 'acc', spec: { type: 'local' } },
       'POST /v1/clusters': { name: 'c', profileId: 'pf-sample', cloudAccountId: account.id, region: 'sim-east-1', nodePools: [{ name: 'cp', role: 'controlPlane', count: 1, instanceType: 'sim.large', zones: ['sim-east-1a'] }] },
       'PUT /v1/clusters/{id}': { version: 1, nodePools: [{ name: 'cp', role: 'controlPlane', count: 1, instanceType: 'sim.large', zones: ['sim-east-1a'] }] },
+      'POST /v1/clusters/{id}/updates/apply': { toRevision: 1, resolutions: { 'calico/a.b': 'keepCluster' } },
+      'PUT /v1/clusters/{id}/packs/{pack}/values': { values: 'a: 1\n', version: 1 },
       'POST /agent/v1/heartbeat': { agentVersion: 'fuzz', clusterId: cluster.id, observedGeneration: 0, nodes: [{ name: 'n1', role: 'worker', conditions: [], capacity: { cpu: '2' }, usage: { cpu: '1' } }], services: [], packs: [] },
     };
 

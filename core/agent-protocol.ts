@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { approxQuantity, bytes, cpuNanocores, maxPlainQuantity } from './quantity.js';
@@ -150,6 +151,8 @@ export const ReportedPack = z.object({
   version: Text(64, 1),
   status: z.enum(PACK_STATUSES),
   message: Text(2000).optional(),
+  /** valuesDigest of the values this status is about: the platform tells from it whether an override has reached the pack. */
+  valuesDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'sha256:<64 hex digits>').optional(),
 });
 
 export const Heartbeat = z
@@ -192,3 +195,6 @@ export const HeartbeatResponseSchema = z
 export type HeartbeatResponse = z.infer<typeof HeartbeatResponseSchema>;
 
 export const isReady = (n: ReportedNode) => n.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
+
+/** The digest an agent reports for the values it applied (the same text the desired state carried). */
+export const valuesDigest = (values: string): string => `sha256:${createHash('sha256').update(values).digest('hex')}`;

@@ -180,6 +180,8 @@ export interface Cluster {
   readonly caCertHash?: string;
   /** Commands for its agent not yet finished (a heartbeat looks for commands only when there are some). */
   readonly openCommands?: number;
+  /** contentHash of the revision it runs (core/profiles.ts revisionHash): equal to the profile's latestHash means up to date. */
+  readonly revisionHash?: string;
 }
 
 export interface ClusterStatus {
@@ -196,12 +198,12 @@ export interface ClusterStatus {
 
 /** A cluster as the API shows it (the record's bookkeeping left out). */
 export function publicCluster(c: Cluster): Cluster {
-  const { expiresAt: _e, clusterCount: _c, ...rest } = c as Cluster & { expiresAt?: number; clusterCount?: number };
+  const { expiresAt: _e, clusterCount: _c, revisionHash: _h, ...rest } = c as Cluster & { expiresAt?: number; clusterCount?: number };
   return rest;
 }
 
 /** The fields a user's update may change; the workflows own the rest. */
-export const SPEC_FIELDS = ['profileRevision', 'nodePools', 'overrides', 'osPatch', 'apiAccess', 'healthChecks', 'generation', 'version', 'updatedAt'] as const;
+export const SPEC_FIELDS = ['profileRevision', 'revisionHash', 'nodePools', 'overrides', 'osPatch', 'apiAccess', 'healthChecks', 'generation', 'version', 'updatedAt'] as const;
 
 const AZURE_ZONES = new Set(['1', '2', '3']);
 

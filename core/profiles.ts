@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { Description, Text } from './text.js';
 import { invalidField, validationFailed, type ErrorDetail } from './errors.js';
-import { kubernetesMismatch } from './images.js';
+import { createHash } from 'node:crypto';
+import { canonicalJson, kubernetesMismatch } from './images.js';
 import { ResourceName, ValuesText, type Layer, type Pack } from './packs.js';
 
 export const LayerInput = z.strictObject({
@@ -47,6 +48,8 @@ export interface Profile {
   readonly name: string;
   readonly description?: string;
   readonly latestRevision: number;
+  /** contentHash of the latest revision: a cluster whose revision has another one is behind. */
+  readonly latestHash?: string;
   readonly version: number;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -57,7 +60,20 @@ export interface ProfileRevision {
   readonly revision: number;
   readonly layers: readonly ResolvedLayer[];
   readonly createdAt: string;
+  /** revisionHash of its layers: two revisions with equal hashes run the same (a reverted change). */
+  readonly contentHash?: string;
 }
+
+/**
+ * What a cluster runs from a revision, as one short hash: equal layers (packs, versions, values,
+ * content) give equal hashes, so a change reverted before it is applied is no update.
+ */
+export function revisionHash(layers: readonly ResolvedLayer[]): string {
+  return createHash('sha256').update(canonicalJson(layers)).digest('base64url').slice(0, 22);
+}
+
+/** The hash of a revision, for revisions stored before they carried it. */
+export const contentHashOf = (r: ProfileRevision): string => r.contentHash ?? revisionHash(r.layers);
 
 const INFRA_ORDER: readonly Layer[] = ['os', 'k8s', 'cni', 'csi'];
 export const MAX_REVISION_BYTES = 300 * 1024;

@@ -78,6 +78,8 @@ export interface HandlerAccess {
   readonly tables: readonly TableGrant[];
   /** Whether it starts the provision and delete workflows (states:StartExecution on both). */
   readonly startsWorkflows?: boolean;
+  /** Whether it starts the notify workflow only (a published profile revision is announced to its clusters). */
+  readonly startsNotifications?: boolean;
   /**
    * Whether it manages cloud accounts: stores Azure client secrets under strata/azure/ and checks
    * credentials (assumes customer roles, reads those secrets).
@@ -100,7 +102,7 @@ export const HANDLER_ACCESS: Readonly<Record<HandlerName, HandlerAccess>> = {
   apikeys: DEFINITIONS_READWRITE,
   registries: DEFINITIONS_READWRITE,
   packs: DEFINITIONS_READWRITE,
-  profiles: DEFINITIONS_READWRITE,
+  profiles: { ...DEFINITIONS_READWRITE, startsNotifications: true },
   cloudaccounts: { ...DEFINITIONS_READWRITE, cloudAccounts: true },
   // Lists images; DELETE removes one from the customer's cloud (deregister, delete its snapshots).
   images: { ...DEFINITIONS_READWRITE, cloud: true },
@@ -111,6 +113,15 @@ export const HANDLER_ACCESS: Readonly<Record<HandlerName, HandlerAccess>> = {
     ],
     startsWorkflows: true,
     cloud: true,
+  },
+  // Profile updates: reads the clusters' profiles, writes the new generation and its history, starts the reconciler; reads reported pack status.
+  updates: {
+    tables: [
+      { table: 'definitions', access: 'readwrite' },
+      { table: 'events', access: 'readwrite' },
+      { table: 'telemetry', access: 'read' },
+    ],
+    startsWorkflows: true,
   },
   // GET conditions | events | nodes: a view, it never writes.
   clusterstatus: {
@@ -272,6 +283,7 @@ export class StrataApi extends Construct {
             workflowEnv[workflowArnEnv(workflow)] = sm.stateMachineArn;
           }
         }
+        if (access.startsNotifications) workflowEnv[workflowArnEnv('notify')] = props.stateMachines.notify.stateMachineArn;
         fn = new StrataFunction(this, `${name.charAt(0).toUpperCase()}${name.slice(1)}Handler`, {
           entry: handlerEntry(name),
           description: `Strata API: ${name}`,
@@ -287,6 +299,7 @@ export class StrataApi extends Construct {
           fn.addEnvironment('STRATA_AWS_PRINCIPAL', Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'root', resourceName: undefined, arnFormat: ArnFormat.NO_RESOURCE_NAME }));
         }
         for (const grant of access.tables) props.data.grant(grant.table, fn, grant.access);
+        if (access.startsNotifications) props.stateMachines.notify.grantStartExecution(fn);
         if (access.startsWorkflows) {
           for (const sm of Object.values(props.stateMachines)) sm.grantStartExecution(fn);
           // A cluster update supersedes the previous generation's provisioning or reconcile execution.

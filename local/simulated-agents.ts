@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { parseAllDocuments } from 'yaml';
 import { COMMAND_KINDS, kubeadmVersionMove, parseAgentArgs, type CommandKindName } from '../core/agent-commands.js';
-import type { DesiredPack, Heartbeat, HeartbeatResponse, ReportedNode } from '../core/agent-protocol.js';
+import { valuesDigest, type DesiredPack, type Heartbeat, type HeartbeatResponse, type ReportedNode } from '../core/agent-protocol.js';
 import { AGENT_ENV, JOIN_TOKEN_TTL_HOURS, KUBEADM_CONFIG, agentSettingsFrom, agentSettingsFromUserData, bootstrapSettingsFrom } from '../core/bootstrap.js';
 import { TAG_CLUSTER, TAG_NAME } from '../core/cloud.js';
 import { caCertHash } from '../core/pki.js';
@@ -270,7 +270,7 @@ class SimulatedAgent {
   private inFlight = false;
   private again = false;
   private desired: { generation: number; packs: readonly DesiredPack[] } = { generation: 0, packs: [] };
-  private readonly installed = new Map<string, { version: string; status: 'Installing' | 'Installed' }>();
+  private readonly installed = new Map<string, { version: string; values: string; status: 'Installing' | 'Installed' }>();
   private observedGeneration = 0;
 
   /** Node name → the instance cordoned (a new instance under the name is a new, schedulable node). */
@@ -341,7 +341,7 @@ class SimulatedAgent {
       ...(this.settings.caCertHash ? { caCertHash: this.settings.caCertHash } : {}),
       nodes: nodes.map((n) => this.reportNode(n)),
       services: this.services(nodes),
-      packs: [...this.installed].map(([name, p]) => ({ name, version: p.version, status: p.status })),
+      packs: [...this.installed].map(([name, p]) => ({ name, version: p.version, status: p.status, valuesDigest: valuesDigest(p.values) })),
     };
     const res = await fetch(`${this.settings.apiUrl}/agent/v1/heartbeat`, {
       method: 'POST',
@@ -505,8 +505,9 @@ class SimulatedAgent {
   private applyDesired() {
     for (const p of this.desired.packs) {
       const have = this.installed.get(p.name);
-      if (!have || have.version !== p.version) this.installed.set(p.name, { version: p.version, status: 'Installing' });
-      else if (have.status === 'Installing') this.installed.set(p.name, { version: p.version, status: 'Installed' });
+      // New values are an upgrade of the release, as helm upgrade makes one.
+      if (!have || have.version !== p.version || have.values !== p.values) this.installed.set(p.name, { version: p.version, values: p.values, status: 'Installing' });
+      else if (have.status === 'Installing') this.installed.set(p.name, { version: p.version, values: p.values, status: 'Installed' });
     }
     for (const name of this.installed.keys()) if (!this.desired.packs.some((p) => p.name === name)) this.installed.delete(name);
     if ([...this.installed.values()].every((p) => p.status === 'Installed') && this.installed.size === this.desired.packs.length) {

@@ -1,13 +1,32 @@
 import type { AgentTokenState } from '../../core/agent-token.js';
 import { SPEC_FIELDS, type Cluster, type Phase } from '../../core/clusters.js';
 import { phasesBefore } from '../../core/lifecycle.js';
-import { conflict, notFound } from '../../core/errors.js';
+import { conflict, invalidField, notFound } from '../../core/errors.js';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from './client.js';
 import { cloudAccountSk } from './cloud-accounts-store.js';
-import { bumpCount, deleteKey, entitySk, getItem, getRaw, listPrefix, nameLock, nameSk, putNew, table, tenantPk, transact, updateIf, type Filter, type Page, type TransactItem } from './definitions.js';
+import { bumpCount, deleteItem, deleteKey, entitySk, getItem, getRaw, listAll, listPrefix, nameLock, nameSk, putNew, table, tenantPk, transact, updateIf, type Filter, type Page, type TransactItem } from './definitions.js';
 import { profileSk } from './profiles-store.js';
 import { clock } from '../../core/clock.js';
 
 export const clusterSk = (id: string) => entitySk('CLUSTER', id);
+const historySk = (clusterId: string, generation: number) => `CLREV#${clusterId}#${String(generation).padStart(9, '0')}`;
+/** gsi1: the clusters of one profile (the fan-out of a new revision reads them, never the whole tenant). */
+const byProfilePk = (tenantId: string, profileId: string) => `${tenantPk(tenantId)}#PROFILE#${profileId}`;
+const byProfileKeys = (tenantId: string, c: Pick<Cluster, 'id' | 'profileId'>) => ({ gsi1pk: byProfilePk(tenantId, c.profileId), gsi1sk: clusterSk(c.id) });
+
+/** A revision a cluster moved to: who moved it, when, from which. Appended with the spec change, in its transaction. */
+export interface RevisionHistoryEntry {
+  readonly clusterId: string;
+  readonly revision: number;
+  readonly fromRevision?: number;
+  readonly action: 'create' | 'update' | 'apply' | 'rollback';
+  readonly appliedBy: string;
+  readonly appliedAt: string;
+  readonly generation: number;
+}
+
+const historyPut = (pk: string, e: RevisionHistoryEntry): TransactItem => putNew({ pk, sk: historySk(e.clusterId, e.generation), kind: 'CLREV', ...e });
 const idempotencySk = (key: string) => `IDEMP#${key}`;
 const IDEMPOTENCY_TTL_S = 24 * 3600;
 
@@ -22,14 +41,15 @@ export interface IdempotencyClaim {
  * (optionally) the idempotency record in one transaction. With a key already used for the
  * same request, returns the cluster made the first time instead.
  */
-export async function createCluster(tenantId: string, cluster: Cluster, idem?: IdempotencyClaim): Promise<{ cluster: Cluster; replayed: boolean }> {
+export async function createCluster(tenantId: string, cluster: Cluster, idem?: IdempotencyClaim, appliedBy = ''): Promise<{ cluster: Cluster; replayed: boolean }> {
   const pk = tenantPk(tenantId);
   const now = Math.floor(clock.now() / 1000);
   const items: TransactItem[] = [
-    putNew({ pk, sk: clusterSk(cluster.id), kind: 'CLUSTER', ...cluster }),
+    putNew({ pk, sk: clusterSk(cluster.id), kind: 'CLUSTER', ...cluster, ...byProfileKeys(tenantId, cluster) }),
     nameLock(pk, 'CLUSTER', cluster.name, cluster.id),
     bumpCount(pk, profileSk(cluster.profileId), 'clusterCount', 1),
     bumpCount(pk, cloudAccountSk(cluster.cloudAccountId), 'clusterCount', 1),
+    historyPut(pk, { clusterId: cluster.id, revision: cluster.profileRevision, action: 'create', appliedBy, appliedAt: cluster.createdAt, generation: cluster.generation }),
   ];
   if (idem) {
     // First, so that a replay is recognised before the (equally failing) name lock.
@@ -81,14 +101,15 @@ export async function listClusters(tenantId: string, opts: { limit?: number; cur
  * Write a user's change of the spec if nobody changed it since `expectedVersion` was read.
  * Only spec attributes are set, so a workflow's concurrent status write is never lost.
  */
-export async function updateClusterSpec(tenantId: string, next: Cluster, expectedVersion: number): Promise<void> {
+export async function updateClusterSpec(tenantId: string, next: Cluster, expectedVersion: number, history?: RevisionHistoryEntry): Promise<void> {
   const pk = tenantPk(tenantId);
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = { ':expected': expectedVersion, ':deleting': 'Deleting', ':deleted': 'Deleted' };
-  const sets = SPEC_FIELDS.map((f, i) => {
+  const sets = SPEC_FIELDS.flatMap((f, i) => {
+    if (next[f] === undefined) return [];
     names[`#f${i}`] = f;
     values[`:v${i}`] = next[f];
-    return `#f${i} = :v${i}`;
+    return [`#f${i} = :v${i}`];
   });
   await transact(
     [
@@ -102,6 +123,7 @@ export async function updateClusterSpec(tenantId: string, next: Cluster, expecte
           ExpressionAttributeValues: values,
         },
       },
+      ...(history ? [historyPut(pk, history)] : []),
     ],
     () => conflict(`cluster ${next.id} changed since version ${expectedVersion}, or is being deleted; read it again and retry`, 'version'),
   );
@@ -159,7 +181,8 @@ export async function finalizeDeleted(tenantId: string, cluster: Cluster): Promi
         Update: {
           TableName: table(),
           Key: { pk, sk: clusterSk(cluster.id) },
-          UpdateExpression: 'SET phase = :deleted, expiresAt = :exp, updatedAt = :now',
+          // Off the by-profile index: a deleted cluster hears of no update.
+          UpdateExpression: 'SET phase = :deleted, expiresAt = :exp, updatedAt = :now REMOVE gsi1pk, gsi1sk',
           ConditionExpression: 'phase = :deleting',
           ExpressionAttributeValues: { ':deleted': 'Deleted', ':deleting': 'Deleting', ':exp': Math.floor(clock.now() / 1000) + DELETED_RETENTION_S, ':now': clock.date().toISOString() },
         },
@@ -196,4 +219,49 @@ export async function retirePreviousAgentToken(tenantId: string, clusterId: stri
     ExpressionAttributeNames: { '#t': 'agentToken', '#e': 'epoch', '#pe': 'previousEpoch', '#pv': 'previousValidUntil' },
     ExpressionAttributeValues: { ':epoch': epoch },
   });
+}
+
+/** The revisions a cluster has run, newest first. */
+export async function listRevisionHistory(tenantId: string, clusterId: string, opts: { limit?: number; cursor?: string }): Promise<Page<RevisionHistoryEntry>> {
+  return listPrefix<RevisionHistoryEntry>(tenantPk(tenantId), `CLREV#${clusterId}#`, { ...opts, newestFirst: true });
+}
+
+/** A deleted cluster's history goes with it. */
+export async function forgetRevisionHistory(tenantId: string, clusterId: string): Promise<void> {
+  const pk = tenantPk(tenantId);
+  for (const e of await listAll<RevisionHistoryEntry>(pk, `CLREV#${clusterId}#`)) await deleteItem(pk, historySk(clusterId, e.generation));
+}
+
+/** What the by-profile index holds of a cluster: enough to tell whether it is behind, without reading it. */
+export type ProfileMember = Pick<Cluster, 'id' | 'name' | 'phase' | 'profileRevision' | 'revisionHash' | 'overrides'>;
+
+/** One page of the clusters on a profile (gsi1), in id order; `cursor` continues it. */
+export async function listClustersOfProfile(tenantId: string, profileId: string, opts: { limit?: number; cursor?: string }): Promise<{ items: ProfileMember[]; nextCursor?: string }> {
+  const gsi1pk = byProfilePk(tenantId, profileId);
+  let start: Record<string, unknown> | undefined;
+  if (opts.cursor) {
+    try {
+      start = JSON.parse(Buffer.from(opts.cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
+    } catch {
+      start = undefined;
+    }
+    // A cursor of another list (or tenant) must not steer the query elsewhere.
+    if (!start || start.gsi1pk !== gsi1pk || typeof start.gsi1sk !== 'string' || start.pk !== tenantPk(tenantId) || start.sk !== start.gsi1sk) {
+      throw invalidField('query.cursor', 'not a cursor returned by this list');
+    }
+  }
+  const res = await documentClient().send(
+    new QueryCommand({
+      TableName: table(),
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': gsi1pk },
+      ProjectionExpression: 'id, #n, phase, profileRevision, revisionHash, overrides',
+      ExpressionAttributeNames: { '#n': 'name' },
+      Limit: opts.limit ?? 100,
+      ExclusiveStartKey: start,
+    }),
+  );
+  const next = res.LastEvaluatedKey;
+  return { items: (res.Items ?? []) as ProfileMember[], nextCursor: next ? Buffer.from(JSON.stringify(next), 'utf8').toString('base64url') : undefined };
 }

@@ -1,6 +1,7 @@
 import {
   DeleteCommand,
   GetCommand,
+  PutCommand,
   TransactWriteCommand,
   UpdateCommand,
   type TransactWriteCommandInput,
@@ -131,6 +132,11 @@ export async function updateIf(input: Omit<UpdateCommandInput, 'TableName'>): Pr
     if (isConditionFailed(err)) return false;
     throw err;
   }
+}
+
+/** Write a whole item, whatever was there (records with one writer). */
+export async function putItem(item: Record<string, unknown> & { pk: string; sk: string }): Promise<void> {
+  await db().send(new PutCommand({ TableName: table(), Item: item }));
 }
 
 export async function deleteItem(pk: string, sk: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, TransactWriteCommand, type BatchWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { EVENT_FOLD_WINDOW_MS, EVENT_RETENTION_DAYS, type ClusterEvent } from '../../core/events.js';
 import { documentClient } from './client.js';
 import { failedConditions, isTransactionConflict } from './errors.js';
@@ -102,4 +102,25 @@ export async function eventsAfter(clusterId: string, after: string, limit = 100)
     map: ({ pk: _p, sk: _s, expiresAt: _e, ...e }) => ({ count: 1, firstSeen: e.at, lastSeen: e.at, ...e }) as unknown as ClusterEvent,
   });
   return page.items;
+}
+
+/**
+ * Record many events at once, each under an id its writer chose (`<time>#<what makes it unique>`),
+ * without folding: the fan-out of one notification to thousands of clusters. Writing the same id
+ * again overwrites it, so a repeated batch records nothing twice. Returns the write requests made.
+ */
+export async function putEventsOnce(events: readonly ClusterEvent[]): Promise<number> {
+  const expiresAt = Math.floor(clock.now() / 1000) + EVENT_RETENTION_DAYS * 86400;
+  let requests = 0;
+  for (let i = 0; i < events.length; i += 25) {
+    let pending: NonNullable<BatchWriteCommandInput['RequestItems']>[string] = events.slice(i, i + 25).map((e) => ({ PutRequest: { Item: { pk: pk(e.clusterId), sk: e.id, ...e, expiresAt } } }));
+    for (let attempt = 0; pending.length; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+      requests++;
+      const res = await documentClient().send(new BatchWriteCommand({ RequestItems: { [table()]: pending } }));
+      pending = res.UnprocessedItems?.[table()] ?? [];
+      if (attempt > 8 && pending.length) throw new Error(`${pending.length} events were not written after ${attempt} attempts`);
+    }
+  }
+  return requests;
 }

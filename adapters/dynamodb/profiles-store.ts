@@ -9,6 +9,7 @@ import {
   listPrefix,
   nameLock,
   nameSk,
+  putItem,
   putNew,
   table,
   tenantPk,
@@ -68,10 +69,11 @@ export async function addRevision(
           TableName: table(),
           Key: { pk, sk: profileSk(profile.id) },
           // The description changes only when one is given.
-          UpdateExpression: `SET latestRevision = :rev, version = version + :one, updatedAt = :now${description === undefined ? '' : ', description = :desc'}`,
+          UpdateExpression: `SET latestRevision = :rev, latestHash = :hash, version = version + :one, updatedAt = :now${description === undefined ? '' : ', description = :desc'}`,
           ConditionExpression: 'attribute_exists(pk) AND version = :expected',
           ExpressionAttributeValues: {
             ':rev': revision.revision,
+            ':hash': revision.contentHash ?? null,
             ':one': 1,
             ':now': updatedAt,
             ...(description === undefined ? {} : { ':desc': description }),
@@ -101,4 +103,28 @@ export async function deleteProfile(tenantId: string, profile: Profile): Promise
   for (const rev of await listAll<ProfileRevision>(pk, `PROFREV#${profile.id}#`)) {
     await transact([deleteKey(pk, revisionSk(profile.id, rev.revision))]);
   }
+}
+
+/** Where the notification of one revision to its profile's clusters has got to (one writer: its execution). */
+export interface NotifyProgress {
+  readonly profileId: string;
+  readonly revision: number;
+  /** The first pass's time: every event of this notification carries it, so a repeated page writes the same ids. */
+  readonly startedAt: string;
+  readonly cursor?: string;
+  readonly done: boolean;
+  readonly notified: number;
+  readonly withdrawn: number;
+  readonly upToDate: number;
+}
+
+const notifySk = (profileId: string, revision: number) => `NOTIFY#${profileId}#${String(revision).padStart(6, '0')}`;
+const NOTIFY_RETENTION_S = 30 * 86400;
+
+export async function getNotifyProgress(tenantId: string, profileId: string, revision: number): Promise<NotifyProgress | undefined> {
+  return getItem<NotifyProgress>(tenantPk(tenantId), notifySk(profileId, revision));
+}
+
+export async function saveNotifyProgress(tenantId: string, p: NotifyProgress): Promise<void> {
+  await putItem({ pk: tenantPk(tenantId), sk: notifySk(p.profileId, p.revision), kind: 'NOTIFY', ...p, expiresAt: Math.floor(Date.parse(p.startedAt) / 1000) + NOTIFY_RETENTION_S });
 }

@@ -51,6 +51,8 @@ export async function workflowStatus(workflow: string, executionName: string): P
 
 export const provisionExecutionName = (clusterId: string, generation: number) => `${clusterId}-g${generation}`;
 export const deleteExecutionName = (clusterId: string) => `${clusterId}-delete`;
+/** One notification run per published revision: a retried publish starts none twice. */
+export const notifyExecutionName = (profileId: string, revision: number) => `${profileId}-r${revision}-notify`;
 
 /**
  * The name of the execution that continues this one: `<name>-c2`, `-c3`, … — deterministic, so a

@@ -4,11 +4,11 @@ import { CreateClusterInput, UpdateClusterInput, checkClusterShape, publicCluste
 import { INITIAL_TOKEN_STATE, rotated } from '../../core/agent-token.js';
 import { READY } from '../../core/conditions.js';
 import { needsReconcile } from '../../core/lifecycle.js';
-import { changesNotMadeYet, joinWindowProblems, kubernetesSkewProblem, type ExistingNode } from '../../core/change-limits.js';
-import type { ProfileRevision } from '../../core/profiles.js';
-import { listMachines } from '../../adapters/dynamodb/machines-store.js';
+import { contentHashOf } from '../../core/profiles.js';
+import { pendingUpdate } from '../commons/pending-update.js';
+import { revisionMove } from '../commons/revision-move.js';
 import { overallHealth } from '../../core/health.js';
-import { conflict, DomainError, invalidField, validationFailed, type ErrorDetail } from '../../core/errors.js';
+import { conflict, DomainError, invalidField, validationFailed } from '../../core/errors.js';
 import { CloudError, placementProblems, type RegionOfferings } from '../../core/cloud.js';
 import type { CloudAccount } from '../../core/cloud-accounts.js';
 import { providerFor } from '../../adapters/cloud/provider-for.js';
@@ -30,6 +30,7 @@ import { DryRunQuery } from './plan-schema.js';
 import { cancelledSteps, clusterPlan } from '../commons/cluster-plan.js';
 import { getPlan, type StoredPlan } from '../../adapters/dynamodb/plans-store.js';
 import { supersedeGeneration } from '../commons/generations.js';
+import { checkDay2Change, workflowFor } from '../commons/day2-change.js';
 import { validate } from '../commons/validation.js';
 import { clock } from '../../core/clock.js';
 
@@ -68,30 +69,6 @@ async function checkPlacement(tenantId: string, account: CloudAccount, spec: Pic
   if (problems.length) throw validationFailed(problems);
 }
 
-/**
- * A change of what exists: Kubernetes' version skew policy always; and while the cluster is not
- * Running yet (still provisioning, or failed), what the provisioning workflow cannot do to the nodes
- * it has (core/change-limits.ts): a running cluster is reconciled by a plan instead.
- */
-async function checkDay2Change(tenantId: string, current: Cluster, next: Cluster, revision: ProfileRevision): Promise<void> {
-  const before = next.profileRevision === current.profileRevision ? revision : await getRevision(tenantId, current.profileId, current.profileRevision);
-  const layer = (r: ProfileRevision, kind: string) => r.layers.find((l) => l.layer === kind);
-  const k8s = { from: layer(before, 'k8s')?.version ?? '', to: layer(revision, 'k8s')?.version ?? '' };
-  const os = { from: `${layer(before, 'os')?.name} ${layer(before, 'os')?.version}`, to: `${layer(revision, 'os')?.name} ${layer(revision, 'os')?.version}` };
-  const details: ErrorDetail[] = [];
-  const skew = k8s.from && k8s.to ? kubernetesSkewProblem(k8s.from, k8s.to) : undefined;
-  if (skew) details.push({ path: 'profileRevision', message: skew });
-  if (current.phase !== 'Running') {
-    const running = (await listMachines(tenantId, current.id)).filter((m) => m.state !== 'terminated' && m.state !== 'shutting-down');
-    details.push(...changesNotMadeYet(current, current.nodePools, next.nodePools, running as ExistingNode[], { kubernetes: k8s, os }));
-    details.push(...joinWindowProblems(current.createdAt, clock.date(), current.nodePools, next.nodePools));
-  }
-  if (details.length) throw validationFailed(details);
-}
-
-/** The workflow that makes a generation real: provisioning until the cluster has run, then the reconciler. */
-const workflowFor = (c: Cluster) => (c.phase === 'Running' ? 'reconcile' : 'provision');
-
 /** A cluster's plan as GET shows it: every step with whether it is done, running or still to come. */
 function planView(clusterId: string, p: StoredPlan) {
   const status = (i: number) => (i < p.cursor ? 'done' : i === p.cursor && p.state === 'Running' ? 'running' : 'pending');
@@ -117,7 +94,15 @@ export const handler = middy(
       const { phase, ...page } = parseQuery(event, ClusterQuery);
       // Deleted clusters are kept a week for the record; they show only when asked for.
       const result = await listClusters(who.tenantId, { ...page, filter: { phase: phase ?? { not: 'Deleted' } } });
-      return json(200, { ...result, items: result.items.map(publicCluster) });
+      // One read per profile on the page, for the pending-update badge.
+      const ids = [...new Set(result.items.map((c) => c.profileId))];
+      const profiles = new Map((await Promise.all(ids.map((id) => getProfile(who.tenantId, id).catch(() => undefined)))).flatMap((p) => (p ? [[p.id, p] as const] : [])));
+      const items = result.items.map((c) => {
+        const profile = profiles.get(c.profileId);
+        const pending = profile && c.phase !== 'Deleting' && c.phase !== 'Deleted' ? pendingUpdate(c, profile) : undefined;
+        return { ...publicCluster(c), ...(pending ? { pendingUpdate: pending } : {}) };
+      });
+      return json(200, { ...result, items });
     },
     'POST /v1/clusters': async (event) => {
       const who = principalOf(event);
@@ -139,6 +124,7 @@ export const handler = middy(
         id: newId('cl'),
         ...input,
         profileRevision: revision.revision,
+        revisionHash: contentHashOf(revision),
         cloud: account.spec.type,
         phase: 'Pending',
         agentToken: INITIAL_TOKEN_STATE,
@@ -147,7 +133,7 @@ export const handler = middy(
         createdAt: now,
         updatedAt: now,
       };
-      const result = await createCluster(who.tenantId, cluster, key ? { key, requestHash: requestHash(input) } : undefined);
+      const result = await createCluster(who.tenantId, cluster, key ? { key, requestHash: requestHash(input) } : undefined, who.keyId);
       // Started on every replay too: the execution name makes it a no-op when already running.
       if (result.cluster.phase === 'Pending') {
         await startWorkflow('provision', provisionExecutionName(result.cluster.id, result.cluster.generation), workflowInput(who.tenantId, result.cluster));
@@ -180,6 +166,7 @@ export const handler = middy(
         ...current,
         ...changes,
         profileRevision: revision.revision,
+        revisionHash: contentHashOf(revision),
         generation: reconcile ? current.generation + 1 : current.generation,
         version: current.version + 1,
         updatedAt: clock.date().toISOString(),
@@ -192,7 +179,7 @@ export const handler = middy(
         const preview = reconcile ? plan : { steps: [], pools: plan.pools };
         return json(200, { dryRun: true, cluster: publicCluster(next), plan: preview, cancels: reconcile && running?.state === 'Running' ? cancelledSteps(running, preview) : [] });
       }
-      await updateClusterSpec(who.tenantId, next, current.version);
+      await updateClusterSpec(who.tenantId, next, current.version, revisionMove(current, next, who.keyId, 'update'));
       if (reconcile) {
         // The previous generation's execution stops (a reconcile at its step boundary: the new plan carries on from the nodes as they are).
         await supersedeGeneration(workflowFor(current), who.tenantId, current.id, current.generation, next.generation, `superseded by generation ${next.generation}`);

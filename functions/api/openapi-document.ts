@@ -11,9 +11,10 @@ import { CreatePackInput } from '../../core/packs.js';
 import { CreateProfileInput, UpdateProfileInput } from '../../core/profiles.js';
 import { CreateRegistryInput } from '../../core/registries.js';
 import { CreateTenantInput } from '../../core/tenants.js';
+import { ApplyUpdateInput, PackValuesInput } from '../../core/updates.js';
 import { AGENT_ROUTES } from '../agent/routes.js';
 import { Kubeconfig, KubeconfigQuery } from './kubeconfig-schema.js';
-import { ClusterPlan, DryRunQuery, PlanPreview } from './plan-schema.js';
+import { ClusterPlan, DryRunQuery, PlanPreview, UpdatePreview } from './plan-schema.js';
 import { ROUTES, type HttpMethod } from './routes.js';
 import * as S from './schemas.js';
 
@@ -71,7 +72,8 @@ const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
   'DELETE /v1/profiles/{id}': { summary: 'delete a profile no cluster uses', ok: [ok(204, 'deleted')] },
   'GET /v1/profiles/{id}/revisions': { summary: 'list revisions, newest first', query: S.ListQuery, ok: [ok(200, 'a page of revisions', S.RevisionPage)] },
   'GET /v1/profiles/{id}/revisions/{revision}': { summary: 'read one revision', ok: [ok(200, 'the revision', S.ProfileRevision)] },
-  'GET /v1/profiles/{id}/diff': { summary: 'every change between two revisions', query: S.DiffQuery, ok: [ok(200, 'packs added, removed, upgraded; values key path by key path', S.ProfileDiff)] },
+  'GET /v1/profiles/{id}/diff': { summary: 'every change between two revisions', query: S.DiffQuery, ok: [ok(200, 'packs added, removed, upgraded, downgraded; values key path by key path', S.ProfileDiff)] },
+  'GET /v1/profiles/{id}/clusters': { summary: 'the clusters on the profile and how far behind its latest revision each is', query: S.ListQuery, ok: [ok(200, 'a page of clusters', S.ProfileClusters)] },
 
   'GET /v1/images': { summary: 'list node images Strata baked or copied', query: S.ImageQuery, ok: [ok(200, 'a page of images', S.ImagePage)] },
   'GET /v1/images/{id}': { summary: 'read an image, with the clusters whose nodes run it', ok: [ok(200, 'the image', S.ImageDetail)] },
@@ -117,6 +119,25 @@ const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
   'POST /v1/clusters/{id}/commands': { summary: "send a command to the cluster's agent (of the kinds people may send)", body: IssueCommandInput, ok: [ok(202, 'queued: the agent receives it with its next heartbeat', S.Command)] },
   'GET /v1/clusters/{id}/commands': { summary: "the agent's commands, newest first, with their status and result", query: S.ListQuery, ok: [ok(200, 'a page of commands', S.CommandPage)] },
   'GET /v1/clusters/{id}/commands/{commandId}': { summary: 'one command: status, progress and result', ok: [ok(200, 'the command', S.Command)] },
+  'GET /v1/clusters/{id}/updates': {
+    summary: "the pending profile update: every change between the revision the cluster runs and the latest (or ?toRevision=), each value marked clean or conflict against the cluster's overrides",
+    query: S.UpdateQuery,
+    ok: [ok(200, 'the changes and conflicts', S.ClusterUpdates)],
+  },
+  'POST /v1/clusters/{id}/updates/apply': {
+    summary: "move the cluster to a revision of its profile (the latest, or an earlier one to roll back) with the three-way merge of its overrides; 409 lists unresolved conflicts; with dryRun=true the merged values and the plan, nothing written",
+    query: DryRunQuery,
+    body: ApplyUpdateInput,
+    ok: [ok(202, 'the new generation: the reconciler replaces nodes for version changes, the agent applies the values', S.AppliedUpdate), ok(200, 'dryRun: the merged values, the overrides after the merge and the plan', UpdatePreview)],
+  },
+  'GET /v1/clusters/{id}/revisions': { summary: 'the revisions the cluster has run, newest first, with who applied each and when', query: S.ListQuery, ok: [ok(200, 'a page of history entries', S.RevisionHistoryPage)] },
+  'GET /v1/clusters/{id}/packs/{pack}/values': { summary: "a pack's values on the cluster: the profile's, the cluster's partial override, the merged result, every difference, and the pack's reported status", ok: [ok(200, 'the values', S.PackValues)] },
+  'PUT /v1/clusters/{id}/packs/{pack}/values': {
+    summary: "set the cluster's override of a pack (a partial YAML document): applied at once as a new generation the agent applies; with dryRun=true the result, nothing written",
+    query: DryRunQuery,
+    body: PackValuesInput,
+    ok: [ok(202, 'the new generation; the agent applies it with its next heartbeat', S.PackValues), ok(200, 'dryRun: the values it would apply', S.PackValues)],
+  },
   'GET /v1/clusters/{id}/conditions': { summary: 'milestones and health checks', ok: [ok(200, 'the conditions', S.ConditionList)] },
   'GET /v1/clusters/{id}/events': { summary: 'the event stream, newest first', query: S.ListQuery, ok: [ok(200, 'a page of events', S.EventPage)] },
   'GET /v1/clusters/{id}/events/follow': {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Cluster } from './schemas.js';
+import { Cluster, PackUpdate } from './schemas.js';
 
 /** ?dryRun=true: answer what the change would do, writing nothing and starting nothing. */
 export const DryRunQuery = z.strictObject({
@@ -70,3 +70,16 @@ export const ClusterPlan = z
     updatedAt: z.string(),
   })
   .meta({ id: 'ClusterPlan' });
+
+/** POST /v1/clusters/{id}/updates/apply?dryRun=true: the merge and the plan, nothing written. */
+export const UpdatePreview = z
+  .strictObject({
+    dryRun: z.literal(true),
+    fromRevision: z.int(),
+    toRevision: z.int(),
+    packs: z.array(PackUpdate),
+    values: z.record(z.string(), z.string()).meta({ description: "each pack's merged values, YAML, comments kept" }),
+    overrides: z.record(z.string(), z.string()).meta({ description: "the cluster's overrides after the merge" }),
+    plan: z.strictObject({ steps: z.array(PlanStep), pools: z.array(PoolSummary) }).meta({ description: 'the plan the reconciler would run, as PUT /v1/clusters/{id}?dryRun=true shows it' }),
+  })
+  .meta({ id: 'UpdatePreview' });

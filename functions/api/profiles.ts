@@ -4,10 +4,11 @@ import { z } from 'zod';
 import { newId } from '../../core/ids.js';
 import type { Pack } from '../../core/packs.js';
 import { diffLayers } from '../../core/profile-diff.js';
-import { CreateProfileInput, UpdateProfileInput, resolveLayers, type Profile, type ProfileRevision } from '../../core/profiles.js';
+import { CreateProfileInput, UpdateProfileInput, resolveLayers, revisionHash, type Profile, type ProfileRevision } from '../../core/profiles.js';
 import { requireRole } from '../../core/roles.js';
 import { addRevision, createProfile, deleteProfile, getProfile, getRevision, listProfiles, listRevisions } from '../../adapters/dynamodb/profiles-store.js';
 import { getPack } from '../../adapters/dynamodb/registries-store.js';
+import { notifyExecutionName, startWorkflow } from '../../adapters/workflows/workflows.js';
 import { httpApi, json, noContent, parseBody, parseQuery, pathParam, principalOf } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
@@ -39,8 +40,9 @@ export const handler = middy(
       const input = parseBody(event, CreateProfileInput);
       const layers = await resolve(who.tenantId, input.layers);
       const now = clock.date().toISOString();
-      const profile: Profile = { id: newId('pf'), name: input.name, description: input.description, latestRevision: 1, version: 1, createdAt: now, updatedAt: now };
-      const revision: ProfileRevision = { profileId: profile.id, revision: 1, layers, createdAt: now };
+      const contentHash = revisionHash(layers);
+      const profile: Profile = { id: newId('pf'), name: input.name, description: input.description, latestRevision: 1, latestHash: contentHash, version: 1, createdAt: now, updatedAt: now };
+      const revision: ProfileRevision = { profileId: profile.id, revision: 1, layers, createdAt: now, contentHash };
       await createProfile(who.tenantId, profile, revision);
       return json(201, { ...profile, layers });
     },
@@ -57,9 +59,12 @@ export const handler = middy(
       const input = parseBody(event, UpdateProfileInput);
       const layers = await resolve(who.tenantId, input.layers);
       const now = clock.date().toISOString();
-      const revision: ProfileRevision = { profileId: profile.id, revision: profile.latestRevision + 1, layers, createdAt: now };
+      const contentHash = revisionHash(layers);
+      const revision: ProfileRevision = { profileId: profile.id, revision: profile.latestRevision + 1, layers, createdAt: now, contentHash };
       await addRevision(who.tenantId, profile, input.version, revision, input.description, now);
-      return json(200, { ...profile, description: input.description ?? profile.description, latestRevision: revision.revision, version: profile.version + 1, updatedAt: now, layers });
+      // Every cluster on the profile hears of it, asynchronously: a profile may have thousands.
+      await startWorkflow('notify', notifyExecutionName(profile.id, revision.revision), { tenantId: who.tenantId, profileId: profile.id, revision: revision.revision });
+      return json(200, { ...profile, description: input.description ?? profile.description, latestRevision: revision.revision, latestHash: contentHash, version: profile.version + 1, updatedAt: now, layers });
     },
     'DELETE /v1/profiles/{id}': async (event) => {
       const who = principalOf(event);

@@ -13,6 +13,7 @@ export type HandlerName =
   | 'images'
   | 'clusters'
   | 'clusterstatus'
+  | 'updates'
   | 'kubeconfig'
   | 'openapi'
   | 'healthz';
@@ -56,6 +57,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v1/profiles/{id}/revisions', handler: 'profiles' },
   { method: 'GET', path: '/v1/profiles/{id}/revisions/{revision}', handler: 'profiles' },
   { method: 'GET', path: '/v1/profiles/{id}/diff', handler: 'profiles' },
+  { method: 'GET', path: '/v1/profiles/{id}/clusters', handler: 'updates' },
 
   { method: 'GET', path: '/v1/cloudaccounts', handler: 'cloudaccounts' },
   { method: 'POST', path: '/v1/cloudaccounts', handler: 'cloudaccounts' },
@@ -77,6 +79,11 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/v1/clusters/{id}/commands', handler: 'clusters' },
   { method: 'GET', path: '/v1/clusters/{id}/commands', handler: 'clusters' },
   { method: 'GET', path: '/v1/clusters/{id}/commands/{commandId}', handler: 'clusters' },
+  { method: 'GET', path: '/v1/clusters/{id}/updates', handler: 'updates' },
+  { method: 'POST', path: '/v1/clusters/{id}/updates/apply', handler: 'updates' },
+  { method: 'GET', path: '/v1/clusters/{id}/revisions', handler: 'updates' },
+  { method: 'GET', path: '/v1/clusters/{id}/packs/{pack}/values', handler: 'updates' },
+  { method: 'PUT', path: '/v1/clusters/{id}/packs/{pack}/values', handler: 'updates' },
   { method: 'GET', path: '/v1/clusters/{id}/conditions', handler: 'clusterstatus' },
   { method: 'GET', path: '/v1/clusters/{id}/events', handler: 'clusterstatus' },
   { method: 'GET', path: '/v1/clusters/{id}/nodes', handler: 'clusterstatus' },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { COMMAND_KIND_NAMES, COMMAND_STATUSES } from '../../core/agent-commands.js';
-import { HeartbeatResponseSchema } from '../../core/agent-protocol.js';
+import { HeartbeatResponseSchema, PACK_STATUSES } from '../../core/agent-protocol.js';
+import { PACK_UPDATE_KINDS } from '../../core/updates.js';
 import { PHASES, NodePool, OsPatchSettings, ApiAccess, NetworkSettings } from '../../core/clusters.js';
 import { CLOUDS, LAYERS, OsSettings, PackContent } from '../../core/packs.js';
 import { HealthSettings } from '../../core/health.js';
@@ -123,6 +124,7 @@ const ProfileFields = {
   name: z.string(),
   description: z.string().optional(),
   latestRevision: z.int(),
+  latestHash: z.string().optional().meta({ description: "a hash of the latest revision's packs, versions and values: a cluster whose revision has the same one runs what the latest says" }),
   version: z.int().meta({ description: 'send it back with PUT: a stale one is 409' }),
   createdAt: Timestamp,
   updatedAt: Timestamp,
@@ -131,7 +133,15 @@ const ProfileFields = {
 export const Profile = z.strictObject(ProfileFields).meta({ id: 'Profile' });
 export const ProfileWithLayers = z.strictObject({ ...ProfileFields, layers: z.array(ResolvedLayer) }).meta({ id: 'ProfileWithLayers' });
 export const ProfilePage = page(Profile, 'ProfilePage');
-export const ProfileRevision = z.strictObject({ profileId: z.string(), revision: z.int(), layers: z.array(ResolvedLayer), createdAt: Timestamp }).meta({ id: 'ProfileRevision' });
+export const ProfileRevision = z
+  .strictObject({
+    profileId: z.string(),
+    revision: z.int(),
+    layers: z.array(ResolvedLayer),
+    createdAt: Timestamp,
+    contentHash: z.string().optional().meta({ description: 'a hash of its packs, versions and values: equal hashes run the same (a reverted change)' }),
+  })
+  .meta({ id: 'ProfileRevision' });
 export const RevisionPage = page(ProfileRevision, 'RevisionPage');
 const ValueChange = z.strictObject({ path: z.string(), kind: z.enum(['added', 'removed', 'changed']), from: z.unknown().optional(), to: z.unknown().optional() });
 export const ProfileDiff = z
@@ -143,7 +153,7 @@ export const ProfileDiff = z
       z.strictObject({
         name: z.string(),
         layer: z.enum(LAYERS),
-        change: z.enum(['added', 'removed', 'upgraded', 'values']),
+        change: z.enum(PACK_UPDATE_KINDS),
         fromVersion: z.string().optional(),
         toVersion: z.string().optional(),
         values: z.array(ValueChange),
@@ -280,6 +290,10 @@ const ClusterFields = {
     .meta({ description: 'which agent-token epochs are accepted; the token itself is never shown' }),
   caCertHash: z.string().optional().meta({ description: "sha256 of the cluster CA's public key, pinned by every joining node" }),
   openCommands: z.int().optional().meta({ description: 'commands for its agent not finished yet' }),
+  pendingUpdate: z
+    .strictObject({ latestRevision: z.int(), revisionsBehind: z.int().min(1) })
+    .optional()
+    .meta({ description: 'present when the profile has a later revision whose packs or values differ from the one the cluster runs: GET /v1/clusters/{id}/updates lists the changes' }),
 };
 export const Cluster = z.strictObject(ClusterFields).meta({ id: 'Cluster' });
 export const ClusterWithStatus = z
@@ -457,3 +471,114 @@ export const Command = z
   .meta({ id: 'Command' });
 export const CommandPage = page(Command, 'CommandPage');
 export const CommandAck = z.strictObject({ id: z.string(), status: z.enum(COMMAND_STATUSES) }).meta({ id: 'CommandAck' });
+
+// ---------------------------------------------------------------- profile updates
+
+const ValueUpdate = z
+  .strictObject({
+    path: z.string().meta({ description: 'key path: controller.replicas, env[name=HTTP_PROXY].value, "app.kubernetes.io/name"' }),
+    kind: z.enum(['added', 'removed', 'changed']),
+    from: z.unknown().optional().meta({ description: "the profile's value in the revision the cluster runs" }),
+    to: z.unknown().optional().meta({ description: "the profile's value in the target revision" }),
+    cluster: z.unknown().optional().meta({ description: "what the cluster's override sets here, when it sets something" }),
+    merge: z.enum(['clean', 'conflict']).meta({ description: 'conflict: the cluster overrides this path with another value; resolve it before applying' }),
+    key: z.string().meta({ description: '<pack>/<path>: the key of its resolution' }),
+  })
+  .meta({ id: 'ValueUpdate' });
+export const PackUpdate = z
+  .strictObject({
+    name: z.string(),
+    layer: z.enum(LAYERS),
+    change: z.enum(PACK_UPDATE_KINDS),
+    fromVersion: z.string().optional(),
+    toVersion: z.string().optional(),
+    values: z.array(ValueUpdate),
+    overridesDropped: z.literal(true).optional().meta({ description: "a removed pack the cluster overrode: its overrides go with it" }),
+  })
+  .meta({ id: 'PackUpdate' });
+export const ClusterUpdates = z
+  .strictObject({
+    clusterId: z.string(),
+    profileId: z.string(),
+    profileName: z.string(),
+    currentRevision: z.int().meta({ description: 'the revision the cluster runs' }),
+    latestRevision: z.int(),
+    toRevision: z.int().meta({ description: 'the revision compared with: the latest, or ?toRevision=' }),
+    updateAvailable: z.boolean().meta({ description: 'the latest revision differs from the one the cluster runs' }),
+    revisionsBehind: z.int().min(0),
+    packs: z.array(PackUpdate),
+    conflicts: z.array(z.string()).meta({ description: 'keys of the conflicting values: each needs a resolution' }),
+  })
+  .meta({ id: 'ClusterUpdates' });
+export const UpdateQuery = z.strictObject({
+  toRevision: z
+    .string()
+    .regex(/^[1-9]\d{0,8}$/, 'must be a revision number such as 1')
+    .transform(Number)
+    .optional()
+    .meta({ description: 'compare with this revision instead of the latest (an earlier one previews a rollback)' }),
+});
+export const AppliedUpdate = z
+  .strictObject({
+    cluster: Cluster,
+    fromRevision: z.int(),
+    toRevision: z.int(),
+    overrides: z.record(z.string(), z.string()).meta({ description: "the cluster's overrides after the merge" }),
+  })
+  .meta({ id: 'AppliedUpdate' });
+export const RevisionHistoryEntry = z
+  .strictObject({
+    clusterId: z.string(),
+    revision: z.int(),
+    fromRevision: z.int().optional().meta({ description: 'absent for the revision the cluster was made with' }),
+    action: z.enum(['create', 'update', 'apply', 'rollback']),
+    appliedBy: z.string().meta({ description: 'the API key (id) that made the change' }),
+    appliedAt: Timestamp,
+    generation: z.int(),
+  })
+  .meta({ id: 'RevisionHistoryEntry' });
+export const RevisionHistoryPage = page(RevisionHistoryEntry, 'RevisionHistoryPage');
+export const PackValues = z
+  .strictObject({
+    clusterId: z.string(),
+    pack: z.string(),
+    layer: z.enum(LAYERS),
+    version: z.string(),
+    profileRevision: z.int(),
+    profileValues: z.string().meta({ description: "the profile layer's values (YAML)" }),
+    overrides: z.string().meta({ description: "the cluster's partial document: only the keys it sets ('' when none)" }),
+    values: z.string().meta({ description: 'what the agent applies: the profile values with the overrides merged on top' }),
+    differences: z
+      .array(z.strictObject({ path: z.string(), profile: z.unknown().optional(), cluster: z.unknown() }))
+      .meta({ description: 'every key path where the cluster differs from the profile' }),
+    generation: z.int(),
+    observedGeneration: z.int().optional(),
+    status: z
+      .strictObject({
+        status: z.enum(PACK_STATUSES),
+        version: z.string(),
+        message: z.string().optional(),
+        valuesApplied: z.boolean().meta({ description: 'the agent reports these very values applied (by their digest)' }),
+        reportedAt: Timestamp,
+      })
+      .optional()
+      .meta({ description: "the pack as the agent last reported it" }),
+  })
+  .meta({ id: 'PackValues' });
+export const ProfileClusters = z
+  .strictObject({
+    profileId: z.string(),
+    latestRevision: z.int(),
+    items: z.array(
+      z.strictObject({
+        id: z.string(),
+        name: z.string(),
+        phase: z.enum(PHASES),
+        profileRevision: z.int(),
+        revisionsBehind: z.int().min(0),
+        updateAvailable: z.boolean(),
+      }),
+    ),
+    nextCursor: z.string().optional(),
+  })
+  .meta({ id: 'ProfileClusters' });

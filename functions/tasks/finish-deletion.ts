@@ -1,5 +1,5 @@
 import { deleteClusterPki } from '../../adapters/dynamodb/cluster-pki-store.js';
-import { finalizeDeleted } from '../../adapters/dynamodb/clusters-store.js';
+import { finalizeDeleted, forgetRevisionHistory } from '../../adapters/dynamodb/clusters-store.js';
 import { forgetMachines } from '../../adapters/dynamodb/machines-store.js';
 import { deletePlan } from '../../adapters/dynamodb/plans-store.js';
 import { clusterStep, DONE } from './cluster-step.js';
@@ -11,6 +11,7 @@ export const handler = clusterStep(
     await forgetMachines(ctx.input.tenantId, ctx.cluster.id);
     await deleteClusterPki(ctx.input.tenantId, ctx.cluster.id);
     await deletePlan(ctx.input.tenantId, ctx.cluster.id);
+    await forgetRevisionHistory(ctx.input.tenantId, ctx.cluster.id);
     await finalizeDeleted(ctx.input.tenantId, ctx.cluster);
     await ctx.event('Normal', 'ClusterDeleted', `${ctx.cluster.name} and all its cloud resources are deleted`, undefined, 'ClusterDeleted');
     return DONE;

@@ -1,6 +1,7 @@
 import { bakeImage } from './bake-image.js';
 import { deleteCluster } from './delete-cluster.js';
 import type { WorkflowDefinition } from './definition.js';
+import { notifyUpdates } from './notify-updates.js';
 import { provisionCluster } from './provision-cluster.js';
 import { reconcileCluster } from './reconcile-cluster.js';
 import type { TaskName } from './tasks.js';
@@ -15,6 +16,7 @@ export const WORKFLOWS = {
   reconcile: reconcileCluster,
   delete: deleteCluster,
   bake: bakeImage,
+  notify: notifyUpdates,
 } as const satisfies Record<string, WorkflowDefinition<TaskName>>;
 export type WorkflowId = keyof typeof WORKFLOWS;
 

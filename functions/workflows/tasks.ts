@@ -44,6 +44,7 @@ export const TASKS = {
   CreateImage: { entry: 'functions/tasks/bake/create-image.ts', access: { cloud: true } },
   CopyImage: { entry: 'functions/tasks/bake/copy-image.ts', access: { cloud: true } },
   FinishBake: { entry: 'functions/tasks/bake/finish-bake.ts', access: { cloud: true } },
+  NotifyClusters: { entry: 'functions/tasks/notify-clusters.ts', access: {} },
   ContinueWorkflow: { entry: 'functions/tasks/continue-workflow.ts', access: { startsWorkflows: true } },
 } as const satisfies Record<string, TaskSpec>;
 export type TaskName = keyof typeof TASKS;

@@ -174,9 +174,9 @@ describe('Agent', () => {
     // 2nd heartbeat, right after the installs finished: every pack Installed, generation 3 observed
     expect(second!.observedGeneration).toBe(3);
     expect(second!.packs).toEqual([
-      { name: 'ubuntu', version: '22.4.0', status: 'Installed' },
-      { name: 'settings', version: '1.0.0', status: 'Installed' },
-      { name: 'calico', version: '3.29.3', status: 'Installed' },
+      { name: 'ubuntu', version: '22.4.0', status: 'Installed', valuesDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) },
+      { name: 'settings', version: '1.0.0', status: 'Installed', valuesDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) },
+      { name: 'calico', version: '3.29.3', status: 'Installed', valuesDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) },
     ]);
     expect(agent.observedGeneration).toBe(3);
 
@@ -212,13 +212,14 @@ describe('Agent', () => {
     await until(() => api.beats.length >= 2);
     expect(api.beats[1]!.observedGeneration).toBe(0);
     expect(api.beats[1]!.packs).toEqual([
-      { name: 'ubuntu', version: '22.4.0', status: 'Installed' },
-      { name: 'settings', version: '1.0.0', status: 'Installed' },
+      { name: 'ubuntu', version: '22.4.0', status: 'Installed', valuesDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) },
+      { name: 'settings', version: '1.0.0', status: 'Installed', valuesDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) },
       {
         name: 'calico',
         version: '3.29.3',
         status: 'Failed',
         message: 'helm upgrade --install calico exited with 1: Error: INSTALLATION FAILED: failed to download "tigera-operator" at version "3.29.3"',
+        valuesDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
       },
     ]);
 
