@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { COMMAND_KINDS } from '../core/agent-commands.js';
 import type * as S from '../functions/api/schemas.js';
-import type { ClusterPlan as ClusterPlanSchema, PlanPreview as PlanPreviewSchema, PlanStep as PlanStepSchema, PoolSummary as PoolSummarySchema } from '../functions/api/plan-schema.js';
+import type { ClusterPlan as ClusterPlanSchema, PlanPreview as PlanPreviewSchema, PlanStep as PlanStepSchema, PoolSummary as PoolSummarySchema, UpdatePreview as UpdatePreviewSchema } from '../functions/api/plan-schema.js';
 import type { Kubeconfig as KubeconfigSchema } from '../functions/api/kubeconfig-schema.js';
 
 /**
@@ -49,6 +49,14 @@ export type PoolSummary = z.infer<typeof PoolSummarySchema>;
 export type PlanPreview = z.infer<typeof PlanPreviewSchema>;
 export type ClusterPlan = z.infer<typeof ClusterPlanSchema>;
 export type Kubeconfig = z.infer<typeof KubeconfigSchema>;
+export type ClusterUpdates = z.infer<typeof S.ClusterUpdates>;
+export type PackUpdate = ClusterUpdates['packs'][number];
+export type ValueUpdate = PackUpdate['values'][number];
+export type AppliedUpdate = z.infer<typeof S.AppliedUpdate>;
+export type UpdatePreview = z.infer<typeof UpdatePreviewSchema>;
+export type RevisionHistoryEntry = z.infer<typeof S.RevisionHistoryEntry>;
+export type PackValues = z.infer<typeof S.PackValues>;
+export type ProfileClusters = z.infer<typeof S.ProfileClusters>;
 export type NodePool = Cluster['nodePools'][number];
 export type Phase = Cluster['phase'];
 

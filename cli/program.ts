@@ -13,8 +13,10 @@ import { rotateCommand } from './commands/rotate.js';
 import { scaleCommand } from './commands/scale.js';
 import { sendCommand } from './commands/send.js';
 import { updateCommand } from './commands/update.js';
+import { applyUpdateCommand, historyCommand, rollbackCommand, updatesCommand } from './commands/updates.js';
 import { usageCommand } from './commands/usage.js';
 import { validateCommand } from './commands/validate.js';
+import { valuesCommand } from './commands/values.js';
 import { waitCommand } from './commands/wait.js';
 import { CLI_VERSION } from './version.js';
 
@@ -51,6 +53,11 @@ export function program(): Command {
     deleteCommand(),
     scaleCommand(),
     updateCommand(),
+    updatesCommand(),
+    applyUpdateCommand(),
+    rollbackCommand(),
+    historyCommand(),
+    valuesCommand(),
     planCommand(),
     waitCommand(),
     eventsCommand(),

@@ -13,7 +13,7 @@ function diffText(d: ProfileDiff, name: string): string {
   if (!d.changes.length) return `Profile ${name}: revisions ${d.from} and ${d.to} are the same.\n`;
   const lines = [`Profile ${name}: revision ${d.from} → ${d.to}`];
   for (const c of d.changes) {
-    const what = { added: p.green(`+ ${c.name} ${c.toVersion ?? ''}`), removed: p.red(`- ${c.name} ${c.fromVersion ?? ''}`), upgraded: p.yellow(`~ ${c.name} ${c.fromVersion} → ${c.toVersion}`), values: p.yellow(`~ ${c.name} values`) }[c.change];
+    const what = { added: p.green(`+ ${c.name} ${c.toVersion ?? ''}`), removed: p.red(`- ${c.name} ${c.fromVersion ?? ''}`), upgraded: p.yellow(`~ ${c.name} ${c.fromVersion} → ${c.toVersion}`), downgraded: p.yellow(`~ ${c.name} ${c.fromVersion} → ${c.toVersion} (downgrade)`), values: p.yellow(`~ ${c.name} values`) }[c.change];
     lines.push(`  ${c.layer.padEnd(6)}${what.trimEnd()}`);
     for (const v of c.values) {
       if (v.kind === 'added') lines.push(p.green(`        + ${v.path}: ${shown(v.to)}`));
@@ -29,7 +29,7 @@ export function diffCommand(): Command {
   diff
     .command('profile')
     .aliases(['profiles', 'pf'])
-    .description('every change between two revisions: packs added, removed, upgraded; values key path by key path')
+    .description('every change between two revisions: packs added, removed, upgraded, downgraded; values key path by key path')
     .argument('<name>', 'the profile: its name or id')
     .option('--from <n>', 'the older revision (default: the one before --to)', parseCount('--from', 1))
     .option('--to <n>', 'the newer revision (default: the latest)', parseCount('--to', 1))

@@ -34,6 +34,7 @@ async function columns(ctx: TableContext): Promise<Column<Cluster & Partial<Clus
     { header: 'CLOUD', cell: (c) => c.cloud },
     { header: 'REGION', cell: (c) => c.region },
     { header: 'PROFILE', cell: (c) => `${profileNames.get(c.profileId) ?? c.profileId}@${c.profileRevision}` },
+    { header: 'UPDATE', cell: (c) => (c.pendingUpdate ? palette.yellow(`r${c.pendingUpdate.latestRevision} (${c.pendingUpdate.revisionsBehind} behind)`) : '') },
     { header: 'NODES', cell: nodeCount },
     { header: 'GENERATION', cell: (c) => `${c.status?.observedGeneration ?? 0}/${c.generation}` },
     ageColumn(),

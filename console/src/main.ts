@@ -7,11 +7,13 @@ import { apiKeysView } from './views/api-keys';
 import { cloudAccountsView } from './views/cloud-accounts';
 import { clusterCreateView } from './views/cluster-create';
 import { clusterOverviewView } from './views/cluster-overview';
+import { clusterUpdatesView } from './views/cluster-updates';
 import { clustersListView } from './views/clusters-list';
 import { imageDetailView } from './views/image-detail';
 import { imagesListView } from './views/images';
 import { layout } from './views/layout';
 import { nodePageView } from './views/node-page';
+import { packValuesView } from './views/pack-values';
 import { profileDetailView } from './views/profile-detail';
 import { profilesListView } from './views/profiles-list';
 import { registriesView, registryDetailView } from './views/registries';
@@ -22,6 +24,8 @@ const ROUTES: readonly Route[] = [
   { pattern: '/clusters/new', view: clusterCreateView },
   { pattern: '/clusters/:id', view: clusterOverviewView },
   { pattern: '/clusters/:id/nodes/:name', view: nodePageView },
+  { pattern: '/clusters/:id/updates', view: clusterUpdatesView },
+  { pattern: '/clusters/:id/values/:pack', view: packValuesView },
   { pattern: '/profiles', view: profilesListView },
   { pattern: '/profiles/:id', view: profileDetailView },
   { pattern: '/registries', view: registriesView },

@@ -47,6 +47,10 @@ export interface Cluster {
   updatedAt: string;
   /** imageId: the cloud's id of the image the nodes run (an image Strata baked is listed under /v1/images). */
   status?: { observedGeneration?: number; apiEndpoint?: string; imageId?: string };
+  /** The cluster's partial values documents, by pack name. */
+  overrides?: Record<string, string>;
+  /** Present in lists when the profile has a later revision with other packs or values. */
+  pendingUpdate?: { latestRevision: number; revisionsBehind: number };
 }
 
 export interface Health {
@@ -272,7 +276,7 @@ export interface ValueChange {
 export interface ProfileDiff {
   from: number;
   to: number;
-  changes: { name: string; layer: Layer; change: 'added' | 'removed' | 'upgraded' | 'values'; fromVersion?: string; toVersion?: string; values: ValueChange[] }[];
+  changes: { name: string; layer: Layer; change: PackUpdateKind; fromVersion?: string; toVersion?: string; values: ValueChange[] }[];
 }
 
 export interface Registry {
@@ -375,4 +379,88 @@ export interface Image {
 
 export interface ImageDetail extends Image {
   usedBy: { clusterId: string; name: string; phase: Phase }[];
+}
+
+export type PackUpdateKind = 'added' | 'removed' | 'upgraded' | 'downgraded' | 'values';
+
+/** One key path of a pack the profile changes, against the cluster's override of it. */
+export interface ValueUpdate extends ValueChange {
+  cluster?: unknown;
+  merge: 'clean' | 'conflict';
+  /** <pack>/<path>: the key of its resolution. */
+  key: string;
+}
+
+export interface PackUpdate {
+  name: string;
+  layer: Layer;
+  change: PackUpdateKind;
+  fromVersion?: string;
+  toVersion?: string;
+  values: ValueUpdate[];
+  overridesDropped?: true;
+}
+
+export interface ClusterUpdates {
+  clusterId: string;
+  profileId: string;
+  profileName: string;
+  currentRevision: number;
+  latestRevision: number;
+  toRevision: number;
+  updateAvailable: boolean;
+  revisionsBehind: number;
+  packs: PackUpdate[];
+  conflicts: string[];
+}
+
+export type Resolution = 'keepCluster' | 'takeProfile' | { value: unknown };
+
+export interface AppliedUpdate {
+  cluster: Cluster;
+  fromRevision: number;
+  toRevision: number;
+  overrides: Record<string, string>;
+}
+
+export interface UpdatePreview {
+  dryRun: true;
+  fromRevision: number;
+  toRevision: number;
+  packs: PackUpdate[];
+  values: Record<string, string>;
+  overrides: Record<string, string>;
+  plan: unknown;
+}
+
+export interface RevisionHistoryEntry {
+  clusterId: string;
+  revision: number;
+  fromRevision?: number;
+  action: 'create' | 'update' | 'apply' | 'rollback';
+  appliedBy: string;
+  appliedAt: string;
+  generation: number;
+}
+
+export interface PackValues {
+  clusterId: string;
+  pack: string;
+  layer: Layer;
+  version: string;
+  profileRevision: number;
+  profileValues: string;
+  overrides: string;
+  values: string;
+  differences: { path: string; profile?: unknown; cluster: unknown }[];
+  generation: number;
+  observedGeneration?: number;
+  status?: { status: string; version: string; message?: string; valuesApplied: boolean; reportedAt: string };
+}
+
+export interface ProfileClusters {
+  profileId: string;
+  latestRevision: number;
+  items: { id: string; name: string; phase: Phase; profileRevision: number; revisionsBehind: number; updateAvailable: boolean }[];
+  nextCursor?: string;
 }

@@ -27,3 +27,7 @@ export const readyBadge = (ready: boolean) => h('span', { class: `badge ${ready 
 const COMMAND_TONE: Record<CommandStatus, string> = { Pending: 'neutral', Delivered: 'progress', Running: 'progress', Succeeded: 'good', Failed: 'bad', Expired: 'bad' };
 
 export const commandBadge = (status: CommandStatus) => h('span', { class: `badge ${COMMAND_TONE[status]}`, 'data-status': status }, status);
+
+/** A cluster behind its profile: the revision it could move to and how far behind it is. */
+export const updateBadge = (pending: { latestRevision: number; revisionsBehind: number }) =>
+  h('span', { class: 'badge progress', 'data-update': pending.latestRevision, title: `Revision ${pending.latestRevision} of its profile is available` }, `Update: rev ${pending.latestRevision} (${pending.revisionsBehind} behind)`);

@@ -4,7 +4,7 @@ import { ago, time } from '../format';
 import { REFRESH_MS, refreshEvery } from '../live';
 import { navigate, type ViewContext } from '../router';
 import { may } from '../session';
-import type { ClusterPlan, ClusterWithStatus, ConditionList, NodeList, Profile, Service } from '../types';
+import type { ClusterPlan, ClusterUpdates, ClusterWithStatus, ConditionList, NodeList, Profile, ProfileRevision, Service } from '../types';
 import { healthBadge, phaseBadge, statusBadge } from './badges';
 import { downloadKubeconfig, rotateAgentToken } from './cluster-credentials';
 import { commandsSection } from './commands-section';
@@ -29,6 +29,7 @@ const SECTIONS = [
   ['commands', 'Agent commands'],
   ['services', 'Services'],
   ['plan', 'Plan'],
+  ['values', 'Pack values'],
   ['events', 'Events'],
 ] as const;
 type SectionId = (typeof SECTIONS)[number][0];
@@ -54,6 +55,10 @@ export function clusterOverviewView(ctx: ViewContext): HTMLElement {
   const errors = errorSlot();
   /** What an action of the page head answered; kept until the next action, unlike refresh errors. */
   const outcome = h('div', { 'aria-live': 'polite' });
+  /** A banner leading to the review page while the profile has a later revision. */
+  const updateBanner = h('div', {});
+  /** The packs and the update, read again only when the cluster moves to another generation. */
+  let packsFor: number | undefined;
   const commands = commandsSection(id, ctx.signal);
   let actionsFor: string | undefined;
   let cluster: ClusterWithStatus | undefined;
@@ -139,6 +144,36 @@ export function clusterOverviewView(ctx: ViewContext): HTMLElement {
     fill(slots.pools, table('Node pools', ['Pool', 'Role', 'Nodes', 'Instance type', 'Zones', 'Disk', ...(canScale ? ['Change'] : [])], rows));
   };
 
+  /** The packs of the revision it runs, each with its override and a link to its values; and the pending update, if any. */
+  const renderPacks = async (c: ClusterWithStatus) => {
+    const [revision, updates] = await Promise.all([
+      get<ProfileRevision>(`/v1/profiles/${encodeURIComponent(c.profileId)}/revisions/${c.profileRevision}`, ctx.signal),
+      get<ClusterUpdates>(`${path}/updates`, ctx.signal),
+    ]);
+    const rows = revision.layers.map((l) =>
+      h(
+        'tr',
+        { 'data-pack': l.name },
+        h('th', { scope: 'row' }, h('a', { href: `/clusters/${encodeURIComponent(c.id)}/values/${encodeURIComponent(l.name)}` }, l.name)),
+        h('td', {}, l.layer),
+        h('td', {}, l.version),
+        h('td', {}, c.overrides?.[l.name] ? 'overridden' : "the profile's"),
+      ),
+    );
+    fill(slots.values, table('Pack values', ['Pack', 'Layer', 'Version', 'Values'], rows));
+    fill(
+      updateBanner,
+      updates.updateAvailable
+        ? h(
+            'p',
+            { class: 'notice update-banner' },
+            `Revision ${updates.latestRevision} of profile ${updates.profileName} is available (${updates.revisionsBehind} behind${updates.conflicts.length ? `, ${updates.conflicts.length} conflict(s) with this cluster's overrides` : ''}). `,
+            h('a', { href: `/clusters/${encodeURIComponent(c.id)}/updates` }, 'Review the update'),
+          )
+        : null,
+    );
+  };
+
   const renderSummary = (c: ClusterWithStatus) => {
     title.textContent = c.name;
     document.title = `${c.name} · Strata`;
@@ -150,7 +185,7 @@ export function clusterOverviewView(ctx: ViewContext): HTMLElement {
       c.phase === 'Deleted' ? h('p', { class: 'notice' }, 'This cluster has been deleted; its record is kept for a week.') : null,
       facts([
         ['Ready', [statusBadge(c.ready.status), ` ${c.ready.reason}: ${c.ready.message}`]],
-        ['Profile', h('span', {}, h('a', { href: `/profiles/${encodeURIComponent(c.profileId)}` }, profileName ?? c.profileId), ` revision ${c.profileRevision}`)],
+        ['Profile', h('span', {}, h('a', { href: `/profiles/${encodeURIComponent(c.profileId)}` }, profileName ?? c.profileId), ` revision ${c.profileRevision} · `, h('a', { href: `/clusters/${encodeURIComponent(c.id)}/updates` }, 'updates and history'))],
         ['Cloud', `${c.cloud} · ${c.region}`],
         ['Cloud account', c.cloudAccountId],
         ['Node image', imageFact],
@@ -181,6 +216,13 @@ export function clusterOverviewView(ctx: ViewContext): HTMLElement {
       fill(slots.health, ...healthSection(c.health, conditions.items));
       fill(slots.milestones, conditionsTimeline(conditions.items));
       renderPools(c);
+      if (packsFor !== c.generation) {
+        packsFor = c.generation;
+        void renderPacks(c).catch((err) => {
+          packsFor = undefined;
+          errors.show(err);
+        });
+      }
       fill(slots.nodes, nodesTable(c.id, nodes.items), nodes.reportedAt ? h('p', { class: 'muted small' }, `Agent report ${ago(nodes.reportedAt)}.`) : null);
       commands.update(c, nodes.items);
       fill(slots.services, servicesTable(services.items));
@@ -220,6 +262,7 @@ export function clusterOverviewView(ctx: ViewContext): HTMLElement {
     h('p', { class: 'crumbs' }, h('a', { href: '/clusters' }, 'Clusters'), ' / '),
     h('div', { class: 'page-head' }, h('div', {}, title, badges), actions),
     outcome,
+    updateBanner,
     errors.el,
     summary,
     h('nav', { class: 'in-page', 'aria-label': 'Sections' }, h('ul', {}, SECTIONS.map(([s, label]) => h('li', {}, h('a', { href: `#${s}` }, label))))),

@@ -4,7 +4,7 @@ import { REFRESH_MS, refreshEvery } from '../live';
 import { navigate, type ViewContext } from '../router';
 import { may } from '../session';
 import type { Cluster, ClusterWithStatus, HealthState, Page, Profile } from '../types';
-import { healthBadge, phaseBadge } from './badges';
+import { healthBadge, phaseBadge, updateBadge } from './badges';
 import { field, input, select } from './fields';
 import { errorSlot, loading } from './notice';
 import { mapLimited } from './map-limited';
@@ -20,7 +20,13 @@ async function loadClusters(signal: AbortSignal): Promise<ClusterWithStatus[]> {
     clusters.push(...page.items);
     cursor = page.nextCursor;
   } while (cursor);
-  return mapLimited(clusters, 5, (c) => get<ClusterWithStatus>(`/v1/clusters/${encodeURIComponent(c.id)}`, signal).catch(() => ({ ...c, ready: { status: 'Unknown', reason: '', message: '' }, health: { health: 'Unknown', reasons: [] } }) as ClusterWithStatus));
+  // The list says which clusters are behind their profile; one cluster's GET does not.
+  return mapLimited(clusters, 5, (c) =>
+    get<ClusterWithStatus>(`/v1/clusters/${encodeURIComponent(c.id)}`, signal).then(
+      (full) => ({ ...full, pendingUpdate: c.pendingUpdate }),
+      () => ({ ...c, ready: { status: 'Unknown', reason: '', message: '' }, health: { health: 'Unknown', reasons: [] } }) as ClusterWithStatus,
+    ),
+  );
 }
 
 const nodeCount = (c: Cluster) => c.nodePools.reduce((n, p) => n + p.count, 0);
@@ -47,7 +53,12 @@ export function clustersListView(ctx: ViewContext): HTMLElement {
         h('th', { scope: 'row' }, h('a', { href: `/clusters/${encodeURIComponent(c.id)}` }, c.name)),
         h('td', {}, phaseBadge(c.phase)),
         h('td', {}, healthBadge(c.health.health)),
-        h('td', {}, `${profiles.get(c.profileId) ?? c.profileId} · rev ${c.profileRevision}`),
+        h(
+          'td',
+          {},
+          `${profiles.get(c.profileId) ?? c.profileId} · rev ${c.profileRevision}`,
+          c.pendingUpdate ? [' ', h('a', { href: `/clusters/${encodeURIComponent(c.id)}/updates`, class: 'badge-link' }, updateBadge(c.pendingUpdate))] : null,
+        ),
         h('td', { class: 'num' }, nodeCount(c)),
         h('td', {}, c.cloud),
         h('td', {}, c.region),

@@ -2,7 +2,8 @@ import { get, withQuery } from '../api';
 import { fill, h, table } from '../dom';
 import { ago, time } from '../format';
 import type { ViewContext } from '../router';
-import type { Page, ProfileDiff, ProfileRevision, ProfileWithLayers } from '../types';
+import type { Page, ProfileClusters, ProfileDiff, ProfileRevision, ProfileWithLayers } from '../types';
+import { phaseBadge, updateBadge } from './badges';
 import { field, select } from './fields';
 import { layersTable } from './layers-table';
 import { errorBox, loading } from './notice';
@@ -17,7 +18,11 @@ export function profileDetailView(ctx: ViewContext): HTMLElement {
 
   void (async () => {
     try {
-      const [profile, revisions] = await Promise.all([get<ProfileWithLayers>(path, ctx.signal), get<Page<ProfileRevision>>(withQuery(`${path}/revisions`, { limit: 100 }), ctx.signal)]);
+      const [profile, revisions, clusters] = await Promise.all([
+        get<ProfileWithLayers>(path, ctx.signal),
+        get<Page<ProfileRevision>>(withQuery(`${path}/revisions`, { limit: 100 }), ctx.signal),
+        get<ProfileClusters>(withQuery(`${path}/clusters`, { limit: 100 }), ctx.signal),
+      ]);
       title.textContent = profile.name;
       document.title = `${profile.name} · Strata`;
       fill(
@@ -25,6 +30,7 @@ export function profileDetailView(ctx: ViewContext): HTMLElement {
         profile.description ? h('p', {}, profile.description) : null,
         h('p', { class: 'muted' }, `Revision ${profile.latestRevision} is the latest · ${profile.clusterCount ?? 0} cluster(s) use the profile · updated ${ago(profile.updatedAt)}`),
         h('section', { class: 'panel', 'aria-labelledby': 'layers-title' }, h('h2', { id: 'layers-title' }, `Layers of revision ${profile.latestRevision}`), layersTable(profile.layers)),
+        h('section', { class: 'panel', 'aria-labelledby': 'clusters-title' }, h('h2', { id: 'clusters-title' }, 'Clusters on this profile'), clustersTable(clusters)),
         h('section', { class: 'panel', 'aria-labelledby': 'revisions-title' }, h('h2', { id: 'revisions-title' }, 'Revisions'), revisionsTable(revisions.items)),
         h('section', { class: 'panel', 'aria-labelledby': 'compare-title' }, h('h2', { id: 'compare-title' }, 'Compare revisions'), compareForm(path, revisions.items, ctx.signal)),
       );
@@ -34,6 +40,32 @@ export function profileDetailView(ctx: ViewContext): HTMLElement {
   })();
 
   return h('article', { 'aria-labelledby': 'profile-title' }, h('p', { class: 'crumbs' }, h('a', { href: '/profiles' }, 'Profiles'), ' / '), title, body);
+}
+
+/** Each cluster on the profile: the revision it runs and how far behind the latest it is. */
+function clustersTable(clusters: ProfileClusters): HTMLElement {
+  if (!clusters.items.length) return h('p', { class: 'empty' }, 'No cluster uses the profile.');
+  return table(
+    'Clusters on this profile',
+    ['Cluster', 'Phase', 'Revision', 'Update'],
+    clusters.items.map((c) =>
+      h(
+        'tr',
+        { 'data-cluster': c.name },
+        h('th', { scope: 'row' }, h('a', { href: `/clusters/${encodeURIComponent(c.id)}` }, c.name)),
+        h('td', {}, phaseBadge(c.phase)),
+        h('td', { class: 'num' }, c.profileRevision),
+        h(
+          'td',
+          {},
+          c.updateAvailable
+            ? h('a', { href: `/clusters/${encodeURIComponent(c.id)}/updates`, class: 'badge-link' }, updateBadge({ latestRevision: clusters.latestRevision, revisionsBehind: c.revisionsBehind }))
+            : h('span', { class: 'muted' }, 'up to date'),
+        ),
+      ),
+    ),
+    { class: 'profile-clusters' },
+  );
 }
 
 function revisionsTable(revisions: readonly ProfileRevision[]): HTMLElement {
