@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import { stringify } from 'yaml';
 import { API_PORT } from './cloud.js';
+import { osPatchScript } from './os-patch-script.js';
 import type { Cloud } from './packs.js';
 import type { ClusterPki, ClusterPkiKeys } from './pki.js';
 import type { PlannedNode } from './provisioning.js';
@@ -80,10 +81,14 @@ export interface UserDataOptions {
    * Provider Azure's private clusters do.
    */
   readonly apiHost?: { readonly name: string; readonly address: string; readonly joinAddress?: string };
-  /** Update the package index and upgrade every package before the node joins. */
+  /**
+   * Patch the OS before the node joins: the distribution's upgrade with the Kubernetes packages
+   * held (core/os-patch-script.ts). Absent (clusters stored before the setting): no patch.
+   * No reboot at boot: a reboot before kubeadm would run cloud-init's stages again on the way back
+   * up. A patch that asks for one leaves /var/run/reboot-required, so the node's next patch run
+   * reboots it when the cluster allows.
+   */
   readonly patchOnBoot?: boolean;
-  /** With patchOnBoot: reboot when an upgrade asks for it (cloud-init does, before kubeadm runs). */
-  readonly rebootIfRequired?: boolean;
   /**
    * AWS: give the kubelet its providerID (aws:///<zone>/<instance>) from instance metadata.
    * cloud-provider-aws finds a node without one only by its EC2 private DNS name, which Strata's
@@ -173,6 +178,9 @@ export function userData(node: Pick<PlannedNode, 'role' | 'index'>, bootstrap: {
     ...(installAgent ? [['sh', '-ec', installAgent]] : []),
     ['sh', '-c', fetchBundle],
     ...(options.awsProviderId ? [['sh', '-c', AWS_PROVIDER_ID]] : []),
+    // After the bundle (its ticket is spent at once), before kubeadm. runcmd goes on when it fails:
+    // an unpatched node that joins is patched by the next run, one that never joins helps nobody.
+    ...(options.patchOnBoot === true ? [['sh', '-c', osPatchScript()]] : []),
     kubeadm,
   ];
   if (node.role === 'controlPlane') {
@@ -201,8 +209,8 @@ export function userData(node: Pick<PlannedNode, 'role' | 'index'>, bootstrap: {
       runcmd.splice(runcmd.indexOf(kubeadm) + 1, 0, ['sed', '-i', `s/^${re(before)} ${re(name)}$/${address} ${name}/`, '/etc/hosts']);
     }
   }
+  // Not cloud-init's package_upgrade: it would upgrade the kubelet and the container runtime with the rest.
   const doc = {
-    ...(options.patchOnBoot ? { package_update: true, package_upgrade: true, package_reboot_if_required: options.rebootIfRequired ?? false } : {}),
     write_files: writeFiles,
     runcmd,
   };

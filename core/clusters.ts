@@ -1,5 +1,5 @@
-import { Cron } from 'croner';
 import { z } from 'zod';
+import { DEFAULT_OS_PATCH, OsPatchSettings } from './os-patch.js';
 import { Text } from './text.js';
 import { validationFailed, type ErrorDetail } from './errors.js';
 import { ResourceName, ValuesText, type Cloud } from './packs.js';
@@ -83,28 +83,6 @@ export const NetworkSettings = z.strictObject({
 export type NetworkSettings = z.infer<typeof NetworkSettings>;
 export const DEFAULT_NETWORK: NetworkSettings = { nodeEgress: 'natGateway' };
 
-export const OsPatchSettings = z.strictObject({
-  /** Patch the OS when a node first boots. */
-  patchOnBoot: z.boolean().default(false),
-  /** Cron expression (5 fields, UTC) of the patch window; none means no scheduled patching. */
-  schedule: z
-    .string()
-    .max(100)
-    .refine((expr) => isValidCron(expr), 'not a valid cron expression such as "0 3 * * SUN"')
-    .optional(),
-  rebootIfRequired: z.boolean().default(false),
-});
-
-function isValidCron(expr: string): boolean {
-  if (expr.trim().split(/\s+/).length !== 5) return false;
-  try {
-    new Cron(expr, { paused: true, timezone: 'UTC' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const Region = z.string().regex(/^[a-z0-9-]{2,40}$/, 'a region name such as us-east-1 or westeurope');
 /** Pack name → values (YAML text) that override the profile's for this cluster only. */
 const Overrides = z.record(ResourceName, ValuesText);
@@ -119,7 +97,8 @@ export const CreateClusterInput = z
     region: Region,
     nodePools: z.array(NodePool).min(1).max(50),
     overrides: Overrides.default({}),
-    osPatch: OsPatchSettings.default({ patchOnBoot: false, rebootIfRequired: false }),
+    /** OS patching (core/os-patch.ts): a schedule in the cluster's time zone with a window, patch on boot, reboots. */
+    osPatch: OsPatchSettings.default(DEFAULT_OS_PATCH),
     apiAccess: ApiAccess.default({ public: false, allowedCidrs: [] }),
     network: NetworkSettings.default(DEFAULT_NETWORK),
     /** Heartbeat and usage thresholds of the health checks. */
@@ -159,7 +138,7 @@ export interface Cluster {
   readonly region: string;
   readonly nodePools: NodePool[];
   readonly overrides: Record<string, string>;
-  readonly osPatch: z.infer<typeof OsPatchSettings>;
+  readonly osPatch: OsPatchSettings;
   readonly apiAccess: z.infer<typeof ApiAccess>;
   /** Absent on clusters made before network settings existed: DEFAULT_NETWORK applies. */
   readonly network?: NetworkSettings;

@@ -17,7 +17,7 @@ export interface Condition {
   readonly observedGeneration: number;
 }
 
-export type ConditionGroup = 'lifecycle' | 'summary' | 'health' | 'deletion' | 'bake';
+export type ConditionGroup = 'lifecycle' | 'summary' | 'health' | 'deletion' | 'bake' | 'maintenance';
 
 export interface ConditionTypeSpec {
   readonly group: ConditionGroup;
@@ -53,6 +53,7 @@ export const CONDITION_TYPES = {
   ImageCreated: { group: 'bake', title: 'Creating Image' },
   ImageCopied: { group: 'bake', title: 'Copying Image' },
   BuilderTerminated: { group: 'bake', title: 'Terminating Builder' },
+  OsPatched: { group: 'maintenance', title: 'OS Patching' },
 } as const satisfies Record<string, ConditionTypeSpec>;
 export type ConditionType = keyof typeof CONDITION_TYPES;
 

@@ -62,10 +62,10 @@ describe('cluster shape', () => {
     expect(paths(() => checkClusterShape(s, 'aws', layers))).toEqual(['nodePools[0].zones[0]']);
   });
 
-  it('validates the patch window as a five-field cron expression', () => {
-    expect(CreateClusterInput.safeParse({ ...spec(), osPatch: { schedule: '0 3 * * SUN' } }).success).toBe(true);
-    expect(CreateClusterInput.safeParse({ ...spec(), osPatch: { schedule: '0 0 3 * * SUN' } }).success).toBe(false);
-    expect(CreateClusterInput.safeParse({ ...spec(), osPatch: { schedule: '61 3 * * *' } }).success).toBe(false);
+  it('validates a custom patch schedule as a five-field cron expression', () => {
+    expect(CreateClusterInput.safeParse({ ...spec(), osPatch: { frequency: 'cron', cron: '0 3 * * SUN' } }).success).toBe(true);
+    expect(CreateClusterInput.safeParse({ ...spec(), osPatch: { frequency: 'cron', cron: '0 0 3 * * SUN' } }).success).toBe(false);
+    expect(CreateClusterInput.safeParse({ ...spec(), osPatch: { frequency: 'cron', cron: '61 3 * * *' } }).success).toBe(false);
   });
 });
 

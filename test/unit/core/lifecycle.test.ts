@@ -1,3 +1,4 @@
+import { DEFAULT_OS_PATCH } from '../../../core/os-patch.js';
 import { describe, expect, it } from 'vitest';
 import { acceptedEpoch, agentToken, rotated, verifyAgentToken } from '../../../core/agent-token.js';
 import { agentSettingsFrom, bootstrapSettingsFrom, bootstrapTicket, bundleFiles, kubeadmBootstrapToken, userData, verifyBootstrapTicket } from '../../../core/bootstrap.js';
@@ -170,7 +171,7 @@ describe('lifecycle rules', () => {
       apiAccess: { public: false, allowedCidrs: [] },
     };
     expect(needsReconcile(cluster, { healthChecks: { heartbeatIntervalSeconds: 10, missingAfterSeconds: 30, usageThresholdPercent: 80, usageWindowMinutes: 5 } })).toBe(false);
-    expect(needsReconcile(cluster, { osPatch: { patchOnBoot: true, rebootIfRequired: false } })).toBe(false);
+    expect(needsReconcile(cluster, { osPatch: { ...DEFAULT_OS_PATCH, patchOnBoot: true } })).toBe(false);
     expect(needsReconcile(cluster, { nodePools: structuredClone(cluster.nodePools) })).toBe(false); // the same pools, sent again
     expect(needsReconcile(cluster, { nodePools: [{ ...cluster.nodePools[0]!, count: 3 }] })).toBe(true);
     expect(needsReconcile(cluster, { profileRevision: 2 })).toBe(true);

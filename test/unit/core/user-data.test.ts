@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { bootstrapSettingsFrom, userData, type UserDataOptions } from '../../../core/bootstrap.js';
+import { HELD_PACKAGES, osPatchScript, parseOsPatchOutput } from '../../../core/os-patch-script.js';
 import { bundleBase, bundleOf, plannedNode } from './bundle-input.js';
 import type { PlannedNode } from '../../../core/provisioning.js';
 
@@ -49,7 +50,6 @@ const KINDS = {
 const PATCHING: Record<string, UserDataOptions> = {
   'no patching': {},
   'patch on boot': { patchOnBoot: true },
-  'patch on boot, reboot if required': { patchOnBoot: true, rebootIfRequired: true },
 };
 const API_NAME = 'strata-demo-api.westeurope.cloudapp.azure.com';
 
@@ -104,12 +104,21 @@ describe('user data: one #cloud-config document that cloud-init accepts', () => 
     const kubeadm = doc.runcmd.findIndex((c) => c[0] === 'kubeadm');
     expect(doc.runcmd[kubeadm]![1]).toBe(node.role === 'controlPlane' && node.index === 0 ? 'init' : 'join');
 
+    // cloud-init's own upgrade would move the kubelet and containerd with the rest; its reboot would run its stages again.
+    expect(doc).not.toHaveProperty('package_upgrade');
+    expect(doc).not.toHaveProperty('package_update');
+    expect(doc).not.toHaveProperty('package_reboot_if_required');
+    expect(doc).not.toHaveProperty('power_state');
+    const patch = doc.runcmd.findIndex((c) => c[0] === 'sh' && c[2]!.includes('apt-get'));
     if (options.patchOnBoot) {
-      expect(doc).toMatchObject({ package_update: true, package_upgrade: true, package_reboot_if_required: options.rebootIfRequired ?? false });
+      const bundle = doc.runcmd.findIndex((c) => c[0] === 'sh' && c[2]!.includes('strata-bootstrap.tar.gz'));
+      expect(patch).toBeGreaterThan(bundle);
+      expect(patch).toBeLessThan(kubeadm);
+      expect(doc.runcmd[patch]![2]).toBe(osPatchScript());
     } else {
-      expect(doc).not.toHaveProperty('package_upgrade');
-      expect(doc).not.toHaveProperty('package_update');
+      expect(patch).toBe(-1);
     }
+    expect(text).not.toMatch(/systemctl (--no-block )?reboot|shutdown -r|power_state/);
 
     const hosts = doc.write_files.filter((f) => f.path === '/etc/hosts');
     const joining = node.role === 'controlPlane' && node.index > 0;
@@ -155,6 +164,68 @@ describe('user data: one #cloud-config document that cloud-init accepts', () => 
     expect(() => userData(KINDS.worker, bootstrap, { apiHost: { name: 'api.example\n127.0.0.1 evil', address: '10.0.0.1' } })).toThrow(/DNS name/);
     expect(() => userData(KINDS.worker, bootstrap, { apiHost: { name: 'api.example', address: 'not-an-ip' } })).toThrow(/IP address/);
     expect(() => userData(KINDS['joining control plane'], bootstrap, { apiHost: { name: 'api.example', address: '127.0.0.1', joinAddress: '10.0.1.4 x' } })).toThrow(/IP address/);
+  });
+});
+
+describe('the OS patch at first boot', () => {
+  /**
+   * The script for real, in a scratch root: dpkg-query, apt-mark and apt-get are stand-ins over a
+   * package list (name version held), apt-get upgrade moves every package not held to `upgrades`.
+   */
+  async function runPatch(installed: string, upgrades: Record<string, string>, options: { rebootRequired?: boolean; aptFails?: boolean } = {}) {
+    const root = await mkdtemp(join(dir, 'patch-'));
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(join(root, 'bin'));
+    await writeFile(join(root, 'packages'), installed);
+    await writeFile(join(root, 'upgrades'), Object.entries(upgrades).map(([p, v]) => `${p} ${v}`).join('\n') + '\n');
+    // -W -f=FORMAT [package]: "ii name version" (hi when held), as dpkg-query prints ${db:Status-Abbrev} ${Package} ${Version}.
+    await writeFile(join(root, 'bin', 'dpkg-query'), `#!/bin/sh\nfmt="$2"; pkg="$3"\nawk -v pkg="$pkg" -v fmt="$fmt" '(pkg == "" || $1 == pkg) { s = ($3 == "held" ? "hi " : "ii "); if (fmt ~ /Package/) print s, $1, $2; else printf "%s", s; found = 1 } END { exit(found ? 0 : 1) }' "${root}/packages"\n`, { mode: 0o755 });
+    await writeFile(join(root, 'bin', 'apt-mark'), `#!/bin/sh\n[ "$1" = hold ] || exit 2\nawk -v pkg="$2" '$1 == pkg { $3 = "held" } { print }' "${root}/packages" > "${root}/p.new" && mv "${root}/p.new" "${root}/packages"\n`, { mode: 0o755 });
+    await writeFile(
+      join(root, 'bin', 'apt-get'),
+      `#!/bin/sh\necho "apt-get $* DEBIAN_FRONTEND=$DEBIAN_FRONTEND" >> "${root}/apt-calls"\n${options.aptFails ? 'case "$*" in *upgrade*) echo "E: Sub-process /usr/bin/dpkg returned an error code (1)" >&2; exit 100;; esac\n' : ''}case "$*" in *upgrade*) awk 'NR == FNR { to[$1] = $2; next } ($1 in to) { if ($3 != "held") $2 = to[$1]; delete to[$1] } { print } END { for (p in to) print p, to[p] }' "${root}/upgrades" "${root}/packages" > "${root}/p.new" && mv "${root}/p.new" "${root}/packages";; esac\n`,
+      { mode: 0o755 },
+    );
+    if (options.rebootRequired) await writeFile(join(root, 'reboot-required'), '*** System restart required ***\n');
+    const text = (parse(userData(KINDS.worker, bootstrap, { patchOnBoot: true })) as Doc).runcmd.find((c) => c[0] === 'sh' && c[2]!.includes('apt-get'))![2]!.replaceAll('/var/run/reboot-required', `${root}/reboot-required`);
+    const out = await new Promise<{ code: number; stdout: string }>((resolve) =>
+      execFile('sh', ['-c', text], { env: { PATH: `${root}/bin:/usr/bin:/bin` } }, (err, stdout) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout })),
+    );
+    return { ...out, packages: await readFile(join(root, 'packages'), 'utf8'), apt: await readFile(join(root, 'apt-calls'), 'utf8').catch(() => '') };
+  }
+
+  const ubuntu = ['kubelet 1.31.10-1.1 -', 'kubeadm 1.31.10-1.1 -', 'kubectl 1.31.10-1.1 -', 'containerd 1.7.24-0ubuntu1~22.04.1 -', 'libssl3 3.0.2-0ubuntu1.18 -', 'openssl 3.0.2-0ubuntu1.18 -', 'tzdata 2024b-0ubuntu0.22.04.1 -'].join('\n') + '\n';
+
+  it('holds the Kubernetes packages, upgrades the rest keeping configuration files, and names what changed', async () => {
+    const r = await runPatch(ubuntu, { kubelet: '1.32.6-1.1', containerd: '1.7.27-0ubuntu1~22.04.1', openssl: '3.0.2-0ubuntu1.19', libssl3: '3.0.2-0ubuntu1.19', 'linux-image-5.15.0-140-generic': '5.15.0-140.150' }, { rebootRequired: true });
+    expect(r.code).toBe(0);
+    // Held, so the upgrade left them: the Kubernetes version never moves with a patch.
+    expect(r.packages).toContain('kubelet 1.31.10-1.1 held');
+    expect(r.packages).toContain('containerd 1.7.24-0ubuntu1~22.04.1 held');
+    for (const p of ['kubeadm', 'kubectl']) expect(r.packages).toMatch(new RegExp(`^${p} \\S+ held$`, 'm'));
+    expect(r.apt).toMatch(/^apt-get .*update DEBIAN_FRONTEND=noninteractive$/m);
+    expect(r.apt).toMatch(/^apt-get -y .*-o Dpkg::Options::=--force-confold upgrade DEBIAN_FRONTEND=noninteractive$/m);
+    expect(parseOsPatchOutput(r.stdout)).toEqual({
+      packages: [
+        { name: 'libssl3', from: '3.0.2-0ubuntu1.18', to: '3.0.2-0ubuntu1.19' },
+        { name: 'linux-image-5.15.0-140-generic', to: '5.15.0-140.150' },
+        { name: 'openssl', from: '3.0.2-0ubuntu1.18', to: '3.0.2-0ubuntu1.19' },
+      ],
+      rebootRequired: true,
+    });
+    expect(HELD_PACKAGES).toEqual(expect.arrayContaining(['kubelet', 'kubeadm', 'kubectl', 'containerd', 'cri-tools', 'kubernetes-cni']));
+  });
+
+  it('nothing to upgrade: no package named, no reboot required', async () => {
+    const r = await runPatch(ubuntu, {});
+    expect(r.code).toBe(0);
+    expect(parseOsPatchOutput(r.stdout)).toEqual({ packages: [], rebootRequired: false });
+  });
+
+  it('an apt failure ends the script non-zero, without the line that says it finished', async () => {
+    const r = await runPatch(ubuntu, { openssl: '3.0.2-0ubuntu1.19' }, { aptFails: true });
+    expect(r.code).toBe(100);
+    expect(parseOsPatchOutput(r.stdout)).toBeUndefined();
   });
 });
 
