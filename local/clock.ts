@@ -6,6 +6,9 @@ import type { Clock } from '../core/clock.js';
  * passes its time, so a test skips ten minutes instead of sleeping them. 1× otherwise: a message
  * that says "retrying in 300 s" means 300 real seconds under npm start.
  */
+/** The longest delay setTimeout honours. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 export class LocalClock implements Clock {
   private offset = 0;
   private readonly waiting = new Set<{ readonly at: number; readonly wake: () => void }>();
@@ -35,8 +38,13 @@ export class LocalClock implements Clock {
           resolve();
         },
       };
-      const timer = setTimeout(entry.wake, at - this.now());
-      timer.unref?.();
+      // setTimeout fires at once past 2^31-1 ms (24.8 days): wait in chunks and look again.
+      const arm = (): ReturnType<typeof setTimeout> => {
+        const t = setTimeout(() => (this.now() >= at ? entry.wake() : (timer = arm())), Math.min(at - this.now(), MAX_TIMEOUT_MS));
+        t.unref?.();
+        return t;
+      };
+      let timer = arm();
       this.waiting.add(entry);
       signal?.addEventListener('abort', entry.wake, { once: true });
     });

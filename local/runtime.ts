@@ -14,6 +14,7 @@ import { WORKFLOWS, type WorkflowId } from '../functions/workflows/registry.js';
 import { workflowArnEnv } from '../adapters/workflows/workflows.js';
 import { LocalLambda } from './lambda-api.js';
 import { LocalScheduler } from './scheduler.js';
+import { LocalSchedulerService } from './scheduler-service.js';
 import { SWEEP_SCHEDULE } from '../functions/health/schedule.js';
 import { createTables, startDynamoLocal, type DynamoLocal } from './dynamodb-local.js';
 import { startS3Local, type S3Local } from './s3-local.js';
@@ -66,6 +67,8 @@ export interface Runtime {
   readonly builders: SimulatedBuilders;
   /** The runtime's clock: `advance(ms)` moves workflows, deadlines, the scheduler and the simulated cloud forward. */
   readonly clock: LocalClock;
+  /** EventBridge Scheduler (the patch schedules): its schedules, and each start it made. */
+  readonly schedules: LocalSchedulerService;
   stop(): Promise<void>;
 }
 
@@ -131,6 +134,15 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     stops.push(() => lambda.stop());
     const scheduler = new LocalScheduler(clock);
     stops.push(async () => scheduler.stop());
+    // EventBridge Scheduler for the patch schedules: fires on the same clock, starts executions in-process.
+    const schedules = new LocalSchedulerService({
+      clock,
+      startExecution: (arn, name, input) => workflows.startExecution(arn, name, input),
+      groups: [PATCH_SCHEDULE_GROUP],
+      file: dataDir ? join(dataDir, 'schedules.json') : undefined,
+    });
+    const schedulerEndpoint = await schedules.start();
+    stops.push(() => schedules.stop());
     const cloud = simulatedCloud();
     cloud.settings.bootMs = opts.bootMs ?? 1500;
     cloud.settings.terminateMs = Math.min(cloud.settings.bootMs, 500);
@@ -152,13 +164,17 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
       port: opts.port ?? 8787,
       host: opts.host,
       accessLog: opts.accessLog,
-      extra: async (req, body) => (await serveAgentApi(req, body)) ?? (await controls(req, body)) ?? (await serveConsole(req)),
+      extra: async (req, body) => (await serveAgentApi(req, body)) ?? schedules.localControl(req, apiKey) ?? (await controls(req, body)) ?? (await serveConsole(req)),
     });
     stops.push(gateway.stop);
     if (consoleBuild.state === 'built') console.log(`Console built (${(consoleBuild.ms / 1000).toFixed(1)} s): ${gateway.url}/`);
     if (consoleBuild.state === 'unavailable') console.warn(`Console not available (${consoleBuild.reason}); the API runs without it.`);
     Object.assign(process.env, {
       AWS_ENDPOINT_URL_SFN: sfnEndpoint,
+      AWS_ENDPOINT_URL_SCHEDULER: schedulerEndpoint,
+      PATCH_SCHEDULE_GROUP,
+      // The schedules' target, PATCH_STATE_MACHINE_ARN, is the patch workflow's, set with the others below.
+      PATCH_SCHEDULER_ROLE_ARN: 'arn:aws:iam::000000000000:role/strata-patch-scheduler',
       ...Object.fromEntries((Object.keys(WORKFLOWS) as WorkflowId[]).map((id) => [workflowArnEnv(id), stateMachineArn(id)])),
       PLATFORM_SECRET_ARN: await putSecret('strata/platform-secret', platformSecretValue),
       // Only for tests and benches that act as a cluster's agent and mint its token: no handler reads it.
@@ -172,12 +188,15 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
       HEARTBEAT_CLUSTER_CACHE_MS: String(Math.min(15_000, opts.agentIntervalMs ?? 2000)),
     });
     scheduler.add({ name: 'health-sweep', expression: SWEEP_SCHEDULE, everyMs: opts.sweepIntervalMs, run: () => import('../functions/health/sweep.js') });
-    return { url: gateway.url, apiKey, dynamoEndpoint, s3Endpoint: s3.endpoint, cloud, workflows, lambda, agents, builders, clock, stop };
+    return { url: gateway.url, apiKey, dynamoEndpoint, s3Endpoint: s3.endpoint, cloud, workflows, lambda, agents, builders, clock, schedules, stop };
   } catch (err) {
     await stop();
     throw err;
   }
 }
+
+/** The Scheduler group of the clusters' patch schedules (the stack's on AWS). */
+const PATCH_SCHEDULE_GROUP = 'strata-patch';
 
 /** With a data dir, generated secrets are kept (mode 0600) so restarts keep working with them. */
 function rememberedKey(dataDir: string | undefined, name: string, make: () => string): string {
