@@ -14,6 +14,7 @@ import {
   type NodeOperations,
   type SecretOperations,
 } from './kubernetes-source.js';
+import { KubernetesHostOperations, type HostOperations } from './node-patch.js';
 import { errorMessage, KubernetesInstaller, packKey, type CommandRunner, type PackInstaller } from './packs.js';
 
 /** The keys of /etc/strata/agent.env, which a control-plane node's bootstrap bundle holds (core/bootstrap.ts). */
@@ -175,6 +176,8 @@ export interface AgentDeps {
   readonly etcd?: EtcdMembers;
   /** Where setKubeadmVersion changes kubeadm's ClusterConfiguration, for the default handlers. @default none: it fails saying so */
   readonly configMaps?: ConfigMapOperations;
+  /** Where patchNodes takes its lease and runs its Jobs on the nodes' hosts, for the default handlers. @default none: it fails saying so */
+  readonly host?: HostOperations;
   /** Timeout of one heartbeat request. @default 30 s */
   readonly requestTimeoutMs?: number;
 }
@@ -221,7 +224,7 @@ export class Agent {
     this.random = deps.random ?? Math.random;
     this.logger = deps.logger ?? jsonLogger;
     this.agentVersion = deps.agentVersion ?? AGENT_VERSION;
-    this.commands = deps.commands ?? commandHandlers(this.agentVersion, { nodes: deps.nodes, secrets: deps.secrets, etcd: deps.etcd, configMaps: deps.configMaps, clock: this.clock });
+    this.commands = deps.commands ?? commandHandlers(this.agentVersion, { nodes: deps.nodes, secrets: deps.secrets, etcd: deps.etcd, configMaps: deps.configMaps, host: deps.host, clock: this.clock });
     this.requestTimeoutMs = deps.requestTimeoutMs ?? 30_000;
   }
 
@@ -362,9 +365,10 @@ export class Agent {
     const handler = this.commands[command.kind as keyof typeof this.commands];
     // Progress reports go one after another, and all before the outcome, so none lands after it.
     let reports: Promise<unknown> = Promise.resolve();
-    const progress = (percent: number, message: string) => {
+    const progress = (percent: number, message: string, result?: unknown) => {
+      const report = { status: 'Running' as const, progress: Math.max(0, Math.min(100, Math.round(percent))), message: message.slice(0, 2000), ...(result !== undefined ? { result } : {}) };
       reports = reports
-        .then(() => this.reportCommand(command.id, { status: 'Running', progress: Math.max(0, Math.min(100, Math.round(percent))), message: message.slice(0, 2000) }))
+        .then(() => this.reportCommand(command.id, report))
         .catch((err: unknown) => this.logger.debug('command progress not reported', { id: command.id, error: errorMessage(err) }));
     };
     const deadline = Date.parse(command.deadline);
@@ -478,6 +482,7 @@ export function createAgent(config: AgentConfig, options: CreateAgentOptions): A
     nodes: deps.nodes ?? new KubernetesNodeOperations(kubeConfig),
     secrets: deps.secrets ?? new KubernetesSecretOperations(kubeConfig),
     configMaps: deps.configMaps ?? new KubernetesConfigMapOperations(kubeConfig),
+    host: deps.host ?? new KubernetesHostOperations(kubeConfig, { clock: deps.clock ?? systemClock }),
     etcd: deps.etcd ?? new EtcdGateway(),
     source: source ?? new KubernetesSource(kubeConfig, { onMetricsError: (err) => logger.debug('node metrics unavailable', { error: errorMessage(err) }) }),
     installer: installer ?? new KubernetesInstaller(kubeConfig, run ? { run } : {}),

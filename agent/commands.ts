@@ -4,6 +4,7 @@ import { DRAIN_MAX_REMAINING, kubeadmVersionMove, parseAgentArgs, PodName, type 
 import type { Clock } from './agent.js';
 import type { EtcdMembers } from './etcd.js';
 import type { ConfigMapOperations, NodeOperations, SecretOperations } from './kubernetes-source.js';
+import { patchNodes, type HostOperations } from './node-patch.js';
 import type { K8sPod } from './mapping.js';
 
 /** What a handler gets besides its arguments. */
@@ -12,8 +13,8 @@ export interface CommandContext {
   readonly signal: AbortSignal;
   /** The command's deadline as clock time (ms): an outcome after it is refused. */
   readonly deadline?: number;
-  /** Reports how far it has come (a Running report), best effort. */
-  readonly progress?: (percent: number, message: string) => void;
+  /** Reports how far it has come (a Running report, with the kind's progressResult when given), best effort, in order. */
+  readonly progress?: (percent: number, message: string, result?: unknown) => void;
 }
 
 /** What the agent knows to do for a command kind (core/agent-commands.ts COMMAND_KINDS): its result, or a thrown failure. */
@@ -51,6 +52,10 @@ export interface CommandDeps {
   readonly etcd?: EtcdMembers;
   /** ConfigMaps in the cluster; without it, setKubeadmVersion fails saying so. */
   readonly configMaps?: ConfigMapOperations;
+  /** Leases and Jobs on the nodes' hosts; without it (or nodes), patchNodes fails saying so. */
+  readonly host?: HostOperations;
+  /** This agent in a patch run's lease. @default os.hostname() */
+  readonly holder?: string;
   readonly clock: Clock;
 }
 
@@ -67,6 +72,8 @@ export function commandHandlers(agentVersion: string, deps: CommandDeps): Record
     createBootstrapToken: async (args) => createBootstrapToken(need(deps.secrets, 'the Kubernetes API'), deps.clock, args),
     removeEtcdMember: async (args) => removeEtcdMember(need(deps.etcd, 'etcd'), args),
     setKubeadmVersion: async (args) => setKubeadmVersion(need(deps.configMaps, 'the Kubernetes API'), args),
+    patchNodes: async (args, context) =>
+      patchNodes({ nodes: need(deps.nodes, 'the Kubernetes API'), host: need(deps.host, 'Jobs on the nodes'), clock: deps.clock, ...(deps.holder ? { holder: deps.holder } : {}) }, args, context),
   };
 }
 

@@ -3,6 +3,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { configFromEnv, createAgent, ENV_KEYS, jsonLogger } from './agent.js';
 import { EtcdGateway, etcdOptionsFromEnv } from './etcd.js';
 import { loadKubeConfig } from './kubernetes-source.js';
+import { hostJobOptionsFromEnv, KubernetesHostOperations } from './node-patch.js';
 
 /**
  * The in-cluster management agent: `node agent/main.js` (or `tsx agent/main.ts`), configured by
@@ -10,12 +11,15 @@ import { loadKubeConfig } from './kubernetes-source.js';
  * plane writes). In a pod it uses its service account; elsewhere KUBECONFIG or ~/.kube/config
  * (loadFromDefault), or failing both kubeadm's admin.conf, as on a control-plane node where the
  * agent runs as the strata-agent systemd service. It reaches the node's etcd at 127.0.0.1:2379 with
- * kubeadm's etcd client certificate (STRATA_ETCD_* override). SIGTERM or SIGINT stops it cleanly.
+ * kubeadm's etcd client certificate (STRATA_ETCD_* override). Its Jobs on the nodes' hosts (OS
+ * patches) run STRATA_HOST_IMAGE (default ubuntu:24.04). SIGTERM or SIGINT stops it cleanly.
  */
 async function main() {
   const config = configFromEnv();
+  const kubeConfig = loadKubeConfig();
   const agent = createAgent(config, {
-    kubeConfig: loadKubeConfig(),
+    kubeConfig,
+    host: new KubernetesHostOperations(kubeConfig, hostJobOptionsFromEnv()),
     logger: jsonLogger,
     saveToken: saveTokenTo(process.env.STRATA_AGENT_ENV_FILE ?? '/etc/strata/agent.env'),
     etcd: new EtcdGateway(etcdOptionsFromEnv()),

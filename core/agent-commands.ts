@@ -3,6 +3,8 @@ import { DnsName } from './agent-protocol.js';
 import { joinTokenSecret, NODE_JOIN_TOKEN_TTL_SECONDS, TOKEN_ID, TOKEN_SECRET } from './bootstrap-tokens.js';
 import { kubernetesSkewProblem } from './change-limits.js';
 import { Text } from './text.js';
+import { NodePatchResult } from './os-patch.js';
+import { nodeTransitionEvents, type ProgressEvent } from './patch-run.js';
 
 /**
  * The agent command channel. Heartbeat answers carry commands {id, kind, args, deadline}; the agent
@@ -32,6 +34,10 @@ export interface CommandKind {
   readonly deliver?: (args: Record<string, unknown>, ctx: DeliveryContext) => Record<string, unknown>;
   /** The arguments as the agent receives them, when `deliver` adds to them. @default args */
   readonly deliveredArgs?: z.ZodType;
+  /** What a Running report may carry as its result (how far it got, checked like the outcome); without it a Running report's result is dropped. */
+  readonly progressResult?: z.ZodType;
+  /** The events a report makes, from the result stored before it and the one it carries (both checked). */
+  readonly progressEvents?: (args: Record<string, unknown>, before: unknown, after: unknown) => readonly ProgressEvent[];
 }
 
 /** What a kind's deliver hook may use to add to the stored arguments. */
@@ -98,6 +104,16 @@ export function kubeadmVersionMove(current: unknown, wanted: string): { from: st
   return { from, to, changed: true };
 }
 
+/** Longest a patched node may take to be Ready again (a reboot included) before the run stops for its pool. */
+export const PATCH_READY_TIMEOUT_SECONDS = 900;
+
+const PatchNodesResult = z.strictObject({
+  /** Every node of the command, in the order given: patched, failed, notReady (did not come back), skipped (not reached), or still pending. */
+  nodes: z.array(NodePatchResult).max(1000),
+  /** The window ended: it stopped at a node boundary, the pending nodes are left for the next one. */
+  stoppedAtWindowEnd: z.boolean().default(false),
+});
+
 export const COMMAND_KINDS = {
   ping: {
     description: 'the agent answers with its version: proves the channel end to end',
@@ -151,6 +167,29 @@ export const COMMAND_KINDS = {
       members: z.int().min(0).max(1000),
     }),
     deadlineSeconds: 300,
+    fromApi: false,
+  },
+  patchNodes: {
+    description:
+      "patches one pool's nodes, node by node with at most maxUnavailable out at once: cordon and drain, the distribution's upgrade with the kubelet, kubeadm, kubectl and container runtime packages held (so patching never changes the Kubernetes version), a reboot when one is required and allowed, Ready again, uncordon; stops at a node boundary once stopAt has passed, and for the pool at a node that does not come back",
+    args: z.strictObject({
+      /** The patch run (PatchRun.id) this is part of. */
+      runId: z.string().regex(/^[a-z0-9-]{1,80}$/, 'a patch run id'),
+      pool: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a pool name'),
+      nodes: z.array(NodeName).min(1).max(1000),
+      maxUnavailable: z.int().min(1).max(1000),
+      rebootIfRequired: z.boolean(),
+      /** No node is started after this time (the end of the maintenance window). */
+      stopAt: z.iso.datetime(),
+      readyTimeoutSeconds: z.int().min(60).max(3600).default(PATCH_READY_TIMEOUT_SECONDS),
+      drainTimeoutSeconds: z.int().min(1).max(DRAIN_MAX_TIMEOUT_SECONDS).default(300),
+    }),
+    result: PatchNodesResult,
+    progressResult: PatchNodesResult,
+    failureResult: PatchNodesResult,
+    progressEvents: (args, before, after) =>
+      nodeTransitionEvents((before as z.infer<typeof PatchNodesResult> | undefined)?.nodes ?? [], (after as z.infer<typeof PatchNodesResult> | undefined)?.nodes ?? [], String(args.runId)),
+    deadlineSeconds: 12 * 3600,
     fromApi: false,
   },
   setKubeadmVersion: {

@@ -6,6 +6,7 @@ import { bearerKey } from '../core/api-keys.js';
 import { TAG_BAKE } from '../core/cloud.js';
 import { SIM_REGIONS, type SimulatedCloud } from '../adapters/cloud/simulated/simulated-cloud.js';
 import { issuesToDetails } from '../functions/commons/validation.js';
+import { PATCH_FAULT } from './simulated-agents.js';
 import type { SimulatedBuilders } from './simulated-builders.js';
 import type { LocalStepFunctions } from './step-functions.js';
 
@@ -36,6 +37,18 @@ const FaultInput = z.union([
   }),
   z.strictObject({ cluster: z.string().min(1).max(64), cpuPercent: z.number().min(0).max(100).nullable() }),
   z.strictObject({ cluster: z.string().min(1).max(64), agent: z.enum(['silent', 'reporting']) }),
+  // A node's OS patch (patchNodes): its upgrade fails, or the node does not come back Ready after it.
+  z.strictObject({
+    patch: z.strictObject({
+      node: z.string().min(1).max(253),
+      mode: z.enum(['fail', 'notReady', 'slow']),
+      /** slow: how long the patch takes, in seconds of the runtime's clock. */
+      seconds: z.int().min(1).max(86_400).optional(),
+      /** fail: what apt said. */
+      message: z.string().min(1).max(1000).optional(),
+      times: z.int().min(1).max(1000).optional(),
+    }),
+  }),
 ]);
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -52,6 +65,11 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({ st
  *   POST /local/faults {"node":"demo-workers-0","condition":"Ready","status":"False"}
  *   POST /local/faults {"cluster":"cl-…","cpuPercent":95}   (null to clear)
  *   POST /local/faults {"cluster":"cl-…","agent":"silent"}   (or "reporting")
+ *   POST /local/faults {"patch":{"node":"demo-workers-0","mode":"fail","times":1}}
+ *       (the node's next OS patches fail, with "message" as what apt said; mode "notReady": the
+ *       node does not come back Ready after its patch; mode "slow" with "seconds": the patch takes
+ *       that long on the runtime's clock; listed as operation PatchNode:<node>)
+ *   GET /local/schedules (what the local EventBridge Scheduler holds, with each schedule's next run)
  *   GET /local/faults, DELETE /local/faults, GET /local/cloud, GET /local/executions
  */
 export function localControls(cloud: SimulatedCloud, sfn: LocalStepFunctions, operatorKey: string, builders?: SimulatedBuilders) {
@@ -84,7 +102,11 @@ export function localControls(cloud: SimulatedCloud, sfn: LocalStepFunctions, op
         return json(400, { error: 'ValidationError', message: details.map((d) => `${d.path}: ${d.message}`).join('; '), details });
       }
       const f = parsed.data;
-      if ('quota' in f) cloud.quotas.set(f.quota.region, f.quota.vcpus);
+      if ('patch' in f) {
+        const { node, mode, ...rest } = f.patch;
+        const error = mode === 'fail' ? 'PatchFailed' : mode === 'notReady' ? 'NodeNotReady' : 'PatchSlow';
+        cloud.faults.push({ operation: `${PATCH_FAULT}${node}`, error, ...rest });
+      } else if ('quota' in f) cloud.quotas.set(f.quota.region, f.quota.vcpus);
       else if ('node' in f) {
         const i = cloud.nodeFaults.findIndex((x) => x.node === f.node && x.condition === f.condition);
         if (i >= 0) cloud.nodeFaults.splice(i, 1);

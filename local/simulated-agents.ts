@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { parseAllDocuments } from 'yaml';
 import { COMMAND_KINDS, kubeadmVersionMove, parseAgentArgs, type CommandKindName } from '../core/agent-commands.js';
@@ -9,6 +9,7 @@ import { caCertHash } from '../core/pki.js';
 import type { SimInstance, SimulatedCloud } from '../adapters/cloud/simulated/simulated-cloud.js';
 import { untarGz } from '../functions/commons/tar.js';
 import { clock } from '../core/clock.js';
+import type { NodePatchResult } from '../core/os-patch.js';
 
 export interface AgentOptions {
   /** Heartbeat period in ms (a real agent: 30 s). */
@@ -32,6 +33,8 @@ interface SimClusterState {
    * then what setKubeadmVersion set. A control-plane node that joins renders its static pods from it.
    */
   kubeadmVersion?: string;
+  /** Patch runs' leases (strata-patch-<runId>-<pool>) → the agent that holds it: one agent runs a pool's patch. */
+  readonly patchLeases: Map<string, string>;
 }
 
 /** What a cluster's agent sees of the simulated world besides the cloud. */
@@ -117,7 +120,7 @@ export class SimulatedAgents {
 
   private state(clusterId: string): SimClusterState {
     let s = this.clusters.get(clusterId);
-    if (!s) this.clusters.set(clusterId, (s = { tokens: new Map(), etcd: new Map() }));
+    if (!s) this.clusters.set(clusterId, (s = { tokens: new Map(), etcd: new Map(), patchLeases: new Map() }));
     return s;
   }
 
@@ -166,6 +169,11 @@ export class SimulatedAgents {
    */
   kubeadmVersion(clusterId: string): string | undefined {
     return this.clusters.get(clusterId)?.kubeadmVersion;
+  }
+
+  /** The patch runs' leases of a cluster (strata-patch-<runId>-<pool>) and the agent holding each. */
+  patchLeases(clusterId: string): { name: string; holder: string }[] {
+    return [...(this.clusters.get(clusterId)?.patchLeases ?? [])].map(([name, holder]) => ({ name, holder }));
   }
 
   /** The bootstrap tokens createBootstrapToken made in a cluster and not yet expired (kubeadm init's is not one). */
@@ -361,27 +369,40 @@ class SimulatedAgent {
   /** Command ids run: delivery is at least once, each runs once (as the real agent does). */
   private readonly commandsSeen = new Set<string>();
 
-  /** Run a command by its kind, as the real agent does, and report its outcome. */
+  /**
+   * Run a command by its kind, as the real agent does: a handler may take its time (a patch run),
+   * reporting Running with its progress as it goes, one report after another and all before the
+   * outcome; heartbeats go on meanwhile. A declined command gets no report (another agent's).
+   */
   private async runCommand(command: HeartbeatResponse['commands'][number]) {
     if (this.commandsSeen.has(command.id)) return;
     this.commandsSeen.add(command.id);
-    const handler = this.handlers[command.kind as CommandKindName] as ((args: Record<string, unknown>) => unknown) | undefined;
-    let report: { status: 'Succeeded'; result: unknown } | { status: 'Failed'; message: string };
+    const handler = this.handlers[command.kind as CommandKindName] as SimHandler | undefined;
+    const post = (report: Record<string, unknown>) =>
+      fetch(`${this.settings.apiUrl}/agent/v1/commands/${command.id}/result`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${this.settings.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(report),
+      }).catch(() => undefined);
+    let reports: Promise<unknown> = Promise.resolve();
+    const progress = (percent: number, message: string, result?: unknown) => {
+      const report = { status: 'Running', progress: Math.max(0, Math.min(100, Math.round(percent))), message: message.slice(0, 2000), ...(result !== undefined ? { result } : {}) };
+      reports = reports.then(() => post(report));
+    };
+    let report: Record<string, unknown>;
     try {
-      report = handler ? { status: 'Succeeded', result: handler(command.args) } : { status: 'Failed', message: `the simulated agent does not know command kind ${command.kind}` };
+      report = handler ? { status: 'Succeeded', result: await handler(command.args, { progress }) } : { status: 'Failed', message: `the simulated agent does not know command kind ${command.kind}` };
     } catch (err) {
-      report = { status: 'Failed', message: (err as Error).message };
+      if (err instanceof SimDeclined) return;
+      report = { status: 'Failed', message: (err as Error).message.slice(0, 2000), ...(err instanceof SimFailure ? { result: err.result } : {}) };
     }
-    const res = await fetch(`${this.settings.apiUrl}/agent/v1/commands/${command.id}/result`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${this.settings.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(report),
-    }).catch(() => undefined);
+    await reports;
+    const res = await post(report);
     if (!res || (!res.ok && res.status !== 409 && res.status !== 410)) this.commandsSeen.delete(command.id); // try again when delivered again
   }
 
   /** What the simulated agent answers per command kind (the real one: agent/commands.ts). */
-  private readonly handlers: { [K in CommandKindName]: (args: Record<string, unknown>) => unknown } = {
+  private readonly handlers: { [K in CommandKindName]: SimHandler } = {
     ping: () => ({ agentVersion: SIM_AGENT_VERSION }),
     cordon: (args) => {
       const { node } = COMMAND_KINDS.cordon.args.parse(args);
@@ -391,17 +412,7 @@ class SimulatedAgent {
       this.nudge();
       return { node, alreadyUnschedulable: already };
     },
-    drain: (args) => {
-      const { node } = COMMAND_KINDS.drain.args.parse(args);
-      const inst = this.instanceOf(node);
-      this.cordoned.set(node, inst.instanceId);
-      // What a node of its role runs besides DaemonSets: a few app pods on a worker, CoreDNS at most on the control plane.
-      const hash = parseInt(createHash('sha1').update(node).digest('hex').slice(0, 4), 16);
-      const evicted = this.drained.get(node) === inst.instanceId ? 0 : inst.tags['strata:role'] === 'controlPlane' ? hash % 3 : 4 + (hash % 8);
-      this.drained.set(node, inst.instanceId);
-      this.nudge();
-      return { evicted, remaining: [], durationSeconds: evicted ? Math.round((2 + evicted * 1.5) * 10) / 10 : 0.2 };
-    },
+    drain: (args) => this.drain(COMMAND_KINDS.drain.args.parse(args).node),
     createBootstrapToken: (args) => {
       const a = parseAgentArgs('createBootstrapToken', args);
       const state = this.view.state();
@@ -436,7 +447,176 @@ class SimulatedAgent {
       if (move.changed) state.kubeadmVersion = move.to;
       return move;
     },
+    patchNodes: (args, context) => this.patchNodes(args, context),
   };
+
+  /** Cordons the node and evicts what it runs besides DaemonSet pods, as the drain command does. */
+  private drain(node: string) {
+    const inst = this.instanceOf(node);
+    this.cordoned.set(node, inst.instanceId);
+    // What a node of its role runs besides DaemonSets: a few app pods on a worker, CoreDNS at most on the control plane.
+    const hash = parseInt(createHash('sha1').update(node).digest('hex').slice(0, 4), 16);
+    const evicted = this.drained.get(node) === inst.instanceId ? 0 : inst.tags['strata:role'] === 'controlPlane' ? hash % 3 : 4 + (hash % 8);
+    this.drained.set(node, inst.instanceId);
+    this.nudge();
+    return { evicted, remaining: [], durationSeconds: evicted ? Math.round((2 + evicted * 1.5) * 10) / 10 : 0.2 };
+  }
+
+  /** Who this agent is in a patch run's lease. */
+  private readonly identity = `sim-agent-${randomBytes(4).toString('hex')}`;
+  /** Node name → the instance rebooting and since when (NotReady until it is back; for good when a notReady fault keeps it down). */
+  private readonly rebooting = new Map<string, { readonly instanceId: string; readonly since: number }>();
+  /** Instance → its boot: a reboot makes a new one. */
+  private readonly boots = new Map<string, number>();
+  /** Instance → the packages its patches upgraded (a second run does not offer them again), and the kernel it booted into. */
+  private readonly upgraded = new Map<string, Set<string>>();
+  private readonly kernels = new Map<string, string>();
+
+  /** The runtime clock's sleep (tests move it with clock.advance). */
+  private sleep(ms: number) {
+    return this.cloud.settings.sleep(ms);
+  }
+
+  /** Ready as its kubelet would say: not while it reboots, nor with a Ready fault set on it. */
+  private nodeReady(node: string): boolean {
+    const inst = this.nodes().find((i) => (i.tags[TAG_NAME] ?? i.instanceId) === node);
+    if (!inst || this.rebooting.get(node)?.instanceId === inst.instanceId) return false;
+    return (this.cloud.nodeFaults.find((f) => f.node === node && f.condition === 'Ready')?.status ?? 'True') === 'True';
+  }
+
+  /**
+   * patchNodes as the real agent runs it (agent/node-patch.ts), on simulated nodes and the runtime
+   * clock: the run's lease in the cluster's shared state, node by node with at most maxUnavailable
+   * out, cordon and drain, an upgrade that takes a boot's time and names packages of the node's
+   * Ubuntu release (never the held Kubernetes ones), a reboot (NotReady for a boot's time, then
+   * Ready on a new boot) when a new kernel asks for one and the run allows it, uncordon. A `patch`
+   * fault (local/faults.ts) fails a node's upgrade or keeps it from coming back.
+   */
+  private async patchNodes(args: Record<string, unknown>, context: SimCommandContext) {
+    const a = parseAgentArgs('patchNodes', args);
+    const leases = this.view.state().patchLeases;
+    const lease = `strata-patch-${a.runId}-${a.pool}`;
+    const holder = leases.get(lease);
+    if (holder !== undefined && holder !== this.identity) throw new SimDeclined();
+    leases.set(lease, this.identity);
+
+    const stopAt = Date.parse(a.stopAt);
+    const results: NodePatchResult[] = a.nodes.map((node) => ({ node, status: 'pending', packages: [], rebootRequired: false, rebooted: false }));
+    const iso = () => clock.date().toISOString();
+    const report = (message: string) => {
+      const done = results.filter((r) => r.status !== 'pending' && r.status !== 'patching').length;
+      context.progress((100 * done) / results.length, message, { nodes: structuredClone(results), stoppedAtWindowEnd: false });
+    };
+    const bootMs = Math.max(1, this.cloud.settings.bootMs);
+    let halted: NodePatchResult | undefined;
+    let stoppedAtWindowEnd = false;
+    let next = 0;
+
+    const backReady = async (node: string, bootBefore: number | undefined, instanceId: string) => {
+      const end = clock.now() + a.readyTimeoutSeconds * 1000;
+      for (;;) {
+        if (this.nodeReady(node) && (bootBefore === undefined || this.boots.get(instanceId) !== bootBefore)) return true;
+        const now = clock.now();
+        if (now >= end || this.stopped) return false;
+        await this.sleep(Math.min(this.options.intervalMs, end - now));
+      }
+    };
+
+    const patchOne = async (r: NodePatchResult) => {
+      let inst: SimInstance;
+      try {
+        inst = this.instanceOf(r.node);
+      } catch (err) {
+        Object.assign(r, { status: 'failed', startedAt: iso(), finishedAt: iso(), message: (err as Error).message });
+        return report(`${r.node}: ${r.message}`);
+      }
+      const cordonedBefore = this.cordoned.get(r.node) === inst.instanceId;
+      this.cordoned.set(r.node, inst.instanceId);
+      Object.assign(r, { status: 'patching', startedAt: iso() });
+      report(`patching ${r.node}`);
+      this.drain(r.node);
+      const fault = this.cloud.due(`${PATCH_FAULT}${r.node}`);
+      await this.sleep(fault?.error === 'PatchSlow' ? (fault.seconds ?? 600) * 1000 : bootMs);
+      if (fault?.error === 'PatchFailed') {
+        if (!cordonedBefore) this.uncordon(r.node);
+        Object.assign(r, { status: 'failed', finishedAt: iso(), message: `the OS patch on ${r.node} failed: exit code 100 (Error): ${fault.message ?? 'E: Sub-process /usr/bin/dpkg returned an error code (1)'}` });
+        return report(`${r.node} failed: ${r.message}`);
+      }
+      const patch = this.upgrade(inst, a.runId, r.node);
+      Object.assign(r, { packages: patch.packages, rebootRequired: patch.kernel !== undefined });
+      const bootBefore = this.boots.get(inst.instanceId) ?? 0;
+      const reboot = patch.kernel !== undefined && a.rebootIfRequired;
+      const neverBack = fault?.error === 'NodeNotReady';
+      if (reboot || neverBack) {
+        this.rebooting.set(r.node, { instanceId: inst.instanceId, since: clock.now() });
+        r.rebooted = reboot;
+        this.nudge();
+        if (!neverBack) {
+          void this.sleep(bootMs).then(() => {
+            this.boots.set(inst.instanceId, bootBefore + 1);
+            if (patch.kernel) this.kernels.set(inst.instanceId, patch.kernel);
+            this.rebooting.delete(r.node);
+            this.nudge();
+          });
+        }
+      }
+      if (!(await backReady(r.node, reboot ? bootBefore : undefined, inst.instanceId))) {
+        Object.assign(r, { status: 'notReady', finishedAt: iso(), message: `${r.node} was not Ready${reboot ? ' on a new boot' : ''} within ${a.readyTimeoutSeconds} s after its patch; it stays cordoned` });
+        halted ??= r;
+        return report(r.message!);
+      }
+      if (!cordonedBefore) this.uncordon(r.node);
+      Object.assign(r, { status: 'patched', finishedAt: iso() });
+      report(`patched ${r.node}: ${r.packages.length} package(s)${r.rebooted ? ', rebooted' : ''}`);
+    };
+
+    const worker = async () => {
+      while (next < results.length && !halted && !this.stopped) {
+        if (clock.now() >= stopAt) {
+          stoppedAtWindowEnd = true;
+          return;
+        }
+        await patchOne(results[next++]!);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(a.maxUnavailable, results.length) }, worker));
+
+    if (halted) for (const r of results) if (r.status === 'pending') r.status = 'skipped';
+    const outcome = { nodes: results, stoppedAtWindowEnd };
+    if (halted) throw new SimFailure(`${halted.message}: no further node of pool ${a.pool} was started`, outcome);
+    const failed = results.filter((r) => r.status === 'failed');
+    if (failed.length) throw new SimFailure(`patching failed on ${failed.length} node(s) of pool ${a.pool}: ${failed.map((r) => `${r.node} (${r.message})`).join('; ')}`.slice(0, 2000), outcome);
+    return outcome;
+  }
+
+  private uncordon(node: string) {
+    this.cordoned.delete(node);
+    // Its pods come back.
+    this.drained.delete(node);
+    this.nudge();
+  }
+
+  /**
+   * What an upgrade of the instance's Ubuntu installs in a run: security updates picked by a hash of
+   * the run and the node (the same each time it is asked), less what earlier runs upgraded; a new
+   * kernel now and then, which requires a reboot.
+   */
+  private upgrade(inst: SimInstance, runId: string, node: string): { packages: NodePatchResult['packages']; kernel?: string } {
+    const release = SIM_UPDATES[this.baseImage(inst)] ?? SIM_UPDATES['sim-ubuntu-22.04']!;
+    const hash = createHash('sha256').update(`${runId}/${node}`).digest();
+    const done = this.upgraded.get(inst.instanceId) ?? new Set<string>();
+    this.upgraded.set(inst.instanceId, done);
+    // The first group (OpenSSL) in every run; the others by a bit of the hash each.
+    const groups = release.groups.filter((_, i) => i === 0 || (hash[i]! & 1) === 1);
+    const withKernel = hash[0]! % 3 === 0 && !done.has(release.kernel.image);
+    const packages = [...groups.flat(), ...(withKernel ? release.kernel.packages : [])].filter((p) => !done.has(p.name));
+    for (const p of packages) done.add(p.name);
+    return { packages: packages.map((p) => ({ ...p })), ...(withKernel ? { kernel: release.kernel.version } : {}) };
+  }
+
+  private baseImage(i: SimInstance): string {
+    return this.cloud.image(i.region, i.imageId)?.baseImageId ?? i.imageId;
+  }
 
   /** The running instance behind a node name, as the Kubernetes API would find the node. */
   private instanceOf(node: string): SimInstance {
@@ -460,8 +640,13 @@ class SimulatedAgent {
     const memFraction = load * (0.45 + 0.1 * Math.sin(t / 3 + phase));
     const kubelet = this.view.kubeletOf(i);
     // A baked image reports the OS of the base image it was made from.
-    const image = SIM_IMAGES[this.cloud.image(i.region, i.imageId)?.baseImageId ?? i.imageId];
+    const image = SIM_IMAGES[this.baseImage(i)];
+    const kernel = this.kernels.get(i.instanceId);
+    const down = this.rebooting.get(name);
+    const rebooting = down?.instanceId === i.instanceId;
     const conditions = CONDITIONS.map((type) => {
+      // Down for a reboot, the kubelet posts nothing: the node controller's Unknown.
+      if (type === 'Ready' && rebooting) return { type, status: 'Unknown' as const, reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: new Date(down!.since).toISOString() };
       const fault = this.cloud.nodeFaults.find((f) => f.node === name && f.condition === type);
       const status = fault?.status ?? HEALTHY[type]!;
       const reason = type === 'Ready' ? (status === 'True' ? 'KubeletReady' : 'KubeletNotReady') : status === 'True' ? `KubeletHas${type}` : `KubeletHasNo${type}`;
@@ -483,6 +668,7 @@ class SimulatedAgent {
       requests: { cpu: `${Math.round(allocMilli * 0.4 * load)}m`, memory: `${Math.round(allocMiB * 0.5 * load)}Mi` },
       ...(kubelet ? { kubeletVersion: kubelet } : {}),
       ...(image ?? {}),
+      ...(kernel ? { kernelVersion: kernel } : {}),
       unschedulable: this.cordoned.get(name) === i.instanceId,
     };
   }
@@ -517,6 +703,73 @@ class SimulatedAgent {
     }
   }
 }
+
+/** What a simulated command handler gets besides its arguments. */
+interface SimCommandContext {
+  /** A Running report (with the kind's progressResult when given), sent in order, before the outcome. */
+  progress(percent: number, message: string, result?: unknown): void;
+}
+/** A handler's result, now or later; a thrown SimFailure carries the Failed outcome's result, a SimDeclined sends none. */
+type SimHandler = (args: Record<string, unknown>, context: SimCommandContext) => unknown;
+
+/** Another agent of the cluster runs the command: this one reports nothing. */
+class SimDeclined extends Error {}
+class SimFailure extends Error {
+  constructor(
+    message: string,
+    readonly result: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** The simulated cloud's fault operation for a node's OS patch: PatchNode:<node> (local/faults.ts sets it). */
+export const PATCH_FAULT = 'PatchNode:';
+
+type SimPackage = { readonly name: string; readonly from?: string; readonly to: string };
+const same = (names: string[], from: string, to: string): SimPackage[] => names.map((name) => ({ name, from, to }));
+
+/** Updates the Ubuntu archive offers each simulated image: groups of packages built from one source, and a kernel. */
+const SIM_UPDATES: Record<string, { groups: SimPackage[][]; kernel: { image: string; version: string; packages: SimPackage[] } }> = {
+  'sim-ubuntu-22.04': {
+    groups: [
+      same(['libssl3', 'openssl'], '3.0.2-0ubuntu1.18', '3.0.2-0ubuntu1.19'),
+      same(['libc-bin', 'libc6'], '2.35-0ubuntu3.8', '2.35-0ubuntu3.9'),
+      same(['tzdata'], '2024b-0ubuntu0.22.04.1', '2025a-0ubuntu0.22.04'),
+      same(['curl', 'libcurl4'], '7.81.0-1ubuntu1.18', '7.81.0-1ubuntu1.20'),
+      same(['sudo'], '1.9.9-1ubuntu2.4', '1.9.9-1ubuntu2.5'),
+      same(['libsystemd0', 'systemd', 'systemd-sysv'], '249.11-0ubuntu3.12', '249.11-0ubuntu3.15'),
+    ],
+    kernel: {
+      image: 'linux-image-5.15.0-140-generic',
+      version: '5.15.0-140-generic',
+      packages: [
+        { name: 'linux-image-5.15.0-140-generic', to: '5.15.0-140.150' },
+        { name: 'linux-modules-5.15.0-140-generic', to: '5.15.0-140.150' },
+        { name: 'linux-image-generic', from: '5.15.0.131.129', to: '5.15.0.140.135' },
+      ],
+    },
+  },
+  'sim-ubuntu-24.04': {
+    groups: [
+      same(['libssl3t64', 'openssl'], '3.0.13-0ubuntu3.4', '3.0.13-0ubuntu3.5'),
+      same(['libc-bin', 'libc6'], '2.39-0ubuntu8.3', '2.39-0ubuntu8.4'),
+      same(['tzdata'], '2024b-0ubuntu0.24.04.1', '2025a-0ubuntu0.24.04'),
+      same(['curl', 'libcurl4t64'], '8.5.0-2ubuntu10.6', '8.5.0-2ubuntu10.7'),
+      same(['sudo'], '1.9.15p5-3ubuntu5', '1.9.15p5-3ubuntu5.24.04.1'),
+      same(['libsystemd0', 'systemd', 'systemd-sysv'], '255.4-1ubuntu8.4', '255.4-1ubuntu8.6'),
+    ],
+    kernel: {
+      image: 'linux-image-6.8.0-57-generic',
+      version: '6.8.0-57-generic',
+      packages: [
+        { name: 'linux-image-6.8.0-57-generic', to: '6.8.0-57.59' },
+        { name: 'linux-modules-6.8.0-57-generic', to: '6.8.0-57.59' },
+        { name: 'linux-image-generic', from: '6.8.0-53.55', to: '6.8.0-57.59' },
+      ],
+    },
+  },
+};
 
 const CONDITIONS = ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure', 'NetworkUnavailable'];
 const HEALTHY: Record<string, 'True' | 'False'> = { Ready: 'True', MemoryPressure: 'False', DiskPressure: 'False', PIDPressure: 'False', NetworkUnavailable: 'False' };

@@ -1,4 +1,5 @@
 import { COMMAND_KINDS, CommandReport, isFinal, type CommandKind } from '../../core/agent-commands.js';
+import { appendEvent } from '../../adapters/dynamodb/events-store.js';
 import { DomainError, conflict } from '../../core/errors.js';
 import { getCommand, updateCommand } from '../../adapters/dynamodb/commands-store.js';
 import { validate } from '../commons/validation.js';
@@ -30,12 +31,28 @@ export async function commandResult(req: AgentRequest): Promise<AgentResult> {
   const kind: CommandKind = COMMAND_KINDS[command.kind];
   // A failure that says what was left (a drain's remaining pods) is as untrusted as a success.
   const failure = report.status === 'Failed' && report.result !== undefined ? kind.failureResult : undefined;
-  const result = report.status === 'Succeeded' ? validate(kind.result, report.result ?? {}, 'result') : failure ? validate(failure, report.result, 'result') : report.result;
+  const progress = report.status === 'Running' && report.result !== undefined ? kind.progressResult : undefined;
+  const result =
+    report.status === 'Succeeded'
+      ? validate(kind.result, report.result ?? {}, 'result')
+      : failure
+        ? validate(failure, report.result, 'result')
+        : progress
+          ? validate(progress, report.result, 'result')
+          : report.status === 'Running'
+            ? undefined // a kind that does not say what its progress holds keeps none
+            : report.result;
   const moved = await updateCommand(claims.tenantId, command, report.status, { progress: report.progress, message: report.message, result }, at);
   if (!moved) {
     // A concurrent report made it final first: the same outcome is fine, another is not.
     const now = await getCommand(claims.tenantId, cluster.id, command.id);
     if (now.status !== report.status) throw conflict(`command ${command.id} is already ${now.status}`, 'status');
+  }
+  if (moved && kind.progressEvents && result !== undefined) {
+    // Delivered again, a report makes the same events: each is recorded once.
+    for (const e of kind.progressEvents(command.args, command.result, result)) {
+      await appendEvent({ clusterId: cluster.id, ...e }, `${command.id}#${e.subject}#${e.reason}`);
+    }
   }
   if (isFinal(report.status)) forgetCluster(claims.tenantId, cluster.id); // its open-command count changed
   return agentReply(200, { id: command.id, status: report.status });

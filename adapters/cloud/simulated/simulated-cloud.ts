@@ -97,6 +97,8 @@ export interface Fault {
   times?: number;
   /** Fail with this probability (0-1) instead of every time. */
   readonly rate?: number;
+  /** A slow operation instead of a failing one: how long it takes, in seconds of the simulated clock (a node's OS patch). */
+  readonly seconds?: number;
 }
 
 export interface SimSettings {
