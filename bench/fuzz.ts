@@ -81,6 +81,7 @@ async function main() {
       'POST /v1/clusters': { name: 'c', profileId: 'pf-sample', cloudAccountId: account.id, region: 'sim-east-1', nodePools: [{ name: 'cp', role: 'controlPlane', count: 1, instanceType: 'sim.large', zones: ['sim-east-1a'] }] },
       'PUT /v1/clusters/{id}': { version: 1, nodePools: [{ name: 'cp', role: 'controlPlane', count: 1, instanceType: 'sim.large', zones: ['sim-east-1a'] }] },
       'POST /v1/clusters/{id}/updates/apply': { toRevision: 1, resolutions: { 'calico/a.b': 'keepCluster' } },
+      'PUT /v1/clusters/{id}/ospatch': { frequency: 'weekly', dayOfWeek: 'SUN', timeOfDay: '03:00', timeZone: 'Europe/Berlin', windowMinutes: 120, version: 1 },
       'PUT /v1/clusters/{id}/packs/{pack}/values': { values: 'a: 1\n', version: 1 },
       'POST /agent/v1/heartbeat': { agentVersion: 'fuzz', clusterId: cluster.id, observedGeneration: 0, nodes: [{ name: 'n1', role: 'worker', conditions: [], capacity: { cpu: '2' }, usage: { cpu: '1' } }], services: [], packs: [] },
     };

@@ -67,6 +67,8 @@ export class StrataAgentApi extends Construct {
     // Definitions: clusters and revisions read, bootstrap tickets spent, a rotated token retired.
     props.data.grant('definitions', this.heartbeatFunction, 'readwrite');
     props.data.grant('telemetry', this.heartbeatFunction, 'ingest');
+    // Events: a command's progress (a node cordoned, patched) is recorded as the agent reports it.
+    props.data.grant('events', this.heartbeatFunction, 'readwrite');
     props.keys.grantPlatformSecret(this.heartbeatFunction);
     props.keys.grantOpen(this.heartbeatFunction);
 

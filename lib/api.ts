@@ -21,6 +21,7 @@ import type { StrataKeys } from './keys.js';
 import { StrataFunction } from './strata-function.js';
 import { workflowArnEnv } from '../adapters/workflows/workflows.js';
 import { type WorkflowId, grantCloudAccess, stateMachineName } from './workflows.js';
+import type { StrataPatchSchedules } from './patch-schedules.js';
 import { SUPERSEDED_WORKFLOWS } from '../functions/workflows/registry.js';
 
 export interface StrataApiProps {
@@ -33,6 +34,8 @@ export interface StrataApiProps {
   readonly stateMachines: Readonly<Record<WorkflowId, StateMachine>>;
   /** The cluster-secrets key: handlers that open sealed CA keys (HANDLER_ACCESS opensClusterSecrets) may decrypt with it, for that purpose only. */
   readonly keys: StrataKeys;
+  /** The patch schedule group: handlers that manage schedules (HANDLER_ACCESS managesPatchSchedules) get it. */
+  readonly patchSchedules: StrataPatchSchedules;
   /**
    * Environment for every function that touches the tables (table names, archive bucket name).
    * Handlers with no table access (healthz, openapi) do not get it.
@@ -80,6 +83,10 @@ export interface HandlerAccess {
   readonly startsWorkflows?: boolean;
   /** Whether it starts the notify workflow only (a published profile revision is announced to its clusters). */
   readonly startsNotifications?: boolean;
+  /** Whether it starts the patch-os workflow only (a patch run asked for). */
+  readonly startsPatchRuns?: boolean;
+  /** Whether it makes, changes and deletes clusters' patch schedules in EventBridge Scheduler. */
+  readonly managesPatchSchedules?: boolean;
   /**
    * Whether it manages cloud accounts: stores Azure client secrets under strata/azure/ and checks
    * credentials (assumes customer roles, reads those secrets).
@@ -113,7 +120,11 @@ export const HANDLER_ACCESS: Readonly<Record<HandlerName, HandlerAccess>> = {
     ],
     startsWorkflows: true,
     cloud: true,
+    // A cluster made or changed with a patch frequency gets its schedule.
+    managesPatchSchedules: true,
   },
+  // OS patching: the settings and their schedule, patch now (a patch-os execution), the runs.
+  ospatch: { ...DEFINITIONS_READWRITE, startsPatchRuns: true, managesPatchSchedules: true },
   // Profile updates: reads the clusters' profiles, writes the new generation and its history, starts the reconciler; reads reported pack status.
   updates: {
     tables: [
@@ -284,6 +295,7 @@ export class StrataApi extends Construct {
           }
         }
         if (access.startsNotifications) workflowEnv[workflowArnEnv('notify')] = props.stateMachines.notify.stateMachineArn;
+        if (access.startsPatchRuns) workflowEnv[workflowArnEnv('patch')] = props.stateMachines.patch.stateMachineArn;
         fn = new StrataFunction(this, `${name.charAt(0).toUpperCase()}${name.slice(1)}Handler`, {
           entry: handlerEntry(name),
           description: `Strata API: ${name}`,
@@ -300,6 +312,8 @@ export class StrataApi extends Construct {
         }
         for (const grant of access.tables) props.data.grant(grant.table, fn, grant.access);
         if (access.startsNotifications) props.stateMachines.notify.grantStartExecution(fn);
+        if (access.startsPatchRuns) props.stateMachines.patch.grantStartExecution(fn);
+        if (access.managesPatchSchedules) props.patchSchedules.grantManage(fn);
         if (access.startsWorkflows) {
           for (const sm of Object.values(props.stateMachines)) sm.grantStartExecution(fn);
           // A cluster update supersedes the previous generation's provisioning or reconcile execution.

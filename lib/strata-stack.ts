@@ -10,6 +10,7 @@ import { StrataConsole } from './console.js';
 import { StrataData } from './data.js';
 import { StrataHealth } from './health.js';
 import { StrataKeys } from './keys.js';
+import { StrataPatchSchedules } from './patch-schedules.js';
 import { StrataWorkflows } from './workflows.js';
 
 export interface StrataStackProps extends StackProps {
@@ -38,6 +39,7 @@ export class StrataStack extends Stack {
   public readonly agentApi: StrataAgentApi;
   public readonly health: StrataHealth;
   public readonly workflows: StrataWorkflows;
+  public readonly patchSchedules: StrataPatchSchedules;
   public readonly api: StrataApi;
   public readonly bootstrap: StrataBootstrap;
   public readonly console: StrataConsole;
@@ -57,9 +59,11 @@ export class StrataStack extends Stack {
     // A heartbeat that moved a health input asks for a score, asynchronously.
     this.health.grantScoreRequests(this.agentApi.heartbeatFunction);
     this.health.grantRepairs();
+    this.patchSchedules = new StrataPatchSchedules(this, 'PatchSchedules');
     this.workflows = new StrataWorkflows(this, 'Workflows', {
       data: this.data,
       keys: this.keys,
+      patchSchedules: this.patchSchedules,
       agentApiUrl: this.agentApi.baseUrl,
       agentSha256: this.agentApi.agentSha256,
     });
@@ -68,6 +72,7 @@ export class StrataStack extends Stack {
       keys: this.keys,
       environment,
       stateMachines: this.workflows.stateMachines,
+      patchSchedules: this.patchSchedules,
       reservedConcurrency: props.apiReservedConcurrency,
     });
     this.bootstrap = new StrataBootstrap(this, 'Bootstrap', { data: this.data, environment });

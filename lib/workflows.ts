@@ -14,6 +14,7 @@ import { TASKS, type TaskName } from '../functions/workflows/tasks.js';
 import type { StrataData, TableAccess } from './data.js';
 import type { StrataKeys } from './keys.js';
 import { REPO_ROOT, StrataFunction } from './strata-function.js';
+import type { StrataPatchSchedules } from './patch-schedules.js';
 
 export type { WorkflowId } from '../functions/workflows/registry.js';
 
@@ -39,6 +40,8 @@ export interface StrataWorkflowsProps {
   readonly data: StrataData;
   /** The platform secret and the cluster-secrets key; tasks get what TASKS says they need. */
   readonly keys: StrataKeys;
+  /** The patch schedule group: the deletion task removes a cluster's schedule from it. */
+  readonly patchSchedules: StrataPatchSchedules;
   /** Base URL of the agent API, without a trailing slash: nodes fetch their bootstrap bundle there (AGENT_API_URL). */
   readonly agentApiUrl: string;
   /** sha256 of the agent bundle the agent API serves, for the nodes' user data. */
@@ -102,6 +105,11 @@ export class StrataWorkflows extends Construct {
         // By the fixed names: referencing the state machines would make a cycle (they invoke this task).
         for (const workflow of ids) fn.addEnvironment(workflowArnEnv(workflow), machineArn(workflow));
         fn.addToRolePolicy(new PolicyStatement({ actions: ['states:StartExecution'], resources: ids.map(machineArn) }));
+      }
+      if (access.deletesPatchSchedules) props.patchSchedules.grantDelete(fn);
+      if (access.startsPatchRuns) {
+        fn.addEnvironment(workflowArnEnv('patch'), machineArn('patch'));
+        fn.addToRolePolicy(new PolicyStatement({ actions: ['states:StartExecution'], resources: [machineArn('patch')] }));
       }
       if (access.startsBakes) {
         fn.addEnvironment(workflowArnEnv('bake'), machineArn('bake'));

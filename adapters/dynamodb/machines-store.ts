@@ -1,6 +1,7 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { InstanceInfo } from '../../core/cloud.js';
 import type { MachinePhase, NodeSpec } from '../../core/machines.js';
+import type { NodePatchResult } from '../../core/os-patch.js';
 import { documentClient } from './client.js';
 import { deleteKey, listAll, strip, table, tenantPk, transact, updateIf } from './definitions.js';
 import { isConditionFailed } from './errors.js';
@@ -25,6 +26,18 @@ export interface Machine extends Partial<Omit<InstanceInfo, keyof NodeSpec>>, No
   readonly commandIds?: Readonly<Record<string, string>>;
   /** Node repair asked for its replacement (core/repair.ts). */
   readonly repair?: { readonly reason: string; readonly requestedAt: string };
+  /** Its last OS patch, as its patch run recorded it. */
+  readonly lastPatch?: LastPatch;
+}
+
+export interface LastPatch {
+  readonly runId: string;
+  readonly at: string;
+  readonly status: NodePatchResult['status'];
+  readonly packages: NodePatchResult['packages'];
+  readonly rebootRequired: boolean;
+  readonly rebooted: boolean;
+  readonly message?: string;
 }
 
 const machineSk = (clusterId: string, name: string) => `MACHINE#${clusterId}#${name}`;
@@ -67,8 +80,8 @@ export async function setMachinePhase(tenantId: string, clusterId: string, name:
   });
 }
 
-/** Remember the agent command issued for a node's purpose, or the bootstrap token made for it. */
-export async function setMachineFields(tenantId: string, clusterId: string, name: string, fields: Pick<Machine, 'commandIds' | 'joinTokenId'>): Promise<void> {
+/** Remember the agent command issued for a node's purpose, the bootstrap token made for it, or its last patch. */
+export async function setMachineFields(tenantId: string, clusterId: string, name: string, fields: Pick<Machine, 'commandIds' | 'joinTokenId' | 'lastPatch'>): Promise<void> {
   const entries = Object.entries(fields).filter(([, v]) => v !== undefined);
   await updateIf({
     Key: { pk: tenantPk(tenantId), sk: machineSk(clusterId, name) },

@@ -51,6 +51,8 @@ export async function workflowStatus(workflow: string, executionName: string): P
 
 export const provisionExecutionName = (clusterId: string, generation: number) => `${clusterId}-g${generation}`;
 export const deleteExecutionName = (clusterId: string) => `${clusterId}-delete`;
+/** A patch run's own execution: a schedule delivered twice starts it once. */
+export const patchExecutionName = (clusterId: string, runId: string) => `${clusterId}-${runId}`;
 /** One notification run per published revision: a retried publish starts none twice. */
 export const notifyExecutionName = (profileId: string, revision: number) => `${profileId}-r${revision}-notify`;
 

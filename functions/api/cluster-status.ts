@@ -9,7 +9,7 @@ import { nodeFigures, nodePercents, samplePoint, totals, type NodeFigures } from
 import { getCluster } from '../../adapters/dynamodb/clusters-store.js';
 import { listConditions } from '../../adapters/dynamodb/conditions-store.js';
 import { eventsAfter, listEvents } from '../../adapters/dynamodb/events-store.js';
-import { listMachines } from '../../adapters/dynamodb/machines-store.js';
+import { getMachine, listMachines } from '../../adapters/dynamodb/machines-store.js';
 import { getSnapshot, latestSample, samplesSince, type SampleResolution, type StoredSample } from '../../adapters/dynamodb/telemetry-store.js';
 import { httpApi, json, parseQuery, pathParam, principalOf } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
@@ -102,6 +102,7 @@ export const handler = middy(
             ...(m.imageId ? { imageId: m.imageId } : {}),
             ...(m.imageRef ? { launchedWith: { imageRef: m.imageRef, kubernetesVersion: m.kubernetesVersion, diskGiB: m.diskGiB } } : {}),
             ...(m.phase ? { phase: m.phase } : {}),
+            ...(m.lastPatch ? { lastPatch: m.lastPatch } : {}),
             ...(node?.providerID ? { providerID: node.providerID } : {}), ...nodeFacts(node), ready: node ? isReady(node) : false, conditions: node?.conditions ?? [] };
         }),
         // Nodes the agent sees that Strata did not launch (e.g. joined by hand) are shown too.
@@ -119,7 +120,7 @@ export const handler = middy(
       if (!snapshot || !node) throw notFound('node', name, 'path.name');
       const w = WINDOWS[window];
       const since = new Date(clock.now() - w.ms).toISOString().slice(0, 16);
-      const [samples, last] = await Promise.all([samplesSince(cluster.id, w.res as SampleResolution, since), latestSample(cluster.id)]);
+      const [samples, last, machine] = await Promise.all([samplesSince(cluster.id, w.res as SampleResolution, since), latestSample(cluster.id), getMachine(who.tenantId, cluster.id, name)]);
       const names = snapshot.report.nodes.map((n) => n.name);
       const figures = withSampledUsage(snapshot.report.nodes.map(nodeFigures), last, snapshot.receivedAt).find((f) => f.name === name)!;
       return json(200, {
@@ -128,6 +129,7 @@ export const handler = middy(
         role: node.role,
         zone: node.zone,
         instanceType: node.instanceType,
+        ...(machine?.lastPatch ? { lastPatch: machine.lastPatch } : {}),
         ...nodeFacts(node),
         addresses: node.addresses,
         ready: isReady(node),

@@ -6,6 +6,8 @@ import { READY } from '../../core/conditions.js';
 import { needsReconcile } from '../../core/lifecycle.js';
 import { contentHashOf } from '../../core/profiles.js';
 import { pendingUpdate } from '../commons/pending-update.js';
+import { syncPatchSchedule } from '../commons/patch-schedule-sync.js';
+import { patchSettingsOf } from '../../core/patch-run.js';
 import { revisionMove } from '../commons/revision-move.js';
 import { overallHealth } from '../../core/health.js';
 import { conflict, DomainError, invalidField, validationFailed } from '../../core/errors.js';
@@ -134,6 +136,8 @@ export const handler = middy(
         updatedAt: now,
       };
       const result = await createCluster(who.tenantId, cluster, key ? { key, requestHash: requestHash(input) } : undefined, who.keyId);
+      // Every replay too: putting the same schedule again is a no-op.
+      if (patchSettingsOf(result.cluster.osPatch).frequency !== 'none') await syncPatchSchedule(who.tenantId, result.cluster);
       // Started on every replay too: the execution name makes it a no-op when already running.
       if (result.cluster.phase === 'Pending') {
         await startWorkflow('provision', provisionExecutionName(result.cluster.id, result.cluster.generation), workflowInput(who.tenantId, result.cluster));
@@ -180,6 +184,7 @@ export const handler = middy(
         return json(200, { dryRun: true, cluster: publicCluster(next), plan: preview, cancels: reconcile && running?.state === 'Running' ? cancelledSteps(running, preview) : [] });
       }
       await updateClusterSpec(who.tenantId, next, current.version, revisionMove(current, next, who.keyId, 'update'));
+      if (input.osPatch) await syncPatchSchedule(who.tenantId, next);
       if (reconcile) {
         // The previous generation's execution stops (a reconcile at its step boundary: the new plan carries on from the nodes as they are).
         await supersedeGeneration(workflowFor(current), who.tenantId, current.id, current.generation, next.generation, `superseded by generation ${next.generation}`);

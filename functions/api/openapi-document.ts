@@ -12,6 +12,7 @@ import { CreateProfileInput, UpdateProfileInput } from '../../core/profiles.js';
 import { CreateRegistryInput } from '../../core/registries.js';
 import { CreateTenantInput } from '../../core/tenants.js';
 import { ApplyUpdateInput, PackValuesInput } from '../../core/updates.js';
+import { PutOsPatchInput } from '../../core/os-patch.js';
 import { AGENT_ROUTES } from '../agent/routes.js';
 import { Kubeconfig, KubeconfigQuery } from './kubeconfig-schema.js';
 import { ClusterPlan, DryRunQuery, PlanPreview, UpdatePreview } from './plan-schema.js';
@@ -138,6 +139,14 @@ const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
     body: PackValuesInput,
     ok: [ok(202, 'the new generation; the agent applies it with its next heartbeat', S.PackValues), ok(200, 'dryRun: the values it would apply', S.PackValues)],
   },
+  'GET /v1/clusters/{id}/ospatch': { summary: "OS patching: the settings, the Scheduler expression, the next runs in the cluster's time zone, the run in progress and the history of runs with each node's packages", ok: [ok(200, 'the patching view', S.OsPatchView)] },
+  'PUT /v1/clusters/{id}/ospatch': {
+    summary: "set the patch schedule (daily, weekly, monthly or a 5-field cron, a time zone, a maintenance window), patch on boot and reboots: the schedule changes at once; with dryRun=true the next runs, nothing written",
+    query: DryRunQuery,
+    body: PutOsPatchInput,
+    ok: [ok(200, 'the settings and the next runs (dryRun: as they would be)', S.OsPatchView)],
+  },
+  'POST /v1/clusters/{id}/ospatch/run': { summary: 'patch now: a run of the patch-os workflow, pool by pool, node by node; 409 while a run is in progress', ok: [ok(202, 'the run, waiting or running', S.PatchRun)] },
   'GET /v1/clusters/{id}/conditions': { summary: 'milestones and health checks', ok: [ok(200, 'the conditions', S.ConditionList)] },
   'GET /v1/clusters/{id}/events': { summary: 'the event stream, newest first', query: S.ListQuery, ok: [ok(200, 'a page of events', S.EventPage)] },
   'GET /v1/clusters/{id}/events/follow': {

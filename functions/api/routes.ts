@@ -14,6 +14,7 @@ export type HandlerName =
   | 'clusters'
   | 'clusterstatus'
   | 'updates'
+  | 'ospatch'
   | 'kubeconfig'
   | 'openapi'
   | 'healthz';
@@ -84,6 +85,9 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v1/clusters/{id}/revisions', handler: 'updates' },
   { method: 'GET', path: '/v1/clusters/{id}/packs/{pack}/values', handler: 'updates' },
   { method: 'PUT', path: '/v1/clusters/{id}/packs/{pack}/values', handler: 'updates' },
+  { method: 'GET', path: '/v1/clusters/{id}/ospatch', handler: 'ospatch' },
+  { method: 'PUT', path: '/v1/clusters/{id}/ospatch', handler: 'ospatch' },
+  { method: 'POST', path: '/v1/clusters/{id}/ospatch/run', handler: 'ospatch' },
   { method: 'GET', path: '/v1/clusters/{id}/conditions', handler: 'clusterstatus' },
   { method: 'GET', path: '/v1/clusters/{id}/events', handler: 'clusterstatus' },
   { method: 'GET', path: '/v1/clusters/{id}/nodes', handler: 'clusterstatus' },

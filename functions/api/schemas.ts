@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { COMMAND_KIND_NAMES, COMMAND_STATUSES } from '../../core/agent-commands.js';
 import { HeartbeatResponseSchema, PACK_STATUSES } from '../../core/agent-protocol.js';
 import { PACK_UPDATE_KINDS } from '../../core/updates.js';
-import { PHASES, NodePool, OsPatchSettings, ApiAccess, NetworkSettings } from '../../core/clusters.js';
+import { NODE_PATCH_STATUSES, NodePatchResult, OsPatchSettings, PATCH_RUN_STATES, PatchedPackage } from '../../core/os-patch.js';
+import { PHASES, NodePool, ApiAccess, NetworkSettings } from '../../core/clusters.js';
 import { CLOUDS, LAYERS, OsSettings, PackContent } from '../../core/packs.js';
 import { HealthSettings } from '../../core/health.js';
 import { IMAGE_STATUSES } from '../../core/images.js';
@@ -355,6 +356,18 @@ const NodeFactsView = {
   containerRuntimeVersion: z.string().optional().meta({ description: 'runtime://version (containerd://1.7.24)' }),
   unschedulable: z.boolean().optional().meta({ description: 'cordoned or drained: no new pods are scheduled on it' }),
 };
+/** The node's last OS patch, as its patch run recorded it. */
+const LastPatch = z
+  .strictObject({
+    runId: z.string(),
+    at: Timestamp,
+    status: z.enum(NODE_PATCH_STATUSES),
+    packages: z.array(PatchedPackage),
+    rebootRequired: z.boolean(),
+    rebooted: z.boolean(),
+    message: z.string().optional(),
+  })
+  .meta({ id: 'LastPatch', description: "the node's last OS patch: when, the packages updated and whether it rebooted" });
 export const NodeList = z.strictObject({
   clusterId: z.string(),
   reportedAt: Timestamp.optional(),
@@ -374,6 +387,7 @@ export const NodeList = z.strictObject({
         .optional()
         .meta({ description: "what Strata launched the node as: the OS pack's image reference, the Kubernetes version, the disk" }),
       phase: z.enum(['draining', 'drained', 'terminating']).optional().meta({ description: 'what the reconciler is doing to the node on its way out' }),
+      lastPatch: LastPatch.optional(),
       providerID: z.string().optional().meta({ description: "the node's spec.providerID, set by the cloud controller manager, as the agent reports it" }),
       ...NodeFactsView,
       ready: z.boolean(),
@@ -403,6 +417,7 @@ export const NodeDetail = z.strictObject({
   role: z.enum(['controlPlane', 'worker']),
   zone: z.string().optional(),
   instanceType: z.string().optional(),
+  lastPatch: LastPatch.optional(),
   ...NodeFactsView,
   addresses: z.array(z.strictObject({ type: z.string(), address: z.string() })),
   ready: z.boolean(),
@@ -582,3 +597,34 @@ export const ProfileClusters = z
     nextCursor: z.string().optional(),
   })
   .meta({ id: 'ProfileClusters' });
+
+// ---------------------------------------------------------------- OS patching
+
+export const PatchRun = z
+  .strictObject({
+    id: z.string(),
+    clusterId: z.string(),
+    trigger: z.enum(['schedule', 'manual']),
+    scheduledTime: Timestamp.meta({ description: "the schedule's time of this run (Scheduler's scheduled-time), or when it was asked for" }),
+    windowEndsAt: Timestamp.meta({ description: 'past this the run stops at a node boundary; the nodes left go first in the next window' }),
+    state: z.enum(PATCH_RUN_STATES),
+    message: z.string().optional(),
+    startedAt: Timestamp,
+    finishedAt: Timestamp.optional(),
+    requestedBy: z.string().optional(),
+    nodes: z.array(NodePatchResult),
+  })
+  .meta({ id: 'PatchRun' });
+export const OsPatchView = z
+  .strictObject({
+    clusterId: z.string(),
+    settings: OsPatchSettings,
+    scheduleExpression: z.string().optional().meta({ description: "the EventBridge Scheduler expression the settings make, e.g. cron(0 3 ? * 1 *) (day-of-week 1 is Sunday); absent when frequency is none" }),
+    nextRuns: z
+      .array(z.strictObject({ at: Timestamp, local: z.string().meta({ description: "the start in the cluster's time zone: 2026-12-06 03:00 (Europe/Berlin)" }), windowEndsAt: Timestamp }))
+      .meta({ description: 'the next five starts, as Scheduler will run them (a start in a daylight-saving gap is skipped, one in an overlap runs once)' }),
+    activeRun: PatchRun.optional(),
+    runs: z.array(PatchRun).meta({ description: 'the latest runs, newest first' }),
+    dryRun: z.literal(true).optional(),
+  })
+  .meta({ id: 'OsPatchView' });

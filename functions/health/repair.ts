@@ -5,6 +5,7 @@ import { repairDecision, repairDue } from '../../core/repair.js';
 import { applyConditions, listConditions } from '../../adapters/dynamodb/conditions-store.js';
 import { appendEvent } from '../../adapters/dynamodb/events-store.js';
 import { listMachines, markForRepair } from '../../adapters/dynamodb/machines-store.js';
+import { getPatchLock, getRun } from '../../adapters/dynamodb/patch-runs-store.js';
 import { supersedeGeneration } from '../commons/generations.js';
 
 /**
@@ -18,7 +19,11 @@ export async function repairNodes(tenantId: string, cluster: Cluster, reported: 
   const conditions = await listConditions(cluster.id);
   const heldBefore = conditions.filter((c) => c.type.startsWith('NodeRepair/')).map((c) => c.type);
   if (!repairDue(cluster.nodePools, reported, now) && heldBefore.length === 0) return [];
-  const decision = repairDecision(cluster.nodePools, await listMachines(tenantId, cluster.id), reported, now);
+  // Nodes an OS patch run has out (cordoned, rebooting) are its own, not repair's.
+  const lock = await getPatchLock(tenantId, cluster.id);
+  const run = lock ? await getRun(tenantId, cluster.id, lock.runId) : undefined;
+  const patching = new Set(run?.nodes.filter((n) => n.status === 'patching').map((n) => n.node) ?? []);
+  const decision = repairDecision(cluster.nodePools, await listMachines(tenantId, cluster.id), reported.filter((n) => !patching.has(n.name)), now);
   const held: ConditionUpdate[] = decision.held.map((h) => ({ type: `NodeRepair/${h.pool}`, status: 'False', reason: 'RepairHeld', message: h.message }));
   const cleared = heldBefore.filter((t) => !held.some((h) => h.type === t));
   if (held.length || cleared.length) {

@@ -3,7 +3,8 @@ import { indexesAfter, type Plan } from '../../core/plan.js';
 import { updateClusterStatus } from '../../adapters/dynamodb/clusters-store.js';
 import { getPlan, startPlan } from '../../adapters/dynamodb/plans-store.js';
 import { cancelledSteps, clusterPlan } from '../commons/cluster-plan.js';
-import { clusterStep, DONE, STOP, type ClusterStepContext } from './cluster-step.js';
+import { getPatchLock } from '../../adapters/dynamodb/patch-runs-store.js';
+import { clusterStep, DONE, STOP, waitFor, type ClusterStepContext } from './cluster-step.js';
 import { clock } from '../../core/clock.js';
 
 /**
@@ -19,6 +20,12 @@ export const handler = clusterStep(async (ctx) => {
   if (existing?.generation === input.generation) {
     await takeIndexes(ctx, existing); // a retried step: the plan is made
     return DONE;
+  }
+  // A patch run and a reconcile never run at once: this one waits for the run to give the lock back.
+  const patching = await getPatchLock(input.tenantId, cluster.id);
+  if (patching) {
+    await ctx.event('Normal', 'ReconcileWaiting', `generation ${input.generation} waits for OS patch run ${patching.runId} to finish (a patch run and a reconcile never run at once)`, undefined, `ReconcileWaiting#g${input.generation}#${patching.runId}`);
+    return waitFor(30);
   }
   const plan = await clusterPlan(input.tenantId, cluster, await ctx.revision());
   const cancelled = existing?.state === 'Running' ? cancelledSteps(existing, plan) : [];

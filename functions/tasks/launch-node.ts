@@ -1,3 +1,4 @@
+import { patchSettingsOf } from '../../core/patch-run.js';
 import { bootstrapTicket, userData } from '../../core/bootstrap.js';
 import type { InstanceInfo } from '../../core/cloud.js';
 import type { PlannedNode } from '../../core/provisioning.js';
@@ -59,8 +60,7 @@ export async function launchNode(ctx: ClusterStepContext, node: PlannedNode, opt
         awsProviderId: cluster.cloud === 'aws',
         // Control-plane nodes fetch the agent unless their image carries this version.
         agent: agentRelease(),
-        patchOnBoot: cluster.osPatch.patchOnBoot,
-        rebootIfRequired: cluster.osPatch.rebootIfRequired,
+        patchOnBoot: patchSettingsOf(cluster.osPatch).patchOnBoot,
       },
     ),
     idempotencyToken: `${node.idempotencyToken.slice(0, 56)}-${issuedAt.toString(36)}`,

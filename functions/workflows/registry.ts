@@ -2,6 +2,7 @@ import { bakeImage } from './bake-image.js';
 import { deleteCluster } from './delete-cluster.js';
 import type { WorkflowDefinition } from './definition.js';
 import { notifyUpdates } from './notify-updates.js';
+import { patchOs } from './patch-os.js';
 import { provisionCluster } from './provision-cluster.js';
 import { reconcileCluster } from './reconcile-cluster.js';
 import type { TaskName } from './tasks.js';
@@ -17,6 +18,7 @@ export const WORKFLOWS = {
   delete: deleteCluster,
   bake: bakeImage,
   notify: notifyUpdates,
+  patch: patchOs,
 } as const satisfies Record<string, WorkflowDefinition<TaskName>>;
 export type WorkflowId = keyof typeof WORKFLOWS;
 

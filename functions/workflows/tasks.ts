@@ -10,8 +10,12 @@ export interface TaskAccess {
   readonly startsWorkflows?: true;
   /** Starts executions of the bake-image workflow only (a cluster whose image must be baked or copied). */
   readonly startsBakes?: true;
+  /** Starts executions of the patch-os workflow only (a scheduled delivery starts its run's own execution). */
+  readonly startsPatchRuns?: true;
   /** Stops executions of the provision workflow (deletion stops provisioning). */
   readonly stopsProvisioning?: true;
+  /** Deletes the cluster's patch schedule in EventBridge Scheduler (deletion leaves none). */
+  readonly deletesPatchSchedules?: true;
 }
 
 export interface TaskSpec {
@@ -38,12 +42,15 @@ export const TASKS = {
   FinishReconcile: { entry: 'functions/tasks/finish-reconcile.ts', access: {} },
   BeginDeletion: { entry: 'functions/tasks/begin-deletion.ts', access: { stopsProvisioning: true } },
   DeleteResources: { entry: 'functions/tasks/delete-resources.ts', access: { cloud: true } },
-  FinishDeletion: { entry: 'functions/tasks/finish-deletion.ts', access: {} },
+  FinishDeletion: { entry: 'functions/tasks/finish-deletion.ts', access: { deletesPatchSchedules: true } },
   LaunchBuilder: { entry: 'functions/tasks/bake/launch-builder.ts', access: { cloud: true, platformSecret: true } },
   AwaitCustomization: { entry: 'functions/tasks/bake/await-customization.ts', access: { cloud: true } },
   CreateImage: { entry: 'functions/tasks/bake/create-image.ts', access: { cloud: true } },
   CopyImage: { entry: 'functions/tasks/bake/copy-image.ts', access: { cloud: true } },
   FinishBake: { entry: 'functions/tasks/bake/finish-bake.ts', access: { cloud: true } },
+  BeginPatch: { entry: 'functions/tasks/patch/begin-patch.ts', access: { startsPatchRuns: true } },
+  PatchPools: { entry: 'functions/tasks/patch/patch-pools.ts', access: {} },
+  FinishPatch: { entry: 'functions/tasks/patch/finish-patch.ts', access: {} },
   NotifyClusters: { entry: 'functions/tasks/notify-clusters.ts', access: {} },
   ContinueWorkflow: { entry: 'functions/tasks/continue-workflow.ts', access: { startsWorkflows: true } },
 } as const satisfies Record<string, TaskSpec>;

@@ -7,7 +7,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_ENV, TABLES, type TableId } from '../../adapters/dynamodb/tables.js';
-import { ROUTES } from '../../functions/api/routes.js';
+import { handlerEntry, ROUTES } from '../../functions/api/routes.js';
 import { substitutionKey, tasksOf } from '../../functions/workflows/definition.js';
 import { WORKFLOWS, aslFile } from '../../functions/workflows/registry.js';
 import { TASKS, type TaskName } from '../../functions/workflows/tasks.js';
@@ -23,7 +23,8 @@ type Statement = { Effect: string; Action: string | string[]; Resource: unknown;
 
 const DYNAMODB_WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 
-// Bundling every handler with esbuild takes seconds: build the stack once and share the template.
+// Bundling every handler with esbuild takes most of a minute: the stack is built once, bundling
+// skipped (the checks read the construct tree and the template); one function is bundled on its own.
 let stack: StrataStack;
 let template: Template;
 let resources: Record<string, Resource>;
@@ -54,7 +55,7 @@ const WORKFLOW_IDS = Object.keys(WORKFLOWS) as WorkflowId[];
 
 // Bundling every function (two dozen) with esbuild takes over a minute on a small machine.
 beforeAll(() => {
-  const app = new App();
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   stack = new StrataStack(app, 'StrataTest');
   template = Template.fromStack(stack);
   resources = template.toJSON().Resources as Record<string, Resource>;
@@ -185,7 +186,7 @@ describe('functions', () => {
   });
 
   it('bundles ESM with the createRequire banner and a source map', () => {
-    const healthz = stack.api.handlers.get('healthz')!;
+    const healthz = new StrataFunction(new Stack(new App(), 'Bundled'), 'Healthz', { entry: handlerEntry('healthz'), description: 'bundled on its own' });
     const staging = healthz.node.findChild('Code').node.findChild('Stage') as AssetStaging;
     const bundle = readFileSync(join(staging.absoluteStagedPath, 'index.mjs'), 'utf8');
     expect(bundle.startsWith("import { createRequire as strataCreateRequire } from 'node:module';")).toBe(true);
@@ -268,12 +269,35 @@ describe('least privilege', () => {
       DELETE_STATE_MACHINE_ARN: { Ref: logicalId(stack.workflows.stateMachines.delete) },
     });
     expect(tableActions(roleOf(clusters), 'conditions')).toEqual(expect.arrayContaining(['dynamodb:GetItem']));
-    // Besides clusters and updates (a new generation), only profiles starts one: the notify workflow, nothing else.
+    // Besides clusters and updates (a new generation), only profiles (the notify workflow) and ospatch (patch-os) start one, that one only.
     for (const [name, fn] of stack.api.handlers) {
       if (name === 'clusters' || name === 'updates') continue;
       const starts = statementsOfRole(roleOf(fn)).filter((st) => actionsOf([st]).includes('states:StartExecution'));
-      expect(starts.map((st) => st.Resource), name).toEqual(name === 'profiles' ? [{ Ref: logicalId(stack.workflows.stateMachines.notify) }] : []);
+      const only: Record<string, WorkflowId> = { profiles: 'notify', ospatch: 'patch' };
+      expect(starts.map((st) => st.Resource), name).toEqual(only[name] ? [{ Ref: logicalId(stack.workflows.stateMachines[only[name]]) }] : []);
     }
+  });
+
+  it('keeps patch schedules to one group: Scheduler may start patch-os only; clusters and ospatch manage schedules and pass only its role; deletion only deletes', () => {
+    const group = template.findResources('AWS::Scheduler::ScheduleGroup');
+    expect(Object.values(group)).toHaveLength(1);
+    const groupName = stack.patchSchedules.groupName;
+    const schedulerRole = logicalId(stack.patchSchedules.role);
+    expect(actionsOf(statementsOfRole(schedulerRole))).toEqual(['states:StartExecution']);
+    expect(JSON.stringify(statementsOfRole(schedulerRole)[0]!.Resource)).toContain(`${stack.stackName}-patch`);
+    const trust = resources[schedulerRole]!.Properties.AssumeRolePolicyDocument as { Statement: { Principal: { Service: string }; Condition: unknown }[] };
+    expect(trust.Statement[0]).toMatchObject({ Principal: { Service: 'scheduler.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': expect.anything() } } });
+    for (const [name, fn] of stack.api.handlers) {
+      const actions = actionsOf(statementsOfRole(roleOf(fn)));
+      const manages = name === 'clusters' || name === 'ospatch';
+      expect(actions.includes('scheduler:CreateSchedule'), name).toBe(manages);
+      if (!manages) continue;
+      const pass = statementsOfRole(roleOf(fn)).find((st) => actionsOf([st]).includes('iam:PassRole'))!;
+      expect(pass.Resource).toEqual({ 'Fn::GetAtt': [schedulerRole, 'Arn'] });
+      expect(envOf(fn)).toMatchObject({ PATCH_SCHEDULE_GROUP: groupName, PATCH_SCHEDULER_ROLE_ARN: { 'Fn::GetAtt': [schedulerRole, 'Arn'] } });
+    }
+    const deletion = actionsOf(statementsOfRole(roleOf(task('FinishDeletion')))).filter((a) => a.startsWith('scheduler:'));
+    expect(deletion).toEqual(['scheduler:DeleteSchedule']);
   });
 
   it('lets every task read and write definitions, conditions and events and read telemetry; the platform secret and the key only where TASKS says', () => {
@@ -377,7 +401,7 @@ describe('least privilege', () => {
     expect(actionsOf(statementsOfRole(roleOf(task('FinishProvisioning'))))).not.toContain('sts:AssumeRole');
   });
 
-  it("lets only BeginDeletion stop provisioning and reconciling, on those machines' executions only; only ContinueWorkflow start any execution, and ResolveImage only bakes", () => {
+  it("lets only BeginDeletion stop provisioning and reconciling, on those machines' executions only; only ContinueWorkflow start any execution, ResolveImage only bakes and BeginPatch only patch runs", () => {
     const machine = (workflow: string) => `${stack.stackName}-${workflow}`;
     for (const [name, fn] of stack.workflows.taskFunctions) {
       const statements = statementsOfRole(roleOf(fn));
@@ -395,23 +419,24 @@ describe('least privilege', () => {
       if (name === 'ContinueWorkflow') {
         const arns = JSON.stringify(starts.map((st) => st.Resource));
         for (const workflow of WORKFLOW_IDS) expect(arns, workflow).toContain(`:stateMachine:${machine(workflow)}`);
-      } else if (name === 'ResolveImage') {
+      } else if (name === 'ResolveImage' || name === 'BeginPatch') {
         expect(starts).toHaveLength(1);
-        expect(JSON.stringify(starts[0]!.Resource)).toContain(`:stateMachine:${machine('bake')}`);
+        expect(JSON.stringify(starts[0]!.Resource)).toContain(`:stateMachine:${machine(name === 'BeginPatch' ? 'patch' : 'bake')}`);
         expect(JSON.stringify(starts[0]!.Resource)).not.toMatch(/provision|reconcile|delete/);
-        expect(JSON.stringify(envOf(fn).BAKE_STATE_MACHINE_ARN)).toContain(`:stateMachine:${machine('bake')}`);
+        const only = name === 'BeginPatch' ? 'patch' : 'bake';
+        expect(JSON.stringify(envOf(fn)[`${only.toUpperCase()}_STATE_MACHINE_ARN`])).toContain(`:stateMachine:${machine(only)}`);
       } else {
         expect(starts, name).toEqual([]);
       }
     }
   });
 
-  it('lets the agent API read and write definitions (tickets, token state), ingest telemetry, check tokens with the platform secret and open CA keys, nothing else', () => {
+  it('lets the agent API read and write definitions (tickets, token state), ingest telemetry, record command progress as events, check tokens with the platform secret and open CA keys, nothing else', () => {
     const role = roleOf(stack.agentApi.heartbeatFunction);
     expect(tableActions(role, 'definitions')).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', ...DYNAMODB_WRITES]));
     expect(tableActions(role, 'telemetry')).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:BatchWriteItem', ...DYNAMODB_WRITES]));
     expect(tableActions(role, 'conditions')).toEqual([]);
-    expect(tableActions(role, 'events')).toEqual([]);
+    expect(tableActions(role, 'events')).toEqual(expect.arrayContaining(['dynamodb:PutItem']));
     const statements = statementsOfRole(role);
     expect(actionsOf(statements).filter((a) => /^(states|sts):/.test(a))).toEqual([]);
     expect(statements.filter((st) => actionsOf([st]).includes('secretsmanager:GetSecretValue')).map((st) => st.Resource)).toEqual([{ Ref: logicalId(stack.platformSecret) }]);

@@ -116,9 +116,9 @@ describe('bad input is a 4xx naming the field, never a 5xx', () => {
     expectFieldError(await api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { nodePools: [pools[1]!] }) }), 400, 'nodePools');
     expectFieldError(await api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { overrides: { nginx: 'a: 1' } }) }), 400, 'overrides.nginx');
     expectFieldError(
-      await api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { osPatch: { schedule: 'every sunday' } }) }),
+      await api.call('POST', '/v1/clusters', { body: clusterBody(accountId, { osPatch: { frequency: 'cron', cron: 'every sunday' } }) }),
       400,
-      'osPatch.schedule',
+      'osPatch.cron',
     );
     // Nothing half-written: the name is still free.
     expect((await api.call('POST', '/v1/clusters', { body: clusterBody(accountId) })).status).toBe(201);

@@ -12,11 +12,11 @@ afterAll(() => api.stop());
 describe('cluster definitions', () => {
   it('stores a created cluster in phase Pending on the latest profile revision', async () => {
     const res = await api.call('POST', '/v1/clusters', {
-      body: clusterBody(accountId, { name: 'pending', overrides: { calico: 'installation:\n  calicoNetwork:\n    bgp: Disabled\n' }, osPatch: { schedule: '0 3 * * SUN' } }),
+      body: clusterBody(accountId, { name: 'pending', overrides: { calico: 'installation:\n  calicoNetwork:\n    bgp: Disabled\n' }, osPatch: { frequency: 'weekly', dayOfWeek: 'SUN', timeZone: 'Europe/Berlin' } }),
     });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ phase: 'Pending', profileRevision: 1, cloud: 'local', generation: 1, version: 1 });
-    expect(res.body.osPatch).toEqual({ patchOnBoot: false, schedule: '0 3 * * SUN', rebootIfRequired: false });
+    expect(res.body.osPatch).toEqual({ frequency: 'weekly', dayOfWeek: 'SUN', timeOfDay: '03:00', timeZone: 'Europe/Berlin', windowMinutes: 180, patchOnBoot: false, rebootIfRequired: false });
     expect(res.body.apiAccess).toEqual({ public: false, allowedCidrs: [] });
     const got = await api.call('GET', `/v1/clusters/${res.body.id}`);
     // Provisioning starts at once, so the phase may have moved on; the definition has not.

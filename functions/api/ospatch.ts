@@ -1,0 +1,98 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Cluster } from '../../core/clusters.js';
+import { conflict, DomainError } from '../../core/errors.js';
+import { PutOsPatchInput, type OsPatchSettings } from '../../core/os-patch.js';
+import { localTime, nextRuns, schedulerExpression } from '../../core/patch-schedule.js';
+import { patchRunId, patchSettingsOf, runNodes } from '../../core/patch-run.js';
+import { requireRole } from '../../core/roles.js';
+import { clock } from '../../core/clock.js';
+import { getCluster, updateClusterSpec } from '../../adapters/dynamodb/clusters-store.js';
+import { listMachines } from '../../adapters/dynamodb/machines-store.js';
+import { createRun, listRuns, type StoredRun } from '../../adapters/dynamodb/patch-runs-store.js';
+import { patchExecutionName, startWorkflow } from '../../adapters/workflows/workflows.js';
+import { httpApi, json, parseBody, parseQuery, pathParam, principalOf } from '../commons/http.js';
+import { syncPatchSchedule } from '../commons/patch-schedule-sync.js';
+import { logger } from '../commons/powertools.js';
+import { router } from '../commons/router.js';
+import { DryRunQuery } from './plan-schema.js';
+
+const NEXT_RUNS = 5;
+const ACTIVE = new Set(['Waiting', 'Running']);
+
+/** A run as the API shows it: the workflow's bookkeeping left out. */
+const publicRun = ({ version: _v, commands: _c, attempts: _a, resumes: _r, ...run }: StoredRun) => run;
+
+/** The patching view of a cluster: its settings, their schedule, the next runs and the latest runs. */
+async function view(tenantId: string, cluster: Cluster, settings: OsPatchSettings, dryRun = false) {
+  const expression = schedulerExpression(settings);
+  const runs = (await listRuns(tenantId, cluster.id, { limit: 10 })).items;
+  const active = runs.find((r) => ACTIVE.has(r.state));
+  const next = expression ? nextRuns(expression, settings.timeZone, clock.date(), NEXT_RUNS) : [];
+  return {
+    clusterId: cluster.id,
+    settings,
+    ...(expression ? { scheduleExpression: expression } : {}),
+    nextRuns: next.map((at) => ({ at: at.toISOString(), local: localTime(at, settings.timeZone), windowEndsAt: new Date(at.getTime() + settings.windowMinutes * 60_000).toISOString() })),
+    ...(active ? { activeRun: publicRun(active) } : {}),
+    runs: runs.map(publicRun),
+    ...(dryRun ? { dryRun: true as const } : {}),
+  };
+}
+
+/** OS patching of a cluster: settings and their EventBridge Scheduler schedule, patch now, the runs. */
+export const handler = middy(
+  router({
+    'GET /v1/clusters/{id}/ospatch': async (event) => {
+      const who = principalOf(event);
+      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      return json(200, await view(who.tenantId, cluster, patchSettingsOf(cluster.osPatch)));
+    },
+    'PUT /v1/clusters/{id}/ospatch': async (event) => {
+      const who = principalOf(event);
+      requireRole(who, 'editor');
+      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const { dryRun } = parseQuery(event, DryRunQuery);
+      const { version, ...settings } = parseBody(event, PutOsPatchInput);
+      if (cluster.phase === 'Deleting' || cluster.phase === 'Deleted') throw conflict(`cluster ${cluster.id} is ${cluster.phase}`, 'phase');
+      if (version !== undefined && version !== cluster.version) throw conflict(`cluster ${cluster.id} is at version ${cluster.version}, not ${version}; read it again and retry`, 'version');
+      if (dryRun === 'true') return json(200, await view(who.tenantId, cluster, settings, true));
+      // Settings alone: no new generation, nothing for the reconciler.
+      const next: Cluster = { ...cluster, osPatch: settings, version: cluster.version + 1, updatedAt: clock.date().toISOString() };
+      await updateClusterSpec(who.tenantId, next, cluster.version);
+      await syncPatchSchedule(who.tenantId, next);
+      return json(200, await view(who.tenantId, next, settings));
+    },
+    'POST /v1/clusters/{id}/ospatch/run': async (event) => {
+      const who = principalOf(event);
+      requireRole(who, 'editor');
+      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      if (cluster.phase !== 'Running') throw conflict(`cluster ${cluster.id} is ${cluster.phase}: nodes are patched once it is Running`, 'phase');
+      const latest = (await listRuns(who.tenantId, cluster.id, { limit: 1 })).items[0];
+      if (latest && ACTIVE.has(latest.state)) throw conflict(`patch run ${latest.id} is ${latest.state.toLowerCase()}: one run at a time`, 'id');
+      const now = clock.date();
+      const settings = patchSettingsOf(cluster.osPatch);
+      const machines = await listMachines(who.tenantId, cluster.id);
+      const paused = latest?.state === 'Paused' ? latest : undefined;
+      const run: StoredRun = {
+        id: patchRunId('manual', now),
+        clusterId: cluster.id,
+        trigger: 'manual',
+        scheduledTime: now.toISOString(),
+        windowEndsAt: new Date(now.getTime() + settings.windowMinutes * 60_000).toISOString(),
+        state: 'Waiting',
+        startedAt: now.toISOString(),
+        requestedBy: who.keyId,
+        nodes: runNodes(cluster.nodePools, machines, paused),
+        version: 1,
+        ...(paused ? { resumes: paused.id, message: `resumes run ${paused.id}: the nodes its window left` } : {}),
+      };
+      if (run.nodes.length === 0) throw new DomainError(409, 'Conflict', `cluster ${cluster.id} has no node to patch`, [{ path: 'id', message: 'no nodes' }]);
+      if (!(await createRun(who.tenantId, run))) throw conflict(`a patch run was asked for at this very second: ${run.id}`, 'id');
+      await startWorkflow('patch', patchExecutionName(cluster.id, run.id), { tenantId: who.tenantId, clusterId: cluster.id, trigger: 'manual', scheduledTime: run.scheduledTime, runId: run.id });
+      return json(202, publicRun(run));
+    },
+  }),
+)
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(httpApi());
