@@ -57,6 +57,11 @@ export type UpdatePreview = z.infer<typeof UpdatePreviewSchema>;
 export type RevisionHistoryEntry = z.infer<typeof S.RevisionHistoryEntry>;
 export type PackValues = z.infer<typeof S.PackValues>;
 export type ProfileClusters = z.infer<typeof S.ProfileClusters>;
+export type OsPatchView = z.infer<typeof S.OsPatchView>;
+export type OsPatchSettings = OsPatchView['settings'];
+export type PatchRun = z.infer<typeof S.PatchRun>;
+export type NodePatchResult = PatchRun['nodes'][number];
+export type LastPatch = NonNullable<NodeDetail['lastPatch']>;
 export type NodePool = Cluster['nodePools'][number];
 export type Phase = Cluster['phase'];
 

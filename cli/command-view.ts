@@ -27,6 +27,11 @@ const RESULTS: { [K in CommandKind]: (r: CommandResult<K>, all: boolean) => stri
   drain: drainText,
   createBootstrapToken: (r) => `token ${r.tokenId}, expires ${r.expiration}`,
   removeEtcdMember: (r) => `${r.removed ? `member ${r.node} removed` : `no member ${r.node}`}, ${r.members} left`,
+  patchNodes: (r) => {
+    const count = (...statuses: string[]) => r.nodes.filter((n) => statuses.includes(n.status)).length;
+    const unfinished = [count('notReady') && `${count('notReady')} not Ready again`, count('skipped') && `${count('skipped')} skipped`].filter(Boolean);
+    return `${count('patched')} node(s) patched, ${count('failed')} failed, ${count('pending', 'patching')} pending${unfinished.length ? `, ${unfinished.join(', ')}` : ''}${r.stoppedAtWindowEnd ? '; stopped at the end of the window' : ''}`;
+  },
   setKubeadmVersion: (r) => (r.changed ? `kubernetesVersion ${r.from} → ${r.to}` : `kubernetesVersion ${r.to} already`),
 };
 
@@ -37,7 +42,8 @@ export function commandSummary(c: AgentCommand, all = false): string {
   if (c.status === 'Succeeded') return resultText(c, all);
   // A failed drain says what it left.
   if (c.status === 'Failed' || c.status === 'Expired') return [c.message, resultText(c, all)].filter(Boolean).join('; ');
-  if (c.status === 'Running') return [c.progress === undefined ? '' : `${c.progress}%`, c.message ?? ''].filter(Boolean).join(': ');
+  // A kind that reports how far it got (patchNodes) carries its result so far.
+  if (c.status === 'Running') return [c.progress === undefined ? '' : `${c.progress}%`, c.message ?? '', resultText(c, all)].filter(Boolean).join(': ');
   return c.status === 'Pending' ? "not delivered yet: the agent gets it with its next heartbeat" : 'delivered; no outcome reported yet';
 }
 

@@ -4,6 +4,7 @@ import { sparkline, sparkWidth } from './sparkline.js';
 import { renderFacts, renderTable } from './table.js';
 import { age } from './time.js';
 import { gib, pct } from './units.js';
+import { lastPatchText } from './ospatch-view.js';
 
 type NodeCondition = NodeDetail['conditions'][number];
 
@@ -73,6 +74,7 @@ export function nodeText(n: NodeDetail, clusterName: string, p: Palette): string
       ['OS image', n.osImage],
       ['Kernel', n.kernelVersion],
       ['Container runtime', n.containerRuntimeVersion],
+      ['Last patch', n.lastPatch ? lastPatchText(n.lastPatch, p) : undefined],
       ['Addresses', n.addresses.map((a) => `${a.type} ${a.address}`).join(', ')],
       ['Capacity', quantities(n.capacity)],
       ['Allocatable', quantities(n.allocatable)],

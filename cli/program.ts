@@ -8,6 +8,7 @@ import { eventsCommand } from './commands/events.js';
 import { getCommand } from './commands/get.js';
 import { kubeconfigCommand } from './commands/kubeconfig.js';
 import { loginCommand, logoutCommand } from './commands/login.js';
+import { ospatchCommand } from './commands/ospatch.js';
 import { planCommand } from './commands/plan.js';
 import { rotateCommand } from './commands/rotate.js';
 import { scaleCommand } from './commands/scale.js';
@@ -58,6 +59,7 @@ export function program(): Command {
     rollbackCommand(),
     historyCommand(),
     valuesCommand(),
+    ospatchCommand(),
     planCommand(),
     waitCommand(),
     eventsCommand(),

@@ -93,6 +93,11 @@ export async function startGateway(opts: GatewayOptions): Promise<{ server: Serv
       });
   });
 
+  // Idle keep-alive sockets stay open longer than clients keep theirs (undici: 4 s), so a client never
+  // sends on a socket the server has just closed (ECONNRESET on a busy machine), as API Gateway does.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+
   async function handle(req: IncomingMessage): Promise<APIGatewayProxyResult> {
     const body = await readBody(req);
     if (body === undefined) return gatewayError(413, 'PayloadTooLarge', `request body exceeds ${GATEWAY_MAX_BODY} bytes`, 'body');

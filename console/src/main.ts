@@ -6,6 +6,7 @@ import { clearSession, currentSession } from './session';
 import { apiKeysView } from './views/api-keys';
 import { cloudAccountsView } from './views/cloud-accounts';
 import { clusterCreateView } from './views/cluster-create';
+import { clusterOsPatchView } from './views/cluster-ospatch';
 import { clusterOverviewView } from './views/cluster-overview';
 import { clusterUpdatesView } from './views/cluster-updates';
 import { clustersListView } from './views/clusters-list';
@@ -25,6 +26,7 @@ const ROUTES: readonly Route[] = [
   { pattern: '/clusters/:id', view: clusterOverviewView },
   { pattern: '/clusters/:id/nodes/:name', view: nodePageView },
   { pattern: '/clusters/:id/updates', view: clusterUpdatesView },
+  { pattern: '/clusters/:id/ospatch', view: clusterOsPatchView },
   { pattern: '/clusters/:id/values/:pack', view: packValuesView },
   { pattern: '/profiles', view: profilesListView },
   { pattern: '/profiles/:id', view: profileDetailView },

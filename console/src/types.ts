@@ -159,6 +159,7 @@ export interface NodeDetail extends NodeFacts {
   capacity?: Record<string, string>;
   allocatable?: Record<string, string>;
   usage: NodeUsage;
+  lastPatch?: LastPatch;
   window: UsageWindow;
   series: { t: string; coresUsed: number; memoryUsedBytes: number; diskUsedPercent?: number }[];
 }
@@ -463,4 +464,75 @@ export interface ProfileClusters {
   latestRevision: number;
   items: { id: string; name: string; phase: Phase; profileRevision: number; revisionsBehind: number; updateAvailable: boolean }[];
   nextCursor?: string;
+}
+
+export type PatchFrequency = 'none' | 'daily' | 'weekly' | 'monthly' | 'cron';
+export type Weekday = 'MON' | 'TUE' | 'WED' | 'THU' | 'FRI' | 'SAT' | 'SUN';
+
+/** How and when a cluster's nodes get OS updates (core/os-patch.ts). */
+export interface OsPatchSettings {
+  frequency: PatchFrequency;
+  timeOfDay: string;
+  dayOfWeek?: Weekday;
+  dayOfMonth?: number | 'last';
+  cron?: string;
+  timeZone: string;
+  windowMinutes: number;
+  patchOnBoot: boolean;
+  rebootIfRequired: boolean;
+}
+
+export type NodePatchStatus = 'pending' | 'patching' | 'patched' | 'failed' | 'notReady' | 'skipped';
+
+export interface PatchedPackage {
+  name: string;
+  from?: string;
+  to: string;
+}
+
+export interface NodePatchResult {
+  node: string;
+  status: NodePatchStatus;
+  packages: PatchedPackage[];
+  rebootRequired: boolean;
+  rebooted: boolean;
+  startedAt?: string;
+  finishedAt?: string;
+  message?: string;
+}
+
+export type PatchRunState = 'Waiting' | 'Running' | 'Succeeded' | 'Failed' | 'Paused';
+
+export interface PatchRun {
+  id: string;
+  trigger: 'schedule' | 'manual';
+  scheduledTime: string;
+  windowEndsAt: string;
+  state: PatchRunState;
+  message?: string;
+  startedAt: string;
+  finishedAt?: string;
+  requestedBy?: string;
+  nodes: NodePatchResult[];
+}
+
+/** GET /v1/clusters/{id}/ospatch; PUT answers it too (with dryRun: true, as it would be). */
+export interface OsPatchView {
+  clusterId: string;
+  settings: OsPatchSettings;
+  scheduleExpression?: string;
+  nextRuns: { at: string; local: string; windowEndsAt: string }[];
+  activeRun?: PatchRun;
+  runs: PatchRun[];
+  dryRun?: true;
+}
+
+export interface LastPatch {
+  runId: string;
+  at: string;
+  status: NodePatchStatus;
+  packages: PatchedPackage[];
+  rebootRequired: boolean;
+  rebooted: boolean;
+  message?: string;
 }

@@ -1,5 +1,5 @@
 import { h } from '../dom';
-import type { CommandStatus, HealthState, Phase, Status } from '../types';
+import type { CommandStatus, HealthState, NodePatchStatus, PatchRunState, Phase, Status } from '../types';
 
 /** Status words as badges: the word is always there, colour only repeats it. */
 
@@ -31,3 +31,11 @@ export const commandBadge = (status: CommandStatus) => h('span', { class: `badge
 /** A cluster behind its profile: the revision it could move to and how far behind it is. */
 export const updateBadge = (pending: { latestRevision: number; revisionsBehind: number }) =>
   h('span', { class: 'badge progress', 'data-update': pending.latestRevision, title: `Revision ${pending.latestRevision} of its profile is available` }, `Update: rev ${pending.latestRevision} (${pending.revisionsBehind} behind)`);
+
+const RUN_TONE: Record<PatchRunState, string> = { Waiting: 'neutral', Running: 'progress', Succeeded: 'good', Failed: 'bad', Paused: 'progress' };
+
+export const runStateBadge = (state: PatchRunState) => h('span', { class: `badge ${RUN_TONE[state]}`, 'data-state': state }, state);
+
+const NODE_PATCH_TONE: Record<NodePatchStatus, string> = { pending: 'neutral', patching: 'progress', patched: 'good', failed: 'bad', notReady: 'bad', skipped: 'neutral' };
+
+export const nodePatchBadge = (status: NodePatchStatus) => h('span', { class: `badge ${NODE_PATCH_TONE[status]}`, 'data-status': status }, status);

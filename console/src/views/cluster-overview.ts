@@ -189,6 +189,7 @@ export function clusterOverviewView(ctx: ViewContext): HTMLElement {
         ['Cloud', `${c.cloud} · ${c.region}`],
         ['Cloud account', c.cloudAccountId],
         ['Node image', imageFact],
+        ['OS patching', h('a', { href: `/clusters/${encodeURIComponent(c.id)}/ospatch` }, 'Schedule and patch runs')],
         ['Generation', `${c.generation} (observed ${c.status?.observedGeneration ?? '—'})`],
         ['API endpoint', c.status?.apiEndpoint ?? '—'],
         ['Created', h('time', { datetime: c.createdAt, title: time(c.createdAt) }, ago(c.createdAt))],

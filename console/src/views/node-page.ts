@@ -1,15 +1,30 @@
 import { get, withQuery } from '../api';
 import { facts, fill, h, table } from '../dom';
-import { ago, bytes, cores, percent } from '../format';
+import { ago, bytes, cores, percent, plural, time } from '../format';
 import { REFRESH_MS, refreshEvery } from '../live';
 import type { ViewContext } from '../router';
-import type { NodeDetail, UsageWindow } from '../types';
-import { readyBadge, statusBadge } from './badges';
+import type { LastPatch, NodeDetail, UsageWindow } from '../types';
+import { nodePatchBadge, readyBadge, statusBadge } from './badges';
+import { rebootText } from './cluster-ospatch';
 import { timeChart } from './chart';
 import { isNormal } from './node-conditions';
 import { errorBox, errorSlot, loading } from './notice';
 import { figure } from './usage-section';
 import { windowPicker } from './window-picker';
+
+/** When the node was last patched, what it got and whether it rebooted. */
+const lastPatch = (l: LastPatch | undefined) =>
+  l
+    ? h(
+        'span',
+        { class: 'last-patch', 'data-run': l.runId },
+        nodePatchBadge(l.status),
+        ' ',
+        h('time', { datetime: l.at, title: time(l.at) }, ago(l.at)),
+        ` · ${plural(l.packages.length, 'package')} updated · reboot: ${rebootText(l)}`,
+        l.message ? ` · ${l.message}` : '',
+      )
+    : 'never patched';
 
 /** One node: what it runs, its conditions, its capacity, and its own usage charts. */
 export function nodePageView(ctx: ViewContext): HTMLElement {
@@ -40,6 +55,7 @@ export function nodePageView(ctx: ViewContext): HTMLElement {
         ['OS image', n.osImage ?? '—'],
         ['Kernel', n.kernelVersion ?? '—'],
         ['Container runtime', n.containerRuntimeVersion ?? '—'],
+        ['Last patch', lastPatch(n.lastPatch)],
         ['Addresses', n.addresses.map((a) => `${a.type} ${a.address}`).join(', ') || '—'],
         ['Capacity', n.capacity ? Object.entries(n.capacity).map(([k, v]) => `${k} ${v}`).join(', ') : '—'],
         ['Allocatable', n.allocatable ? Object.entries(n.allocatable).map(([k, v]) => `${k} ${v}`).join(', ') : '—'],
