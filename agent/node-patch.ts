@@ -5,6 +5,7 @@ import { BatchV1Api, CoordinationV1Api, CoreV1Api, V1MicroTime, type KubeConfig,
 import { parseAgentArgs } from '../core/agent-commands.js';
 import { osPatchScript, parseOsPatchOutput } from '../core/os-patch-script.js';
 import type { NodePatchResult } from '../core/os-patch.js';
+import { patchPoolLoop } from '../core/patch-run.js';
 import type { Clock } from './agent.js';
 import { CommandDeclined, CommandFailure, DEADLINE_MARGIN_MS, drain, type CommandContext } from './commands.js';
 import type { NodeOperations } from './kubernetes-source.js';
@@ -269,16 +270,12 @@ export async function patchNodes(deps: PatchDeps, args: Record<string, unknown>,
     throw new CommandDeclined(`another agent holds lease ${PATCH_NAMESPACE}/${lease}: it patches pool ${a.pool}`);
   }
   const stopAt = Math.min(Date.parse(a.stopAt), deadline);
-  const results: NodePatchResult[] = a.nodes.map((node) => ({ node, status: 'pending', packages: [], rebootRequired: false, rebooted: false }));
+  let results: readonly NodePatchResult[] = [];
   const iso = () => new Date(clock.now()).toISOString();
   const report = (message: string) => {
     const done = results.filter((r) => r.status !== 'pending' && r.status !== 'patching').length;
     context.progress?.((100 * done) / results.length, message, { nodes: structuredClone(results), stoppedAtWindowEnd: false });
   };
-
-  let stoppedAtWindowEnd = false;
-  let halted: NodePatchResult | undefined;
-  let next = 0;
 
   /** Ready again, on another boot than `bootBefore` when given; false at the timeout. */
   const backReady = async (node: string, bootBefore: string | undefined) => {
@@ -324,7 +321,6 @@ export async function patchNodes(deps: PatchDeps, args: Record<string, unknown>,
       if (rebootJob) await host.remove(rebootJob).catch(() => undefined);
       if (!back) {
         Object.assign(r, { status: 'notReady', finishedAt: iso(), message: `${r.node} was not Ready${r.rebooted ? ' on a new boot' : ''} within ${a.readyTimeoutSeconds} s after its patch; it stays cordoned` });
-        halted ??= r;
         return report(r.message!);
       }
       if (!cordonedBefore) await ops.setUnschedulable(r.node, false);
@@ -338,22 +334,10 @@ export async function patchNodes(deps: PatchDeps, args: Record<string, unknown>,
     }
   };
 
-  const worker = async () => {
-    while (next < results.length && !halted && !context.signal.aborted) {
-      if (clock.now() >= stopAt) {
-        stoppedAtWindowEnd = true;
-        return;
-      }
-      await patchOne(results[next++]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(a.maxUnavailable, results.length) }, worker));
-
-  if (halted) for (const r of results) if (r.status === 'pending') r.status = 'skipped';
-  const outcome = { nodes: results, stoppedAtWindowEnd };
-  if (halted) throw new CommandFailure(`${halted.message}: no further node of pool ${a.pool} was started`, outcome);
-  const failed = results.filter((r) => r.status === 'failed');
-  if (failed.length) throw new CommandFailure(`patching failed on ${failed.length} node(s) of pool ${a.pool}: ${failed.map((r) => `${r.node} (${r.message})`).join('; ')}`.slice(0, 2000), outcome);
-  if (context.signal.aborted && results.some((r) => r.status === 'pending')) throw new CommandFailure('the agent stopped during the patch run', outcome);
+  const { outcome, failure } = await patchPoolLoop(a.nodes, { pool: a.pool, maxUnavailable: a.maxUnavailable, stopAt, now: () => clock.now(), stopped: () => context.signal.aborted }, (r, all) => {
+    results = all;
+    return patchOne(r);
+  });
+  if (failure) throw new CommandFailure(failure, outcome);
   return outcome;
 }

@@ -112,3 +112,45 @@ export function nodeTransitionEvents(before: readonly NodePatchResult[], after: 
   }
   return out;
 }
+
+/** What a patchNodes command answers: every node's part, and whether the window stopped it. */
+export interface PatchNodesOutcome {
+  readonly nodes: NodePatchResult[];
+  readonly stoppedAtWindowEnd: boolean;
+}
+
+/**
+ * The node-by-node loop of a patchNodes command, the real agent's and the simulated one's: at most
+ * `maxUnavailable` nodes at once, in the order given; no node started past `stopAt`; none started
+ * once a node did not come back (the rest are skipped). `patchOne` moves its node to patched,
+ * failed or notReady. Answers the outcome and, when the command failed, why.
+ */
+export async function patchPoolLoop(
+  nodes: readonly string[],
+  opts: { readonly pool: string; readonly maxUnavailable: number; readonly stopAt: number; readonly now: () => number; readonly stopped: () => boolean },
+  patchOne: (r: NodePatchResult, all: readonly NodePatchResult[]) => Promise<void>,
+): Promise<{ outcome: PatchNodesOutcome; failure?: string }> {
+  const results: NodePatchResult[] = nodes.map((node) => ({ node, status: 'pending', packages: [], rebootRequired: false, rebooted: false }));
+  let halted: NodePatchResult | undefined;
+  let stoppedAtWindowEnd = false;
+  let next = 0;
+  const worker = async () => {
+    while (next < results.length && !halted && !opts.stopped()) {
+      if (opts.now() >= opts.stopAt) {
+        stoppedAtWindowEnd = true;
+        return;
+      }
+      const r = results[next++]!;
+      await patchOne(r, results);
+      if (r.status === 'notReady') halted ??= r;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.maxUnavailable, results.length) }, worker));
+  if (halted) for (const r of results) if (r.status === 'pending') r.status = 'skipped';
+  const outcome = { nodes: results, stoppedAtWindowEnd };
+  if (halted) return { outcome, failure: `${halted.message}: no further node of pool ${opts.pool} was started` };
+  const failed = results.filter((r) => r.status === 'failed');
+  if (failed.length) return { outcome, failure: `patching failed on ${failed.length} node(s) of pool ${opts.pool}: ${failed.map((r) => `${r.node} (${r.message})`).join('; ')}`.slice(0, 2000) };
+  if (opts.stopped() && results.some((r) => r.status === 'pending')) return { outcome, failure: 'the agent stopped during the patch run' };
+  return { outcome };
+}

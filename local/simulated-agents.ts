@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { parseAllDocuments } from 'yaml';
+import { patchPoolLoop } from '../core/patch-run.js';
 import { COMMAND_KINDS, kubeadmVersionMove, parseAgentArgs, type CommandKindName } from '../core/agent-commands.js';
 import { valuesDigest, type DesiredPack, type Heartbeat, type HeartbeatResponse, type ReportedNode } from '../core/agent-protocol.js';
 import { AGENT_ENV, JOIN_TOKEN_TTL_HOURS, KUBEADM_CONFIG, agentSettingsFrom, agentSettingsFromUserData, bootstrapSettingsFrom } from '../core/bootstrap.js';
@@ -501,16 +502,13 @@ class SimulatedAgent {
     leases.set(lease, this.identity);
 
     const stopAt = Date.parse(a.stopAt);
-    const results: NodePatchResult[] = a.nodes.map((node) => ({ node, status: 'pending', packages: [], rebootRequired: false, rebooted: false }));
+    let results: readonly NodePatchResult[] = [];
     const iso = () => clock.date().toISOString();
     const report = (message: string) => {
       const done = results.filter((r) => r.status !== 'pending' && r.status !== 'patching').length;
       context.progress((100 * done) / results.length, message, { nodes: structuredClone(results), stoppedAtWindowEnd: false });
     };
     const bootMs = Math.max(1, this.cloud.settings.bootMs);
-    let halted: NodePatchResult | undefined;
-    let stoppedAtWindowEnd = false;
-    let next = 0;
 
     const backReady = async (node: string, bootBefore: number | undefined, instanceId: string) => {
       const end = clock.now() + a.readyTimeoutSeconds * 1000;
@@ -562,7 +560,6 @@ class SimulatedAgent {
       }
       if (!(await backReady(r.node, reboot ? bootBefore : undefined, inst.instanceId))) {
         Object.assign(r, { status: 'notReady', finishedAt: iso(), message: `${r.node} was not Ready${reboot ? ' on a new boot' : ''} within ${a.readyTimeoutSeconds} s after its patch; it stays cordoned` });
-        halted ??= r;
         return report(r.message!);
       }
       if (!cordonedBefore) this.uncordon(r.node);
@@ -570,22 +567,11 @@ class SimulatedAgent {
       report(`patched ${r.node}: ${r.packages.length} package(s)${r.rebooted ? ', rebooted' : ''}`);
     };
 
-    const worker = async () => {
-      while (next < results.length && !halted && !this.stopped) {
-        if (clock.now() >= stopAt) {
-          stoppedAtWindowEnd = true;
-          return;
-        }
-        await patchOne(results[next++]!);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(a.maxUnavailable, results.length) }, worker));
-
-    if (halted) for (const r of results) if (r.status === 'pending') r.status = 'skipped';
-    const outcome = { nodes: results, stoppedAtWindowEnd };
-    if (halted) throw new SimFailure(`${halted.message}: no further node of pool ${a.pool} was started`, outcome);
-    const failed = results.filter((r) => r.status === 'failed');
-    if (failed.length) throw new SimFailure(`patching failed on ${failed.length} node(s) of pool ${a.pool}: ${failed.map((r) => `${r.node} (${r.message})`).join('; ')}`.slice(0, 2000), outcome);
+    const { outcome, failure } = await patchPoolLoop(a.nodes, { pool: a.pool, maxUnavailable: a.maxUnavailable, stopAt, now: () => clock.now(), stopped: () => this.stopped }, (r, all) => {
+      results = all;
+      return patchOne(r);
+    });
+    if (failure) throw new SimFailure(failure, outcome);
     return outcome;
   }
 
