@@ -1,8 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterBody, eventually, startApi, type Api } from '../integration/harness.js';
-import { DOCS, LAUNCH, pageProblems } from './page-problems.js';
+import { DOCS, LAUNCH, pageProblems, signedInPage } from './page-problems.js';
 
 /**
  * OS patching in the console (Chromium, headless, local runtime): from the cluster's page to its
@@ -28,11 +27,7 @@ beforeAll(async () => {
   await eventually(async () => ((await api.call('GET', `/v1/clusters/${clusterId}`)).body.phase === 'Running' ? true : undefined), 'demo Running', 40_000, 100);
 
   browser = await chromium.launch(LAUNCH);
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'UTC' });
-  await context.addInitScript(`sessionStorage.setItem('strata.apiKey', ${JSON.stringify(api.key)}); sessionStorage.setItem('strata.role', 'admin');`);
-  page = await context.newPage();
-  watch(page);
-  mkdirSync(DOCS, { recursive: true });
+  page = await signedInPage(browser, api.key, watch, { timezoneId: 'UTC' });
 }, 120_000);
 
 afterAll(async () => {

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import type { Page } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 
 /** Where the browser tests write the screenshots docs/console.md shows. */
 export const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
@@ -29,4 +30,14 @@ export function pageProblems() {
     });
   };
   return { problems, provoked, watch };
+}
+
+/** A page signed in with an API key as the sign-in form leaves a tab (sessionStorage), watched, with docs/ ready for screenshots. */
+export async function signedInPage(browser: Browser, key: string, watch: (p: Page) => void, options: BrowserContextOptions = {}): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
+  await context.addInitScript(`sessionStorage.setItem('strata.apiKey', ${JSON.stringify(key)}); sessionStorage.setItem('strata.role', 'admin');`);
+  const page = await context.newPage();
+  watch(page);
+  mkdirSync(DOCS, { recursive: true });
+  return page;
 }

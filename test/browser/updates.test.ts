@@ -1,8 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterBody, eventually, startApi, type Api } from '../integration/harness.js';
-import { DOCS, LAUNCH, pageProblems } from './page-problems.js';
+import { DOCS, LAUNCH, pageProblems, signedInPage } from './page-problems.js';
 
 /**
  * A profile update in the console (Chromium, headless, local runtime): a cluster behind its
@@ -33,12 +32,7 @@ beforeAll(async () => {
   expect(revised.status, JSON.stringify(revised.body)).toBe(200);
 
   browser = await chromium.launch(LAUNCH);
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  // Signed in as the runtime's admin key, the way the sign-in form leaves a tab.
-  await context.addInitScript(`sessionStorage.setItem('strata.apiKey', ${JSON.stringify(api.key)}); sessionStorage.setItem('strata.role', 'admin');`);
-  page = await context.newPage();
-  watch(page);
-  mkdirSync(DOCS, { recursive: true });
+  page = await signedInPage(browser, api.key, watch);
 }, 120_000);
 
 afterAll(async () => {

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { bundleCli } from '../../cli/build.js';
+import { strataFor } from './run-strata.js';
 import { clusterBody, eventually, startApi, type Api } from '../integration/harness.js';
 
 /**
@@ -12,32 +12,12 @@ import { clusterBody, eventually, startApi, type Api } from '../integration/harn
  * against a local runtime of this file, where a cluster on the public Ubuntu pack bakes an image
  * and a second cluster in another region gets a copy of it.
  */
-const BIN = resolve('bin/strata.mjs');
 let api: Api;
 let dir: string;
 let accountId: string;
 const clusterIds = { demo: '', west: '' };
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function strata(args: string[]): Promise<Run> {
-  return new Promise((done, fail) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: join(dir, 'config'), STRATA_API_URL: api.runtime.url, STRATA_API_KEY: api.key };
-    delete env.NO_COLOR;
-    const child = spawn(process.execPath, [BIN, ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-    child.stdin.end('');
-  });
-}
+const strata = strataFor(() => api, () => dir);
 
 const images = async (query = '') => (await api.call('GET', `/v1/images${query}`)).body.items as any[];
 const phaseOf = async (id: string) => (await api.call('GET', `/v1/clusters/${id}`)).body.phase as string;

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { bundleCli } from '../../cli/build.js';
+import { strataFor } from './run-strata.js';
 import { clusterBody, eventually, startApi, type Api } from '../integration/harness.js';
 
 /**
@@ -13,31 +13,12 @@ import { clusterBody, eventually, startApi, type Api } from '../integration/harn
  * both days is refused naming the field), shown with its next runs; a run followed to its end,
  * node by node, one at a time, and each node's last patch on its own page.
  */
-const BIN = resolve('bin/strata.mjs');
 let api: Api;
 let dir: string;
 let clusterId: string;
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function strata(...args: string[]): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: join(dir, 'config'), STRATA_API_URL: api.runtime.url, STRATA_API_KEY: api.key };
-  delete env.NO_COLOR;
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-    child.stdin.end();
-  });
-}
+const strataRun = strataFor(() => api, () => dir);
+const strata = (...args: string[]) => strataRun(args);
 
 const view = async () => (await api.call('GET', `/v1/clusters/${clusterId}/ospatch`)).body;
 

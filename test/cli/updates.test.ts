@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleCli } from '../../cli/build.js';
+import { strataFor } from './run-strata.js';
 import { clusterBody, eventually, startApi, type Api } from '../integration/harness.js';
 
 /**
@@ -12,7 +12,6 @@ import { clusterBody, eventually, startApi, type Api } from '../integration/harn
  * apply-update refused until the conflict is resolved, then applied; its history; a pack's values
  * shown and its override set.
  */
-const BIN = resolve('bin/strata.mjs');
 let api: Api;
 let dir: string;
 let clusterId: string;
@@ -20,26 +19,8 @@ let clusterId: string;
 const CALICO_V1 = 'calicoNetwork:\n  mtu: 1440\nlogLevel: info\n';
 const CALICO_V2 = 'calicoNetwork:\n  mtu: 1400\nlogLevel: debug\n';
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function strata(...args: string[]): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: join(dir, 'config'), STRATA_API_URL: api.runtime.url, STRATA_API_KEY: api.key };
-  delete env.NO_COLOR;
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-    child.stdin.end();
-  });
-}
+const strataRun = strataFor(() => api, () => dir);
+const strata = (...args: string[]) => strataRun(args);
 
 const cluster = async () => (await api.call('GET', `/v1/clusters/${clusterId}`)).body;
 
