@@ -32,6 +32,7 @@ import { DryRunQuery } from './plan-schema.js';
 import { cancelledSteps, clusterPlan } from '../commons/cluster-plan.js';
 import { getPlan, type StoredPlan } from '../../adapters/dynamodb/plans-store.js';
 import { supersedeGeneration } from '../commons/generations.js';
+import { changeable, expectVersion } from '../commons/cluster-guards.js';
 import { checkDay2Change, workflowFor } from '../commons/day2-change.js';
 import { validate } from '../commons/validation.js';
 import { clock } from '../../core/clock.js';
@@ -154,10 +155,8 @@ export const handler = middy(
       const current = await getCluster(who.tenantId, pathParam(event, 'id'));
       const { dryRun } = parseQuery(event, DryRunQuery);
       const input = parseBody(event, UpdateClusterInput);
-      if (input.version !== current.version) {
-        throw conflict(`cluster ${current.id} is at version ${current.version}, not ${input.version}; read it again and retry`, 'version');
-      }
-      if (current.phase === 'Deleting' || current.phase === 'Deleted') throw conflict(`cluster ${current.id} is ${current.phase}`, 'phase');
+      expectVersion(current, input.version);
+      changeable(current);
       if (input.apiAccess && input.apiAccess.public !== current.apiAccess.public) {
         // A load balancer's scheme (internal or internet-facing) is set when it is made; allowedCidrs can change.
         throw invalidField('apiAccess.public', `the API load balancer is ${current.apiAccess.public ? 'internet-facing' : 'internal'} and a load balancer's scheme cannot change; create a new cluster, or change apiAccess.allowedCidrs`);

@@ -12,6 +12,7 @@ import { listMachines } from '../../adapters/dynamodb/machines-store.js';
 import { createRun, listRuns, type StoredRun } from '../../adapters/dynamodb/patch-runs-store.js';
 import { patchExecutionName, startWorkflow } from '../../adapters/workflows/workflows.js';
 import { httpApi, json, parseBody, parseQuery, pathParam, principalOf } from '../commons/http.js';
+import { changeable, expectVersion } from '../commons/cluster-guards.js';
 import { syncPatchSchedule } from '../commons/patch-schedule-sync.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
@@ -54,8 +55,8 @@ export const handler = middy(
       const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
       const { dryRun } = parseQuery(event, DryRunQuery);
       const { version, ...settings } = parseBody(event, PutOsPatchInput);
-      if (cluster.phase === 'Deleting' || cluster.phase === 'Deleted') throw conflict(`cluster ${cluster.id} is ${cluster.phase}`, 'phase');
-      if (version !== undefined && version !== cluster.version) throw conflict(`cluster ${cluster.id} is at version ${cluster.version}, not ${version}; read it again and retry`, 'version');
+      changeable(cluster);
+      expectVersion(cluster, version);
       if (dryRun === 'true') return json(200, await view(who.tenantId, cluster, settings, true));
       // Settings alone: no new generation, nothing for the reconciler.
       const next: Cluster = { ...cluster, osPatch: settings, version: cluster.version + 1, updatedAt: clock.date().toISOString() };

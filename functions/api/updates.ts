@@ -13,6 +13,7 @@ import { appendEvent } from '../../adapters/dynamodb/events-store.js';
 import { getProfile, getRevision } from '../../adapters/dynamodb/profiles-store.js';
 import { getSnapshot } from '../../adapters/dynamodb/telemetry-store.js';
 import { clusterPlan } from '../commons/cluster-plan.js';
+import { changeable, expectVersion } from '../commons/cluster-guards.js';
 import { checkDay2Change, workflowFor } from '../commons/day2-change.js';
 import { supersedeGeneration } from '../commons/generations.js';
 import { httpApi, json, parseBody, parseQuery, pathParam, principalOf, type ApiEvent } from '../commons/http.js';
@@ -22,16 +23,6 @@ import { revisionMove } from '../commons/revision-move.js';
 import { router } from '../commons/router.js';
 import { DryRunQuery } from './plan-schema.js';
 import { ListQuery, UpdateQuery } from './schemas.js';
-
-/** A cluster that may still change: not being deleted. */
-function changeable(c: Cluster): void {
-  if (c.phase === 'Deleting' || c.phase === 'Deleted') throw conflict(`cluster ${c.id} is ${c.phase}`, 'phase');
-}
-
-/** The version the caller read, when it sent one: a stale one is 409 rather than a change made over another. */
-function expectVersion(c: Cluster, version: number | undefined): void {
-  if (version !== undefined && version !== c.version) throw conflict(`cluster ${c.id} is at version ${c.version}, not ${version}; read it again and retry`, 'version');
-}
 
 /** Revisions of the cluster's profile, fetched once each. */
 async function revisions(tenantId: string, c: Cluster, to: number, field: string): Promise<[ProfileRevision, ProfileRevision]> {
