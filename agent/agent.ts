@@ -4,8 +4,10 @@ import pkg from '../package.json' with { type: 'json' };
 import { AGENT_PROTOCOL_VERSION, PACK_STATUSES, valuesDigest, type DesiredPack, type Heartbeat } from '../core/agent-protocol.js';
 import { CommandDeclined, CommandFailure, commandHandlers, type CommandHandler } from './commands.js';
 import { EtcdGateway, type EtcdMembers } from './etcd.js';
+import { CisSchedule, DEFAULT_CIS_INTERVAL_HOURS, KubernetesBenchOperations, type BenchOperations } from './kube-bench.js';
 import {
   KubernetesConfigMapOperations,
+  KubernetesLogOperations,
   KubernetesNodeOperations,
   KubernetesSecretOperations,
   KubernetesSource,
@@ -14,6 +16,7 @@ import {
   type NodeOperations,
   type SecretOperations,
 } from './kubernetes-source.js';
+import { LogRing, type AgentApi, type LogOperations } from './logs.js';
 import { KubernetesHostOperations, type HostOperations } from './node-patch.js';
 import { errorMessage, KubernetesInstaller, packKey, type CommandRunner, type PackInstaller } from './packs.js';
 
@@ -71,17 +74,25 @@ export interface Logger {
   error(message: string, data?: Record<string, unknown>): void;
 }
 
-/** One JSON object a line (journald and kubectl logs both keep it whole). */
-export const jsonLogger: Logger = Object.fromEntries(
-  (['debug', 'info', 'warn', 'error'] as const).map((level) => [
-    level,
-    (message: string, data?: Record<string, unknown>) => {
-      if (level === 'debug' && !process.env.STRATA_AGENT_DEBUG) return;
-      const line = JSON.stringify({ time: new Date().toISOString(), level, message, ...data });
-      (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(`${line}\n`);
-    },
-  ]),
-) as unknown as Logger;
+/** The agent's recent log lines, every level (debug too), for the platform logs of a log bundle. */
+export const agentLog = new LogRing();
+
+/** One JSON object a line (journald and kubectl logs both keep it whole), each also kept in `ring`. */
+export function jsonLoggerWith(ring?: LogRing): Logger {
+  return Object.fromEntries(
+    (['debug', 'info', 'warn', 'error'] as const).map((level) => [
+      level,
+      (message: string, data?: Record<string, unknown>) => {
+        const line = JSON.stringify({ time: new Date().toISOString(), level, message, ...data });
+        ring?.push(line);
+        if (level === 'debug' && !process.env.STRATA_AGENT_DEBUG) return;
+        (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(`${line}\n`);
+      },
+    ]),
+  ) as unknown as Logger;
+}
+
+export const jsonLogger: Logger = jsonLoggerWith(agentLog);
 
 export const silentLogger: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -180,6 +191,18 @@ export interface AgentDeps {
   readonly host?: HostOperations;
   /** Timeout of one heartbeat request. @default 30 s */
   readonly requestTimeoutMs?: number;
+  /** Pod and node logs, for collectLogs. @default none: it fails saying so */
+  readonly logs?: LogOperations;
+  /** kube-bench Jobs, for runCisScan and the scheduled scans. @default none: it fails saying so, and nothing is scheduled */
+  readonly bench?: BenchOperations;
+  /** The kube-bench image. @default KUBE_BENCH_IMAGE */
+  readonly benchImage?: string;
+  /** Hours between scheduled CIS scans; 0 for none. @default DEFAULT_CIS_INTERVAL_HOURS (when bench is given) */
+  readonly cisIntervalHours?: number;
+  /** The agent's own recent log lines, for the platform logs. @default those jsonLogger wrote (agentLog) */
+  readonly ownLog?: () => readonly string[];
+  /** This agent, in the Leases one agent takes to run a command. @default os.hostname() */
+  readonly holder?: string;
 }
 
 /**
@@ -203,6 +226,7 @@ export class Agent {
   private readonly agentVersion: string;
   private readonly commands: Record<string, CommandHandler>;
   private readonly requestTimeoutMs: number;
+  private readonly cis?: CisSchedule;
 
   private readonly stopping = new AbortController();
   private running?: Promise<void>;
@@ -224,9 +248,42 @@ export class Agent {
     this.random = deps.random ?? Math.random;
     this.logger = deps.logger ?? jsonLogger;
     this.agentVersion = deps.agentVersion ?? AGENT_VERSION;
-    this.commands = deps.commands ?? commandHandlers(this.agentVersion, { nodes: deps.nodes, secrets: deps.secrets, etcd: deps.etcd, configMaps: deps.configMaps, host: deps.host, clock: this.clock });
     this.requestTimeoutMs = deps.requestTimeoutMs ?? 30_000;
+    this.commands =
+      deps.commands ??
+      commandHandlers(this.agentVersion, {
+        nodes: deps.nodes,
+        secrets: deps.secrets,
+        etcd: deps.etcd,
+        configMaps: deps.configMaps,
+        host: deps.host,
+        clock: this.clock,
+        api: this.api,
+        clusterId: config.clusterId,
+        logs: deps.logs,
+        bench: deps.bench,
+        ownLog: deps.ownLog ?? (() => agentLog.lines()),
+        ...(deps.benchImage ? { benchImage: deps.benchImage } : {}),
+        ...(deps.holder ? { holder: deps.holder } : {}),
+      });
+    if (deps.bench) {
+      this.cis = new CisSchedule(
+        { bench: deps.bench, api: this.api, clock: this.clock, logger: this.logger, clusterId: config.clusterId, ...(deps.benchImage ? { image: deps.benchImage } : {}), ...(deps.holder ? { holder: deps.holder } : {}) },
+        deps.cisIntervalHours ?? DEFAULT_CIS_INTERVAL_HOURS,
+      );
+    }
   }
+
+  /** The Strata agent API with the current token (it may rotate), for what commands send besides their outcome. */
+  private readonly api: AgentApi = {
+    post: async (path, json, options) =>
+      this.fetch(`${this.config.apiUrl}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${this.config.token}`, 'content-type': 'application/json', 'user-agent': `strata-agent/${this.agentVersion}` },
+        body: json,
+        signal: AbortSignal.any([this.stopping.signal, AbortSignal.timeout(Math.max(this.requestTimeoutMs, 60_000)), ...(options?.signal ? [options.signal] : [])]),
+      }),
+  };
 
   /** The generation whose packs are all installed. */
   get observedGeneration(): number {
@@ -244,6 +301,7 @@ export class Agent {
     this.stopping.abort();
     await this.running;
     await this.reconciling;
+    await this.cis?.pending;
   }
 
   private async loop(): Promise<void> {
@@ -259,6 +317,7 @@ export class Agent {
         this.failing = false;
         delay = 1000 * Math.min(3600, Math.max(1, answer.heartbeatIntervalSeconds ?? DEFAULT_HEARTBEAT_INTERVAL_S));
         this.accept(answer);
+        this.cis?.tick(signal);
       } catch (err) {
         if (signal.aborted) break;
         failures += 1;
@@ -373,7 +432,7 @@ export class Agent {
     };
     const deadline = Date.parse(command.deadline);
     const run = handler
-      ? handler(command.args, { signal: this.stopping.signal, ...(Number.isFinite(deadline) ? { deadline } : {}), progress })
+      ? handler(command.args, { commandId: command.id, signal: this.stopping.signal, ...(Number.isFinite(deadline) ? { deadline } : {}), progress })
       : Promise.reject(new Error(`this agent does not know command kind ${command.kind}`));
     void run
       .then(
@@ -476,13 +535,16 @@ export interface CreateAgentOptions extends Omit<AgentDeps, 'source' | 'installe
 export function createAgent(config: AgentConfig, options: CreateAgentOptions): Agent {
   const { kubeConfig, run, source, installer, ...deps } = options;
   const logger = deps.logger ?? jsonLogger;
+  const host = deps.host ?? new KubernetesHostOperations(kubeConfig, { clock: deps.clock ?? systemClock });
   return new Agent(config, {
     ...deps,
     logger,
     nodes: deps.nodes ?? new KubernetesNodeOperations(kubeConfig),
     secrets: deps.secrets ?? new KubernetesSecretOperations(kubeConfig),
     configMaps: deps.configMaps ?? new KubernetesConfigMapOperations(kubeConfig),
-    host: deps.host ?? new KubernetesHostOperations(kubeConfig, { clock: deps.clock ?? systemClock }),
+    host,
+    logs: deps.logs ?? new KubernetesLogOperations(kubeConfig),
+    bench: deps.bench ?? new KubernetesBenchOperations(kubeConfig, host),
     etcd: deps.etcd ?? new EtcdGateway(),
     source: source ?? new KubernetesSource(kubeConfig, { onMetricsError: (err) => logger.debug('node metrics unavailable', { error: errorMessage(err) }) }),
     installer: installer ?? new KubernetesInstaller(kubeConfig, run ? { run } : {}),

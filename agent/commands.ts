@@ -4,11 +4,15 @@ import { DRAIN_MAX_REMAINING, kubeadmVersionMove, parseAgentArgs, PodName, type 
 import type { Clock } from './agent.js';
 import type { EtcdMembers } from './etcd.js';
 import type { ConfigMapOperations, NodeOperations, SecretOperations } from './kubernetes-source.js';
+import { runCisScan, type BenchOperations } from './kube-bench.js';
+import { collectLogs, type AgentApi, type LogOperations } from './logs.js';
 import { patchNodes, type HostOperations } from './node-patch.js';
 import type { K8sPod } from './mapping.js';
 
 /** What a handler gets besides its arguments. */
 export interface CommandContext {
+  /** The command's id: what a Lease that one agent of the cluster takes to run it is named after. */
+  readonly commandId?: string;
   /** Aborts when the agent stops. */
   readonly signal: AbortSignal;
   /** The command's deadline as clock time (ms): an outcome after it is refused. */
@@ -57,6 +61,17 @@ export interface CommandDeps {
   /** This agent in a patch run's lease. @default os.hostname() */
   readonly holder?: string;
   readonly clock: Clock;
+  /** The Strata agent API with the agent's token (log uploads, compliance reports); without it, collectLogs and runCisScan fail saying so. */
+  readonly api?: AgentApi;
+  readonly clusterId?: string;
+  /** Pod and node logs; without it (or host, for the command's Lease), collectLogs fails saying so. */
+  readonly logs?: LogOperations;
+  /** The agent's own recent log lines, for the platform logs. @default none */
+  readonly ownLog?: () => readonly string[];
+  /** kube-bench Jobs (and the command's Lease); without it, runCisScan fails saying so. */
+  readonly bench?: BenchOperations;
+  /** The kube-bench image. @default KUBE_BENCH_IMAGE */
+  readonly benchImage?: string;
 }
 
 /** The real agent's handlers, by kind; every kind of COMMAND_KINDS needs one. */
@@ -74,6 +89,33 @@ export function commandHandlers(agentVersion: string, deps: CommandDeps): Record
     setKubeadmVersion: async (args) => setKubeadmVersion(need(deps.configMaps, 'the Kubernetes API'), args),
     patchNodes: async (args, context) =>
       patchNodes({ nodes: need(deps.nodes, 'the Kubernetes API'), host: need(deps.host, 'Jobs on the nodes'), clock: deps.clock, ...(deps.holder ? { holder: deps.holder } : {}) }, args, context),
+    collectLogs: async (args, context) =>
+      collectLogs(
+        {
+          logs: need(deps.logs, 'the Kubernetes API'),
+          leases: need(deps.host, 'Leases'),
+          api: need(deps.api, 'the Strata agent API'),
+          clusterId: need(deps.clusterId, 'its cluster id'),
+          agentVersion,
+          clock: deps.clock,
+          ownLog: deps.ownLog ?? (() => []),
+          ...(deps.holder ? { holder: deps.holder } : {}),
+        },
+        args,
+        context,
+      ),
+    runCisScan: async (args, context) =>
+      runCisScan(
+        {
+          bench: need(deps.bench, 'Jobs on the control plane'),
+          api: need(deps.api, 'the Strata agent API'),
+          clock: deps.clock,
+          ...(deps.benchImage ? { image: deps.benchImage } : {}),
+          ...(deps.holder ? { holder: deps.holder } : {}),
+        },
+        args,
+        context,
+      ),
   };
 }
 

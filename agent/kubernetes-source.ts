@@ -1,9 +1,12 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { LogReadError, logPodOf, type LogOperations, type LogPod, type LogText } from './logs.js';
 import { buildReport, itemsOf, type ClusterReport, type K8sNodeMetrics, type K8sPod } from './mapping.js';
 
 /** What the agent reads the cluster through; the real one is {@link KubernetesSource}. */
@@ -301,4 +304,97 @@ export function loadKubeConfig(env: NodeJS.ProcessEnv = process.env, adminConf: 
   else if (!env.KUBECONFIG && !existsSync(join(homedir(), '.kube', 'config')) && existsSync(adminConf)) kc.loadFromFile(adminConf);
   else kc.loadFromDefault();
   return kc;
+}
+
+/**
+ * GET a path of the API server as text, authenticated as the KubeConfig says (token or client
+ * certificate), streaming: only the newest `maxBytes` are kept, so a huge log never fills memory.
+ * Anything but 200 rejects with a LogReadError carrying the status and the API server's message.
+ */
+export async function kubeGetText(kc: KubeConfig, path: string, query: Record<string, string | number | boolean | undefined>, options: { readonly signal: AbortSignal; readonly maxBytes: number }): Promise<LogText> {
+  const server = kc.getCurrentCluster()?.server;
+  if (!server) throw new LogReadError('the kubeconfig names no cluster server');
+  const url = new URL(server.replace(/\/+$/, '') + path);
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
+  const opts: RequestOptions & { headers: Record<string, string> } = { method: 'GET', headers: { accept: 'text/plain, application/json' } };
+  await kc.applyToHTTPSOptions(opts as Parameters<KubeConfig['applyToHTTPSOptions']>[0]);
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise<LogText>((resolve, reject) => {
+    const req = send(url, { ...opts, signal: options.signal }, (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      let held = 0;
+      let cut = false;
+      res.on('data', (c: Buffer) => {
+        chunks.push(c);
+        held += c.length;
+        // Drop the oldest chunks while the rest still holds maxBytes.
+        while (chunks.length > 1 && held - chunks[0]!.length >= options.maxBytes) {
+          held -= chunks.shift()!.length;
+          cut = true;
+        }
+      });
+      res.on('error', reject);
+      res.on('end', () => {
+        let body = Buffer.concat(chunks);
+        if (res.statusCode !== 200) return reject(new LogReadError(`${res.statusCode}: ${statusMessage(body.toString('utf8'))}`, res.statusCode));
+        if (body.length > options.maxBytes) {
+          body = body.subarray(body.length - options.maxBytes);
+          // Start at a whole line.
+          const nl = body.indexOf(0x0a);
+          if (nl >= 0) body = body.subarray(nl + 1);
+          cut = true;
+        }
+        resolve({ text: body.toString('utf8'), cut });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The message of a Kubernetes Status body, or the text. */
+function statusMessage(body: string): string {
+  try {
+    const m = (JSON.parse(body) as { message?: unknown })?.message;
+    if (typeof m === 'string') return m.slice(0, 500);
+  } catch {
+    // not a Status
+  }
+  return body.trim().slice(0, 300) || 'no message';
+}
+
+/** Log collection through the Kubernetes API (agent/logs.ts). */
+export class KubernetesLogOperations implements LogOperations {
+  private readonly core: CoreV1Api;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly pageSize = PAGE_SIZE,
+  ) {
+    this.core = kc.makeApiClient(CoreV1Api);
+  }
+
+  async pods(namespace: string): Promise<LogPod[]> {
+    try {
+      const pods = await allPages((_continue) => this.core.listNamespacedPod({ namespace, limit: this.pageSize, _continue }));
+      return pods.map((p) => logPodOf({ ...p, metadata: { ...p.metadata, namespace: p.metadata?.namespace ?? namespace } }));
+    } catch (err) {
+      if (statusOf(err) === 404) return [];
+      throw err;
+    }
+  }
+
+  async nodes(): Promise<string[]> {
+    const nodes = await allPages((_continue) => this.core.listNode({ limit: this.pageSize, _continue }));
+    return nodes.map((n) => n.metadata?.name ?? '').filter(Boolean);
+  }
+
+  podLog(namespace: string, pod: string, container: string, o: { sinceSeconds: number; tailLines: number; previous: boolean; signal: AbortSignal; maxBytes: number }) {
+    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`;
+    return kubeGetText(this.kc, path, { container, sinceSeconds: o.sinceSeconds, tailLines: o.tailLines, ...(o.previous ? { previous: true } : {}) }, o);
+  }
+
+  nodeLog(node: string, query: string, o: { sinceTime: string; tailLines: number; signal: AbortSignal; maxBytes: number }) {
+    return kubeGetText(this.kc, `/api/v1/nodes/${encodeURIComponent(node)}/proxy/logs/`, { query, sinceTime: o.sinceTime, tailLines: o.tailLines }, o);
+  }
 }

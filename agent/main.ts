@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { configFromEnv, createAgent, ENV_KEYS, jsonLogger } from './agent.js';
 import { EtcdGateway, etcdOptionsFromEnv } from './etcd.js';
+import { cisOptionsFromEnv } from './kube-bench.js';
 import { loadKubeConfig } from './kubernetes-source.js';
 import { hostJobOptionsFromEnv, KubernetesHostOperations } from './node-patch.js';
 
@@ -12,7 +13,9 @@ import { hostJobOptionsFromEnv, KubernetesHostOperations } from './node-patch.js
  * (loadFromDefault), or failing both kubeadm's admin.conf, as on a control-plane node where the
  * agent runs as the strata-agent systemd service. It reaches the node's etcd at 127.0.0.1:2379 with
  * kubeadm's etcd client certificate (STRATA_ETCD_* override). Its Jobs on the nodes' hosts (OS
- * patches) run STRATA_HOST_IMAGE (default ubuntu:24.04). SIGTERM or SIGINT stops it cleanly.
+ * patches) run STRATA_HOST_IMAGE (default ubuntu:24.04). It runs kube-bench every
+ * STRATA_CIS_INTERVAL_HOURS (default 168; 0: only when asked) with STRATA_KUBE_BENCH_IMAGE (default
+ * docker.io/aquasec/kube-bench at the pinned release). SIGTERM or SIGINT stops it cleanly.
  */
 async function main() {
   const config = configFromEnv();
@@ -23,6 +26,7 @@ async function main() {
     logger: jsonLogger,
     saveToken: saveTokenTo(process.env.STRATA_AGENT_ENV_FILE ?? '/etc/strata/agent.env'),
     etcd: new EtcdGateway(etcdOptionsFromEnv()),
+    ...cisOptionsFromEnv(),
   });
   const stop = (signal: string) => {
     jsonLogger.info('stopping', { signal });

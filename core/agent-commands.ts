@@ -5,6 +5,7 @@ import { kubernetesSkewProblem } from './change-limits.js';
 import { Text } from './text.js';
 import { NodePatchResult } from './os-patch.js';
 import { nodeTransitionEvents, type ProgressEvent } from './patch-run.js';
+import { LOG_COLLECTION_SECONDS, LOG_TYPES, LOG_MAX_NODES } from './log-bundles.js';
 
 /**
  * The agent command channel. Heartbeat answers carry commands {id, kind, args, deadline}; the agent
@@ -205,6 +206,43 @@ export const COMMAND_KINDS = {
       changed: z.boolean(),
     }),
     deadlineSeconds: 300,
+    fromApi: false,
+  },
+  collectLogs: {
+    description:
+      "collects a log bundle: kube-system pod logs, the agent's own logs and node logs (the kubelet's node log query) into one tar.gz with manifest.json listing what was collected and what could not be, and why; asks POST /agent/v1/logs/{requestId}/upload for a presigned form whose policy caps the size, uploads, and reports",
+    args: z.strictObject({
+      /** The log request (LogRequest.id). */
+      requestId: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'a log request id'),
+      types: z.array(z.enum(LOG_TYPES)).min(1).max(LOG_TYPES.length),
+      /** Node logs of these nodes only; every node when absent. */
+      nodes: z.array(NodeName).min(1).max(LOG_MAX_NODES).optional(),
+      sinceMinutes: z.int().min(1).max(7 * 24 * 60),
+      maxLines: z.int().min(1).max(100_000),
+    }),
+    result: z.strictObject({
+      requestId: z.string().max(100),
+      /** The archive's size as uploaded; Strata checks it against the stored object. */
+      bytes: z.int().min(1),
+      files: z.int().min(0).max(20_000),
+      missing: z.int().min(0).max(20_000),
+    }),
+    deadlineSeconds: LOG_COLLECTION_SECONDS,
+    fromApi: false,
+  },
+  runCisScan: {
+    description:
+      'runs kube-bench as a Job on a control-plane node (every target it detects: master, controlplane, etcd, node, policies) and posts its --json output to POST /agent/v1/compliance',
+    args: z.strictObject({
+      /** The scan this report belongs to: posted as ?scanId=. */
+      scanId: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'a scan id'),
+    }),
+    result: z.strictObject({
+      scanId: z.string().max(100),
+      /** The node kube-bench ran on. */
+      node: NodeName,
+    }),
+    deadlineSeconds: 1800,
     fromApi: false,
   },
 } as const satisfies Record<string, CommandKind>;

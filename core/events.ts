@@ -2,6 +2,8 @@
 export interface ClusterEvent {
   readonly id: string;
   readonly clusterId: string;
+  /** The cluster's name, for the tenant-wide stream. */
+  readonly clusterName?: string;
   readonly type: 'Normal' | 'Warning';
   readonly reason: string;
   readonly message: string;
@@ -19,3 +21,13 @@ export const EVENT_RETENTION_DAYS = 30;
 
 /** The same event (type, reason, subject, message) again within this long is one event with a count, as in Kubernetes. */
 export const EVENT_FOLD_WINDOW_MS = 10 * 60_000;
+
+/** What an event stream can be narrowed to; each filter given must hold. */
+export interface EventFilter {
+  readonly type?: 'Normal' | 'Warning';
+  /** One of these reasons. */
+  readonly reasons?: readonly string[];
+  readonly subject?: string;
+  /** Last seen at or after this ISO time. */
+  readonly since?: string;
+}

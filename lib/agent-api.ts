@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { agentBundle } from '../agent/build.js';
 import { AGENT_API_ENTRY, AGENT_ROUTES } from '../functions/agent/routes.js';
 import type { StrataData } from './data.js';
+import type { StrataArchives } from './archives.js';
 import type { StrataKeys } from './keys.js';
 import { StrataFunction } from './strata-function.js';
 
@@ -13,6 +14,8 @@ export interface StrataAgentApiProps {
   readonly data: StrataData;
   /** It checks tokens and tickets with the platform secret, and opens CA keys for control-plane bundles. */
   readonly keys: StrataKeys;
+  /** Log bundle upload forms are signed with its credentials; it checks bundles and stores kube-bench reports. */
+  readonly archives: StrataArchives;
   /**
    * Memory of the function, in MiB.
    * @default 256
@@ -57,7 +60,7 @@ export class StrataAgentApi extends Construct {
       entry: AGENT_API_ENTRY,
       files: [agent.path],
       description: `Strata agent API: ${AGENT_ROUTES.map((r) => `${r.method} ${r.path}`).join(', ')}`,
-      environment: props.data.environment,
+      environment: { ...props.data.environment, ARCHIVE_BUCKET: props.archives.bucket.bucketName },
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(10),
       reservedConcurrentExecutions: reserved,
@@ -71,6 +74,7 @@ export class StrataAgentApi extends Construct {
     props.data.grant('events', this.heartbeatFunction, 'readwrite');
     props.keys.grantPlatformSecret(this.heartbeatFunction);
     props.keys.grantOpen(this.heartbeatFunction);
+    props.archives.grantAgentUploads(this.heartbeatFunction);
 
     this.functionUrl = this.heartbeatFunction.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
     // FunctionUrl gives https://host/; Fn::Select 2 of Fn::Split '/' is the host.

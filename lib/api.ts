@@ -18,6 +18,7 @@ import type { TableId } from '../adapters/dynamodb/tables.js';
 import { AUTHORIZER_CACHE_SECONDS, AUTHORIZER_ENTRY, type HandlerName, ROUTES, handlerEntry } from '../functions/api/routes.js';
 import type { StrataData, TableAccess } from './data.js';
 import type { StrataKeys } from './keys.js';
+import type { StrataArchives } from './archives.js';
 import { StrataFunction } from './strata-function.js';
 import { workflowArnEnv } from '../adapters/workflows/workflows.js';
 import { type WorkflowId, grantCloudAccess, stateMachineName } from './workflows.js';
@@ -34,6 +35,8 @@ export interface StrataApiProps {
   readonly stateMachines: Readonly<Record<WorkflowId, StateMachine>>;
   /** The cluster-secrets key: handlers that open sealed CA keys (HANDLER_ACCESS opensClusterSecrets) may decrypt with it, for that purpose only. */
   readonly keys: StrataKeys;
+  /** The archive bucket: handlers that sign download URLs or check log bundles (HANDLER_ACCESS downloadsArchives, checksLogArchives). */
+  readonly archives: StrataArchives;
   /** The patch schedule group: handlers that manage schedules (HANDLER_ACCESS managesPatchSchedules) get it. */
   readonly patchSchedules: StrataPatchSchedules;
   /**
@@ -96,6 +99,10 @@ export interface HandlerAccess {
   readonly cloud?: boolean;
   /** Whether it opens a cluster's sealed CA keys (kms:Decrypt under the cluster-pki encryption context). */
   readonly opensClusterSecrets?: boolean;
+  /** Whether it signs download URLs of log bundles and kube-bench reports (s3:GetObject on those prefixes). */
+  readonly downloadsArchives?: boolean;
+  /** Whether it checks a reported log bundle's size and deletes one over the cap. */
+  readonly checksLogArchives?: boolean;
 }
 
 const DEFINITIONS_READWRITE: HandlerAccess = { tables: [{ table: 'definitions', access: 'readwrite' }] };
@@ -151,6 +158,10 @@ export const HANDLER_ACCESS: Readonly<Record<HandlerName, HandlerAccess>> = {
     ],
     opensClusterSecrets: true,
   },
+  // Log bundles: the request and its collectLogs command; download URLs; the size check of a bundle the agent API could not finish.
+  logs: { ...DEFINITIONS_READWRITE, downloadsArchives: true, checksLogArchives: true },
+  // kube-bench runs: reads them, signs the raw report's URL; a scan is a runCisScan command.
+  compliance: { ...DEFINITIONS_READWRITE, downloadsArchives: true },
   openapi: { tables: [] },
   healthz: { tables: [] },
 };
@@ -304,6 +315,8 @@ export class StrataApi extends Construct {
         });
         if (access.cloud) grantCloudAccess(fn);
         if (access.opensClusterSecrets) props.keys.grantOpen(fn);
+        if (access.downloadsArchives) props.archives.grantDownloads(fn);
+        if (access.checksLogArchives) props.archives.grantLogChecks(fn);
         if (access.cloudAccounts) {
           grantCloudAccess(fn, ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret', 'secretsmanager:TagResource']);
           // The simulated cloud exists only in the local runtime; customer roles trust this account.

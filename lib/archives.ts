@@ -1,13 +1,25 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket, HttpMethods, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { COMPLIANCE_HISTORY_DAYS } from '../core/compliance.js';
+import { LOG_ARCHIVE_DAYS } from '../core/log-bundles.js';
+
+/** Where each kind of archive lives in the bucket. */
+export const LOGS_PREFIX = 'logs/';
+export const COMPLIANCE_PREFIX = 'compliance/';
 
 export interface StrataArchivesProps {
   /**
-   * Days a log archive is kept before S3 expires it.
-   * @default 30
+   * Days a log bundle is kept before S3 expires it (what the API tells users as archiveExpiresAt).
+   * @default LOG_ARCHIVE_DAYS (7)
    */
   readonly archiveExpirationDays?: number;
+  /**
+   * Days a raw kube-bench report is kept, as long as the run's summary in the table.
+   * @default COMPLIANCE_HISTORY_DAYS (400)
+   */
+  readonly complianceReportDays?: number;
   /**
    * Days the archive bucket's server access logs are kept.
    * @default 90
@@ -21,9 +33,10 @@ export interface StrataArchivesProps {
 }
 
 /**
- * Log-bundle archives: a private bucket (all public access blocked, TLS only, S3-managed
- * encryption, objects expire), whose server access logs go to a second bucket just as locked down.
- * Clients never read it directly; they get short-lived presigned URLs.
+ * Archives: log bundles (logs/) and raw kube-bench reports (compliance/) in a private bucket (all
+ * public access blocked, TLS only, S3-managed encryption, objects expire by prefix), whose server
+ * access logs go to a second bucket just as locked down. Clients never read it directly; agents
+ * upload and people download through short-lived presigned URLs.
  */
 export class StrataArchives extends Construct {
   public readonly bucket: Bucket;
@@ -31,9 +44,10 @@ export class StrataArchives extends Construct {
 
   constructor(scope: Construct, id: string, props: StrataArchivesProps = {}) {
     super(scope, id);
-    const archiveDays = props.archiveExpirationDays ?? 30;
+    const archiveDays = props.archiveExpirationDays ?? LOG_ARCHIVE_DAYS;
+    const complianceDays = props.complianceReportDays ?? COMPLIANCE_HISTORY_DAYS;
     const accessLogDays = props.accessLogExpirationDays ?? 90;
-    for (const [name, days] of [['archiveExpirationDays', archiveDays], ['accessLogExpirationDays', accessLogDays]] as const) {
+    for (const [name, days] of [['archiveExpirationDays', archiveDays], ['complianceReportDays', complianceDays], ['accessLogExpirationDays', accessLogDays]] as const) {
       if (!Number.isInteger(days) || days < 1) throw new Error(`StrataArchives: ${name} must be a whole number of days >= 1, got ${days}`);
     }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -53,6 +67,8 @@ export class StrataArchives extends Construct {
 
     this.accessLogsBucket = new Bucket(this, 'AccessLogs', {
       ...secure,
+      // The console fetches downloads with progress: a presigned URL is the credential, so any origin may read with one.
+      cors: [{ allowedMethods: [HttpMethods.GET], allowedOrigins: ['*'], exposedHeaders: ['Content-Length', 'Content-Disposition'], maxAge: 3600 }],
       lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(accessLogDays) }],
     });
     Validations.of(this.accessLogsBucket).acknowledge({
@@ -64,13 +80,44 @@ export class StrataArchives extends Construct {
       ...secure,
       serverAccessLogsBucket: this.accessLogsBucket,
       serverAccessLogsPrefix: 'archives/',
+      // The console fetches downloads with progress: a presigned URL is the credential, so any origin may read with one.
+      cors: [{ allowedMethods: [HttpMethods.GET], allowedOrigins: ['*'], exposedHeaders: ['Content-Length', 'Content-Disposition'], maxAge: 3600 }],
       lifecycleRules: [
-        {
-          id: 'expire-archives',
-          expiration: Duration.days(archiveDays),
-          abortIncompleteMultipartUploadAfter: Duration.days(1),
-        },
+        { id: 'expire-log-bundles', prefix: LOGS_PREFIX, expiration: Duration.days(archiveDays) },
+        { id: 'expire-compliance-reports', prefix: COMPLIANCE_PREFIX, expiration: Duration.days(complianceDays) },
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
+    });
+  }
+
+  /**
+   * What the agent API needs: upload forms for log bundles are signed with its credentials (so it
+   * may put them), it checks (HeadObject is s3:GetObject) and deletes an oversized bundle, and it
+   * stores kube-bench reports.
+   */
+  grantAgentUploads(grantee: IGrantable & Construct): void {
+    this.allow(grantee, ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], LOGS_PREFIX, 'an upload form, a size check and the deletion of an oversized one name one request\'s key');
+    this.allow(grantee, ['s3:PutObject'], COMPLIANCE_PREFIX, 'each kube-bench run writes its own report key');
+  }
+
+  /** Download URLs of log bundles and kube-bench reports are signed with the grantee's credentials. */
+  grantDownloads(grantee: IGrantable & Construct): void {
+    this.allow(grantee, ['s3:GetObject'], LOGS_PREFIX, 'a download URL names one request\'s key');
+    this.allow(grantee, ['s3:GetObject'], COMPLIANCE_PREFIX, 'a report URL names one run\'s key');
+  }
+
+  /** Checking a reported bundle when the agent API could not (HeadObject), deleting one over the cap. */
+  grantLogChecks(grantee: IGrantable & Construct): void {
+    this.allow(grantee, ['s3:GetObject', 's3:DeleteObject'], LOGS_PREFIX, 'a size check and the deletion of an oversized bundle name one request\'s key');
+  }
+
+  /** Exactly these object actions under one prefix: keys are made per request, so the prefix is as narrow as a grant can be. */
+  private allow(grantee: IGrantable & Construct, actions: string[], prefix: string, why: string): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions, resources: [this.bucket.arnForObjects(`${prefix}*`)] }));
+    const logicalId = Stack.of(this.bucket).resolve((this.bucket.node.defaultChild as CfnBucket).logicalId) as string;
+    Validations.of(grantee).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${prefix}*]`,
+      reason: `Objects under ${prefix} only, with ${actions.join(', ')}: ${why}, which exists only at run time (<tenant>/<cluster>/<id>).`,
     });
   }
 }

@@ -26,7 +26,7 @@ import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
-import { ASSETS_PREFIX, CONSOLE_HEADERS, CONTENT_SECURITY_POLICY, HSTS_SECONDS } from '../console/headers.js';
+import { ASSETS_PREFIX, CONSOLE_HEADERS, contentSecurityPolicy, HSTS_SECONDS } from '../console/headers.js';
 import { REPO_ROOT } from './strata-function.js';
 
 export const CONSOLE_DIR = join(REPO_ROOT, 'console');
@@ -37,6 +37,12 @@ export const API_PATH_PATTERN = '/v1/*';
 export interface StrataConsoleProps {
   /** The REST API: a second origin of the distribution, behind /v1/*, so the console calls it on its own origin. */
   readonly api: RestApi;
+  /**
+   * Origins the console fetches downloads from (the archive bucket, through presigned URLs), added
+   * to the Content-Security-Policy's connect-src.
+   * @default none: downloads cannot be fetched with progress
+   */
+  readonly downloadOrigins?: readonly string[];
   /**
    * A custom domain for the console, with its ACM certificate (us-east-1). Without one, the
    * distribution's cloudfront.net name serves it.
@@ -96,7 +102,7 @@ function spaFallbackCode(): string {
 }
 
 /** CONSOLE_HEADERS as a CloudFront response headers policy: the security ones natively, the rest as custom headers. */
-function securityHeaders(scope: Construct): ResponseHeadersPolicy {
+function securityHeaders(scope: Construct, downloadOrigins: readonly string[]): ResponseHeadersPolicy {
   const native = new Set(['content-security-policy', 'strict-transport-security', 'x-content-type-options', 'x-frame-options', 'referrer-policy']);
   if (CONSOLE_HEADERS['x-frame-options'] !== 'DENY' || CONSOLE_HEADERS['referrer-policy'] !== 'no-referrer') {
     throw new Error('StrataConsole: console/headers.ts changed x-frame-options or referrer-policy; map the new value here');
@@ -104,7 +110,7 @@ function securityHeaders(scope: Construct): ResponseHeadersPolicy {
   return new ResponseHeadersPolicy(scope, 'SecurityHeaders', {
     comment: 'Strata console: CSP, HSTS and the other security headers of console/headers.ts',
     securityHeadersBehavior: {
-      contentSecurityPolicy: { contentSecurityPolicy: CONTENT_SECURITY_POLICY, override: true },
+      contentSecurityPolicy: { contentSecurityPolicy: contentSecurityPolicy(downloadOrigins), override: true },
       strictTransportSecurity: { accessControlMaxAge: Duration.seconds(HSTS_SECONDS), includeSubdomains: true, override: true },
       contentTypeOptions: { override: true },
       frameOptions: { frameOption: HeadersFrameOption.DENY, override: true },
@@ -162,7 +168,7 @@ export class StrataConsole extends Construct {
       removalPolicy,
     });
 
-    const headers = securityHeaders(this);
+    const headers = securityHeaders(this, props.downloadOrigins ?? []);
     const spaFallback = new CloudFrontFunction(this, 'SpaFallback', {
       comment: 'Strata console: app paths answer index.html',
       runtime: FunctionRuntime.JS_2_0,

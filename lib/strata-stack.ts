@@ -54,7 +54,7 @@ export class StrataStack extends Stack {
     this.keys = new StrataKeys(this, 'Keys');
     this.platformSecret = this.keys.platformSecret;
 
-    this.agentApi = new StrataAgentApi(this, 'AgentApi', { data: this.data, keys: this.keys, reservedConcurrency: props.agentReservedConcurrency });
+    this.agentApi = new StrataAgentApi(this, 'AgentApi', { data: this.data, keys: this.keys, archives: this.archives, reservedConcurrency: props.agentReservedConcurrency });
     this.health = new StrataHealth(this, 'Health', { data: this.data });
     // A heartbeat that moved a health input asks for a score, asynchronously.
     this.health.grantScoreRequests(this.agentApi.heartbeatFunction);
@@ -73,11 +73,12 @@ export class StrataStack extends Stack {
       environment,
       stateMachines: this.workflows.stateMachines,
       patchSchedules: this.patchSchedules,
+      archives: this.archives,
       reservedConcurrency: props.apiReservedConcurrency,
     });
     this.bootstrap = new StrataBootstrap(this, 'Bootstrap', { data: this.data, environment });
     // The web console and the REST API on one CloudFront origin.
-    this.console = new StrataConsole(this, 'Console', { api: this.api.api });
+    this.console = new StrataConsole(this, 'Console', { api: this.api.api, downloadOrigins: [`https://${this.archives.bucket.bucketRegionalDomainName}`] });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the REST API (routes start with /v1 and /healthz)' });
     new CfnOutput(this, 'ConsoleUrl', { value: this.console.url, description: 'The web console; the REST API is also served here, under /v1' });

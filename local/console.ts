@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { ASSETS_PREFIX, CONSOLE_HEADERS, IMMUTABLE_CACHE, REVALIDATE_CACHE } from '../console/headers.js';
+import { ASSETS_PREFIX, consoleHeaders, IMMUTABLE_CACHE, REVALIDATE_CACHE } from '../console/headers.js';
+
+/** s3rver's origin, where the console fetches downloads from presigned URLs. */
+const headers = () => consoleHeaders(process.env.AWS_ENDPOINT_URL_S3 ? [process.env.AWS_ENDPOINT_URL_S3] : []);
 import { AGENT_ROUTES } from '../functions/agent/routes.js';
 import { ROUTES } from '../functions/api/routes.js';
 
@@ -104,7 +107,7 @@ export function prepareConsole(): Promise<ConsoleBuild> {
 
 const page = (statusCode: number, text: string): APIGatewayProxyResult => ({
   statusCode,
-  headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...CONSOLE_HEADERS },
+  headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...headers() },
   body: text,
 });
 
@@ -140,7 +143,7 @@ export async function serveConsole(req: IncomingMessage): Promise<APIGatewayProx
     headers: {
       'content-type': TYPES[extname(served)] ?? 'application/octet-stream',
       'cache-control': pathname.startsWith(ASSETS_PREFIX) ? IMMUTABLE_CACHE : REVALIDATE_CACHE,
-      ...CONSOLE_HEADERS,
+      ...headers(),
     },
     body: readFileSync(served).toString('base64'),
     isBase64Encoded: true,

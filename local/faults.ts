@@ -6,7 +6,7 @@ import { bearerKey } from '../core/api-keys.js';
 import { TAG_BAKE } from '../core/cloud.js';
 import { SIM_REGIONS, type SimulatedCloud } from '../adapters/cloud/simulated/simulated-cloud.js';
 import { issuesToDetails } from '../functions/commons/validation.js';
-import { PATCH_FAULT } from './simulated-agents.js';
+import { LOGS_FAULT, PATCH_FAULT } from './simulated-agents.js';
 import type { SimulatedBuilders } from './simulated-builders.js';
 import type { LocalStepFunctions } from './step-functions.js';
 
@@ -49,6 +49,18 @@ const FaultInput = z.union([
       times: z.int().min(1).max(1000).optional(),
     }),
   }),
+  // A cluster's log collection (collectLogs): it fails, uploads more than the form admits, or takes its time.
+  z.strictObject({
+    logs: z.strictObject({
+      cluster: z.string().min(1).max(64),
+      mode: z.enum(['fail', 'oversize', 'slow']),
+      /** slow: how long collecting takes before the upload, in seconds of the runtime's clock. */
+      seconds: z.int().min(1).max(86_400).optional(),
+      /** fail: the agent's message. */
+      message: z.string().min(1).max(1000).optional(),
+      times: z.int().min(1).max(1000).optional(),
+    }),
+  }),
 ]);
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -69,6 +81,11 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({ st
  *       (the node's next OS patches fail, with "message" as what apt said; mode "notReady": the
  *       node does not come back Ready after its patch; mode "slow" with "seconds": the patch takes
  *       that long on the runtime's clock; listed as operation PatchNode:<node>)
+ *   POST /local/faults {"logs":{"cluster":"cl-…","mode":"oversize","times":1}}
+ *       (the cluster's next log collections: mode "fail" reports Failed with "message"; "oversize"
+ *       uploads an archive larger than the form's maxBytes (s3rver does not enforce the policy: the
+ *       platform's size check must catch it); "slow" with "seconds" takes that long on the runtime's
+ *       clock before uploading; listed as operation CollectLogs:<cluster>)
  *   GET /local/schedules (what the local EventBridge Scheduler holds, with each schedule's next run)
  *   GET /local/faults, DELETE /local/faults, GET /local/cloud, GET /local/executions
  */
@@ -102,7 +119,11 @@ export function localControls(cloud: SimulatedCloud, sfn: LocalStepFunctions, op
         return json(400, { error: 'ValidationError', message: details.map((d) => `${d.path}: ${d.message}`).join('; '), details });
       }
       const f = parsed.data;
-      if ('patch' in f) {
+      if ('logs' in f) {
+        const { cluster, mode, ...rest } = f.logs;
+        const error = mode === 'fail' ? 'LogsFailed' : mode === 'oversize' ? 'LogsOversize' : 'LogsSlow';
+        cloud.faults.push({ operation: `${LOGS_FAULT}${cluster}`, error, ...rest });
+      } else if ('patch' in f) {
         const { node, mode, ...rest } = f.patch;
         const error = mode === 'fail' ? 'PatchFailed' : mode === 'notReady' ? 'NodeNotReady' : 'PatchSlow';
         cloud.faults.push({ operation: `${PATCH_FAULT}${node}`, error, ...rest });

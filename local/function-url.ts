@@ -24,6 +24,8 @@ export async function serveAgentApi(req: IncomingMessage, body: string): Promise
     routeKey: '$default',
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),
+    // As a function URL passes them: present only when there are some, repeated names joined by commas.
+    ...(url.search.length > 1 ? { queryStringParameters: Object.fromEntries([...new Set(url.searchParams.keys())].map((k) => [k, url.searchParams.getAll(k).join(',')])) } : {}),
     headers,
     body,
     isBase64Encoded: false,

@@ -17,7 +17,7 @@ import { LocalScheduler } from './scheduler.js';
 import { LocalSchedulerService } from './scheduler-service.js';
 import { SWEEP_SCHEDULE } from '../functions/health/schedule.js';
 import { createTables, startDynamoLocal, type DynamoLocal } from './dynamodb-local.js';
-import { startS3Local, type S3Local } from './s3-local.js';
+import { LOCAL_ACCESS_KEY, startS3Local, type S3Local } from './s3-local.js';
 import { LocalClock } from './clock.js';
 import { useClock } from '../core/clock.js';
 import { startLocalKms } from './kms.js';
@@ -52,6 +52,8 @@ export interface RuntimeOptions {
   readonly workflowWaitMs?: number;
   /** Run the health sweep this often instead of its schedule's rate(1 minute). */
   readonly sweepIntervalMs?: number;
+  /** A lower size cap for log bundles than the deployed 100 MiB (tests of an oversized upload). */
+  readonly logBundleMaxBytes?: number;
 }
 
 export interface Runtime {
@@ -104,8 +106,8 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     const tables = await createTables(dynamoEndpoint, opts.tablePrefix ?? 'strata-');
     Object.assign(process.env, {
       AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ACCESS_KEY_ID: LOCAL_ACCESS_KEY.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_ACCESS_KEY.secretAccessKey,
       AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       AWS_ENDPOINT_URL_KMS: kms.endpoint,
@@ -115,6 +117,7 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
       CLOUD_ACCOUNT_TYPES: 'aws,azure,local',
       STRATA_AWS_PRINCIPAL: 'arn:aws:iam::000000000000:root',
       ARCHIVE_BUCKET: s3.bucket,
+      ...(opts.logBundleMaxBytes ? { LOG_BUNDLE_MAX_BYTES: String(opts.logBundleMaxBytes) } : {}),
       POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
       ...tables,
     });

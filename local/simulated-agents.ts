@@ -11,10 +11,16 @@ import type { SimInstance, SimulatedCloud } from '../adapters/cloud/simulated/si
 import { untarGz } from '../functions/commons/tar.js';
 import { clock } from '../core/clock.js';
 import type { NodePatchResult } from '../core/os-patch.js';
+import { buildLogArchive, commandLeaseName, requestUploadForm, uploadArchive, type AgentApi } from '../agent/logs.js';
+import { cisPeriod, DEFAULT_CIS_INTERVAL_HOURS, postComplianceReport } from '../agent/kube-bench.js';
+import { simulatedLogFiles } from './simulated-logs.js';
+import { simulatedKubeBenchReport } from './simulated-kube-bench.js';
 
 export interface AgentOptions {
   /** Heartbeat period in ms (a real agent: 30 s). */
   readonly intervalMs: number;
+  /** Hours of the runtime clock between scheduled CIS scans; 0 for none. @default DEFAULT_CIS_INTERVAL_HOURS */
+  readonly cisIntervalHours?: number;
 }
 
 /**
@@ -36,6 +42,8 @@ interface SimClusterState {
   kubeadmVersion?: string;
   /** Patch runs' leases (strata-patch-<runId>-<pool>) → the agent that holds it: one agent runs a pool's patch. */
   readonly patchLeases: Map<string, string>;
+  /** Leases named after the commands one agent runs (collectLogs, runCisScan) → the agent that holds it. */
+  readonly commandLeases: Map<string, string>;
 }
 
 /** What a cluster's agent sees of the simulated world besides the cloud. */
@@ -121,7 +129,7 @@ export class SimulatedAgents {
 
   private state(clusterId: string): SimClusterState {
     let s = this.clusters.get(clusterId);
-    if (!s) this.clusters.set(clusterId, (s = { tokens: new Map(), etcd: new Map(), patchLeases: new Map() }));
+    if (!s) this.clusters.set(clusterId, (s = { tokens: new Map(), etcd: new Map(), patchLeases: new Map(), commandLeases: new Map() }));
     return s;
   }
 
@@ -302,6 +310,7 @@ class SimulatedAgent {
   }
 
   start() {
+    this.log('info', 'agent started', { clusterId: this.settings.clusterId, apiUrl: this.settings.apiUrl, agentVersion: SIM_AGENT_VERSION });
     this.nudge();
     this.timer = setInterval(() => this.nudge(), this.options.intervalMs);
     this.timer.unref();
@@ -362,7 +371,9 @@ class SimulatedAgent {
     const answer = (await res.json()) as HeartbeatResponse;
     if (answer.agentToken) this.settings.token = answer.agentToken; // rotated: use the new one from now on
     for (const command of answer.commands) void this.runCommand(command);
+    this.scheduledScan();
     const changed = answer.desiredGeneration !== this.desired.generation;
+    if (changed) this.log('info', 'desired generation', { generation: answer.desiredGeneration, packs: answer.packs.map((p) => `${p.name}@${p.version}`) });
     this.desired = { generation: answer.desiredGeneration, packs: answer.packs };
     if (changed) this.nudge();
   }
@@ -392,12 +403,13 @@ class SimulatedAgent {
     };
     let report: Record<string, unknown>;
     try {
-      report = handler ? { status: 'Succeeded', result: await handler(command.args, { progress }) } : { status: 'Failed', message: `the simulated agent does not know command kind ${command.kind}` };
+      report = handler ? { status: 'Succeeded', result: await handler(command.args, { progress, commandId: command.id }) } : { status: 'Failed', message: `the simulated agent does not know command kind ${command.kind}` };
     } catch (err) {
-      if (err instanceof SimDeclined) return;
+      if (err instanceof SimDeclined) return this.log('info', 'command declined', { id: command.id, kind: command.kind });
       report = { status: 'Failed', message: (err as Error).message.slice(0, 2000), ...(err instanceof SimFailure ? { result: err.result } : {}) };
     }
     await reports;
+    this.log('info', 'command done', { id: command.id, kind: command.kind, status: report.status });
     const res = await post(report);
     if (!res || (!res.ok && res.status !== 409 && res.status !== 410)) this.commandsSeen.delete(command.id); // try again when delivered again
   }
@@ -449,7 +461,101 @@ class SimulatedAgent {
       return move;
     },
     patchNodes: (args, context) => this.patchNodes(args, context),
+    collectLogs: (args, context) => this.collectLogs(args, context),
+    runCisScan: async (args, context) => {
+      const { scanId } = parseAgentArgs('runCisScan', args);
+      this.claim('runCisScan', context.commandId);
+      const node = await this.postKubeBench(scanId);
+      return { scanId, node };
+    },
   };
+
+  /** The simulated agent's own log: JSON lines as the real agent writes them, on the runtime clock, the newest few thousand. */
+  private readonly ownLog: string[] = [];
+  private log(level: 'info' | 'warn', message: string, data: Record<string, unknown> = {}) {
+    this.ownLog.push(JSON.stringify({ time: clock.date().toISOString(), level, message, ...data }));
+    if (this.ownLog.length > 5_000) this.ownLog.splice(0, this.ownLog.length - 5_000);
+  }
+
+  /** The agent API with the agent's current token, as the real agent's commands use it. */
+  private readonly api: AgentApi = {
+    post: (path, json, options) =>
+      fetch(`${this.settings.apiUrl}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${this.settings.token}`, 'content-type': 'application/json' },
+        body: json,
+        ...(options?.signal ? { signal: options.signal } : {}),
+      }),
+  };
+
+  /** The command's Lease in the cluster's shared state, as the real agent takes it: declined when another agent holds it. */
+  private claim(kind: string, commandId: string) {
+    const leases = this.view.state().commandLeases;
+    const name = commandLeaseName(kind, commandId);
+    const holder = leases.get(name);
+    if (holder !== undefined && holder !== this.identity) throw new SimDeclined();
+    leases.set(name, this.identity);
+  }
+
+  /**
+   * collectLogs as the real agent runs it (agent/logs.ts), on the simulated cluster: realistic
+   * files (local/simulated-logs.ts), the same archive, the same upload form request and multipart
+   * POST to the URL it gets (s3rver locally). A `logs` fault (local/faults.ts) makes it fail, take
+   * its time before uploading, or upload more than the form's maxBytes.
+   */
+  private async collectLogs(args: Record<string, unknown>, context: SimCommandContext) {
+    const request = parseAgentArgs('collectLogs', args);
+    this.claim('collectLogs', context.commandId);
+    const fault = this.cloud.due(`${LOGS_FAULT}${this.settings.clusterId}`);
+    if (fault?.error === 'LogsFailed') throw new Error(fault.message ?? 'collecting logs failed: listing pods in kube-system: Get "https://10.96.0.1:443/api/v1/namespaces/kube-system/pods": dial tcp 10.96.0.1:443: i/o timeout');
+    context.progress(5, 'collecting logs');
+    const nodes = this.nodes().map((i) => ({
+      name: i.tags[TAG_NAME] ?? i.instanceId,
+      role: i.tags['strata:role'] === 'controlPlane' ? ('controlPlane' as const) : ('worker' as const),
+      ip: i.privateIp,
+      bootedAt: i.launchedAt + this.cloud.settings.bootMs,
+      ...(this.view.kubeletOf(i) ? { kubeletVersion: this.view.kubeletOf(i) } : {}),
+    }));
+    const cni = this.desired.packs.find((p) => p.layer === 'cni')?.name;
+    const { files, missing } = simulatedLogFiles({ clusterId: this.settings.clusterId, nodes, ...(cni ? { cni } : {}), agentLog: this.ownLog, agentName: this.identity, now: clock.now() }, request);
+    if (fault?.error === 'LogsSlow') await this.sleep((fault.seconds ?? 600) * 1000);
+    const header = { requestId: request.requestId, clusterId: this.settings.clusterId, agentVersion: SIM_AGENT_VERSION, collectedAt: clock.now(), request };
+    let { archive } = await buildLogArchive(header, files, missing);
+    const form = await requestUploadForm(this.api, request.requestId, archive.length);
+    if (fault?.error === 'LogsOversize') {
+      // Past the form's cap whatever it is: stored blocks (no compression) of one padded file.
+      const padding = { path: 'platform/padding.log', type: 'platform' as const, content: Buffer.alloc(form.maxBytes + 64 * 1024, 0x20), truncated: false };
+      archive = (await buildLogArchive(header, [...files, padding], missing, { gzipLevel: 0 })).archive;
+    }
+    context.progress(85, `uploading ${archive.length} bytes`);
+    await uploadArchive(form, archive, `${request.requestId}.tar.gz`);
+    this.log('info', 'log bundle uploaded', { requestId: request.requestId, bytes: archive.length, files: files.length, missing: missing.length });
+    return { requestId: request.requestId, bytes: archive.length, files: files.length + (fault?.error === 'LogsOversize' ? 1 : 0), missing: missing.length };
+  }
+
+  /** kube-bench's report of the cluster posted from its first control-plane node, as the real agent posts it; the node's name. */
+  private async postKubeBench(scanId?: string): Promise<string> {
+    const cp = this.nodes().find((i) => i.tags['strata:role'] === 'controlPlane');
+    if (!cp) throw new Error('no control-plane node to run kube-bench on');
+    const node = cp.tags[TAG_NAME] ?? cp.instanceId;
+    const report = simulatedKubeBenchReport(this.settings.clusterId, this.view.kubeletOf(cp));
+    await postComplianceReport(this.api, JSON.stringify(report), node, scanId);
+    return node;
+  }
+
+  /** The period of the last scheduled scan (the runtime clock's), so each period posts one. */
+  private scanPeriod?: number;
+  private scheduledScan() {
+    const hours = this.options.cisIntervalHours ?? DEFAULT_CIS_INTERVAL_HOURS;
+    if (hours <= 0) return;
+    const period = cisPeriod(clock.now(), hours, this.settings.clusterId).number;
+    if (period === this.scanPeriod) return;
+    this.scanPeriod = period;
+    void this.postKubeBench().then(
+      (node) => this.log('info', 'scheduled CIS scan posted', { job: `strata-kube-bench-${period}`, node }),
+      (err: unknown) => this.log('warn', 'scheduled CIS scan failed', { job: `strata-kube-bench-${period}`, error: (err as Error).message }),
+    );
+  }
 
   /** Cordons the node and evicts what it runs besides DaemonSet pods, as the drain command does. */
   private drain(node: string) {
@@ -694,6 +800,7 @@ class SimulatedAgent {
 interface SimCommandContext {
   /** A Running report (with the kind's progressResult when given), sent in order, before the outcome. */
   progress(percent: number, message: string, result?: unknown): void;
+  readonly commandId: string;
 }
 /** A handler's result, now or later; a thrown SimFailure carries the Failed outcome's result, a SimDeclined sends none. */
 type SimHandler = (args: Record<string, unknown>, context: SimCommandContext) => unknown;
@@ -711,6 +818,8 @@ class SimFailure extends Error {
 
 /** The simulated cloud's fault operation for a node's OS patch: PatchNode:<node> (local/faults.ts sets it). */
 export const PATCH_FAULT = 'PatchNode:';
+/** The simulated cloud's fault operation for a cluster's log collection: CollectLogs:<cluster> (local/faults.ts sets it). */
+export const LOGS_FAULT = 'CollectLogs:';
 
 type SimPackage = { readonly name: string; readonly from?: string; readonly to: string };
 const same = (names: string[], from: string, to: string): SimPackage[] => names.map((name) => ({ name, from, to }));

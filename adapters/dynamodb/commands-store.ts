@@ -25,22 +25,28 @@ const openCount = (tenantId: string, clusterId: string, by: 1 | -1): TransactIte
   },
 });
 
+/** The writes that issue a command: the command, and its open count on a cluster that must not be going away. */
+export function commandIssueItems(tenantId: string, command: Command): [TransactItem, TransactItem] {
+  const count = openCount(tenantId, command.clusterId, 1);
+  return [
+    putNew({ pk: tenantPk(tenantId), sk: commandSk(command.clusterId, command.id), ...command, kind: 'COMMAND', commandKind: command.kind }),
+    {
+      Update: {
+        ...count.Update!,
+        ConditionExpression: 'attribute_exists(pk) AND NOT phase IN (:deleting, :deleted)',
+        ExpressionAttributeValues: { ...count.Update!.ExpressionAttributeValues, ':deleting': 'Deleting', ':deleted': 'Deleted' },
+      },
+    },
+  ];
+}
+
+/** Why issuing failed, by the index of commandIssueItems' write that refused. */
+export const commandIssueConflict = (command: Command, index: number) =>
+  index === 1 ? conflict(`cluster ${command.clusterId} is being deleted`, 'id') : conflict('id collision; retry');
+
 /** Store a new command and count it open on its cluster (which must not be going away). */
 export async function issueCommand(tenantId: string, command: Command): Promise<void> {
-  const count = openCount(tenantId, command.clusterId, 1);
-  await transact(
-    [
-      putNew({ pk: tenantPk(tenantId), sk: commandSk(command.clusterId, command.id), ...command, kind: 'COMMAND', commandKind: command.kind }),
-      {
-        Update: {
-          ...count.Update!,
-          ConditionExpression: 'attribute_exists(pk) AND NOT phase IN (:deleting, :deleted)',
-          ExpressionAttributeValues: { ...count.Update!.ExpressionAttributeValues, ':deleting': 'Deleting', ':deleted': 'Deleted' },
-        },
-      },
-    ],
-    (i) => (i === 1 ? conflict(`cluster ${command.clusterId} is being deleted`, 'id') : conflict('command id collision; retry')),
-  );
+  await transact(commandIssueItems(tenantId, command), (i) => commandIssueConflict(command, i));
 }
 
 export async function getCommand(tenantId: string, clusterId: string, id: string): Promise<Command> {

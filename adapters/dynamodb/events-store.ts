@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { BatchWriteCommand, GetCommand, TransactWriteCommand, type BatchWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { EVENT_FOLD_WINDOW_MS, EVENT_RETENTION_DAYS, type ClusterEvent } from '../../core/events.js';
+import { EVENT_FOLD_WINDOW_MS, EVENT_RETENTION_DAYS, type ClusterEvent, type EventFilter } from '../../core/events.js';
 import { documentClient } from './client.js';
 import { failedConditions, isTransactionConflict } from './errors.js';
 import { queryPage, type Page } from './pagination.js';
@@ -20,7 +20,13 @@ const table = () => tableName('events');
 const foldKey = (e: Pick<ClusterEvent, 'type' | 'reason' | 'subject' | 'message'>) =>
   createHash('sha256').update(JSON.stringify([e.type, e.reason, e.subject ?? '', e.message])).digest('base64url').slice(0, 22);
 
-type NewEvent = Omit<ClusterEvent, 'id' | 'at' | 'count' | 'firstSeen' | 'lastSeen'>;
+/** What a writer gives; with tenantId the event also joins the tenant-wide stream (gsi1). */
+type NewEvent = Omit<ClusterEvent, 'id' | 'at' | 'count' | 'firstSeen' | 'lastSeen'> & { readonly tenantId?: string };
+
+const tenantStreamPk = (tenantId: string) => `TE#${tenantId}`;
+/** The tenant-wide stream's keys of an event: its id sorts it by time. */
+const streamKeys = (tenantId: string | undefined, id: string) => (tenantId ? { gsi1pk: tenantStreamPk(tenantId), gsi1sk: id } : {});
+const STREAM_INDEX = { pk: 'gsi1pk', sk: 'gsi1sk' } as const;
 
 /**
  * Append an event, folded into the same one seen within the window. With a `dedupeKey` (what makes
@@ -36,11 +42,12 @@ export async function appendEvent(e: NewEvent, dedupeKey?: string, tries = 10): 
     | undefined;
   const fold = pointer && now.getTime() - Date.parse(pointer.lastSeen) < EVENT_FOLD_WINDOW_MS ? pointer : undefined;
   const id = `${at}#${randomBytes(4).toString('hex')}`;
-  const event: ClusterEvent = { ...e, id, at, count: (fold?.count ?? 0) + 1, firstSeen: fold?.firstSeen ?? at, lastSeen: at };
+  const { tenantId, ...fields } = e;
+  const event: ClusterEvent = { ...fields, id, at, count: (fold?.count ?? 0) + 1, firstSeen: fold?.firstSeen ?? at, lastSeen: at };
   const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [];
   if (dedupeKey) items.push({ Put: { TableName: table(), Item: { pk: `ED#${e.clusterId}`, sk: dedupeKey, expiresAt }, ConditionExpression: 'attribute_not_exists(pk)' } });
   items.push(
-    { Put: { TableName: table(), Item: { pk: pk(e.clusterId), sk: id, ...event, expiresAt }, ConditionExpression: 'attribute_not_exists(pk)' } },
+    { Put: { TableName: table(), Item: { pk: pk(e.clusterId), sk: id, ...event, ...streamKeys(tenantId, id), expiresAt }, ConditionExpression: 'attribute_not_exists(pk)' } },
     {
       Put: {
         TableName: table(),
@@ -67,39 +74,98 @@ export async function appendEvent(e: NewEvent, dedupeKey?: string, tries = 10): 
   }
 }
 
-export async function listEvents(clusterId: string, opts: { limit?: number; cursor?: string }): Promise<Page<ClusterEvent>> {
+/** A stored event as the API shows it: keys, stream keys and expiry dropped; old items had no fold fields. */
+const shown = ({ pk: _p, sk: _s, expiresAt: _e, gsi1pk: _g, gsi1sk: _gs, ...e }: Record<string, unknown>) =>
+  ({ count: 1, firstSeen: e.at, lastSeen: e.at, ...e }) as unknown as ClusterEvent;
+
+/**
+ * The filter as DynamoDB evaluates it (after the key condition, before the page is counted):
+ * expired events are always left out, since TTL deletion is lazy.
+ */
+function filterExpression(f: EventFilter): { FilterExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues: Record<string, unknown> } {
+  const parts = ['expiresAt > :now'];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = { ':now': Math.floor(clock.now() / 1000) };
+  if (f.type) {
+    parts.push('#type = :type');
+    names['#type'] = 'type';
+    values[':type'] = f.type;
+  }
+  if (f.reasons?.length) {
+    const keys = f.reasons.map((r, i) => ((values[`:r${i}`] = r), `:r${i}`));
+    parts.push(`reason IN (${keys.join(', ')})`);
+  }
+  if (f.subject) {
+    parts.push('subject = :subject');
+    values[':subject'] = f.subject;
+  }
+  return { FilterExpression: parts.join(' AND '), ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}), ExpressionAttributeValues: values };
+}
+
+/** `since` as a sort-key bound: ids start with the ISO time they were last seen. */
+const sinceKey = (since: string) => new Date(since).toISOString();
+
+/** One cluster's events, newest first, narrowed by the filter. */
+export async function listEvents(clusterId: string, opts: { limit?: number; cursor?: string } & EventFilter): Promise<Page<ClusterEvent>> {
+  const filter = filterExpression(opts);
   return queryPage({
     query: {
       TableName: table(),
-      KeyConditionExpression: 'pk = :pk',
-      // TTL deletion is lazy: expired events are filtered out here.
-      FilterExpression: 'expiresAt > :now',
-      ExpressionAttributeValues: { ':pk': pk(clusterId), ':now': Math.floor(clock.now() / 1000) },
+      KeyConditionExpression: opts.since ? 'pk = :pk AND sk >= :since' : 'pk = :pk',
+      ...filter,
+      ExpressionAttributeValues: { ...filter.ExpressionAttributeValues, ':pk': pk(clusterId), ...(opts.since ? { ':since': sinceKey(opts.since) } : {}) },
       ScanIndexForward: false,
     },
     pk: pk(clusterId),
     limit: opts.limit,
     cursor: opts.cursor,
-    map: ({ pk: _p, sk: _s, expiresAt: _e, ...e }) => ({ count: 1, firstSeen: e.at, lastSeen: e.at, ...e }) as unknown as ClusterEvent,
+    map: shown,
+  });
+}
+
+/** The events of all of a tenant's clusters (those written with the tenant), newest first, narrowed by the filter. */
+export async function listTenantEvents(tenantId: string, opts: { limit?: number; cursor?: string } & EventFilter): Promise<Page<ClusterEvent>> {
+  const filter = filterExpression(opts);
+  return queryPage({
+    query: {
+      TableName: table(),
+      IndexName: 'gsi1',
+      KeyConditionExpression: opts.since ? 'gsi1pk = :pk AND gsi1sk >= :since' : 'gsi1pk = :pk',
+      ...filter,
+      ExpressionAttributeValues: { ...filter.ExpressionAttributeValues, ':pk': tenantStreamPk(tenantId), ...(opts.since ? { ':since': sinceKey(opts.since) } : {}) },
+      ScanIndexForward: false,
+    },
+    pk: tenantStreamPk(tenantId),
+    index: STREAM_INDEX,
+    limit: opts.limit,
+    cursor: opts.cursor,
+    map: shown,
   });
 }
 
 /**
  * Events after `after` (an event id, which sorts by time), oldest first, at most `limit`: what a
  * follower has not seen. A folded event moves to a new id, so it is seen again with its new count.
+ * With `tenantId` instead of a cluster, the tenant-wide stream (its index is eventually consistent:
+ * an event shows there a moment after it is written).
  */
-export async function eventsAfter(clusterId: string, after: string, limit = 100): Promise<ClusterEvent[]> {
+export async function eventsAfter(stream: { clusterId: string } | { tenantId: string }, after: string, filter: EventFilter = {}, limit = 100): Promise<ClusterEvent[]> {
+  const f = filterExpression(filter);
+  const tenant = 'tenantId' in stream;
+  const key = tenant ? tenantStreamPk(stream.tenantId) : pk(stream.clusterId);
   const page = await queryPage<ClusterEvent>({
     query: {
       TableName: table(),
-      KeyConditionExpression: 'pk = :pk AND sk > :after',
-      FilterExpression: 'expiresAt > :now',
-      ExpressionAttributeValues: { ':pk': pk(clusterId), ':after': after, ':now': Math.floor(clock.now() / 1000) },
+      ...(tenant ? { IndexName: 'gsi1' } : {}),
+      KeyConditionExpression: tenant ? 'gsi1pk = :pk AND gsi1sk > :after' : 'pk = :pk AND sk > :after',
+      ...f,
+      ExpressionAttributeValues: { ...f.ExpressionAttributeValues, ':pk': key, ':after': after },
       ScanIndexForward: true,
     },
-    pk: pk(clusterId),
+    pk: key,
+    ...(tenant ? { index: STREAM_INDEX } : {}),
     limit,
-    map: ({ pk: _p, sk: _s, expiresAt: _e, ...e }) => ({ count: 1, firstSeen: e.at, lastSeen: e.at, ...e }) as unknown as ClusterEvent,
+    map: shown,
   });
   return page.items;
 }
@@ -109,11 +175,13 @@ export async function eventsAfter(clusterId: string, after: string, limit = 100)
  * without folding: the fan-out of one notification to thousands of clusters. Writing the same id
  * again overwrites it, so a repeated batch records nothing twice. Returns the write requests made.
  */
-export async function putEventsOnce(events: readonly ClusterEvent[]): Promise<number> {
+export async function putEventsOnce(events: readonly (ClusterEvent & { readonly tenantId?: string })[]): Promise<number> {
   const expiresAt = Math.floor(clock.now() / 1000) + EVENT_RETENTION_DAYS * 86400;
   let requests = 0;
   for (let i = 0; i < events.length; i += 25) {
-    let pending: NonNullable<BatchWriteCommandInput['RequestItems']>[string] = events.slice(i, i + 25).map((e) => ({ PutRequest: { Item: { pk: pk(e.clusterId), sk: e.id, ...e, expiresAt } } }));
+    let pending: NonNullable<BatchWriteCommandInput['RequestItems']>[string] = events
+      .slice(i, i + 25)
+      .map(({ tenantId, ...e }) => ({ PutRequest: { Item: { pk: pk(e.clusterId), sk: e.id, ...e, ...streamKeys(tenantId, e.id), expiresAt } } }));
     for (let attempt = 0; pending.length; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
       requests++;

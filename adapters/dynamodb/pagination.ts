@@ -20,18 +20,27 @@ export function encodeCursor(key: Key | undefined): string | undefined {
   return key ? Buffer.from(JSON.stringify(key), 'utf8').toString('base64url') : undefined;
 }
 
-export function decodeCursor(cursor: string | undefined, expectPk: string, expectSkPrefix = ''): Key | undefined {
+/** The key attributes of an index a list reads (gsi1): a cursor of it holds the table's key too. */
+export interface IndexKeys {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+export function decodeCursor(cursor: string | undefined, expectPk: string, expectSkPrefix = '', index?: IndexKeys): Key | undefined {
   if (!cursor) return undefined;
   try {
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Key;
+    const pkAttr = index?.pk ?? 'pk';
+    const skAttr = index?.sk ?? 'sk';
     // A cursor from another list (or another tenant) must not steer the query elsewhere.
     const foreign =
       typeof key !== 'object' ||
       key === null ||
-      Object.keys(key).length !== 2 ||
-      key.pk !== expectPk ||
-      typeof key.sk !== 'string' ||
-      !key.sk.startsWith(expectSkPrefix);
+      Object.keys(key).length !== (index ? 4 : 2) ||
+      key[pkAttr] !== expectPk ||
+      typeof key[skAttr] !== 'string' ||
+      !(key[skAttr] as string).startsWith(expectSkPrefix) ||
+      (index !== undefined && (typeof key.pk !== 'string' || typeof key.sk !== 'string'));
     if (foreign) throw new Error('foreign');
     return key;
   } catch {
@@ -50,6 +59,8 @@ export interface PageQuery<T> {
   /** The partition and sort-key prefix a cursor must belong to. */
   readonly pk: string;
   readonly skPrefix?: string;
+  /** Set when the query reads an index: its key attributes. */
+  readonly index?: IndexKeys;
   readonly limit?: number;
   readonly cursor?: string;
   readonly map: (item: Record<string, unknown>) => T;
@@ -65,7 +76,9 @@ export async function queryPage<T>(q: PageQuery<T>): Promise<Page<T>> {
   const limit = q.limit ?? 50;
   const filtered = q.query.FilterExpression !== undefined;
   const raw: Record<string, unknown>[] = [];
-  let start = decodeCursor(q.cursor, q.pk, q.skPrefix);
+  let start = decodeCursor(q.cursor, q.pk, q.skPrefix, q.index);
+  const keyOf = (item: Record<string, unknown>): Key =>
+    q.index ? { pk: item.pk, sk: item.sk, [q.index.pk]: item[q.index.pk], [q.index.sk]: item[q.index.sk] } : { pk: item.pk, sk: item.sk };
   for (let round = 1; ; round++) {
     const want = limit + 1 - raw.length;
     const ask = filtered ? Math.max(want, FILTERED_ROUND) : want;
@@ -75,7 +88,7 @@ export async function queryPage<T>(q: PageQuery<T>): Promise<Page<T>> {
     if (raw.length > limit) {
       const items = raw.slice(0, limit);
       const last = items[limit - 1]!;
-      return { items: items.map(q.map), nextCursor: encodeCursor({ pk: last.pk, sk: last.sk }) };
+      return { items: items.map(q.map), nextCursor: encodeCursor(keyOf(last)) };
     }
     if (!start) return { items: raw.map(q.map) };
     // Fewer items examined than asked for, yet more to read: DynamoDB's 1 MB limit ended the read.

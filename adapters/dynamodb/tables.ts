@@ -32,7 +32,8 @@ export const TABLES: Record<TableId, TableSchema> = {
     indexes: [{ name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' }],
   },
   conditions: { id: 'conditions', partitionKey: 'pk', sortKey: 'sk', indexes: [] },
-  events: { id: 'events', partitionKey: 'pk', sortKey: 'sk', ttlAttribute: 'expiresAt', indexes: [] },
+  // gsi1: the tenant-wide stream (gsi1pk TE#<tenant>, gsi1sk = the event id, which sorts by time).
+  events: { id: 'events', partitionKey: 'pk', sortKey: 'sk', ttlAttribute: 'expiresAt', indexes: [{ name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' }] },
   telemetry: { id: 'telemetry', partitionKey: 'pk', sortKey: 'sk', ttlAttribute: 'expiresAt', indexes: [] },
 };
 

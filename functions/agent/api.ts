@@ -11,6 +11,8 @@ import { agentDownload } from './agent-download.js';
 import { bakeResult } from './bake-result.js';
 import { bootstrap } from './bootstrap.js';
 import { commandResult } from './command-result.js';
+import { complianceReport } from './compliance-report.js';
+import { logUploadForm } from './log-upload.js';
 import { heartbeat } from './heartbeat.js';
 import { AGENT_ROUTES, type AgentRoute } from './routes.js';
 import { clock } from '../../core/clock.js';
@@ -35,6 +37,8 @@ const HANDLERS: Record<string, (req: AgentRequest) => Promise<AgentResult>> = {
   '/agent/v1/bootstrap': bootstrap,
   '/agent/v1/agent': agentDownload,
   '/agent/v1/bakes/{id}/result': bakeResult,
+  '/agent/v1/logs/{id}/upload': logUploadForm,
+  '/agent/v1/compliance': complianceReport,
 };
 
 const TEMPLATES = AGENT_ROUTES.map((route) => {
@@ -60,9 +64,9 @@ export const agentReply = (statusCode: number, body: unknown, headers: Record<st
   body: JSON.stringify(body),
 });
 
-function parseAgentBody(event: APIGatewayProxyEventV2): unknown {
+function parseAgentBody(event: APIGatewayProxyEventV2, max = MAX_AGENT_BODY): unknown {
   const raw = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
-  if (Buffer.byteLength(raw) > MAX_AGENT_BODY) throw payloadTooLarge(MAX_AGENT_BODY);
+  if (Buffer.byteLength(raw) > max) throw payloadTooLarge(max);
   const type = event.headers?.['content-type'] ?? event.headers?.['Content-Type'];
   if (!isJsonMediaType(type)) throw unsupportedMediaType(type);
   try {
@@ -100,7 +104,7 @@ async function dispatch(event: APIGatewayProxyEventV2): Promise<AgentResult> {
     if (route.method !== method) throw new DomainError(405, 'MethodNotAllowed', `${method} is not supported on ${path}; use ${route.method}`, [{ path: 'method', message: `use ${route.method}` }]);
     const now = clock.date();
     const who = await authenticate(route, event, now);
-    const body = route.body ? parseAgentBody(event) : undefined;
+    const body = route.body ? parseAgentBody(event, route.maxBody) : undefined;
     const result = await HANDLERS[route.path]!({ event, now, body, params, ...who });
     return { ...result, headers: { ...result.headers, 'x-correlation-id': correlationId } };
   } catch (caught) {

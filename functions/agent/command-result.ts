@@ -6,6 +6,7 @@ import { validate } from '../commons/validation.js';
 import type { AgentRequest, AgentResult } from './api.js';
 import { agentReply } from './api.js';
 import { forgetCluster } from './auth.js';
+import { logCollectionEnded } from '../commons/log-collection.js';
 
 /**
  * POST /agent/v1/commands/{id}/result — progress (Running) and then the outcome of a command the
@@ -51,8 +52,12 @@ export async function commandResult(req: AgentRequest): Promise<AgentResult> {
   if (moved && kind.progressEvents && result !== undefined) {
     // Delivered again, a report makes the same events: each is recorded once.
     for (const e of kind.progressEvents(command.args, command.result, result)) {
-      await appendEvent({ clusterId: cluster.id, ...e }, `${command.id}#${e.subject}#${e.reason}`);
+      await appendEvent({ clusterId: cluster.id, clusterName: cluster.name, tenantId: claims.tenantId, ...e }, `${command.id}#${e.subject}#${e.reason}`);
     }
+  }
+  if (moved && command.kind === 'collectLogs' && (report.status === 'Succeeded' || report.status === 'Failed')) {
+    const { requestId } = command.args as { requestId: string };
+    await logCollectionEnded(claims.tenantId, { clusterId: cluster.id, id: requestId }, { status: report.status, message: report.message, result }, at);
   }
   if (isFinal(report.status)) forgetCluster(claims.tenantId, cluster.id); // its open-command count changed
   return agentReply(200, { id: command.id, status: report.status });

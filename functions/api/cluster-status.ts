@@ -1,24 +1,39 @@
 import middy from '@middy/core';
+import type { z } from 'zod';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { isReady, type ReportedNode } from '../../core/agent-protocol.js';
 import { sortConditions, withTitle } from '../../core/conditions.js';
-import { notFound } from '../../core/errors.js';
+import { DomainError, notFound } from '../../core/errors.js';
 import { overallHealth } from '../../core/health.js';
 import { serviceViews } from '../../core/services.js';
 import { nodeFigures, nodePercents, samplePoint, totals, type NodeFigures } from '../../core/usage.js';
 import { getCluster } from '../../adapters/dynamodb/clusters-store.js';
 import { listConditions } from '../../adapters/dynamodb/conditions-store.js';
-import { eventsAfter, listEvents } from '../../adapters/dynamodb/events-store.js';
+import { eventsAfter, listEvents, listTenantEvents } from '../../adapters/dynamodb/events-store.js';
 import { getMachine, listMachines } from '../../adapters/dynamodb/machines-store.js';
 import { getSnapshot, latestSample, samplesSince, type SampleResolution, type StoredSample } from '../../adapters/dynamodb/telemetry-store.js';
 import { httpApi, json, parseQuery, pathParam, principalOf } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
-import { FollowQuery, ListQuery, NodeQuery, UsageQuery, WINDOWS } from './schemas.js';
+import { EventFollowQuery, EventQuery, NodeQuery, TenantEventQuery, UsageQuery, WINDOWS } from './schemas.js';
+
+import { clock } from '../../core/clock.js';
 
 /** How often a follow looks for news while it waits: a second's delay, a query a second at most. */
 const FOLLOW_POLL_MS = 1000;
-import { clock } from '../../core/clock.js';
+
+/** Long polling: answers as soon as there are events after the position, or empty when the wait is over. */
+async function follow(stream: { clusterId: string } | { tenantId: string }, q: z.output<typeof EventFollowQuery>) {
+  const { after, waitSeconds, reason, ...filter } = q;
+  // Without a position, the follow starts at this moment (an id sorts by its time).
+  const from = after ?? `${clock.date().toISOString()}#`;
+  const until = Date.now() + waitSeconds * 1000;
+  for (;;) {
+    const items = await eventsAfter(stream, from, { ...filter, reasons: reason?.split(',') });
+    if (items.length || Date.now() >= until) return { items, after: items.at(-1)?.id ?? from };
+    await new Promise((r) => setTimeout(r, Math.min(FOLLOW_POLL_MS, until - Date.now())));
+  }
+}
 
 
 /**
@@ -67,20 +82,31 @@ export const handler = middy(
     'GET /v1/clusters/{id}/events': async (event) => {
       const who = principalOf(event);
       const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
-      return json(200, await listEvents(cluster.id, parseQuery(event, ListQuery)));
+      const { reason, ...query } = parseQuery(event, EventQuery);
+      return json(200, await listEvents(cluster.id, { ...query, reasons: reason?.split(',') }));
     },
     'GET /v1/clusters/{id}/events/follow': async (event) => {
       const who = principalOf(event);
       const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
-      const { after, waitSeconds } = parseQuery(event, FollowQuery);
-      // Without a position, the follow starts at this moment (an id sorts by its time).
-      const from = after ?? `${clock.date().toISOString()}#`;
-      const until = Date.now() + waitSeconds * 1000;
-      for (;;) {
-        const items = await eventsAfter(cluster.id, from);
-        if (items.length || Date.now() >= until) return json(200, { items, after: items.at(-1)?.id ?? from });
-        await new Promise((r) => setTimeout(r, Math.min(FOLLOW_POLL_MS, until - Date.now())));
+      return json(200, await follow({ clusterId: cluster.id }, parseQuery(event, EventFollowQuery)));
+    },
+    'GET /v1/events': async (event) => {
+      const who = principalOf(event);
+      const { reason, cluster, ...query } = parseQuery(event, TenantEventQuery);
+      const filter = { ...query, reasons: reason?.split(',') };
+      // One cluster's events are its own partition: read that, not the tenant's stream.
+      if (cluster) {
+        const c = await getCluster(who.tenantId, cluster).catch((err: unknown) => {
+          throw err instanceof DomainError && err.status === 404 ? notFound('cluster', cluster, 'query.cluster') : err;
+        });
+        const page = await listEvents(c.id, filter);
+        return json(200, { ...page, items: page.items.map((e) => ({ ...e, clusterName: e.clusterName ?? c.name })) });
       }
+      return json(200, await listTenantEvents(who.tenantId, filter));
+    },
+    'GET /v1/events/follow': async (event) => {
+      const who = principalOf(event);
+      return json(200, await follow({ tenantId: who.tenantId }, parseQuery(event, EventFollowQuery)));
     },
     'GET /v1/clusters/{id}/nodes': async (event) => {
       const who = principalOf(event);

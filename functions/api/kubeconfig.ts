@@ -41,6 +41,8 @@ export const handler = middy(
       // names the certificate (and keeps two issues from folding into one event).
       await appendEvent({
         clusterId: cluster.id,
+        clusterName: cluster.name,
+        tenantId: who.tenantId,
         type: 'Normal',
         reason: 'KubeconfigIssued',
         message: `admin kubeconfig issued to ${subject.commonName} (group ${CLUSTER_ADMINS_GROUP}), certificate serial ${issued.serialNumber}, valid until ${expiresAt}`,

@@ -13,6 +13,7 @@ import { CreateRegistryInput } from '../../core/registries.js';
 import { CreateTenantInput } from '../../core/tenants.js';
 import { ApplyUpdateInput, PackValuesInput } from '../../core/updates.js';
 import { PutOsPatchInput } from '../../core/os-patch.js';
+import { LogRequestInput, UploadForm, UploadFormRequest } from '../../core/log-bundles.js';
 import { AGENT_ROUTES } from '../agent/routes.js';
 import { Kubeconfig, KubeconfigQuery } from './kubeconfig-schema.js';
 import { ClusterPlan, DryRunQuery, PlanPreview, UpdatePreview } from './plan-schema.js';
@@ -148,12 +149,45 @@ const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
   },
   'POST /v1/clusters/{id}/ospatch/run': { summary: 'patch now: a run of the patch-os workflow, pool by pool, node by node; 409 while a run is in progress', ok: [ok(202, 'the run, waiting or running', S.PatchRun)] },
   'GET /v1/clusters/{id}/conditions': { summary: 'milestones and health checks', ok: [ok(200, 'the conditions', S.ConditionList)] },
-  'GET /v1/clusters/{id}/events': { summary: 'the event stream, newest first', query: S.ListQuery, ok: [ok(200, 'a page of events', S.EventPage)] },
+  'GET /v1/clusters/{id}/events': {
+    summary: 'the event stream, newest first; filters by type, reason, subject and since; events are kept 30 days',
+    query: S.EventQuery,
+    ok: [ok(200, 'a page of events', S.EventPage)],
+  },
   'GET /v1/clusters/{id}/events/follow': {
     summary: `follow the event stream: long polling, answered as soon as there are events after ?after=, or empty after waitSeconds (at most ${S.FOLLOW_MAX_WAIT_SECONDS})`,
-    query: S.FollowQuery,
+    query: S.EventFollowQuery,
     ok: [ok(200, 'the events since, oldest first, and where to go on from', S.EventFollow)],
   },
+  'GET /v1/events': {
+    summary: "the event stream of all the tenant's clusters, newest first, with the same filters (and ?cluster=)",
+    query: S.TenantEventQuery,
+    ok: [ok(200, 'a page of events, each naming its cluster', S.EventPage)],
+    errors: [404],
+  },
+  'GET /v1/events/follow': {
+    summary: `follow the events of all the tenant's clusters: long polling, as the cluster's follow`,
+    query: S.EventFollowQuery,
+    ok: [ok(200, 'the events since, oldest first, and where to go on from', S.EventFollow)],
+  },
+  'POST /v1/clusters/{id}/logs': {
+    summary: "ask for a log bundle (editors): the cluster's agent collects kube-system, platform and node logs into a tar.gz with a manifest and uploads it; poll the request until Ready",
+    body: LogRequestInput,
+    ok: [ok(202, 'the request, Pending until the agent takes it', S.LogRequestView)],
+  },
+  'GET /v1/clusters/{id}/logs': { summary: "the cluster's log bundle requests, newest first (editors)", query: S.ListQuery, ok: [ok(200, 'a page of requests', S.LogRequestPage)] },
+  'GET /v1/clusters/{id}/logs/{requestId}': {
+    summary: 'one log bundle request (editors); when Ready, a presigned download URL valid for 5 minutes',
+    ok: [ok(200, 'the request', S.LogRequestView)],
+  },
+  'GET /v1/compliance': { summary: "CIS results of every cluster of the tenant: each cluster's latest kube-bench run, most failing checks first", query: S.ListQuery, ok: [ok(200, 'a page of clusters', S.TenantCompliancePage)] },
+  'GET /v1/clusters/{id}/compliance': {
+    summary: "the cluster's CIS results from kube-bench: the latest run with totals per target and its failing checks, and the history of runs",
+    query: S.ListQuery,
+    ok: [ok(200, 'the latest run and the history', S.ClusterCompliance)],
+  },
+  'POST /v1/clusters/{id}/compliance/scans': { summary: 'run kube-bench now (editors): a command to the agent, which runs it as a Job and posts the report', ok: [ok(202, 'the scan, sent to the agent', S.ScanAccepted)] },
+  'GET /v1/clusters/{id}/compliance/runs/{runId}': { summary: "one kube-bench run: totals per target, failing checks, and a presigned URL of kube-bench's own report (5 minutes)", ok: [ok(200, 'the run', S.ComplianceRun)] },
   'GET /v1/clusters/{id}/nodes': { summary: 'nodes: the instances Strata launched and what the agent reports', ok: [ok(200, 'the nodes', S.NodeList)] },
   'GET /v1/clusters/{id}/nodes/{name}': { summary: "one node's conditions and usage, now and as a series", query: S.NodeQuery, ok: [ok(200, 'the node', S.NodeDetail)] },
   'GET /v1/clusters/{id}/usage': { summary: 'usage now and as a series; worker nodes unless asked', query: S.UsageQuery, ok: [ok(200, 'the usage', S.Usage)] },
@@ -171,6 +205,19 @@ const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
     body: CommandReport,
     ok: [ok(200, 'recorded (a repeated final report is a no-op)', S.CommandAck)],
     errors: [410],
+  },
+  'POST /agent/v1/logs/{id}/upload': {
+    summary: "a presigned S3 POST for a log bundle's archive (the request's collecting command must be open): its policy admits only this key, a size up to the cap and 5 minutes",
+    body: UploadFormRequest,
+    ok: [ok(200, 'POST the fields, then the file, as multipart/form-data to url', UploadForm)],
+    errors: [409, 410, 413],
+  },
+  'POST /agent/v1/compliance': {
+    summary: "kube-bench's --json output, unchanged (the object form with Totals, or the older array of controls); the raw report is stored, the summary kept",
+    query: S.ComplianceReportQuery,
+    body: S.KubeBenchReport,
+    ok: [ok(201, 'recorded', S.ComplianceAck)],
+    errors: [413],
   },
   'POST /agent/v1/bakes/{id}/result': {
     summary: "an image builder's outcome of its playbook, with the bake token from its user data",

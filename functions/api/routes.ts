@@ -16,6 +16,8 @@ export type HandlerName =
   | 'updates'
   | 'ospatch'
   | 'kubeconfig'
+  | 'logs'
+  | 'compliance'
   | 'openapi'
   | 'healthz';
 
@@ -97,6 +99,17 @@ export const ROUTES: readonly Route[] = [
   // A function of its own: the only API handler that may open a cluster's CA key.
   { method: 'GET', path: '/v1/clusters/{id}/kubeconfig', handler: 'kubeconfig' },
   { method: 'GET', path: '/v1/clusters/{id}/events/follow', handler: 'clusterstatus' },
+  { method: 'GET', path: '/v1/events', handler: 'clusterstatus' },
+  { method: 'GET', path: '/v1/events/follow', handler: 'clusterstatus' },
+
+  { method: 'POST', path: '/v1/clusters/{id}/logs', handler: 'logs' },
+  { method: 'GET', path: '/v1/clusters/{id}/logs', handler: 'logs' },
+  { method: 'GET', path: '/v1/clusters/{id}/logs/{requestId}', handler: 'logs' },
+
+  { method: 'GET', path: '/v1/compliance', handler: 'compliance' },
+  { method: 'GET', path: '/v1/clusters/{id}/compliance', handler: 'compliance' },
+  { method: 'POST', path: '/v1/clusters/{id}/compliance/scans', handler: 'compliance' },
+  { method: 'GET', path: '/v1/clusters/{id}/compliance/runs/{runId}', handler: 'compliance' },
 ];
 
 /** Handler entry file, relative to the repo root. */

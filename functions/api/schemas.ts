@@ -8,6 +8,7 @@ import { CLOUDS, LAYERS, OsSettings, PackContent } from '../../core/packs.js';
 import { HealthSettings } from '../../core/health.js';
 import { IMAGE_STATUSES } from '../../core/images.js';
 import { ROLES } from '../../core/roles.js';
+import { LOG_REQUEST_STATUSES, LOG_TYPES } from '../../core/log-bundles.js';
 
 /**
  * What the API answers, and the query strings it takes: zod schemas the handlers use (queries) and
@@ -323,6 +324,7 @@ const Event = z
   .strictObject({
     id: z.string(),
     clusterId: z.string(),
+    clusterName: z.string().optional().meta({ description: 'the cluster the event is about (in the tenant-wide stream)' }),
     type: z.enum(['Normal', 'Warning']),
     reason: z.string(),
     message: z.string(),
@@ -334,12 +336,28 @@ const Event = z
   })
   .meta({ id: 'Event' });
 export const EventPage = page(Event, 'EventPage');
+
+/** What both event streams filter by: each given filter must hold. */
+const EventFilters = {
+  type: z.enum(['Normal', 'Warning']).optional().meta({ description: 'only Normal or only Warning events' }),
+  reason: z
+    .string()
+    .max(1100)
+    .regex(/^[A-Za-z0-9]{1,100}(,[A-Za-z0-9]{1,100}){0,9}$/, 'one reason, or up to 10 separated by commas (letters and digits)')
+    .optional()
+    .meta({ description: 'only events with this reason, or one of these (comma-separated, up to 10), e.g. NodePatchFailed,NodeRepair' }),
+  subject: z.string().min(1).max(317).optional().meta({ description: 'only events about this subject (a node, a condition type), exactly' }),
+  since: z.iso.datetime({ offset: true }).optional().meta({ description: 'only events last seen at or after this time (ISO 8601)' }),
+};
+export const EventQuery = ListQuery.extend(EventFilters);
+export const TenantEventQuery = EventQuery.extend({ cluster: z.string().min(1).max(100).optional().meta({ description: 'only the events of this cluster (id)' }) });
 /** Long polling (API Gateway ends an integration at 29 s): the answer comes as soon as there is news, or empty after waitSeconds. */
 export const FOLLOW_MAX_WAIT_SECONDS = 20;
 export const FollowQuery = z.strictObject({
   after: z.string().min(1).max(64).optional().meta({ description: "the last event id seen (an answer's `after`); without it, the follow starts now" }),
   waitSeconds: z.coerce.number().int().min(0).max(FOLLOW_MAX_WAIT_SECONDS).default(FOLLOW_MAX_WAIT_SECONDS).meta({ description: `seconds to wait for news, 0-${FOLLOW_MAX_WAIT_SECONDS} (default ${FOLLOW_MAX_WAIT_SECONDS})` }),
 });
+export const EventFollowQuery = FollowQuery.extend({ type: EventFilters.type, reason: EventFilters.reason, subject: EventFilters.subject });
 export const EventFollow = z
   .strictObject({
     items: z.array(Event).meta({ description: 'events after `after`, oldest first; empty when none came within waitSeconds' }),
@@ -628,3 +646,92 @@ export const OsPatchView = z
     dryRun: z.literal(true).optional(),
   })
   .meta({ id: 'OsPatchView' });
+
+// ---------------------------------------------------------------- log bundles
+
+export const LogRequestView = z
+  .strictObject({
+    id: z.string(),
+    clusterId: z.string(),
+    status: z.enum(LOG_REQUEST_STATUSES).meta({ description: 'Pending (not yet with the agent), Collecting, Ready (stored and its size checked), Failed (message says why)' }),
+    types: z.array(z.enum(LOG_TYPES)),
+    nodes: z.array(z.string()).optional(),
+    sinceMinutes: z.int(),
+    maxLines: z.int(),
+    commandId: z.string().meta({ description: 'the agent command that collects it' }),
+    requestedAt: Timestamp,
+    requestedBy: z.string().meta({ description: 'the API key that asked' }),
+    updatedAt: Timestamp,
+    finishedAt: Timestamp.optional(),
+    bytes: z.int().optional().meta({ description: 'the stored archive size, when Ready' }),
+    files: z.int().optional().meta({ description: 'files collected (manifest.json lists them)' }),
+    missing: z.int().optional().meta({ description: 'what could not be collected (manifest.json says why)' }),
+    archiveExpiresAt: Timestamp.optional().meta({ description: "when the bucket's lifecycle rule deletes the archive" }),
+    message: z.string().optional(),
+    download: z
+      .strictObject({
+        url: z.string().meta({ description: 'a presigned GET URL of the tar.gz' }),
+        expiresAt: Timestamp.meta({ description: 'the URL works until then (5 minutes); GET the request again for a new one' }),
+        fileName: z.string(),
+      })
+      .optional()
+      .meta({ description: 'present when Ready' }),
+  })
+  .meta({ id: 'LogRequest' });
+export const LogRequestPage = page(LogRequestView, 'LogRequestPage');
+
+// ---------------------------------------------------------------- compliance (kube-bench)
+
+const Counts = { pass: z.int(), fail: z.int(), warn: z.int(), info: z.int() };
+const ComplianceTotals = z.strictObject(Counts).meta({ id: 'ComplianceTotals' });
+const ComplianceTarget = z
+  .strictObject({ target: z.string().meta({ description: "the control's node_type: master, controlplane, node, etcd, policies, …" }), id: z.string(), text: z.string(), version: z.string(), ...Counts })
+  .meta({ id: 'ComplianceTarget' });
+const FailingCheck = z
+  .strictObject({ id: z.string().meta({ description: 'the check number, e.g. 1.1.12' }), target: z.string(), section: z.string(), text: z.string(), remediation: z.string(), scored: z.boolean() })
+  .meta({ id: 'FailingCheck' });
+/** A run without its failing checks: what lists show. */
+const ComplianceRunFields = {
+  id: z.string(),
+  clusterId: z.string(),
+  scanId: z.string().meta({ description: 'the scan it answers (a command), or sched-… for one the agent ran on its schedule' }),
+  node: z.string().meta({ description: 'the node kube-bench ran on' }),
+  trigger: z.enum(['command', 'schedule']),
+  at: Timestamp,
+  totals: ComplianceTotals,
+  targets: z.array(ComplianceTarget),
+  form: z.enum(['object', 'array']).meta({ description: "which of kube-bench's JSON forms the report had" }),
+  reportBytes: z.int(),
+};
+export const ComplianceRunSummary = z.strictObject(ComplianceRunFields).meta({ id: 'ComplianceRunSummary' });
+export const ComplianceRun = z
+  .strictObject({
+    ...ComplianceRunFields,
+    failing: z.array(FailingCheck).meta({ description: 'failing checks, by target and check number' }),
+    failingTruncated: z.boolean().meta({ description: 'more checks failed than the summary keeps: the raw report has them all' }),
+    report: z.strictObject({ url: z.string().meta({ description: "a presigned GET URL of kube-bench's own JSON" }), expiresAt: Timestamp }),
+  })
+  .meta({ id: 'ComplianceRun' });
+export const ClusterCompliance = z
+  .strictObject({
+    clusterId: z.string(),
+    latest: ComplianceRun.optional().meta({ description: 'the newest run, with its failing checks; absent before the first' }),
+    history: z.array(ComplianceRunSummary).meta({ description: 'runs, newest first (a page: see nextCursor)' }),
+    nextCursor: z.string().optional(),
+    scanning: z.strictObject({ scanId: z.string(), commandId: z.string(), status: z.enum(COMMAND_STATUSES), requestedAt: Timestamp }).optional().meta({ description: 'a scan asked for and not yet reported' }),
+  })
+  .meta({ id: 'ClusterCompliance' });
+export const TenantComplianceItem = z
+  .strictObject({ clusterId: z.string(), clusterName: z.string(), runId: z.string(), at: Timestamp, totals: ComplianceTotals, targets: z.array(ComplianceTarget) })
+  .meta({ id: 'TenantComplianceItem' });
+export const TenantCompliancePage = page(TenantComplianceItem, 'TenantCompliancePage');
+export const ScanAccepted = z.strictObject({ scanId: z.string(), commandId: z.string(), status: z.enum(COMMAND_STATUSES) }).meta({ id: 'ScanAccepted' });
+export { ComplianceReportQuery } from '../agent/compliance-query.js';
+/** kube-bench's --json output as it prints it: checked in depth by core/compliance.ts. */
+export const KubeBenchReport = z
+  .union([
+    z.looseObject({ Controls: z.array(z.record(z.string(), z.unknown())), Totals: z.record(z.string(), z.unknown()).optional() }),
+    z.array(z.record(z.string(), z.unknown())),
+  ])
+  .meta({ id: 'KubeBenchReport', description: "kube-bench --json: {Controls, Totals} or a bare array of controls (each {id, version, text, node_type, tests, total_pass, total_fail, total_warn, total_info})" });
+export const ComplianceAck = z.strictObject({ runId: z.string(), totals: z.strictObject({ pass: z.int(), fail: z.int(), warn: z.int(), info: z.int() }) }).meta({ id: 'ComplianceAck' });

@@ -77,7 +77,7 @@ const summary = (a: UpdateAnalysis) =>
 async function commit(tenantId: string, current: Cluster, next: Cluster, appliedBy: string, event?: { reason: string; message: string }): Promise<void> {
   await updateClusterSpec(tenantId, next, current.version, revisionMove(current, next, appliedBy, 'apply'));
   await supersedeGeneration(workflowFor(current), tenantId, current.id, current.generation, next.generation, `superseded by generation ${next.generation}`);
-  if (event) await appendEvent({ clusterId: current.id, type: 'Normal', reason: event.reason, message: event.message }, `${event.reason}#g${next.generation}`);
+  if (event) await appendEvent({ clusterId: current.id, clusterName: current.name, tenantId, type: 'Normal', reason: event.reason, message: event.message }, `${event.reason}#g${next.generation}`);
 }
 
 const nextGeneration = (c: Cluster, changes: Partial<Cluster>): Cluster => ({

@@ -29,13 +29,13 @@ export async function repairNodes(tenantId: string, cluster: Cluster, reported: 
   if (held.length || cleared.length) {
     const { changed } = await applyConditions(cluster.id, cluster.generation, held, cleared);
     for (const c of changed.filter((c) => c.type.startsWith('NodeRepair/'))) {
-      await appendEvent({ clusterId: cluster.id, type: 'Warning', reason: 'NodeRepairHeld', message: c.message, subject: c.type });
+      await appendEvent({ clusterId: cluster.id, clusterName: cluster.name, tenantId, type: 'Warning', reason: 'NodeRepairHeld', message: c.message, subject: c.type });
     }
   }
   if (decision.replace.length === 0) return [];
   if (!(await markForRepair(tenantId, cluster, decision.replace, now.toISOString()))) return []; // someone else changed the cluster first: the next report decides again
   for (const r of decision.replace) {
-    await appendEvent({ clusterId: cluster.id, type: 'Warning', reason: 'NodeRepair', message: `${r.node} is replaced: ${r.why}`, subject: r.node });
+    await appendEvent({ clusterId: cluster.id, clusterName: cluster.name, tenantId, type: 'Warning', reason: 'NodeRepair', message: `${r.node} is replaced: ${r.why}`, subject: r.node });
   }
   const generation = cluster.generation + 1;
   await supersedeGeneration('reconcile', tenantId, cluster.id, cluster.generation, generation, `node repair: generation ${generation}`);

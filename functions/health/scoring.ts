@@ -30,13 +30,15 @@ export async function scoreCluster(tenantId: string, clusterId: string, now = cl
   // Only a cluster that is reporting has current node conditions to repair on.
   if (snapshot && updates[0]!.status === 'True') await repairNodes(tenantId, cluster, snapshot.report.nodes, now);
   for (const c of changed.filter((c) => updates.some((u) => u.type === c.type))) {
-    await appendEvent({ clusterId, type: c.status === 'False' ? 'Warning' : 'Normal', reason: c.reason, message: `${c.type} is ${c.status}: ${c.message}`, subject: c.type });
+    await appendEvent({ clusterId, clusterName: cluster.name, tenantId, type: c.status === 'False' ? 'Warning' : 'Normal', reason: c.reason, message: `${c.type} is ${c.status}: ${c.message}`, subject: c.type });
   }
   const was = overallHealth(before).health;
   const now_ = overallHealth(all);
   if (was !== now_.health) {
     await appendEvent({
       clusterId,
+      clusterName: cluster.name,
+      tenantId,
       type: now_.health === 'Unhealthy' ? 'Warning' : 'Normal',
       reason: `Health${now_.health}`,
       message: now_.health === 'Healthy' ? 'cluster is Healthy' : `cluster is ${now_.health}: ${now_.reasons.join('; ')}`,

@@ -77,7 +77,7 @@ export class ClusterStepContext implements StepContext {
 
   /** Append an event (the same one again within the fold window is counted); `once` keeps it to one ever. */
   event(type: ClusterEvent['type'], reason: string, message: string, subject?: string, once?: string): Promise<ClusterEvent | undefined> {
-    return appendEvent({ clusterId: this.cluster.id, type, reason, message, subject }, once);
+    return appendEvent({ clusterId: this.cluster.id, clusterName: this.cluster.name, tenantId: this.input.tenantId, type, reason, message, subject }, once);
   }
 }
 

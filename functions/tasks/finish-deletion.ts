@@ -3,6 +3,7 @@ import { finalizeDeleted, forgetRevisionHistory } from '../../adapters/dynamodb/
 import { forgetMachines } from '../../adapters/dynamodb/machines-store.js';
 import { deletePlan } from '../../adapters/dynamodb/plans-store.js';
 import { forgetPatchRuns } from '../../adapters/dynamodb/patch-runs-store.js';
+import { forgetClusterCompliance } from '../../adapters/dynamodb/compliance-store.js';
 import { deletePatchSchedule } from '../../adapters/scheduler/patch-schedules.js';
 import { clusterStep, DONE } from './cluster-step.js';
 
@@ -17,6 +18,7 @@ export const handler = clusterStep(
     // No schedule outlives its cluster.
     await deletePatchSchedule(ctx.cluster.id);
     await forgetPatchRuns(ctx.input.tenantId, ctx.cluster.id);
+    await forgetClusterCompliance(ctx.input.tenantId, ctx.cluster.id);
     await finalizeDeleted(ctx.input.tenantId, ctx.cluster);
     await ctx.event('Normal', 'ClusterDeleted', `${ctx.cluster.name} and all its cloud resources are deleted`, undefined, 'ClusterDeleted');
     return DONE;

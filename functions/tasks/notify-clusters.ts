@@ -84,7 +84,7 @@ export const handler = workflowStep<NotifyInput, ProfileStepContext>(
       const runs = await base(c.profileRevision);
       const runsHash = c.revisionHash ?? contentHashOf(runs);
       const at = progress.startedAt;
-      const event = (reason: string, message: string): ClusterEvent => ({ id: `${at}#${reason}-r${revision}`, clusterId: c.id, type: 'Normal', reason, message, subject: `profile/${profileId}`, at, count: 1, firstSeen: at, lastSeen: at });
+      const event = (reason: string, message: string): ClusterEvent & { tenantId: string } => ({ id: `${at}#${reason}-r${revision}`, clusterId: c.id, clusterName: c.name, tenantId, type: 'Normal', reason, message, subject: `profile/${profileId}`, at, count: 1, firstSeen: at, lastSeen: at });
       if (runsHash === targetHash) {
         // It had an update pending until now only if the revision before this one differed from what it runs.
         const hadUpdate = previous !== undefined && previous.revision > c.profileRevision && contentHashOf(previous) !== runsHash;
@@ -100,7 +100,7 @@ export const handler = workflowStep<NotifyInput, ProfileStepContext>(
 
     while (clock.now() - started < BUDGET_MS) {
       const page = await listClustersOfProfile(tenantId, profileId, { limit: PAGE, cursor: progress.cursor });
-      const events = (await Promise.all(page.items.map(noticeFor))).filter((e): e is ClusterEvent => e !== undefined);
+      const events = (await Promise.all(page.items.map(noticeFor))).filter((e): e is ClusterEvent & { tenantId: string } => e !== undefined);
       await putEventsOnce(events);
       const withdrawn = events.filter((e) => e.reason === 'UpdateWithdrawn').length;
       progress = {

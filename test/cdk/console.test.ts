@@ -81,7 +81,11 @@ describe('the console distribution', () => {
     const [[policyId, policy]] = ofType('AWS::CloudFront::ResponseHeadersPolicy') as [[string, Resource]];
     const config = policy.Properties.ResponseHeadersPolicyConfig;
     expect(config.SecurityHeadersConfig).toMatchObject({
-      ContentSecurityPolicy: { ContentSecurityPolicy: CONTENT_SECURITY_POLICY, Override: true },
+      // connect-src names the archive bucket's own origin: downloads come from presigned URLs there.
+      ContentSecurityPolicy: {
+        ContentSecurityPolicy: { 'Fn::Join': ['', [CONTENT_SECURITY_POLICY.replace("connect-src 'self'", "connect-src 'self' https://").split('https://')[0] + 'https://', { 'Fn::GetAtt': [expect.stringMatching(/^ArchivesBucket/), 'RegionalDomainName'] }, CONTENT_SECURITY_POLICY.split("connect-src 'self'")[1]]] },
+        Override: true,
+      },
       StrictTransportSecurity: { AccessControlMaxAgeSec: 63_072_000, IncludeSubdomains: true, Override: true },
       ContentTypeOptions: { Override: true },
       FrameOptions: { FrameOption: 'DENY', Override: true },

@@ -113,7 +113,7 @@ describe('data', () => {
 });
 
 describe('archives', () => {
-  it('blocks public access, encrypts, expires archives after 30 days and logs access to the logs bucket', () => {
+  it('blocks public access, encrypts, expires log bundles after 7 days and kube-bench reports after 400, and logs access to the logs bucket', () => {
     const bucket = resource(stack.archives.bucket).Properties;
     expect(bucket).toMatchObject({
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
@@ -123,8 +123,35 @@ describe('archives', () => {
     });
     expect(bucket.VersioningConfiguration).toBeUndefined();
     expect(bucket.LifecycleConfiguration).toEqual({
-      Rules: [expect.objectContaining({ ExpirationInDays: 30, Status: 'Enabled' })],
+      Rules: [
+        expect.objectContaining({ Prefix: 'logs/', ExpirationInDays: 7, Status: 'Enabled' }),
+        expect.objectContaining({ Prefix: 'compliance/', ExpirationInDays: 400, Status: 'Enabled' }),
+        expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }),
+      ],
     });
+  });
+
+  it('lets each function do only its part with archives: the agent API uploads and checks, logs and compliance sign downloads', () => {
+    const statementsOf = (fn: StrataFunction) =>
+      Object.values(template.toJSON().Resources as Record<string, { Type: string; Properties: { Roles?: { Ref: string }[]; PolicyDocument?: { Statement: { Action: string | string[]; Resource: unknown }[] } } }>)
+        .filter((r) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles?.some((role) => role.Ref === logicalId(fn.role!)))
+        .flatMap((r) => r.Properties.PolicyDocument!.Statement)
+        .filter((st) => JSON.stringify(st.Resource).includes(logicalId(stack.archives.bucket)))
+        .map((st) => ({ actions: [st.Action].flat().sort(), resource: JSON.stringify(st.Resource).match(/\/(logs|compliance)\/\*/)?.[1] }));
+    expect(statementsOf(stack.agentApi.heartbeatFunction)).toEqual([
+      { actions: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'], resource: 'logs' },
+      { actions: ['s3:PutObject'], resource: 'compliance' },
+    ]);
+    expect(statementsOf(stack.api.handlers.get('compliance')!)).toEqual([
+      { actions: ['s3:GetObject'], resource: 'logs' },
+      { actions: ['s3:GetObject'], resource: 'compliance' },
+    ]);
+    expect(statementsOf(stack.api.handlers.get('logs')!)).toEqual([
+      { actions: ['s3:GetObject'], resource: 'logs' },
+      { actions: ['s3:GetObject'], resource: 'compliance' },
+      { actions: ['s3:DeleteObject', 's3:GetObject'], resource: 'logs' },
+    ]);
+    for (const name of ['clusters', 'clusterstatus', 'kubeconfig'] as const) expect(statementsOf(stack.api.handlers.get(name)!), name).toEqual([]);
   });
 
   it('denies every request without TLS, on both buckets', () => {
@@ -196,8 +223,8 @@ describe('functions', () => {
   it('gives table env vars to every function that touches the tables, and none to healthz and openapi', () => {
     const withTables = strataFunctions().filter((fn) => !['healthz', 'openapi'].some((n) => stack.api.handlers.get(n as 'healthz') === fn));
     expect(withTables).toHaveLength(strataFunctions().length - 2);
+    // The agent API signs log bundle upload forms and stores kube-bench reports: it has the bucket.
     const noArchives = new Set<StrataFunction>([
-      stack.agentApi.heartbeatFunction,
       stack.health.scoreFunction,
       stack.health.sweepFunction,
       ...stack.workflows.taskFunctions.values(),

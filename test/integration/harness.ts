@@ -20,7 +20,7 @@ export interface Api {
 }
 
 /** A local runtime of its own for one test file (own tables in the shared DynamoDB Local), driven over HTTP. */
-export async function startApi(timings: { bootMs?: number; agentIntervalMs?: number; workflowWaitMs?: number; sweepIntervalMs?: number } = {}): Promise<Api> {
+export async function startApi(timings: { bootMs?: number; agentIntervalMs?: number; workflowWaitMs?: number; sweepIntervalMs?: number; logBundleMaxBytes?: number } = {}): Promise<Api> {
   const runtime = await startRuntime({
     port: 0,
     dynamoEndpoint: inject('dynamoEndpoint'),

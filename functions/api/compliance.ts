@@ -1,0 +1,86 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { COMMAND_KINDS, type Command } from '../../core/agent-commands.js';
+import { clock } from '../../core/clock.js';
+import { conflict } from '../../core/errors.js';
+import { newTimeId } from '../../core/ids.js';
+import { requireRole } from '../../core/roles.js';
+import { getCluster } from '../../adapters/dynamodb/clusters-store.js';
+import { getCommand } from '../../adapters/dynamodb/commands-store.js';
+import { getComplianceRun, lastScanRequest, listComplianceRuns, listLatestCompliance, requestScan, type ComplianceRunDetail } from '../../adapters/dynamodb/compliance-store.js';
+import { presignDownload } from '../../adapters/s3/archives.js';
+import { changeable } from '../commons/cluster-guards.js';
+import { httpApi, json, parseQuery, pathParam, principalOf } from '../commons/http.js';
+import { logger } from '../commons/powertools.js';
+import { router } from '../commons/router.js';
+import { ListQuery } from './schemas.js';
+
+/** How long the raw report's URL works. */
+const REPORT_URL_SECONDS = 300;
+
+/** A run as the API shows it: the raw report as a short-lived URL, not a key. */
+async function runView({ reportKey, ...run }: ComplianceRunDetail) {
+  return { ...run, report: await presignDownload(reportKey, REPORT_URL_SECONDS, `${run.id}.json`) };
+}
+const summaryView = <T extends { reportKey: string }>({ reportKey: _k, ...run }: T) => run;
+
+/** CIS compliance from kube-bench: runs per cluster and across the tenant; scans on demand (editors). */
+export const handler = middy(
+  router({
+    'GET /v1/clusters/{id}/compliance': async (event) => {
+      const who = principalOf(event);
+      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const query = parseQuery(event, ListQuery);
+      const [history, scan] = await Promise.all([listComplianceRuns(who.tenantId, cluster.id, query), lastScanRequest(who.tenantId, cluster.id)]);
+      const newest = !query.cursor ? history.items[0] : undefined;
+      const latest = newest ? await runView(await getComplianceRun(who.tenantId, cluster.id, newest.id)) : undefined;
+      // A scan asked for shows until a run answers it (or its command ends without one).
+      const answered = scan && (history.items.some((r) => r.scanId === scan.scanId) || (latest?.scanId === scan.scanId));
+      const command = scan && !answered ? await getCommand(who.tenantId, cluster.id, scan.commandId).catch(() => undefined) : undefined;
+      const scanning = scan && command && command.status !== 'Succeeded' ? { ...scan, status: command.status } : undefined;
+      return json(200, {
+        clusterId: cluster.id,
+        ...(latest ? { latest } : {}),
+        history: history.items.map(summaryView),
+        ...(history.nextCursor ? { nextCursor: history.nextCursor } : {}),
+        ...(scanning ? { scanning } : {}),
+      });
+    },
+    'GET /v1/clusters/{id}/compliance/runs/{runId}': async (event) => {
+      const who = principalOf(event);
+      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      return json(200, await runView(await getComplianceRun(who.tenantId, cluster.id, pathParam(event, 'runId'))));
+    },
+    'POST /v1/clusters/{id}/compliance/scans': async (event) => {
+      const who = principalOf(event);
+      requireRole(who, 'editor');
+      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      changeable(cluster);
+      if (cluster.phase !== 'Running') throw conflict(`cluster ${cluster.id} is ${cluster.phase}: kube-bench runs on a Running cluster`, 'phase');
+      const now = clock.date();
+      const at = now.toISOString();
+      const scanId = newTimeId('scan', now.getTime());
+      const command: Command = {
+        id: newTimeId('cmd', now.getTime()),
+        clusterId: cluster.id,
+        kind: 'runCisScan',
+        args: { scanId },
+        status: 'Pending',
+        createdAt: at,
+        deadline: new Date(now.getTime() + COMMAND_KINDS.runCisScan.deadlineSeconds * 1000).toISOString(),
+        updatedAt: at,
+      };
+      await requestScan(who.tenantId, { scanId, commandId: command.id, requestedAt: at }, command);
+      return json(202, { scanId, commandId: command.id, status: command.status });
+    },
+    'GET /v1/compliance': async (event) => {
+      const who = principalOf(event);
+      const page = await listLatestCompliance(who.tenantId, parseQuery(event, ListQuery));
+      // Most failing first within the page: what needs attention leads.
+      const items = [...page.items].sort((a, b) => b.totals.fail - a.totals.fail || a.clusterName.localeCompare(b.clusterName));
+      return json(200, { ...page, items });
+    },
+  }),
+)
+  .use(injectLambdaContext(logger))
+  .use(httpApi());

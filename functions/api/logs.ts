@@ -1,0 +1,118 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Command } from '../../core/agent-commands.js';
+import { COMMAND_KINDS } from '../../core/agent-commands.js';
+import type { Cluster } from '../../core/clusters.js';
+import { clock } from '../../core/clock.js';
+import { conflict } from '../../core/errors.js';
+import { newTimeId } from '../../core/ids.js';
+import { DOWNLOAD_URL_SECONDS, LogRequestInput, logArchiveKey, logBundleFileName, type LogRequest } from '../../core/log-bundles.js';
+import { requireRole } from '../../core/roles.js';
+import { getCluster } from '../../adapters/dynamodb/clusters-store.js';
+import { getCommand } from '../../adapters/dynamodb/commands-store.js';
+import { createLogRequest, getLogRequest, listLogRequests, moveLogRequest } from '../../adapters/dynamodb/log-requests-store.js';
+import { presignDownload } from '../../adapters/s3/archives.js';
+import { changeable } from '../commons/cluster-guards.js';
+import { logCollectionEnded } from '../commons/log-collection.js';
+import { httpApi, json, parseBody, parseQuery, pathParam, principalOf } from '../commons/http.js';
+import { logger } from '../commons/powertools.js';
+import { router } from '../commons/router.js';
+import { ListQuery } from './schemas.js';
+
+/**
+ * The request as it stands. While open it follows its command (Pending until the agent has it,
+ * then Collecting); a command that failed or expired fails the request, written here as it is read,
+ * since no report will ever come for it.
+ */
+async function current(tenantId: string, r: LogRequest): Promise<LogRequest> {
+  if (r.status === 'Ready' || r.status === 'Failed') return r;
+  const command = await getCommand(tenantId, r.clusterId, r.commandId).catch(() => undefined);
+  const at = clock.date().toISOString();
+  // The agent reported, but the check of its archive did not finish then (S3 unreachable): do it now.
+  if (command?.status === 'Succeeded') {
+    await logCollectionEnded(tenantId, r, { status: 'Succeeded', result: command.result }, at);
+    return getLogRequest(tenantId, r.clusterId, r.id);
+  }
+  if (!command || command.status === 'Expired' || command.status === 'Failed' || at >= command.deadline) {
+    const message = !command
+      ? 'its collecting command is gone'
+      : command.status === 'Failed'
+        ? `the agent could not collect the logs: ${command.message ?? 'no reason given'}`
+        : `no agent finished collecting by ${command.deadline}: is the cluster's agent reporting?`;
+    await moveLogRequest(tenantId, r, 'Failed', at, { message });
+    return getLogRequest(tenantId, r.clusterId, r.id);
+  }
+  return command.status === 'Pending' ? r : { ...r, status: 'Collecting' };
+}
+
+/** The request as the API shows it: the object key stays inside. */
+const shown = ({ key: _key, ...r }: LogRequest) => r;
+
+/** The API's view of one request: a download URL, freshly signed, when Ready. */
+async function view(cluster: Cluster, r: LogRequest) {
+  if (r.status !== 'Ready') return shown(r);
+  // The bucket's lifecycle rule has deleted it: say so rather than sign a URL to nothing.
+  if (r.archiveExpiresAt && r.archiveExpiresAt <= clock.date().toISOString()) return { ...shown(r), message: `the archive expired at ${r.archiveExpiresAt}; ask for a new bundle` };
+  const fileName = logBundleFileName(cluster.name, r.id);
+  return { ...shown(r), download: { ...(await presignDownload(r.key, DOWNLOAD_URL_SECONDS, fileName)), fileName } };
+}
+
+/**
+ * Log bundles (editors and admins: logs can hold what viewers may not see). A request is a
+ * collectLogs command to the cluster's agent, written with it in one transaction.
+ */
+export const handler = middy(
+  router({
+    'POST /v1/clusters/{id}/logs': async (event) => {
+      const who = principalOf(event);
+      requireRole(who, 'editor');
+      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const input = parseBody(event, LogRequestInput);
+      changeable(cluster);
+      if (cluster.phase === 'Pending') throw conflict(`cluster ${cluster.id} has no nodes yet: there are no logs to collect`, 'phase');
+      const now = clock.date();
+      const at = now.toISOString();
+      const id = newTimeId('log', now.getTime());
+      const command: Command = {
+        id: newTimeId('cmd', now.getTime()),
+        clusterId: cluster.id,
+        kind: 'collectLogs',
+        args: COMMAND_KINDS.collectLogs.args.parse({ requestId: id, ...input }),
+        status: 'Pending',
+        createdAt: at,
+        deadline: new Date(now.getTime() + COMMAND_KINDS.collectLogs.deadlineSeconds * 1000).toISOString(),
+        updatedAt: at,
+      };
+      const request: LogRequest = {
+        id,
+        clusterId: cluster.id,
+        status: 'Pending',
+        ...input,
+        commandId: command.id,
+        key: logArchiveKey(who.tenantId, cluster.id, id),
+        requestedAt: at,
+        requestedBy: who.keyId,
+        updatedAt: at,
+      };
+      await createLogRequest(who.tenantId, request, command);
+      return json(202, shown(request));
+    },
+    'GET /v1/clusters/{id}/logs': async (event) => {
+      const who = principalOf(event);
+      requireRole(who, 'editor');
+      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const page = await listLogRequests(who.tenantId, cluster.id, parseQuery(event, ListQuery));
+      // Lists show status; a download URL comes with GET of one request.
+      return json(200, { ...page, items: (await Promise.all(page.items.map((r) => current(who.tenantId, r)))).map(shown) });
+    },
+    'GET /v1/clusters/{id}/logs/{requestId}': async (event) => {
+      const who = principalOf(event);
+      requireRole(who, 'editor');
+      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const r = await current(who.tenantId, await getLogRequest(who.tenantId, cluster.id, pathParam(event, 'requestId')));
+      return json(200, await view(cluster, r));
+    },
+  }),
+)
+  .use(injectLambdaContext(logger))
+  .use(httpApi());
