@@ -3,6 +3,7 @@ import type { COMMAND_KINDS } from '../core/agent-commands.js';
 import type * as S from '../functions/api/schemas.js';
 import type { ClusterPlan as ClusterPlanSchema, PlanPreview as PlanPreviewSchema, PlanStep as PlanStepSchema, PoolSummary as PoolSummarySchema, UpdatePreview as UpdatePreviewSchema } from '../functions/api/plan-schema.js';
 import type { Kubeconfig as KubeconfigSchema } from '../functions/api/kubeconfig-schema.js';
+import type { LogRequestInput as LogRequestInputSchema } from '../core/log-bundles.js';
 
 /**
  * The shapes the API answers, taken from the schemas its OpenAPI document is made of: type-only
@@ -62,6 +63,18 @@ export type OsPatchSettings = OsPatchView['settings'];
 export type PatchRun = z.infer<typeof S.PatchRun>;
 export type NodePatchResult = PatchRun['nodes'][number];
 export type LastPatch = NonNullable<NodeDetail['lastPatch']>;
+export type LogRequest = z.infer<typeof S.LogRequestView>;
+export type LogRequestStatus = LogRequest['status'];
+export type LogType = LogRequest['types'][number];
+export type LogRequestInput = z.input<typeof LogRequestInputSchema>;
+export type ClusterCompliance = z.infer<typeof S.ClusterCompliance>;
+export type ComplianceRun = z.infer<typeof S.ComplianceRun>;
+export type ComplianceRunSummary = z.infer<typeof S.ComplianceRunSummary>;
+export type ComplianceTotals = ComplianceRun['totals'];
+export type ComplianceTarget = ComplianceRun['targets'][number];
+export type FailingCheck = ComplianceRun['failing'][number];
+export type TenantComplianceItem = z.infer<typeof S.TenantComplianceItem>;
+export type ScanAccepted = z.infer<typeof S.ScanAccepted>;
 export type NodePool = Cluster['nodePools'][number];
 export type Phase = Cluster['phase'];
 

@@ -33,6 +33,8 @@ const RESULTS: { [K in CommandKind]: (r: CommandResult<K>, all: boolean) => stri
     return `${count('patched')} node(s) patched, ${count('failed')} failed, ${count('pending', 'patching')} pending${unfinished.length ? `, ${unfinished.join(', ')}` : ''}${r.stoppedAtWindowEnd ? '; stopped at the end of the window' : ''}`;
   },
   setKubeadmVersion: (r) => (r.changed ? `kubernetesVersion ${r.from} → ${r.to}` : `kubernetesVersion ${r.to} already`),
+  collectLogs: (r) => `log bundle ${r.requestId}: ${r.files} file(s), ${r.missing} not collected, ${r.bytes} bytes`,
+  runCisScan: (r) => `kube-bench ran on ${r.node} (scan ${r.scanId})`,
 };
 
 const resultText = (c: AgentCommand, all: boolean) => (c.result === undefined ? '' : (RESULTS[c.kind] as (r: unknown, all: boolean) => string)(c.result, all));

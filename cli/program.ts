@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { applyCommand } from './commands/apply.js';
+import { complianceCommand } from './commands/compliance.js';
 import { createCommand } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
 import { describeCommand } from './commands/describe.js';
@@ -8,6 +9,7 @@ import { eventsCommand } from './commands/events.js';
 import { getCommand } from './commands/get.js';
 import { kubeconfigCommand } from './commands/kubeconfig.js';
 import { loginCommand, logoutCommand } from './commands/login.js';
+import { logsCommand } from './commands/logs.js';
 import { ospatchCommand } from './commands/ospatch.js';
 import { planCommand } from './commands/plan.js';
 import { rotateCommand } from './commands/rotate.js';
@@ -63,6 +65,8 @@ export function program(): Command {
     planCommand(),
     waitCommand(),
     eventsCommand(),
+    logsCommand(),
+    complianceCommand(),
     usageCommand(),
     kubeconfigCommand(),
     sendCommand(),

@@ -5,11 +5,15 @@ import { Router, useRouter, type Route } from './router';
 import { clearSession, currentSession } from './session';
 import { apiKeysView } from './views/api-keys';
 import { cloudAccountsView } from './views/cloud-accounts';
+import { clusterComplianceView } from './views/cluster-compliance';
 import { clusterCreateView } from './views/cluster-create';
+import { clusterLogsView } from './views/cluster-logs';
 import { clusterOsPatchView } from './views/cluster-ospatch';
 import { clusterOverviewView } from './views/cluster-overview';
 import { clusterUpdatesView } from './views/cluster-updates';
 import { clustersListView } from './views/clusters-list';
+import { complianceView } from './views/compliance';
+import { eventsView } from './views/events';
 import { imageDetailView } from './views/image-detail';
 import { imagesListView } from './views/images';
 import { layout } from './views/layout';
@@ -28,6 +32,10 @@ const ROUTES: readonly Route[] = [
   { pattern: '/clusters/:id/updates', view: clusterUpdatesView },
   { pattern: '/clusters/:id/ospatch', view: clusterOsPatchView },
   { pattern: '/clusters/:id/values/:pack', view: packValuesView },
+  { pattern: '/clusters/:id/logs', view: clusterLogsView },
+  { pattern: '/clusters/:id/compliance', view: clusterComplianceView },
+  { pattern: '/events', view: eventsView },
+  { pattern: '/compliance', view: complianceView },
   { pattern: '/profiles', view: profilesListView },
   { pattern: '/profiles/:id', view: profileDetailView },
   { pattern: '/registries', view: registriesView },
@@ -39,6 +47,29 @@ const ROUTES: readonly Route[] = [
 ];
 
 const notFound = () => h('section', {}, h('h1', {}, 'Page not found'), h('p', {}, 'Nothing lives at this address. ', h('a', { href: '/clusters' }, 'Go to the clusters.')));
+
+/** Sections the frame's nav gains after Clusters: the tenant-wide pages. */
+const MORE_SECTIONS: readonly { path: string; label: string }[] = [
+  { path: '/events', label: 'Events' },
+  { path: '/compliance', label: 'Compliance' },
+];
+
+/** The frame's nav with the tenant-wide sections; their links marked current like the others. */
+function withMoreSections(f: ReturnType<typeof layout>): ReturnType<typeof layout> {
+  const first = f.root.querySelector('nav ul > li');
+  const links = MORE_SECTIONS.map((s) => h('a', { href: s.path }, s.label));
+  first?.after(...links.map((a) => h('li', {}, a)));
+  return {
+    ...f,
+    markCurrent: () => {
+      f.markCurrent();
+      for (const a of links) {
+        if (location.pathname === a.pathname || location.pathname.startsWith(`${a.pathname}/`)) a.setAttribute('aria-current', 'page');
+        else a.removeAttribute('aria-current');
+      }
+    },
+  };
+}
 
 const app = document.getElementById('app')!;
 let frame: ReturnType<typeof layout> | undefined;
@@ -63,10 +94,12 @@ function start(notice?: string): void {
     app.replaceChildren(signInView(() => start(), notice));
     return;
   }
-  frame = layout(() => {
-    clearSession();
-    start();
-  });
+  frame = withMoreSections(
+    layout(() => {
+      clearSession();
+      start();
+    }),
+  );
   app.replaceChildren(frame.root);
   router.render();
 }

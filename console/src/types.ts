@@ -82,6 +82,9 @@ export interface ConditionList {
 
 export interface ClusterEvent {
   id: string;
+  clusterId: string;
+  /** In the tenant-wide stream: the cluster the event is about. */
+  clusterName?: string;
   type: 'Normal' | 'Warning';
   reason: string;
   message: string;
@@ -535,4 +538,95 @@ export interface LastPatch {
   rebootRequired: boolean;
   rebooted: boolean;
   message?: string;
+}
+
+export type LogType = 'kube-system' | 'platform' | 'node';
+export type LogRequestStatus = 'Pending' | 'Collecting' | 'Ready' | 'Failed';
+
+/** POST /v1/clusters/{id}/logs answers it; GET …/logs/{requestId} adds a fresh download URL when Ready. */
+export interface LogRequest {
+  id: string;
+  clusterId: string;
+  status: LogRequestStatus;
+  types: LogType[];
+  nodes?: string[];
+  sinceMinutes: number;
+  maxLines: number;
+  commandId: string;
+  requestedAt: string;
+  requestedBy: string;
+  updatedAt: string;
+  finishedAt?: string;
+  bytes?: number;
+  files?: number;
+  missing?: number;
+  archiveExpiresAt?: string;
+  message?: string;
+  /** A presigned GET URL, valid 5 minutes: fetched without the API key. */
+  download?: { url: string; expiresAt: string; fileName: string };
+}
+
+export interface ComplianceTotals {
+  pass: number;
+  fail: number;
+  warn: number;
+  info: number;
+}
+
+export interface ComplianceTarget extends ComplianceTotals {
+  target: string;
+  id: string;
+  text: string;
+  version: string;
+}
+
+export interface FailingCheck {
+  id: string;
+  target: string;
+  section: string;
+  text: string;
+  remediation: string;
+  scored: boolean;
+}
+
+export interface ComplianceRunSummary {
+  id: string;
+  clusterId: string;
+  scanId: string;
+  node: string;
+  trigger: 'command' | 'schedule';
+  at: string;
+  totals: ComplianceTotals;
+  targets: ComplianceTarget[];
+}
+
+export interface ComplianceRun extends ComplianceRunSummary {
+  failing: FailingCheck[];
+  failingTruncated: boolean;
+  report: { url: string; expiresAt: string };
+}
+
+/** GET /v1/clusters/{id}/compliance. */
+export interface ClusterCompliance {
+  clusterId: string;
+  latest?: ComplianceRun;
+  history: ComplianceRunSummary[];
+  nextCursor?: string;
+  scanning?: { scanId: string; commandId: string; status: CommandStatus; requestedAt: string };
+}
+
+/** An item of GET /v1/compliance: a cluster's latest run. */
+export interface TenantComplianceItem {
+  clusterId: string;
+  clusterName: string;
+  runId: string;
+  at: string;
+  totals: ComplianceTotals;
+  targets: ComplianceTarget[];
+}
+
+export interface ScanAccepted {
+  scanId: string;
+  commandId: string;
+  status: CommandStatus;
 }

@@ -10,6 +10,7 @@ import { downloadKubeconfig, rotateAgentToken } from './cluster-credentials';
 import { commandsSection } from './commands-section';
 import { conditionsTimeline } from './conditions-timeline';
 import { confirmAction } from './dialog';
+import { clusterTabs } from './cluster-logs';
 import { eventsFeed } from './events-feed';
 import { healthSection } from './health-section';
 import { imageOfCluster } from './images';
@@ -262,6 +263,7 @@ export function clusterOverviewView(ctx: ViewContext): HTMLElement {
     { 'aria-labelledby': 'cluster-title' },
     h('p', { class: 'crumbs' }, h('a', { href: '/clusters' }, 'Clusters'), ' / '),
     h('div', { class: 'page-head' }, h('div', {}, title, badges), actions),
+    clusterTabs(id, ''),
     outcome,
     updateBanner,
     errors.el,
