@@ -218,8 +218,9 @@ export function kubeBenchOutput(log: string): string {
   // A document starts and ends at the start of a line (kube-bench prints it on one line; indented, it closes unindented).
   const starts = lines.flatMap((l, i) => (/^[{[]/.test(l) ? [i] : []));
   const ends = lines.flatMap((l, i) => (/[}\]]\s*$/.test(l) && (/^[}\]]/.test(l) || starts.includes(i)) ? [i] : []));
-  for (const i of starts) {
-    for (const j of ends.filter((e) => e >= i).reverse()) {
+  // A handful of candidates each way: parsing every pair of a 4 MiB log would take quadratic time.
+  for (const i of starts.slice(0, 8)) {
+    for (const j of ends.filter((e) => e >= i).reverse().slice(0, 8)) {
       const candidate = lines.slice(i, j + 1).join('\n').trim();
       if (isReport(candidate)) return candidate;
     }

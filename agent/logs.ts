@@ -38,9 +38,13 @@ export const LOG_READ_CONCURRENCY = 8;
 export const LOG_READ_TIMEOUT_MS = 30_000;
 /** Kept for asking the upload form and uploading, after collection stops. */
 export const UPLOAD_RESERVE_MS = 120_000;
-/** Most bytes kept of one file (its newest), and of all files together: the archive must stay under the upload cap. */
+/**
+ * Most bytes kept of one file (its newest), and of all files together: the archive must stay
+ * under the upload cap (logs compress about 10:1), and the agent shares its control-plane node
+ * with etcd and the API server, so a collection holds at most this much in memory.
+ */
 export const LOG_FILE_MAX_BYTES = 16 * 1024 * 1024;
-export const LOG_BUNDLE_MAX_RAW_BYTES = 4 * LOG_BUNDLE_MAX_BYTES;
+export const LOG_BUNDLE_MAX_RAW_BYTES = 128 * 1024 * 1024;
 /** The kubelet's node log query refuses more tail lines than this. */
 export const NODE_LOG_MAX_TAIL_LINES = 100_000;
 /** Lines of its own log the agent keeps in memory for the platform logs. */

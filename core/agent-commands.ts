@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DnsName } from './agent-protocol.js';
 import { joinTokenSecret, NODE_JOIN_TOKEN_TTL_SECONDS, TOKEN_ID, TOKEN_SECRET } from './bootstrap-tokens.js';
 import { kubernetesSkewProblem } from './change-limits.js';
+import { newTimeId } from './ids.js';
 import { Text } from './text.js';
 import { NodePatchResult } from './os-patch.js';
 import { nodeTransitionEvents, type ProgressEvent } from './patch-run.js';
@@ -299,6 +300,21 @@ export function parseAgentArgs<K extends CommandKindName>(kind: K, args: Record<
   const parsed = agentArgs(kind).safeParse(args);
   if (!parsed.success) throw new Error(`bad ${kind} arguments: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(args)'}: ${i.message}`).join('; ')}`);
   return parsed.data as AgentArgs<K>;
+}
+
+/** A new command of a kind, its arguments checked, due by the kind's deadline unless one is given. */
+export function newCommand(clusterId: string, kind: CommandKindName, args: Record<string, unknown>, now: Date, deadlineSeconds?: number): Command {
+  const at = now.toISOString();
+  return {
+    id: newTimeId('cmd', now.getTime()),
+    clusterId,
+    kind,
+    args: COMMAND_KINDS[kind].args.parse(args) as Record<string, unknown>,
+    status: 'Pending',
+    createdAt: at,
+    deadline: new Date(now.getTime() + (deadlineSeconds ?? COMMAND_KINDS[kind].deadlineSeconds) * 1000).toISOString(),
+    updatedAt: at,
+  };
 }
 
 /** A command still to run whose deadline has passed. */

@@ -141,5 +141,5 @@ export const UploadForm = z.strictObject({
 });
 export type UploadForm = z.infer<typeof UploadForm>;
 
-/** What the agent sends with POST /agent/v1/logs/{id}/upload: the archive's size, refused early when over the cap. */
-export const UploadFormRequest = z.strictObject({ bytes: z.int().min(1).max(LOG_BUNDLE_MAX_BYTES) });
+/** What the agent sends with POST /agent/v1/logs/{id}/upload: the archive's size, refused early (413) when over the cap. */
+export const UploadFormRequest = z.strictObject({ bytes: z.int().min(1).max(Number.MAX_SAFE_INTEGER) });

@@ -18,7 +18,7 @@ import type { TableId } from '../adapters/dynamodb/tables.js';
 import { AUTHORIZER_CACHE_SECONDS, AUTHORIZER_ENTRY, type HandlerName, ROUTES, handlerEntry } from '../functions/api/routes.js';
 import type { StrataData, TableAccess } from './data.js';
 import type { StrataKeys } from './keys.js';
-import type { StrataArchives } from './archives.js';
+import { COMPLIANCE_PREFIX, LOGS_PREFIX, type StrataArchives } from './archives.js';
 import { StrataFunction } from './strata-function.js';
 import { workflowArnEnv } from '../adapters/workflows/workflows.js';
 import { type WorkflowId, grantCloudAccess, stateMachineName } from './workflows.js';
@@ -99,8 +99,8 @@ export interface HandlerAccess {
   readonly cloud?: boolean;
   /** Whether it opens a cluster's sealed CA keys (kms:Decrypt under the cluster-pki encryption context). */
   readonly opensClusterSecrets?: boolean;
-  /** Whether it signs download URLs of log bundles and kube-bench reports (s3:GetObject on those prefixes). */
-  readonly downloadsArchives?: boolean;
+  /** Which archives it signs download URLs of (s3:GetObject under that prefix only). */
+  readonly downloadsArchives?: typeof LOGS_PREFIX | typeof COMPLIANCE_PREFIX;
   /** Whether it checks a reported log bundle's size and deletes one over the cap. */
   readonly checksLogArchives?: boolean;
 }
@@ -159,9 +159,9 @@ export const HANDLER_ACCESS: Readonly<Record<HandlerName, HandlerAccess>> = {
     opensClusterSecrets: true,
   },
   // Log bundles: the request and its collectLogs command; download URLs; the size check of a bundle the agent API could not finish.
-  logs: { ...DEFINITIONS_READWRITE, downloadsArchives: true, checksLogArchives: true },
+  logs: { ...DEFINITIONS_READWRITE, downloadsArchives: LOGS_PREFIX, checksLogArchives: true },
   // kube-bench runs: reads them, signs the raw report's URL; a scan is a runCisScan command.
-  compliance: { ...DEFINITIONS_READWRITE, downloadsArchives: true },
+  compliance: { ...DEFINITIONS_READWRITE, downloadsArchives: COMPLIANCE_PREFIX },
   openapi: { tables: [] },
   healthz: { tables: [] },
 };
@@ -315,7 +315,7 @@ export class StrataApi extends Construct {
         });
         if (access.cloud) grantCloudAccess(fn);
         if (access.opensClusterSecrets) props.keys.grantOpen(fn);
-        if (access.downloadsArchives) props.archives.grantDownloads(fn);
+        if (access.downloadsArchives) props.archives.grantDownloads(fn, access.downloadsArchives);
         if (access.checksLogArchives) props.archives.grantLogChecks(fn);
         if (access.cloudAccounts) {
           grantCloudAccess(fn, ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret', 'secretsmanager:TagResource']);

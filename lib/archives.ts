@@ -11,16 +11,6 @@ export const COMPLIANCE_PREFIX = 'compliance/';
 
 export interface StrataArchivesProps {
   /**
-   * Days a log bundle is kept before S3 expires it (what the API tells users as archiveExpiresAt).
-   * @default LOG_ARCHIVE_DAYS (7)
-   */
-  readonly archiveExpirationDays?: number;
-  /**
-   * Days a raw kube-bench report is kept, as long as the run's summary in the table.
-   * @default COMPLIANCE_HISTORY_DAYS (400)
-   */
-  readonly complianceReportDays?: number;
-  /**
    * Days the archive bucket's server access logs are kept.
    * @default 90
    */
@@ -44,10 +34,11 @@ export class StrataArchives extends Construct {
 
   constructor(scope: Construct, id: string, props: StrataArchivesProps = {}) {
     super(scope, id);
-    const archiveDays = props.archiveExpirationDays ?? LOG_ARCHIVE_DAYS;
-    const complianceDays = props.complianceReportDays ?? COMPLIANCE_HISTORY_DAYS;
+    // The days archives are kept are the domain's (core/): the API promises them (archiveExpiresAt, the run history).
+    const archiveDays = LOG_ARCHIVE_DAYS;
+    const complianceDays = COMPLIANCE_HISTORY_DAYS;
     const accessLogDays = props.accessLogExpirationDays ?? 90;
-    for (const [name, days] of [['archiveExpirationDays', archiveDays], ['complianceReportDays', complianceDays], ['accessLogExpirationDays', accessLogDays]] as const) {
+    for (const [name, days] of [['accessLogExpirationDays', accessLogDays]] as const) {
       if (!Number.isInteger(days) || days < 1) throw new Error(`StrataArchives: ${name} must be a whole number of days >= 1, got ${days}`);
     }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -67,8 +58,6 @@ export class StrataArchives extends Construct {
 
     this.accessLogsBucket = new Bucket(this, 'AccessLogs', {
       ...secure,
-      // The console fetches downloads with progress: a presigned URL is the credential, so any origin may read with one.
-      cors: [{ allowedMethods: [HttpMethods.GET], allowedOrigins: ['*'], exposedHeaders: ['Content-Length', 'Content-Disposition'], maxAge: 3600 }],
       lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(accessLogDays) }],
     });
     Validations.of(this.accessLogsBucket).acknowledge({
@@ -92,32 +81,44 @@ export class StrataArchives extends Construct {
 
   /**
    * What the agent API needs: upload forms for log bundles are signed with its credentials (so it
-   * may put them), it checks (HeadObject is s3:GetObject) and deletes an oversized bundle, and it
-   * stores kube-bench reports.
+   * may put them), it checks (HeadObject) and deletes an oversized bundle, and it stores
+   * kube-bench reports.
    */
   grantAgentUploads(grantee: IGrantable & Construct): void {
-    this.allow(grantee, ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], LOGS_PREFIX, 'an upload form, a size check and the deletion of an oversized one name one request\'s key');
-    this.allow(grantee, ['s3:PutObject'], COMPLIANCE_PREFIX, 'each kube-bench run writes its own report key');
+    this.allow(grantee, ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], LOGS_PREFIX, "an upload form, a size check and the deletion of an oversized one name one request's key");
+    this.allowListing(grantee, LOGS_PREFIX);
+    this.allow(grantee, ['s3:PutObject'], COMPLIANCE_PREFIX, "each kube-bench run writes its own report key");
   }
 
-  /** Download URLs of log bundles and kube-bench reports are signed with the grantee's credentials. */
-  grantDownloads(grantee: IGrantable & Construct): void {
-    this.allow(grantee, ['s3:GetObject'], LOGS_PREFIX, 'a download URL names one request\'s key');
-    this.allow(grantee, ['s3:GetObject'], COMPLIANCE_PREFIX, 'a report URL names one run\'s key');
+  /** Download URLs of one kind of archive are signed with the grantee's credentials. */
+  grantDownloads(grantee: IGrantable & Construct, prefix: typeof LOGS_PREFIX | typeof COMPLIANCE_PREFIX): void {
+    this.allow(grantee, ['s3:GetObject'], prefix, "a download URL names one archive's key");
   }
 
   /** Checking a reported bundle when the agent API could not (HeadObject), deleting one over the cap. */
   grantLogChecks(grantee: IGrantable & Construct): void {
-    this.allow(grantee, ['s3:GetObject', 's3:DeleteObject'], LOGS_PREFIX, 'a size check and the deletion of an oversized bundle name one request\'s key');
+    this.allow(grantee, ['s3:GetObject', 's3:DeleteObject'], LOGS_PREFIX, "a size check and the deletion of an oversized bundle name one request's key");
+    this.allowListing(grantee, LOGS_PREFIX);
   }
 
   /** Exactly these object actions under one prefix: keys are made per request, so the prefix is as narrow as a grant can be. */
   private allow(grantee: IGrantable & Construct, actions: string[], prefix: string, why: string): void {
     grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions, resources: [this.bucket.arnForObjects(`${prefix}*`)] }));
-    const logicalId = Stack.of(this.bucket).resolve((this.bucket.node.defaultChild as CfnBucket).logicalId) as string;
     Validations.of(grantee).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${prefix}*]`,
+      id: `AwsSolutions-IAM5[Resource::<${this.logicalId()}.Arn>/${prefix}*]`,
       reason: `Objects under ${prefix} only, with ${actions.join(', ')}: ${why}, which exists only at run time (<tenant>/<cluster>/<id>).`,
     });
+  }
+
+  /**
+   * ListBucket for keys under one prefix only: without it S3 answers HeadObject of a missing key
+   * 403, not 404, and a bundle the agent said it uploaded but did not could not be told apart from a denial.
+   */
+  private allowListing(grantee: IGrantable & Construct, prefix: string): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn], conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } } }));
+  }
+
+  private logicalId(): string {
+    return Stack.of(this.bucket).resolve((this.bucket.node.defaultChild as CfnBucket).logicalId) as string;
   }
 }

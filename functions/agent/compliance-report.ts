@@ -1,8 +1,10 @@
 import { ReportError, summarizeKubeBench } from '../../core/compliance.js';
-import { invalidField } from '../../core/errors.js';
+import { isFinal } from '../../core/agent-commands.js';
+import { conflict, invalidField } from '../../core/errors.js';
 import { newTimeId } from '../../core/ids.js';
 import { appendEvent } from '../../adapters/dynamodb/events-store.js';
-import { putComplianceRun } from '../../adapters/dynamodb/compliance-store.js';
+import { lastScanRequest, putComplianceRun } from '../../adapters/dynamodb/compliance-store.js';
+import { getCommand } from '../../adapters/dynamodb/commands-store.js';
 import { archives } from '../commons/log-collection.js';
 import { validate } from '../commons/validation.js';
 import { ComplianceReportQuery } from './compliance-query.js';
@@ -23,6 +25,12 @@ export const complianceReportKey = (tenantId: string, clusterId: string, runId: 
 export async function complianceReport(req: AgentRequest): Promise<AgentResult> {
   const { cluster, claims } = req.agent!;
   const query = validate(ComplianceReportQuery, req.event.queryStringParameters ?? {}, 'query');
+  // A run answers a scan only if that scan was asked for and is still open: an agent cannot make one up.
+  if (query.scanId) {
+    const scan = await lastScanRequest(claims.tenantId, cluster.id);
+    const command = scan?.scanId === query.scanId ? await getCommand(claims.tenantId, cluster.id, scan.commandId).catch(() => undefined) : undefined;
+    if (!command || isFinal(command.status)) throw conflict(`scan ${query.scanId} is not a scan of this cluster that is still waiting for its report`, 'query.scanId');
+  }
   let summary;
   try {
     summary = summarizeKubeBench(req.body);

@@ -26,7 +26,8 @@ export async function logUploadForm(req: AgentRequest): Promise<AgentResult> {
   if (isFinal(command.status) || at >= command.deadline) {
     throw new DomainError(410, 'Gone', `log request ${request.id} is no longer collecting (its command is ${command.status}, deadline ${command.deadline})`, [{ path: 'path.id', message: 'not collecting' }]);
   }
-  await moveLogRequest(claims.tenantId, request, 'Collecting', at);
+  // Ended between the read and now (a report, an expiry): no form for it.
+  if (!(await moveLogRequest(claims.tenantId, request, 'Collecting', at))) throw conflict(`log request ${request.id} is no longer open`, 'status');
   const form = await (await archives()).presignUpload(request.key, cap, UPLOAD_FORM_SECONDS);
   return agentReply(200, { ...form, maxBytes: cap });
 }

@@ -22,14 +22,23 @@ import { clock } from '../../core/clock.js';
 /** How often a follow looks for news while it waits: a second's delay, a query a second at most. */
 const FOLLOW_POLL_MS = 1000;
 
-/** Long polling: answers as soon as there are events after the position, or empty when the wait is over. */
+/**
+ * How long a follow holds back the newest events. An event's id is its writer's time, taken before
+ * its write commits (and the tenant-wide index catches up a moment after): an event of an earlier
+ * id can still appear after one of a later id was answered. Answering only ids older than this
+ * keeps a follower from stepping past it.
+ */
+const FOLLOW_SETTLE_MS = 2000;
+
+/** Long polling: answers as soon as there are settled events after the position, or empty when the wait is over. */
 async function follow(stream: { clusterId: string } | { tenantId: string }, q: z.output<typeof EventFollowQuery>) {
   const { after, waitSeconds, reason, ...filter } = q;
   // Without a position, the follow starts at this moment (an id sorts by its time).
-  const from = after ?? `${clock.date().toISOString()}#`;
+  const from = after ?? `${new Date(clock.now() - FOLLOW_SETTLE_MS).toISOString()}#`;
   const until = Date.now() + waitSeconds * 1000;
   for (;;) {
-    const items = await eventsAfter(stream, from, { ...filter, reasons: reason?.split(',') });
+    const settled = new Date(clock.now() - FOLLOW_SETTLE_MS).toISOString();
+    const items = (await eventsAfter(stream, from, { ...filter, reasons: reason?.split(',') })).filter((e) => e.id < settled);
     if (items.length || Date.now() >= until) return { items, after: items.at(-1)?.id ?? from };
     await new Promise((r) => setTimeout(r, Math.min(FOLLOW_POLL_MS, until - Date.now())));
   }

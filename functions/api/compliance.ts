@@ -1,8 +1,8 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { COMMAND_KINDS, type Command } from '../../core/agent-commands.js';
+import { isFinal, newCommand, type Command } from '../../core/agent-commands.js';
 import { clock } from '../../core/clock.js';
-import { conflict } from '../../core/errors.js';
+import { conflict, DomainError } from '../../core/errors.js';
 import { newTimeId } from '../../core/ids.js';
 import { requireRole } from '../../core/roles.js';
 import { getCluster } from '../../adapters/dynamodb/clusters-store.js';
@@ -14,6 +14,17 @@ import { httpApi, json, parseQuery, pathParam, principalOf } from '../commons/ht
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
 import { ListQuery } from './schemas.js';
+
+/** The command, while it is open and before its deadline; none once it ended or is gone. */
+async function openCommand(tenantId: string, clusterId: string, id: string): Promise<Command | undefined> {
+  try {
+    const c = await getCommand(tenantId, clusterId, id);
+    return isFinal(c.status) || clock.date().toISOString() >= c.deadline ? undefined : c;
+  } catch (err) {
+    if (err instanceof DomainError && err.status === 404) return undefined;
+    throw err;
+  }
+}
 
 /** How long the raw report's URL works. */
 const REPORT_URL_SECONDS = 300;
@@ -34,10 +45,10 @@ export const handler = middy(
       const [history, scan] = await Promise.all([listComplianceRuns(who.tenantId, cluster.id, query), lastScanRequest(who.tenantId, cluster.id)]);
       const newest = !query.cursor ? history.items[0] : undefined;
       const latest = newest ? await runView(await getComplianceRun(who.tenantId, cluster.id, newest.id)) : undefined;
-      // A scan asked for shows until a run answers it (or its command ends without one).
-      const answered = scan && (history.items.some((r) => r.scanId === scan.scanId) || (latest?.scanId === scan.scanId));
-      const command = scan && !answered ? await getCommand(who.tenantId, cluster.id, scan.commandId).catch(() => undefined) : undefined;
-      const scanning = scan && command && command.status !== 'Succeeded' ? { ...scan, status: command.status } : undefined;
+      // A scan asked for shows until a run answers it, while its command is open and not past its deadline.
+      const answered = scan && history.items.some((r) => r.scanId === scan.scanId);
+      const command = scan && !answered ? await openCommand(who.tenantId, cluster.id, scan.commandId) : undefined;
+      const scanning = scan && command ? { ...scan, status: command.status } : undefined;
       return json(200, {
         clusterId: cluster.id,
         ...(latest ? { latest } : {}),
@@ -60,16 +71,7 @@ export const handler = middy(
       const now = clock.date();
       const at = now.toISOString();
       const scanId = newTimeId('scan', now.getTime());
-      const command: Command = {
-        id: newTimeId('cmd', now.getTime()),
-        clusterId: cluster.id,
-        kind: 'runCisScan',
-        args: { scanId },
-        status: 'Pending',
-        createdAt: at,
-        deadline: new Date(now.getTime() + COMMAND_KINDS.runCisScan.deadlineSeconds * 1000).toISOString(),
-        updatedAt: at,
-      };
+      const command = newCommand(cluster.id, 'runCisScan', { scanId }, now);
       await requestScan(who.tenantId, { scanId, commandId: command.id, requestedAt: at }, command);
       return json(202, { scanId, commandId: command.id, status: command.status });
     },

@@ -1,15 +1,14 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { Command } from '../../core/agent-commands.js';
-import { COMMAND_KINDS } from '../../core/agent-commands.js';
+import { newCommand, type Command } from '../../core/agent-commands.js';
 import type { Cluster } from '../../core/clusters.js';
 import { clock } from '../../core/clock.js';
-import { conflict } from '../../core/errors.js';
+import { conflict, DomainError } from '../../core/errors.js';
 import { newTimeId } from '../../core/ids.js';
 import { DOWNLOAD_URL_SECONDS, LogRequestInput, logArchiveKey, logBundleFileName, type LogRequest } from '../../core/log-bundles.js';
 import { requireRole } from '../../core/roles.js';
 import { getCluster } from '../../adapters/dynamodb/clusters-store.js';
-import { getCommand } from '../../adapters/dynamodb/commands-store.js';
+import { getCommand, updateCommand } from '../../adapters/dynamodb/commands-store.js';
 import { createLogRequest, getLogRequest, listLogRequests, moveLogRequest } from '../../adapters/dynamodb/log-requests-store.js';
 import { presignDownload } from '../../adapters/s3/archives.js';
 import { changeable } from '../commons/cluster-guards.js';
@@ -19,30 +18,50 @@ import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
 import { ListQuery } from './schemas.js';
 
+/** The request's command, or none when it is gone (a read that fails otherwise is not a verdict). */
+async function commandOf(tenantId: string, r: LogRequest): Promise<Command | undefined> {
+  try {
+    return await getCommand(tenantId, r.clusterId, r.commandId);
+  } catch (err) {
+    if (err instanceof DomainError && err.status === 404) return undefined;
+    throw err;
+  }
+}
+
 /**
  * The request as it stands. While open it follows its command (Pending until the agent has it,
- * then Collecting); a command that failed or expired fails the request, written here as it is read,
- * since no report will ever come for it.
+ * then Collecting). A command that failed, or that this read expires at its deadline (under the
+ * same condition an agent's report meets, so of the two one wins), fails the request: no report
+ * will ever come for it. One whose report came but whose archive was not checked then (S3 was
+ * unreachable) is checked now.
  */
-async function current(tenantId: string, r: LogRequest): Promise<LogRequest> {
+async function current(tenantId: string, r: LogRequest, again = true): Promise<LogRequest> {
   if (r.status === 'Ready' || r.status === 'Failed') return r;
-  const command = await getCommand(tenantId, r.clusterId, r.commandId).catch(() => undefined);
+  const command = await commandOf(tenantId, r);
   const at = clock.date().toISOString();
-  // The agent reported, but the check of its archive did not finish then (S3 unreachable): do it now.
   if (command?.status === 'Succeeded') {
-    await logCollectionEnded(tenantId, r, { status: 'Succeeded', result: command.result }, at);
-    return getLogRequest(tenantId, r.clusterId, r.id);
+    try {
+      return await logCollectionEnded(tenantId, r, { status: 'Succeeded', result: command.result }, at);
+    } catch (err) {
+      logger.warn('log bundle not checked yet', { requestId: r.id, error: err as Error });
+      return { ...r, status: 'Collecting' };
+    }
   }
-  if (!command || command.status === 'Expired' || command.status === 'Failed' || at >= command.deadline) {
+  let ended = !command || command.status === 'Failed' || command.status === 'Expired';
+  if (command && !ended && at >= command.deadline) {
+    ended = await updateCommand(tenantId, command, 'Expired', { message: `no outcome by its deadline ${command.deadline}` }, at);
+    // The agent's report won: follow what it said.
+    if (!ended) return again ? current(tenantId, await getLogRequest(tenantId, r.clusterId, r.id), false) : r;
+  }
+  if (ended) {
     const message = !command
       ? 'its collecting command is gone'
       : command.status === 'Failed'
         ? `the agent could not collect the logs: ${command.message ?? 'no reason given'}`
         : `no agent finished collecting by ${command.deadline}: is the cluster's agent reporting?`;
-    await moveLogRequest(tenantId, r, 'Failed', at, { message });
-    return getLogRequest(tenantId, r.clusterId, r.id);
+    return (await moveLogRequest(tenantId, r, 'Failed', at, { message })) ? { ...r, status: 'Failed', message, updatedAt: at, finishedAt: at } : getLogRequest(tenantId, r.clusterId, r.id);
   }
-  return command.status === 'Pending' ? r : { ...r, status: 'Collecting' };
+  return command!.status === 'Pending' ? r : { ...r, status: 'Collecting' };
 }
 
 /** The request as the API shows it: the object key stays inside. */
@@ -73,16 +92,7 @@ export const handler = middy(
       const now = clock.date();
       const at = now.toISOString();
       const id = newTimeId('log', now.getTime());
-      const command: Command = {
-        id: newTimeId('cmd', now.getTime()),
-        clusterId: cluster.id,
-        kind: 'collectLogs',
-        args: COMMAND_KINDS.collectLogs.args.parse({ requestId: id, ...input }),
-        status: 'Pending',
-        createdAt: at,
-        deadline: new Date(now.getTime() + COMMAND_KINDS.collectLogs.deadlineSeconds * 1000).toISOString(),
-        updatedAt: at,
-      };
+      const command = newCommand(cluster.id, 'collectLogs', { requestId: id, ...input }, now);
       const request: LogRequest = {
         id,
         clusterId: cluster.id,

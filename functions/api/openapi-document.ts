@@ -217,7 +217,7 @@ const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
     query: S.ComplianceReportQuery,
     body: S.KubeBenchReport,
     ok: [ok(201, 'recorded', S.ComplianceAck)],
-    errors: [413],
+    errors: [409, 413],
   },
   'POST /agent/v1/bakes/{id}/result': {
     summary: "an image builder's outcome of its playbook, with the bake token from its user data",

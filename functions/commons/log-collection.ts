@@ -11,28 +11,30 @@ export function logBundleCap(): number {
 export const archives = () => import('../../adapters/s3/archives.js');
 
 /**
- * A collectLogs command ended. Succeeded: the archive must be there and within the cap (S3's own
- * size, HeadObject: the policy is S3's to enforce, and an emulator or a bug may not); one over it
- * is deleted and the request fails. Failed: the request fails with the agent's reason.
+ * A collectLogs command ended. Succeeded: the archive must be there, the size the agent says it
+ * uploaded, and within the cap (S3's own size, HeadObject: the policy is S3's to enforce, and an
+ * emulator or a bug may not); one that is not is deleted and the request fails. Failed: the
+ * request fails with the agent's reason. Answers the request as it then stands.
  */
-export async function logCollectionEnded(tenantId: string, request: Pick<LogRequest, 'clusterId' | 'id'>, outcome: { status: 'Succeeded' | 'Failed'; message?: string; result?: unknown }, at: string): Promise<void> {
+export async function logCollectionEnded(tenantId: string, request: Pick<LogRequest, 'clusterId' | 'id'>, outcome: { status: 'Succeeded' | 'Failed'; message?: string; result?: unknown }, at: string): Promise<LogRequest> {
   const current = await getLogRequest(tenantId, request.clusterId, request.id);
-  if (current.status === 'Ready' || current.status === 'Failed') return;
-  if (outcome.status === 'Failed') {
-    await moveLogRequest(tenantId, current, 'Failed', at, { message: `the agent could not collect the logs: ${outcome.message ?? 'no reason given'}` });
-    return;
-  }
+  if (current.status === 'Ready' || current.status === 'Failed') return current;
+  const end = async (status: 'Ready' | 'Failed', fields: Parameters<typeof moveLogRequest>[4]) =>
+    (await moveLogRequest(tenantId, current, status, at, fields)) ? { ...current, ...fields, status, updatedAt: at, finishedAt: at } : getLogRequest(tenantId, request.clusterId, request.id);
+  if (outcome.status === 'Failed') return end('Failed', { message: `the agent could not collect the logs: ${outcome.message ?? 'no reason given'}` });
   const s3 = await archives();
   const size = await s3.objectSize(current.key);
   const cap = logBundleCap();
-  if (size === undefined) {
-    await moveLogRequest(tenantId, current, 'Failed', at, { message: 'the agent reported an upload, but no archive is stored' });
-  } else if (size > cap) {
+  const { bytes, files, missing } = (outcome.result ?? {}) as { bytes?: number; files?: number; missing?: number };
+  if (size === undefined) return end('Failed', { message: 'the agent reported an upload, but no archive is stored' });
+  if (size > cap) {
     await s3.deleteObject(current.key);
-    await moveLogRequest(tenantId, current, 'Failed', at, { message: `the archive is ${size} bytes, over the ${cap}-byte cap: it was deleted` });
-  } else {
-    const { files, missing } = (outcome.result ?? {}) as { files?: number; missing?: number };
-    const archiveExpiresAt = new Date(Date.parse(at) + LOG_ARCHIVE_DAYS * 86400_000).toISOString();
-    await moveLogRequest(tenantId, current, 'Ready', at, { bytes: size, archiveExpiresAt, ...(files !== undefined ? { files } : {}), ...(missing !== undefined ? { missing } : {}) });
+    return end('Failed', { message: `the archive is ${size} bytes, over the ${cap}-byte cap: it was deleted` });
   }
+  if (bytes !== undefined && size !== bytes) {
+    await s3.deleteObject(current.key);
+    return end('Failed', { message: `the stored archive is ${size} bytes, not the ${bytes} the agent uploaded: it was deleted` });
+  }
+  const archiveExpiresAt = new Date(Date.parse(at) + LOG_ARCHIVE_DAYS * 86400_000).toISOString();
+  return end('Ready', { bytes: size, archiveExpiresAt, ...(files !== undefined ? { files } : {}), ...(missing !== undefined ? { missing } : {}) });
 }

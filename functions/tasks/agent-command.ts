@@ -1,5 +1,4 @@
-import { COMMAND_KINDS, type Command, type CommandKindName } from '../../core/agent-commands.js';
-import { newTimeId } from '../../core/ids.js';
+import { newCommand, type Command, type CommandKindName } from '../../core/agent-commands.js';
 import { getCommand, issueCommand } from '../../adapters/dynamodb/commands-store.js';
 import { setMachineFields, type Machine } from '../../adapters/dynamodb/machines-store.js';
 import type { ClusterStepContext } from './cluster-step.js';
@@ -22,17 +21,7 @@ export async function nodeCommand(ctx: ClusterStepContext, machine: Machine, pur
   if (current && current.status !== 'Failed' && current.status !== 'Expired') {
     return { state: 'waiting', message: `waiting for the agent to ${kind} (${current.id}, ${current.status})` };
   }
-  const now = clock.date();
-  const command: Command = {
-    id: newTimeId('cmd', now.getTime()),
-    clusterId: ctx.cluster.id,
-    kind,
-    args: COMMAND_KINDS[kind].args.parse(args) as Record<string, unknown>,
-    status: 'Pending',
-    createdAt: now.toISOString(),
-    deadline: new Date(now.getTime() + COMMAND_KINDS[kind].deadlineSeconds * 1000).toISOString(),
-    updatedAt: now.toISOString(),
-  };
+  const command = newCommand(ctx.cluster.id, kind, args, clock.date());
   await issueCommand(tenantId, command);
   await setMachineFields(tenantId, ctx.cluster.id, machine.name, { commandIds: { ...machine.commandIds, [purpose]: command.id } });
   return { state: 'waiting', message: `sent ${kind} to the agent (${command.id})` };

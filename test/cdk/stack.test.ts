@@ -122,6 +122,9 @@ describe('archives', () => {
       OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
     });
     expect(bucket.VersioningConfiguration).toBeUndefined();
+    // The console fetches a download with progress from a presigned URL: GET from any origin (the URL is the credential).
+    expect(bucket.CorsConfiguration).toEqual({ CorsRules: [{ AllowedMethods: ['GET'], AllowedOrigins: ['*'], ExposedHeaders: ['Content-Length', 'Content-Disposition'], MaxAge: 3600 }] });
+    expect(resource(stack.archives.accessLogsBucket).Properties.CorsConfiguration).toBeUndefined();
     expect(bucket.LifecycleConfiguration).toEqual({
       Rules: [
         expect.objectContaining({ Prefix: 'logs/', ExpirationInDays: 7, Status: 'Enabled' }),
@@ -133,24 +136,24 @@ describe('archives', () => {
 
   it('lets each function do only its part with archives: the agent API uploads and checks, logs and compliance sign downloads', () => {
     const statementsOf = (fn: StrataFunction) =>
-      Object.values(template.toJSON().Resources as Record<string, { Type: string; Properties: { Roles?: { Ref: string }[]; PolicyDocument?: { Statement: { Action: string | string[]; Resource: unknown }[] } } }>)
+      Object.values(template.toJSON().Resources as Record<string, { Type: string; Properties: { Roles?: { Ref: string }[]; PolicyDocument?: { Statement: { Action: string | string[]; Resource: unknown; Condition?: { StringLike: Record<string, string[]> } }[] } } }>)
         .filter((r) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles?.some((role) => role.Ref === logicalId(fn.role!)))
         .flatMap((r) => r.Properties.PolicyDocument!.Statement)
         .filter((st) => JSON.stringify(st.Resource).includes(logicalId(stack.archives.bucket)))
-        .map((st) => ({ actions: [st.Action].flat().sort(), resource: JSON.stringify(st.Resource).match(/\/(logs|compliance)\/\*/)?.[1] }));
+        .map((st) => ({
+          actions: [st.Action].flat().sort(),
+          resource: JSON.stringify(st.Resource).match(/\/(logs|compliance)\/\*/)?.[1],
+          ...(st.Condition ? { prefix: st.Condition.StringLike['s3:prefix'] } : {}),
+        }));
+    // ListBucket on the bucket, for keys under logs/ only: a missing bundle is then a 404 to HeadObject, not a 403.
+    const listing = { actions: ['s3:ListBucket'], resource: undefined, prefix: ['logs/*'] };
     expect(statementsOf(stack.agentApi.heartbeatFunction)).toEqual([
       { actions: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'], resource: 'logs' },
+      listing,
       { actions: ['s3:PutObject'], resource: 'compliance' },
     ]);
-    expect(statementsOf(stack.api.handlers.get('compliance')!)).toEqual([
-      { actions: ['s3:GetObject'], resource: 'logs' },
-      { actions: ['s3:GetObject'], resource: 'compliance' },
-    ]);
-    expect(statementsOf(stack.api.handlers.get('logs')!)).toEqual([
-      { actions: ['s3:GetObject'], resource: 'logs' },
-      { actions: ['s3:GetObject'], resource: 'compliance' },
-      { actions: ['s3:DeleteObject', 's3:GetObject'], resource: 'logs' },
-    ]);
+    expect(statementsOf(stack.api.handlers.get('compliance')!)).toEqual([{ actions: ['s3:GetObject'], resource: 'compliance' }]);
+    expect(statementsOf(stack.api.handlers.get('logs')!)).toEqual([{ actions: ['s3:GetObject'], resource: 'logs' }, { actions: ['s3:DeleteObject', 's3:GetObject'], resource: 'logs' }, listing]);
     for (const name of ['clusters', 'clusterstatus', 'kubeconfig'] as const) expect(statementsOf(stack.api.handlers.get(name)!), name).toEqual([]);
   });
 

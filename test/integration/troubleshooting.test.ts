@@ -120,6 +120,23 @@ describe('log bundles', () => {
     expect((await api.call('POST', `/agent/v1/logs/${made.id}/upload`, { key: token(quiet), body: { bytes: 1000 } })).status).toBe(409);
   });
 
+  it('fail a request whose agent says it uploaded what is not stored', async () => {
+    const made = await requestLogs(quiet, { types: ['platform'] });
+    await api.call('POST', `/agent/v1/commands/${made.commandId}/result`, { key: token(quiet), body: { status: 'Succeeded', result: { requestId: made.id, bytes: 512, files: 1, missing: 0 } } });
+    expect((await api.call('GET', `/v1/clusters/${quiet}/logs/${made.id}`)).body).toMatchObject({ status: 'Failed', message: 'the agent reported an upload, but no archive is stored' });
+  });
+
+  it('collect one bundle at a time per cluster', async () => {
+    const first = await requestLogs(quiet, { types: ['kube-system'] });
+    const second = await api.call('POST', `/v1/clusters/${quiet}/logs`, { body: { types: ['node'] } });
+    expect(second.status).toBe(409);
+    expect(second.body.message).toMatch(/one at a time/);
+    await api.call('POST', `/agent/v1/commands/${first.commandId}/result`, { key: token(quiet), body: { status: 'Failed', message: 'stopped' } });
+    expect((await api.call('GET', `/v1/clusters/${quiet}/logs/${first.id}`)).body.status).toBe('Failed');
+    const third = await requestLogs(quiet, { types: ['node'] });
+    await api.call('POST', `/agent/v1/commands/${third.commandId}/result`, { key: token(quiet), body: { status: 'Failed', message: 'stopped' } });
+  });
+
   it('fail a request whose agent reports a failure, with its reason', async () => {
     const made = await requestLogs(quiet, { types: ['node'] });
     await api.call('POST', `/agent/v1/commands/${made.commandId}/result`, { key: token(quiet), body: { status: 'Failed', message: 'the kubelet node log query is turned off' } });
@@ -189,7 +206,11 @@ describe('compliance', () => {
     expect(run.failing.every((f: any) => f.text && f.remediation)).toBe(true);
     expect(run.totals.fail).toBe(failing.Totals.total_fail);
     const tenant = (await api.call('GET', '/v1/compliance')).body.items;
-    expect(tenant.map((c: any) => c.clusterId).slice(0, 2)).toEqual(failing.Totals.total_fail >= 12 ? [running, quiet] : [quiet, running]);
+    // quiet's latest run (the fixture's array form) fails 12 checks, runner's 9.
+    expect(tenant.filter((c: any) => [running, quiet].includes(c.clusterId)).map((c: any) => [c.clusterId, c.totals.fail])).toEqual([
+      [quiet, 12],
+      [running, failing.Totals.total_fail],
+    ]);
     expect(tenant.find((c: any) => c.clusterId === running)).toMatchObject({ clusterName: 'runner', runId: posted.body.runId });
     // A run is an event on the cluster's stream.
     const events = (await api.call('GET', `/v1/clusters/${running}/events?reason=ComplianceScanCompleted`)).body.items;
@@ -209,6 +230,22 @@ describe('compliance', () => {
     expect((await postReport(quiet, fixture('aquasecurity-result.json'), 'node=Not_A_Node')).body.details[0].path).toBe('query.node');
   });
 
+  it('takes a report for a scan only when that scan was asked for and waits', async () => {
+    const forged = await postReport(quiet, fixture('aquasecurity-result.json'), 'node=quiet-cp-0&scanId=scan-made-up');
+    expect(forged.status).toBe(409);
+    expect(forged.body.details[0].path).toBe('query.scanId');
+    const scan = (await api.call('POST', `/v1/clusters/${quiet}/compliance/scans`)).body;
+    expect((await api.call('GET', `/v1/clusters/${quiet}/compliance`)).body.scanning).toMatchObject({ scanId: scan.scanId, status: 'Pending' });
+    const posted = await postReport(quiet, fixture('aquasecurity-controlsCollection.json'), `node=quiet-cp-0&scanId=${scan.scanId}`);
+    expect(posted.status).toBe(201);
+    const view = (await api.call('GET', `/v1/clusters/${quiet}/compliance`)).body;
+    expect(view.latest).toMatchObject({ scanId: scan.scanId, trigger: 'command' });
+    expect(view.scanning).toBeUndefined();
+    await api.call('POST', `/agent/v1/commands/${scan.commandId}/result`, { key: token(quiet), body: { status: 'Succeeded', result: { scanId: scan.scanId, node: 'quiet-cp-0' } } });
+    // Once the scan's command has ended, its id takes no more reports.
+    expect((await postReport(quiet, fixture('aquasecurity-result.json'), `node=quiet-cp-0&scanId=${scan.scanId}`)).status).toBe(409);
+  });
+
   it('runs a scan on demand: the agent runs kube-bench and its report answers the scan', async () => {
     const scan = await api.call('POST', `/v1/clusters/${running}/compliance/scans`);
     expect(scan.status).toBe(202);
@@ -220,5 +257,19 @@ describe('compliance', () => {
     expect(answered.scanning).toBeUndefined();
     expect(answered.latest).toMatchObject({ trigger: 'command' });
     expect(answered.latest.targets.map((t: any) => t.target)).toEqual(expect.arrayContaining(['master', 'node']));
+  });
+});
+
+describe('a log request nobody answers', () => {
+  it('fails at its command\'s deadline, saying so, and frees the cluster for the next', async () => {
+    const made = await requestLogs(quiet, { types: ['kube-system'] });
+    expect((await api.call('GET', `/v1/clusters/${quiet}/logs/${made.id}`)).body.status).toBe('Pending');
+    api.runtime.clock.advance(16 * 60_000); // past the 15-minute deadline: the clock moves, the test does not sleep
+    const failed = (await api.call('GET', `/v1/clusters/${quiet}/logs/${made.id}`)).body;
+    expect(failed).toMatchObject({ status: 'Failed', message: expect.stringContaining('no agent finished collecting') });
+    expect((await api.call('GET', `/v1/clusters/${quiet}/commands/${made.commandId}`)).body.status).toBe('Expired');
+    // Too late for the agent too.
+    expect((await api.call('POST', `/agent/v1/logs/${made.id}/upload`, { key: token(quiet), body: { bytes: 10 } })).status).toBe(409);
+    expect((await api.call('POST', `/v1/clusters/${quiet}/logs`, { body: { types: ['node'] } })).status).toBe(202);
   });
 });
