@@ -91,7 +91,8 @@ const subMs = (t: number, digits = 3) => pad(Math.floor(t * 7919) % 10 ** digits
  * truncated says older ones (within the window) were left out.
  */
 function render(stream: Stream, seed: string, start: number, since: number, now: number, maxLines: number, ctx: Omit<LineContext, 't' | 'rng'>): { text: string; truncated: boolean } {
-  if (start + 3_000 > now) return { text: '', truncated: false };
+  // A container that has not started yet has no log; one that just did has its startup lines.
+  if (start > now) return { text: '', truncated: false };
   const from = Math.max(since, start);
   const startup = start >= since ? stream.startup({ ...ctx, t: start, rng: random(`${seed}/startup`) }) : [];
   // Line k falls in [start + k·every, start + (k + 0.8)·every): k from the window's start to the last wholly before now.
