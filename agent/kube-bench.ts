@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { statusOf } from './kubernetes-source.js';
 import { hostname } from 'node:os';
 import { BatchV1Api, CoreV1Api, type KubeConfig, type V1Job } from '@kubernetes/client-node';
 import { parseAgentArgs } from '../core/agent-commands.js';
@@ -125,11 +126,6 @@ export interface BenchOperations extends CommandLeases {
   /** Deletes the Job and its pod; one gone already is fine. */
   deleteJob(name: string): Promise<void>;
 }
-
-const statusOf = (err: unknown): number | undefined => {
-  const code = (err as { code?: unknown })?.code;
-  return typeof code === 'number' ? code : undefined;
-};
 
 /** kube-bench Jobs through @kubernetes/client-node; leases through the host operations' claim. */
 export class KubernetesBenchOperations implements BenchOperations {

@@ -270,7 +270,8 @@ export class KubernetesConfigMapOperations implements ConfigMapOperations {
   }
 }
 
-const statusOf = (err: unknown): number | undefined => {
+/** The HTTP status of a client-node error (ApiException's code), if it has one. */
+export const statusOf = (err: unknown): number | undefined => {
   const code = (err as { code?: unknown })?.code;
   return typeof code === 'number' ? code : undefined;
 };

@@ -8,7 +8,7 @@ import type { NodePatchResult } from '../core/os-patch.js';
 import { patchPoolLoop } from '../core/patch-run.js';
 import type { Clock } from './agent.js';
 import { CommandDeclined, CommandFailure, DEADLINE_MARGIN_MS, drain, type CommandContext } from './commands.js';
-import type { NodeOperations } from './kubernetes-source.js';
+import { statusOf, type NodeOperations } from './kubernetes-source.js';
 import { errorMessage } from './packs.js';
 
 /** Where the agent keeps a patch run's lease and runs its Jobs on the nodes' hosts. */
@@ -71,11 +71,6 @@ export interface HostJobOptions {
 export function hostJobOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): HostJobOptions {
   return env.STRATA_HOST_IMAGE?.trim() ? { image: env.STRATA_HOST_IMAGE.trim() } : {};
 }
-
-const statusOf = (err: unknown): number | undefined => {
-  const code = (err as { code?: unknown })?.code;
-  return typeof code === 'number' ? code : undefined;
-};
 
 const JOB_LABEL = 'strata.io/host-job';
 
