@@ -3,7 +3,8 @@ import type { Command } from '../../core/agent-commands.js';
 import { notFound } from '../../core/errors.js';
 import { clock } from '../../core/clock.js';
 import { commandIssueConflict, commandIssueItems } from './commands-store.js';
-import { deleteItem, getItem, listPrefix, putNew, table, tenantPk, transact, updateIf, type Page } from './definitions.js';
+import { deleteItem, getItem, getRaw, listPrefix, putNew, strip, table, tenantPk, transact, updateIf, type Page } from './definitions.js';
+import { queryPage } from './pagination.js';
 
 /**
  * kube-bench runs of a cluster, in the tenant's partition: `CIS#<cluster>#<run>` the run's figures
@@ -78,17 +79,33 @@ export async function putComplianceRun(tenantId: string, clusterName: string, ru
   });
 }
 
+/** TTL deletion is lazy: a run past its history (and its report, gone from the bucket) is left out by the reads themselves. */
+const live = (item: Record<string, unknown> | undefined) => (item && (typeof item.expiresAt !== 'number' || item.expiresAt > clock.now() / 1000) ? item : undefined);
+
 export async function getComplianceRun(tenantId: string, clusterId: string, id: string): Promise<ComplianceRunDetail> {
-  const [run, detail] = await Promise.all([
-    getItem<ComplianceRunRecord>(tenantPk(tenantId), runSk(clusterId, id)),
-    getItem<Pick<ComplianceSummary, 'failing' | 'failingTruncated'>>(tenantPk(tenantId), detailSk(clusterId, id)),
-  ]);
-  if (!run) throw notFound('compliance run', id, 'path.runId');
-  return { ...run, failing: detail?.failing ?? [], failingTruncated: detail?.failingTruncated ?? false };
+  const [run, detail] = await Promise.all([getRaw(tenantPk(tenantId), runSk(clusterId, id)), getRaw(tenantPk(tenantId), detailSk(clusterId, id))]);
+  if (!live(run)) throw notFound('compliance run', id, 'path.runId');
+  const d = live(detail) ? strip<Pick<ComplianceSummary, 'failing' | 'failingTruncated'>>(detail!) : undefined;
+  return { ...strip<ComplianceRunRecord>(run!), failing: d?.failing ?? [], failingTruncated: d?.failingTruncated ?? false };
 }
 
 export async function listComplianceRuns(tenantId: string, clusterId: string, opts: { limit?: number; cursor?: string }): Promise<Page<ComplianceRunRecord>> {
-  return listPrefix<ComplianceRunRecord>(tenantPk(tenantId), `CIS#${clusterId}#`, { ...opts, newestFirst: true });
+  const pk = tenantPk(tenantId);
+  const prefix = `CIS#${clusterId}#`;
+  return queryPage<ComplianceRunRecord>({
+    query: {
+      TableName: table(),
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      FilterExpression: 'expiresAt > :now',
+      ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix, ':now': Math.floor(clock.now() / 1000) },
+      ScanIndexForward: false,
+    },
+    pk,
+    skPrefix: prefix,
+    limit: opts.limit,
+    cursor: opts.cursor,
+    map: (i) => strip<ComplianceRunRecord>(i),
+  });
 }
 
 /** Each cluster's latest run, in cluster id order. */
