@@ -23,13 +23,33 @@ export type Health = 'Healthy' | 'Unhealthy' | 'Unknown';
 
 const PRESSURES = ['MemoryPressure', 'DiskPressure', 'PIDPressure', 'NetworkUnavailable'];
 
+/**
+ * Until when a heartbeat recorded at `recordedAt` (ms) stands for the agent's later ones: they
+ * write nothing for it. The end of its minute, as the minute's first heartbeat writes the usage
+ * sample and records with it at no extra write; or half the threshold after it if that comes
+ * first, so a short threshold is not stretched by up to a minute.
+ */
+export function recordedUntil(recordedAt: number, s: Pick<HealthSettings, 'missingAfterSeconds'>): number {
+  return Math.min(recordedAt + (s.missingAfterSeconds * 1000) / 2, (Math.floor(recordedAt / 60_000) + 1) * 60_000);
+}
+
+/**
+ * When a cluster whose last recorded heartbeat is `recordedAt` is missing: the threshold after
+ * the latest heartbeat it may have sent unrecorded, so never before the threshold has passed
+ * since its real last heartbeat. The sweep, once a minute, finds it at most a minute later:
+ * within threshold + min(threshold / 2, 60 s) + 60 s of the last heartbeat (195 s with the defaults).
+ */
+export function missingAt(recordedAt: number, s: Pick<HealthSettings, 'missingAfterSeconds'>): number {
+  return recordedUntil(recordedAt, s) + s.missingAfterSeconds * 1000;
+}
+
 /** HeartbeatHealthy: has the agent reported within the threshold? */
 export function heartbeatCondition(lastHeartbeatAt: string | undefined, now: Date, s: HealthSettings): ConditionUpdate {
   if (!lastHeartbeatAt) return { type: 'HeartbeatHealthy', status: 'Unknown', reason: 'NoHeartbeatYet', message: 'the cluster agent has not reported yet' };
   const ageMs = now.getTime() - Date.parse(lastHeartbeatAt);
   const age = Math.round(ageMs / 1000);
-  // Exact, as the deadline index is: past missingAfter by any amount is missing.
-  if (ageMs > s.missingAfterSeconds * 1000) {
+  // The same instant the deadline index uses: missing once no unrecorded heartbeat can be younger than the threshold.
+  if (now.getTime() > missingAt(Date.parse(lastHeartbeatAt), s)) {
     return { type: 'HeartbeatHealthy', status: 'False', reason: 'HeartbeatMissing', message: `no heartbeat for ${age} s (threshold ${s.missingAfterSeconds} s); last at ${lastHeartbeatAt}` };
   }
   return { type: 'HeartbeatHealthy', status: 'True', reason: 'HeartbeatReceived', message: `last heartbeat ${age} s ago` };

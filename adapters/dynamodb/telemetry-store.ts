@@ -4,6 +4,7 @@ import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand,
 import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import type { Heartbeat } from '../../core/agent-protocol.js';
 import { payloadTooLarge } from '../../core/errors.js';
+import { recordedUntil } from '../../core/health.js';
 import { rollUp, type Sample } from '../../core/usage.js';
 import { documentClient } from './client.js';
 import { tableName } from './tables.js';
@@ -15,8 +16,9 @@ import { clock } from '../../core/clock.js';
  *   U#<cluster> / 1m#<minute>     1-minute usage samples (a day), 5m#… (a week), 1h#… (a month)
  *   HB#<shard>  / <deadline>#<cluster>  one entry per live cluster, keyed by when its heartbeat
  *                                 goes missing: the sweep reads only entries past their deadline
- * Steady state per heartbeat: one small read; the sample on the first heartbeat of each minute,
- * and the deadline entry moved once half the missing-threshold has passed.
+ * Steady state per heartbeat: nothing on most; the sample on the first heartbeat of each minute,
+ * and with it, once the recorded heartbeat no longer stands for the latest (core/health.ts
+ * recordedUntil: every minute with the defaults), the deadline entry moved: a put and a delete.
  */
 const table = () => tableName('telemetry');
 const db = () => documentClient();
@@ -125,6 +127,8 @@ export async function ingestHeartbeat(input: {
   sample: () => Sample;
   now: Date;
   missingAfterSeconds: number;
+  /** Until when a recorded heartbeat stands for later ones; core/health.ts's rule unless given (benchmarks compare others). */
+  recordedUntil?: (recordedAt: number) => number;
 }): Promise<IngestResult> {
   const { clusterId, report, now } = input;
   let wcu = 0;
@@ -171,14 +175,17 @@ export async function ingestHeartbeat(input: {
     snapshotWritten = true;
   }
 
-  // The deadline entry moves once half the threshold has passed since it was last set: every
-  // other heartbeat at the defaults (30 s / 90 s), so a live cluster is never past its deadline.
+  // The heartbeat on record (hb) and the deadline entry move together, once the record no longer
+  // stands for this heartbeat: those in between write nothing for it. The deadline is the
+  // threshold after the latest of them, so the sweep never finds a cluster before its threshold.
+  const until = input.recordedUntil ?? ((at: number) => recordedUntil(at, input));
+  const deadlineAfter = (recordedAt: number) => until(recordedAt) + input.missingAfterSeconds * 1000;
   const lastHb = prev?.hb ? Date.parse(prev.hb) : 0;
-  const due = !prev?.dk || now.getTime() - lastHb >= (input.missingAfterSeconds * 1000) / 2;
-  const resumed = !prev?.hb || now.getTime() - lastHb > input.missingAfterSeconds * 1000;
+  const due = !prev?.dk || now.getTime() >= until(lastHb);
+  const resumed = !prev?.hb || now.getTime() > deadlineAfter(lastHb);
   const newMinute = prev?.t !== minute;
   const shard = shardOf(clusterId);
-  const dk = due ? `${new Date(now.getTime() + input.missingAfterSeconds * 1000).toISOString()}#${clusterId}` : prev!.dk!;
+  const dk = due ? `${new Date(deadlineAfter(now.getTime())).toISOString()}#${clusterId}` : prev!.dk!;
   const hb = due ? iso : prev!.hb!;
   const writes: Record<string, unknown>[] = [];
   if (newMinute) {

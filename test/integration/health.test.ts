@@ -1,5 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { agentToken } from '../../core/agent-token.js';
+import { DEFAULT_HEALTH } from '../../core/health.js';
+import { lambdaContext } from '../../local/lambda-context.js';
 import { clusterBody, eventually, startApi, type Api } from './harness.js';
 
 let api: Api;
@@ -71,6 +73,52 @@ describe('health', () => {
     // Reporting again heals it.
     await local({ cluster: id, agent: 'reporting' });
     await eventually(async () => ((await condition(id, 'HeartbeatHealthy'))?.status === 'True' ? true : undefined), 'HeartbeatHealthy True again');
+  });
+
+  it('finds a silent cluster no earlier than its threshold and at most two minutes after it, with the defaults', async () => {
+    const id = await running('hush');
+    await local({ cluster: id, agent: 'silent' });
+    const token = agentToken(process.env.PLATFORM_SECRET!, 'default', id);
+    const node = (name: string, role: string) => ({ name, role, conditions: [{ type: 'Ready', status: 'True' }], allocatable: { cpu: '4', memory: '16Gi' }, usage: { cpu: '500m', memory: '4Gi' } });
+    const body = JSON.stringify({ agentVersion: 't', clusterId: id, observedGeneration: 1, nodes: [node('hush-cp-0', 'controlPlane'), node('hush-workers-0', 'worker'), node('hush-workers-1', 'worker')], packs: [] });
+    const beat = async () => {
+      expect((await api.call('POST', '/agent/v1/heartbeat', { key: token, raw: body })).status).toBe(200);
+      await api.runtime.lambda.settle();
+    };
+    const { handler: sweep } = (await import('../../functions/health/sweep.js')) as unknown as { handler: (e: unknown, c: unknown) => Promise<unknown> };
+    const clock = api.runtime.clock;
+    const { heartbeatIntervalSeconds: interval, missingAfterSeconds: threshold } = DEFAULT_HEALTH;
+    // Steps of 10 s with a sweep after each; the sweep runs once a minute in AWS, so to find a
+    // silent cluster within two minutes of its threshold the deadline has to pass within one.
+    const silence = async () => {
+      const last = clock.now();
+      for (;;) {
+        clock.advance(10_000);
+        await sweep({ source: 'aws.scheduler' }, lambdaContext('health-sweep'));
+        const waited = (clock.now() - last) / 1000;
+        const c = await condition(id, 'HeartbeatHealthy');
+        if (waited <= threshold) expect(c.status, `HeartbeatHealthy ${waited} s after the last heartbeat`).toBe('True');
+        else if (c.status === 'False') return waited;
+        expect(waited, 'seconds after the last heartbeat, the cluster not yet found').toBeLessThan(threshold + 60);
+      }
+    };
+    // A second past a minute, well after the simulated agent's last heartbeat: the minute's first
+    // heartbeat is recorded, the next one (30 s later, same minute) is not.
+    clock.advance(2 * 60_000 - (clock.now() % 60_000) + 1_000);
+    // Silent right after a recorded heartbeat early in its minute (the latest the deadline can be)...
+    for (let i = 0; i < 3; i++) {
+      if (i) clock.advance(interval * 1000);
+      await beat();
+    }
+    expect(await silence()).toBeGreaterThan(threshold);
+    expect((await condition(id, 'HeartbeatHealthy')).reason).toBe('HeartbeatMissing');
+    // ...and, once back, right after one that is not recorded (the earliest it can be).
+    clock.advance(60_000 - (clock.now() % 60_000) + 21_000);
+    await beat();
+    expect((await condition(id, 'HeartbeatHealthy')).status).toBe('True');
+    clock.advance(interval * 1000);
+    await beat();
+    expect(await silence()).toBeGreaterThan(threshold);
   });
 
   it('turns MetricsHealthy False after CPU stays at 95 % for the window, and recovers after', async () => {

@@ -1,16 +1,29 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_HEALTH, heartbeatCondition, metricsCondition, nodesCondition, overallHealth, type UsagePoint } from '../../../core/health.js';
+import { DEFAULT_HEALTH, heartbeatCondition, metricsCondition, missingAt, nodesCondition, overallHealth, recordedUntil, type UsagePoint } from '../../../core/health.js';
 
 const now = new Date('2026-11-24T12:00:00Z');
 const node = (name: string, conditions: { type: string; status: 'True' | 'False' | 'Unknown' }[]) => ({ name, role: 'worker' as const, addresses: [], conditions });
 
 describe('health checks', () => {
-  it('HeartbeatHealthy turns False past the threshold', () => {
+  it('HeartbeatHealthy turns False once no unrecorded heartbeat can be within the threshold', () => {
     expect(heartbeatCondition('2026-11-24T11:59:00Z', now, DEFAULT_HEALTH).status).toBe('True');
-    const missing = heartbeatCondition('2026-11-24T11:58:00Z', now, DEFAULT_HEALTH);
+    // The minute's later heartbeats write nothing: the agent may have reported up to 11:58:45
+    // (half the threshold after the record), which is not yet 90 s ago.
+    expect(heartbeatCondition('2026-11-24T11:58:00Z', now, DEFAULT_HEALTH).status).toBe('True');
+    const missing = heartbeatCondition('2026-11-24T11:57:40Z', now, DEFAULT_HEALTH);
     expect(missing).toMatchObject({ status: 'False', reason: 'HeartbeatMissing' });
-    expect(missing.message).toContain('no heartbeat for 120 s (threshold 90 s)');
+    expect(missing.message).toContain('no heartbeat for 140 s (threshold 90 s)');
     expect(heartbeatCondition(undefined, now, DEFAULT_HEALTH).status).toBe('Unknown');
+  });
+
+  it('a recorded heartbeat stands for the rest of its minute, at most half the threshold', () => {
+    const at = (t: string) => Date.parse(`2026-11-24T11:00:${t}Z`);
+    expect(recordedUntil(at('40'), DEFAULT_HEALTH)).toBe(Date.parse('2026-11-24T11:01:00Z'));
+    expect(recordedUntil(at('10'), DEFAULT_HEALTH)).toBe(at('55'));
+    expect(recordedUntil(at('10'), { missingAfterSeconds: 4 })).toBe(at('12'));
+    expect(recordedUntil(at('10'), { missingAfterSeconds: 600 })).toBe(Date.parse('2026-11-24T11:01:00Z'));
+    // Never past the threshold + a minute: a sweep once a minute finds it within two.
+    for (const s of ['00', '10', '40', '59']) expect(missingAt(at(s), DEFAULT_HEALTH) - at(s)).toBeLessThanOrEqual((90 + 60) * 1000);
   });
 
   it('NodesHealthy names each node and condition', () => {
