@@ -1,17 +1,32 @@
 /**
- * Cost model: turns the counts measured by bench/heartbeat (.bench/heartbeat.json) into dollars
- * per cluster-month at 30 s heartbeats, with AWS list prices (us-east-1, on-demand, arm64).
+ * Cost model: everything one cluster costs a month in AWS, line by line, and what the platform
+ * costs with no cluster at all. The heartbeat's figures are the ones bench/heartbeat measured
+ * (.bench/heartbeat.json); the rest are counted from what the workflows, the agent and the API do,
+ * each assumption named on its line. List prices, us-east-1, on-demand, arm64, as of 2026-11.
  * Run: npm run bench:heartbeat && npm run bench:cost
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { LOG_ARCHIVE_DAYS } from '../core/log-bundles.js';
+import { COMPLIANCE_HISTORY_DAYS } from '../core/compliance.js';
+import { EVENT_RETENTION_DAYS } from '../core/events.js';
 
-const PRICES = {
-  lambdaGbSecondArm: 0.0000133334,
+/** us-east-1 list prices, 2026-11. */
+const PRICE = {
   lambdaRequest: 0.2 / 1e6,
+  lambdaGbSecondArm: 0.0000133334,
   ddbWriteUnit: 0.625 / 1e6,
   ddbReadUnit: 0.125 / 1e6,
   ddbStorageGbMonth: 0.25,
-  logsIngestGb: 0.5,
+  sfnTransition: 25 / 1e6,
+  apiGatewayRequest: 3.5 / 1e6,
+  s3StorageGbMonth: 0.023,
+  s3Put: 0.005 / 1000,
+  s3Get: 0.0004 / 1000,
+  schedulerInvocation: 1 / 1e6,
+  kmsKeyMonth: 1,
+  kmsRequest: 0.03 / 10_000,
+  secretMonth: 0.4,
+  secretApiCall: 0.05 / 10_000,
 };
 
 if (!existsSync('.bench/heartbeat.json')) {
@@ -19,40 +34,121 @@ if (!existsSync('.bench/heartbeat.json')) {
   process.exit(1);
 }
 const m = JSON.parse(readFileSync('.bench/heartbeat.json', 'utf8')) as Record<string, number>;
-const nodes = 50;
-const month = 30 * 86400;
-const beats = month / 30;
-const minutes = month / 60;
+const NODES = 50;
+const MONTH_S = 30 * 86400;
+const BEATS = MONTH_S / 30;
+const MINUTES = MONTH_S / 60;
+const WEEKS = 30 / 7;
+
+/** A Lambda invocation of `ms` at `mb`. */
+const lambda = (ms: number, mb: number) => PRICE.lambdaRequest + (ms / 1000) * (mb / 1024) * PRICE.lambdaGbSecondArm;
+/** A transaction's writes cost twice their units. */
+const txWrites = (items: number) => 2 * items;
+
+// Ingest, health and storage --------------------------------------------------------------------
 
 // Heartbeat function: 256 MB; billed time = measured CPU plus DynamoDB round trips (~4 ms in-region).
-const hbMs = Math.ceil(m[`cpuMsMedian${nodes}`]! + 4);
-const heartbeatLambda = beats * (PRICES.lambdaRequest + (hbMs / 1000) * 0.25 * PRICES.lambdaGbSecondArm);
-const heartbeatDdb = beats * (m[`wcuPerHeartbeat${nodes}`]! * PRICES.ddbWriteUnit + m[`rcuPerHeartbeat${nodes}`]! * PRICES.ddbReadUnit);
+const hbMs = Math.ceil(m[`cpuMsMedian${NODES}`]! + 4);
+const heartbeatLambda = BEATS * lambda(hbMs, 256);
+const wru = m[`wcuPerHeartbeat${NODES}`]!;
+const rru = m[`rcuPerHeartbeat${NODES}`]!;
+const heartbeatDdb = BEATS * (wru * PRICE.ddbWriteUnit + rru * PRICE.ddbReadUnit);
 
 // Health scoring runs only when a verdict can change (node state changed, usage near or over the
-// threshold, a return after silence). Model: a healthy cluster has a node event a few times a
-// day and spends 5 % of minutes above the usage threshold. ~40 ms at 256 MB; reads the cluster,
-// snapshot, latest sample, the window's samples and the conditions (~8 read units).
-const scores = 4 * 30 + minutes * 0.05;
-const health = scores * (PRICES.lambdaRequest + 0.04 * 0.25 * PRICES.lambdaGbSecondArm + 8 * PRICES.ddbReadUnit);
+// threshold, a return after silence). A healthy cluster: a node event a few times a day, 5 % of
+// minutes above the usage threshold; ~40 ms at 256 MB, ~8 read units, a condition write now and then.
+const scores = 4 * 30 + MINUTES * 0.05;
+const health = scores * (lambda(40, 256) + 8 * PRICE.ddbReadUnit) + 4 * 30 * txWrites(2) * PRICE.ddbWriteUnit;
 
-// Storage: 1-minute samples kept a day, 5-minute a week, hourly a month (~0.7 KB each with keys),
+// The sweep runs once a minute for the whole fleet (512 MB, ~100 ms), reading only stale clusters: its share at 1,000 clusters.
+const FLEET = 1000;
+const sweepShare = (MINUTES * lambda(100, 512)) / FLEET;
+
+// Telemetry storage: 1-minute samples kept a day, 5-minute a week, hourly a month (~0.7 KB each with keys),
 // one snapshot (~43 KB at 50 nodes), one deadline entry.
-const storageGb = (1440 + 2016 + 744) * 0.7e-6 + 43e-6 + 0.1e-6;
-const storage = storageGb * PRICES.ddbStorageGbMonth;
+const telemetryGb = (1440 + 2016 + 744) * 0.7e-6 + 43e-6 + 0.1e-6;
+const telemetryStorage = telemetryGb * PRICE.ddbStorageGbMonth;
 
-// Lambda platform log lines are switched off (JSON logs, system level WARN); nothing else logs at INFO.
+// Lambda platform log lines are off (JSON logs, system level WARN); nothing logs at INFO on the hot path.
 const logs = 0;
 
-const rows: [string, number][] = [
-  [`heartbeat Lambda (${beats.toLocaleString('en')} invocations × ${hbMs} ms @256 MB)`, heartbeatLambda],
-  [`heartbeat DynamoDB (${m[`wcuPerHeartbeat${nodes}`]!.toFixed(2)} WRU + ${m[`rcuPerHeartbeat${nodes}`]!.toFixed(2)} RRU per heartbeat)`, heartbeatDdb],
+// Lifecycle ---------------------------------------------------------------------------------------
+
+// Provisioning (bench:provision: 29 transitions, ~25 task invocations at 512 MB, ~200 ms each,
+// ~60 transactional writes), spread over a 12-month life.
+const provisioning = (29 * PRICE.sfnTransition + 25 * lambda(200, 512) + txWrites(60) * PRICE.ddbWriteUnit + 120 * PRICE.ddbReadUnit) / 12;
+// A reconcile a week (a small change: ~20 transitions, ~15 task invocations, ~30 writes).
+const reconcile = WEEKS * (20 * PRICE.sfnTransition + 15 * lambda(200, 512) + txWrites(30) * PRICE.ddbWriteUnit + 80 * PRICE.ddbReadUnit);
+// A weekly patch run of 50 nodes (bench:ospatch's AWS model: 327 transitions, 107 task invocations,
+// one Scheduler invocation; each node's move is an event).
+const patchRun = WEEKS * (327 * PRICE.sfnTransition + 107 * lambda(200, 512) + PRICE.schedulerInvocation + NODES * 4 * txWrites(3) * PRICE.ddbWriteUnit);
+
+// Events and their storage: ~30 a day besides the patch runs' (health transitions, repairs, commands),
+// each an append of 2–3 items in a transaction, ~0.5 KB kept EVENT_RETENTION_DAYS days.
+const eventsPerMonth = 30 * 30 + WEEKS * NODES * 4;
+const events = 30 * 30 * txWrites(3) * PRICE.ddbWriteUnit + eventsPerMonth * 0.5e-6 * (EVENT_RETENTION_DAYS / 30) * PRICE.ddbStorageGbMonth;
+
+// A log bundle a month: the request (a transaction of 4), ~10 status reads through the API, the
+// command's delivery and result, the upload form, one S3 POST, a HeadObject, one download of
+// ~10 MB kept LOG_ARCHIVE_DAYS days.
+const logBundle =
+  12 * (PRICE.apiGatewayRequest + lambda(30, 512)) +
+  3 * lambda(30, 256) +
+  (txWrites(4) + 6) * PRICE.ddbWriteUnit +
+  30 * PRICE.ddbReadUnit +
+  PRICE.s3Put +
+  2 * PRICE.s3Get +
+  0.01 * (LOG_ARCHIVE_DAYS / 30) * PRICE.s3StorageGbMonth;
+
+// A kube-bench run a week: the report (~200 KB) kept COMPLIANCE_HISTORY_DAYS days in S3, its summary (3 items) in DynamoDB.
+const compliance = WEEKS * (lambda(60, 256) + PRICE.s3Put + 3 * PRICE.ddbWriteUnit * 2) + WEEKS * 0.0002 * (COMPLIANCE_HISTORY_DAYS / 30) * PRICE.s3StorageGbMonth;
+
+// A user opening the console daily: ~25 API requests a visit (lists, the cluster, its nodes,
+// usage, events) plus 10 minutes of the event follow (a 20 s long poll each: 30 requests holding a
+// 512 MB function while they wait); the authorizer's decision is cached, 3 reads a request.
+const consoleDaily = 30 * (25 * (PRICE.apiGatewayRequest + lambda(30, 512) + 3 * PRICE.ddbReadUnit) + 30 * (PRICE.apiGatewayRequest + lambda(20_000, 512) + 20 * PRICE.ddbReadUnit));
+
+// The cluster's patch schedule fires once a week (counted in the patch run); its CA keys are sealed
+// under the one platform KMS key: a decrypt per node bootstrap and per kubeconfig (~20 a month).
+const keyUse = 20 * PRICE.kmsRequest;
+
+const ingest: [string, number][] = [
+  [`heartbeat Lambda (${BEATS.toLocaleString('en')} invocations × ${hbMs} ms @256 MB)`, heartbeatLambda],
+  [`heartbeat DynamoDB (${wru.toFixed(2)} WRU + ${rru.toFixed(2)} RRU per heartbeat)`, heartbeatDdb],
   [`health scoring (${Math.round(scores).toLocaleString('en')} runs)`, health],
-  [`storage (${(storageGb * 1024).toFixed(1)} MB)`, storage],
-  ['logs', logs],
+  [`the health sweep's share (one run a minute, ${FLEET.toLocaleString('en')} clusters)`, sweepShare],
+  [`telemetry storage (${(telemetryGb * 1024).toFixed(1)} MB)`, telemetryStorage],
+  ['logs (WARN level on the hot path)', logs],
 ];
-const total = rows.reduce((s, [, v]) => s + v, 0);
-console.log(`\nCost per cluster-month, ${nodes} nodes, 30 s heartbeats (ingest + health + storage)`);
-for (const [label, v] of rows) console.log(`  ${label.padEnd(72)} $${v.toFixed(4)}`);
-console.log(`  ${'total'.padEnd(72)} $${total.toFixed(4)}   goal ≤ $0.10`);
-console.log(`\n  The health sweep (one run a minute for the whole fleet, reading only stale clusters) adds $${((minutes * (PRICES.lambdaRequest + 0.1 * 0.5 * PRICES.lambdaGbSecondArm)) / 1000).toFixed(5)} per cluster at 1,000 clusters.`);
+const lifecycle: [string, number][] = [
+  ['provisioning (29 transitions, spread over a 12-month life)', provisioning],
+  ['a reconcile a week', reconcile],
+  [`a weekly OS patch run of ${NODES} nodes (327 transitions, 107 tasks, 1 Scheduler invocation)`, patchRun],
+  [`events (${Math.round(eventsPerMonth)} a month) and their storage (${EVENT_RETENTION_DAYS} days)`, events],
+  [`a log bundle a month (10 MB kept ${LOG_ARCHIVE_DAYS} days)`, logBundle],
+  [`a kube-bench run a week (report kept ${COMPLIANCE_HISTORY_DAYS} days)`, compliance],
+  ['a user opening the console daily (25 requests, 10 minutes of event follow)', consoleDaily],
+  ['key use (KMS decrypts of the sealed CA keys)', keyUse],
+];
+const sum = (rows: [string, number][]) => rows.reduce((s, [, v]) => s + v, 0);
+const print = (rows: [string, number][]) => rows.forEach(([label, v]) => console.log(`  ${label.padEnd(92)} $${v.toFixed(4)}`));
+
+console.log(`\nCost per cluster-month, ${NODES} nodes, 30 s heartbeats (us-east-1 list prices, 2026-11)`);
+console.log(' ingest, health and storage');
+print(ingest);
+console.log(`  ${'subtotal'.padEnd(92)} $${sum(ingest).toFixed(4)}   goal ≤ $0.08`);
+console.log(' lifecycle and use');
+print(lifecycle);
+console.log(`  ${'everything'.padEnd(92)} $${(sum(ingest) + sum(lifecycle)).toFixed(4)}   goal ≤ $0.12`);
+
+// An idle platform: no cluster, nobody calling -------------------------------------------------
+const idle: [string, number][] = [
+  ['KMS key for cluster secrets (one key; rotation adds $1 for each of its first two yearly rotations)', PRICE.kmsKeyMonth],
+  ['Secrets Manager: the platform secret and the operator key', 2 * PRICE.secretMonth],
+  ['health sweep: 43,200 runs of an empty index (512 MB, ~30 ms)', MINUTES * lambda(30, 512) + MINUTES * PRICE.ddbReadUnit],
+  ['DynamoDB (on-demand, empty tables), S3, CloudFront, API Gateway, Step Functions, Scheduler', 0],
+  ['CloudWatch Logs (WARN level: nothing logged while idle)', 0],
+];
+console.log('\nIdle platform, no clusters, per month');
+print(idle);
+console.log(`  ${'total'.padEnd(92)} $${sum(idle).toFixed(4)}   goal ≤ $1`);

@@ -2,55 +2,27 @@
  * Heartbeat budgets, printed (not asserted):
  *  - handler CPU per heartbeat at 10, 50 and 500 nodes (the real handler, in process);
  *  - DynamoDB write/read units per heartbeat in steady state, from ReturnConsumedCapacity, over
- *    two simulated hours of 30 s heartbeats;
+ *    two simulated hours of 30 s heartbeats at two phases in the minute; and at 50 nodes for
+ *    heartbeat records standing for more minutes, next to how late each finds a silent cluster;
  *  - the health sweep's wall time and items read at 10,000 and 100,000 clusters, 1 % stale.
  * Figures go to .bench/heartbeat.json for bench/cost. Run: npm run bench:heartbeat
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { Heartbeat, ReportedNode } from '../core/agent-protocol.js';
 import { agentToken } from '../core/agent-token.js';
+import { DEFAULT_HEALTH } from '../core/health.js';
 import { nodeFigures, toSample } from '../core/usage.js';
-import { documentClient } from '../adapters/dynamodb/client.js';
-import { HB_SHARDS, ingestHeartbeat, staleClusters } from '../adapters/dynamodb/telemetry-store.js';
-import { tableName } from '../adapters/dynamodb/tables.js';
+import { HB_SHARDS, ingestHeartbeat } from '../adapters/dynamodb/telemetry-store.js';
+import { SWEEP_SCHEDULE } from '../functions/health/schedule.js';
 import { lambdaContext } from '../local/lambda-context.js';
+import { rateMs } from '../local/scheduler.js';
 import { startRuntime } from '../local/runtime.js';
-import { benchClient } from './local-api.js';
+import { agentReport, benchClient, sweepDeadlineIndex } from './local-api.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-function nodes(count: number, t: number): ReportedNode[] {
-  return Array.from({ length: count }, (_, i) => ({
-    name: `ip-10-0-${Math.floor(i / 250)}-${(i % 250) + 4}.ec2.internal`,
-    role: i < 3 ? ('controlPlane' as const) : ('worker' as const),
-    zone: `us-east-1${'abc'[i % 3]}`,
-    instanceType: 'm6i.xlarge',
-    addresses: [{ type: 'InternalIP', address: `10.0.${Math.floor(i / 250)}.${(i % 250) + 4}` }, { type: 'Hostname', address: `ip-10-0-${i}.ec2.internal` }],
-    conditions: ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure', 'NetworkUnavailable'].map((type) => ({
-      type,
-      status: type === 'Ready' ? ('True' as const) : ('False' as const),
-      reason: type === 'Ready' ? 'KubeletReady' : `KubeletHasNo${type}`,
-    })),
-    capacity: { cpu: '4', memory: '16203620Ki', 'ephemeral-storage': '104845292Ki' },
-    allocatable: { cpu: '3920m', memory: '15186788Ki', 'ephemeral-storage': '96625420711' },
-    usage: { cpu: `${Math.round(1e9 * (1 + Math.sin(t / 600 + i)))}n`, memory: `${Math.round(6e6 + 1e6 * Math.cos(t / 900 + i))}Ki` },
-    requests: { cpu: '1850m', memory: '4Gi' },
-  }));
-}
-
-const report = (clusterId: string, n: number, t: number): Heartbeat => ({
-  protocolVersion: 1,
-  agentVersion: '1.0.0',
-  clusterId,
-  observedGeneration: 1,
-  nodes: nodes(n, t),
-  services: [{ namespace: 'monitoring', name: 'grafana', type: 'LoadBalancer', ports: [{ port: 80, nodePort: 31080, protocol: 'TCP' }], ingress: [{ hostname: 'a1b2.elb.amazonaws.com' }] }],
-  packs: ['ubuntu', 'kubernetes', 'calico', 'aws-ebs-csi', 'prometheus-operator'].map((name) => ({ name, version: '1.0.0', status: 'Installed' as const })),
-});
-
-const rt = await startRuntime({ port: 0, bootMs: 0, agentIntervalMs: 3_600_000, workflowWaitMs: 10 });
+// The scheduled sweep stays out of the way (a day): it would clear the stale entries seeded below.
+const rt = await startRuntime({ port: 0, bootMs: 0, agentIntervalMs: 3_600_000, workflowWaitMs: 10, sweepIntervalMs: 86_400_000 });
 const out: Record<string, unknown> = {};
 try {
   const client = benchClient(rt);
@@ -72,7 +44,7 @@ try {
   for (const n of [10, 50, 500]) {
     const cpu: number[] = [];
     for (let i = 0; i < 220; i++) {
-      const body = JSON.stringify(report(cluster.id, n, i * 30));
+      const body = JSON.stringify(agentReport(cluster.id, n, i * 30));
       const event = {
         rawPath: '/agent/v1/heartbeat',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -86,59 +58,72 @@ try {
       if (res.statusCode !== 200) throw new Error(`heartbeat answered ${res.statusCode}: ${res.body}`);
       if (i >= 20) cpu.push((used.user + used.system) / 1000);
     }
-    const bytes = Buffer.byteLength(JSON.stringify(report(cluster.id, n, 0)));
+    const bytes = Buffer.byteLength(JSON.stringify(agentReport(cluster.id, n, 0)));
     console.log(`  ${String(n).padStart(3)} nodes (${(bytes / 1024).toFixed(1)} KB report): median ${median(cpu).toFixed(2)} ms CPU, p90 ${[...cpu].sort((a, b) => a - b)[Math.floor(cpu.length * 0.9)]!.toFixed(2)} ms${n === 50 ? '   goal ≤ 1 ms' : ''}`);
     out[`cpuMsMedian${n}`] = median(cpu);
   }
   await rt.lambda.settle();
 
-  console.log('\nDynamoDB units per heartbeat, steady state (two simulated hours of 30 s heartbeats, ReturnConsumedCapacity)');
-  for (const n of [10, 50, 500]) {
-    const clusterId = `cl-bench${n}`;
-    const start = Date.parse('2026-11-24T00:00:10Z');
+  /** Two simulated hours of 30 s heartbeats of one cluster, the first at `firstSecond` past a minute: units per heartbeat after the first ten. */
+  const steadyState = async (clusterId: string, n: number, firstSecond: number, recordedUntil?: (at: number) => number) => {
+    const start = Date.parse('2026-11-24T00:00:00Z') + firstSecond * 1000;
     let w = 0;
     let r = 0;
     let snapshots = 0;
     let beats = 0;
     for (let i = 0; i < 2 * 120 + 10; i++) {
       const now = new Date(start + i * 30_000);
-      const rep = report(clusterId, n, i * 30);
+      const rep = agentReport(clusterId, n, i * 30);
       const figures = rep.nodes.map(nodeFigures);
-      const res = await ingestHeartbeat({ tenantId: 'default', clusterId, report: rep, sample: () => toSample(now.toISOString().slice(0, 16), figures, 'k'), now, missingAfterSeconds: 90 });
+      const res = await ingestHeartbeat({ tenantId: 'default', clusterId, report: rep, sample: () => toSample(now.toISOString().slice(0, 16), figures, 'k'), now, missingAfterSeconds: 90, recordedUntil });
       if (i < 10) continue; // the first report writes everything once
       beats++;
       w += res.writeUnits;
       r += res.readUnits;
       if (res.snapshotWritten) snapshots++;
     }
-    console.log(`  ${String(n).padStart(3)} nodes: ${(w / beats).toFixed(2)} write units and ${(r / beats).toFixed(2)} read units per heartbeat; snapshot rewritten ${snapshots}×${n === 50 ? '   goal at 50 nodes ≤ 1 write unit' : ''}`);
-    out[`wcuPerHeartbeat${n}`] = w / beats;
-    out[`rcuPerHeartbeat${n}`] = r / beats;
+    return { w: w / beats, r: r / beats, snapshots };
+  };
+
+  // Where in the minute an agent's heartbeats fall is chance: measure two, 30 s apart.
+  const phases = [10, 40];
+  console.log(`\nDynamoDB units per heartbeat, steady state (two simulated hours of 30 s heartbeats, ReturnConsumedCapacity; mean of heartbeats at ${phases.map((p) => `:${p}`).join(' and ')} past the minute)`);
+  for (const n of [10, 50, 500]) {
+    const runs = [];
+    for (const p of phases) runs.push(await steadyState(`cl-bench${n}-${p}`, n, p));
+    const w = runs.reduce((a, x) => a + x.w, 0) / runs.length;
+    const r = runs.reduce((a, x) => a + x.r, 0) / runs.length;
+    console.log(`  ${String(n).padStart(3)} nodes: ${w.toFixed(2)} write units (${runs.map((x) => x.w.toFixed(2)).join(' / ')}) and ${r.toFixed(2)} read units per heartbeat; snapshot rewritten ${runs.map((x) => x.snapshots).join(' / ')}×${n === 50 ? '   goal at 50 nodes ≤ 1 write unit' : ''}`);
+    out[`wcuPerHeartbeat${n}`] = w;
+    out[`rcuPerHeartbeat${n}`] = r;
   }
 
+  // What a record standing for more minutes would save, against how late a silent cluster is
+  // found: its deadline is the threshold after the record's end, and the sweep runs once a minute.
+  const sweepSeconds = rateMs(SWEEP_SCHEDULE)! / 1000;
+  const threshold = DEFAULT_HEALTH.missingAfterSeconds;
+  console.log(`\nHeartbeats a record stands for, at 50 nodes (30 s heartbeats, ${threshold} s threshold, sweep every ${sweepSeconds} s): write units against the latest a silent cluster is found`);
+  const variants: Record<string, { wcuPerHeartbeat: number; worstDetectionSeconds: number }> = {};
+  for (const minutes of [1, 2, 3]) {
+    const until = minutes === 1 ? undefined : (at: number) => (Math.floor(at / 60_000) + minutes) * 60_000;
+    const runs = [];
+    for (const p of phases) runs.push(await steadyState(`cl-record${minutes}-${p}`, 50, p, until));
+    const w = runs.reduce((a, x) => a + x.w, 0) / runs.length;
+    // The record can be set just after a minute starts and stand to the end of its last minute.
+    const worst = threshold + (minutes === 1 ? Math.min(threshold / 2, 60) : minutes * 60) + sweepSeconds;
+    const fits = worst <= threshold + 120;
+    console.log(`  ${minutes === 1 ? 'to the end of its minute (at most half the threshold)' : `to the end of the minute ${minutes - 1} after`}: ${w.toFixed(2)} write units per heartbeat; found within ${worst} s of its last heartbeat${fits ? '' : '   (past threshold + 2 min)'}`);
+    variants[String(minutes)] = { wcuPerHeartbeat: w, worstDetectionSeconds: worst };
+  }
+  out.recordVariants = variants;
+
   console.log(`\nHealth sweep: clusters past their heartbeat deadline, from the deadline index (${HB_SHARDS} shards)`);
-  const db = documentClient();
   let seeded = 0;
   for (const total of [10_000, 100_000]) {
-    const now = Date.now();
-    const items: Record<string, unknown>[] = [];
-    for (let i = seeded; i < total; i++) {
-      const stale = i % 100 === 0;
-      const deadline = new Date(now + (stale ? -60_000 - (i % 1000) : 30_000 + (i % 60_000))).toISOString();
-      items.push({ PutRequest: { Item: { pk: `HB#${i % HB_SHARDS}`, sk: `${deadline}#cl-sweep${i}`, tenantId: 't', clusterId: `cl-sweep${i}` } } });
-    }
-    for (let i = 0; i < items.length; i += 25) {
-      const batch = items.slice(i, i + 25);
-      let pending: Record<string, unknown> | undefined = { [tableName('telemetry')]: batch };
-      while (pending && Object.keys(pending).length) pending = (await db.send(new BatchWriteCommand({ RequestItems: pending as never }))).UnprocessedItems;
-    }
+    const { ms, stale, others, expected, readUnits } = await sweepDeadlineIndex(total, seeded);
     seeded = total;
-    const t0 = performance.now();
-    const { items: stale, readUnits } = await staleClusters(new Date(now));
-    const ms = performance.now() - t0;
-    const expected = Math.ceil(total / 100);
-    console.log(`  ${total.toLocaleString('en')} clusters, ${expected.toLocaleString('en')} stale: found ${stale.length.toLocaleString('en')} in ${ms.toFixed(0)} ms, ${stale.length.toLocaleString('en')} items read (${readUnits} read units), not ${total.toLocaleString('en')}`);
-    out[`sweep${total}`] = { ms, itemsRead: stale.length, readUnits };
+    console.log(`  ${total.toLocaleString('en')} clusters, ${expected.toLocaleString('en')} stale: found ${stale.toLocaleString('en')} (${others} of them the clusters above) in ${ms.toFixed(0)} ms, ${stale.toLocaleString('en')} items read (${readUnits} read units), not ${total.toLocaleString('en')}`);
+    out[`sweep${total}`] = { ms, itemsRead: stale, readUnits };
   }
   mkdirSync('.bench', { recursive: true });
   writeFileSync('.bench/heartbeat.json', JSON.stringify(out, null, 2));
