@@ -4,7 +4,8 @@ import { ago, plural, time } from '../format';
 import { REFRESH_MS, refreshWhile } from '../live';
 import type { ViewContext } from '../router';
 import { may } from '../session';
-import type { AgentCommand, Cluster, ClusterCompliance, ComplianceRun, ComplianceRunSummary, ComplianceTotals, FailingCheck, ScanAccepted } from '../types';
+import type { AgentCommand, ClusterCompliance, ComplianceRun, ComplianceRunSummary, ComplianceTotals, FailingCheck, ScanAccepted } from '../types';
+import { nameClusterPage } from './cluster-page-name';
 import { commandBadge } from './badges';
 import { clusterTabs, forbiddenNotice } from './cluster-logs';
 import { errorBox, errorSlot, loading } from './notice';
@@ -166,10 +167,7 @@ export function clusterComplianceView(ctx: ViewContext): HTMLElement {
     ctx.signal,
     async () => {
       if (!named) {
-        const cluster = await get<Cluster>(path, ctx.signal);
-        crumbName.textContent = cluster.name;
-        title.textContent = `Compliance of ${cluster.name}`;
-        document.title = `Compliance · ${cluster.name} · Strata`;
+        await nameClusterPage(path, ctx.signal, crumbName, title, 'Compliance');
         named = true;
       }
       let c: ClusterCompliance;

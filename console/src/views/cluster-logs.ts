@@ -4,7 +4,8 @@ import { ago, bytes, plural, time } from '../format';
 import { REFRESH_MS, refreshWhile } from '../live';
 import type { ViewContext } from '../router';
 import { may } from '../session';
-import type { Cluster, LogRequest, LogRequestStatus, LogType, NodeList } from '../types';
+import type { LogRequest, LogRequestStatus, LogType, NodeList } from '../types';
+import { nameClusterPage } from './cluster-page-name';
 import { clearFieldErrors, field, input, select, showFormError } from './fields';
 import { errorBox, errorSlot, errorText, loading } from './notice';
 
@@ -191,10 +192,7 @@ export function clusterLogsView(ctx: ViewContext): HTMLElement {
     ctx.signal,
     async () => {
       if (!named) {
-        const cluster = await get<Cluster>(path, ctx.signal);
-        crumbName.textContent = cluster.name;
-        title.textContent = `Logs of ${cluster.name}`;
-        document.title = `Logs · ${cluster.name} · Strata`;
+        await nameClusterPage(path, ctx.signal, crumbName, title, 'Logs');
         named = true;
       }
       if (forbidden) return false;

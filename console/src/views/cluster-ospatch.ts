@@ -4,7 +4,8 @@ import { ago, fromNow, plural, time } from '../format';
 import { REFRESH_MS, refreshEvery } from '../live';
 import type { ViewContext } from '../router';
 import { may } from '../session';
-import type { Cluster, NodePatchResult, OsPatchSettings, OsPatchView, PatchFrequency, PatchRun, Weekday } from '../types';
+import type { NodePatchResult, OsPatchSettings, OsPatchView, PatchFrequency, PatchRun, Weekday } from '../types';
+import { nameClusterPage } from './cluster-page-name';
 import { nodePatchBadge, runStateBadge } from './badges';
 import { clearFieldErrors, field, input, select, showFormError } from './fields';
 import { errorBox, errorSlot, loading } from './notice';
@@ -268,10 +269,7 @@ export function clusterOsPatchView(ctx: ViewContext): HTMLElement {
     ctx.signal,
     async () => {
       if (!formBuilt) {
-        const cluster = await get<Cluster>(path, ctx.signal);
-        crumbName.textContent = cluster.name;
-        title.textContent = `OS patching of ${cluster.name}`;
-        document.title = `OS patching · ${cluster.name} · Strata`;
+        await nameClusterPage(path, ctx.signal, crumbName, title, 'OS patching');
       }
       const v = await get<OsPatchView>(`${path}/ospatch`, ctx.signal);
       if (!formBuilt) buildForm(v);
