@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, Validations } from 'aws-cdk-lib';
 import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
@@ -14,8 +14,54 @@ export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
  * esbuild emits ESM, where `require` does not exist; a CommonJS dependency that requires a
  * Node built-in would then throw "Dynamic require of X is not supported". Define one.
  */
-const ESM_REQUIRE_BANNER =
+export const ESM_REQUIRE_BANNER =
   "import { createRequire as strataCreateRequire } from 'node:module'; const require = strataCreateRequire(import.meta.url);";
+
+/** Where esbuild looks in a package first: its ES modules, which it can tree-shake (the AWS SDK's dist-es). */
+export const BUNDLE_MAIN_FIELDS = ['module', 'main'] as const;
+
+/**
+ * Built-in modules a bundle takes through require (functions/commons/node-*.cts), relative to the
+ * repository root: an ES import of node:http loads undici with it, about 30 ms of every cold start.
+ */
+export const BUNDLE_ALIASES: Readonly<Record<string, string>> = Object.fromEntries(
+  ['http', 'https'].flatMap((name) => [name, `node:${name}`].map((spec) => [spec, `./functions/commons/node-${name}.cts`])),
+);
+
+/**
+ * How a bundle is split: a module a handler loads with import() (a cloud SDK, a rare route) goes to
+ * a chunk of its own, read only when first used. In one file, V8 would parse it at every cold start.
+ */
+export const BUNDLE_SPLITTING = { entryNames: 'index', chunkNames: 'chunks/[name]-[hash]', outExtension: '.mjs' } as const;
+
+const shellQuote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * The esbuild command that bundles `entry` (relative to the repository root) into outputDir as
+ * index.mjs and its chunks. The CDK's esbuild writes one file (--outfile): this runs after it, with
+ * the same options and code splitting, and replaces that file.
+ */
+export function splitBundleCommand(inputDir: string, outputDir: string, entry: string): string {
+  const args = [
+    '--bundle',
+    join(inputDir, entry),
+    '--splitting',
+    '--format=esm',
+    '--platform=node',
+    '--target=node22',
+    '--minify',
+    '--sourcemap',
+    `--main-fields=${BUNDLE_MAIN_FIELDS.join(',')}`,
+    `--outdir=${outputDir}`,
+    `--entry-names=${BUNDLE_SPLITTING.entryNames}`,
+    `--chunk-names=${BUNDLE_SPLITTING.chunkNames}`,
+    `--out-extension:.js=${BUNDLE_SPLITTING.outExtension}`,
+    `--banner:js=${ESM_REQUIRE_BANNER}`,
+    '--log-level=warning',
+    ...Object.entries(BUNDLE_ALIASES).map(([spec, file]) => `--alias:${spec}=${file}`),
+  ];
+  return ['npx', '--no-install', 'esbuild', ...args].map(shellQuote).join(' ');
+}
 
 export interface StrataFunctionProps {
   /**
@@ -108,21 +154,18 @@ export class StrataFunction extends NodejsFunction {
       bundling: {
         format: OutputFormat.ESM,
         target: 'node22',
-        mainFields: ['module', 'main'],
+        mainFields: [...BUNDLE_MAIN_FIELDS],
         minify: true,
         sourceMap: true,
         bundleAwsSDK: true,
         banner: ESM_REQUIRE_BANNER,
+        esbuildArgs: { '--alias': Object.entries(BUNDLE_ALIASES).map(([spec, file]) => `${spec}=${file}`) },
         logLevel: LogLevel.WARNING,
-        ...(props.files?.length
-          ? {
-              commandHooks: {
-                beforeBundling: () => [],
-                beforeInstall: () => [],
-                afterBundling: (_input: string, output: string) => props.files!.map((f) => `cp "${f}" "${output}/"`),
-              },
-            }
-          : {}),
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (input: string, output: string) => [splitBundleCommand(input, output, relative(REPO_ROOT, entry)), ...(props.files ?? []).map((f) => `cp "${f}" "${output}/"`)],
+        },
       },
     });
 

@@ -7,12 +7,6 @@ import { DomainError, invalidField, payloadTooLarge, unsupportedMediaType } from
 import { asDomainError, isJsonMediaType } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
 import { authenticateAgent, authenticateBake, authenticateTicket, type AgentIdentity } from './auth.js';
-import { agentDownload } from './agent-download.js';
-import { bakeResult } from './bake-result.js';
-import { bootstrap } from './bootstrap.js';
-import { commandResult } from './command-result.js';
-import { complianceReport } from './compliance-report.js';
-import { logUploadForm } from './log-upload.js';
 import { heartbeat } from './heartbeat.js';
 import { AGENT_ROUTES, type AgentRoute } from './routes.js';
 import { clock } from '../../core/clock.js';
@@ -31,14 +25,20 @@ export interface AgentRequest {
   readonly bake?: { readonly tenantId: string; readonly bakeId: string };
 }
 
-const HANDLERS: Record<string, (req: AgentRequest) => Promise<AgentResult>> = {
-  '/agent/v1/heartbeat': heartbeat,
-  '/agent/v1/commands/{id}/result': commandResult,
-  '/agent/v1/bootstrap': bootstrap,
-  '/agent/v1/agent': agentDownload,
-  '/agent/v1/bakes/{id}/result': bakeResult,
-  '/agent/v1/logs/{id}/upload': logUploadForm,
-  '/agent/v1/compliance': complianceReport,
+type RouteHandler = (req: AgentRequest) => Promise<AgentResult>;
+
+/**
+ * Each route's handler. The heartbeat, nearly every call, is loaded with the function; the other
+ * routes' code (bootstrap bundles and KMS, bakes, commands, logs and S3, compliance) on first use.
+ */
+const HANDLERS: Record<string, () => Promise<RouteHandler>> = {
+  '/agent/v1/heartbeat': async () => heartbeat,
+  '/agent/v1/commands/{id}/result': async () => (await import('./command-result.js')).commandResult,
+  '/agent/v1/bootstrap': async () => (await import('./bootstrap.js')).bootstrap,
+  '/agent/v1/agent': async () => (await import('./agent-download.js')).agentDownload,
+  '/agent/v1/bakes/{id}/result': async () => (await import('./bake-result.js')).bakeResult,
+  '/agent/v1/logs/{id}/upload': async () => (await import('./log-upload.js')).logUploadForm,
+  '/agent/v1/compliance': async () => (await import('./compliance-report.js')).complianceReport,
 };
 
 const TEMPLATES = AGENT_ROUTES.map((route) => {
@@ -105,7 +105,7 @@ async function dispatch(event: APIGatewayProxyEventV2): Promise<AgentResult> {
     const now = clock.date();
     const who = await authenticate(route, event, now);
     const body = route.body ? parseAgentBody(event, route.maxBody) : undefined;
-    const result = await HANDLERS[route.path]!({ event, now, body, params, ...who });
+    const result = await (await HANDLERS[route.path]!())({ event, now, body, params, ...who });
     return { ...result, headers: { ...result.headers, 'x-correlation-id': correlationId } };
   } catch (caught) {
     const err = asDomainError(caught);

@@ -16,14 +16,16 @@ import { CloudError } from '../../core/cloud.js';
 import { invalidField } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { requireRole } from '../../core/roles.js';
-import { providerFor } from '../../adapters/cloud/provider-for.js';
+import { providerFor } from '../commons/cloud-provider.js';
 import { createCloudAccount, deleteCloudAccount, getCloudAccount, listCloudAccounts, recordCheck } from '../../adapters/dynamodb/cloud-accounts-store.js';
-import { deleteSecret, putSecret } from '../../adapters/secrets/secrets-store.js';
 import { httpApi, json, noContent, parseBody, parseQuery, pathParam, principalOf } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
-import { ListQuery, ValidateQuery } from './schemas.js';
+import { ListQuery, ValidateQuery } from './queries.js';
 import { clock } from '../../core/clock.js';
+
+/** Secrets Manager, loaded by the Azure accounts' routes only. */
+const secrets = () => import('../../adapters/secrets/secrets-store.js');
 
 /** Who Strata is in AWS: the principal a customer's role trusts (the CDK stack sets it; the local runtime too). */
 const strataPrincipal = () => process.env.STRATA_AWS_PRINCIPAL ?? 'arn:aws:iam::000000000000:root';
@@ -43,7 +45,7 @@ async function accountSpec(input: CreateCloudAccountInput['spec'], tenantId: str
         return { ...principal, secretRef, secretManaged: false };
       }
       const name = azureSecretName(tenantId, accountId);
-      await putSecret(name, clientSecret!, { 'strata:tenant': tenantId, 'strata:cloudaccount': accountId });
+      await (await secrets()).putSecret(name, clientSecret!, { 'strata:tenant': tenantId, 'strata:cloudaccount': accountId });
       return { ...principal, secretRef: name, secretManaged: true };
     }
     case 'local':
@@ -70,7 +72,7 @@ export const handler = middy(
       try {
         await createCloudAccount(who.tenantId, account);
       } catch (err) {
-        if (spec.type === 'azure' && spec.secretManaged) await deleteSecret(spec.secretRef).catch(() => undefined);
+        if (spec.type === 'azure' && spec.secretManaged) await (await secrets()).deleteSecret(spec.secretRef).catch(() => undefined);
         throw err;
       }
       return json(201, publicCloudAccount(account, strataPrincipal()));
@@ -93,7 +95,7 @@ export const handler = middy(
       requireRole(who, 'admin');
       const account = await getCloudAccount(who.tenantId, pathParam(event, 'id'));
       await deleteCloudAccount(who.tenantId, account);
-      if (account.spec.type === 'azure' && account.spec.secretManaged) await deleteSecret(account.spec.secretRef);
+      if (account.spec.type === 'azure' && account.spec.secretManaged) await (await secrets()).deleteSecret(account.spec.secretRef);
       return noContent();
     },
   }),

@@ -15,7 +15,7 @@ import { getSnapshot, latestSample, samplesSince, type SampleResolution, type St
 import { httpApi, json, parseQuery, pathParam, principalOf } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
-import { EventFollowQuery, EventQuery, NodeQuery, TenantEventQuery, UsageQuery, WINDOWS } from './schemas.js';
+import { EventFollowQuery, EventQuery, NodeQuery, TenantEventQuery, UsageQuery, WINDOWS } from './queries.js';
 
 import { clock } from '../../core/clock.js';
 

@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { CreateClusterInput, UpdateClusterInput, checkClusterShape, publicCluster, type Cluster } from '../../core/clusters.js';
 import { INITIAL_TOKEN_STATE, rotated } from '../../core/agent-token.js';
-import { READY } from '../../core/conditions.js';
+import { READY, type Condition } from '../../core/conditions.js';
 import { needsReconcile } from '../../core/lifecycle.js';
 import { contentHashOf } from '../../core/profiles.js';
 import { pendingUpdate } from '../commons/pending-update.js';
@@ -13,7 +13,7 @@ import { overallHealth } from '../../core/health.js';
 import { conflict, DomainError, invalidField, validationFailed } from '../../core/errors.js';
 import { CloudError, placementProblems, type RegionOfferings } from '../../core/cloud.js';
 import type { CloudAccount } from '../../core/cloud-accounts.js';
-import { providerFor } from '../../adapters/cloud/provider-for.js';
+import { providerFor } from '../commons/cloud-provider.js';
 import { IdempotencyKey, requestHash } from '../../core/idempotency.js';
 import { newId, newTimeId } from '../../core/ids.js';
 import { COMMAND_KINDS, IssueCommandInput, type Command } from '../../core/agent-commands.js';
@@ -22,13 +22,13 @@ import { requireRole } from '../../core/roles.js';
 import { getCloudAccount } from '../../adapters/dynamodb/cloud-accounts-store.js';
 import { createCluster, getCluster, listClusters, markDeleting, setAgentToken, updateClusterSpec } from '../../adapters/dynamodb/clusters-store.js';
 import { listConditions } from '../../adapters/dynamodb/conditions-store.js';
-import { deleteExecutionName, provisionExecutionName, startWorkflow } from '../../adapters/workflows/workflows.js';
+import { workflows } from '../commons/workflows.js';
 import { getProfile, getRevision } from '../../adapters/dynamodb/profiles-store.js';
 import { header, httpApi, json, noContent, parseBody, parseQuery, pathParam, principalOf } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
-import { ClusterQuery, ListQuery } from './schemas.js';
-import { DryRunQuery } from './plan-schema.js';
+import { ClusterQuery, ListQuery } from './queries.js';
+import { DryRunQuery } from './queries.js';
 import { cancelledSteps, clusterPlan } from '../commons/cluster-plan.js';
 import { getPlan, type StoredPlan } from '../../adapters/dynamodb/plans-store.js';
 import { supersedeGeneration } from '../commons/generations.js';
@@ -41,8 +41,7 @@ import { clock } from '../../core/clock.js';
 const workflowInput = (tenantId: string, c: Cluster) => ({ tenantId, clusterId: c.id, generation: c.generation });
 
 /** A cluster with its Ready summary, as GET shows it. */
-async function withReadiness(c: Cluster) {
-  const conditions = await listConditions(c.id);
+function withReadiness(c: Cluster, conditions: readonly Condition[]) {
   const ready = conditions.find((x) => x.type === READY);
   return {
     ...publicCluster(c),
@@ -141,13 +140,17 @@ export const handler = middy(
       if (patchSettingsOf(result.cluster.osPatch).frequency !== 'none') await syncPatchSchedule(who.tenantId, result.cluster);
       // Started on every replay too: the execution name makes it a no-op when already running.
       if (result.cluster.phase === 'Pending') {
+        const { provisionExecutionName, startWorkflow } = await workflows();
         await startWorkflow('provision', provisionExecutionName(result.cluster.id, result.cluster.generation), workflowInput(who.tenantId, result.cluster));
       }
       return json(result.replayed ? 200 : 201, publicCluster(result.cluster), result.replayed ? { 'idempotent-replayed': 'true' } : {});
     },
     'GET /v1/clusters/{id}': async (event) => {
       const who = principalOf(event);
-      return json(200, await withReadiness(await getCluster(who.tenantId, pathParam(event, 'id'))));
+      const id = pathParam(event, 'id');
+      // Both reads at once; the conditions are answered only with a cluster of the caller's tenant.
+      const [cluster, conditions] = await Promise.all([getCluster(who.tenantId, id), listConditions(id)]);
+      return json(200, withReadiness(cluster, conditions));
     },
     'PUT /v1/clusters/{id}': async (event) => {
       const who = principalOf(event);
@@ -248,6 +251,7 @@ export const handler = middy(
       if (cluster.phase === 'Deleted') return noContent();
       // Any phase, even half-way through provisioning: the delete workflow stops provisioning first.
       await markDeleting(who.tenantId, cluster.id);
+      const { deleteExecutionName, startWorkflow } = await workflows();
       await startWorkflow('delete', deleteExecutionName(cluster.id), workflowInput(who.tenantId, cluster));
       return json(202, { ...publicCluster(cluster), phase: 'Deleting' });
     },

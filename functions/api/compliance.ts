@@ -8,12 +8,12 @@ import { requireRole } from '../../core/roles.js';
 import { getCluster } from '../../adapters/dynamodb/clusters-store.js';
 import { getCommand } from '../../adapters/dynamodb/commands-store.js';
 import { getComplianceRun, lastScanRequest, listComplianceRuns, listLatestCompliance, requestScan, type ComplianceRunDetail } from '../../adapters/dynamodb/compliance-store.js';
-import { presignDownload } from '../../adapters/s3/archives.js';
+import { archives } from '../commons/log-collection.js';
 import { changeable } from '../commons/cluster-guards.js';
 import { httpApi, json, parseQuery, pathParam, principalOf } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
-import { ListQuery } from './schemas.js';
+import { ListQuery } from './queries.js';
 
 /** The command, while it is open and before its deadline; none once it ended or is gone. */
 async function openCommand(tenantId: string, clusterId: string, id: string): Promise<Command | undefined> {
@@ -31,7 +31,7 @@ const REPORT_URL_SECONDS = 300;
 
 /** A run as the API shows it: the raw report as a short-lived URL, not a key. */
 async function runView({ reportKey, ...run }: ComplianceRunDetail) {
-  return { ...run, report: await presignDownload(reportKey, REPORT_URL_SECONDS, `${run.id}.json`) };
+  return { ...run, report: await (await archives()).presignDownload(reportKey, REPORT_URL_SECONDS, `${run.id}.json`) };
 }
 const summaryView = <T extends { reportKey: string }>({ reportKey: _k, ...run }: T) => run;
 

@@ -5,14 +5,14 @@ import { CloudError } from '../../core/cloud.js';
 import { DomainError, conflict } from '../../core/errors.js';
 import type { ImageRecord } from '../../core/images.js';
 import { requireRole } from '../../core/roles.js';
-import { providerFor } from '../../adapters/cloud/provider-for.js';
+import { providerFor } from '../commons/cloud-provider.js';
 import { getCloudAccount } from '../../adapters/dynamodb/cloud-accounts-store.js';
 import { listClusters } from '../../adapters/dynamodb/clusters-store.js';
 import { forgetImage, listImages, markDeleting, requireImage, updateImage } from '../../adapters/dynamodb/images-store.js';
 import { httpApi, json, noContent, parseQuery, pathParam, principalOf } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
-import { ImageQuery } from './schemas.js';
+import { ImageQuery } from './queries.js';
 
 /** An image as the API shows it: the bake's recipe (role vars may be private) stays inside. */
 function publicImage(image: ImageRecord) {

@@ -10,13 +10,12 @@ import { requireRole } from '../../core/roles.js';
 import { getCluster } from '../../adapters/dynamodb/clusters-store.js';
 import { getCommand, updateCommand } from '../../adapters/dynamodb/commands-store.js';
 import { createLogRequest, getLogRequest, listLogRequests, moveLogRequest } from '../../adapters/dynamodb/log-requests-store.js';
-import { presignDownload } from '../../adapters/s3/archives.js';
 import { changeable } from '../commons/cluster-guards.js';
-import { logCollectionEnded } from '../commons/log-collection.js';
+import { archives, logCollectionEnded } from '../commons/log-collection.js';
 import { httpApi, json, parseBody, parseQuery, pathParam, principalOf } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
-import { ListQuery } from './schemas.js';
+import { ListQuery } from './queries.js';
 
 /** The request's command, or none when it is gone (a read that fails otherwise is not a verdict). */
 async function commandOf(tenantId: string, r: LogRequest): Promise<Command | undefined> {
@@ -73,7 +72,7 @@ async function view(cluster: Cluster, r: LogRequest) {
   // The bucket's lifecycle rule has deleted it: say so rather than sign a URL to nothing.
   if (r.archiveExpiresAt && r.archiveExpiresAt <= clock.date().toISOString()) return { ...shown(r), message: `the archive expired at ${r.archiveExpiresAt}; ask for a new bundle` };
   const fileName = logBundleFileName(cluster.name, r.id);
-  return { ...shown(r), download: { ...(await presignDownload(r.key, DOWNLOAD_URL_SECONDS, fileName)), fileName } };
+  return { ...shown(r), download: { ...(await (await archives()).presignDownload(r.key, DOWNLOAD_URL_SECONDS, fileName)), fileName } };
 }
 
 /**

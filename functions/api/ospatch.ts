@@ -10,13 +10,13 @@ import { clock } from '../../core/clock.js';
 import { getCluster, updateClusterSpec } from '../../adapters/dynamodb/clusters-store.js';
 import { listMachines } from '../../adapters/dynamodb/machines-store.js';
 import { createRun, listRuns, type StoredRun } from '../../adapters/dynamodb/patch-runs-store.js';
-import { patchExecutionName, startWorkflow } from '../../adapters/workflows/workflows.js';
+import { workflows } from '../commons/workflows.js';
 import { httpApi, json, parseBody, parseQuery, pathParam, principalOf } from '../commons/http.js';
 import { changeable, expectVersion } from '../commons/cluster-guards.js';
 import { syncPatchSchedule } from '../commons/patch-schedule-sync.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
-import { DryRunQuery } from './plan-schema.js';
+import { DryRunQuery } from './queries.js';
 
 const NEXT_RUNS = 5;
 const ACTIVE = new Set(['Waiting', 'Running']);
@@ -90,6 +90,7 @@ export const handler = middy(
       };
       if (run.nodes.length === 0) throw new DomainError(409, 'Conflict', `cluster ${cluster.id} has no node to patch`, [{ path: 'id', message: 'no nodes' }]);
       if (!(await createRun(who.tenantId, run))) throw conflict(`a patch run was asked for at this very second: ${run.id}`, 'id');
+      const { patchExecutionName, startWorkflow } = await workflows();
       await startWorkflow('patch', patchExecutionName(cluster.id, run.id), { tenantId: who.tenantId, clusterId: cluster.id, trigger: 'manual', scheduledTime: run.scheduledTime, runId: run.id });
       return json(202, publicRun(run));
     },

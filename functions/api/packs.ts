@@ -9,7 +9,7 @@ import { createPack, getPack, getRegistry, listPacks } from '../../adapters/dyna
 import { httpApi, json, parseBody, parseQuery, pathParam, principalOf } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
-import { PackQuery } from './schemas.js';
+import { PackQuery } from './queries.js';
 import { clock } from '../../core/clock.js';
 
 /** Packs are immutable once published: a change is a new version. */

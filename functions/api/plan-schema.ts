@@ -1,10 +1,7 @@
 import { z } from 'zod';
 import { Cluster, PackUpdate } from './schemas.js';
 
-/** ?dryRun=true: answer what the change would do, writing nothing and starting nothing. */
-export const DryRunQuery = z.strictObject({
-  dryRun: z.enum(['true', 'false']).optional().meta({ description: 'true: validate the change and answer the exact ordered plan it would run; nothing is written and no workflow starts' }),
-});
+export { DryRunQuery } from './queries.js';
 
 const LaunchSpec = z.strictObject({
   role: z.enum(['controlPlane', 'worker']),

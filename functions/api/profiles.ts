@@ -8,11 +8,11 @@ import { CreateProfileInput, UpdateProfileInput, resolveLayers, revisionHash, ty
 import { requireRole } from '../../core/roles.js';
 import { addRevision, createProfile, deleteProfile, getProfile, getRevision, listProfiles, listRevisions } from '../../adapters/dynamodb/profiles-store.js';
 import { getPack } from '../../adapters/dynamodb/registries-store.js';
-import { notifyExecutionName, startWorkflow } from '../../adapters/workflows/workflows.js';
+import { workflows } from '../commons/workflows.js';
 import { httpApi, json, noContent, parseBody, parseQuery, pathParam, principalOf } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
-import { DiffQuery, ListQuery } from './schemas.js';
+import { DiffQuery, ListQuery } from './queries.js';
 import { validate } from '../commons/validation.js';
 import { clock } from '../../core/clock.js';
 
@@ -63,6 +63,7 @@ export const handler = middy(
       const revision: ProfileRevision = { profileId: profile.id, revision: profile.latestRevision + 1, layers, createdAt: now, contentHash };
       await addRevision(who.tenantId, profile, input.version, revision, input.description, now);
       // Every cluster on the profile hears of it, asynchronously: a profile may have thousands.
+      const { notifyExecutionName, startWorkflow } = await workflows();
       await startWorkflow('notify', notifyExecutionName(profile.id, revision.revision), { tenantId: who.tenantId, profileId: profile.id, revision: revision.revision });
       return json(200, { ...profile, description: input.description ?? profile.description, latestRevision: revision.revision, latestHash: contentHash, version: profile.version + 1, updatedAt: now, layers });
     },

@@ -21,8 +21,8 @@ import { pendingUpdate } from '../commons/pending-update.js';
 import { logger } from '../commons/powertools.js';
 import { revisionMove } from '../commons/revision-move.js';
 import { router } from '../commons/router.js';
-import { DryRunQuery } from './plan-schema.js';
-import { ListQuery, UpdateQuery } from './schemas.js';
+import { DryRunQuery } from './queries.js';
+import { ListQuery, UpdateQuery } from './queries.js';
 
 /** Revisions of the cluster's profile, fetched once each. */
 async function revisions(tenantId: string, c: Cluster, to: number, field: string): Promise<[ProfileRevision, ProfileRevision]> {

@@ -1,9 +1,11 @@
-import { provisionExecutionName, startWorkflow, stopWorkflow } from '../../adapters/workflows/workflows.js';
-import { SUPERSEDED_WORKFLOWS } from '../workflows/registry.js';
+import type { SUPERSEDED_WORKFLOWS } from '../workflows/registry.js';
+import { workflows } from './workflows.js';
 
 /** Stop whichever execution makes a cluster's generation real: its provisioning or its reconcile. */
 export async function stopGeneration(clusterId: string, generation: number, cause: string): Promise<void> {
-  for (const workflow of SUPERSEDED_WORKFLOWS) await stopWorkflow(workflow, provisionExecutionName(clusterId, generation), cause);
+  // The workflow registry (every state machine's definition) loads with it: only this needs the list.
+  const [{ provisionExecutionName, stopWorkflow }, { SUPERSEDED_WORKFLOWS: superseded }] = await Promise.all([workflows(), import('../workflows/registry.js')]);
+  for (const workflow of superseded) await stopWorkflow(workflow, provisionExecutionName(clusterId, generation), cause);
 }
 
 /**
@@ -12,5 +14,6 @@ export async function stopGeneration(clusterId: string, generation: number, caus
  */
 export async function supersedeGeneration(workflow: (typeof SUPERSEDED_WORKFLOWS)[number], tenantId: string, clusterId: string, from: number, to: number, cause: string): Promise<void> {
   await stopGeneration(clusterId, from, cause);
+  const { provisionExecutionName, startWorkflow } = await workflows();
   await startWorkflow(workflow, provisionExecutionName(clusterId, to), { tenantId, clusterId, generation: to });
 }
