@@ -7,6 +7,8 @@
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
+  /** Resolves once the clock reads `at` (the local clock also wakes when a test moves it). */
+  until?(at: number): Promise<void>;
 }
 
 const system: Clock = { now: () => Date.now() };
@@ -15,6 +17,7 @@ let current: Clock = system;
 export const clock = {
   now: (): number => current.now(),
   date: (): Date => new Date(current.now()),
+  until: (at: number): Promise<void> => current.until?.(at) ?? new Promise((resolve) => setTimeout(resolve, Math.max(0, at - current.now()))),
 };
 
 /** Use another clock (the local runtime's); the system clock without an argument. */

@@ -23,23 +23,54 @@ export type Health = 'Healthy' | 'Unhealthy' | 'Unknown';
 
 const PRESSURES = ['MemoryPressure', 'DiskPressure', 'PIDPressure', 'NetworkUnavailable'];
 
+/** The health sweep runs once a minute (functions/health/schedule.ts builds its rate from this). */
+export const SWEEP_PERIOD_SECONDS = 60;
+/** How late an agent's heartbeat may come before the sweep reads a live cluster's deadline entry (a read, never a verdict). */
+const LATE_HEARTBEAT_SECONDS = 15;
+/** The longest a silent cluster may go unnoticed past its threshold (product decision). */
+const MAX_ALLOWANCE_SECONDS = 120;
+
+type Timing = Pick<HealthSettings, 'missingAfterSeconds' | 'heartbeatIntervalSeconds'>;
+
+/**
+ * How far ahead of a deadline the sweep reads an entry, and waits for it: the sweep runs once a
+ * minute, and this spares a silent cluster most of a minute's wait. A live cluster's entry is
+ * always further off than this, at least the threshold less one interval (and some lateness);
+ * and the wait ends before the next run starts.
+ */
+export function lookaheadMs(s: Timing): number {
+  return Math.max(0, Math.min(SWEEP_PERIOD_SECONDS - LATE_HEARTBEAT_SECONDS, s.missingAfterSeconds - s.heartbeatIntervalSeconds - LATE_HEARTBEAT_SECONDS)) * 1000;
+}
+
+/**
+ * How long after its threshold a silent cluster may be found: two minutes, or 4/3 of the
+ * threshold when that is shorter (a short threshold is not stretched by two whole minutes),
+ * and never less than the sweep's period allows.
+ */
+export function allowanceMs(s: Timing): number {
+  const wanted = Math.min(MAX_ALLOWANCE_SECONDS * 1000, (s.missingAfterSeconds * 4000) / 3);
+  return Math.max(wanted, SWEEP_PERIOD_SECONDS * 1000 - lookaheadMs(s));
+}
+
 /**
  * Until when a heartbeat recorded at `recordedAt` (ms) stands for the agent's later ones: they
- * write nothing for it. The end of its minute, as the minute's first heartbeat writes the usage
- * sample and records with it at no extra write; or half the threshold after it if that comes
- * first, so a short threshold is not stretched by up to a minute.
+ * write nothing for it. As long as the allowance leaves once the sweep's own lateness is taken
+ * off; and no later than the end of the minute after its own, so with the defaults the record
+ * moves every other minute on the minute's first heartbeat, which writes the usage sample anyway.
  */
-export function recordedUntil(recordedAt: number, s: Pick<HealthSettings, 'missingAfterSeconds'>): number {
-  return Math.min(recordedAt + (s.missingAfterSeconds * 1000) / 2, (Math.floor(recordedAt / 60_000) + 1) * 60_000);
+export function recordedUntil(recordedAt: number, s: Timing): number {
+  const stands = allowanceMs(s) - (SWEEP_PERIOD_SECONDS * 1000 - lookaheadMs(s));
+  return Math.min(recordedAt + stands, (Math.floor(recordedAt / 60_000) + 2) * 60_000);
 }
 
 /**
  * When a cluster whose last recorded heartbeat is `recordedAt` is missing: the threshold after
  * the latest heartbeat it may have sent unrecorded, so never before the threshold has passed
- * since its real last heartbeat. The sweep, once a minute, finds it at most a minute later:
- * within threshold + min(threshold / 2, 60 s) + 60 s of the last heartbeat (195 s with the defaults).
+ * since its real last heartbeat. The sweep reads its entry up to lookaheadMs before and waits
+ * for it, or finds it at its next run: within threshold + allowanceMs of the last heartbeat
+ * (210 s with the defaults).
  */
-export function missingAt(recordedAt: number, s: Pick<HealthSettings, 'missingAfterSeconds'>): number {
+export function missingAt(recordedAt: number, s: Timing): number {
   return recordedUntil(recordedAt, s) + s.missingAfterSeconds * 1000;
 }
 
@@ -49,7 +80,7 @@ export function heartbeatCondition(lastHeartbeatAt: string | undefined, now: Dat
   const ageMs = now.getTime() - Date.parse(lastHeartbeatAt);
   const age = Math.round(ageMs / 1000);
   // The same instant the deadline index uses: missing once no unrecorded heartbeat can be younger than the threshold.
-  if (now.getTime() > missingAt(Date.parse(lastHeartbeatAt), s)) {
+  if (now.getTime() >= missingAt(Date.parse(lastHeartbeatAt), s)) {
     return { type: 'HeartbeatHealthy', status: 'False', reason: 'HeartbeatMissing', message: `no heartbeat for ${age} s (threshold ${s.missingAfterSeconds} s); last at ${lastHeartbeatAt}` };
   }
   return { type: 'HeartbeatHealthy', status: 'True', reason: 'HeartbeatReceived', message: `last heartbeat ${age} s ago` };

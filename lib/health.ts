@@ -57,8 +57,10 @@ export class StrataHealth extends Construct {
       entry: 'functions/health/sweep.ts',
       description: 'Strata health: score the clusters whose heartbeat deadline has passed (every minute)',
       environment: data.environment,
-      memorySize: 512,
-      timeout: Duration.seconds(60),
+      // Mostly an empty read of the index, once a minute: the idle platform pays for it.
+      memorySize: 256,
+      // It waits up to 45 s for deadlines just ahead (core/health.ts lookaheadMs), then scores.
+      timeout: Duration.seconds(110),
     });
     data.grant('definitions', this.sweepFunction, 'read');
     data.grant('conditions', this.sweepFunction, 'readwrite');

@@ -50,6 +50,13 @@ export class LocalClock implements Clock {
     });
   }
 
+  /** The earliest time something waits for, if anything does: tests move the clock straight to it. */
+  nextWake(): number | undefined {
+    let next: number | undefined;
+    for (const w of this.waiting) if (next === undefined || w.at < next) next = w.at;
+    return next;
+  }
+
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return this.until(this.now() + ms, signal);
   }

@@ -4,8 +4,9 @@ import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand,
 import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import type { Heartbeat } from '../../core/agent-protocol.js';
 import { payloadTooLarge } from '../../core/errors.js';
-import { recordedUntil } from '../../core/health.js';
+import { lookaheadMs, recordedUntil, type HealthSettings } from '../../core/health.js';
 import { rollUp, type Sample } from '../../core/usage.js';
+import { packSample, unpackSample, type PackedSample } from './sample-codec.js';
 import { documentClient } from './client.js';
 import { tableName } from './tables.js';
 import { clock } from '../../core/clock.js';
@@ -13,12 +14,17 @@ import { clock } from '../../core/clock.js';
 /**
  * The telemetry table.
  *   R#<cluster> / SNAPSHOT        the latest report; rewritten only when something but usage changed
- *   U#<cluster> / 1m#<minute>     1-minute usage samples (a day), 5m#… (a week), 1h#… (a month)
- *   HB#<shard>  / <deadline>#<cluster>  one entry per live cluster, keyed by when its heartbeat
- *                                 goes missing: the sweep reads only entries past their deadline
+ *   U#<cluster> / 1m#<minute>     the minute's usage sample (kept a day); every fifth minute's item
+ *                                 also holds the 5-minute roll-up of the five before it (kept a
+ *                                 week), and minute :01's the hour's roll-up (kept a month), so
+ *                                 roll-ups cost no write of their own
+ *   HB#<shard>  / <read-from>#<cluster>  one entry per live cluster, keyed by when the sweep is to
+ *                                 read it (its deadline less the sweep's lookahead); the deadline
+ *                                 itself in `d`: the sweep reads only clusters about to go missing
  * Steady state per heartbeat: nothing on most; the sample on the first heartbeat of each minute,
  * and with it, once the recorded heartbeat no longer stands for the latest (core/health.ts
- * recordedUntil: every minute with the defaults), the deadline entry moved: a put and a delete.
+ * recordedUntil: every other minute with the defaults), the deadline entry moved: a put and a
+ * delete. At 50 nodes: 2 + 2 write units per two minutes, one per 30 s heartbeat.
  */
 const table = () => tableName('telemetry');
 const db = () => documentClient();
@@ -29,6 +35,8 @@ const MAX_SNAPSHOT_BYTES = 350 * 1024;
 const DAY = 86400;
 const RETENTION: Record<SampleResolution, number> = { '1m': DAY, '5m': 7 * DAY, '1h': 31 * DAY };
 export type SampleResolution = '1m' | '5m' | '1h';
+/** The attribute of a 1-minute item holding a roll-up. */
+const ROLLUP_ATTRIBUTE = { '5m': 'r5', '1h': 'r1h' } as const;
 
 export interface StoredSample extends Sample {
   /** Structure hash of the report that wrote it. */
@@ -62,37 +70,63 @@ export function structureHash(report: Heartbeat): string {
   return h.digest('base64url').slice(0, 16);
 }
 
-export async function latestSample(clusterId: string, res: SampleResolution = '1m'): Promise<StoredSample | undefined> {
+type SampleItem = PackedSample & Omit<StoredSample, keyof Sample> & { per?: string; expiresAt?: number; r5?: PackedSample; r1h?: PackedSample };
+const stored = (i: SampleItem): StoredSample => ({ ...unpackSample(i), sh: i.sh, hb: i.hb, dk: i.dk, at: i.at });
+
+/** The latest 1-minute sample: the heartbeat on record and its deadline entry come with it. */
+export async function latestSample(clusterId: string): Promise<StoredSample | undefined> {
   const r = await db().send(
     new QueryCommand({
       TableName: table(),
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-      ExpressionAttributeValues: { ':pk': `U#${clusterId}`, ':p': `${res}#` },
+      ExpressionAttributeValues: { ':pk': `U#${clusterId}`, ':p': '1m#' },
       ScanIndexForward: false,
       Limit: 1,
     }),
   );
-  return r.Items?.[0] as StoredSample | undefined;
+  const item = r.Items?.[0] as SampleItem | undefined;
+  return item && stored(item);
 }
 
-export async function samplesSince(clusterId: string, res: SampleResolution, since: string): Promise<StoredSample[]> {
-  const out: StoredSample[] = [];
+async function queryAll(input: ConstructorParameters<typeof QueryCommand>[0]): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
-  const now = Math.floor(clock.now() / 1000);
   do {
-    const r = await db().send(
-      new QueryCommand({
-        TableName: table(),
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :a AND :b',
-        ExpressionAttributeValues: { ':pk': `U#${clusterId}`, ':a': `${res}#${since}`, ':b': `${res}#~` },
-        ExclusiveStartKey: start,
-      }),
-    );
-    // TTL deletion is lazy: skip what has expired.
-    for (const i of r.Items ?? []) if (!(typeof i.expiresAt === 'number' && i.expiresAt < now)) out.push(i as StoredSample);
+    const r = await db().send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+    out.push(...(r.Items ?? []));
     start = r.LastEvaluatedKey;
   } while (start);
   return out;
+}
+
+/** Samples of a resolution from `since` (a minute, YYYY-MM-DDTHH:MM) on, oldest first. */
+export async function samplesSince(clusterId: string, res: SampleResolution, since: string): Promise<StoredSample[]> {
+  const now = Math.floor(clock.now() / 1000);
+  // TTL deletion is lazy: skip what has expired.
+  const live = (i: Record<string, unknown>) => !(typeof i.expiresAt === 'number' && i.expiresAt < now);
+  const range = (prefix: string) => ({ ':pk': `U#${clusterId}`, ':a': `${prefix}#${since}`, ':b': `${prefix}#~` });
+  const key = 'pk = :pk AND sk BETWEEN :a AND :b';
+  if (res === '1m') return (await queryAll({ TableName: table(), KeyConditionExpression: key, ExpressionAttributeValues: range('1m') })).filter(live).map((i) => stored(i as unknown as SampleItem));
+  const attribute = ROLLUP_ATTRIBUTE[res];
+  const [carried, legacy] = await Promise.all([
+    queryAll({
+      TableName: table(),
+      KeyConditionExpression: key,
+      FilterExpression: 'attribute_exists(#r)',
+      ProjectionExpression: '#r, expiresAt',
+      ExpressionAttributeNames: { '#r': attribute },
+      ExpressionAttributeValues: range('1m'),
+    }),
+    // Roll-ups written as items of their own before they rode on the minute's sample.
+    queryAll({ TableName: table(), KeyConditionExpression: key, ExpressionAttributeValues: range(res) }),
+  ]);
+  const out = new Map<string, StoredSample>();
+  for (const i of legacy.filter(live)) out.set(String(i.t), stored(i as unknown as SampleItem));
+  for (const i of carried.filter(live)) {
+    const r = i[attribute] as PackedSample;
+    if (r.t >= since) out.set(r.t, unpackSample(r));
+  }
+  return [...out.values()].sort((a, b) => a.t.localeCompare(b.t));
 }
 
 export async function getSnapshot(clusterId: string): Promise<Snapshot | undefined> {
@@ -126,7 +160,8 @@ export async function ingestHeartbeat(input: {
   /** Built only when a sample is written (the first heartbeat of a minute). */
   sample: () => Sample;
   now: Date;
-  missingAfterSeconds: number;
+  /** The cluster's heartbeat interval and threshold. */
+  health: Pick<HealthSettings, 'missingAfterSeconds' | 'heartbeatIntervalSeconds'>;
   /** Until when a recorded heartbeat stands for later ones; core/health.ts's rule unless given (benchmarks compare others). */
   recordedUntil?: (recordedAt: number) => number;
 }): Promise<IngestResult> {
@@ -178,18 +213,22 @@ export async function ingestHeartbeat(input: {
   // The heartbeat on record (hb) and the deadline entry move together, once the record no longer
   // stands for this heartbeat: those in between write nothing for it. The deadline is the
   // threshold after the latest of them, so the sweep never finds a cluster before its threshold.
-  const until = input.recordedUntil ?? ((at: number) => recordedUntil(at, input));
-  const deadlineAfter = (recordedAt: number) => until(recordedAt) + input.missingAfterSeconds * 1000;
+  const until = input.recordedUntil ?? ((at: number) => recordedUntil(at, input.health));
+  const deadlineAfter = (recordedAt: number) => until(recordedAt) + input.health.missingAfterSeconds * 1000;
   const lastHb = prev?.hb ? Date.parse(prev.hb) : 0;
   const due = !prev?.dk || now.getTime() >= until(lastHb);
   const resumed = !prev?.hb || now.getTime() > deadlineAfter(lastHb);
   const newMinute = prev?.t !== minute;
   const shard = shardOf(clusterId);
-  const dk = due ? `${new Date(deadlineAfter(now.getTime())).toISOString()}#${clusterId}` : prev!.dk!;
+  const deadline = deadlineAfter(now.getTime());
+  const dk = due ? `${new Date(deadline - lookaheadMs(input.health)).toISOString()}#${clusterId}` : prev!.dk!;
   const hb = due ? iso : prev!.hb!;
   const writes: Record<string, unknown>[] = [];
   if (newMinute) {
-    const item = { ...sampleKey(clusterId, '1m', minute), ...input.sample(), t: minute, at: iso, sh, hb, dk, expiresAt: Math.floor(now.getTime() / 1000) + RETENTION['1m'] };
+    const rolled = prev ? await rollUps(clusterId, now) : { rcu: 0 };
+    rcu += rolled.rcu;
+    const retention = rolled.r1h ? RETENTION['1h'] : rolled.r5 ? RETENTION['5m'] : RETENTION['1m'];
+    const item = { ...sampleKey(clusterId, '1m', minute), ...packSample(input.sample()), t: minute, at: iso, sh, hb, dk, r5: rolled.r5, r1h: rolled.r1h, expiresAt: Math.floor(now.getTime() / 1000) + retention };
     writes.push({ PutRequest: { Item: item } });
   } else if (due || snapshotWritten) {
     const u = await db().send(
@@ -204,7 +243,7 @@ export async function ingestHeartbeat(input: {
     count(u.ConsumedCapacity);
   }
   if (due) {
-    writes.push({ PutRequest: { Item: { pk: `HB#${shard}`, sk: dk, tenantId: input.tenantId, clusterId } } });
+    writes.push({ PutRequest: { Item: { pk: `HB#${shard}`, sk: dk, tenantId: input.tenantId, clusterId, d: new Date(deadline).toISOString() } } });
     if (prev?.dk && prev.dk !== dk) writes.push({ DeleteRequest: { Key: { pk: `HB#${shard}`, sk: prev.dk } } });
   }
   if (writes.length) {
@@ -220,47 +259,37 @@ export async function ingestHeartbeat(input: {
   const sampleWritten = newMinute;
   if (recent.size > 10_000) recent.clear();
   recent.set(clusterId, { t: minute, sh, hb, dk, at: prev && !newMinute && !due && !snapshotWritten ? prev.at : now.getTime() });
-  if (newMinute && prev) {
-    const r = await rollUps(clusterId, now);
-    wcu += r.wcu;
-    rcu += r.rcu;
-  }
   return { snapshotWritten, sampleWritten, resumed, writeUnits: wcu, readUnits: rcu };
 }
 
-/** On a 5-minute boundary, roll the last five 1-minute samples up; on the hour, the last twelve 5-minute ones. */
-async function rollUps(clusterId: string, now: Date): Promise<{ wcu: number; rcu: number }> {
-  let wcu = 0;
-  let rcu = 0;
+/**
+ * The roll-ups the minute's sample carries: on a 5-minute boundary the five 1-minute samples
+ * before it; at minute :01 the previous hour's twelve 5-minute roll-ups (the last of them rides
+ * on minute :00). Reads only: they are written with the sample.
+ */
+async function rollUps(clusterId: string, now: Date): Promise<{ rcu: number; r5?: PackedSample; r1h?: PackedSample }> {
   const m = now.getUTCMinutes();
-  const steps: [SampleResolution, SampleResolution, number, number][] = [];
-  if (m % 5 === 0) steps.push(['1m', '5m', 5, 5]);
-  if (m === 0) steps.push(['5m', '1h', 60, 12]);
-  for (const [from, to, minutes] of steps) {
-    const end = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
-    const start = new Date(end.getTime() - minutes * 60_000);
-    const r = await db().send(
-      new QueryCommand({
-        TableName: table(),
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :a AND :b',
-        ExpressionAttributeValues: { ':pk': `U#${clusterId}`, ':a': `${from}#${start.toISOString().slice(0, 16)}`, ':b': `${from}#${new Date(end.getTime() - 1).toISOString().slice(0, 16)}` },
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
-    );
-    rcu += r.ConsumedCapacity?.CapacityUnits ?? 0;
-    const t = start.toISOString().slice(0, 16);
-    const rolled = rollUp(t, (r.Items ?? []) as StoredSample[]);
-    if (!rolled) continue;
-    const put = await db().send(
-      new PutCommand({
-        TableName: table(),
-        Item: { ...sampleKey(clusterId, to, t), ...rolled, expiresAt: Math.floor(now.getTime() / 1000) + RETENTION[to] },
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
-    );
-    wcu += put.ConsumedCapacity?.CapacityUnits ?? 0;
-  }
-  return { wcu, rcu };
+  if (m % 5 !== 0 && m !== 1) return { rcu: 0 };
+  const minuteAt = (ms: number) => new Date(ms).toISOString().slice(0, 16);
+  const minuteStart = Math.floor(now.getTime() / 60_000) * 60_000;
+  const hourly = m === 1;
+  const from = hourly ? minuteStart - 56 * 60_000 : minuteStart - 5 * 60_000;
+  const to = hourly ? minuteStart - 60_000 : minuteStart - 60_000;
+  const r = await db().send(
+    new QueryCommand({
+      TableName: table(),
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :a AND :b',
+      ExpressionAttributeValues: { ':pk': `U#${clusterId}`, ':a': `1m#${minuteAt(from)}`, ':b': `1m#${minuteAt(to)}` },
+      ...(hourly ? { FilterExpression: 'attribute_exists(r5)', ProjectionExpression: 'r5' } : {}),
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
+  const items = (r.Items ?? []) as SampleItem[];
+  const samples = hourly ? items.map((i) => unpackSample(i.r5!)) : items.map(unpackSample);
+  const rolled = rollUp(minuteAt(hourly ? minuteStart - 61 * 60_000 : from), samples);
+  const rcu = r.ConsumedCapacity?.CapacityUnits ?? 0;
+  if (!rolled) return { rcu };
+  return hourly ? { rcu, r1h: packSample(rolled) } : { rcu, r5: packSample(rolled) };
 }
 
 export interface StaleEntry {
@@ -268,9 +297,11 @@ export interface StaleEntry {
   readonly clusterId: string;
   readonly sk: string;
   readonly shard: number;
+  /** When the cluster is missing (ms): now or within the sweep's lookahead. */
+  readonly deadline: number;
 }
 
-/** Entries past their deadline, shard by shard: only the clusters whose heartbeat is missing. */
+/** Entries due to be read, shard by shard: only the clusters whose heartbeat is missing, or about to be. */
 export async function staleClusters(now: Date): Promise<{ items: StaleEntry[]; readUnits: number }> {
   const items: StaleEntry[] = [];
   let readUnits = 0;
@@ -288,12 +319,19 @@ export async function staleClusters(now: Date): Promise<{ items: StaleEntry[]; r
           }),
         );
         readUnits += r.ConsumedCapacity?.CapacityUnits ?? 0;
-        for (const i of r.Items ?? []) items.push({ tenantId: String(i.tenantId), clusterId: String(i.clusterId), sk: String(i.sk), shard });
+        // Entries written before the lookahead have no `d`: their key is the deadline.
+        for (const i of r.Items ?? []) items.push({ tenantId: String(i.tenantId), clusterId: String(i.clusterId), sk: String(i.sk), shard, deadline: Date.parse(String(i.d ?? String(i.sk).split('#')[0])) });
         start = r.LastEvaluatedKey;
       } while (start);
     }),
   );
   return { items, readUnits };
+}
+
+/** Is the entry still there (a consistent read): the cluster has not reported since it was read? */
+export async function deadlineStands(e: StaleEntry): Promise<boolean> {
+  const r = await db().send(new GetCommand({ TableName: table(), Key: { pk: `HB#${e.shard}`, sk: e.sk }, ConsistentRead: true, ProjectionExpression: 'pk' }));
+  return r.Item !== undefined;
 }
 
 /** A swept entry leaves the index; the cluster's next heartbeat puts a new one. */

@@ -53,7 +53,7 @@ export async function heartbeat(req: AgentRequest): Promise<AgentResult> {
     report,
     sample: () => toSample(now.toISOString().slice(0, 16), usage(), hashNodes(usage())),
     now,
-    missingAfterSeconds: settings.missingAfterSeconds,
+    health: settings,
   });
   const over = stored.sampleWritten && aboveThreshold(usage(), settings.usageThresholdPercent);
   const repair = repairDue(cluster.nodePools, report.nodes, now) && now.getTime() - (repairAsked.get(cluster.id) ?? 0) >= REPAIR_ASK_MS;

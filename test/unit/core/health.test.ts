@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_HEALTH, heartbeatCondition, metricsCondition, missingAt, nodesCondition, overallHealth, recordedUntil, type UsagePoint } from '../../../core/health.js';
+import { allowanceMs, DEFAULT_HEALTH, heartbeatCondition, lookaheadMs, metricsCondition, missingAt, nodesCondition, overallHealth, recordedUntil, SWEEP_PERIOD_SECONDS, type UsagePoint } from '../../../core/health.js';
 
 const now = new Date('2026-11-24T12:00:00Z');
 const node = (name: string, conditions: { type: string; status: 'True' | 'False' | 'Unknown' }[]) => ({ name, role: 'worker' as const, addresses: [], conditions });
@@ -7,23 +7,40 @@ const node = (name: string, conditions: { type: string; status: 'True' | 'False'
 describe('health checks', () => {
   it('HeartbeatHealthy turns False once no unrecorded heartbeat can be within the threshold', () => {
     expect(heartbeatCondition('2026-11-24T11:59:00Z', now, DEFAULT_HEALTH).status).toBe('True');
-    // The minute's later heartbeats write nothing: the agent may have reported up to 11:58:45
-    // (half the threshold after the record), which is not yet 90 s ago.
-    expect(heartbeatCondition('2026-11-24T11:58:00Z', now, DEFAULT_HEALTH).status).toBe('True');
-    const missing = heartbeatCondition('2026-11-24T11:57:40Z', now, DEFAULT_HEALTH);
+    // Later heartbeats write nothing until the record's 105 s have passed: the agent may have
+    // reported up to 11:58:45, which is not yet 90 s ago.
+    expect(heartbeatCondition('2026-11-24T11:57:00Z', now, DEFAULT_HEALTH).status).toBe('True');
+    const missing = heartbeatCondition('2026-11-24T11:56:40Z', now, DEFAULT_HEALTH);
     expect(missing).toMatchObject({ status: 'False', reason: 'HeartbeatMissing' });
-    expect(missing.message).toContain('no heartbeat for 140 s (threshold 90 s)');
+    expect(missing.message).toContain('no heartbeat for 200 s (threshold 90 s)');
     expect(heartbeatCondition(undefined, now, DEFAULT_HEALTH).status).toBe('Unknown');
   });
 
-  it('a recorded heartbeat stands for the rest of its minute, at most half the threshold', () => {
+  it('a recorded heartbeat stands until the allowance less the sweep lateness, to the end of the next minute at most', () => {
     const at = (t: string) => Date.parse(`2026-11-24T11:00:${t}Z`);
-    expect(recordedUntil(at('40'), DEFAULT_HEALTH)).toBe(Date.parse('2026-11-24T11:01:00Z'));
-    expect(recordedUntil(at('10'), DEFAULT_HEALTH)).toBe(at('55'));
-    expect(recordedUntil(at('10'), { missingAfterSeconds: 4 })).toBe(at('12'));
-    expect(recordedUntil(at('10'), { missingAfterSeconds: 600 })).toBe(Date.parse('2026-11-24T11:01:00Z'));
-    // Never past the threshold + a minute: a sweep once a minute finds it within two.
-    for (const s of ['00', '10', '40', '59']) expect(missingAt(at(s), DEFAULT_HEALTH) - at(s)).toBeLessThanOrEqual((90 + 60) * 1000);
+    const timing = (missingAfterSeconds: number, heartbeatIntervalSeconds: number) => ({ missingAfterSeconds, heartbeatIntervalSeconds });
+    // Defaults: the sweep reads 45 s ahead, the allowance is two minutes, so 105 s; the record moves every other minute.
+    expect(lookaheadMs(DEFAULT_HEALTH)).toBe(45_000);
+    expect(allowanceMs(DEFAULT_HEALTH)).toBe(120_000);
+    expect(recordedUntil(at('10'), DEFAULT_HEALTH)).toBe(at('10') + 105_000);
+    expect(recordedUntil(at('40'), DEFAULT_HEALTH)).toBe(Date.parse('2026-11-24T11:02:00Z'));
+    // A short threshold is stretched by 4/3 of itself, and by no less than the sweep needs.
+    expect(allowanceMs(timing(30, 10))).toBe(55_000);
+    expect(recordedUntil(at('10'), timing(4, 2))).toBe(at('10'));
+    expect(recordedUntil(at('10'), timing(600, 30))).toBe(at('10') + 105_000);
+    // The bound: no later than the threshold + the allowance, from any second of the minute and any interval.
+    for (const s of ['00', '10', '40', '59']) {
+      for (const t of [DEFAULT_HEALTH, timing(45, 15), timing(300, 60), timing(10, 5)]) {
+        const latestFound = missingAt(at(s), t) + Math.max(0, SWEEP_PERIOD_SECONDS * 1000 - lookaheadMs(t));
+        expect(latestFound - at(s)).toBeLessThanOrEqual(t.missingAfterSeconds * 1000 + allowanceMs(t));
+      }
+    }
+    // A live cluster's entry is never within the lookahead: it moves by one interval past its record's end.
+    for (const t of [DEFAULT_HEALTH, timing(45, 15), timing(300, 60)]) {
+      const r = at('10');
+      const movedBy = recordedUntil(r, t) + t.heartbeatIntervalSeconds * 1000;
+      expect(missingAt(r, t) - lookaheadMs(t)).toBeGreaterThan(movedBy);
+    }
   });
 
   it('NodesHealthy names each node and condition', () => {
