@@ -7,16 +7,15 @@ import { clock } from '../../../core/clock.js';
 import { getCommand, issueCommand } from '../../../adapters/dynamodb/commands-store.js';
 import { listMachines } from '../../../adapters/dynamodb/machines-store.js';
 import { DONE, waitFor, type Verdict } from '../step.js';
+import { nextLookSeconds } from './next-look.js';
 import { patchStep, type PatchStepContext } from './patch-step.js';
-
-/** How often the workflow looks at the agent's progress on a pool's command: a node takes minutes, and each look costs three state transitions. */
-const POLL_SECONDS = 60;
 
 /**
  * Pool by pool (control plane first), one patchNodes command each: the agent runs the pool's
  * node-by-node loop and the workflow waits on its result, so a node costs no state transitions of
- * its own. A node that failed is tried again by a new command after a backoff, up to PATCH_ATTEMPTS;
- * a node that did not come back stops its pool; the window's end pauses the run at a node boundary.
+ * its own, and it looks again when the pool would be done at the run's pace (nextLookSeconds). A
+ * node that failed is tried again by a new command after a backoff, up to PATCH_ATTEMPTS; a node
+ * that did not come back stops its pool; the window's end pauses the run at a node boundary.
  */
 export const handler = patchStep(async (ctx) => {
   if (ctx.run?.state !== 'Running') return DONE;
@@ -47,11 +46,12 @@ export const handler = patchStep(async (ctx) => {
     const pool = ctx.cluster.nodePools.find((p) => p.name === next.pool);
     const settings = patchSettingsOf(ctx.cluster.osPatch);
     const now = clock.date();
+    const maxUnavailable = pool ? patchConcurrency(pool) : 1;
     const args = COMMAND_KINDS.patchNodes.args.parse({
       runId: run.id,
       pool: next.pool,
       nodes: next.nodes,
-      maxUnavailable: pool ? patchConcurrency(pool) : 1,
+      maxUnavailable,
       rebootIfRequired: settings.rebootIfRequired,
       stopAt: run.windowEndsAt,
     });
@@ -67,8 +67,8 @@ export const handler = patchStep(async (ctx) => {
       updatedAt: now.toISOString(),
     };
     await issueCommand(ctx.patch.tenantId, command);
-    await ctx.update({ commands: { [next.pool]: command.id }, nodes: run.nodes.map((n) => (next.nodes.includes(n.node) && n.status === 'failed' ? { ...n, status: 'pending' } : n)) });
-    return waitFor(POLL_SECONDS);
+    const issued = await ctx.update({ commands: { [next.pool]: command.id }, nodes: run.nodes.map((n) => (next.nodes.includes(n.node) && n.status === 'failed' ? { ...n, status: 'pending' } : n)) });
+    return waitFor(nextLookSeconds(issued, next.nodes, maxUnavailable, now.getTime()));
   }
 });
 
@@ -78,8 +78,9 @@ async function follow(ctx: PatchStepContext, pool: string, commandId: string): P
   const reported = (command.result as { nodes?: NodePatchResult[]; stoppedAtWindowEnd?: boolean } | undefined) ?? {};
   const nodes = mergeNodes(ctx.run!.nodes, reported.nodes ?? []);
   if (!isFinal(command.status)) {
-    if (JSON.stringify(nodes) !== JSON.stringify(ctx.run!.nodes)) await ctx.update({ nodes });
-    return waitFor(POLL_SECONDS);
+    const run = JSON.stringify(nodes) !== JSON.stringify(ctx.run!.nodes) ? await ctx.update({ nodes }) : ctx.run!;
+    const args = command.args as { nodes: string[]; maxUnavailable: number };
+    return waitFor(nextLookSeconds(run, args.nodes, args.maxUnavailable, clock.now()));
   }
   const { [pool]: _done, ...rest } = ctx.run!.commands ?? {};
   if (command.status === 'Succeeded') {
