@@ -2,7 +2,6 @@ import { isAbort } from './api';
 
 /** How often live pages read again. */
 export const REFRESH_MS = 4000;
-
 /** Resolves after `ms`, or at once when the signal aborts. */
 export function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -17,11 +16,26 @@ export function pause(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** Resolves once the tab is visible (at once when it is), or when the signal aborts. */
+export function visible(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (!document.hidden || signal.aborted) return resolve();
+    const done = () => {
+      if (document.hidden && !signal.aborted) return;
+      document.removeEventListener('visibilitychange', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    document.addEventListener('visibilitychange', done);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 /**
  * Run `load` now and again `ms` after each run ends, until the page is left. A failed run reports
  * its error and the next one tries again; a hidden tab skips runs (nobody is looking).
  */
-export function refreshEvery(ms: number, signal: AbortSignal, load: () => Promise<void>, onError: (err: unknown) => void): { now(): void } {
+export function refreshEvery(ms: number | (() => number), signal: AbortSignal, load: () => Promise<void>, onError: (err: unknown) => void): { now(): void } {
   let wake: (() => void) | undefined;
   void (async () => {
     while (!signal.aborted) {
@@ -34,7 +48,7 @@ export function refreshEvery(ms: number, signal: AbortSignal, load: () => Promis
       }
       const nudge = new AbortController();
       wake = () => nudge.abort();
-      await pause(ms, AbortSignal.any([signal, nudge.signal]));
+      await pause(typeof ms === 'number' ? ms : ms(), AbortSignal.any([signal, nudge.signal]));
     }
   })();
   return { now: () => wake?.() };

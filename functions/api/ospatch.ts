@@ -2,12 +2,13 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Cluster } from '../../core/clusters.js';
 import { conflict, DomainError } from '../../core/errors.js';
-import { PutOsPatchInput, type OsPatchSettings } from '../../core/os-patch.js';
+import { PutOsPatchInput, type NodePatchResult, type OsPatchSettings } from '../../core/os-patch.js';
 import { localTime, nextRuns, schedulerExpression } from '../../core/patch-schedule.js';
-import { patchRunId, patchSettingsOf, runNodes } from '../../core/patch-run.js';
+import { mergeNodes, patchRunId, patchSettingsOf, runNodes } from '../../core/patch-run.js';
 import { requireRole } from '../../core/roles.js';
 import { clock } from '../../core/clock.js';
 import { getCluster, updateClusterSpec } from '../../adapters/dynamodb/clusters-store.js';
+import { getCommand } from '../../adapters/dynamodb/commands-store.js';
 import { listMachines } from '../../adapters/dynamodb/machines-store.js';
 import { createRun, listRuns, type StoredRun } from '../../adapters/dynamodb/patch-runs-store.js';
 import { workflows } from '../commons/workflows.js';
@@ -24,11 +25,25 @@ const ACTIVE = new Set(['Waiting', 'Running']);
 /** A run as the API shows it: the workflow's bookkeeping left out. */
 const publicRun = ({ version: _v, commands: _c, attempts: _a, resumes: _r, ...run }: StoredRun) => run;
 
+async function withReportedNodes(tenantId: string, clusterId: string, run: StoredRun): Promise<StoredRun> {
+  let nodes = run.nodes;
+  for (const id of Object.values(run.commands ?? {})) {
+    const command = await getCommand(tenantId, clusterId, id).catch(() => undefined);
+    const reported = (command?.result as { nodes?: NodePatchResult[] } | undefined)?.nodes;
+    if (reported) nodes = mergeNodes(nodes, reported);
+  }
+  return nodes === run.nodes ? run : { ...run, nodes };
+}
+
 /** The patching view of a cluster: its settings, their schedule, the next runs and the latest runs. */
 async function view(tenantId: string, cluster: Cluster, settings: OsPatchSettings, dryRun = false) {
   const expression = schedulerExpression(settings);
-  const runs = (await listRuns(tenantId, cluster.id, { limit: 10 })).items;
-  const active = runs.find((r) => ACTIVE.has(r.state));
+  const stored = (await listRuns(tenantId, cluster.id, { limit: 10 })).items;
+  const current = stored.find((r) => ACTIVE.has(r.state));
+  // The workflow looks at a pool's command every few minutes; the agent reports each node as it
+  // goes, so the active run shows what its open commands report now.
+  const active = current && (await withReportedNodes(tenantId, cluster.id, current));
+  const runs = stored.map((r) => (r === current ? active! : r));
   const next = expression ? nextRuns(expression, settings.timeZone, clock.date(), NEXT_RUNS) : [];
   return {
     clusterId: cluster.id,

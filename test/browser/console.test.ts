@@ -133,7 +133,8 @@ describe('the web console', { timeout: 120_000 }, () => {
       await new Promise((r) => setTimeout(r, 400));
     }
     const cores = page.locator('#usage figure.chart', { hasText: 'Cores used' });
-    await expect.poll(async () => Number(await cores.getAttribute('data-points')), { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
+    // Charts read again every 30 s (samples are a minute apart).
+    await expect.poll(async () => Number(await cores.getAttribute('data-points')), { timeout: 45_000 }).toBeGreaterThanOrEqual(3);
     expect(await cores.locator('canvas').count()).toBeGreaterThan(0);
     expect(await cores.locator('.chart-summary').textContent()).toMatch(/^\d+ samples; latest: Cores used \d/);
     const usage = page.locator('#usage figure.chart', { hasText: 'CPU and memory usage' });

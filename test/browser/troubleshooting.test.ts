@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page, type Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendEvent } from '../../adapters/dynamodb/events-store.js';
 import { untarGz } from '../../functions/commons/tar.js';
@@ -10,7 +10,7 @@ import { DOCS, LAUNCH, pageProblems, signedInPage } from './page-problems.js';
  * Troubleshooting and compliance in the console (Chromium, headless, local runtime): Scan now on
  * a cluster's Compliance tab and its failing checks listed first, each with its remediation; a
  * log bundle asked for on the Logs tab and downloaded with its progress bar reaching 100 %; the
- * tenant's Events page filtered by type.
+ * tenant's Events page filtered by type and followed live, with no request while the tab is hidden.
  */
 
 let api: Api;
@@ -115,6 +115,34 @@ describe('troubleshooting and compliance in the console', { timeout: 60_000 }, (
     await appendEvent({ tenantId: 'default', clusterId, type: 'Warning', reason: 'ConsoleFollowedWarning', message: 'followed' });
     await page.locator('ol.events > li[data-reason="ConsoleFollowedWarning"]').waitFor({ timeout: 25_000 });
     expect(await events.evaluateAll((lis) => lis.every((li) => li.getAttribute('data-type') === 'Warning'))).toBe(true);
+  });
+
+  it('follows with a short request at a time, none while the tab is hidden, and catches up once it is visible again', async () => {
+    const follows: URL[] = [];
+    const seen = (r: Request) => {
+      const url = new URL(r.url());
+      if (url.pathname === '/v1/events/follow') follows.push(url);
+    };
+    // Headless Chromium has no other tab to switch to: the page is told it is hidden as a browser tells it.
+    const setHidden = (hidden: boolean) => page.evaluate(`Object.defineProperty(document, 'hidden', { configurable: true, get: () => ${hidden} }); document.dispatchEvent(new Event('visibilitychange'))`);
+    page.on('request', seen);
+    try {
+      await expect.poll(() => follows.length, { timeout: 15_000 }).toBeGreaterThan(0);
+      // No request held open waiting for news: the follow answers at once.
+      expect(follows.map((u) => u.searchParams.get('waitSeconds'))).toEqual(follows.map(() => '0'));
+      await setHidden(true);
+      await page.locator('.live-state', { hasText: 'Paused while the tab is hidden.' }).waitFor({ timeout: 15_000 });
+      const asked = follows.length;
+      await appendEvent({ tenantId: 'default', clusterId, type: 'Warning', reason: 'ConsoleHiddenWarning', message: 'while hidden' });
+      await page.waitForTimeout(12_000);
+      expect(follows.length).toBe(asked);
+      expect(await page.locator('ol.events > li[data-reason="ConsoleHiddenWarning"]').count()).toBe(0);
+      await setHidden(false);
+      await page.locator('ol.events > li[data-reason="ConsoleHiddenWarning"]').waitFor({ timeout: 5_000 });
+    } finally {
+      page.off('request', seen);
+      await setHidden(false);
+    }
   });
 
   it('logged no console error and no uncaught exception', () => {

@@ -2,6 +2,7 @@ import { ApiError, api, get } from '../api';
 import { fill, facts, h, table } from '../dom';
 import { ago, time } from '../format';
 import { REFRESH_MS, refreshEvery } from '../live';
+import { BRISK_AFTER_NEWS_MS, CLUSTER_PAGE_REFRESH_MS } from '../poll-rates';
 import { navigate, type ViewContext } from '../router';
 import { may } from '../session';
 import type { ClusterPlan, ClusterUpdates, ClusterWithStatus, ConditionList, NodeList, Profile, ProfileRevision, Service } from '../types';
@@ -139,7 +140,7 @@ export function clusterOverviewView(ctx: ViewContext): HTMLElement {
         h('td', {}, p.instanceType),
         h('td', {}, p.zones.join(', ')),
         h('td', { class: 'num' }, p.diskGiB ? `${p.diskGiB} GiB` : '—'),
-        canScale ? h('td', {}, h('button', { type: 'button', class: 'secondary small', 'aria-label': `Scale pool ${p.name}`, onclick: () => openScaleDialog(c, i, () => live.now()) }, 'Scale')) : null,
+        canScale ? h('td', {}, h('button', { type: 'button', class: 'secondary small', 'aria-label': `Scale pool ${p.name}`, onclick: () => openScaleDialog(c, i, readSoon) }, 'Scale')) : null,
       ),
     );
     fill(slots.pools, table('Node pools', ['Pool', 'Role', 'Nodes', 'Instance type', 'Zones', 'Disk', ...(canScale ? ['Change'] : [])], rows));
@@ -199,8 +200,16 @@ export function clusterOverviewView(ctx: ViewContext): HTMLElement {
     );
   };
 
+  // Briskly while something is under way (a phase other than Running or Deleted, or news in the
+  // last half minute), slowly otherwise: every change worth seeing comes with an event.
+  let briskUntil = 0;
+  const settled = () => cluster === undefined || cluster.phase === 'Running' || cluster.phase === 'Deleted';
+  const readSoon = () => {
+    briskUntil = Date.now() + BRISK_AFTER_NEWS_MS;
+    live.now();
+  };
   const live = refreshEvery(
-    REFRESH_MS,
+    () => (settled() && Date.now() >= briskUntil ? CLUSTER_PAGE_REFRESH_MS : REFRESH_MS),
     ctx.signal,
     async () => {
       const [c, conditions, nodes, services] = await Promise.all([
@@ -250,11 +259,10 @@ export function clusterOverviewView(ctx: ViewContext): HTMLElement {
   fill(slots.commands, commands.el);
   fill(
     slots.events,
-    eventsFeed(id, ctx.signal, (events) => {
-      if (!planKnown && events.some((e) => e.reason === 'ReconcileStarted')) {
-        planKnown = true;
-        live.now();
-      }
+    eventsFeed(id, ctx.signal, (events, news) => {
+      if (events.some((e) => e.reason === 'ReconcileStarted')) planKnown = true;
+      // The feed's first page is what the page was loaded with; what follows is news.
+      if (news) readSoon();
     }),
   );
 

@@ -1,13 +1,13 @@
 import { ApiError, get, getAll, isAbort, withQuery } from '../api';
 import { fill, h } from '../dom';
 import { time } from '../format';
-import { pause } from '../live';
+import { EVENT_POLL_MS } from '../poll-rates';
+import { pause, visible } from '../live';
 import type { Cluster, ClusterEvent, EventFollow, Page } from '../types';
 import { field, input, select } from './fields';
 import { errorBox, errorText } from './notice';
 
 const SHOWN = 200;
-const WAIT_SECONDS = 20;
 const RETRY_MS = 5000;
 
 /** What both streams filter by; the API checks each (reason: up to 10, comma-separated). */
@@ -110,13 +110,15 @@ function filtersForm(initial: EventFilters, tenantWide: boolean, signal: AbortSi
 
 /**
  * An event stream, newest first: a cluster's (clusterId) or every cluster's of the tenant, each
- * naming its cluster; the latest page matching the filters, then live through the follow
- * endpoint (long polling from the last id seen), until the page is left or the filters change.
+ * naming its cluster; the latest page matching the filters, then live: every EVENT_POLL_MS while
+ * the tab is visible, what the follow endpoint has after the last id seen (at once, no wait), until
+ * the page is left or the filters change.
  */
 export function eventsFeed(
   clusterId: string | undefined,
   signal: AbortSignal,
-  onEvents?: (events: readonly ClusterEvent[]) => void,
+  /** Called with each batch of events shown: the first page (live false), then news from the follow (live true). */
+  onEvents?: (events: readonly ClusterEvent[], live: boolean) => void,
   opts: { filters?: EventFilters; onFilters?: (f: EventFilters) => void } = {},
 ): HTMLElement {
   const tenantWide = clusterId === undefined;
@@ -154,14 +156,14 @@ export function eventsFeed(
   };
 
   /** Newer events first; a folded one replaces its earlier self. */
-  const add = (incoming: readonly ClusterEvent[]) => {
+  const add = (incoming: readonly ClusterEvent[], live: boolean) => {
     for (const e of incoming) {
       const fold = foldOf(e);
       events = [e, ...events.filter((x) => x.id !== e.id && foldOf(x) !== fold)];
     }
     events = events.slice(0, SHOWN);
     render();
-    if (incoming.length) onEvents?.(incoming);
+    if (incoming.length) onEvents?.(incoming, live);
   };
 
   const follow = async (own: AbortSignal) => {
@@ -173,16 +175,23 @@ export function eventsFeed(
           const page = await get<Page<ClusterEvent>>(withQuery(base, { ...query, cluster: filters.cluster, since: sinceIso(filters.since), limit: 50 }), own);
           // The newest id is where following starts; with no event yet, the follow starts now.
           after = page.items[0]?.id ?? '';
-          add([...page.items].reverse());
+          add([...page.items].reverse(), false);
           list.setAttribute('aria-busy', 'false');
           state.textContent = 'Following live.';
           continue;
         }
-        const news = await get<EventFollow>(withQuery(`${base}/follow`, { ...query, after: after || undefined, waitSeconds: WAIT_SECONDS }), own);
+        // With no event yet, the first ask comes at once: its answer is the position to follow from.
+        if (after) await pause(EVENT_POLL_MS, own);
+        if (document.hidden) {
+          state.textContent = 'Paused while the tab is hidden.';
+          await visible(own);
+          if (own.aborted) return;
+        }
+        const news = await get<EventFollow>(withQuery(`${base}/follow`, { ...query, after: after || undefined, waitSeconds: 0 }), own);
         after = news.after;
         // The tenant's follow has no cluster filter: the one chosen is kept here.
         const items = filters.cluster ? news.items.filter((e) => e.clusterId === filters.cluster) : news.items;
-        if (items.length) add(items);
+        if (items.length) add(items, true);
         state.textContent = 'Following live.';
       } catch (err) {
         if (isAbort(err) || own.aborted) return;

@@ -1,7 +1,8 @@
 import { get, withQuery } from '../api';
 import { fill, h } from '../dom';
 import { bytes, cores, percent, time } from '../format';
-import { REFRESH_MS, refreshEvery } from '../live';
+import { refreshEvery } from '../live';
+import { USAGE_REFRESH_MS } from '../poll-rates';
 import type { Usage, UsageWindow } from '../types';
 import { timeChart } from './chart';
 import { errorSlot } from './notice';
@@ -45,7 +46,7 @@ export function usageSection(clusterId: string, signal: AbortSignal): HTMLElemen
   };
 
   const live = refreshEvery(
-    REFRESH_MS,
+    USAGE_REFRESH_MS,
     signal,
     async () => {
       show(await get<Usage>(withQuery(`/v1/clusters/${encodeURIComponent(clusterId)}/usage`, { window: chosen }), signal));
