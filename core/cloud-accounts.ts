@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { invalidField } from './errors.js';
-import { ResourceName } from './packs.js';
+import { ResourceName } from './text.js';
 import { Text } from './text.js';
 import { setupTemplate } from './setup-template.js';
 
 /**
  * Cloud accounts: where clusters run. An account can never be borrowed by another tenant: Strata
  * makes every AWS account's ExternalId itself (the confused-deputy guard the customer's trust policy
- * requires), and keeps every Azure client secret itself, under a name scoped to the tenant.
+ * requires), and keeps every Azure client secret itself, under a parameter path scoped to the tenant.
  */
 
 const RoleArn = z
@@ -32,10 +32,15 @@ const AwsAccountInput = z.strictObject({
 
 const uuid = z.uuid('a GUID such as 00000000-0000-0000-0000-000000000000');
 
-/** A Secrets Manager secret name or ARN; whether it is the tenant's own is checked with the tenant (azureSecretRefAllowed). */
+/** The most a stored credential may hold: what an SSM standard parameter keeps (4 KB). */
+export const CREDENTIAL_MAX_BYTES = 4096;
+
+const utf8Length = (s: string) => new TextEncoder().encode(s).length;
+
+/** An SSM parameter name; whether it is the tenant's own is checked with the tenant (azureSecretRefAllowed). */
 const SecretRef = z
   .string()
-  .regex(/^(arn:aws[\w-]*:secretsmanager:[\w-]+:\d{12}:secret:)?strata\/azure\/[\w/+=.@-]{1,480}$/, 'a Secrets Manager secret named strata/azure/<tenant>/<name> (or its ARN)');
+  .regex(/^\/[\w.\-/]{1,1010}$/, 'an SSM parameter name such as /strata/<stack>/tenants/<tenant>/cloudaccounts/<name>');
 
 const AzureAccountInput = z
   .strictObject({
@@ -43,9 +48,11 @@ const AzureAccountInput = z
     tenantId: uuid,
     clientId: uuid,
     subscriptionId: uuid,
-    /** The service principal's client secret: taken once, stored by Strata in Secrets Manager, never returned. */
-    clientSecret: Text(1024, 1).optional(),
-    /** Or a secret you stored yourself, under strata/azure/<your tenant id>/. */
+    /** The service principal's client secret: taken once, stored by Strata as a SecureString parameter, never returned. */
+    clientSecret: Text(CREDENTIAL_MAX_BYTES, 1)
+      .refine((s) => utf8Length(s) <= CREDENTIAL_MAX_BYTES, `must be at most ${CREDENTIAL_MAX_BYTES} bytes in UTF-8 (what an SSM standard parameter holds)`)
+      .optional(),
+    /** Or a SecureString parameter you stored yourself, under <secrets path>/tenants/<your tenant id>/cloudaccounts/. */
     secretRef: SecretRef.optional(),
     /** User-assigned managed identities for control-plane and worker nodes; otherwise Strata makes them per cluster. */
     nodeIdentities: nodeIdentities(
@@ -127,16 +134,30 @@ export function newExternalId(): string {
   return `strata-${randomBytes(36).toString('base64url')}`;
 }
 
-/** Where Strata keeps a tenant's Azure client secrets; another tenant's prefix is never read. */
-export const azureSecretPrefix = (tenantId: string) => `strata/azure/${tenantId}/`;
+/**
+ * Where Strata keeps a tenant's cloud account credentials, under the platform's secrets path
+ * (/strata/<stack>); another tenant's prefix is never read.
+ */
+export const tenantSecretsPrefix = (secretsPath: string, tenantId: string) => `${secretsPath}/tenants/${tenantId}/cloudaccounts/`;
 
-/** The secret name Strata gives the client secret of one Azure account. */
-export const azureSecretName = (tenantId: string, accountId: string) => `${azureSecretPrefix(tenantId)}${accountId}`;
+/** The parameter name Strata gives the client secret of one Azure account. */
+export const azureSecretName = (secretsPath: string, tenantId: string, accountId: string) => `${tenantSecretsPrefix(secretsPath, tenantId)}${accountId}`;
 
-/** Is `ref` (a name or an ARN) under the tenant's own prefix? */
-export function azureSecretRefAllowed(ref: string, tenantId: string): boolean {
-  const name = ref.replace(/^arn:aws[\w-]*:secretsmanager:[\w-]+:\d{12}:secret:/, '');
-  return name.startsWith(azureSecretPrefix(tenantId)) && !name.slice(azureSecretPrefix(tenantId).length).split('/').includes('..');
+/** Names accounts kept before the move to Parameter Store: strata/azure/<tenant>/<name>, or its Secrets Manager ARN. */
+const LEGACY_SECRET_REF = /^(?:arn:aws[\w-]*:secretsmanager:[\w-]+:\d{12}:secret:)?strata\/azure\/([^/]+)\/(.+)$/;
+
+/** The parameter an account's secretRef names; an older record's name maps to the same tenant's path (where the upgrade copied it). */
+export function secretParameterName(ref: string, secretsPath: string): string {
+  const legacy = LEGACY_SECRET_REF.exec(ref);
+  return legacy ? `${tenantSecretsPrefix(secretsPath, legacy[1]!)}${legacy[2]!}` : ref;
+}
+
+/** Is `ref` under the tenant's own prefix of this platform's secrets path? */
+export function azureSecretRefAllowed(ref: string, secretsPath: string, tenantId: string): boolean {
+  if (!secretsPath) return false;
+  const prefix = tenantSecretsPrefix(secretsPath, tenantId);
+  const name = secretParameterName(ref, secretsPath);
+  return name.startsWith(prefix) && name.length > prefix.length && !name.slice(prefix.length).split('/').some((part) => part === '..' || part === '.' || part === '');
 }
 
 /** Cloud types a deployment accepts: `local` (the simulated cloud) only where the local runtime runs. */

@@ -91,7 +91,7 @@ export interface HandlerAccess {
   /** Whether it makes, changes and deletes clusters' patch schedules in EventBridge Scheduler. */
   readonly managesPatchSchedules?: boolean;
   /**
-   * Whether it manages cloud accounts: stores Azure client secrets under strata/azure/ and checks
+   * Whether it manages cloud accounts: stores Azure client secrets under <path>/tenants/ and checks
    * credentials (assumes customer roles, reads those secrets).
    */
   readonly cloudAccounts?: boolean;
@@ -313,12 +313,12 @@ export class StrataApi extends Construct {
           environment: access.tables.length === 0 ? workflowEnv : { ...props.environment, ...workflowEnv },
           reservedConcurrentExecutions: reserved,
         });
-        if (access.cloud) grantCloudAccess(fn);
+        if (access.cloud) grantCloudAccess(fn, props.keys);
         if (access.opensClusterSecrets) props.keys.grantOpen(fn);
         if (access.downloadsArchives) props.archives.grantDownloads(fn, access.downloadsArchives);
         if (access.checksLogArchives) props.archives.grantLogChecks(fn);
         if (access.cloudAccounts) {
-          grantCloudAccess(fn, ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:GetSecretValue', 'secretsmanager:DeleteSecret', 'secretsmanager:TagResource']);
+          grantCloudAccess(fn, props.keys, true);
           // The simulated cloud exists only in the local runtime; customer roles trust this account.
           fn.addEnvironment('CLOUD_ACCOUNT_TYPES', 'aws,azure');
           fn.addEnvironment('STRATA_AWS_PRINCIPAL', Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'root', resourceName: undefined, arnFormat: ArnFormat.NO_RESOURCE_NAME }));

@@ -1,10 +1,10 @@
-import { CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { StrataData } from './data.js';
+import type { StrataKeys } from './keys.js';
 import { StrataFunction } from './strata-function.js';
 
 export interface StrataBootstrapProps {
@@ -12,45 +12,34 @@ export interface StrataBootstrapProps {
   readonly data: StrataData;
   /** Environment for the bootstrap function (table names, archive bucket name). */
   readonly environment: Record<string, string>;
-  /**
-   * What happens to the operator key secret when it leaves the stack. Retained by default,
-   * like the table that holds the key's hash.
-   * @default RemovalPolicy.RETAIN
-   */
-  readonly removalPolicy?: RemovalPolicy;
+  /** The key and the parameter path the operator key is kept under (a SecureString parameter, never deleted by the stack, like the table that holds its hash). */
+  readonly keys: StrataKeys;
 }
 
 /**
- * First-deploy bootstrap: a generated platform-operator API key in Secrets Manager, and a
- * custom resource (functions/ops/bootstrap.ts through the Provider framework) that creates the
- * default tenant, registers the key's hash and seeds the public pack registry. Its properties are
- * stable, so it runs on create and only again when the secret itself changes.
+ * First-deploy bootstrap: a custom resource (functions/ops/bootstrap.ts through the Provider
+ * framework) that generates the platform-operator API key into a SecureString parameter
+ * (<path>/operator-key) unless one is there, creates the default tenant, registers the key's hash
+ * and seeds the public pack registry. Its properties are stable, so it runs on create and only
+ * again when the parameter's name changes.
  */
 export class StrataBootstrap extends Construct {
-  public readonly operatorKey: Secret;
+  /** The operator key's parameter name. */
+  public readonly operatorKeyName: string;
   public readonly function: StrataFunction;
   public readonly resource: CustomResource;
 
   constructor(scope: Construct, id: string, props: StrataBootstrapProps) {
     super(scope, id);
 
-    this.operatorKey = new Secret(this, 'OperatorKey', {
-      description: 'Strata first platform-operator API key',
-      generateSecretString: { excludePunctuation: true, passwordLength: 48 },
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-    });
-    Validations.of(this.operatorKey).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason: 'An API key, rotated by creating a new operator key through the API; automatic rotation would lock operators out.',
-    });
-
+    this.operatorKeyName = `${props.keys.secretsPath}/operator-key`;
     this.function = new StrataFunction(this, 'Function', {
       entry: 'functions/ops/bootstrap.ts',
       description: 'Strata bootstrap: default tenant, first operator key, public pack registry',
       environment: props.environment,
       timeout: Duration.minutes(5),
     });
-    this.operatorKey.grantRead(this.function);
+    props.keys.grantParameter(this.function, this.operatorKeyName, { read: true, write: true });
     props.data.grant('definitions', this.function, 'readwrite');
 
     const fnLogicalId = Stack.of(this).resolve((this.function.node.defaultChild as CfnFunction).logicalId) as string;
@@ -76,7 +65,7 @@ export class StrataBootstrap extends Construct {
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::StrataBootstrap',
-      properties: { OperatorKeySecretArn: this.operatorKey.secretArn },
+      properties: { OperatorKeyParameter: this.operatorKeyName },
     });
   }
 }

@@ -1,5 +1,4 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { TABLE_ENV, type TableId } from '../adapters/dynamodb/tables.js';
 import { StrataAgentApi } from './agent-api.js';
@@ -25,17 +24,22 @@ export interface StrataStackProps extends StackProps {
    * @default 10
    */
   readonly apiReservedConcurrency?: number;
+  /**
+   * Upgrading a stack that kept its secrets in Secrets Manager (see StrataKeysProps). Also read
+   * from the context keys strata:legacyPlatformSecretArn and strata:legacyAzureSecrets.
+   * @default - nothing to copy
+   */
+  readonly legacySecrets?: { readonly platformSecretArn?: string; readonly azure?: boolean };
 }
 
 /**
- * The whole Strata control plane on AWS: tables, archives, the platform secret, the agent API,
+ * The whole Strata control plane on AWS: tables, archives, the key and secret parameters, the agent API,
  * health scoring, the provision and delete workflows, the REST API and the first-deploy bootstrap.
  */
 export class StrataStack extends Stack {
   public readonly data: StrataData;
   public readonly archives: StrataArchives;
   public readonly keys: StrataKeys;
-  public readonly platformSecret: Secret;
   public readonly agentApi: StrataAgentApi;
   public readonly health: StrataHealth;
   public readonly workflows: StrataWorkflows;
@@ -51,8 +55,11 @@ export class StrataStack extends Stack {
     this.archives = new StrataArchives(this, 'Archives');
     const environment = { ...this.data.environment, ARCHIVE_BUCKET: this.archives.bucket.bucketName };
 
-    this.keys = new StrataKeys(this, 'Keys');
-    this.platformSecret = this.keys.platformSecret;
+    const legacyAzure = props.legacySecrets?.azure ?? this.node.tryGetContext('strata:legacyAzureSecrets');
+    this.keys = new StrataKeys(this, 'Keys', {
+      legacyPlatformSecretArn: props.legacySecrets?.platformSecretArn ?? this.node.tryGetContext('strata:legacyPlatformSecretArn'),
+      legacyAzureSecrets: legacyAzure === true || legacyAzure === 'true',
+    });
 
     this.agentApi = new StrataAgentApi(this, 'AgentApi', { data: this.data, keys: this.keys, archives: this.archives, reservedConcurrency: props.agentReservedConcurrency });
     this.health = new StrataHealth(this, 'Health', { data: this.data });
@@ -76,15 +83,15 @@ export class StrataStack extends Stack {
       archives: this.archives,
       reservedConcurrency: props.apiReservedConcurrency,
     });
-    this.bootstrap = new StrataBootstrap(this, 'Bootstrap', { data: this.data, environment });
+    this.bootstrap = new StrataBootstrap(this, 'Bootstrap', { data: this.data, keys: this.keys, environment });
     // The web console and the REST API on one CloudFront origin.
     this.console = new StrataConsole(this, 'Console', { api: this.api.api, downloadOrigins: [`https://${this.archives.bucket.bucketRegionalDomainName}`] });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the REST API (routes start with /v1 and /healthz)' });
     new CfnOutput(this, 'ConsoleUrl', { value: this.console.url, description: 'The web console; the REST API is also served here, under /v1' });
-    new CfnOutput(this, 'OperatorKeySecretArn', {
-      value: this.bootstrap.operatorKey.secretArn,
-      description: 'Secrets Manager secret holding the first platform-operator API key',
+    new CfnOutput(this, 'OperatorKeyParameter', {
+      value: this.bootstrap.operatorKeyName,
+      description: 'SecureString parameter holding the first platform-operator API key (aws ssm get-parameter --with-decryption --name …)',
     });
     new CfnOutput(this, 'AgentApiUrl', {
       value: this.agentApi.baseUrl,
@@ -94,13 +101,13 @@ export class StrataStack extends Stack {
       value: this.health.scoreFunction.functionName,
       description: "Lambda function that scores one cluster's health (invoked asynchronously with {tenantId, clusterId, reason})",
     });
-    new CfnOutput(this, 'PlatformSecretArn', {
-      value: this.platformSecret.secretArn,
-      description: 'Secrets Manager secret that derives agent tokens, node bootstrap tickets and kubeadm join tokens',
+    new CfnOutput(this, 'PlatformSecretParameter', {
+      value: this.keys.platformSecretName,
+      description: 'SecureString parameter that derives agent tokens, node bootstrap tickets and kubeadm join tokens',
     });
     new CfnOutput(this, 'ClusterSecretsKeyArn', {
       value: this.keys.clusterSecretsKey.keyArn,
-      description: "KMS key that envelope-encrypts every cluster's CA and service-account keys",
+      description: "KMS key that envelope-encrypts every cluster's CA and service-account keys and encrypts Strata's SecureString parameters",
     });
     new CfnOutput(this, 'ProvisionStateMachineArn', { value: this.workflows.stateMachines.provision.stateMachineArn });
     new CfnOutput(this, 'DeleteStateMachineArn', { value: this.workflows.stateMachines.delete.stateMachineArn });

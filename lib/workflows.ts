@@ -32,9 +32,6 @@ const TASK_TABLES: ReadonlyArray<{ table: TableId; access: TableAccess }> = [
   { table: 'telemetry', access: 'read' },
 ];
 
-/** Secrets Manager names the Azure cloud accounts' client secrets live under. */
-const AZURE_SECRET_PREFIX = 'strata/azure/';
-
 export interface StrataWorkflowsProps {
   /** The tables: every task reads and writes definitions, conditions and events and reads telemetry. */
   readonly data: StrataData;
@@ -100,7 +97,7 @@ export class StrataWorkflows extends Construct {
       const access: Record<string, true | undefined> = spec.access;
       if (access.platformSecret) props.keys.grantPlatformSecret(fn);
       if (access.sealsClusterSecrets) props.keys.grantSeal(fn);
-      if (access.cloud) grantCloudAccess(fn);
+      if (access.cloud) grantCloudAccess(fn, props.keys);
       if (access.startsWorkflows) {
         // By the fixed names: referencing the state machines would make a cycle (they invoke this task).
         for (const workflow of ids) fn.addEnvironment(workflowArnEnv(workflow), machineArn(workflow));
@@ -166,29 +163,19 @@ export class StrataWorkflows extends Construct {
 /** The fixed name of a workflow's state machine: `<stack>-<workflow>`. */
 export const stateMachineName = (stack: Stack, workflow: WorkflowId) => `${stack.stackName}-${workflow}`;
 
-/** STS AssumeRole into customer AWS accounts, and reading Azure client secrets under strata/azure/ (tenant-checked in code). */
-export function grantCloudAccess(fn: StrataFunction, secretActions: readonly string[] = ['secretsmanager:GetSecretValue']): void {
+/**
+ * STS AssumeRole into customer AWS accounts, and reading the tenants' cloud account credentials
+ * (tenant-checked in code); `manageSecrets` also stores and deletes them.
+ */
+export function grantCloudAccess(fn: StrataFunction, keys: StrataKeys, manageSecrets = false): void {
   const stack = Stack.of(fn);
   fn.addToRolePolicy(new PolicyStatement({ actions: ['sts:AssumeRole'], resources: [stack.formatArn({ service: 'iam', region: '', account: '*', resource: 'role', resourceName: '*' })] }));
-  const azureSecrets = stack.formatArn({
-    service: 'secretsmanager',
-    resource: 'secret',
-    resourceName: `${AZURE_SECRET_PREFIX}*`,
-    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  keys.grantCloudAccountSecrets(fn, manageSecrets);
+  Validations.of(fn).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/*]',
+    reason:
+      "Customer accounts and role names are data, chosen per cloud account at run time; each customer role's trust policy requires the ExternalId Strata generated for that account.",
   });
-  fn.addToRolePolicy(new PolicyStatement({ actions: [...secretActions], resources: [azureSecrets] }));
-  Validations.of(fn).acknowledge(
-    {
-      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/*]',
-      reason:
-        "Customer accounts and role names are data, chosen per cloud account at run time; each customer role's trust policy requires the ExternalId Strata generated for that account.",
-    },
-    {
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${AZURE_SECRET_PREFIX}*]`,
-      reason:
-        "Azure client secrets are stored per tenant and cloud account at run time under strata/azure/<tenant>/; the wildcard covers that prefix only (and the suffix Secrets Manager appends), and the code reads only the acting tenant's own prefix.",
-    },
-  );
 }
 
 /** Every `${Name}` substitution an ASL file uses. */

@@ -1,6 +1,6 @@
-import { azureSecretRefAllowed, type CloudAccount } from '../../core/cloud-accounts.js';
+import { azureSecretRefAllowed, secretParameterName, tenantSecretsPrefix, type CloudAccount } from '../../core/cloud-accounts.js';
 import { CloudError, type CloudProvider } from '../../core/cloud.js';
-import { getSecret } from '../secrets/secrets-store.js';
+import { getSecret, SECRETS_PATH_ENV } from '../secrets/secrets-store.js';
 import { awsProvider } from './aws/ec2-provider.js';
 import { azureProvider } from './azure/azure-provider.js';
 import { SimulatedProvider } from './simulated/simulated-provider.js';
@@ -27,12 +27,13 @@ export async function providerFor(account: CloudAccount, scope: ProviderScope): 
 }
 
 async function azureSecret(secretRef: string, tenantId: string): Promise<string> {
+  const root = process.env[SECRETS_PATH_ENV] ?? '';
   // Checked again here, not only at creation: a record can never make Strata read another tenant's secret.
-  if (!azureSecretRefAllowed(secretRef, tenantId)) {
-    throw new CloudError('SecretOutsideTenant', `the Azure client secret ${secretRef} is not under this tenant's strata/azure/${tenantId}/`, false);
+  if (!azureSecretRefAllowed(secretRef, root, tenantId)) {
+    throw new CloudError('SecretOutsideTenant', `the Azure client secret ${secretRef} is not under this tenant's ${tenantSecretsPrefix(root, tenantId)}`, false);
   }
   try {
-    return await getSecret(secretRef);
+    return await getSecret(secretParameterName(secretRef, root));
   } catch (err) {
     throw new CloudError('SecretUnavailable', `cannot read the Azure client secret ${secretRef}: ${(err as Error).message}`);
   }

@@ -131,7 +131,7 @@ const FROM_FLAGS: { kind: Kind; flags: (cmd: Command) => Command; manifest: (nam
         .option('--client-id <guid>', 'Azure: the service principal')
         .option('--subscription-id <guid>', 'Azure: the subscription')
         .option('--client-secret-stdin', "Azure: read the service principal's secret from stdin (stored by Strata, never shown again)")
-        .option('--secret-ref <name>', 'Azure: or where you stored the secret yourself (strata/azure/<tenant>/<name>)'),
+        .option('--secret-ref <name>', 'Azure: or where you stored the secret yourself (an SSM SecureString parameter under /strata/<stack>/tenants/<tenant>/cloudaccounts/)'),
     manifest: async (name, f) => {
       needed(f, 'type');
       const clientSecret = f.clientSecretStdin ? (await text(process.stdin)).trim() : undefined;

@@ -7,6 +7,8 @@ import {
   checkAccountType,
   newExternalId,
   publicCloudAccount,
+  secretParameterName,
+  tenantSecretsPrefix,
   type CloudAccount,
   type CloudAccountSpec,
   type CloudAccountType,
@@ -24,7 +26,7 @@ import { router } from '../commons/router.js';
 import { ListQuery, ValidateQuery } from './queries.js';
 import { clock } from '../../core/clock.js';
 
-/** Secrets Manager, loaded by the Azure accounts' routes only. */
+/** Parameter Store, loaded by the Azure accounts' routes only. */
 const secrets = () => import('../../adapters/secrets/secrets-store.js');
 
 /** Who Strata is in AWS: the principal a customer's role trusts (the CDK stack sets it; the local runtime too). */
@@ -40,12 +42,19 @@ async function accountSpec(input: CreateCloudAccountInput['spec'], tenantId: str
       return { type: 'aws', roleArn: input.roleArn, externalId: newExternalId(), ...(input.nodeIdentities ? { nodeIdentities: input.nodeIdentities } : {}) };
     case 'azure': {
       const { clientSecret, secretRef, ...principal } = input;
+      const store = await secrets();
+      const root = store.secretsPath();
       if (secretRef !== undefined) {
-        if (!azureSecretRefAllowed(secretRef, tenantId)) throw invalidField('spec.secretRef', `must be under strata/azure/${tenantId}/, this tenant's own prefix`);
+        if (!azureSecretRefAllowed(secretRef, root, tenantId)) throw invalidField('spec.secretRef', `must be under ${tenantSecretsPrefix(root, tenantId)}, this tenant's own path`);
         return { ...principal, secretRef, secretManaged: false };
       }
-      const name = azureSecretName(tenantId, accountId);
-      await (await secrets()).putSecret(name, clientSecret!, { 'strata:tenant': tenantId, 'strata:cloudaccount': accountId });
+      const name = azureSecretName(root, tenantId, accountId);
+      try {
+        await store.putSecret(name, clientSecret!);
+      } catch (err) {
+        if (err instanceof store.SecretTooLarge) throw invalidField('spec.clientSecret', err.message);
+        throw err;
+      }
       return { ...principal, secretRef: name, secretManaged: true };
     }
     case 'local':
@@ -95,7 +104,10 @@ export const handler = middy(
       requireRole(who, 'admin');
       const account = await getCloudAccount(who.tenantId, pathParam(event, 'id'));
       await deleteCloudAccount(who.tenantId, account);
-      if (account.spec.type === 'azure' && account.spec.secretManaged) await (await secrets()).deleteSecret(account.spec.secretRef);
+      if (account.spec.type === 'azure' && account.spec.secretManaged) {
+        const store = await secrets();
+        await store.deleteSecret(secretParameterName(account.spec.secretRef, store.secretsPath()));
+      }
       return noContent();
     },
   }),

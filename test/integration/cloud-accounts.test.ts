@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,33 +95,56 @@ describe('clusters on AWS', () => {
 });
 
 describe('Azure cloud accounts', () => {
-  it('take the client secret once, keep it in Secrets Manager under the tenant, and never return it', async () => {
+  it('take the client secret once, keep it as a SecureString parameter under the tenant’s path, and never return it', async () => {
     const secret = `s3cr3t-${randomBytes(8).toString('hex')}`;
     const res = await api.call('POST', '/v1/cloudaccounts', { body: { name: 'az', spec: azure({ clientSecret: secret }) } });
     expect(res.status).toBe(201);
-    expect(res.body.spec.secretRef).toBe(`strata/azure/default/${res.body.id}`);
+    expect(res.body.spec.secretRef).toBe(`/strata/local/tenants/default/cloudaccounts/${res.body.id}`);
     expect(JSON.stringify(res.body)).not.toContain(secret);
     expect(JSON.stringify((await api.call('GET', `/v1/cloudaccounts/${res.body.id}`)).body)).not.toContain(secret);
     expect(JSON.stringify((await api.call('GET', '/v1/cloudaccounts')).body)).not.toContain(secret);
+    const ssm = new SSMClient({});
+    expect((await ssm.send(new GetParameterCommand({ Name: res.body.spec.secretRef, WithDecryption: true }))).Parameter).toMatchObject({ Type: 'SecureString', Value: secret });
+    // Deleting the account deletes the secret Strata stored for it.
+    expect((await api.call('DELETE', `/v1/cloudaccounts/${res.body.id}`)).status).toBe(204);
+    await expect(ssm.send(new GetParameterCommand({ Name: res.body.spec.secretRef }))).rejects.toMatchObject({ name: 'ParameterNotFound' });
+  });
+
+  it('refuse a client secret larger than a standard parameter holds (4 KB), naming the field, and store nothing', async () => {
+    // 1,366 three-byte characters: under 4,096 characters, over 4,096 bytes.
+    const res = await api.call('POST', '/v1/cloudaccounts', { body: { name: 'az-big', spec: azure({ clientSecret: '€'.repeat(1366) }) } });
+    expect(res.status).toBe(400);
+    expect(res.body.details.map((d: { path: string }) => d.path)).toEqual(['spec.clientSecret']);
+    expect((await api.call('GET', '/v1/cloudaccounts')).body.items.map((a: { name: string }) => a.name)).not.toContain('az-big');
+    const full = await api.call('POST', '/v1/cloudaccounts', { body: { name: 'az-4k', spec: azure({ clientSecret: 'k'.repeat(4096) }) } });
+    expect(full.status).toBe(201);
   });
 
   it('refuse a secretRef outside the tenant’s own prefix', async () => {
-    for (const secretRef of ['strata/azure/acme/ca-123', 'strata/azure/default-x/ca-1', 'strata/azure/default/../acme/ca-1', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:strata/azure/acme/x']) {
+    for (const secretRef of [
+      '/strata/local/tenants/acme/cloudaccounts/ca-123',
+      '/strata/local/tenants/default-x/cloudaccounts/ca-1',
+      '/strata/local/tenants/default/cloudaccounts/../../acme/cloudaccounts/ca-1',
+      '/strata/other-stack/tenants/default/cloudaccounts/ca-1',
+      '/strata/local/platform-secret',
+      'strata/azure/default/ca-1',
+      'arn:aws:secretsmanager:us-east-1:123456789012:secret:strata/azure/acme/x',
+    ]) {
       const res = await api.call('POST', '/v1/cloudaccounts', { body: { name: 'foreign', spec: azure({ secretRef }) } });
       expect(res.status, secretRef).toBe(400);
       expect(res.body.details.map((d: { path: string }) => d.path), secretRef).toContain('spec.secretRef');
     }
-    const own = await api.call('POST', '/v1/cloudaccounts', { body: { name: 'own-ref', spec: azure({ secretRef: 'strata/azure/default/team-a' }) } });
+    const own = await api.call('POST', '/v1/cloudaccounts', { body: { name: 'own-ref', spec: azure({ secretRef: '/strata/local/tenants/default/cloudaccounts/team-a' }) } });
     expect(own.status).toBe(201);
     // Its secret was never stored: validate answers the provider's own words, not a 5xx.
     const check = await api.call('POST', `/v1/cloudaccounts/${own.body.id}/validate`);
     expect(check.status).toBe(200);
-    expect(check.body).toMatchObject({ valid: false, code: 'SecretUnavailable', message: expect.stringContaining("can't find the specified secret") });
+    expect(check.body).toMatchObject({ valid: false, code: 'SecretUnavailable', message: expect.stringContaining('no secret is stored under /strata/local/tenants/default/cloudaccounts/team-a') });
   });
 
   it('need the client secret or a secretRef, not both', async () => {
     expect((await api.call('POST', '/v1/cloudaccounts', { body: { name: 'neither', spec: azure({}) } })).status).toBe(400);
-    expect((await api.call('POST', '/v1/cloudaccounts', { body: { name: 'both', spec: azure({ clientSecret: 'x', secretRef: 'strata/azure/default/x' }) } })).status).toBe(400);
+    expect((await api.call('POST', '/v1/cloudaccounts', { body: { name: 'both', spec: azure({ clientSecret: 'x', secretRef: '/strata/local/tenants/default/cloudaccounts/x' }) } })).status).toBe(400);
   });
 });
 

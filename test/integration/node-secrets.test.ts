@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -48,9 +49,19 @@ describe('node secrets', () => {
     const raw = await getRaw(tenantPk('default'), `PKI#${cluster.id}`);
     expect(JSON.stringify(raw)).not.toContain('PRIVATE KEY');
     const pki = (await getClusterPki('default', cluster.id))!;
+    // Sealed under the platform's one KMS key, not a secret of their own.
+    expect(pki.sealedKeys.keyId).toBe(process.env.CLUSTER_SECRETS_KEY_ARN);
     const keys = JSON.parse((await open(pki.sealedKeys, pkiSealContext('default', cluster.id))).toString('utf8'));
     expect(keys.ca).toContain('BEGIN PRIVATE KEY');
     await expect(open(pki.sealedKeys, pkiSealContext('default', 'cl-another'))).rejects.toThrow();
+  });
+
+  it('keeps the platform secret as a SecureString parameter under the platform path, given decrypted only when asked', async () => {
+    const name = process.env.PLATFORM_SECRET_PARAMETER!;
+    expect(name).toBe('/strata/local/platform-secret');
+    const ssm = new SSMClient({});
+    expect((await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }))).Parameter).toMatchObject({ Type: 'SecureString', Value: secret() });
+    expect((await ssm.send(new GetParameterCommand({ Name: name }))).Parameter!.Value).not.toBe(secret());
   });
 
   it('user data is one #cloud-config with no long-lived secret: a one-time ticket and nothing else', async () => {
