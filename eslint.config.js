@@ -19,7 +19,8 @@ export default tseslint.config(
     // The domain stays pure: no SDK, no adapters, no handlers.
     files: ['core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['@aws-sdk/*', '@azure/*', 'aws-cdk-lib*', '**/adapters/**', '**/functions/**', '**/local/**'] }],
+      // The repository's own adapters/, functions/ and local/ by relative path (not a package's functions/, as semver's).
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@aws-sdk/*', '@azure/*', 'aws-cdk-lib*'] }, { regex: '^\\.\\.?/(.*/)?(adapters|functions|local)/' }] }],
     },
   },
 );

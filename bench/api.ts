@@ -2,12 +2,14 @@
  * API budgets, printed (not asserted):
  *  - local GET /v1/clusters/{id}: median latency (sequential), the DynamoDB reads each request makes,
  *    and requests per second at concurrency 16 next to a bare DynamoDB Local GetItem loop at the same
- *    concurrency in the same run (the cluster Running, its agents stopped, so nothing else reads);
+ *    concurrency in the same run (the cluster Running, its agents stopped, so nothing else reads),
+ *    sent from node:http keep-alive sockets in this process (and, for comparison, from fetch);
  *  - each Lambda bundle's import time (esbuild with the CDK's options) next to a bare `node -e ''`:
  *    every API handler, the authorizer and the agent API.
  * Run: npm run bench:api
  */
 import { spawnSync } from 'node:child_process';
+import { Agent, request } from 'node:http';
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -16,7 +18,7 @@ import { AUTHORIZER_ENTRY, ROUTES, handlerEntry } from '../functions/api/routes.
 import { AGENT_API_ENTRY } from '../functions/agent/routes.js';
 import { documentClient } from '../adapters/dynamodb/client.js';
 import { table, tenantPk } from '../adapters/dynamodb/definitions.js';
-import { BUNDLE_ALIASES, BUNDLE_MAIN_FIELDS, BUNDLE_SPLITTING, ESM_REQUIRE_BANNER, REPO_ROOT } from '../lib/strata-function.js';
+import { BUNDLE_SPLITTING, bundleOptions } from '../lib/strata-function.js';
 import { startRuntime } from '../local/runtime.js';
 import { benchClient } from './local-api.js';
 
@@ -71,7 +73,20 @@ async function latencyAndThroughput() {
       { step: 'initialize', name: 'benchReadCounter' },
     );
 
-    const get = async () => {
+    // node:http with keep-alive sockets: the load runs in the process it measures, and fetch would
+    // spend about a third more of that process's CPU per request on the client's side.
+    const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+    const target = new URL(url);
+    const get = () =>
+      new Promise<void>((resolve, reject) => {
+        request({ host: target.hostname, port: target.port, path: target.pathname, headers: auth, agent }, (res) => {
+          res.resume();
+          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`GET answered ${res.statusCode}`))));
+        })
+          .on('error', reject)
+          .end();
+      });
+    const viaFetch = async () => {
       const res = await fetch(url, { headers: auth });
       await res.arrayBuffer();
       if (res.status !== 200) throw new Error(`GET answered ${res.status}`);
@@ -96,9 +111,11 @@ async function latencyAndThroughput() {
     for (let i = 0; i < 50; i++) await bareGet();
     const bare = await perSecond(bareGet);
     const api = await perSecond(get);
+    const fetched = await perSecond(viaFetch);
     const bareAgain = await perSecond(bareGet);
     const bareRate = (bare.rate + bareAgain.rate) / 2;
-    return { median: pct(times, 50), p95: pct(times, 95), p99: pct(times, 99), readsPerRequest, rps: api.rate, done: api.done, bareRate, bare: [bare.rate, bareAgain.rate] };
+    agent.destroy();
+    return { median: pct(times, 50), p95: pct(times, 95), p99: pct(times, 99), readsPerRequest, rps: api.rate, done: api.done, fetchRps: fetched.rate, bareRate, bare: [bare.rate, bareAgain.rate] };
   } finally {
     await rt.stop();
   }
@@ -131,25 +148,7 @@ async function bundleImports() {
   for (const { name, entry } of entries) {
     const dir = join(outDir, name);
     rmSync(dir, { recursive: true, force: true });
-    await build({
-      entryPoints: [entry],
-      bundle: true,
-      splitting: true,
-      minify: true,
-      sourcemap: false,
-      platform: 'node',
-      target: 'node22',
-      format: 'esm',
-      mainFields: [...BUNDLE_MAIN_FIELDS],
-      alias: { ...BUNDLE_ALIASES },
-      absWorkingDir: REPO_ROOT,
-      outdir: dir,
-      entryNames: BUNDLE_SPLITTING.entryNames,
-      chunkNames: BUNDLE_SPLITTING.chunkNames,
-      outExtension: { '.js': BUNDLE_SPLITTING.outExtension },
-      banner: { js: ESM_REQUIRE_BANNER },
-      logLevel: 'silent',
-    });
+    await build(bundleOptions(entry, dir));
     const outfile = join(dir, `${BUNDLE_SPLITTING.entryNames}${BUNDLE_SPLITTING.outExtension}`);
     const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
     const kib = files.reduce((sum, f) => sum + statSync(join(f.parentPath, f.name)).size, 0) / 1024;
@@ -166,6 +165,7 @@ console.log(`  ${api.readsPerRequest.toFixed(2)} DynamoDB reads per request`);
 console.log(`  ${api.rps.toFixed(0)} requests/s at concurrency ${CONCURRENCY} (${api.done} requests in ${LOAD_SECONDS} s)`);
 console.log(`  bare GetItem loop, same concurrency: ${api.bareRate.toFixed(0)} reads/s (before ${api.bare[0]!.toFixed(0)}, after ${api.bare[1]!.toFixed(0)})`);
 console.log(`  API requests/s ÷ bare reads/s: ${(api.rps / api.bareRate).toFixed(2)}`);
+console.log(`  (the same load sent with fetch: ${api.fetchRps.toFixed(0)} requests/s, ${(api.fetchRps / api.bareRate).toFixed(2)} of the bare reads: the client's own CPU is in the measured process)`);
 
 const imports = await bundleImports();
 console.log(`\nBundle import time (median of ${SPAWNS} process starts; bare \`node -e ''\` = ${imports.bare.wall.toFixed(1)} ms, ${imports.bare.cpu.toFixed(1)} ms CPU)`);

@@ -1,6 +1,12 @@
 import { createHash, createHmac } from 'node:crypto';
 
 /**
+ * How long the join token made at `kubeadm init` lives: nodes launched later than this cannot join
+ * with it (core/change-limits.ts refuses to add them until fresh tokens can be made in the cluster).
+ */
+export const JOIN_TOKEN_TTL_HOURS = 24;
+
+/**
  * Join tokens for nodes launched after the cluster was made. kubeadm init's token lives 24 h
  * (JOIN_TOKEN_TTL_HOURS); a node launched later joins with a token of its own, which the cluster's
  * agent creates in the cluster on command (createBootstrapToken) just before the node is launched.

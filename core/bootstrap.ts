@@ -1,3 +1,4 @@
+import { JOIN_TOKEN_TTL_HOURS } from './bootstrap-tokens.js';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import { stringify } from 'yaml';
@@ -48,11 +49,7 @@ export function verifyBootstrapTicket(ticket: string, secret: string): TicketCla
 export const ticketExpired = (issuedAt: number, now: Date) => now.getTime() / 1000 >= issuedAt + TICKET_TTL_SECONDS;
 
 /** Where the node keeps the ticket until it has used it; the bundle's download removes it. */
-/**
- * How long the join token made at `kubeadm init` lives: nodes launched later than this cannot join
- * with it (core/change-limits.ts refuses to add them until fresh tokens can be made in the cluster).
- */
-export const JOIN_TOKEN_TTL_HOURS = 24;
+export { JOIN_TOKEN_TTL_HOURS };
 
 export const BOOTSTRAP_ENV = '/etc/strata/bootstrap.env';
 export const KUBEADM_CONFIG = '/etc/kubernetes/kubeadm.yaml';

@@ -1,4 +1,4 @@
-import { JOIN_TOKEN_TTL_HOURS } from './bootstrap.js';
+import { JOIN_TOKEN_TTL_HOURS } from './bootstrap-tokens.js';
 import type { ErrorDetail } from './errors.js';
 import type { NodePool } from './clusters.js';
 import { planNodes } from './provisioning.js';

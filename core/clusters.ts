@@ -3,10 +3,8 @@ import { DEFAULT_OS_PATCH, OsPatchSettings } from './os-patch.js';
 import { Text } from './text.js';
 import { validationFailed, type ErrorDetail } from './errors.js';
 import { ResourceName, ValuesText, type Cloud } from './packs.js';
-import type { InfraRefs } from './cloud.js';
 import { DEFAULT_HEALTH, HealthSettings } from './health.js';
 import type { ResolvedLayer } from './profiles.js';
-import type { AgentTokenState } from './agent-token.js';
 import { checkRolloutSettings } from './plan.js';
 
 export const NODE_ROLES = ['controlPlane', 'worker'] as const;
@@ -55,6 +53,7 @@ export const ApiAccess = z.strictObject({
   /** Who may reach the Kubernetes API; nothing is open to 0.0.0.0/0 unless listed here. */
   allowedCidrs: z.array(Cidr).max(50).default([]),
 });
+export type ApiAccess = z.infer<typeof ApiAccess>;
 
 const CloudId = z.string().regex(/^[A-Za-z0-9/._:-]{3,400}$/, 'a cloud resource id such as vpc-0abc… or an Azure resource id');
 const SubnetsByZone = z.record(z.string().regex(/^[a-z0-9-]{1,40}$/, 'a zone name'), CloudId);
@@ -125,64 +124,7 @@ export const UpdateClusterInput = z
   .meta({ id: 'UpdateClusterInput' });
 export type UpdateClusterInput = z.infer<typeof UpdateClusterInput>;
 
-export const PHASES = ['Pending', 'Provisioning', 'Running', 'Deleting', 'Deleted', 'Failed'] as const;
-export type Phase = (typeof PHASES)[number];
-
-export interface Cluster {
-  readonly id: string;
-  readonly name: string;
-  readonly profileId: string;
-  readonly profileRevision: number;
-  readonly cloudAccountId: string;
-  readonly cloud: Cloud;
-  readonly region: string;
-  readonly nodePools: NodePool[];
-  readonly overrides: Record<string, string>;
-  readonly osPatch: OsPatchSettings;
-  readonly apiAccess: z.infer<typeof ApiAccess>;
-  /** Absent on clusters made before network settings existed: DEFAULT_NETWORK applies. */
-  readonly network?: NetworkSettings;
-  /** Absent on clusters made before health settings existed: the defaults apply. */
-  readonly healthChecks?: HealthSettings;
-  readonly phase: Phase;
-  /** Desired generation: bumps on every change of what the cluster should be. */
-  readonly generation: number;
-  /** Optimistic-lock version of the record. */
-  readonly version: number;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  /** Written by the workflows, never by users. */
-  readonly status?: ClusterStatus;
-  /** Which agent-token epochs the cluster accepts (the token itself is derived, never stored). */
-  readonly agentToken?: AgentTokenState;
-  /** sha256:<hex> of the cluster CA's public key, which every joining node pins; public. */
-  readonly caCertHash?: string;
-  /** Commands for its agent not yet finished (a heartbeat looks for commands only when there are some). */
-  readonly openCommands?: number;
-  /** contentHash of the revision it runs (core/profiles.ts revisionHash): equal to the profile's latestHash means up to date. */
-  readonly revisionHash?: string;
-}
-
-export interface ClusterStatus {
-  readonly imageId?: string;
-  /** The OS pack's image reference imageId was resolved from (nodes record it: a new one means replacing them). */
-  readonly imageRef?: string;
-  readonly infrastructure?: InfraRefs;
-  readonly apiEndpoint?: string;
-  /** Generation the workflows last finished reconciling. */
-  readonly observedGeneration?: number;
-  /** Per pool, the index the next new node takes (names are never reused). */
-  readonly nextNodeIndex?: Readonly<Record<string, number>>;
-}
-
-/** A cluster as the API shows it (the record's bookkeeping left out). */
-export function publicCluster(c: Cluster): Cluster {
-  const { expiresAt: _e, clusterCount: _c, revisionHash: _h, ...rest } = c as Cluster & { expiresAt?: number; clusterCount?: number };
-  return rest;
-}
-
-/** The fields a user's update may change; the workflows own the rest. */
-export const SPEC_FIELDS = ['profileRevision', 'revisionHash', 'nodePools', 'overrides', 'osPatch', 'apiAccess', 'healthChecks', 'generation', 'version', 'updatedAt'] as const;
+export { PHASES, SPEC_FIELDS, publicCluster, type Cluster, type ClusterStatus, type ConditionSummary, type Phase } from './cluster-record.js';
 
 const AZURE_ZONES = new Set(['1', '2', '3']);
 

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { cleanText } from './text.js';
-import { isMapping } from './value-paths.js';
+import { isMapping } from './mapping.js';
 
 /** Check statuses as kube-bench names them. */
 export const CHECK_STATUSES = ['PASS', 'FAIL', 'WARN', 'INFO'] as const;

@@ -1,20 +1,16 @@
-import { valid as validSemver } from 'semver';
+// semver's one function, not the whole library (a cold start parses what it imports).
+import validSemver from 'semver/functions/valid.js';
 import { z } from 'zod';
 import { roleProblems } from './ansible-roles.js';
-import { Description, Text } from './text.js';
+import { Description, ResourceName, Text } from './text.js';
 import { parseValues } from './values.js';
+import { CLOUDS, LAYERS } from './pack-kinds.js';
 
-export const LAYERS = ['os', 'k8s', 'cni', 'csi', 'addon'] as const;
-export type Layer = (typeof LAYERS)[number];
-
-export const CLOUDS = ['aws', 'azure', 'local'] as const;
-export type Cloud = (typeof CLOUDS)[number];
+export { CLOUDS, LAYERS, type Cloud, type Layer } from './pack-kinds.js';
 
 export const MAX_VALUES_BYTES = 64 * 1024;
 
-export const ResourceName = z
-  .string()
-  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'lower-case letters, digits and dashes (1-63 chars, DNS label)');
+export { ResourceName };
 
 export const SemverString = z
   .string()

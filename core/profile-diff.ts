@@ -1,4 +1,7 @@
-import { coerce, lt, valid } from 'semver';
+// semver's functions, not the whole library (a cold start parses what it imports).
+import coerce from 'semver/functions/coerce.js';
+import lt from 'semver/functions/lt.js';
+import valid from 'semver/functions/valid.js';
 import type { Layer } from './packs.js';
 import type { ResolvedLayer } from './profiles.js';
 import { diffValues, sharedValues, type ValueChange, type Values } from './values.js';

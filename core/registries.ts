@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Description } from './text.js';
-import { ResourceName } from './packs.js';
+import { ResourceName } from './text.js';
 import { PUBLIC_OWNER } from './tenants.js';
 
 export const PUBLIC_REGISTRY_ID = 'public';

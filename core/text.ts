@@ -27,3 +27,8 @@ export function cleanText(s: string): string {
   const noControls = s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, ' ');
   return (noControls as string & { toWellFormed(): string }).toWellFormed();
 }
+
+/** A name people give a resource: a DNS label. */
+export const ResourceName = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'lower-case letters, digits and dashes (1-63 chars, DNS label)');

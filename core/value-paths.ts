@@ -1,4 +1,5 @@
 import { isMap as isYamlMap, isScalar, isSeq, type Document, type Node } from 'yaml';
+import { isMapping } from './mapping.js';
 
 /**
  * Key paths into pack values, the one way the profile diff, the update analysis, its resolutions
@@ -16,7 +17,7 @@ export type PathSegment = string | { readonly name: string };
 const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 const PLAIN_NAME = /^[A-Za-z0-9_][A-Za-z0-9_./:-]*$/;
 
-export const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export { isMapping };
 
 /** A list compared and merged item by item, by `name`. */
 export function isNamedList(v: unknown): v is Record<string, unknown>[] {

@@ -1,15 +1,20 @@
 import type { AgentTokenState } from '../../core/agent-token.js';
-import { SPEC_FIELDS, type Cluster, type Phase } from '../../core/clusters.js';
+import { SPEC_FIELDS, type Cluster, type Phase } from '../../core/cluster-record.js';
 import { phasesBefore } from '../../core/lifecycle.js';
 import { conflict, invalidField, notFound } from '../../core/errors.js';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from './client.js';
 import { cloudAccountSk } from './cloud-accounts-store.js';
-import { bumpCount, deleteItem, deleteKey, entitySk, getItem, getRaw, listAll, listPrefix, nameLock, nameSk, putNew, table, tenantPk, transact, updateIf, type Filter, type Page, type TransactItem } from './definitions.js';
+import { bumpCount, deleteItem, deleteKey, entitySk, getItem, getRaw, listAll, listPrefix, nameLock, nameSk, putNew, strip, table, tenantPk, transact, updateIf, type Filter, type Page, type TransactItem } from './definitions.js';
 import { profileSk } from './profiles-store.js';
 import { clock } from '../../core/clock.js';
 
 export const clusterSk = (id: string) => entitySk('CLUSTER', id);
+/**
+ * The tenant of a cluster, by its id alone, for writers that know only the id (the conditions
+ * store keeps the cluster's condition summary). Written with the cluster and never changed.
+ */
+const tenantRefKey = (clusterId: string) => ({ pk: entitySk('CLUSTER', clusterId), sk: 'TENANT' });
 const historySk = (clusterId: string, generation: number) => `CLREV#${clusterId}#${String(generation).padStart(9, '0')}`;
 /** gsi1: the clusters of one profile (the fan-out of a new revision reads them, never the whole tenant). */
 const byProfilePk = (tenantId: string, profileId: string) => `${tenantPk(tenantId)}#PROFILE#${profileId}`;
@@ -45,11 +50,13 @@ export async function createCluster(tenantId: string, cluster: Cluster, idem?: I
   const pk = tenantPk(tenantId);
   const now = Math.floor(clock.now() / 1000);
   const items: TransactItem[] = [
-    putNew({ pk, sk: clusterSk(cluster.id), kind: 'CLUSTER', ...cluster, ...byProfileKeys(tenantId, cluster) }),
+    // An empty condition summary: every condition written from now on keeps it (conditions-store.ts).
+    putNew({ pk, sk: clusterSk(cluster.id), kind: 'CLUSTER', ...cluster, conditionSummary: {}, ...byProfileKeys(tenantId, cluster) }),
     nameLock(pk, 'CLUSTER', cluster.name, cluster.id),
     bumpCount(pk, profileSk(cluster.profileId), 'clusterCount', 1),
     bumpCount(pk, cloudAccountSk(cluster.cloudAccountId), 'clusterCount', 1),
     historyPut(pk, { clusterId: cluster.id, revision: cluster.profileRevision, action: 'create', appliedBy, appliedAt: cluster.createdAt, generation: cluster.generation }),
+    putNew({ ...tenantRefKey(cluster.id), kind: 'CLUSTERREF', tenantId }),
   ];
   if (idem) {
     // First, so that a replay is recognised before the (equally failing) name lock.
@@ -87,10 +94,24 @@ export async function createCluster(tenantId: string, cluster: Cluster, idem?: I
   return { cluster: first, replayed: true };
 }
 
-export async function getCluster(tenantId: string, id: string): Promise<Cluster> {
-  const c = await getItem<Cluster>(tenantPk(tenantId), clusterSk(id));
+/** A cluster; `consistent` reads it as of every write acknowledged before (its condition summary too). */
+export async function getCluster(tenantId: string, id: string, opts: { consistent?: boolean } = {}): Promise<Cluster> {
+  const c = opts.consistent ? await getRaw(tenantPk(tenantId), clusterSk(id)).then((item) => item && strip<Cluster>(item)) : await getItem<Cluster>(tenantPk(tenantId), clusterSk(id));
   if (!c) throw notFound('cluster', id);
   return c;
+}
+
+const tenants = new Map<string, string | undefined>();
+
+/** The tenant of a cluster made with a tenant reference (undefined for one made before), kept: it never changes. */
+export async function clusterTenant(clusterId: string): Promise<string | undefined> {
+  if (tenants.has(clusterId)) return tenants.get(clusterId);
+  const { pk, sk } = tenantRefKey(clusterId);
+  const ref = await getRaw(pk, sk);
+  const tenantId = typeof ref?.tenantId === 'string' ? ref.tenantId : undefined;
+  if (tenants.size > 10_000) tenants.clear();
+  tenants.set(clusterId, tenantId);
+  return tenantId;
 }
 
 export async function listClusters(tenantId: string, opts: { limit?: number; cursor?: string; filter?: Filter }): Promise<Page<Cluster>> {

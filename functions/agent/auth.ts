@@ -2,7 +2,7 @@ import { verifyBakeToken } from '../../core/bake-token.js';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { acceptedEpoch, verifyAgentToken, type AgentTokenClaims } from '../../core/agent-token.js';
 import { bearerKey } from '../../core/api-keys.js';
-import { verifyBootstrapTicket, type TicketClaims } from '../../core/bootstrap.js';
+import type { TicketClaims } from '../../core/bootstrap.js';
 import type { Cluster } from '../../core/clusters.js';
 import { DomainError, unauthorized } from '../../core/errors.js';
 import { getCluster } from '../../adapters/dynamodb/clusters-store.js';
@@ -56,6 +56,8 @@ export async function authenticateAgent(event: APIGatewayProxyEventV2, now: Date
 /** A node's one-time bootstrap ticket, checked by its MAC (whether it is unspent is the handler's to check). */
 export async function authenticateTicket(event: APIGatewayProxyEventV2): Promise<TicketClaims> {
   const ticket = bearer(event);
+  // The bootstrap code (and YAML with it) loads with the first node that joins, not with every heartbeat.
+  const { verifyBootstrapTicket } = await import('../../core/bootstrap.js');
   const claims = ticket ? verifyBootstrapTicket(ticket, await platformSecret()) : undefined;
   if (!claims) throw unauthorized('a bootstrap ticket is required: Authorization: Bearer <ticket>');
   return claims;

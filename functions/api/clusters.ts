@@ -40,14 +40,21 @@ import { clock } from '../../core/clock.js';
 /** The workflow input: ids only, so no secret ever lands in execution history. */
 const workflowInput = (tenantId: string, c: Cluster) => ({ tenantId, clusterId: c.id, generation: c.generation });
 
-/** A cluster with its Ready summary, as GET shows it. */
-function withReadiness(c: Cluster, conditions: readonly Condition[]) {
+/** A cluster with its Ready summary and health, as GET shows it, from the conditions (type, status, reason, message). */
+function withReadiness(c: Cluster, conditions: readonly Pick<Condition, 'type' | 'status' | 'reason' | 'message'>[]) {
   const ready = conditions.find((x) => x.type === READY);
   return {
     ...publicCluster(c),
     ready: ready ? { status: ready.status, reason: ready.reason, message: ready.message } : { status: 'Unknown', reason: 'NotStarted', message: 'provisioning has not started' },
     health: overallHealth(conditions),
   };
+}
+
+/** The conditions the view needs: the summary the cluster item keeps, or the rows for a cluster made before summaries. */
+async function viewConditions(c: Cluster): Promise<Pick<Condition, 'type' | 'status' | 'reason' | 'message'>[]> {
+  // In the rows' order (by type), so the health reasons read the same either way.
+  if (c.conditionSummary) return Object.entries(c.conditionSummary).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([type, s]) => ({ type, ...s }));
+  return listConditions(c.id);
 }
 
 /** Errors of the provider that mean the region itself does not exist (or is not enabled for the account). */
@@ -148,9 +155,9 @@ export const handler = middy(
     'GET /v1/clusters/{id}': async (event) => {
       const who = principalOf(event);
       const id = pathParam(event, 'id');
-      // Both reads at once; the conditions are answered only with a cluster of the caller's tenant.
-      const [cluster, conditions] = await Promise.all([getCluster(who.tenantId, id), listConditions(id)]);
-      return json(200, withReadiness(cluster, conditions));
+      // One consistent read: the item carries Ready and the health checks as their rows stand.
+      const cluster = await getCluster(who.tenantId, id, { consistent: true });
+      return json(200, withReadiness(cluster, await viewConditions(cluster)));
     },
     'PUT /v1/clusters/{id}': async (event) => {
       const who = principalOf(event);

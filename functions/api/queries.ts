@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { PHASES } from '../../core/clusters.js';
-import { CLOUDS, LAYERS } from '../../core/packs.js';
+import { PHASES } from '../../core/cluster-record.js';
+import { CLOUDS, LAYERS } from '../../core/pack-kinds.js';
 
 /**
  * The query strings the API takes. Apart from the response schemas (functions/api/schemas.ts, which
