@@ -13,6 +13,8 @@ import { SWEEP_SCHEDULE } from '../functions/health/schedule.js';
 
 /** The variable a score requester reads the score-health function's name from (adapters/lambda/health-trigger.ts). */
 export const HEALTH_FUNCTION_ENV = 'HEALTH_FUNCTION_NAME';
+/** The variable the sweep's rule name is read from (adapters/events/sweep-rule.ts). */
+export const SWEEP_RULE_ENV = 'SWEEP_RULE_NAME';
 
 
 export interface StrataHealthProps {
@@ -32,11 +34,13 @@ export class StrataHealth extends Construct {
   public readonly sweepRule: Rule;
 
   private readonly data: StrataData;
+  private readonly sweepRuleName: string;
 
   constructor(scope: Construct, id: string, props: StrataHealthProps) {
     super(scope, id);
     const { data } = props;
     this.data = data;
+    this.sweepRuleName = `${Stack.of(this).stackName}-health-sweep`.slice(0, 64);
 
     this.scoreFunction = new StrataFunction(this, 'ScoreFunction', {
       entry: 'functions/health/score-health.ts',
@@ -66,12 +70,17 @@ export class StrataHealth extends Construct {
     data.grant('conditions', this.sweepFunction, 'readwrite');
     data.grant('events', this.sweepFunction, 'readwrite');
     data.grant('telemetry', this.sweepFunction, 'readwrite');
+    // With no cluster reporting it turns its own schedule off (and back on if one just began).
+    this.grantSweepSwitch(this.sweepFunction, ['events:DisableRule', 'events:EnableRule']);
     // EventBridge invokes asynchronously, so Lambda's own async retries (2 by default) would
     // apply too: none, and nothing queued past a minute, since the next sweep supersedes it.
     this.sweepFunction.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
 
     this.sweepRule = new Rule(this, 'SweepSchedule', {
       description: 'Strata health sweep: score clusters whose heartbeat deadline has passed',
+      // A fixed name: the sweep and the heartbeat switch it (functions/health/sweep.ts), and a
+      // reference to it from the function it targets would make a cycle.
+      ruleName: this.sweepRuleName,
       schedule: Schedule.expression(SWEEP_SCHEDULE),
       // The next run is a minute away: retrying a failed one would only overlap it.
       targets: [new LambdaFunction(this.sweepFunction, { retryAttempts: 0 })],
@@ -103,11 +112,13 @@ export class StrataHealth extends Construct {
   }
 
   /**
-   * Let `fn` request health scores: it gets the score-health function's name in
+   * Let `fn` request health scores and turn the sweep on: it gets the score-health function's name in
    * HEALTH_FUNCTION_NAME, and lambda:InvokeFunction on that function (and its versions and
-   * aliases) only.
+   * aliases) only; the sweep rule's name in SWEEP_RULE_NAME, and events:EnableRule on it.
    */
   public grantScoreRequests(fn: StrataFunction): void {
+    // A heartbeat that puts a cluster back into the deadline index turns the sweep on.
+    this.grantSweepSwitch(fn, ['events:EnableRule']);
     fn.addEnvironment(HEALTH_FUNCTION_ENV, this.scoreFunction.functionName);
     this.scoreFunction.grantInvoke(fn);
     const scoreId = Stack.of(this).resolve((this.scoreFunction.node.defaultChild as CfnFunction).logicalId) as string;
@@ -115,5 +126,10 @@ export class StrataHealth extends Construct {
       id: `AwsSolutions-IAM5[Resource::<${scoreId}.Arn>:*]`,
       reason: 'Invoking the score-health function by any of its versions or aliases; that one function only.',
     });
+  }
+
+  private grantSweepSwitch(fn: StrataFunction, actions: string[]): void {
+    fn.addEnvironment(SWEEP_RULE_ENV, this.sweepRuleName);
+    fn.addToRolePolicy(new PolicyStatement({ actions, resources: [Stack.of(this).formatArn({ service: 'events', resource: 'rule', resourceName: this.sweepRuleName })] }));
   }
 }

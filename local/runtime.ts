@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { generateApiKey } from '../core/api-keys.js';
 import { bootstrapPlatform } from '../adapters/dynamodb/bootstrap.js';
@@ -14,6 +14,7 @@ import { WORKFLOWS, type WorkflowId } from '../functions/workflows/registry.js';
 import { workflowArnEnv } from '../adapters/workflows/workflows.js';
 import { LocalLambda } from './lambda-api.js';
 import { LocalScheduler } from './scheduler.js';
+import { startLocalEventRules } from './event-rules.js';
 import { LocalSchedulerService } from './scheduler-service.js';
 import { SWEEP_SCHEDULE } from '../functions/health/schedule.js';
 import { createTables, startDynamoLocal, type DynamoLocal } from './dynamodb-local.js';
@@ -21,8 +22,10 @@ import { LOCAL_ACCESS_KEY, startS3Local, type S3Local } from './s3-local.js';
 import { LocalClock } from './clock.js';
 import { useClock } from '../core/clock.js';
 import { startLocalKms } from './kms.js';
-import { startLocalSecretsManager } from './secrets-manager.js';
-import { putSecret } from '../adapters/secrets/secrets-store.js';
+import { startLocalSsm } from './ssm.js';
+import { putSecret, SECRETS_PATH_ENV } from '../adapters/secrets/secrets-store.js';
+import { PLATFORM_SECRET_ENV } from '../adapters/secrets/platform-secret.js';
+import { secretParameterName } from '../core/cloud-accounts.js';
 import { agentBundle } from '../agent/build.js';
 import { prepareConsole, serveConsole } from './console.js';
 
@@ -69,6 +72,8 @@ export interface Runtime {
   readonly builders: SimulatedBuilders;
   /** The runtime's clock: `advance(ms)` moves workflows, deadlines, the scheduler and the simulated cloud forward. */
   readonly clock: LocalClock;
+  /** The EventBridge rules' schedules (the health sweep). */
+  readonly scheduler: LocalScheduler;
   /** EventBridge Scheduler (the patch schedules): its schedules, and each start it made. */
   readonly schedules: LocalSchedulerService;
   stop(): Promise<void>;
@@ -96,11 +101,11 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     if (dynamo) stops.push(dynamo.stop);
     const s3: S3Local = await startS3Local({ dataDir });
     stops.push(s3.stop);
-    // KMS and Secrets Manager: the calls Strata makes, on loopback, for the same SDK clients.
+    // KMS and Parameter Store: the calls Strata makes, on loopback, for the same SDK clients.
     const kms = await startLocalKms(Buffer.from(rememberedKey(dataDir, 'kms-master-key', () => randomBytes(32).toString('base64')), 'base64'));
     stops.push(kms.stop);
-    const secrets = await startLocalSecretsManager(dataDir ? join(dataDir, 'secrets.json') : undefined);
-    stops.push(secrets.stop);
+    const ssm = await startLocalSsm(dataDir ? join(dataDir, 'ssm.json') : undefined);
+    stops.push(ssm.stop);
     const platformSecretValue = rememberedKey(dataDir, 'platform-secret', () => randomBytes(32).toString('base64url'));
 
     const tables = await createTables(dynamoEndpoint, opts.tablePrefix ?? 'strata-');
@@ -111,8 +116,9 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
       AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       AWS_ENDPOINT_URL_KMS: kms.endpoint,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      AWS_ENDPOINT_URL_SSM: ssm.endpoint,
       CLUSTER_SECRETS_KEY_ARN: kms.keyArn,
+      [SECRETS_PATH_ENV]: LOCAL_SECRETS_PATH,
       // The simulated cloud is this runtime's own; a deployed stack refuses local accounts.
       CLOUD_ACCOUNT_TYPES: 'aws,azure,local',
       STRATA_AWS_PRINCIPAL: 'arn:aws:iam::000000000000:root',
@@ -123,6 +129,8 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     });
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
+
+    if (dataDir) await importLocalSecrets(join(dataDir, 'secrets.json'));
 
     const apiKey = opts.apiKey ?? process.env.STRATA_API_KEY ?? rememberedKey(dataDir, 'operator-key', generateApiKey);
     await bootstrapPlatform(apiKey);
@@ -179,7 +187,7 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
       // The schedules' target, PATCH_STATE_MACHINE_ARN, is the patch workflow's, set with the others below.
       PATCH_SCHEDULER_ROLE_ARN: 'arn:aws:iam::000000000000:role/strata-patch-scheduler',
       ...Object.fromEntries((Object.keys(WORKFLOWS) as WorkflowId[]).map((id) => [workflowArnEnv(id), stateMachineArn(id)])),
-      PLATFORM_SECRET_ARN: await putSecret('strata/platform-secret', platformSecretValue),
+      [PLATFORM_SECRET_ENV]: await putPlatformSecret(platformSecretValue),
       // Only for tests and benches that act as a cluster's agent and mint its token: no handler reads it.
       PLATFORM_SECRET: platformSecretValue,
       AGENT_API_URL: gateway.url,
@@ -191,7 +199,11 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
       HEARTBEAT_CLUSTER_CACHE_MS: String(Math.min(15_000, opts.agentIntervalMs ?? 2000)),
     });
     scheduler.add({ name: 'health-sweep', expression: SWEEP_SCHEDULE, everyMs: opts.sweepIntervalMs, run: () => import('../functions/health/sweep.js') });
-    return { url: gateway.url, apiKey, dynamoEndpoint, s3Endpoint: s3.endpoint, cloud, workflows, lambda, agents, builders, clock, schedules, stop };
+    // The sweep switches its own schedule off while no cluster reports, through EventBridge's rule calls.
+    const rules = await startLocalEventRules(scheduler);
+    stops.push(rules.stop);
+    Object.assign(process.env, { AWS_ENDPOINT_URL_EVENTBRIDGE: rules.endpoint, SWEEP_RULE_NAME: 'health-sweep' });
+    return { url: gateway.url, apiKey, dynamoEndpoint, s3Endpoint: s3.endpoint, cloud, workflows, lambda, agents, builders, clock, schedules, scheduler, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -200,6 +212,28 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
 
 /** The Scheduler group of the clusters' patch schedules (the stack's on AWS). */
 const PATCH_SCHEDULE_GROUP = 'strata-patch';
+
+/** The local runtime's parameter path, as /strata/<stack> is a deployed stack's. */
+const LOCAL_SECRETS_PATH = '/strata/local';
+
+async function putPlatformSecret(value: string): Promise<string> {
+  const name = `${LOCAL_SECRETS_PATH}/platform-secret`;
+  await putSecret(name, value);
+  return name;
+}
+
+/**
+ * A data dir from before Parameter Store kept the Azure client secrets in secrets.json: each goes
+ * to the parameter its account's secretRef now names, once (the file is renamed when done).
+ */
+async function importLocalSecrets(file: string): Promise<void> {
+  if (!existsSync(file)) return;
+  const old = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+  for (const [name, value] of Object.entries(old)) {
+    if (name.startsWith('strata/azure/')) await putSecret(secretParameterName(name, LOCAL_SECRETS_PATH), value, { replace: false });
+  }
+  renameSync(file, `${file}.imported`);
+}
 
 /** With a data dir, generated secrets are kept (mode 0600) so restarts keep working with them. */
 function rememberedKey(dataDir: string | undefined, name: string, make: () => string): string {

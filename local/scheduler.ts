@@ -30,12 +30,18 @@ export interface LocalSchedule {
 /** Runs scheduled handlers as EventBridge would, honouring the same schedule expressions, on the runtime's clock. */
 export class LocalScheduler {
   private readonly stopping = new AbortController();
+  /** Schedules turned off (EventBridge DisableRule): they keep their slots and skip them. */
+  private readonly disabled = new Set<string>();
   runs = 0;
 
   constructor(private readonly clock: LocalClock) {}
 
+  private readonly names = new Set<string>();
+
   add(s: LocalSchedule): void {
+    this.names.add(s.name);
     const fire = async () => {
+      if (this.disabled.has(s.name)) return;
       this.runs++;
       const { handler } = await s.run();
       await (handler as (e: unknown, c: unknown) => Promise<unknown>)({ source: 'aws.scheduler', 'detail-type': 'Scheduled Event', resources: [s.name] }, lambdaContext(s.name)).catch((err: Error) =>
@@ -57,6 +63,21 @@ export class LocalScheduler {
         if (next < this.clock.now()) next = this.clock.now() + (every ?? 1000); // a jump forward runs it once, not once per missed slot
       }
     })();
+  }
+
+  /** Whether a schedule fires; an unknown name is an error, as EventBridge answers it. */
+  setEnabled(name: string, enabled: boolean): void {
+    if (!this.names.has(name)) throw new Error(`Rule ${name} does not exist`);
+    if (enabled) this.disabled.delete(name);
+    else this.disabled.add(name);
+  }
+
+  has(name: string): boolean {
+    return this.names.has(name);
+  }
+
+  isEnabled(name: string): boolean {
+    return this.names.has(name) && !this.disabled.has(name);
   }
 
   stop(): void {

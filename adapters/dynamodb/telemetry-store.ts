@@ -145,6 +145,8 @@ export interface IngestResult {
   readonly sampleWritten: boolean;
   /** The heartbeat came back after its deadline entry was swept (or is the first one). */
   readonly resumed: boolean;
+  /** The cluster's deadline entry was written (moved, or put anew). */
+  readonly deadlineMoved: boolean;
   readonly writeUnits: number;
   readonly readUnits: number;
 }
@@ -242,12 +244,9 @@ export async function ingestHeartbeat(input: {
     );
     count(u.ConsumedCapacity);
   }
-  if (due) {
-    writes.push({ PutRequest: { Item: { pk: `HB#${shard}`, sk: dk, tenantId: input.tenantId, clusterId, d: new Date(deadline).toISOString() } } });
-    if (prev?.dk && prev.dk !== dk) writes.push({ DeleteRequest: { Key: { pk: `HB#${shard}`, sk: prev.dk } } });
-  }
-  if (writes.length) {
-    let pending: Record<string, unknown> | undefined = { [table()]: writes };
+  if (due) writes.push({ PutRequest: { Item: { pk: `HB#${shard}`, sk: dk, tenantId: input.tenantId, clusterId, d: new Date(deadline).toISOString() } } });
+  const batch = async (requests: Record<string, unknown>[]) => {
+    let pending: Record<string, unknown> | undefined = { [table()]: requests };
     for (let attempt = 0; pending && Object.keys(pending).length && attempt < 5; attempt++) {
       const res: { ConsumedCapacity?: ConsumedCapacity[]; UnprocessedItems?: Record<string, unknown> } = await db().send(
         new BatchWriteCommand({ RequestItems: pending as never, ReturnConsumedCapacity: 'TOTAL' }),
@@ -255,11 +254,15 @@ export async function ingestHeartbeat(input: {
       count(res.ConsumedCapacity);
       pending = res.UnprocessedItems;
     }
-  }
+  };
+  if (writes.length) await batch(writes);
+  // The superseded entry goes only once its successor is in: a reporting cluster is never absent
+  // from the index, so an empty index means no cluster is reporting (the sweep turns off on it).
+  if (due && prev?.dk && prev.dk !== dk) await batch([{ DeleteRequest: { Key: { pk: `HB#${shard}`, sk: prev.dk } } }]);
   const sampleWritten = newMinute;
   if (recent.size > 10_000) recent.clear();
   recent.set(clusterId, { t: minute, sh, hb, dk, at: prev && !newMinute && !due && !snapshotWritten ? prev.at : now.getTime() });
-  return { snapshotWritten, sampleWritten, resumed, writeUnits: wcu, readUnits: rcu };
+  return { snapshotWritten, sampleWritten, resumed, deadlineMoved: due, writeUnits: wcu, readUnits: rcu };
 }
 
 /**
@@ -332,6 +335,17 @@ export async function staleClusters(now: Date): Promise<{ items: StaleEntry[]; r
 export async function deadlineStands(e: StaleEntry): Promise<boolean> {
   const r = await db().send(new GetCommand({ TableName: table(), Key: { pk: `HB#${e.shard}`, sk: e.sk }, ConsistentRead: true, ProjectionExpression: 'pk' }));
   return r.Item !== undefined;
+}
+
+/** Does the deadline index hold no entry at all (no cluster reporting)? One item read per shard at most. */
+export async function deadlineIndexEmpty(consistent = false): Promise<boolean> {
+  const shards = await Promise.all(
+    Array.from({ length: HB_SHARDS }, async (_, shard) => {
+      const r = await db().send(new QueryCommand({ TableName: table(), KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `HB#${shard}` }, Limit: 1, ConsistentRead: consistent, ProjectionExpression: 'pk' }));
+      return r.Items?.length ?? 0;
+    }),
+  );
+  return shards.every((n) => n === 0);
 }
 
 /** A swept entry leaves the index; the cluster's next heartbeat puts a new one. */

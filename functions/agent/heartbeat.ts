@@ -1,18 +1,15 @@
 import { createHash } from 'node:crypto';
 import { Heartbeat, type HeartbeatResponse } from '../../core/agent-protocol.js';
-import { delivered, deliveredWithSecret, expired, type DeliveredCommand } from '../../core/agent-commands.js';
+import type { DeliveredCommand } from '../../core/agent-commands.js';
 import { checkReport } from '../../core/agent-report.js';
 import { agentToken } from '../../core/agent-token.js';
 import type { Cluster } from '../../core/clusters.js';
-import { desiredPacks } from '../../core/desired-state.js';
 import { forbidden, validationFailed } from '../../core/errors.js';
 import { DEFAULT_HEALTH, needsHealthScore } from '../../core/health.js';
 import { nodeFigures, toSample, totals, type NodeFigures } from '../../core/usage.js';
-import { markDelivered, openCommands, updateCommand } from '../../adapters/dynamodb/commands-store.js';
 import { retirePreviousAgentToken } from '../../adapters/dynamodb/clusters-store.js';
 import { getRevision } from '../../adapters/dynamodb/profiles-store.js';
 import { ingestHeartbeat } from '../../adapters/dynamodb/telemetry-store.js';
-import { requestHealthScore } from '../../adapters/lambda/health-trigger.js';
 import { platformSecret } from '../../adapters/secrets/platform-secret.js';
 import { logger } from '../commons/powertools.js';
 import { validate } from '../commons/validation.js';
@@ -59,9 +56,14 @@ export async function heartbeat(req: AgentRequest): Promise<AgentResult> {
   const repair = repairDue(cluster.nodePools, report.nodes, now) && now.getTime() - (repairAsked.get(cluster.id) ?? 0) >= REPAIR_ASK_MS;
   if (repair || needsHealthScore({ ...stored, overThreshold: over, wasOverThreshold: overThreshold.get(cluster.id) })) {
     if (repair) repairAsked.set(cluster.id, now.getTime());
-    await requestHealthScore(claims.tenantId, cluster.id, repair ? 'repair' : stored.resumed ? 'resumed' : 'report').catch((err: Error) => logger.warn('health scoring not requested', { error: err }));
+    // The Lambda client loads with the first heartbeat that needs a score: most never do.
+    await import('../../adapters/lambda/health-trigger.js')
+      .then(({ requestHealthScore }) => requestHealthScore(claims.tenantId, cluster.id, repair ? 'repair' : stored.resumed ? 'resumed' : 'report'))
+      .catch((err: Error) => logger.warn('health scoring not requested', { error: err }));
   }
   if (stored.sampleWritten) overThreshold.set(cluster.id, over);
+  // The sweep is off while no cluster reports: one back in the deadline index turns it on.
+  if (stored.deadlineMoved) await import('../health/keep-sweeping.js').then(({ keepSweeping }) => keepSweeping(stored, now.getTime()));
 
   let body = await desiredState(claims.tenantId, cluster);
   const commands = (cluster.openCommands ?? 0) > 0 ? await commandsToDeliver(claims.tenantId, cluster, now) : [];
@@ -81,6 +83,11 @@ export async function heartbeat(req: AgentRequest): Promise<AgentResult> {
  */
 async function commandsToDeliver(tenantId: string, cluster: Cluster, now: Date): Promise<DeliveredCommand[]> {
   const at = now.toISOString();
+  // The command kinds' rules load with the first cluster that has commands open.
+  const [{ delivered, deliveredWithSecret, expired }, { markDelivered, openCommands, updateCommand }] = await Promise.all([
+    import('../../core/agent-commands.js'),
+    import('../../adapters/dynamodb/commands-store.js'),
+  ]);
   const out: DeliveredCommand[] = [];
   for (const c of await openCommands(tenantId, cluster.id)) {
     if (expired(c, now)) {
@@ -119,7 +126,8 @@ const answers = new Map<string, { version: number; body: string }>();
 async function desiredState(tenantId: string, cluster: Cluster): Promise<string> {
   const hit = answers.get(cluster.id);
   if (hit && hit.version === cluster.version) return hit.body;
-  const revision = await getRevision(tenantId, cluster.profileId, cluster.profileRevision);
+  // Rendering pack values (YAML) loads with the first answer to render, not with the function.
+  const [revision, { desiredPacks }] = await Promise.all([getRevision(tenantId, cluster.profileId, cluster.profileRevision), import('../../core/desired-state.js')]);
   const response: HeartbeatResponse = {
     desiredGeneration: cluster.generation,
     packs: desiredPacks(revision.layers, cluster.overrides, cluster),

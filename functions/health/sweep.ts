@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { clearDeadline, deadlineStands, staleClusters, type StaleEntry } from '../../adapters/dynamodb/telemetry-store.js';
+import { clearDeadline, deadlineIndexEmpty, deadlineStands, staleClusters, type StaleEntry } from '../../adapters/dynamodb/telemetry-store.js';
+import { setSweeping } from '../../adapters/events/sweep-rule.js';
 import { logger } from '../commons/powertools.js';
 import { scoreCluster } from './scoring.js';
 import { clock } from '../../core/clock.js';
@@ -40,8 +41,23 @@ async function sweep() {
     await score(standing.filter((e): e is StaleEntry => e !== undefined));
   }
   const waited = soon.length ? clock.now() - waitedFrom : 0;
-  logger.info('health sweep', { stale: due.length, soon: soon.length, waitedMs: waited, unhealthy, readUnits });
-  return { stale: due.length, soon: soon.length, unhealthy, readUnits };
+  const paused = await pauseWhenIdle();
+  logger.info('health sweep', { stale: due.length, soon: soon.length, waitedMs: waited, unhealthy, readUnits, paused });
+  return { stale: due.length, soon: soon.length, unhealthy, readUnits, paused };
+}
+
+/**
+ * With no cluster reporting (an empty deadline index) the schedule turns itself off, so an idle
+ * platform runs nothing. A heartbeat that writes a first entry turns it on after writing it; so
+ * after turning off, a consistent second look catches an entry written meanwhile and turns it
+ * back on: whichever way the two interleave, an entry is never left without a sweep.
+ */
+async function pauseWhenIdle(): Promise<boolean> {
+  if (!(await deadlineIndexEmpty())) return false;
+  if (!(await setSweeping(false))) return false;
+  if (await deadlineIndexEmpty(true)) return true;
+  await setSweeping(true);
+  return false;
 }
 
 export const handler = middy(sweep).use(injectLambdaContext(logger, { resetKeys: true }));

@@ -46,6 +46,28 @@ function statementsOfRole(roleLogicalId: string): Statement[] {
 }
 const actionsOf = (statements: Statement[]): string[] => statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
 const roleOf = (fn: StrataFunction): string => logicalId(fn.role!);
+/** A parameter's ARN as the template writes it, e.g. parameterArn('/strata/StrataTest/platform-secret'). */
+const parameterArn = (name: string) => ({
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:parameter${name}`]],
+});
+const VIA_SSM = { 'kms:ViaService': { 'Fn::Join': ['', ['ssm.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }]] } };
+const PLATFORM_SECRET = '/strata/StrataTest/platform-secret';
+const TENANT_SECRETS = '/strata/StrataTest/tenants/*';
+/** The key used through Parameter Store for exactly these parameters. */
+const parameterKeyUse = (actions: string | string[], name: string) => ({
+  Effect: 'Allow',
+  Action: actions,
+  Resource: { 'Fn::GetAtt': [logicalId(stack.keys.clusterSecretsKey), 'Arn'] },
+  Condition: name.endsWith('*')
+    ? { StringEquals: VIA_SSM, StringLike: { 'kms:EncryptionContext:PARAMETER_ARN': parameterArn(name) } }
+    : { StringEquals: { ...VIA_SSM, 'kms:EncryptionContext:PARAMETER_ARN': parameterArn(name) } },
+});
+const sealKeyUse = (action: string) => ({
+  Effect: 'Allow',
+  Action: action,
+  Resource: { 'Fn::GetAtt': [logicalId(stack.keys.clusterSecretsKey), 'Arn'] },
+  Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'cluster-pki' } },
+});
 const envOf = (fn: StrataFunction): Record<string, unknown> => (resource(fn).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
 const task = (name: TaskName): StrataFunction => stack.workflows.taskFunctions.get(name)!;
 /** Actions of the statements of this role whose resources name this table. */
@@ -182,11 +204,11 @@ describe('archives', () => {
 });
 
 describe('functions', () => {
-  it('makes one function per distinct handler, per workflow task, plus the heartbeat, the authorizer, the bootstrap and the two health functions', () => {
+  it('makes one function per distinct handler, per workflow task, plus the heartbeat, the authorizer, the bootstrap, the secret parameters and the two health functions', () => {
     const handlers = new Set(ROUTES.map((r) => r.handler));
     expect([...stack.api.handlers.keys()].sort()).toEqual([...handlers].sort());
     expect([...stack.workflows.taskFunctions.keys()].sort()).toEqual(Object.keys(TASKS).sort());
-    expect(strataFunctions()).toHaveLength(handlers.size + Object.keys(TASKS).length + 5);
+    expect(strataFunctions()).toHaveLength(handlers.size + Object.keys(TASKS).length + 6);
   });
 
   it('runs every Strata function on nodejs22.x, arm64, traced, with source maps and a log group with retention', () => {
@@ -198,9 +220,11 @@ describe('functions', () => {
           ? { MemorySize: 256, Timeout: 10 }
           : fn === stack.health.scoreFunction
             ? { MemorySize: 256, Timeout: 30 }
-            : tasks.has(fn) || fn === stack.health.sweepFunction
-              ? { MemorySize: 512, Timeout: 60 }
-              : { MemorySize: 512 };
+            : fn === stack.health.sweepFunction
+              ? { MemorySize: 256, Timeout: 110 }
+              : tasks.has(fn)
+                ? { MemorySize: 512, Timeout: 60 }
+                : { MemorySize: 512 };
       expect(props, fn.node.path).toMatchObject({
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
@@ -223,9 +247,9 @@ describe('functions', () => {
     expect(existsSync(join(staging.absoluteStagedPath, 'index.mjs.map'))).toBe(true);
   });
 
-  it('gives table env vars to every function that touches the tables, and none to healthz and openapi', () => {
-    const withTables = strataFunctions().filter((fn) => !['healthz', 'openapi'].some((n) => stack.api.handlers.get(n as 'healthz') === fn));
-    expect(withTables).toHaveLength(strataFunctions().length - 2);
+  it('gives table env vars to every function that touches the tables, and none to healthz, openapi and the secret parameters', () => {
+    const withTables = strataFunctions().filter((fn) => fn !== stack.keys.parametersFunction && !['healthz', 'openapi'].some((n) => stack.api.handlers.get(n as 'healthz') === fn));
+    expect(withTables).toHaveLength(strataFunctions().length - 3);
     // The agent API signs log bundle upload forms and stores kube-bench reports: it has the bucket.
     const noArchives = new Set<StrataFunction>([
       stack.health.scoreFunction,
@@ -242,6 +266,7 @@ describe('functions', () => {
       const vars = (resource(stack.api.handlers.get(name)!).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
       expect(Object.keys(vars).sort()).toEqual(['NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME']);
     }
+    expect(Object.keys(envOf(stack.keys.parametersFunction)).sort()).toEqual(['CLUSTER_SECRETS_KEY_ARN', 'NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME']);
   });
 });
 
@@ -332,7 +357,7 @@ describe('least privilege', () => {
 
   it('lets every task read and write definitions, conditions and events and read telemetry; the platform secret and the key only where TASKS says', () => {
     const TASK_ACCESS = Object.fromEntries(Object.entries(TASKS).map(([n, t]) => [n, t.access as Record<string, true | undefined>]));
-    const secretRead = (st: Statement) => actionsOf([st]).includes('secretsmanager:GetSecretValue') && JSON.stringify(st.Resource) === JSON.stringify({ Ref: logicalId(stack.platformSecret) });
+    const secretRead = (st: Statement) => actionsOf([st]).includes('ssm:GetParameter') && JSON.stringify(st.Resource) === JSON.stringify(parameterArn(PLATFORM_SECRET));
     const kms = (st: Statement) => actionsOf([st]).some((a) => a.startsWith('kms:'));
     for (const [name, fn] of stack.workflows.taskFunctions) {
       const role = roleOf(fn);
@@ -344,20 +369,13 @@ describe('least privilege', () => {
       for (const write of DYNAMODB_WRITES) expect(telemetry, name).not.toContain(write);
       const statements = statementsOfRole(role);
       expect(statements.filter(secretRead).length > 0, `${name} reads the platform secret`).toBe(!!TASK_ACCESS[name]!.platformSecret);
-      expect(envOf(fn).PLATFORM_SECRET_ARN === undefined, name).toBe(!TASK_ACCESS[name]!.platformSecret);
-      const keyUse = statements.filter(kms);
-      if (TASK_ACCESS[name]!.sealsClusterSecrets) {
-        expect(keyUse, name).toEqual([
-          {
-            Effect: 'Allow',
-            Action: 'kms:GenerateDataKey',
-            Resource: { 'Fn::GetAtt': [logicalId(stack.keys.clusterSecretsKey), 'Arn'] },
-            Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'cluster-pki' } },
-          },
-        ]);
-      } else {
-        expect(keyUse, name).toEqual([]);
-      }
+      expect(envOf(fn).PLATFORM_SECRET_PARAMETER, name).toEqual(TASK_ACCESS[name]!.platformSecret ? PLATFORM_SECRET : undefined);
+      // The key: sealing where TASKS says, and through Parameter Store for exactly the parameters the task reads.
+      expect(statements.filter(kms), name).toEqual([
+        ...(TASK_ACCESS[name]!.platformSecret ? [parameterKeyUse('kms:Decrypt', PLATFORM_SECRET)] : []),
+        ...(TASK_ACCESS[name]!.sealsClusterSecrets ? [sealKeyUse('kms:GenerateDataKey')] : []),
+        ...(TASK_ACCESS[name]!.cloud ? [parameterKeyUse('kms:Decrypt', TENANT_SECRETS)] : []),
+      ]);
       expect(envOf(fn), name).toMatchObject({ AGENT_API_URL: expect.anything() });
     }
     expect(TASK_ACCESS.BeginProvisioning!.sealsClusterSecrets).toBe(true);
@@ -387,16 +405,24 @@ describe('least privilege', () => {
     smallTemplate.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 2 });
   });
 
-  it('lets only the cloudaccounts handler store Azure client secrets, under strata/azure/ only, and refuse local accounts', () => {
+  it('lets only the cloudaccounts handler store and delete Azure client secrets, under the tenants path only, and refuse local accounts', () => {
     const accounts = stack.api.handlers.get('cloudaccounts')!;
     const statements = statementsOfRole(roleOf(accounts));
-    const store = statements.find((st) => actionsOf([st]).includes('secretsmanager:CreateSecret'))!;
-    expect(actionsOf([store]).sort()).toEqual(['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:TagResource']);
-    expect(JSON.stringify(store.Resource)).toContain(':secret:strata/azure/*');
+    const ssm = statements.filter((st) => actionsOf([st]).some((a) => a.startsWith('ssm:')));
+    expect(ssm).toEqual([{ Effect: 'Allow', Action: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'], Resource: parameterArn(TENANT_SECRETS) }]);
+    expect(statements.filter((st) => actionsOf([st]).some((a) => a.startsWith('kms:')))).toEqual([parameterKeyUse(['kms:Decrypt', 'kms:Encrypt'], TENANT_SECRETS)]);
     expect(actionsOf(statements)).toContain('sts:AssumeRole');
-    expect(envOf(accounts)).toMatchObject({ CLOUD_ACCOUNT_TYPES: 'aws,azure', STRATA_AWS_PRINCIPAL: expect.anything() });
+    expect(envOf(accounts)).toMatchObject({
+      CLOUD_ACCOUNT_TYPES: 'aws,azure',
+      STRATA_AWS_PRINCIPAL: expect.anything(),
+      SECRETS_PATH: '/strata/StrataTest',
+      CLUSTER_SECRETS_KEY_ARN: { 'Fn::GetAtt': [logicalId(stack.keys.clusterSecretsKey), 'Arn'] },
+    });
     for (const fn of strataFunctions()) {
-      if (fn !== accounts) expect(actionsOf(statementsOfRole(roleOf(fn))), fn.node.path).not.toContain('secretsmanager:CreateSecret');
+      const writes = statementsOfRole(roleOf(fn)).filter((st) => actionsOf([st]).some((a) => a === 'ssm:PutParameter' || a === 'ssm:DeleteParameter'));
+      if (fn !== accounts) expect(JSON.stringify(writes), fn.node.path).not.toContain('/tenants/');
+      // Nothing is kept in Secrets Manager any more.
+      expect(actionsOf(statementsOfRole(roleOf(fn))).filter((a) => a.startsWith('secretsmanager:')), fn.node.path).toEqual([]);
     }
   });
 
@@ -414,7 +440,7 @@ describe('least privilege', () => {
       'ReconcileNodes',
       'ResolveImage',
     ]);
-    const azure = (s: Statement) => s.Action === 'secretsmanager:GetSecretValue' && JSON.stringify(s.Resource).includes(':secret:strata/azure/*');
+    const azure = (s: Statement) => s.Action === 'ssm:GetParameter' && JSON.stringify(s.Resource) === JSON.stringify(parameterArn(TENANT_SECRETS));
     for (const [name, fn] of stack.workflows.taskFunctions) {
       const statements = statementsOfRole(roleOf(fn));
       const assume = statements.filter((s) => s.Action === 'sts:AssumeRole');
@@ -469,29 +495,28 @@ describe('least privilege', () => {
     expect(tableActions(role, 'events')).toEqual(expect.arrayContaining(['dynamodb:PutItem']));
     const statements = statementsOfRole(role);
     expect(actionsOf(statements).filter((a) => /^(states|sts):/.test(a))).toEqual([]);
-    expect(statements.filter((st) => actionsOf([st]).includes('secretsmanager:GetSecretValue')).map((st) => st.Resource)).toEqual([{ Ref: logicalId(stack.platformSecret) }]);
-    expect(statements.filter((st) => actionsOf([st]).some((a) => a.startsWith('kms:')))).toEqual([
-      {
-        Effect: 'Allow',
-        Action: 'kms:Decrypt',
-        Resource: { 'Fn::GetAtt': [logicalId(stack.keys.clusterSecretsKey), 'Arn'] },
-        Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'cluster-pki' } },
-      },
-    ]);
+    expect(statements.filter((st) => actionsOf([st]).some((a) => a.startsWith('ssm:')))).toEqual([{ Effect: 'Allow', Action: 'ssm:GetParameter', Resource: parameterArn(PLATFORM_SECRET) }]);
+    expect(statements.filter((st) => actionsOf([st]).some((a) => a.startsWith('kms:')))).toEqual([parameterKeyUse('kms:Decrypt', PLATFORM_SECRET), sealKeyUse('kms:Decrypt')]);
+    expect(envOf(stack.agentApi.heartbeatFunction).PLATFORM_SECRET_PARAMETER).toBe(PLATFORM_SECRET);
+    // It is deployed after the custom resource that makes the platform secret.
+    expect(resource(stack.agentApi.heartbeatFunction) as Resource & { DependsOn?: string[] }).toMatchObject({ DependsOn: expect.arrayContaining([logicalId(stack.keys.secretParameters)]) });
     expect(actionsOf(statements).filter((a) => a.startsWith('lambda:'))).toEqual(['lambda:InvokeFunction']);
   });
 
-  it('lets the bootstrap read its secret and write definitions', () => {
+  it('lets the bootstrap make and read the operator key parameter, and write definitions', () => {
     const statements = statementsOfRole(roleOf(stack.bootstrap.function));
-    expect(statements).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({
-          Action: expect.arrayContaining(['secretsmanager:GetSecretValue']),
-          Resource: { Ref: logicalId(stack.bootstrap.operatorKey) },
-        }),
-      ]),
-    );
+    const operatorKey = '/strata/StrataTest/operator-key';
+    expect(statements.filter((st) => actionsOf([st]).some((a) => a.startsWith('ssm:')))).toEqual([{ Effect: 'Allow', Action: ['ssm:GetParameter', 'ssm:PutParameter'], Resource: parameterArn(operatorKey) }]);
+    expect(statements.filter((st) => actionsOf([st]).some((a) => a.startsWith('kms:')))).toEqual([parameterKeyUse(['kms:Decrypt', 'kms:Encrypt'], operatorKey)]);
     expect(actionsOf(statements)).toEqual(expect.arrayContaining(DYNAMODB_WRITES));
+  });
+
+  it('lets the secret-parameters function only create the platform secret (no read), and copy nothing from Secrets Manager unless an upgrade asks', () => {
+    const statements = statementsOfRole(roleOf(stack.keys.parametersFunction));
+    expect(statements.filter((st) => actionsOf([st]).some((a) => /^(ssm|kms|secretsmanager):/.test(a)))).toEqual([
+      { Effect: 'Allow', Action: 'ssm:PutParameter', Resource: parameterArn(PLATFORM_SECRET) },
+      parameterKeyUse('kms:Encrypt', PLATFORM_SECRET),
+    ]);
   });
 });
 
@@ -578,6 +603,21 @@ describe('health', () => {
     });
   });
 
+  it('lets the sweep switch its own rule off and on, and the heartbeat only on, by the fixed name in SWEEP_RULE_NAME; no other function', () => {
+    const name = resource(stack.health.sweepRule).Properties.Name as string;
+    expect(name).toMatch(/-health-sweep$/);
+    const ruleArn = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:rule/${name}`]] };
+    const eventsStatements = (fn: StrataFunction) => statementsOfRole(roleOf(fn)).filter((s) => actionsOf([s]).some((a) => a.startsWith('events:')));
+    expect(eventsStatements(sweep())).toEqual([{ Effect: 'Allow', Action: ['events:DisableRule', 'events:EnableRule'], Resource: ruleArn }]);
+    expect(eventsStatements(stack.agentApi.heartbeatFunction)).toEqual([{ Effect: 'Allow', Action: 'events:EnableRule', Resource: ruleArn }]);
+    expect(envOf(sweep()).SWEEP_RULE_NAME).toBe(name);
+    expect(envOf(stack.agentApi.heartbeatFunction).SWEEP_RULE_NAME).toBe(name);
+    for (const fn of strataFunctions()) {
+      if (fn === sweep() || fn === stack.agentApi.heartbeatFunction) continue;
+      expect(eventsStatements(fn), fn.node.path).toEqual([]);
+    }
+  });
+
   it('retries an async score once, and drops it after five minutes; the sweep is never retried', () => {
     const configs = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::EventInvokeConfig');
     const of = (fn: StrataFunction) => configs.filter((c) => JSON.stringify(c.Properties.FunctionName) === JSON.stringify({ Ref: logicalId(fn) }));
@@ -619,7 +659,7 @@ describe('health', () => {
     expect(starts.map((st) => JSON.stringify(st.Resource))).toEqual([expect.stringContaining(`:stateMachine:${machine('reconcile')}`)]);
     const stops = statements.filter((st) => actionsOf([st]).includes('states:StopExecution'));
     expect(stops.map((st) => JSON.stringify(st.Resource))).toEqual([expect.stringContaining(`:execution:${machine('provision')}:*`), expect.stringContaining(`:execution:${machine('reconcile')}:*`)]);
-    expect(actionsOf(statements).filter((a) => /^(lambda|secretsmanager|sts):/.test(a) || (a.startsWith('states:') && a !== 'states:StartExecution' && a !== 'states:StopExecution'))).toEqual([]);
+    expect(actionsOf(statements).filter((a) => /^(lambda|secretsmanager|ssm|sts):/.test(a) || (a.startsWith('states:') && a !== 'states:StartExecution' && a !== 'states:StopExecution'))).toEqual([]);
   };
 
   it('lets the score-health function read telemetry, write conditions and events, and repair nodes', () => {
@@ -651,10 +691,28 @@ describe('health', () => {
 });
 
 describe('keys', () => {
-  it('generates a 64-character platform secret without punctuation, retained', () => {
-    const secret = resource(stack.platformSecret);
-    expect(secret.Properties).toMatchObject({ GenerateSecretString: { ExcludePunctuation: true, PasswordLength: 64 } });
-    expect(secret.DeletionPolicy).toBe('Retain');
+  it('keeps no secret in Secrets Manager: the platform secret is a parameter a custom resource makes, kept when the stack goes', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    const custom = Object.values(resources).filter((r) => r.Type === 'Custom::StrataSecretParameters');
+    expect(custom).toHaveLength(1);
+    expect(custom[0]!.Properties).toEqual({ ServiceToken: expect.anything(), PlatformSecret: PLATFORM_SECRET, SecretsPath: '/strata/StrataTest' });
+    expect(actionsOf(statementsOfRole(roleOf(stack.keys.parametersFunction)))).not.toContain('ssm:DeleteParameter');
+  });
+
+  it('copies the secrets of an upgraded stack from Secrets Manager only when asked, reading exactly those', () => {
+    const legacyArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:KeysPlatformSecret-AbCdEf';
+    const upgraded = new StrataStack(new App({ context: { 'aws:cdk:bundling-stacks': [], 'strata:legacyPlatformSecretArn': legacyArn, 'strata:legacyAzureSecrets': 'true' } }), 'StrataTest');
+    const upgradedResources = Template.fromStack(upgraded).toJSON().Resources as Record<string, Resource>;
+    const custom = Object.values(upgradedResources).find((r) => r.Type === 'Custom::StrataSecretParameters')!;
+    expect(custom.Properties).toMatchObject({ LegacyPlatformSecretArn: legacyArn, LegacyAzureSecrets: 'true' });
+    const role = upgraded.getLogicalId(upgraded.keys.parametersFunction.role!.node.defaultChild as CfnElement);
+    const statements = Object.values(upgradedResources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: role }]))
+      .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+    const reads = statements.filter((st) => actionsOf([st]).includes('secretsmanager:GetSecretValue'));
+    expect(reads.map((st) => JSON.stringify(st.Resource))).toEqual([JSON.stringify(legacyArn), expect.stringContaining(':secret:strata/azure/*')]);
+    expect(statements.find((st) => st.Action === 'secretsmanager:ListSecrets')).toMatchObject({ Resource: '*' });
+    expect(statements.find((st) => st.Action === 'ssm:PutParameter' && JSON.stringify(st.Resource) === JSON.stringify(parameterArn(TENANT_SECRETS)))).toBeDefined();
   });
 
   it('seals cluster secrets with one rotating KMS key, retained', () => {
@@ -751,18 +809,11 @@ describe('api', () => {
 });
 
 describe('bootstrap', () => {
-  it('generates a 48-character operator key without punctuation', () => {
-    template.hasResourceProperties('AWS::SecretsManager::Secret', {
-      Description: 'Strata first platform-operator API key',
-      GenerateSecretString: { ExcludePunctuation: true, PasswordLength: 48 },
-    });
-  });
-
   it('runs the bootstrap custom resource with stable properties only', () => {
     const custom = Object.values(resources).filter((r) => r.Type === 'Custom::StrataBootstrap');
     expect(custom).toHaveLength(1);
-    expect(Object.keys(custom[0]!.Properties).sort()).toEqual(['OperatorKeySecretArn', 'ServiceToken']);
-    expect(custom[0]!.Properties.OperatorKeySecretArn).toEqual({ Ref: logicalId(stack.bootstrap.operatorKey) });
+    expect(Object.keys(custom[0]!.Properties).sort()).toEqual(['OperatorKeyParameter', 'ServiceToken']);
+    expect(custom[0]!.Properties.OperatorKeyParameter).toBe('/strata/StrataTest/operator-key');
   });
 });
 
@@ -781,17 +832,17 @@ describe('outputs', () => {
         'DeleteStateMachineArn',
         'EventsTableName',
         'HealthFunctionName',
-        'OperatorKeySecretArn',
-        'PlatformSecretArn',
+        'OperatorKeyParameter',
+        'PlatformSecretParameter',
         'ProvisionStateMachineArn',
         'TelemetryTableName',
       ].sort(),
     );
-    expect(outputs.PlatformSecretArn!.Value).toEqual({ Ref: logicalId(stack.platformSecret) });
+    expect(outputs.PlatformSecretParameter!.Value).toBe(PLATFORM_SECRET);
     expect(outputs.ProvisionStateMachineArn!.Value).toEqual({ Ref: logicalId(stack.workflows.stateMachines.provision) });
     expect(outputs.DeleteStateMachineArn!.Value).toEqual({ Ref: logicalId(stack.workflows.stateMachines.delete) });
     expect(outputs.DefinitionsTableName!.Value).toEqual({ Ref: logicalId(stack.data.tables.definitions) });
-    expect(outputs.OperatorKeySecretArn!.Value).toEqual({ Ref: logicalId(stack.bootstrap.operatorKey) });
+    expect(outputs.OperatorKeyParameter!.Value).toBe('/strata/StrataTest/operator-key');
     expect(outputs.HealthFunctionName!.Value).toEqual({ Ref: logicalId(stack.health.scoreFunction) });
   });
 });
@@ -802,6 +853,13 @@ describe('cdk-nag AwsSolutions', () => {
 
   it('has zero unacknowledged findings, errors or warnings', () => {
     const nagStack = new StrataStack(fastApp(), 'StrataNag');
+    const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(nagStack);
+    expect(report.violations.map((v) => `${v.severity} ${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  it('has none either on a stack upgraded from Secrets Manager (the copy grants)', () => {
+    const nagStack = new StrataStack(fastApp(), 'StrataNagUpgrade', { legacySecrets: { platformSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:KeysPlatformSecret-AbCdEf', azure: true } });
     const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(nagStack);
     expect(report.violations.map((v) => `${v.severity} ${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
     expect(report.success).toBe(true);

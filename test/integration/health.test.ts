@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DescribeRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { agentToken } from '../../core/agent-token.js';
 import { allowanceMs, DEFAULT_HEALTH } from '../../core/health.js';
 import { lambdaContext } from '../../local/lambda-context.js';
@@ -24,6 +25,22 @@ const condition = async (id: string, type: string) => (await api.call('GET', `/v
 const local = (body: unknown) => api.call('POST', '/local/faults', { body });
 
 describe('health', () => {
+  it('runs no sweep while no cluster reports, and turns it on with the first heartbeat', async () => {
+    const rules = new EventBridgeClient({ region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const state = async () => (await rules.send(new DescribeRuleCommand({ Name: process.env.SWEEP_RULE_NAME }))).State;
+    expect(await state()).toBe('ENABLED');
+    const { handler: sweep } = (await import('../../functions/health/sweep.js')) as unknown as { handler: (e: unknown, c: unknown) => Promise<{ paused: boolean }> };
+    expect((await sweep({ source: 'aws.scheduler' }, lambdaContext('health-sweep'))).paused).toBe(true);
+    expect(await state()).toBe('DISABLED');
+    // The scheduled runs skip while it is off.
+    const before = api.runtime.scheduler.runs;
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect(api.runtime.scheduler.runs).toBe(before);
+    await running('first');
+    await eventually(async () => ((await state()) === 'ENABLED' ? true : undefined), 'the sweep on again');
+    expect((await sweep({ source: 'aws.scheduler' }, lambdaContext('health-sweep'))).paused).toBe(false);
+  });
+
   it('is Healthy once a running cluster reports, with all three checks True', async () => {
     const id = await running('fine');
     const health = await eventually(async () => {

@@ -15,7 +15,7 @@ function itemBytes(item: Record<string, unknown>): number {
     if (v.M) return 3 + Object.entries(v.M as Record<string, Record<string, unknown>>).reduce((a, [k, x]) => a + 1 + k.length + size(x), 0);
     return 1;
   };
-  return Object.entries(marshall(item, { removeUndefinedValues: true })).reduce((a, [k, v]) => a + k.length + size(v as Record<string, unknown>), 0);
+  return Object.entries(marshall(item, { removeUndefinedValues: true })).reduce((a, [k, v]) => a + k.length + size(v as unknown as Record<string, unknown>), 0);
 }
 
 describe('stored usage samples', () => {
