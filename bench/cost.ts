@@ -9,6 +9,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { LOG_ARCHIVE_DAYS } from '../core/log-bundles.js';
 import { COMPLIANCE_HISTORY_DAYS } from '../core/compliance.js';
 import { EVENT_RETENTION_DAYS } from '../core/events.js';
+import { BRISK_AFTER_NEWS_MS, BRISK_POLL_MS, CLUSTER_PAGE_REFRESH_MS, EVENT_POLL_MS, USAGE_REFRESH_MS } from '../console/src/poll-rates.js';
+import { modelPatchRun } from './patch-model.js';
 
 /** us-east-1 list prices, 2026-11. */
 const PRICE = {
@@ -25,8 +27,6 @@ const PRICE = {
   schedulerInvocation: 1 / 1e6,
   kmsKeyMonth: 1,
   kmsRequest: 0.03 / 10_000,
-  secretMonth: 0.4,
-  secretApiCall: 0.05 / 10_000,
 };
 
 if (!existsSync('.bench/heartbeat.json')) {
@@ -60,9 +60,9 @@ const heartbeatDdb = BEATS * (wru * PRICE.ddbWriteUnit + rru * PRICE.ddbReadUnit
 const scores = 4 * 30 + MINUTES * 0.05;
 const health = scores * (lambda(40, 256) + 8 * PRICE.ddbReadUnit) + 4 * 30 * txWrites(2) * PRICE.ddbWriteUnit;
 
-// The sweep runs once a minute for the whole fleet (512 MB, ~100 ms), reading only stale clusters: its share at 1,000 clusters.
+// The sweep runs once a minute for the whole fleet (256 MB, ~100 ms), reading only clusters about to go missing: its share at 1,000 clusters.
 const FLEET = 1000;
-const sweepShare = (MINUTES * lambda(100, 512)) / FLEET;
+const sweepShare = (MINUTES * lambda(100, 256)) / FLEET;
 
 // Telemetry storage: 1-minute samples kept a day, 5-minute a week, hourly a month (~0.7 KB each with keys),
 // one snapshot (~43 KB at 50 nodes), one deadline entry.
@@ -79,9 +79,11 @@ const logs = 0;
 const provisioning = (29 * PRICE.sfnTransition + 25 * lambda(200, 512) + txWrites(60) * PRICE.ddbWriteUnit + 120 * PRICE.ddbReadUnit) / 12;
 // A reconcile a week (a small change: ~20 transitions, ~15 task invocations, ~30 writes).
 const reconcile = WEEKS * (20 * PRICE.sfnTransition + 15 * lambda(200, 512) + txWrites(30) * PRICE.ddbWriteUnit + 80 * PRICE.ddbReadUnit);
-// A weekly patch run of 50 nodes (bench:ospatch's AWS model: 327 transitions, 107 task invocations,
-// one Scheduler invocation; each node's move is an event).
-const patchRun = WEEKS * (327 * PRICE.sfnTransition + 107 * lambda(200, 512) + PRICE.schedulerInvocation + NODES * 4 * txWrites(3) * PRICE.ddbWriteUnit);
+// A weekly patch run of 50 nodes (bench:ospatch's AWS model: 1 control-plane node, then 49 workers
+// 2 at a time, 4 min a node, the workflow looking when PatchPools' nextLookSeconds says; tasks at
+// 512 MB, ~200 ms; one Scheduler invocation; each node's move is an event).
+const patch = modelPatchRun([{ nodes: 1, concurrency: 1 }, { nodes: NODES - 1, concurrency: 2 }], 4);
+const patchRun = WEEKS * (patch.transitions * PRICE.sfnTransition + patch.tasks * lambda(200, 512) + PRICE.schedulerInvocation + NODES * 4 * txWrites(3) * PRICE.ddbWriteUnit);
 
 // Events and their storage: ~30 a day besides the patch runs' (health transitions, repairs, commands),
 // each an append of 2–3 items in a transaction, ~0.5 KB kept EVENT_RETENTION_DAYS days.
@@ -104,9 +106,19 @@ const logBundle =
 const compliance = WEEKS * (lambda(60, 256) + PRICE.s3Put + 3 * PRICE.ddbWriteUnit * 2) + WEEKS * 0.0002 * (COMPLIANCE_HISTORY_DAYS / 30) * PRICE.s3StorageGbMonth;
 
 // A user opening the console daily: ~25 API requests a visit (lists, the cluster, its nodes,
-// usage, events) plus 10 minutes of the event follow (a 20 s long poll each: 30 requests holding a
-// 512 MB function while they wait); the authorizer's decision is cached, 3 reads a request.
-const consoleDaily = 30 * (25 * (PRICE.apiGatewayRequest + lambda(30, 512) + 3 * PRICE.ddbReadUnit) + 30 * (PRICE.apiGatewayRequest + lambda(20_000, 512) + 20 * PRICE.ddbReadUnit));
+// usage, events), then 10 minutes with the cluster's page open (console/src/poll-rates.ts): its
+// event feed asks for newer events every EVENT_POLL_MS, the page reads the cluster, conditions,
+// nodes and services every CLUSTER_PAGE_REFRESH_MS when the feed brought nothing, and usage every
+// USAGE_REFRESH_MS; each a short request (~30 ms at 512 MB, about 3 reads; the authorizer's
+// decision is cached). A hidden tab asks nothing. Brisk reading after news is not counted: a
+// steady cluster has little.
+const VISIT_REQUESTS = 25;
+const PAGE_MINUTES = 10;
+// The feed's first BRISK_AFTER_NEWS_MS after opening asks every BRISK_POLL_MS.
+const briskPolls = BRISK_AFTER_NEWS_MS / BRISK_POLL_MS - BRISK_AFTER_NEWS_MS / EVENT_POLL_MS;
+const pageRequests = Math.round(PAGE_MINUTES * 60_000 * (1 / EVENT_POLL_MS + 4 / CLUSTER_PAGE_REFRESH_MS + 1 / USAGE_REFRESH_MS) + briskPolls);
+const consoleRequest = PRICE.apiGatewayRequest + lambda(30, 512) + 3 * PRICE.ddbReadUnit;
+const consoleDaily = 30 * (VISIT_REQUESTS + pageRequests) * consoleRequest;
 
 // The cluster's patch schedule fires once a week (counted in the patch run); its CA keys are sealed
 // under the one platform KMS key: a decrypt per node bootstrap and per kubeconfig (~20 a month).
@@ -123,11 +135,11 @@ const ingest: [string, number][] = [
 const lifecycle: [string, number][] = [
   ['provisioning (29 transitions, spread over a 12-month life)', provisioning],
   ['a reconcile a week', reconcile],
-  [`a weekly OS patch run of ${NODES} nodes (327 transitions, 107 tasks, 1 Scheduler invocation)`, patchRun],
+  [`a weekly OS patch run of ${NODES} nodes (${patch.transitions} transitions, ${patch.tasks} tasks, 1 Scheduler invocation)`, patchRun],
   [`events (${Math.round(eventsPerMonth)} a month) and their storage (${EVENT_RETENTION_DAYS} days)`, events],
   [`a log bundle a month (10 MB kept ${LOG_ARCHIVE_DAYS} days)`, logBundle],
   [`a kube-bench run a week (report kept ${COMPLIANCE_HISTORY_DAYS} days)`, compliance],
-  ['a user opening the console daily (25 requests, 10 minutes of event follow)', consoleDaily],
+  [`a user opening the console daily (${VISIT_REQUESTS} requests, then ${PAGE_MINUTES} minutes on the cluster's page: ${pageRequests} requests)`, consoleDaily],
   ['key use (KMS decrypts of the sealed CA keys)', keyUse],
 ];
 const sum = (rows: [string, number][]) => rows.reduce((s, [, v]) => s + v, 0);
@@ -143,9 +155,10 @@ console.log(`  ${'everything'.padEnd(92)} $${(sum(ingest) + sum(lifecycle)).toFi
 
 // An idle platform: no cluster, nobody calling -------------------------------------------------
 const idle: [string, number][] = [
-  ['KMS key for cluster secrets (one key; rotation adds $1 for each of its first two yearly rotations)', PRICE.kmsKeyMonth],
-  ['Secrets Manager: the platform secret and the operator key', 2 * PRICE.secretMonth],
-  ['health sweep: 43,200 runs of an empty index (512 MB, ~30 ms)', MINUTES * lambda(30, 512) + MINUTES * PRICE.ddbReadUnit],
+  ["KMS key for cluster CA keys and Strata's SecureString parameters (one key; rotation adds $1 for each of its first two yearly rotations)", PRICE.kmsKeyMonth],
+  ['SSM Parameter Store: the platform secret and the operator key, standard SecureString parameters (no charge; read once per cold start)', 0],
+  // The sweep turns its rule off when the deadline index is empty (functions/health/sweep.ts): one run, then none.
+  ['health sweep: off while no cluster reports (its rule disabled after one empty run)', lambda(30, 256) + 16 * PRICE.ddbReadUnit],
   ['DynamoDB (on-demand, empty tables), S3, CloudFront, API Gateway, Step Functions, Scheduler', 0],
   ['CloudWatch Logs (WARN level: nothing logged while idle)', 0],
 ];

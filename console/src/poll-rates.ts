@@ -13,7 +13,12 @@ export const EVENT_POLL_MS = 10_000;
  * requests (the cluster, its conditions, nodes and services).
  */
 export const CLUSTER_PAGE_REFRESH_MS = 60_000;
-/** After news or an action of the user's, a cluster's page reads every few seconds for this long: what follows comes soon. */
+/**
+ * After news (or, for a feed, after opening it) pages ask every BRISK_POLL_MS for this long:
+ * what follows comes soon. A steady cluster has little news.
+ */
 export const BRISK_AFTER_NEWS_MS = 30_000;
+/** How often a feed asks while brisk: the follow endpoint holds back its newest 2 s anyway. */
+export const BRISK_POLL_MS = 2_000;
 /** How often usage charts read again: samples are a minute apart. */
 export const USAGE_REFRESH_MS = 30_000;

@@ -1,7 +1,7 @@
 import { ApiError, get, getAll, isAbort, withQuery } from '../api';
 import { fill, h } from '../dom';
 import { time } from '../format';
-import { EVENT_POLL_MS } from '../poll-rates';
+import { BRISK_AFTER_NEWS_MS, BRISK_POLL_MS, EVENT_POLL_MS } from '../poll-rates';
 import { pause, visible } from '../live';
 import type { Cluster, ClusterEvent, EventFollow, Page } from '../types';
 import { field, input, select } from './fields';
@@ -169,6 +169,8 @@ export function eventsFeed(
   const follow = async (own: AbortSignal) => {
     const query = { type: filters.type, reason: filters.reason, subject: filters.subject };
     let after: string | undefined;
+    // Briskly for a while after opening and after news (what follows comes soon), then at the steady rate.
+    let briskUntil = Date.now() + BRISK_AFTER_NEWS_MS;
     while (!own.aborted) {
       try {
         if (after === undefined) {
@@ -181,7 +183,7 @@ export function eventsFeed(
           continue;
         }
         // With no event yet, the first ask comes at once: its answer is the position to follow from.
-        if (after) await pause(EVENT_POLL_MS, own);
+        if (after) await pause(Date.now() < briskUntil ? BRISK_POLL_MS : EVENT_POLL_MS, own);
         if (document.hidden) {
           state.textContent = 'Paused while the tab is hidden.';
           await visible(own);
@@ -191,7 +193,10 @@ export function eventsFeed(
         after = news.after;
         // The tenant's follow has no cluster filter: the one chosen is kept here.
         const items = filters.cluster ? news.items.filter((e) => e.clusterId === filters.cluster) : news.items;
-        if (items.length) add(items, true);
+        if (items.length) {
+          briskUntil = Date.now() + BRISK_AFTER_NEWS_MS;
+          add(items, true);
+        }
         state.textContent = 'Following live.';
       } catch (err) {
         if (isAbort(err) || own.aborted) return;
