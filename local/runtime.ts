@@ -202,6 +202,8 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     // The sweep switches its own schedule off while no cluster reports, through EventBridge's rule calls.
     const rules = await startLocalEventRules(scheduler);
     stops.push(rules.stop);
+    // Scheduled runs end first: a sweep is not cut off mid-run by the services it calls going away.
+    stops.push(async () => scheduler.stop());
     Object.assign(process.env, { AWS_ENDPOINT_URL_EVENTBRIDGE: rules.endpoint, SWEEP_RULE_NAME: 'health-sweep' });
     return { url: gateway.url, apiKey, dynamoEndpoint, s3Endpoint: s3.endpoint, cloud, workflows, lambda, agents, builders, clock, schedules, scheduler, stop };
   } catch (err) {

@@ -44,9 +44,10 @@ export class LocalScheduler {
       if (this.disabled.has(s.name)) return;
       this.runs++;
       const { handler } = await s.run();
-      await (handler as (e: unknown, c: unknown) => Promise<unknown>)({ source: 'aws.scheduler', 'detail-type': 'Scheduled Event', resources: [s.name] }, lambdaContext(s.name)).catch((err: Error) =>
-        console.error(`scheduled ${s.name} failed:`, err.message),
-      );
+      await (handler as (e: unknown, c: unknown) => Promise<unknown>)({ source: 'aws.scheduler', 'detail-type': 'Scheduled Event', resources: [s.name] }, lambdaContext(s.name)).catch((err: Error) => {
+        // A run cut short by the runtime stopping is not a failure of the schedule.
+        if (!this.stopping.signal.aborted) console.error(`scheduled ${s.name} failed:`, err.message);
+      });
     };
     const every = s.everyMs ?? rateMs(s.expression);
     const pattern = every ? undefined : cronPattern(s.expression);
