@@ -1,11 +1,9 @@
-import { CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
-import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Provider } from 'aws-cdk-lib/custom-resources';
+import { CustomResource, Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { StrataData } from './data.js';
 import type { StrataKeys } from './keys.js';
 import { StrataFunction } from './strata-function.js';
+import { customResourceProvider } from './custom-resource-provider.js';
 
 export interface StrataBootstrapProps {
   /** The tables; the bootstrap writes the default tenant, the operator key's hash and the seed packs to definitions. */
@@ -42,25 +40,7 @@ export class StrataBootstrap extends Construct {
     props.keys.grantParameter(this.function, this.operatorKeyName, { read: true, write: true });
     props.data.grant('definitions', this.function, 'readwrite');
 
-    const fnLogicalId = Stack.of(this).resolve((this.function.node.defaultChild as CfnFunction).logicalId) as string;
-    const provider = new Provider(this, 'Provider', {
-      onEventHandler: this.function,
-      logGroup: new LogGroup(this, 'ProviderLogs', { retention: RetentionDays.ONE_MONTH }),
-    });
-    Validations.of(provider).acknowledge(
-      {
-        id: 'AwsSolutions-L1',
-        reason: 'The Provider framework function is created by aws-cdk-lib, which chooses and updates its runtime.',
-      },
-      {
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: "The Provider framework function's role, made by aws-cdk-lib: the AWS-documented minimum to write its own logs.",
-      },
-      {
-        id: `AwsSolutions-IAM5[Resource::<${fnLogicalId}.Arn>:*]`,
-        reason: 'The Provider framework may invoke any version or alias of the bootstrap function, and only that function.',
-      },
-    );
+    const provider = customResourceProvider(this, this.function, 'bootstrap');
 
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,

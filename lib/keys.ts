@@ -1,13 +1,11 @@
 import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { PLATFORM_SECRET_ENV } from '../adapters/secrets/platform-secret.js';
 import { SECRETS_PATH_ENV } from '../adapters/secrets/secrets-store.js';
 import { StrataFunction } from './strata-function.js';
+import { customResourceProvider } from './custom-resource-provider.js';
 
 /** The variables the adapters read the key material's names from. */
 export { PLATFORM_SECRET_ENV, SECRETS_PATH_ENV };
@@ -90,25 +88,7 @@ export class StrataKeys extends Construct {
     }
     if (props.legacyAzureSecrets) this.grantLegacyAzureCopy(fn);
 
-    const fnLogicalId = Stack.of(this).resolve((fn.node.defaultChild as CfnFunction).logicalId) as string;
-    const provider = new Provider(this, 'Provider', {
-      onEventHandler: fn,
-      logGroup: new LogGroup(this, 'ProviderLogs', { retention: RetentionDays.ONE_MONTH }),
-    });
-    Validations.of(provider).acknowledge(
-      {
-        id: 'AwsSolutions-L1',
-        reason: 'The Provider framework function is created by aws-cdk-lib, which chooses and updates its runtime.',
-      },
-      {
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: "The Provider framework function's role, made by aws-cdk-lib: the AWS-documented minimum to write its own logs.",
-      },
-      {
-        id: `AwsSolutions-IAM5[Resource::<${fnLogicalId}.Arn>:*]`,
-        reason: 'The Provider framework may invoke any version or alias of the secret-parameters function, and only that function.',
-      },
-    );
+    const provider = customResourceProvider(this, fn, 'secret-parameters');
     this.secretParameters = new CustomResource(this, 'SecretParameters', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::StrataSecretParameters',
