@@ -214,6 +214,13 @@ export async function finalizeDeleted(tenantId: string, cluster: Cluster): Promi
     ],
     () => conflict(`cluster ${cluster.id} is not being deleted`),
   );
+  // The tenant reference goes with the record (clusters made before summaries have none).
+  await updateIf({
+    Key: tenantRefKey(cluster.id),
+    UpdateExpression: 'SET expiresAt = :exp',
+    ConditionExpression: 'attribute_exists(pk)',
+    ExpressionAttributeValues: { ':exp': Math.floor(clock.now() / 1000) + DELETED_RETENTION_S },
+  });
 }
 
 /**

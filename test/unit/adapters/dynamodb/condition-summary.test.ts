@@ -5,7 +5,7 @@ import type { Cluster } from '../../../../core/clusters.js';
 import { CONDITION_TYPES, READY, typeOf, type Condition } from '../../../../core/conditions.js';
 import { documentClient } from '../../../../adapters/dynamodb/client.js';
 import { cloudAccountSk } from '../../../../adapters/dynamodb/cloud-accounts-store.js';
-import { clusterSk, createCluster, getCluster } from '../../../../adapters/dynamodb/clusters-store.js';
+import { clusterSk, createCluster, finalizeDeleted, getCluster, markDeleting } from '../../../../adapters/dynamodb/clusters-store.js';
 import { applyConditions, listConditions } from '../../../../adapters/dynamodb/conditions-store.js';
 import { table, tenantPk } from '../../../../adapters/dynamodb/definitions.js';
 import { profileSk } from '../../../../adapters/dynamodb/profiles-store.js';
@@ -97,5 +97,18 @@ describe('the condition summary on the cluster item', () => {
   it('stays off what the API shows of a cluster', async () => {
     const { publicCluster } = await import('../../../../core/clusters.js');
     expect(publicCluster(await getCluster(TENANT, 'cl-a', { consistent: true }))).not.toHaveProperty('conditionSummary');
+  });
+});
+
+describe('the tenant reference of a cluster', () => {
+  it('expires with the deleted cluster’s record', async () => {
+    await createCluster(TENANT, clusterRecord('cl-gone'));
+    const ref = async () => (await documentClient().send(new GetCommand({ TableName: table(), Key: { pk: 'CLUSTER#cl-gone', sk: 'TENANT' }, ConsistentRead: true }))).Item;
+    expect((await ref())?.expiresAt).toBeUndefined();
+    await markDeleting(TENANT, 'cl-gone');
+    await finalizeDeleted(TENANT, await getCluster(TENANT, 'cl-gone', { consistent: true }));
+    const record = (await documentClient().send(new GetCommand({ TableName: table(), Key: { pk: tenantPk(TENANT), sk: clusterSk('cl-gone') }, ConsistentRead: true }))).Item;
+    expect(record?.expiresAt).toEqual(expect.any(Number));
+    expect((await ref())?.expiresAt).toBe(record?.expiresAt);
   });
 });
