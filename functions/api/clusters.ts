@@ -1,10 +1,9 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { CreateClusterInput, UpdateClusterInput, checkClusterShape, publicCluster, type Cluster } from '../../core/clusters.js';
+import { publicCluster, type Cluster } from '../../core/cluster-record.js';
 import { INITIAL_TOKEN_STATE, rotated } from '../../core/agent-token.js';
 import { READY, type Condition } from '../../core/conditions.js';
 import { needsReconcile } from '../../core/lifecycle.js';
-import { contentHashOf } from '../../core/profiles.js';
 import { pendingUpdate } from '../commons/pending-update.js';
 import { syncPatchSchedule } from '../commons/patch-schedule-sync.js';
 import { patchSettingsOf } from '../../core/patch-run.js';
@@ -29,16 +28,17 @@ import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
 import { ClusterQuery, ListQuery } from './queries.js';
 import { DryRunQuery } from './queries.js';
-import { cancelledSteps, clusterPlan } from '../commons/cluster-plan.js';
 import { getPlan, type StoredPlan } from '../../adapters/dynamodb/plans-store.js';
 import { supersedeGeneration } from '../commons/generations.js';
 import { changeable, expectVersion } from '../commons/cluster-guards.js';
-import { checkDay2Change, workflowFor } from '../commons/day2-change.js';
 import { validate } from '../commons/validation.js';
 import { clock } from '../../core/clock.js';
 
 /** The workflow input: ids only, so no secret ever lands in execution history. */
 const workflowInput = (tenantId: string, c: Cluster) => ({ tenantId, clusterId: c.id, generation: c.generation });
+
+/** Schemas, values and the planner: loaded by the routes that change a cluster, not by a cold start that reads. */
+const changeRules = () => import('./cluster-change-rules.js');
 
 /** A cluster with its Ready summary and health, as GET shows it, from the conditions (type, status, reason, message). */
 function withReadiness(c: Cluster, conditions: readonly Pick<Condition, 'type' | 'status' | 'reason' | 'message'>[]) {
@@ -116,6 +116,7 @@ export const handler = middy(
     'POST /v1/clusters': async (event) => {
       const who = principalOf(event);
       requireRole(who, 'editor');
+      const { CreateClusterInput, checkClusterShape, contentHashOf } = await changeRules();
       const input = parseBody(event, CreateClusterInput);
       const rawKey = header(event, 'idempotency-key');
       const key = rawKey === undefined ? undefined : validate(IdempotencyKey, rawKey, 'headers.idempotency-key');
@@ -164,6 +165,7 @@ export const handler = middy(
       requireRole(who, 'editor');
       const current = await getCluster(who.tenantId, pathParam(event, 'id'));
       const { dryRun } = parseQuery(event, DryRunQuery);
+      const { UpdateClusterInput, cancelledSteps, checkClusterShape, checkDay2Change, clusterPlan, contentHashOf, workflowFor } = await changeRules();
       const input = parseBody(event, UpdateClusterInput);
       expectVersion(current, input.version);
       changeable(current);

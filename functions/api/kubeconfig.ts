@@ -3,13 +3,12 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { API_PORT } from '../../core/cloud.js';
 import { clock } from '../../core/clock.js';
 import { conflict, unauthorized } from '../../core/errors.js';
-import { CLUSTER_ADMINS_GROUP, apiServerUrl, kubeconfigSubject, kubeconfigValidity, kubeconfigYaml } from '../../core/kubeconfig.js';
-import { issueClientCertificate, pkiSealContext, type ClusterPkiKeys } from '../../core/pki.js';
+import { CLUSTER_ADMINS_GROUP, apiServerUrl, kubeconfigSubject, kubeconfigValidity } from '../../core/kubeconfig.js';
+import type { ClusterPkiKeys } from '../../core/pki.js';
 import { requireRole } from '../../core/roles.js';
 import { getClusterPki } from '../../adapters/dynamodb/cluster-pki-store.js';
 import { getCluster } from '../../adapters/dynamodb/clusters-store.js';
 import { appendEvent } from '../../adapters/dynamodb/events-store.js';
-import { open } from '../../adapters/kms/envelope.js';
 import { httpApi, json, parseQuery, pathParam, principalOf } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
@@ -32,6 +31,12 @@ export const handler = middy(
       if (!infra) throw conflict(`cluster ${cluster.id} has no API endpoint yet (phase ${cluster.phase}); retry once its infrastructure is created`, 'status.infrastructure');
       const pki = await getClusterPki(who.tenantId, cluster.id);
       if (!pki) throw conflict(`cluster ${cluster.id} has no certificate authority`, 'caCertHash');
+      // Key, certificate and YAML code (about 330 KiB) loads here, for a request that signs: a cold start, or a refused request, never parses it.
+      const [{ open }, { issueClientCertificate, pkiSealContext }, { kubeconfigYaml }] = await Promise.all([
+        import('../../adapters/kms/envelope.js'),
+        import('../../core/pki.js'),
+        import('../../core/kubeconfig-file.js'),
+      ]);
 
       const keys = JSON.parse((await open(pki.sealedKeys, pkiSealContext(who.tenantId, cluster.id))).toString('utf8')) as ClusterPkiKeys;
       const subject = kubeconfigSubject(who.keyId);

@@ -1,20 +1,16 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { valuesDigest } from '../../core/agent-protocol.js';
-import { checkClusterShape, publicCluster, type Cluster } from '../../core/clusters.js';
+import { publicCluster, type Cluster } from '../../core/cluster-record.js';
 import { conflict, DomainError, notFound, validationFailed } from '../../core/errors.js';
-import { contentHashOf, type ProfileRevision, type ResolvedLayer } from '../../core/profiles.js';
+import type { ProfileRevision, ResolvedLayer } from '../../core/profiles.js';
 import { requireRole } from '../../core/roles.js';
-import { analyzeUpdate, ApplyUpdateInput, mergeUpdate, PackValuesInput, type UpdateAnalysis } from '../../core/updates.js';
-import { effectiveValues, overriddenValues } from '../../core/values.js';
 import { clock } from '../../core/clock.js';
 import { getCluster, listClustersOfProfile, listRevisionHistory, updateClusterSpec } from '../../adapters/dynamodb/clusters-store.js';
 import { appendEvent } from '../../adapters/dynamodb/events-store.js';
 import { getProfile, getRevision } from '../../adapters/dynamodb/profiles-store.js';
 import { getSnapshot } from '../../adapters/dynamodb/telemetry-store.js';
-import { clusterPlan } from '../commons/cluster-plan.js';
 import { changeable, expectVersion } from '../commons/cluster-guards.js';
-import { checkDay2Change, workflowFor } from '../commons/day2-change.js';
 import { supersedeGeneration } from '../commons/generations.js';
 import { httpApi, json, parseBody, parseQuery, pathParam, principalOf, type ApiEvent } from '../commons/http.js';
 import { pendingUpdate } from '../commons/pending-update.js';
@@ -23,6 +19,10 @@ import { revisionMove } from '../commons/revision-move.js';
 import { router } from '../commons/router.js';
 import { DryRunQuery } from './queries.js';
 import { ListQuery, UpdateQuery } from './queries.js';
+import type { UpdateAnalysis } from './cluster-change-rules.js';
+
+/** Values, the update analysis and the planner: loaded by the routes that use them (see cluster-change-rules.ts). */
+const changeRules = () => import('./cluster-change-rules.js');
 
 /** Revisions of the cluster's profile, fetched once each. */
 async function revisions(tenantId: string, c: Cluster, to: number, field: string): Promise<[ProfileRevision, ProfileRevision]> {
@@ -40,6 +40,7 @@ function packOf(layers: readonly ResolvedLayer[], name: string): ResolvedLayer {
 /** A pack's values on a cluster: the profile's, the override, the merge, every difference and what the agent reports. */
 async function packValuesView(c: Cluster, layer: ResolvedLayer) {
   const override = c.overrides[layer.name] ?? '';
+  const { effectiveValues, overriddenValues } = await changeRules();
   const values = effectiveValues(layer.values, override);
   const snapshot = await getSnapshot(c.id);
   const reported = snapshot?.report.packs.find((p) => p.name === layer.name);
@@ -76,6 +77,7 @@ const summary = (a: UpdateAnalysis) =>
 /** Write a new generation of the cluster and hand it to the workflow that makes it real. */
 async function commit(tenantId: string, current: Cluster, next: Cluster, appliedBy: string, event?: { reason: string; message: string }): Promise<void> {
   await updateClusterSpec(tenantId, next, current.version, revisionMove(current, next, appliedBy, 'apply'));
+  const { workflowFor } = await changeRules();
   await supersedeGeneration(workflowFor(current), tenantId, current.id, current.generation, next.generation, `superseded by generation ${next.generation}`);
   if (event) await appendEvent({ clusterId: current.id, clusterName: current.name, tenantId, type: 'Normal', reason: event.reason, message: event.message }, `${event.reason}#g${next.generation}`);
 }
@@ -99,6 +101,7 @@ export const handler = middy(
       const { toRevision } = parseQuery(event, UpdateQuery);
       const profile = await getProfile(who.tenantId, cluster.profileId);
       const [base, target] = await revisions(who.tenantId, cluster, toRevision ?? profile.latestRevision, 'query.toRevision');
+      const { analyzeUpdate } = await changeRules();
       const analysis = analyzeUpdate(base.layers, target.layers, cluster.overrides);
       const pending = pendingUpdate(cluster, profile);
       return json(200, {
@@ -119,6 +122,7 @@ export const handler = middy(
       requireRole(who, 'editor');
       const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
       const dryRun = isDryRun(event);
+      const { ApplyUpdateInput, analyzeUpdate, checkClusterShape, checkDay2Change, clusterPlan, contentHashOf, mergeUpdate } = await changeRules();
       const input = parseBody(event, ApplyUpdateInput);
       changeable(cluster);
       expectVersion(cluster, input.version);
@@ -173,6 +177,7 @@ export const handler = middy(
       requireRole(who, 'editor');
       const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
       const dryRun = isDryRun(event);
+      const { PackValuesInput, checkClusterShape, checkDay2Change, overriddenValues } = await changeRules();
       const input = parseBody(event, PackValuesInput);
       changeable(cluster);
       expectVersion(cluster, input.version);

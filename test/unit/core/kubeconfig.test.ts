@@ -11,8 +11,8 @@ import {
   kubeconfigSubject,
   kubeconfigUser,
   kubeconfigValidity,
-  kubeconfigYaml,
 } from '../../../core/kubeconfig.js';
+import { kubeconfigYaml } from '../../../core/kubeconfig-file.js';
 import { generateClusterPki, issueClientCertificate, type ClusterPki, type ClusterPkiKeys } from '../../../core/pki.js';
 
 /** The DER children of a SEQUENCE (short and long lengths), each as its whole TLV bytes. */
