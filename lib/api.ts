@@ -24,6 +24,7 @@ import { workflowArnEnv } from '../adapters/workflows/workflows.js';
 import { type WorkflowId, grantCloudAccess, stateMachineName } from './workflows.js';
 import type { StrataPatchSchedules } from './patch-schedules.js';
 import { SUPERSEDED_WORKFLOWS } from '../functions/workflows/registry.js';
+import { isAudited } from '../core/audit.js';
 
 export interface StrataApiProps {
   /** The tables: each handler gets the access HANDLER_ACCESS gives it, the authorizer read-only on definitions. */
@@ -162,6 +163,8 @@ export const HANDLER_ACCESS: Readonly<Record<HandlerName, HandlerAccess>> = {
   logs: { ...DEFINITIONS_READWRITE, downloadsArchives: LOGS_PREFIX, checksLogArchives: true },
   // kube-bench runs: reads them, signs the raw report's URL; a scan is a runCisScan command.
   compliance: { ...DEFINITIONS_READWRITE, downloadsArchives: COMPLIANCE_PREFIX },
+  // The audit log's reader: queries it, never writes it.
+  audit: { tables: [{ table: 'audit', access: 'read' }] },
   openapi: { tables: [] },
   healthz: { tables: [] },
 };
@@ -324,6 +327,8 @@ export class StrataApi extends Construct {
           fn.addEnvironment('STRATA_AWS_PRINCIPAL', Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'root', resourceName: undefined, arnFormat: ArnFormat.NO_RESOURCE_NAME }));
         }
         for (const grant of access.tables) props.data.grant(grant.table, fn, grant.access);
+        // Every handler of a recorded route appends its audit entries (core/audit.ts).
+        if (ROUTES.some((r) => r.handler === name && !r.public && isAudited(r))) props.data.grant('audit', fn, 'append');
         if (access.startsNotifications) props.stateMachines.notify.grantStartExecution(fn);
         if (access.startsPatchRuns) props.stateMachines.patch.grantStartExecution(fn);
         if (access.managesPatchSchedules) props.patchSchedules.grantManage(fn);

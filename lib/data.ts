@@ -13,7 +13,7 @@ export interface StrataDataProps {
 }
 
 /** How much of a table a grantee may touch. */
-export type TableAccess = 'read' | 'readwrite' | 'ingest';
+export type TableAccess = 'read' | 'readwrite' | 'ingest' | 'append';
 
 /**
  * The DynamoDB actions of each access level: only what the adapters call. No Scan anywhere (every
@@ -24,6 +24,8 @@ export const TABLE_ACTIONS: Readonly<Record<TableAccess, readonly string[]>> = {
   read: ['dynamodb:GetItem', 'dynamodb:Query'],
   readwrite: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
   ingest: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+  // The audit log: new entries only, never read, changed or deleted by the writer.
+  append: ['dynamodb:PutItem'],
 };
 
 const TABLE_IDS = Object.keys(TABLES) as TableId[];

@@ -1,5 +1,5 @@
 /**
- * The four tables, declared once. The CDK stack and the local bootstrap both read this,
+ * The tables, declared once. The CDK stack and the local bootstrap both read this,
  * so the deployed schema and the local one cannot drift.
  */
 export type KeyType = 'S' | 'N';
@@ -20,7 +20,7 @@ export interface TableSchema {
   readonly indexes: readonly TableIndex[];
 }
 
-export type TableId = 'definitions' | 'conditions' | 'events' | 'telemetry';
+export type TableId = 'definitions' | 'conditions' | 'events' | 'telemetry' | 'audit';
 
 export const TABLES: Record<TableId, TableSchema> = {
   definitions: {
@@ -35,6 +35,8 @@ export const TABLES: Record<TableId, TableSchema> = {
   // gsi1: the tenant-wide stream (gsi1pk TE#<tenant>, gsi1sk = the event id, which sorts by time).
   events: { id: 'events', partitionKey: 'pk', sortKey: 'sk', ttlAttribute: 'expiresAt', indexes: [{ name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' }] },
   telemetry: { id: 'telemetry', partitionKey: 'pk', sortKey: 'sk', ttlAttribute: 'expiresAt', indexes: [] },
+  // Apart, so the API handlers may only append to it (PutItem) and only the audit reader may query it.
+  audit: { id: 'audit', partitionKey: 'pk', sortKey: 'sk', ttlAttribute: 'expiresAt', indexes: [] },
 };
 
 /** Environment variable that carries each table's physical name. */
@@ -43,6 +45,7 @@ export const TABLE_ENV: Record<TableId, string> = {
   conditions: 'CONDITIONS_TABLE',
   events: 'EVENTS_TABLE',
   telemetry: 'TELEMETRY_TABLE',
+  audit: 'AUDIT_TABLE',
 };
 
 export function tableName(id: TableId): string {

@@ -180,6 +180,16 @@ const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
     summary: 'one log bundle request (editors); when Ready, a presigned download URL valid for 5 minutes',
     ok: [ok(200, 'the request', S.LogRequestView)],
   },
+  'GET /v1/audit': {
+    summary: 'the audit log (admins): every change and every sensitive read (kubeconfig, log bundle download), newest first; entries are kept a year and never changed',
+    query: S.AuditQuery,
+    ok: [ok(200, 'a page of entries', S.AuditPage)],
+  },
+  'GET /v1/audit/export': {
+    summary: 'the audit log as JSON lines (admins), newest first, up to 5,000 entries an answer; header x-next-cursor, when present, is the cursor of the rest',
+    query: S.AuditExportQuery,
+    ok: [{ status: 200, description: 'one AuditEntry (JSON) per line', schema: z.string(), type: 'application/x-ndjson' }],
+  },
   'GET /v1/compliance': { summary: "CIS results of every cluster of the tenant: each cluster's latest kube-bench run, most failing checks first", query: S.ListQuery, ok: [ok(200, 'a page of clusters', S.TenantCompliancePage)] },
   'GET /v1/clusters/{id}/compliance': {
     summary: "the cluster's CIS results from kube-bench: the latest run with totals per target and its failing checks, and the history of runs",

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PHASES } from '../../core/cluster-record.js';
 import { CLOUDS, LAYERS } from '../../core/pack-kinds.js';
+import { AUDIT_OUTCOMES } from '../../core/audit.js';
 
 /**
  * The query strings the API takes. Apart from the response schemas (functions/api/schemas.ts, which
@@ -84,3 +85,17 @@ export const UpdateQuery = z.strictObject({
 export const DryRunQuery = z.strictObject({
   dryRun: z.enum(['true', 'false']).optional().meta({ description: 'true: validate the change and answer the exact ordered plan it would run; nothing is written and no workflow starts' }),
 });
+
+const IsoTime = z.iso.datetime({ offset: true, error: 'an ISO 8601 time such as 2026-05-01T12:00:00Z' });
+/** What the audit log filters by: each given filter must hold. */
+const AuditFilters = {
+  actor: z.string().min(1).max(128).optional().meta({ description: 'only requests of this API key (its id)' }),
+  action: z.string().regex(/^(GET|POST|PUT|DELETE) \/[A-Za-z0-9/{}._-]{1,200}$/, 'a route such as "POST /v1/clusters"').optional().meta({ description: 'only this route, e.g. POST /v1/clusters' }),
+  resourceType: z.string().regex(/^[a-z]{1,40}$/, 'a resource type such as clusters').optional().meta({ description: 'e.g. clusters, profiles, apikeys' }),
+  resourceId: z.string().min(1).max(256).optional().meta({ description: 'only requests on this resource (its id)' }),
+  outcome: z.enum(AUDIT_OUTCOMES).optional(),
+  since: IsoTime.optional().meta({ description: 'at or after this time' }),
+  until: IsoTime.optional().meta({ description: 'before this time' }),
+};
+export const AuditQuery = ListQuery.extend(AuditFilters);
+export const AuditExportQuery = z.strictObject({ ...AuditFilters, cursor: ListQuery.shape.cursor });

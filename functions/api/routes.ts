@@ -18,6 +18,7 @@ export type HandlerName =
   | 'kubeconfig'
   | 'logs'
   | 'compliance'
+  | 'audit'
   | 'openapi'
   | 'healthz';
 
@@ -30,6 +31,8 @@ export interface Route {
   readonly handler: HandlerName;
   /** Public routes skip the authorizer. */
   readonly public?: boolean;
+  /** A read that hands out credentials or data is recorded in the audit log as every change is (core/audit.ts). */
+  readonly auditRead?: boolean;
 }
 
 export const ROUTES: readonly Route[] = [
@@ -97,19 +100,23 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v1/clusters/{id}/usage', handler: 'clusterstatus' },
   { method: 'GET', path: '/v1/clusters/{id}/services', handler: 'clusterstatus' },
   // A function of its own: the only API handler that may open a cluster's CA key.
-  { method: 'GET', path: '/v1/clusters/{id}/kubeconfig', handler: 'kubeconfig' },
+  { method: 'GET', path: '/v1/clusters/{id}/kubeconfig', handler: 'kubeconfig', auditRead: true },
   { method: 'GET', path: '/v1/clusters/{id}/events/follow', handler: 'clusterstatus' },
   { method: 'GET', path: '/v1/events', handler: 'clusterstatus' },
   { method: 'GET', path: '/v1/events/follow', handler: 'clusterstatus' },
 
   { method: 'POST', path: '/v1/clusters/{id}/logs', handler: 'logs' },
   { method: 'GET', path: '/v1/clusters/{id}/logs', handler: 'logs' },
-  { method: 'GET', path: '/v1/clusters/{id}/logs/{requestId}', handler: 'logs' },
+  // Answers the bundle's download URL once it is ready.
+  { method: 'GET', path: '/v1/clusters/{id}/logs/{requestId}', handler: 'logs', auditRead: true },
 
   { method: 'GET', path: '/v1/compliance', handler: 'compliance' },
   { method: 'GET', path: '/v1/clusters/{id}/compliance', handler: 'compliance' },
   { method: 'POST', path: '/v1/clusters/{id}/compliance/scans', handler: 'compliance' },
   { method: 'GET', path: '/v1/clusters/{id}/compliance/runs/{runId}', handler: 'compliance' },
+
+  { method: 'GET', path: '/v1/audit', handler: 'audit' },
+  { method: 'GET', path: '/v1/audit/export', handler: 'audit' },
 ];
 
 /** Handler entry file, relative to the repo root. */

@@ -8,6 +8,7 @@ import { CLOUDS, LAYERS, OsSettings, PackContent } from '../../core/packs.js';
 import { HealthSettings } from '../../core/health.js';
 import { IMAGE_STATUSES } from '../../core/images.js';
 import { ROLES } from '../../core/roles.js';
+import { AUDIT_OUTCOMES, AUDIT_RETENTION_DAYS } from '../../core/audit.js';
 import { LOG_REQUEST_STATUSES, LOG_TYPES } from '../../core/log-bundles.js';
 import { WINDOWS } from './queries.js';
 
@@ -297,6 +298,29 @@ const Event = z
   })
   .meta({ id: 'Event' });
 export const EventPage = page(Event, 'EventPage');
+
+export const AuditEntry = z
+  .strictObject({
+    id: z.string().meta({ description: '<at>#<requestId>: sorts by time, unique per request' }),
+    at: z.string(),
+    tenantId: z.string(),
+    actor: z.strictObject({ type: z.literal('apiKey'), id: z.string().meta({ description: 'the API key id' }), role: z.enum(ROLES) }),
+    action: z.string().meta({ description: 'the route: method and resource template, e.g. PUT /v1/clusters/{id}' }),
+    method: z.string(),
+    path: z.string().meta({ description: 'the concrete path, e.g. /v1/clusters/cl-123' }),
+    resourceType: z.string().meta({ description: 'the first path segment after /v1/, e.g. clusters' }),
+    resourceId: z.string().optional().meta({ description: "the path's id, or the id a create answered with" }),
+    outcome: z.enum(AUDIT_OUTCOMES).meta({ description: 'success (2xx), refused (4xx) or error (5xx)' }),
+    status: z.int(),
+    error: z.string().optional().meta({ description: 'the error code of a refused or failed request' }),
+    message: z.string().optional().meta({ description: 'its message, up to 300 characters' }),
+    sourceIp: z.string(),
+    requestId: z.string(),
+    userAgent: z.string().optional(),
+  })
+  .meta({ id: 'AuditEntry', description: `one request that changed something or read something sensitive; kept ${AUDIT_RETENTION_DAYS} days, never changed` });
+export const AuditPage = page(AuditEntry, 'AuditPage');
+export { AuditQuery, AuditExportQuery } from './queries.js';
 
 export { EventQuery, TenantEventQuery, FOLLOW_MAX_WAIT_SECONDS, FollowQuery, EventFollowQuery } from './queries.js';
 export const EventFollow = z

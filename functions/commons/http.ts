@@ -5,6 +5,7 @@ import { DomainError, invalidField, payloadTooLarge, unauthorized, unsupportedMe
 import { ROLES, type Principal, type Role } from '../../core/roles.js';
 import { busy } from '../../adapters/dynamodb/definitions.js';
 import { isTransactionConflict } from '../../adapters/dynamodb/errors.js';
+import { recordAudit } from './audit-trail.js';
 import { logger } from './powertools.js';
 import { validate } from './validation.js';
 
@@ -82,8 +83,9 @@ export function header(event: ApiEvent, name: string): string | undefined {
 }
 
 /**
- * middy middleware: a correlation id on every log line and response, and errors turned into
- * {error, message, details}. A DomainError keeps its status; anything else is logged and
+ * middy middleware: a correlation id on every log line and response, errors turned into
+ * {error, message, details}, and the request recorded in the audit log when its route is one
+ * (functions/commons/audit-trail.ts). A DomainError keeps its status; anything else is logged and
  * becomes a 500 that leaks nothing.
  */
 export function httpApi(): middy.MiddlewareObj<ApiEvent, ApiResult> {
@@ -95,6 +97,7 @@ export function httpApi(): middy.MiddlewareObj<ApiEvent, ApiResult> {
     after: async (request) => {
       if (request.response) {
         request.response.headers = { ...request.response.headers, 'x-correlation-id': correlationId(request.event) };
+        await recordAudit(request.event, request.response);
       }
     },
     onError: async (request) => {
@@ -103,10 +106,12 @@ export function httpApi(): middy.MiddlewareObj<ApiEvent, ApiResult> {
       if (err instanceof DomainError) {
         if (err.status >= 500) logger.error('request failed', { error: err });
         request.response = json(err.status, { error: err.code, message: err.message, details: err.details }, { 'x-correlation-id': id });
-        return;
+      } else {
+        logger.error('unhandled error', { error: err as Error });
+        request.response = json(500, { error: 'InternalError', message: `internal error; quote correlation id ${id}`, details: [] }, { 'x-correlation-id': id });
       }
-      logger.error('unhandled error', { error: err as Error });
-      request.response = json(500, { error: 'InternalError', message: `internal error; quote correlation id ${id}`, details: [] }, { 'x-correlation-id': id });
+      // Refused and failed requests are recorded too, with their outcome.
+      await recordAudit(request.event, request.response);
     },
   };
 }

@@ -12,6 +12,7 @@ import { substitutionKey, tasksOf } from '../../functions/workflows/definition.j
 import { WORKFLOWS, aslFile } from '../../functions/workflows/registry.js';
 import { TASKS, type TaskName } from '../../functions/workflows/tasks.js';
 import { AUTHORIZER_CACHE_SECONDS } from '../../functions/api/routes.js';
+import { isAudited } from '../../core/audit.js';
 import { HANDLER_ACCESS } from '../../lib/api.js';
 import { HEALTH_FUNCTION_ENV } from '../../lib/health.js';
 import { REPO_ROOT, StrataFunction } from '../../lib/strata-function.js';
@@ -108,9 +109,9 @@ describe('data', () => {
     }
   });
 
-  it('puts the TTL on expiresAt for definitions, events and telemetry', () => {
-    template.resourcePropertiesCountIs('AWS::DynamoDB::Table', { TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }, 3);
-    for (const id of ['definitions', 'events', 'telemetry'] as const) {
+  it('puts the TTL on expiresAt for definitions, events, telemetry and the audit log', () => {
+    template.resourcePropertiesCountIs('AWS::DynamoDB::Table', { TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }, 4);
+    for (const id of ['definitions', 'events', 'telemetry', 'audit'] as const) {
       expect(resource(stack.data.tables[id]).Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
     }
   });
@@ -288,7 +289,7 @@ describe('least privilege', () => {
     for (const [name, fn] of stack.api.handlers) {
       const role = roleOf(fn);
       const granted = new Map(HANDLER_ACCESS[name].tables.map((g) => [g.table, g.access]));
-      for (const tableId of Object.keys(TABLES) as TableId[]) {
+      for (const tableId of (Object.keys(TABLES) as TableId[]).filter((t) => t !== 'audit' || name === 'audit')) {
         const actions = tableActions(role, tableId);
         const access = granted.get(tableId);
         const where = `${name} on ${tableId}`;
@@ -303,11 +304,24 @@ describe('least privilege', () => {
     }
   });
 
-  it('keeps clusterstatus read-only: it reads all four tables and writes none', () => {
+  it('keeps clusterstatus read-only: it reads the four cluster tables and writes none', () => {
     const role = roleOf(stack.api.handlers.get('clusterstatus')!);
     const actions = actionsOf(statementsOfRole(role));
     for (const write of DYNAMODB_WRITES) expect(actions).not.toContain(write);
-    for (const tableId of Object.keys(TABLES) as TableId[]) expect(tableActions(role, tableId), tableId).toEqual(expect.arrayContaining(['dynamodb:Query']));
+    for (const tableId of ['definitions', 'conditions', 'events', 'telemetry'] as const) expect(tableActions(role, tableId), tableId).toEqual(expect.arrayContaining(['dynamodb:Query']));
+    expect(tableActions(role, 'audit')).toEqual([]);
+  });
+
+  it('lets the handlers of recorded routes only append to the audit log, and only its reader query it', () => {
+    for (const [name, fn] of stack.api.handlers) {
+      const actions = tableActions(roleOf(fn), 'audit');
+      const records = ROUTES.some((r) => r.handler === name && !r.public && isAudited(r));
+      if (name === 'audit') expect(actions.sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+      else expect(actions, name).toEqual(records ? ['dynamodb:PutItem'] : []);
+    }
+    // Every handler that changes anything records it.
+    expect(tableActions(roleOf(stack.api.handlers.get('clusters')!), 'audit')).toEqual(['dynamodb:PutItem']);
+    expect(tableActions(roleOf(stack.api.handlers.get('kubeconfig')!), 'audit')).toEqual(['dynamodb:PutItem']);
   });
 
   it('lets the clusters handler read conditions and start both workflows, with their ARNs in its environment', () => {
@@ -825,6 +839,7 @@ describe('outputs', () => {
         'AgentApiUrl',
         'ApiUrl',
         'ArchiveBucketName',
+        'AuditTableName',
         'ClusterSecretsKeyArn',
         'ConditionsTableName',
         'ConsoleUrl',
