@@ -41,7 +41,7 @@ async function medianOf(args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: n
 }
 
 const bundle = await bundleCli();
-const rt = await startRuntime({ port: 0 });
+const rt = await startRuntime({ rateLimits: false, port: 0 });
 try {
   const client = benchClient(rt);
   const account = await client.simAccount();

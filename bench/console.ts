@@ -41,7 +41,7 @@ function bundleSize() {
 }
 
 async function renderTimes() {
-  const rt = await startRuntime({ port: 0, bootMs: 50, agentIntervalMs: 1000, workflowWaitMs: 50 });
+  const rt = await startRuntime({ rateLimits: false, port: 0, bootMs: 50, agentIntervalMs: 1000, workflowWaitMs: 50 });
   const browser = await chromium.launch(LAUNCH);
   try {
     const client = benchClient(rt);

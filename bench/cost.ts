@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { LOG_ARCHIVE_DAYS } from '../core/log-bundles.js';
 import { COMPLIANCE_HISTORY_DAYS } from '../core/compliance.js';
 import { EVENT_RETENTION_DAYS } from '../core/events.js';
+import { AUDIT_RETENTION_DAYS } from '../core/audit.js';
 import { BRISK_AFTER_NEWS_MS, BRISK_POLL_MS, CLUSTER_PAGE_REFRESH_MS, EVENT_POLL_MS, USAGE_REFRESH_MS } from '../console/src/poll-rates.js';
 import { modelPatchRun } from './patch-model.js';
 
@@ -120,6 +121,12 @@ const pageRequests = Math.round(PAGE_MINUTES * 60_000 * (1 / EVENT_POLL_MS + 4 /
 const consoleRequest = PRICE.apiGatewayRequest + lambda(30, 512) + 3 * PRICE.ddbReadUnit;
 const consoleDaily = 30 * (VISIT_REQUESTS + pageRequests) * consoleRequest;
 
+// The audit log: every change and sensitive read through the API is one PutItem of ~0.7 KB, kept
+// AUDIT_RETENTION_DAYS. A cluster's month: a change a week (the reconcile above), a log bundle,
+// ~10 kubeconfigs and ~5 commands: ~20 entries; storage counted at the steady state of a full year.
+const AUDIT_ENTRIES = 20;
+const audit = AUDIT_ENTRIES * PRICE.ddbWriteUnit + AUDIT_ENTRIES * (AUDIT_RETENTION_DAYS / 30) * 0.7e-6 * PRICE.ddbStorageGbMonth;
+
 // The cluster's patch schedule fires once a week (counted in the patch run); its CA keys are sealed
 // under the one platform KMS key: a decrypt per node bootstrap and per kubeconfig (~20 a month).
 const keyUse = 20 * PRICE.kmsRequest;
@@ -141,6 +148,7 @@ const lifecycle: [string, number][] = [
   [`a kube-bench run a week (report kept ${COMPLIANCE_HISTORY_DAYS} days)`, compliance],
   [`a user opening the console daily (${VISIT_REQUESTS} requests, then ${PAGE_MINUTES} minutes on the cluster's page: ${pageRequests} requests)`, consoleDaily],
   ['key use (KMS decrypts of the sealed CA keys)', keyUse],
+  [`the audit log (${AUDIT_ENTRIES} entries a month, each kept ${AUDIT_RETENTION_DAYS} days)`, audit],
 ];
 const sum = (rows: [string, number][]) => rows.reduce((s, [, v]) => s + v, 0);
 const print = (rows: [string, number][]) => rows.forEach(([label, v]) => console.log(`  ${label.padEnd(92)} $${v.toFixed(4)}`));
@@ -160,6 +168,7 @@ const idle: [string, number][] = [
   // The sweep turns its rule off when the deadline index is empty (functions/health/sweep.ts): one run, then none.
   ['health sweep: off while no cluster reports (its rule disabled after one empty run)', lambda(30, 256) + 16 * PRICE.ddbReadUnit],
   ['DynamoDB (on-demand, empty tables), S3, CloudFront, API Gateway, Step Functions, Scheduler', 0],
+  ["API Gateway usage plan and tenants' usage keys (rate limits; no charge)", 0],
   ['CloudWatch Logs (WARN level: nothing logged while idle)', 0],
 ];
 console.log('\nIdle platform, no clusters, per month');

@@ -51,7 +51,7 @@ interface Req {
 }
 
 async function main() {
-  const rt = await startRuntime({ port: 0, bootMs: 50, agentIntervalMs: 1000, workflowWaitMs: 50 });
+  const rt = await startRuntime({ rateLimits: false, port: 0, bootMs: 50, agentIntervalMs: 1000, workflowWaitMs: 50 });
   const started = performance.now();
   try {
     const contract = new Contract();

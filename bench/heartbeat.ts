@@ -22,7 +22,7 @@ import { agentReport, benchClient, sweepDeadlineIndex } from './local-api.js';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 // The scheduled sweep stays out of the way (a day): it would clear the stale entries seeded below.
-const rt = await startRuntime({ port: 0, bootMs: 0, agentIntervalMs: 3_600_000, workflowWaitMs: 10, sweepIntervalMs: 86_400_000 });
+const rt = await startRuntime({ rateLimits: false, port: 0, bootMs: 0, agentIntervalMs: 3_600_000, workflowWaitMs: 10, sweepIntervalMs: 86_400_000 });
 const out: Record<string, unknown> = {};
 try {
   const client = benchClient(rt);

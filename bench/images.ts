@@ -38,7 +38,7 @@ console.log('\nImage signature and decision, OS pack with 20 roles (vars read wi
 console.log(`  median ${median(times).toFixed(3)} ms   p95 ${p95(times).toFixed(3)} ms   goal ≤ 1 ms`);
 
 // ---- bake and reuse on the simulated cloud
-const rt = await startRuntime({ port: 0, bootMs: 0, imageMs: 0, bakeMs: 0, agentIntervalMs: 1000, workflowWaitMs: 10 });
+const rt = await startRuntime({ rateLimits: false, port: 0, bootMs: 0, imageMs: 0, bakeMs: 0, agentIntervalMs: 1000, workflowWaitMs: 10 });
 try {
   const client = benchClient(rt);
   const account = await client.simAccount();

@@ -24,7 +24,7 @@ interface LogRequestView {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
-const rt = await startRuntime({ port: 0 });
+const rt = await startRuntime({ rateLimits: false, port: 0 });
 try {
   const client = benchClient(rt);
   const account = await client.simAccount();

@@ -21,7 +21,7 @@ const AGENT_MS = 25_000;
 const PRICE = { transition: 25 / 1e6, schedulerInvocation: 1 / 1e6, lambdaRequest: 0.2 / 1e6, lambdaGbSecond: 0.0000133334 };
 const WEEKS_PER_MONTH = 30 / 7;
 
-const rt = await startRuntime({ port: 0, bootMs: NODE_MS, imageMs: 1000, bakeMs: 1000, agentIntervalMs: AGENT_MS / CLOCK_SPEED });
+const rt = await startRuntime({ rateLimits: false, port: 0, bootMs: NODE_MS, imageMs: 1000, bakeMs: 1000, agentIntervalMs: AGENT_MS / CLOCK_SPEED });
 const TICK_MS = 20;
 const ticking = setInterval(() => rt.clock.advance(TICK_MS * (CLOCK_SPEED - 1)), TICK_MS);
 try {

@@ -90,7 +90,7 @@ console.log(`  plan: ${plan.steps.length} steps (launch ${count('launch')}, wait
 console.log(`  applyPlan (the preview): ${applyMs.toFixed(2)} ms, ${after.length} nodes after`);
 
 async function previewLatency() {
-  const rt = await startRuntime({ port: 0, bootMs: 20, agentIntervalMs: 200, workflowWaitMs: 20 });
+  const rt = await startRuntime({ rateLimits: false, port: 0, bootMs: 20, agentIntervalMs: 200, workflowWaitMs: 20 });
   try {
     const client = benchClient(rt);
     const account = await client.simAccount();

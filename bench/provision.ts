@@ -10,7 +10,7 @@ import { benchClient } from './local-api.js';
 const RUNS = 5;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-const rt = await startRuntime({ port: 0, bootMs: 0, agentIntervalMs: 1000, workflowWaitMs: 10 });
+const rt = await startRuntime({ rateLimits: false, port: 0, bootMs: 0, agentIntervalMs: 1000, workflowWaitMs: 10 });
 try {
   const client = benchClient(rt);
   const account = await client.simAccount();

@@ -190,7 +190,7 @@ async function fleetSoak(dynamoEndpoint: string, { rounds, fleet, nodes }: { rou
   const logged = countLoggedErrors();
   const errors: string[] = [];
 
-  const rt = await startRuntime({ port: 0, dynamoEndpoint, agentIntervalMs: HEARTBEAT_MS, sweepIntervalMs: 60_000 });
+  const rt = await startRuntime({ rateLimits: false, port: 0, dynamoEndpoint, agentIntervalMs: HEARTBEAT_MS, sweepIntervalMs: 60_000 });
   let client: ReturnType<typeof fork> | undefined;
   try {
     const atStart = memory(true);

@@ -13,7 +13,7 @@ const STEP_MS = 30_000;
 const PRICE_PER_TRANSITION = 0.000025; // Standard workflows, us-east-1
 
 process.env.LOG_LEVEL ??= 'ERROR'; // the step's backoff warnings, once a loop, are not the figures
-const rt = await startRuntime({ port: 0, bootMs: 0, agentIntervalMs: 3_600_000 }); // waits last what they say
+const rt = await startRuntime({ rateLimits: false, port: 0, bootMs: 0, agentIntervalMs: 3_600_000 }); // waits last what they say
 try {
   const client = benchClient(rt);
   const account = await client.simAccount();

@@ -12,7 +12,7 @@ import { startRuntime } from '../local/runtime.js';
 const CLUSTERS = 10_000;
 
 export async function fanoutFigures(): Promise<void> {
-  const rt = await startRuntime({ port: 0, bootMs: 0, agentIntervalMs: 60_000, workflowWaitMs: 10 });
+  const rt = await startRuntime({ rateLimits: false, port: 0, bootMs: 0, agentIntervalMs: 60_000, workflowWaitMs: 10 });
   try {
     const headers = { authorization: `Bearer ${rt.apiKey}`, 'content-type': 'application/json' };
     const call = async (method: string, path: string, body?: unknown) => (await fetch(`${rt.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })).json() as Promise<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any -- a bench reads a few fields of the answers

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { startRuntime } from '../local/runtime.js';
+import { TENANT_RATE_LIMITS } from '../core/rate-limits.js';
 
 const { values } = parseArgs({
   options: {
@@ -42,6 +43,7 @@ Strata is running (${((Date.now() - started) / 1000).toFixed(1)} s)
   Health     ${runtime.url}/healthz
   Agent API  ${runtime.url}/agent/v1              (simulated nodes fetch their bootstrap bundle, agents heartbeat)
   Faults     ${runtime.url}/local/faults          (simulated cloud; operator key)
+  Metrics    ${runtime.url}/local/metrics         (requests throttled per tenant: ${TENANT_RATE_LIMITS.ratePerSecond}/s, bursts of ${TENANT_RATE_LIMITS.burst}; operator key)
   API key    ${runtime.apiKey}
              (tenant "default", admin and platform operator)
   Data       ${values['data-dir'] ? `kept in ${values['data-dir']}` : 'in memory (use -- --data-dir DIR to keep it)'}

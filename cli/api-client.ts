@@ -21,21 +21,34 @@ export class ApiClient {
   ) {}
 
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const res = await this.send(method, path, opts, 'application/json');
+    const text = await res.text();
+    if (!res.ok) throw errorOf(res.status, text);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /**
+   * A GET whose answer is not one JSON document (an export in JSON lines): the response with its
+   * headers and its body unread, to be streamed; an error answer is thrown as for any request.
+   */
+  async getRaw(path: string, query: Query | undefined, accept: string): Promise<Response> {
+    const res = await this.send('GET', path, { query }, accept);
+    if (!res.ok) throw errorOf(res.status, await res.text());
+    return res;
+  }
+
+  private async send(method: string, path: string, opts: RequestOptions, accept: string): Promise<Response> {
     const url = new URL(this.baseUrl.replace(/\/+$/, '') + path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const headers: Record<string, string> = { authorization: `Bearer ${this.key}`, accept: 'application/json', 'user-agent': `strata-cli/${CLI_VERSION}` };
+    const headers: Record<string, string> = { authorization: `Bearer ${this.key}`, accept, 'user-agent': `strata-cli/${CLI_VERSION}` };
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
     try {
-      res = await fetch(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), signal: opts.signal });
+      return await fetch(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), signal: opts.signal });
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       throw new Failure(`cannot reach the Strata API at ${this.baseUrl}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
     }
-    const text = await res.text();
-    if (!res.ok) throw errorOf(res.status, text);
-    return (text ? JSON.parse(text) : undefined) as T;
   }
 
   get<T>(path: string, query?: Query): Promise<T> {

@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { applyCommand } from './commands/apply.js';
+import { auditCommand } from './commands/audit.js';
+import { quotasCommand } from './commands/quotas.js';
 import { complianceCommand } from './commands/compliance.js';
 import { createCommand } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
@@ -65,6 +67,8 @@ export function program(): Command {
     planCommand(),
     waitCommand(),
     eventsCommand(),
+    auditCommand(),
+    quotasCommand(),
     logsCommand(),
     complianceCommand(),
     usageCommand(),

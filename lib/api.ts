@@ -1,6 +1,7 @@
 import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
+  ApiKeySourceType,
   AuthorizationType,
   IdentitySource,
   LambdaIntegration,
@@ -9,9 +10,11 @@ import {
   RequestAuthorizer,
   ResponseType,
   RestApi,
+  type UsagePlan,
 } from 'aws-cdk-lib/aws-apigateway';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { IStateMachine, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { TableId } from '../adapters/dynamodb/tables.js';
@@ -25,6 +28,9 @@ import { type WorkflowId, grantCloudAccess, stateMachineName } from './workflows
 import type { StrataPatchSchedules } from './patch-schedules.js';
 import { SUPERSEDED_WORKFLOWS } from '../functions/workflows/registry.js';
 import { isAudited } from '../core/audit.js';
+import { TENANT_RATE_LIMITS } from '../core/rate-limits.js';
+import { USAGE_PLAN_ID_PARAMETER_ENV } from '../adapters/apigateway/usage-plan.js';
+import { grantTenantUsageKeys } from './usage-keys.js';
 
 export interface StrataApiProps {
   /** The tables: each handler gets the access HANDLER_ACCESS gives it, the authorizer read-only on definitions. */
@@ -163,6 +169,8 @@ export const HANDLER_ACCESS: Readonly<Record<HandlerName, HandlerAccess>> = {
   logs: { ...DEFINITIONS_READWRITE, downloadsArchives: LOGS_PREFIX, checksLogArchives: true },
   // kube-bench runs: reads them, signs the raw report's URL; a scan is a runCisScan command.
   compliance: { ...DEFINITIONS_READWRITE, downloadsArchives: COMPLIANCE_PREFIX },
+  // Quotas: reads the tenant's clusters to count them, writes the quota item.
+  quotas: DEFINITIONS_READWRITE,
   // The audit log's reader: queries it, never writes it.
   audit: { tables: [{ table: 'audit', access: 'read' }] },
   openapi: { tables: [] },
@@ -226,6 +234,8 @@ export class StrataApi extends Construct {
   public readonly api: RestApi;
   public readonly authorizerFunction: StrataFunction;
   public readonly handlers: ReadonlyMap<HandlerName, StrataFunction>;
+  /** Each tenant's request rate (TENANT_RATE_LIMITS), by the usage identifier key the authorizer names. */
+  public readonly tenantUsagePlan: UsagePlan;
 
   constructor(scope: Construct, id: string, props: StrataApiProps) {
     super(scope, id);
@@ -242,6 +252,8 @@ export class StrataApi extends Construct {
 
     this.api = new RestApi(this, 'Api', {
       description: 'Strata control plane REST API',
+      // The usage plan's key comes from the authorizer's decision (usageIdentifierKey): clients never send one.
+      apiKeySourceType: ApiKeySourceType.AUTHORIZER,
       cloudWatchRole: true,
       deployOptions: {
         stageName,
@@ -257,6 +269,14 @@ export class StrataApi extends Construct {
     });
     // RestApi adds its own `Endpoint` output; the stack exports the URL once, as ApiUrl.
     this.api.node.tryRemoveChild('Endpoint');
+    // Per tenant, inside the stage's limits, on the methods that require an API key (the key being the
+    // tenant's, named by the authorizer). A throttled request gets the THROTTLED response, counts in
+    // the stage's 4XXError metric and never reaches a handler, so it writes nothing.
+    this.tenantUsagePlan = this.api.addUsagePlan('TenantUsagePlan', {
+      description: "Strata: each tenant's request rate and burst (core/rate-limits.ts)",
+      throttle: { rateLimit: TENANT_RATE_LIMITS.ratePerSecond, burstLimit: TENANT_RATE_LIMITS.burst },
+      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+    });
     Validations.of(this.api).acknowledge(
       {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
@@ -359,7 +379,8 @@ export class StrataApi extends Construct {
           { id: 'AwsSolutions-COG4', reason: `${route.method} ${route.path} is public by design: it must answer without an API key.` },
         );
       } else {
-        const method = resource.addMethod(route.method, integration, { authorizationType: AuthorizationType.CUSTOM, authorizer });
+        // The tenant's usage key (named by the authorizer) is what puts the request in the tenant usage plan.
+        const method = resource.addMethod(route.method, integration, { authorizationType: AuthorizationType.CUSTOM, authorizer, apiKeyRequired: true });
         Validations.of(method).acknowledge({
           id: 'AwsSolutions-COG4',
           reason: 'Strata authenticates API keys (Authorization: Bearer) with a Lambda REQUEST authorizer; it has no Cognito users.',
@@ -367,5 +388,20 @@ export class StrataApi extends Construct {
       }
     }
     this.handlers = handlers;
+    // A tenant made through the API gets its usage key in the plan before it exists. The handler
+    // cannot refer to the plan (the plan waits for the stage, the stage for the handler's methods):
+    // it reads the plan's id from a parameter whose name it is given.
+    const tenantsHandler = handlers.get('tenants')!;
+    const usagePlanIdName = `${props.keys.secretsPath}/usage-plan-id`;
+    new StringParameter(this, 'UsagePlanIdParameter', {
+      parameterName: usagePlanIdName,
+      stringValue: this.tenantUsagePlan.usagePlanId,
+      description: "Strata: the tenant usage plan's id, for the tenants handler",
+    });
+    tenantsHandler.addEnvironment(USAGE_PLAN_ID_PARAMETER_ENV, usagePlanIdName);
+    tenantsHandler.addToRolePolicy(
+      new PolicyStatement({ actions: ['ssm:GetParameter'], resources: [Stack.of(this).formatArn({ service: 'ssm', resource: 'parameter', resourceName: usagePlanIdName.slice(1) })] }),
+    );
+    grantTenantUsageKeys(this, 'TenantsHandlerUsageKeys', tenantsHandler, this.tenantUsagePlan);
   }
 }

@@ -83,7 +83,7 @@ export class StrataStack extends Stack {
       archives: this.archives,
       reservedConcurrency: props.apiReservedConcurrency,
     });
-    this.bootstrap = new StrataBootstrap(this, 'Bootstrap', { data: this.data, keys: this.keys, environment });
+    this.bootstrap = new StrataBootstrap(this, 'Bootstrap', { data: this.data, keys: this.keys, environment, usagePlan: this.api.tenantUsagePlan });
     // The web console and the REST API on one CloudFront origin.
     this.console = new StrataConsole(this, 'Console', { api: this.api.api, downloadOrigins: [`https://${this.archives.bucket.bucketRegionalDomainName}`] });
 

@@ -4,6 +4,7 @@ import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayProxyR
 import { AUTHORIZER_CACHE_SECONDS, AUTHORIZER_ENTRY, ROUTES, handlerEntry, type Route } from '../functions/api/routes.js';
 import { loadHandler } from './handlers.js';
 import { lambdaContext } from './lambda-context.js';
+import type { TenantThrottle } from './tenant-throttle.js';
 
 type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 type Authorizer = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
@@ -33,6 +34,13 @@ const gatewayError = (statusCode: number, error: string, message: string, path: 
   body: JSON.stringify({ error, message, details: [{ path, message }] }),
 });
 
+/** The usage plan's answer past the tenant's limits: the handler is never invoked, so nothing is written. */
+function throttled(retryAfterSeconds: number): APIGatewayProxyResult {
+  const message = `this tenant is over its request rate limit; retry after ${retryAfterSeconds} s`;
+  const answer = gatewayError(429, 'TooManyRequests', message, 'headers.authorization');
+  return { ...answer, headers: { ...answer.headers, 'retry-after': String(retryAfterSeconds) } };
+}
+
 export interface GatewayOptions {
   readonly port: number;
   readonly host?: string;
@@ -40,12 +48,15 @@ export interface GatewayOptions {
   readonly accessLog?: boolean;
   /** Extra local-only routes (e.g. /local/*), tried before the API's. */
   readonly extra?: (req: IncomingMessage, body: string) => Promise<APIGatewayProxyResult | undefined>;
+  /** The usage plan's per-tenant throttle, applied after the authorizer; none admits every request. */
+  readonly throttle?: TenantThrottle;
 }
 
 /**
  * An HTTP server that does what API Gateway REST does for Strata: match the resource,
- * run the REQUEST authorizer (its decision cached per key for AUTHORIZER_CACHE_SECONDS), build the
- * proxy event, invoke the handler in-process, and write its result.
+ * run the REQUEST authorizer (its decision cached per key for AUTHORIZER_CACHE_SECONDS), throttle by
+ * the decision's usage identifier key as the usage plan does, build the proxy event, invoke the
+ * handler in-process, and write its result.
  */
 export async function startGateway(opts: GatewayOptions): Promise<{ server: Server; url: string; stop(): Promise<void> }> {
 
@@ -116,14 +127,20 @@ export async function startGateway(opts: GatewayOptions): Promise<{ server: Serv
     const headers = flatHeaders(req);
     const requestId = randomUUID();
     let authorizerContext: Record<string, unknown> | null = null;
+    let usageKey: string | undefined;
     if (!match.route.public) {
       try {
         const decision = await authorize(headers, method, match.route.path, url.pathname);
         if (decision.policyDocument.Statement.some((s) => s.Effect === 'Deny')) return gatewayError(403, 'Forbidden', 'access denied', 'headers.authorization');
         authorizerContext = { ...(decision.context ?? {}), principalId: decision.principalId };
+        usageKey = decision.usageIdentifierKey ?? undefined;
       } catch {
         return gatewayError(401, 'Unauthorized', 'a valid API key is required: Authorization: Bearer <key>', 'headers.authorization');
       }
+      // As API Gateway answers a method that requires an API key when the authorizer (the key source) names none.
+      if (!usageKey) return gatewayError(403, 'Forbidden', 'the authorizer named no usage plan key for this caller', 'headers.authorization');
+      const retryAfter = opts.throttle?.admit(usageKey, String(authorizerContext.tenantId ?? '')) ?? 0;
+      if (retryAfter > 0) return throttled(retryAfter);
     }
 
     const query = [...url.searchParams.keys()];

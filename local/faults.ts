@@ -87,6 +87,7 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({ st
  *       platform's size check must catch it); "slow" with "seconds" takes that long on the runtime's
  *       clock before uploading; listed as operation CollectLogs:<cluster>)
  *   GET /local/schedules (what the local EventBridge Scheduler holds, with each schedule's next run)
+ *   GET /local/metrics (requests the gateway refused past each tenant's rate limit: {limits, throttled})
  *   GET /local/faults, DELETE /local/faults, GET /local/cloud, GET /local/executions
  */
 export function localControls(cloud: SimulatedCloud, sfn: LocalStepFunctions, operatorKey: string, builders?: SimulatedBuilders) {

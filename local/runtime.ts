@@ -28,6 +28,8 @@ import { PLATFORM_SECRET_ENV } from '../adapters/secrets/platform-secret.js';
 import { secretParameterName } from '../core/cloud-accounts.js';
 import { agentBundle } from '../agent/build.js';
 import { prepareConsole, serveConsole } from './console.js';
+import { TENANT_RATE_LIMITS, type RateLimits } from '../core/rate-limits.js';
+import { TenantThrottle } from './tenant-throttle.js';
 
 export interface RuntimeOptions {
   /** HTTP port of the API; 0 picks a free one. */
@@ -57,6 +59,12 @@ export interface RuntimeOptions {
   readonly sweepIntervalMs?: number;
   /** A lower size cap for log bundles than the deployed 100 MiB (tests of an oversized upload). */
   readonly logBundleMaxBytes?: number;
+  /**
+   * Each tenant's request rate limits, as the usage plan applies them on AWS; `false` for none
+   * (tests and benches that send bursts from one tenant on purpose).
+   * @default TENANT_RATE_LIMITS
+   */
+  readonly rateLimits?: RateLimits | false;
 }
 
 export interface Runtime {
@@ -167,6 +175,7 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     stops.push(async () => builders.stop());
 
     const controls = localControls(cloud, workflows, apiKey, builders);
+    const throttle = new TenantThrottle(opts.rateLimits ?? TENANT_RATE_LIMITS);
     // The web console, same origin as the API: built now if console/dist is missing or stale.
     const consoleBuild = await prepareConsole();
     // The agent control-plane nodes download (and check by its sha256): built now if missing or stale.
@@ -175,7 +184,9 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
       port: opts.port ?? 8787,
       host: opts.host,
       accessLog: opts.accessLog,
-      extra: async (req, body) => (await serveAgentApi(req, body)) ?? schedules.localControl(req, apiKey) ?? (await controls(req, body)) ?? (await serveConsole(req)),
+      throttle,
+      extra: async (req, body) =>
+        (await serveAgentApi(req, body)) ?? schedules.localControl(req, apiKey) ?? throttle.localControl(req, apiKey) ?? (await controls(req, body)) ?? (await serveConsole(req)),
     });
     stops.push(gateway.stop);
     if (consoleBuild.state === 'built') console.log(`Console built (${(consoleBuild.ms / 1000).toFixed(1)} s): ${gateway.url}/`);

@@ -8,6 +8,8 @@ import { cloudAccountSk } from './cloud-accounts-store.js';
 import { bumpCount, deleteItem, deleteKey, entitySk, getItem, getRaw, listAll, listPrefix, nameLock, nameSk, putNew, strip, table, tenantPk, transact, updateIf, type Filter, type Page, type TransactItem } from './definitions.js';
 import { profileSk } from './profiles-store.js';
 import { clock } from '../../core/clock.js';
+import { nodesOf } from '../../core/quotas.js';
+import { usageChange, type UsageChange } from './quotas-store.js';
 
 export const clusterSk = (id: string) => entitySk('CLUSTER', id);
 /**
@@ -46,7 +48,7 @@ export interface IdempotencyClaim {
  * (optionally) the idempotency record in one transaction. With a key already used for the
  * same request, returns the cluster made the first time instead.
  */
-export async function createCluster(tenantId: string, cluster: Cluster, idem?: IdempotencyClaim, appliedBy = ''): Promise<{ cluster: Cluster; replayed: boolean }> {
+export async function createCluster(tenantId: string, cluster: Cluster, idem?: IdempotencyClaim, appliedBy = '', usage?: UsageChange): Promise<{ cluster: Cluster; replayed: boolean }> {
   const pk = tenantPk(tenantId);
   const now = Math.floor(clock.now() / 1000);
   const items: TransactItem[] = [
@@ -58,6 +60,8 @@ export async function createCluster(tenantId: string, cluster: Cluster, idem?: I
     historyPut(pk, { clusterId: cluster.id, revision: cluster.profileRevision, action: 'create', appliedBy, appliedAt: cluster.createdAt, generation: cluster.generation }),
     putNew({ ...tenantRefKey(cluster.id), kind: 'CLUSTERREF', tenantId }),
   ];
+  // Last, so that its index is known whatever comes first.
+  if (usage) items.push(usage.item);
   if (idem) {
     // First, so that a replay is recognised before the (equally failing) name lock.
     items.unshift({
@@ -79,6 +83,7 @@ export async function createCluster(tenantId: string, cluster: Cluster, idem?: I
     if (i === offset + 1) return conflict(`a cluster named ${cluster.name} already exists`, 'name');
     if (i === offset + 2) return notFound('profile', cluster.profileId, 'profileId');
     if (i === offset + 3) return notFound('cloud account', cluster.cloudAccountId, 'cloudAccountId');
+    if (usage && i === items.length - 1) return usage.refusal;
     return conflict('cluster id collision; retry');
   }).catch(async (err) => {
     if (!replay) throw err;
@@ -122,7 +127,7 @@ export async function listClusters(tenantId: string, opts: { limit?: number; cur
  * Write a user's change of the spec if nobody changed it since `expectedVersion` was read.
  * Only spec attributes are set, so a workflow's concurrent status write is never lost.
  */
-export async function updateClusterSpec(tenantId: string, next: Cluster, expectedVersion: number, history?: RevisionHistoryEntry): Promise<void> {
+export async function updateClusterSpec(tenantId: string, next: Cluster, expectedVersion: number, history?: RevisionHistoryEntry, usage?: UsageChange): Promise<void> {
   const pk = tenantPk(tenantId);
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = { ':expected': expectedVersion, ':deleting': 'Deleting', ':deleted': 'Deleted' };
@@ -145,8 +150,9 @@ export async function updateClusterSpec(tenantId: string, next: Cluster, expecte
         },
       },
       ...(history ? [historyPut(pk, history)] : []),
+      ...(usage ? [usage.item] : []),
     ],
-    () => conflict(`cluster ${next.id} changed since version ${expectedVersion}, or is being deleted; read it again and retry`, 'version'),
+    (i) => (usage && i === (history ? 2 : 1) ? usage.refusal : conflict(`cluster ${next.id} changed since version ${expectedVersion}, or is being deleted; read it again and retry`, 'version')),
   );
 }
 
@@ -211,6 +217,7 @@ export async function finalizeDeleted(tenantId: string, cluster: Cluster): Promi
       deleteKey(pk, nameSk('CLUSTER', cluster.name)),
       bumpCount(pk, profileSk(cluster.profileId), 'clusterCount', -1),
       bumpCount(pk, cloudAccountSk(cluster.cloudAccountId), 'clusterCount', -1),
+      (await usageChange(tenantId, { clusters: -1, nodes: -nodesOf(cluster.nodePools) }, 'id')).item,
     ],
     () => conflict(`cluster ${cluster.id} is not being deleted`),
   );

@@ -4,6 +4,7 @@ import { h } from './dom';
 import { Router, useRouter, type Route } from './router';
 import { clearSession, currentSession } from './session';
 import { apiKeysView } from './views/api-keys';
+import { auditView } from './views/audit';
 import { cloudAccountsView } from './views/cloud-accounts';
 import { clusterComplianceView } from './views/cluster-compliance';
 import { clusterCreateView } from './views/cluster-create';
@@ -44,6 +45,7 @@ const ROUTES: readonly Route[] = [
   { pattern: '/images/:id', view: imageDetailView },
   { pattern: '/cloudaccounts', view: cloudAccountsView },
   { pattern: '/apikeys', view: apiKeysView },
+  { pattern: '/audit', view: auditView },
 ];
 
 const notFound = () => h('section', {}, h('h1', {}, 'Page not found'), h('p', {}, 'Nothing lives at this address. ', h('a', { href: '/clusters' }, 'Go to the clusters.')));

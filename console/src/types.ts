@@ -100,6 +100,34 @@ export interface EventFollow {
   after: string;
 }
 
+export type AuditOutcome = 'success' | 'refused' | 'error';
+
+/** One request that changed something or read something sensitive. */
+export interface AuditEntry {
+  id: string;
+  at: string;
+  actor: { type: 'apiKey'; id: string; role: Role };
+  /** Method and route, e.g. PUT /v1/clusters/{id}. */
+  action: string;
+  path: string;
+  resourceType: string;
+  resourceId?: string;
+  outcome: AuditOutcome;
+  status: number;
+  error?: string;
+  message?: string;
+  sourceIp: string;
+  requestId: string;
+  userAgent?: string;
+}
+
+/** What a platform operator lets the tenant run, and what it uses (GET /v1/quotas). */
+export interface Quotas {
+  tenantId: string;
+  quotas: { clusters?: number; nodes?: number };
+  usage: { clusters: number; nodes: number };
+}
+
 export interface NodeCondition {
   type: string;
   status: Status;

@@ -1,5 +1,6 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { bearerKey, hashApiKey } from '../../core/api-keys.js';
+import { usageKeyOf } from '../../core/rate-limits.js';
 import { findApiKeyByHash } from '../../adapters/dynamodb/api-keys-store.js';
 import { logger } from '../commons/powertools.js';
 
@@ -7,7 +8,8 @@ import { logger } from '../commons/powertools.js';
  * API Gateway REQUEST authorizer: `Authorization: Bearer <key>` → tenant, role, operator.
  * Throwing 'Unauthorized' is API Gateway's contract for a 401. The policy allows every
  * route of the stage, so one cached decision serves all of the key's requests; what a role
- * may do is checked by the handlers.
+ * may do is checked by the handlers. The usage identifier key puts the request in its tenant's
+ * share of the usage plan (core/rate-limits.ts): every key of a tenant draws on the same limits.
  */
 export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
   const headers = event.headers ?? {};
@@ -26,6 +28,7 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
       Version: '2012-10-17',
       Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: `${arnBase}/${stage}/*/*` }],
     },
+    usageIdentifierKey: usageKeyOf(record.tenantId),
     context: { tenantId: record.tenantId, role: record.role, keyId: record.id, operator: record.operator },
   };
 }

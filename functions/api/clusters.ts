@@ -21,6 +21,8 @@ import { requireRole } from '../../core/roles.js';
 import { getCloudAccount } from '../../adapters/dynamodb/cloud-accounts-store.js';
 import { createCluster, getCluster, listClusters, markDeleting, setAgentToken, updateClusterSpec } from '../../adapters/dynamodb/clusters-store.js';
 import { listConditions } from '../../adapters/dynamodb/conditions-store.js';
+import { usageChange } from '../../adapters/dynamodb/quotas-store.js';
+import { nodesOf } from '../../core/quotas.js';
 import { workflows } from '../commons/workflows.js';
 import { getProfile, getRevision } from '../../adapters/dynamodb/profiles-store.js';
 import { header, httpApi, json, noContent, parseBody, parseQuery, pathParam, principalOf } from '../commons/http.js';
@@ -128,6 +130,7 @@ export const handler = middy(
       const revision = await getRevision(who.tenantId, profile.id, input.profileRevision ?? profile.latestRevision, 'profileRevision');
       checkClusterShape(input, account.spec.type, revision.layers);
       await checkPlacement(who.tenantId, account, input);
+      const usage = await usageChange(who.tenantId, { clusters: 1, nodes: nodesOf(input.nodePools) }, 'nodePools');
 
       const now = clock.date().toISOString();
       const cluster: Cluster = {
@@ -143,7 +146,7 @@ export const handler = middy(
         createdAt: now,
         updatedAt: now,
       };
-      const result = await createCluster(who.tenantId, cluster, key ? { key, requestHash: requestHash(input) } : undefined, who.keyId);
+      const result = await createCluster(who.tenantId, cluster, key ? { key, requestHash: requestHash(input) } : undefined, who.keyId, usage);
       // Every replay too: putting the same schedule again is a no-op.
       if (patchSettingsOf(result.cluster.osPatch).frequency !== 'none') await syncPatchSchedule(who.tenantId, result.cluster);
       // Started on every replay too: the execution name makes it a no-op when already running.
@@ -189,12 +192,15 @@ export const handler = middy(
       checkClusterShape(next, current.cloud, revision.layers);
       await checkDay2Change(who.tenantId, current, next, revision);
       if (input.nodePools) await checkPlacement(who.tenantId, await getCloudAccount(who.tenantId, current.cloudAccountId), next);
+      const moreNodes = nodesOf(next.nodePools) - nodesOf(current.nodePools);
+      // A dry run is refused past the quota too: it shows what the change would do.
+      const usage = moreNodes !== 0 ? await usageChange(who.tenantId, { clusters: 0, nodes: moreNodes }, 'nodePools') : undefined;
       if (dryRun === 'true') {
         const [plan, running] = await Promise.all([clusterPlan(who.tenantId, next, revision), getPlan(who.tenantId, current.id)]);
         const preview = reconcile ? plan : { steps: [], pools: plan.pools };
         return json(200, { dryRun: true, cluster: publicCluster(next), plan: preview, cancels: reconcile && running?.state === 'Running' ? cancelledSteps(running, preview) : [] });
       }
-      await updateClusterSpec(who.tenantId, next, current.version, revisionMove(current, next, who.keyId, 'update'));
+      await updateClusterSpec(who.tenantId, next, current.version, revisionMove(current, next, who.keyId, 'update'), usage);
       if (input.osPatch) await syncPatchSchedule(who.tenantId, next);
       if (reconcile) {
         // The previous generation's execution stops (a reconcile at its step boundary: the new plan carries on from the nodes as they are).

@@ -13,6 +13,7 @@ import { CreateRegistryInput } from '../../core/registries.js';
 import { CreateTenantInput } from '../../core/tenants.js';
 import { ApplyUpdateInput, PackValuesInput } from '../../core/updates.js';
 import { PutOsPatchInput } from '../../core/os-patch.js';
+import { SetQuotasInput } from '../../core/quotas.js';
 import { LogRequestInput, UploadForm, UploadFormRequest } from '../../core/log-bundles.js';
 import { AGENT_ROUTES } from '../agent/routes.js';
 import { Kubeconfig, KubeconfigQuery } from './kubeconfig-schema.js';
@@ -52,7 +53,12 @@ const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
   'GET /v1/openapi.json': { summary: 'this document', ok: [ok(200, 'the OpenAPI 3.1 document', z.record(z.string(), z.unknown()))] },
 
   'GET /v1/tenants': { summary: 'list tenants (operators)', ok: [ok(200, 'the tenants', S.TenantList)] },
-  'POST /v1/tenants': { summary: 'create a tenant and its first admin key (operators)', body: CreateTenantInput, ok: [ok(201, 'created; the key is shown once', S.TenantCreated)] },
+  'POST /v1/tenants': {
+    summary: 'create a tenant and its first admin key (operators); in AWS its rate-limit key is made first (503 when API Gateway cannot be reached: nothing is written)',
+    body: CreateTenantInput,
+    ok: [ok(201, 'created; the key is shown once', S.TenantCreated)],
+    errors: [503],
+  },
 
   'GET /v1/apikeys': { summary: "list the tenant's API keys", ok: [ok(200, 'the keys, never their secrets', S.ApiKeyList)] },
   'POST /v1/apikeys': { summary: 'create an API key', body: CreateApiKeyInput, ok: [ok(201, 'created; the secret is shown once', S.ApiKeyCreated)] },
@@ -180,6 +186,13 @@ const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
     summary: 'one log bundle request (editors); when Ready, a presigned download URL valid for 5 minutes',
     ok: [ok(200, 'the request', S.LogRequestView)],
   },
+  'GET /v1/quotas': { summary: "the tenant's quotas (clusters, nodes) and what it uses", ok: [ok(200, 'quotas and usage', S.Quotas)] },
+  'GET /v1/tenants/{id}/quotas': { summary: "a tenant's quotas and usage (operators)", ok: [ok(200, 'quotas and usage', S.Quotas)] },
+  'PUT /v1/tenants/{id}/quotas': {
+    summary: "set a tenant's quotas (operators): a number sets one, null lifts it; a create or scale past a quota is 403 QuotaExceeded",
+    body: SetQuotasInput,
+    ok: [ok(200, 'the quotas, and usage counted afresh', S.Quotas)],
+  },
   'GET /v1/audit': {
     summary: 'the audit log (admins): every change and every sensitive read (kubeconfig, log bundle download), newest first; entries are kept a year and never changed',
     query: S.AuditQuery,
@@ -281,7 +294,12 @@ function operation(method: HttpMethod, path: string, tag: string, isPublic: bool
     responses[String(a.status) as '200'] = { description: a.description, ...(a.schema ? { content: { [a.type ?? 'application/json']: { schema: a.schema } } } : {}) };
   }
   for (const status of errorStatuses(method, path, spec, isPublic)) {
-    responses[String(status) as '400'] = { description: ERROR_TEXT[status]!, content: { 'application/json': { schema: S.ErrorBody } } };
+    responses[String(status) as '400'] = {
+      description: ERROR_TEXT[status]!,
+      content: { 'application/json': { schema: S.ErrorBody } },
+      // The tenant's rate limit (core/rate-limits.ts): when to try again.
+      ...(status === 429 ? { headers: { 'retry-after': { description: 'seconds to wait before retrying', schema: { type: 'integer', minimum: 1 } } } } : {}),
+    };
   }
   return {
     operationId: `${method.toLowerCase()}${path.replace(/[{}]/g, '').replace(/[/.-]+(\w)/g, (_, c: string) => c.toUpperCase())}`,

@@ -19,6 +19,7 @@ export type HandlerName =
   | 'logs'
   | 'compliance'
   | 'audit'
+  | 'quotas'
   | 'openapi'
   | 'healthz';
 
@@ -114,6 +115,10 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v1/clusters/{id}/compliance', handler: 'compliance' },
   { method: 'POST', path: '/v1/clusters/{id}/compliance/scans', handler: 'compliance' },
   { method: 'GET', path: '/v1/clusters/{id}/compliance/runs/{runId}', handler: 'compliance' },
+
+  { method: 'GET', path: '/v1/quotas', handler: 'quotas' },
+  { method: 'GET', path: '/v1/tenants/{id}/quotas', handler: 'quotas' },
+  { method: 'PUT', path: '/v1/tenants/{id}/quotas', handler: 'quotas' },
 
   { method: 'GET', path: '/v1/audit', handler: 'audit' },
   { method: 'GET', path: '/v1/audit/export', handler: 'audit' },

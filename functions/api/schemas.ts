@@ -320,6 +320,15 @@ export const AuditEntry = z
   })
   .meta({ id: 'AuditEntry', description: `one request that changed something or read something sensitive; kept ${AUDIT_RETENTION_DAYS} days, never changed` });
 export const AuditPage = page(AuditEntry, 'AuditPage');
+
+const QuotaCounts = { clusters: z.int(), nodes: z.int() };
+export const Quotas = z
+  .strictObject({
+    tenantId: z.string(),
+    quotas: z.strictObject({ clusters: z.int().optional(), nodes: z.int().optional() }).meta({ description: 'absent: no limit' }),
+    usage: z.strictObject(QuotaCounts).meta({ description: "clusters not yet Deleted, and their pools' node counts" }),
+  })
+  .meta({ id: 'Quotas' });
 export { AuditQuery, AuditExportQuery } from './queries.js';
 
 export { EventQuery, TenantEventQuery, FOLLOW_MAX_WAIT_SECONDS, FollowQuery, EventFollowQuery } from './queries.js';

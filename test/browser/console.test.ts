@@ -108,9 +108,12 @@ describe('the web console', { timeout: 120_000 }, () => {
   });
 
   it('lists the cluster with its phase, health, profile, nodes, cloud and region, filtered by name and health', async () => {
+    expect((await api.call('PUT', '/v1/tenants/default/quotas', { body: { clusters: 10 } })).status).toBe(200);
     await section('Clusters').click();
     const row = page.locator('tr[data-cluster="demo"]');
     await row.locator('[data-health="Healthy"]').waitFor();
+    // The tenant's quota, as an operator set it: demo and staging count.
+    await page.locator('[data-quotas]').getByText('Quota: 2 of 10 clusters').waitFor();
     expect((await row.locator('td').allTextContents()).map((t) => t.trim())).toEqual(['Running', 'Healthy', 'ubuntu-k8s-calico · rev 1', '3', 'local', 'sim-east-1']);
     await page.locator('tr[data-cluster="staging"] [data-health="Healthy"]').waitFor({ timeout: 30_000 });
     await page.screenshot({ path: `${DOCS}console-clusters.png` });
@@ -253,6 +256,29 @@ describe('the web console', { timeout: 120_000 }, () => {
     await page.waitForURL(`${api.runtime.url}/clusters`);
     await eventually(async () => ((await api.call('GET', `/v1/clusters/${clusterId}`)).body.phase === 'Deleted' ? true : undefined), 'cluster Deleted', 60_000);
     await page.locator('tr[data-cluster="demo"]').waitFor({ state: 'detached', timeout: 15_000 });
+  });
+
+  it('lists the audit log with the cluster made and deleted, filters it by outcome in the URL, and exports it', async () => {
+    await section('Audit').click();
+    await page.getByRole('heading', { name: 'Audit', level: 1 }).waitFor();
+    const ofCluster = page.locator('table.audit tbody tr', { has: page.locator(`a[href="/clusters/${clusterId}"]`) });
+    await ofCluster.first().waitFor();
+    // Newest first: the delete, the changes in between, the create the form made.
+    const actions = await ofCluster.evaluateAll((rows) => rows.map((r) => `${r.getAttribute('data-action')} ${r.getAttribute('data-outcome')}`));
+    expect([actions[0], actions.at(-1)]).toEqual(['DELETE /v1/clusters/{id} success', 'POST /v1/clusters success']);
+    expect(actions).toContain('GET /v1/clusters/{id}/kubeconfig success');
+
+    await page.getByLabel('Outcome').selectOption('refused');
+    await ofCluster.first().waitFor({ state: 'detached' });
+    // The create the API refused for its zone.
+    await page.locator('table.audit tr[data-action="POST /v1/clusters"][data-outcome="refused"]').getByText('us-west-2b').waitFor();
+    expect(await page.locator('table.audit tbody tr:not([data-outcome="refused"])').count()).toBe(0);
+    expect(page.url()).toContain('outcome=refused');
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSON lines' }).click()]);
+    const lines = readFileSync((await download.path())!, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.length).toBe(await page.locator('table.audit tbody tr').count());
+    expect(lines.every((e) => e.outcome === 'refused')).toBe(true);
   });
 
   it('logged no console error and no uncaught exception', () => {

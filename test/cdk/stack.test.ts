@@ -826,8 +826,10 @@ describe('bootstrap', () => {
   it('runs the bootstrap custom resource with stable properties only', () => {
     const custom = Object.values(resources).filter((r) => r.Type === 'Custom::StrataBootstrap');
     expect(custom).toHaveLength(1);
-    expect(Object.keys(custom[0]!.Properties).sort()).toEqual(['OperatorKeyParameter', 'ServiceToken']);
+    expect(Object.keys(custom[0]!.Properties).sort()).toEqual(['OperatorKeyParameter', 'ServiceToken', 'UsagePlanId']);
     expect(custom[0]!.Properties.OperatorKeyParameter).toBe('/strata/StrataTest/operator-key');
+    // It runs again when the plan is replaced: the new plan holds no tenant's usage key.
+    expect(custom[0]!.Properties.UsagePlanId).toEqual({ Ref: logicalId(stack.api.tenantUsagePlan) });
   });
 });
 

@@ -373,6 +373,25 @@ describe('strata', { timeout: 60_000 }, () => {
     expect(tooLong.stderr).toMatch(/^\s+query\.ttlMinutes: /m);
   });
 
+  it('shows the tenant its quotas, and lets an operator set and lift them', async () => {
+    const set = await strata(['quotas', '--tenant', 'default', '--clusters', '7', '--nodes', '40', '-o', 'json']);
+    expect(set.code, set.stderr).toBe(0);
+    const q = JSON.parse(set.stdout);
+    expect(q).toMatchObject({ tenantId: 'default', quotas: { clusters: 7, nodes: 40 } });
+    expect(q.usage.clusters).toBeGreaterThanOrEqual(1);
+    const shown = await strata(['quotas']);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/clusters\s+\d+\s+7/);
+    expect(shown.stdout).toMatch(/nodes\s+\d+\s+40/);
+    expect((await strata(['quotas', '--clusters', '3'])).code).toBe(2);
+    const bad = await strata(['quotas', '--tenant', 'default', '--nodes', 'lots']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--nodes');
+    const lifted = await strata(['quotas', '--tenant', 'default', '--clusters', 'none', '--nodes', 'none', '-o', 'json']);
+    expect(lifted.code, lifted.stderr).toBe(0);
+    expect(JSON.parse(lifted.stdout).quotas).toEqual({});
+  });
+
   it('deletes with --yes, and refuses without a terminal to ask on', async () => {
     const unasked = await strata(['delete', 'cluster', 'demo']);
     expect(unasked.code).toBe(2);
@@ -382,5 +401,81 @@ describe('strata', { timeout: 60_000 }, () => {
     expect(run.stdout).toContain('cluster/demo deleting');
     const gone = await strata(['wait', 'cluster', 'demo', '--for=Deleted', '--timeout=40s']);
     expect(gone.code, gone.stderr).toBe(0);
+  });
+});
+
+describe('strata audit', { timeout: 60_000 }, () => {
+  /** An admin key of these cases: their entries are told apart by it and by the time they began. */
+  let admin: { id: string; key: string };
+  let startedAt: string;
+  beforeAll(async () => {
+    startedAt = new Date().toISOString();
+    const made = await api.call('POST', '/v1/apikeys', { body: { name: 'cli-audit-admin', role: 'admin' } });
+    expect(made.status).toBe(201);
+    admin = { id: made.body.id, key: made.body.key };
+  });
+  const strataWith = (key: string, args: string[]) => strata(args, { env: { STRATA_API_URL: api.runtime.url, STRATA_API_KEY: key } });
+  /** strata audit of these cases' own key since they began. */
+  const audit = (...args: string[]) => strataWith(admin.key, ['audit', '--actor', admin.id, '--since', startedAt, ...args]);
+  const json = (run: Run) => {
+    expect(run.code, run.stderr).toBe(0);
+    return JSON.parse(run.stdout) as any[];
+  };
+
+  it('shows a change once, as a success, and a refused change as refused; filters by outcome; prints a table', async () => {
+    const made = await api.call('POST', '/v1/registries', { key: admin.key, body: { name: 'audited' } });
+    expect(made.status).toBe(201);
+    const bad = await api.call('POST', '/v1/registries', { key: admin.key, body: { name: 'Not A Name!' } });
+    expect(bad.status).toBe(400);
+
+    const ofRegistry = json(await audit('--resource-id', made.body.id, '-o', 'json'));
+    expect(ofRegistry).toHaveLength(1);
+    expect(ofRegistry[0]).toMatchObject({ actor: { id: admin.id, role: 'admin' }, action: 'POST /v1/registries', resourceType: 'registries', resourceId: made.body.id, outcome: 'success', status: 201 });
+
+    const refused = json(await audit('--outcome', 'refused', '-o', 'json'));
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({ action: 'POST /v1/registries', outcome: 'refused', status: 400, error: bad.body.error });
+
+    // Newest first: the refusal came after the create.
+    const all = json(await audit('--action', 'post /v1/registries', '--resource-type', 'registry', '-o', 'json'));
+    expect(all.map((e) => `${e.outcome} ${e.status}`)).toEqual(['refused 400', 'success 201']);
+
+    const table = await audit('--resource-id', made.body.id);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/^TIME\s+ACTOR\s+ACTION\s+RESOURCE\s+OUTCOME\s+STATUS\s+SOURCE IP$/m);
+    expect(table.stdout).toMatch(new RegExp(`^\\d+s\\s+${admin.id}\\s+POST /v1/registries\\s+registries/${made.body.id}\\s+success\\s+201\\s+\\S*127\\.0\\.0\\.1`, 'm'));
+    expect((await audit('--resource-id', 'reg-none')).stdout).toBe('No audit entries matching the filters.\n');
+  });
+
+  it('follows the pages with --all, and exports JSON lines', async () => {
+    const made = await Promise.all(['paged-a', 'paged-b', 'paged-c'].map((name) => api.call('POST', '/v1/registries', { key: admin.key, body: { name } })));
+    expect(made.map((r) => r.status)).toEqual([201, 201, 201]);
+    const ids = made.map((r) => r.body.id).sort();
+
+    const first = await audit('--outcome', 'success', '--action', 'POST /v1/registries', '--limit', '1', '-o', 'json');
+    expect(json(first)).toHaveLength(1);
+    expect(first.stderr).toContain('--all shows every one');
+    const paged = json(await audit('--outcome', 'success', '--action', 'POST /v1/registries', '--limit', '1', '--all', '-o', 'json'));
+    expect(paged.map((e) => e.resourceId).filter((id) => ids.includes(id)).sort()).toEqual(ids);
+
+    const exported = await audit('--outcome', 'success', '--action', 'POST /v1/registries', '-o', 'jsonl');
+    expect(exported.code, exported.stderr).toBe(0);
+    const lines = exported.stdout.split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines.map((l) => JSON.parse(l).id)).toEqual(paged.map((e) => e.id));
+  });
+
+  it('refuses a bad flag before asking the API, and a viewer is refused by the API', async () => {
+    const bad = await audit('--outcome', 'maybe');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("option '--outcome <outcome>' argument 'maybe' is invalid");
+    const badLimit = await audit('--limit', '500');
+    expect(badLimit.code).toBe(2);
+    expect(badLimit.stderr).toContain('--limit');
+
+    const viewer = await api.call('POST', '/v1/apikeys', { body: { name: 'cli-audit-viewer', role: 'viewer' } });
+    const refused = await strataWith(viewer.body.key, ['audit']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/\(403 \w+\)/);
   });
 });

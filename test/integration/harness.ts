@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
+import type { RateLimits } from '../../core/rate-limits.js';
 import { startRuntime, type Runtime } from '../../local/runtime.js';
 import { Contract } from '../contract.js';
 
@@ -19,8 +20,14 @@ export interface Api {
   stop(): Promise<void>;
 }
 
-/** A local runtime of its own for one test file (own tables in the shared DynamoDB Local), driven over HTTP. */
-export async function startApi(timings: { bootMs?: number; agentIntervalMs?: number; workflowWaitMs?: number; sweepIntervalMs?: number; logBundleMaxBytes?: number } = {}): Promise<Api> {
+/**
+ * A local runtime of its own for one test file (own tables in the shared DynamoDB Local), driven over HTTP.
+ * Tenants are not rate-limited unless a file asks for limits (`rateLimits`): most files send bursts
+ * from the default tenant, and the limits have their own test.
+ */
+export async function startApi(
+  timings: { bootMs?: number; agentIntervalMs?: number; workflowWaitMs?: number; sweepIntervalMs?: number; logBundleMaxBytes?: number; rateLimits?: RateLimits | false } = {},
+): Promise<Api> {
   const runtime = await startRuntime({
     port: 0,
     dynamoEndpoint: inject('dynamoEndpoint'),
@@ -28,6 +35,7 @@ export async function startApi(timings: { bootMs?: number; agentIntervalMs?: num
     bootMs: 20,
     agentIntervalMs: 200,
     workflowWaitMs: 20,
+    rateLimits: false,
     ...timings,
   });
   const call: Api['call'] = async (method, path, opts = {}) => {

@@ -115,7 +115,11 @@ describe('OS patching', { timeout: 120_000 }, () => {
 
   it('retries a node whose patch failed, saying so', async () => {
     await api.call('POST', '/local/faults', { body: { patch: { node: 'patch-workers-1', mode: 'fail', times: 1, message: 'E: Could not get lock /var/lib/dpkg/lock-frontend' } } });
-    const first = (await runNow()).body;
+    // A run still winding down from the test before is a 409: ask again until this one starts.
+    const first = await eventually(async () => {
+      const res = await runNow();
+      return res.status === 202 ? res.body : undefined;
+    }, 'a patch run accepted (202)', 20_000, 250);
     const retried = await runEnded(first.id);
     expect(retried.state, retried.message).toBe('Succeeded');
     const list = await events();

@@ -45,6 +45,19 @@ describe('what a function loads when it starts', () => {
     expect(esImportedBuiltins.filter((b) => /^(node:)?https?$/.test(b))).toEqual([]);
   });
 
+  it('the clusters, updates and kubeconfig APIs: no YAML parser and no x509 until a route changes something or signs', async () => {
+    for (const name of ['clusters', 'updates', 'kubeconfig'] as const) {
+      const { files } = await loadedAtStart(handlerEntry(name));
+      for (const pkg of ['yaml', 'js-yaml', '@peculiar/x509']) expect(fromPackage(files, pkg), `${name}: ${pkg}`).toEqual([]);
+    }
+  });
+
+  it('the tenants API: no API Gateway client until a tenant is made', async () => {
+    const { files } = await loadedAtStart(handlerEntry('tenants'));
+    expect(files).toContain('functions/api/tenants.ts');
+    expect(files.filter((f) => f.includes('@aws-sdk/client-api-gateway') || f.includes('adapters/apigateway/usage-keys'))).toEqual([]);
+  });
+
   it('the cluster status API, which validates only queries: no YAML and no semver', async () => {
     const { files } = await loadedAtStart(handlerEntry('clusterstatus'));
     for (const pkg of ['yaml', 'js-yaml', 'semver']) expect(fromPackage(files, pkg), pkg).toEqual([]);

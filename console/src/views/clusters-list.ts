@@ -3,7 +3,7 @@ import { fill, h, table } from '../dom';
 import { REFRESH_MS, refreshEvery } from '../live';
 import { navigate, type ViewContext } from '../router';
 import { may } from '../session';
-import type { Cluster, ClusterWithStatus, HealthState, Page, Profile } from '../types';
+import type { Cluster, ClusterWithStatus, HealthState, Page, Profile, Quotas } from '../types';
 import { healthBadge, phaseBadge, updateBadge } from './badges';
 import { field, input, select } from './fields';
 import { errorSlot, loading } from './notice';
@@ -31,11 +31,23 @@ async function loadClusters(signal: AbortSignal): Promise<ClusterWithStatus[]> {
 
 const nodeCount = (c: Cluster) => c.nodePools.reduce((n, p) => n + p.count, 0);
 
+/** "2 of 3 clusters · 12 of 50 nodes": the tenant's quotas, when an operator set any. */
+function quotaText(q: Quotas): string | undefined {
+  const parts = (['clusters', 'nodes'] as const).flatMap((kind) => (q.quotas[kind] === undefined ? [] : [`${q.usage[kind]} of ${q.quotas[kind]} ${kind}`]));
+  return parts.length ? `Quota: ${parts.join(' · ')}` : undefined;
+}
+
 export function clustersListView(ctx: ViewContext): HTMLElement {
   const nameFilter = input({ type: 'search', name: 'name', value: ctx.query.get('name') ?? '' });
   const healthFilter = select([['', 'Any health'], ...HEALTH_FILTERS.map((x) => [x, x] as const)], ctx.query.get('health') ?? '', { name: 'health' });
   const body = h('div', {}, loading('clusters'));
   const updated = h('p', { class: 'muted small', 'aria-live': 'off' });
+  const quota = h('p', { class: 'muted small', 'data-quotas': '' });
+  // Once per visit: counting the tenant's clusters is a read of each; a refused create names the quota anyway.
+  get<Quotas>('/v1/quotas', ctx.signal).then(
+    (q) => fill(quota, quotaText(q) ?? ''),
+    () => undefined,
+  );
   const errors = errorSlot();
   let clusters: ClusterWithStatus[] | undefined;
   let profiles = new Map<string, string>();
@@ -111,6 +123,7 @@ export function clustersListView(ctx: ViewContext): HTMLElement {
       may('editor') ? h('button', { type: 'button', onclick: () => navigate('/clusters/new') }, 'Create cluster') : null,
     ),
     h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter clusters', onsubmit: (e: Event) => e.preventDefault() }, field('Name contains', nameFilter), field('Health', healthFilter)),
+    quota,
     errors.el,
     body,
     updated,

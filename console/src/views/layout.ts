@@ -8,6 +8,7 @@ const SECTIONS: readonly { path: string; label: string; admin?: boolean }[] = [
   { path: '/images', label: 'Images' },
   { path: '/cloudaccounts', label: 'Cloud accounts' },
   { path: '/apikeys', label: 'API keys', admin: true },
+  { path: '/audit', label: 'Audit', admin: true },
 ];
 
 /** The frame of every signed-in page: the header with the sections, and the main region. */
