@@ -25,6 +25,13 @@ export async function appendAudit(entry: AuditEntry): Promise<void> {
   }
 }
 
+/** The fields in the order the API documents them (a stored item's map has none), so exports read alike. */
+const FIELD_ORDER: readonly (keyof AuditEntry)[] = ['id', 'at', 'tenantId', 'actor', 'action', 'method', 'path', 'resourceType', 'resourceId', 'outcome', 'status', 'error', 'message', 'sourceIp', 'requestId', 'userAgent'];
+function shown(item: Record<string, unknown>): AuditEntry {
+  const e = strip<Record<string, unknown>>(item);
+  return Object.fromEntries(FIELD_ORDER.filter((k) => e[k] !== undefined).map((k) => [k, e[k]])) as unknown as AuditEntry;
+}
+
 /** Attribute paths of the filters that are not part of the key. */
 const FILTER_PATHS: ReadonlyArray<[keyof AuditFilter, string[]]> = [
   ['actor', ['actor', 'id']],
@@ -64,6 +71,6 @@ export async function listAudit(tenantId: string, f: AuditFilter, opts: { limit?
     pk: pk(tenantId),
     limit: opts.limit,
     cursor: opts.cursor,
-    map: (item) => strip<AuditEntry>(item),
+    map: shown,
   });
 }
