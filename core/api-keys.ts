@@ -29,9 +29,19 @@ export interface ApiKeyRecord {
   readonly operator: boolean;
   readonly hash: string;
   readonly createdAt: string;
+  /** ISO 8601 (UTC); absent: the key works until it is revoked. */
+  readonly expiresAt?: string;
 }
+
+/** How far ahead a key's expiry may be: a key for automation is renewed, not kept forever by accident. */
+export const API_KEY_MAX_LIFETIME_YEARS = 2;
 
 /** What the API shows of a key: never the hash. */
 export function publicApiKey(k: ApiKeyRecord) {
-  return { id: k.id, name: k.name, role: k.role, operator: k.operator, createdAt: k.createdAt };
+  return { id: k.id, name: k.name, role: k.role, operator: k.operator, createdAt: k.createdAt, ...(k.expiresAt ? { expiresAt: k.expiresAt } : {}) };
+}
+
+/** Past its expiry (at `nowMs` or before): refused as if it did not exist. */
+export function keyExpired(k: Pick<ApiKeyRecord, 'expiresAt'>, nowMs: number): boolean {
+  return k.expiresAt !== undefined && Date.parse(k.expiresAt) <= nowMs;
 }

@@ -6,16 +6,33 @@ import { getItem, getRaw, listAll, putNew, table, tenantPk, transact, type Trans
 const lookupKey = (hash: string) => ({ pk: `KEY#${hash}`, sk: 'KEY' });
 const listingKey = (tenantId: string, id: string) => ({ pk: tenantPk(tenantId), sk: `APIKEY#${id}` });
 
+/**
+ * A key's expiry is stored as `keyExpiresAt`: `expiresAt` is the table's TTL attribute, and an
+ * expired key must stay listed (and refused by the authorizer) until an admin revokes it, not
+ * vanish from the list when DynamoDB gets round to deleting it.
+ */
+type StoredApiKey = Omit<ApiKeyRecord, 'expiresAt'> & { readonly keyExpiresAt?: string };
+
+function stored({ expiresAt, ...rest }: ApiKeyRecord): StoredApiKey {
+  return expiresAt ? { ...rest, keyExpiresAt: expiresAt } : rest;
+}
+
+function record({ keyExpiresAt, ...rest }: StoredApiKey): ApiKeyRecord {
+  return keyExpiresAt ? { ...rest, expiresAt: keyExpiresAt } : rest;
+}
+
 export function apiKeyItems(k: ApiKeyRecord): TransactItem[] {
+  const item = stored(k);
   return [
-    putNew({ ...lookupKey(k.hash), kind: 'KEY', ...k }),
-    putNew({ ...listingKey(k.tenantId, k.id), kind: 'APIKEY', ...k }),
+    putNew({ ...lookupKey(k.hash), kind: 'KEY', ...item }),
+    putNew({ ...listingKey(k.tenantId, k.id), kind: 'APIKEY', ...item }),
   ];
 }
 
 export async function findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
   const k = lookupKey(hash);
-  return getItem<ApiKeyRecord>(k.pk, k.sk);
+  const item = await getItem<StoredApiKey>(k.pk, k.sk);
+  return item && record(item);
 }
 
 export async function createApiKey(k: ApiKeyRecord): Promise<void> {
@@ -23,7 +40,7 @@ export async function createApiKey(k: ApiKeyRecord): Promise<void> {
 }
 
 export async function listApiKeys(tenantId: string): Promise<ApiKeyRecord[]> {
-  return listAll<ApiKeyRecord>(tenantPk(tenantId), 'APIKEY#');
+  return (await listAll<StoredApiKey>(tenantPk(tenantId), 'APIKEY#')).map(record);
 }
 
 export async function revokeApiKey(tenantId: string, id: string): Promise<void> {

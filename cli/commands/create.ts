@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { text } from 'node:stream/consumers';
 import { resolverOf } from '../context.js';
 import { UsageError } from '../errors.js';
-import { apiKeys } from '../kinds/apikey.js';
+import { apiKeys, parseExpires } from '../kinds/apikey.js';
 import { cloudAccounts } from '../kinds/cloudaccount.js';
 import { clusters } from '../kinds/cluster.js';
 import type { Kind, Manifest } from '../kinds/kind.js';
@@ -141,10 +141,13 @@ const FROM_FLAGS: { kind: Kind; flags: (cmd: Command) => Command; manifest: (nam
   },
   {
     kind: apiKeys,
-    flags: (cmd) => cmd.addOption(new Option('--role <role>', 'what the key may do').choices(['admin', 'editor', 'viewer'])),
+    flags: (cmd) =>
+      cmd
+        .addOption(new Option('--role <role>', 'what the key may do').choices(['admin', 'editor', 'viewer']))
+        .option('--expires <when>', 'when the key stops working: a time from now (30d, 12h) or a moment (2027-01-01T00:00:00Z), at most 2 years ahead (default: until revoked)', (t: string) => parseExpires(t)),
     manifest: (name, f) => {
       needed(f, 'role');
-      return { kind: 'ApiKey', name, role: f.role };
+      return { kind: 'ApiKey', name, role: f.role, expiresAt: f.expires };
     },
   },
   {

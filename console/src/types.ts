@@ -349,6 +349,8 @@ export interface ApiKey {
   role: Role;
   operator: boolean;
   createdAt: string;
+  /** Absent: the key works until revoked. */
+  expiresAt?: string;
 }
 
 export type CommandStatus = 'Pending' | 'Delivered' | 'Running' | 'Succeeded' | 'Failed' | 'Expired';

@@ -32,6 +32,8 @@ export const handler = middy(
         operator: false,
         hash: hashApiKey(key),
         createdAt: clock.date().toISOString(),
+        // In UTC, as every other time the API answers.
+        ...(input.expiresAt ? { expiresAt: new Date(input.expiresAt).toISOString() } : {}),
       };
       await createApiKey(record);
       return json(201, { ...publicApiKey(record), key });

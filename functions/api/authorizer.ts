@@ -1,5 +1,6 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { bearerKey, hashApiKey } from '../../core/api-keys.js';
+import { bearerKey, hashApiKey, keyExpired } from '../../core/api-keys.js';
+import { clock } from '../../core/clock.js';
 import { usageKeyOf } from '../../core/rate-limits.js';
 import { findApiKeyByHash } from '../../adapters/dynamodb/api-keys-store.js';
 import { logger } from '../commons/powertools.js';
@@ -10,6 +11,7 @@ import { logger } from '../commons/powertools.js';
  * route of the stage, so one cached decision serves all of the key's requests; what a role
  * may do is checked by the handlers. The usage identifier key puts the request in its tenant's
  * share of the usage plan (core/rate-limits.ts): every key of a tenant draws on the same limits.
+ * A key past its expiry is refused as an unknown one is.
  */
 export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
   const headers = event.headers ?? {};
@@ -19,6 +21,11 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
   const record = await findApiKeyByHash(hashApiKey(key));
   if (!record) {
     logger.info('rejected API key', { keyPrefix: key.slice(0, 10) });
+    throw new Error('Unauthorized');
+  }
+  // Judged on the record just read; with the cached decision, a key stops working within AUTHORIZER_CACHE_SECONDS of its expiry.
+  if (keyExpired(record, clock.now())) {
+    logger.info('rejected expired API key', { tenantId: record.tenantId, keyId: record.id, expiresAt: record.expiresAt });
     throw new Error('Unauthorized');
   }
   const [arnBase, stage] = event.methodArn.split('/');

@@ -60,8 +60,12 @@ const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
     errors: [503],
   },
 
-  'GET /v1/apikeys': { summary: "list the tenant's API keys", ok: [ok(200, 'the keys, never their secrets', S.ApiKeyList)] },
-  'POST /v1/apikeys': { summary: 'create an API key', body: CreateApiKeyInput, ok: [ok(201, 'created; the secret is shown once', S.ApiKeyCreated)] },
+  'GET /v1/apikeys': { summary: "list the tenant's API keys (expired ones too, until revoked)", ok: [ok(200, 'the keys, never their secrets', S.ApiKeyList)] },
+  'POST /v1/apikeys': {
+    summary: 'create an API key, optionally with an expiry (expiresAt, at most 2 years ahead; the key stops working within 5 s of it)',
+    body: CreateApiKeyInput,
+    ok: [ok(201, 'created; the secret is shown once', S.ApiKeyCreated)],
+  },
   'DELETE /v1/apikeys/{id}': { summary: 'revoke an API key (it stops working within 5 s)', ok: [ok(204, 'revoked')] },
 
   'GET /v1/registries': { summary: 'list registries: the public one and your private ones', ok: [ok(200, 'the registries', S.RegistryList)] },

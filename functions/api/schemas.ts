@@ -45,7 +45,16 @@ export const ErrorBody = z
 export const Healthz = z.strictObject({ status: z.literal('ok') });
 
 export const Tenant = z.strictObject({ id: z.string(), name: z.string(), displayName: z.string().optional(), createdAt: Timestamp }).meta({ id: 'Tenant' });
-export const ApiKey = z.strictObject({ id: z.string(), name: z.string(), role: z.enum(ROLES), operator: z.boolean(), createdAt: Timestamp }).meta({ id: 'ApiKey' });
+export const ApiKey = z
+  .strictObject({
+    id: z.string(),
+    name: z.string(),
+    role: z.enum(ROLES),
+    operator: z.boolean(),
+    createdAt: Timestamp,
+    expiresAt: Timestamp.optional().meta({ description: 'when the key stops working (within 5 s, the authorizer cache); absent: until revoked. An expired key stays listed until revoked' }),
+  })
+  .meta({ id: 'ApiKey' });
 export const ApiKeyCreated = ApiKey.extend({ key: z.string().meta({ description: 'the secret, shown once' }) }).meta({ id: 'ApiKeyCreated' });
 export const TenantCreated = z.strictObject({ tenant: Tenant, apiKey: ApiKeyCreated }).meta({ id: 'TenantCreated' });
 export const TenantList = z.strictObject({ items: z.array(Tenant) });

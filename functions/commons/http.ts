@@ -5,7 +5,6 @@ import { DomainError, invalidField, payloadTooLarge, unauthorized, unsupportedMe
 import { ROLES, type Principal, type Role } from '../../core/roles.js';
 import { busy } from '../../adapters/dynamodb/definitions.js';
 import { isTransactionConflict } from '../../adapters/dynamodb/errors.js';
-import { recordAudit } from './audit-trail.js';
 import { logger } from './powertools.js';
 import { validate } from './validation.js';
 
@@ -97,7 +96,7 @@ export function httpApi(): middy.MiddlewareObj<ApiEvent, ApiResult> {
     after: async (request) => {
       if (request.response) {
         request.response.headers = { ...request.response.headers, 'x-correlation-id': correlationId(request.event) };
-        await recordAudit(request.event, request.response);
+        await auditTrail(request.event, request.response);
       }
     },
     onError: async (request) => {
@@ -111,9 +110,18 @@ export function httpApi(): middy.MiddlewareObj<ApiEvent, ApiResult> {
         request.response = json(500, { error: 'InternalError', message: `internal error; quote correlation id ${id}`, details: [] }, { 'x-correlation-id': id });
       }
       // Refused and failed requests are recorded too, with their outcome.
-      await recordAudit(request.event, request.response);
+      await auditTrail(request.event, request.response);
     },
   };
+}
+
+/**
+ * The audit trail (functions/commons/audit-trail.ts), loaded with the first answer: modules that
+ * take only this file's helpers (the agent API) never load the route registry and the audit store.
+ */
+async function auditTrail(event: ApiEvent, response: ApiResult): Promise<void> {
+  const { recordAudit } = await import('./audit-trail.js');
+  await recordAudit(event, response);
 }
 
 /** Errors of the data layer a caller can act on, as the DomainError they are; others unchanged. */

@@ -392,6 +392,31 @@ describe('strata', { timeout: 60_000 }, () => {
     expect(JSON.parse(lifted.stdout).quotas).toEqual({});
   });
 
+  it('creates an API key that expires (--expires 30d or a moment), shows EXPIRES, and refuses a bad --expires', async () => {
+    const before = Date.now();
+    const made = await strata(['create', 'apikey', 'cli-expiring', '--role', 'viewer', '--expires', '30d', '-o', 'json']);
+    expect(made.code, made.stderr).toBe(0);
+    const expiresAt = Date.parse(JSON.parse(made.stdout).expiresAt);
+    expect(expiresAt).toBeGreaterThanOrEqual(before + 30 * 86_400_000);
+    expect(expiresAt).toBeLessThanOrEqual(Date.now() + 30 * 86_400_000);
+    // Further than the countdown reaches, the date shows.
+    const far = new Date(Date.now() + 400 * 86_400_000).toISOString();
+    expect((await strata(['create', 'apikey', 'cli-far', '--role', 'viewer', '--expires', far])).code).toBe(0);
+
+    const listed = await strata(['get', 'apikeys']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout.split('\n')[0]).toMatch(/^NAME\s+ID\s+ROLE\s+OPERATOR\s+EXPIRES\s+AGE$/);
+    expect(listed.stdout).toMatch(/^cli-expiring\s+key-\S+\s+viewer\s+in 29d\s+\d+s$/m);
+    expect(listed.stdout).toMatch(new RegExp(`^cli-far\\s+key-\\S+\\s+viewer\\s+${far.slice(0, 10)}\\s+\\d+s$`, 'm'));
+    // A key made without an expiry (the operator's) never expires.
+    expect(listed.stdout).toMatch(/\skey-operator\s+admin\s+yes\s+never\s+\S+$/m);
+
+    const bad = await strata(['create', 'apikey', 'cli-bad', '--role', 'viewer', '--expires', 'soon']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--expires');
+    expect((await api.call('GET', '/v1/apikeys')).body.items.some((k: any) => k.name === 'cli-bad')).toBe(false);
+  });
+
   it('deletes with --yes, and refuses without a terminal to ask on', async () => {
     const unasked = await strata(['delete', 'cluster', 'demo']);
     expect(unasked.code).toBe(2);

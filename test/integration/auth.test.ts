@@ -147,3 +147,44 @@ describe('tenants', () => {
     expect(mine.body.items).toHaveLength(1);
   });
 });
+
+describe('expiring keys', () => {
+  const DAY_MS = 86_400_000;
+
+  it('a key works until its expiresAt, then is refused as an unknown key is, and stays listed', async () => {
+    const clock = api.runtime.clock;
+    const at = clock.now() + 60_000;
+    // Given with an offset; answered in UTC.
+    const expiresAt = new Date(at + 2 * 3_600_000).toISOString().replace('Z', '+02:00');
+    const made = await api.call('POST', '/v1/apikeys', { body: { name: 'expiring', role: 'viewer', expiresAt } });
+    expect(made.status).toBe(201);
+    expect(made.body.expiresAt).toBe(new Date(at).toISOString());
+    expect((await api.call('GET', '/v1/clusters', { key: made.body.key })).status).toBe(200);
+
+    clock.advance(at - clock.now() + 1_000);
+    // The gateway keeps its allow decision for this header up to AUTHORIZER_CACHE_SECONDS (as the
+    // revoked key's case shows); another spelling of the header is decided afresh by the authorizer.
+    const refused = await api.call('GET', '/v1/clusters', { key: null, headers: { authorization: `bearer ${made.body.key}` } });
+    expect(refused.status).toBe(401);
+    expect(refused.body.error).toBe('Unauthorized');
+
+    const listed = (await api.call('GET', '/v1/apikeys')).body.items.find((k: any) => k.id === made.body.id);
+    expect(listed).toEqual({ id: made.body.id, name: 'expiring', role: 'viewer', operator: false, createdAt: made.body.createdAt, expiresAt: made.body.expiresAt });
+    // A key made without an expiry has none, and still works.
+    expect((await api.call('GET', '/v1/apikeys')).body.items.find((k: any) => k.name === 'ci')).not.toHaveProperty('expiresAt');
+    expect((await api.call('GET', '/v1/clusters')).status).toBe(200);
+  });
+
+  it('refuses an expiresAt that is past, more than 2 years ahead or not a time, naming it', async () => {
+    const now = api.runtime.clock.now();
+    for (const expiresAt of [new Date(now - 1_000).toISOString(), new Date(now + 2 * 366 * DAY_MS).toISOString(), 'next week', '2027-01-01T00:00:00']) {
+      const res = await api.call('POST', '/v1/apikeys', { body: { name: 'bad-expiry', role: 'viewer', expiresAt } });
+      expect(res.status, expiresAt).toBe(400);
+      expect(res.body.details.map((d: { path: string }) => d.path), expiresAt).toEqual(['expiresAt']);
+    }
+    // Up to 2 years ahead is fine.
+    const longest = await api.call('POST', '/v1/apikeys', { body: { name: 'long-lived', role: 'viewer', expiresAt: new Date(now + 2 * 365 * DAY_MS).toISOString() } });
+    expect(longest.status).toBe(201);
+    expect((await api.call('GET', '/v1/apikeys')).body.items.some((k: any) => k.name === 'bad-expiry')).toBe(false);
+  });
+});

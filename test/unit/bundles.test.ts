@@ -35,6 +35,8 @@ describe('what a function loads when it starts', () => {
     for (const lazy of ['bootstrap', 'bake-result', 'command-result', 'log-upload', 'compliance-report']) expect(files).not.toContain(`functions/agent/${lazy}.ts`);
     expect(files.some((f) => f.includes('@aws-sdk/client-s3') || f.includes('@aws-sdk/client-kms') || f.includes('@aws-sdk/client-lambda'))).toBe(false);
     for (const pkg of ['yaml', 'js-yaml', 'semver']) expect(fromPackage(files, pkg), pkg).toEqual([]);
+    // It shares the REST API's error helpers, not its audit trail.
+    expect(files.filter((f) => f.includes('audit'))).toEqual([]);
   });
 
   it('the clusters API: no cloud SDK, Step Functions or Scheduler until a route needs one, and node:http through require', async () => {

@@ -1,11 +1,24 @@
 import { api, get } from '../api';
 import { fill, h, table } from '../dom';
-import { time } from '../format';
+import { fromNow, time } from '../format';
 import type { ViewContext } from '../router';
 import type { ApiKey, Role } from '../types';
 import { confirmAction, modal } from './dialog';
 import { field, input, select, showFormError } from './fields';
 import { errorBox, errorSlot, loading } from './notice';
+
+/** How far ahead an expiry may be, as the API allows. */
+const MAX_LIFETIME_YEARS = 2;
+
+/** A yyyy-mm-dd of a date input, in UTC as every time on screen. */
+const day = (d: Date) => d.toISOString().slice(0, 10);
+
+/** When a key stops working: its time and how soon, "expired" once past (an expired key stays listed until revoked). */
+function expiresCell(k: ApiKey, now = Date.now()): HTMLElement {
+  if (!k.expiresAt) return h('td', { class: 'muted' }, 'never');
+  if (Date.parse(k.expiresAt) <= now) return h('td', {}, h('span', { class: 'badge bad', 'data-expired': 'true' }, 'expired'), ' ', h('span', { class: 'muted' }, time(k.expiresAt)));
+  return h('td', {}, time(k.expiresAt), h('span', { class: 'muted' }, ` · ${fromNow(k.expiresAt, now)}`));
+}
 
 /** The tenant's API keys (admins only): create one (its secret shown once), revoke one. */
 export function apiKeysView(ctx: ViewContext): HTMLElement {
@@ -30,7 +43,7 @@ export function apiKeysView(ctx: ViewContext): HTMLElement {
       list,
       table(
         'API keys',
-        ['Name', 'Role', 'Created', 'Id', 'Actions'],
+        ['Name', 'Role', 'Created', 'Expires', 'Id', 'Actions'],
         items.map((k) =>
           h(
             'tr',
@@ -38,6 +51,7 @@ export function apiKeysView(ctx: ViewContext): HTMLElement {
             h('th', { scope: 'row' }, k.name),
             h('td', {}, k.role, k.operator ? h('span', { class: 'muted' }, ' · operator') : null),
             h('td', {}, time(k.createdAt)),
+            expiresCell(k),
             h('td', {}, h('code', {}, k.id)),
             h('td', {}, h('button', { type: 'button', class: 'danger small', onclick: () => void revoke(k) }, 'Revoke')),
           ),
@@ -49,6 +63,10 @@ export function apiKeysView(ctx: ViewContext): HTMLElement {
 
   const name = input({ required: true });
   const role = select([['viewer', 'Viewer: reads everything'], ['editor', 'Editor: also creates, changes and deletes'], ['admin', 'Admin: also manages keys']], 'viewer');
+  const now = new Date();
+  const latest = new Date(now);
+  latest.setUTCFullYear(latest.getUTCFullYear() + MAX_LIFETIME_YEARS);
+  const expires = input({ type: 'date', min: day(new Date(now.getTime() + 86_400_000)), max: day(latest) });
   const summary = h('div', {});
   const form: HTMLFormElement = h(
     'form',
@@ -58,7 +76,9 @@ export function apiKeysView(ctx: ViewContext): HTMLElement {
       onsubmit: async (e: Event) => {
         e.preventDefault();
         try {
-          const created = await api<ApiKey & { key: string }>('POST', '/v1/apikeys', { body: { name: name.value.trim(), role: role.value as Role } });
+          // The chosen day from its first moment, in UTC.
+          const expiresAt = expires.value ? `${expires.value}T00:00:00Z` : undefined;
+          const created = await api<ApiKey & { key: string }>('POST', '/v1/apikeys', { body: { name: name.value.trim(), role: role.value as Role, expiresAt } });
           form.reset();
           summary.replaceChildren();
           showSecret(created);
@@ -69,7 +89,13 @@ export function apiKeysView(ctx: ViewContext): HTMLElement {
       },
     },
     h('h2', {}, 'Create an API key'),
-    h('div', { class: 'grid' }, field('Key name', name, { path: 'name' }), field('Role', role, { path: 'role' })),
+    h(
+      'div',
+      { class: 'grid' },
+      field('Key name', name, { path: 'name' }),
+      field('Role', role, { path: 'role' }),
+      field('Expires (optional)', expires, { path: 'expiresAt', hint: `The key stops working at 00:00 UTC that day, at most ${MAX_LIFETIME_YEARS} years ahead. Empty: until revoked.` }),
+    ),
     summary,
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Create key')),
   );
