@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import type { AuditFilter } from '../../core/audit.js';
 import type { ApiClient, Query } from '../api-client.js';
 import type { AuditEntry, AuditOutcome, AuditPage } from '../api-types.js';
 import { palette, type Palette } from '../colour.js';
@@ -25,14 +26,8 @@ const OUTCOME_STYLE: Record<AuditOutcome, (p: Palette) => (s: string) => string>
 
 type AuditFormat = Format | 'jsonl';
 
-interface AuditOptions {
-  readonly actor?: string;
-  readonly action?: string;
-  readonly resourceType?: string;
-  readonly resourceId?: string;
-  readonly outcome?: AuditOutcome;
-  readonly since?: string;
-  readonly until?: string;
+/** The API's filters (core/audit.ts), as the flags give them, and how to show what comes. */
+interface AuditOptions extends AuditFilter {
   readonly limit?: number;
   readonly all?: boolean;
   readonly output: AuditFormat;
