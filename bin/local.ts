@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { startRuntime } from '../local/runtime.js';
 import { TENANT_RATE_LIMITS } from '../core/rate-limits.js';
+import { LOCAL_SSO_GROUP_ROLES, LOCAL_SSO_USERS } from '../local/identity-provider.js';
 
 const { values } = parseArgs({
   options: {
@@ -34,6 +35,12 @@ const runtime = await startRuntime({
   process.exit(1);
 });
 
+// Trial accounts of the built-in identity provider, with the role their group has in tenant "default".
+const trialUsers = LOCAL_SSO_USERS.map((u) => {
+  const roles = u.groups.map((g) => `${g} → ${LOCAL_SSO_GROUP_ROLES.find((m) => m.group === g)?.role ?? 'no role'}`);
+  return `${u.username} / ${u.password}  (${roles.join(', ')})`;
+});
+
 console.log(`
 Strata is running (${((Date.now() - started) / 1000).toFixed(1)} s)
 
@@ -46,6 +53,9 @@ Strata is running (${((Date.now() - started) / 1000).toFixed(1)} s)
   Metrics    ${runtime.url}/local/metrics         (requests throttled per tenant: ${TENANT_RATE_LIMITS.ratePerSecond}/s, bursts of ${TENANT_RATE_LIMITS.burst}; operator key)
   API key    ${runtime.apiKey}
              (tenant "default", admin and platform operator)
+  Sign-in    ${runtime.oidcIssuer}          (built-in OpenID Connect provider of tenant "default")
+  Users      ${trialUsers.join('\n             ')}
+             (local-only trial accounts of that provider: username / password)
   Data       ${values['data-dir'] ? `kept in ${values['data-dir']}` : 'in memory (use -- --data-dir DIR to keep it)'}
 
 Try:

@@ -13,11 +13,17 @@ export interface RequestOptions {
 /** The largest page the API gives; fewer round trips when a whole list is needed. */
 const PAGE_LIMIT = 100;
 
-/** A client of the public REST API: one base URL, one API key, JSON both ways. */
+/**
+ * What a request is authorized with: an API key, or a function giving the bearer token at the time
+ * of each request (a sign-in's ID token, refreshed when it expires); none for the public routes.
+ */
+export type Credential = string | (() => Promise<string>);
+
+/** A client of the public REST API: one base URL, one credential, JSON both ways. */
 export class ApiClient {
   constructor(
     readonly baseUrl: string,
-    private readonly key: string,
+    private readonly key: Credential | undefined,
   ) {}
 
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
@@ -40,7 +46,9 @@ export class ApiClient {
   private async send(method: string, path: string, opts: RequestOptions, accept: string): Promise<Response> {
     const url = new URL(this.baseUrl.replace(/\/+$/, '') + path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const headers: Record<string, string> = { authorization: `Bearer ${this.key}`, accept, 'user-agent': `strata-cli/${CLI_VERSION}` };
+    const headers: Record<string, string> = { accept, 'user-agent': `strata-cli/${CLI_VERSION}` };
+    const token = typeof this.key === 'function' ? await this.key() : this.key;
+    if (token !== undefined) headers.authorization = `Bearer ${token}`;
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
     try {
       return await fetch(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), signal: opts.signal });

@@ -4,6 +4,7 @@ import type * as S from '../functions/api/schemas.js';
 import type { ClusterPlan as ClusterPlanSchema, PlanPreview as PlanPreviewSchema, PlanStep as PlanStepSchema, PoolSummary as PoolSummarySchema, UpdatePreview as UpdatePreviewSchema } from '../functions/api/plan-schema.js';
 import type { Kubeconfig as KubeconfigSchema } from '../functions/api/kubeconfig-schema.js';
 import type { LogRequestInput as LogRequestInputSchema } from '../core/log-bundles.js';
+import type { SetSsoInput as SetSsoInputSchema } from '../core/sso.js';
 
 /**
  * The shapes the API answers, taken from the schemas its OpenAPI document is made of: type-only
@@ -79,6 +80,11 @@ export type ComplianceTarget = ComplianceRun['targets'][number];
 export type FailingCheck = ComplianceRun['failing'][number];
 export type TenantComplianceItem = z.infer<typeof S.TenantComplianceItem>;
 export type ScanAccepted = z.infer<typeof S.ScanAccepted>;
+export type SsoConfig = z.infer<typeof S.SsoConfig>;
+export type SetSsoInput = z.input<typeof SetSsoInputSchema>;
+export type GroupRole = SsoConfig['groupRoles'][number];
+export type SignInInfo = z.infer<typeof S.SignInInfo>;
+export type SignInTokens = z.infer<typeof S.SignInTokens>;
 export type NodePool = Cluster['nodePools'][number];
 export type Phase = Cluster['phase'];
 

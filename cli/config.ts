@@ -3,14 +3,26 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { UsageError } from './errors.js';
 
-/** Where one Strata platform is and the key to use with it. */
-export interface Platform {
-  readonly url: string;
-  readonly key: string;
+/** A sign-in through the tenant's identity provider: its ID token is the bearer token until expiresAt. */
+export interface SsoSession {
+  readonly tenant: string;
+  readonly idToken: string;
+  /** ISO time. */
+  readonly expiresAt: string;
+  readonly refreshToken?: string;
 }
 
+/** What the config file holds of one platform: its URL, and an API key or a sign-in. */
+export type StoredProfile = { readonly url: string; readonly key: string } | { readonly url: string; readonly sso: SsoSession };
+
+/**
+ * Where one Strata platform is and what to use with it: an API key, or a sign-in (the profile it
+ * is stored in, where a refresh stores its new tokens).
+ */
+export type Platform = { readonly url: string; readonly key: string } | { readonly url: string; readonly sso: SsoSession; readonly profile: string };
+
 interface ConfigFile {
-  profiles: Record<string, Platform>;
+  profiles: Record<string, Partial<{ url: string; key: string; sso: SsoSession }>>;
 }
 
 export const DEFAULT_PROFILE = 'default';
@@ -47,12 +59,22 @@ function writeConfig(path: string, config: ConfigFile): void {
   renameSync(tmp, path);
 }
 
-export function saveProfile(name: string, platform: Platform): string {
+export function saveProfile(name: string, platform: StoredProfile): string {
   const path = configPath();
   const config = readConfig(path);
   config.profiles[name] = platform;
   writeConfig(path, config);
   return path;
+}
+
+/** The tokens of a refreshed sign-in, in place of the old ones; none when the profile was since changed to something else. */
+export function saveSession(name: string, previous: SsoSession, session: SsoSession): void {
+  const path = configPath();
+  const config = readConfig(path);
+  const stored = config.profiles[name];
+  if (stored?.sso?.idToken !== previous.idToken) return;
+  config.profiles[name] = { ...stored, sso: session };
+  writeConfig(path, config);
 }
 
 export function removeProfile(name: string): boolean {
@@ -77,12 +99,11 @@ export function resolvePlatform(profile: string | undefined, env: NodeJS.Process
   const stored = config.profiles[name];
   if (profile && !stored && !(fromEnv.url || fromEnv.key)) {
     const known = Object.keys(config.profiles);
-    throw new UsageError(`no profile "${profile}" in ${path}${known.length ? ` (profiles: ${known.join(', ')})` : ''}; run strata login --profile ${profile} --url URL --key KEY`);
+    throw new UsageError(`no profile "${profile}" in ${path}${known.length ? ` (profiles: ${known.join(', ')})` : ''}; run strata login --profile ${profile} --url URL --key KEY (or --sso --tenant NAME)`);
   }
   const url = fromEnv.url || stored?.url;
   const key = fromEnv.key || stored?.key;
-  if (!url || !key) {
-    throw new UsageError(`no Strata API configured: set STRATA_API_URL and STRATA_API_KEY, or run strata login --url URL --key KEY`);
-  }
-  return { url, key };
+  if (url && key) return { url, key };
+  if (url && stored?.sso) return { url, sso: stored.sso, profile: name };
+  throw new UsageError(`no Strata API configured: set STRATA_API_URL and STRATA_API_KEY, or run strata login --url URL --key KEY (or strata login --sso --url URL --tenant NAME)`);
 }

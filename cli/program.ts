@@ -17,6 +17,7 @@ import { planCommand } from './commands/plan.js';
 import { rotateCommand } from './commands/rotate.js';
 import { scaleCommand } from './commands/scale.js';
 import { sendCommand } from './commands/send.js';
+import { ssoCommand } from './commands/sso.js';
 import { updateCommand } from './commands/update.js';
 import { applyUpdateCommand, historyCommand, rollbackCommand, updatesCommand } from './commands/updates.js';
 import { usageCommand } from './commands/usage.js';
@@ -26,7 +27,8 @@ import { waitCommand } from './commands/wait.js';
 import { CLI_VERSION } from './version.js';
 
 const AFTER_HELP = `
-Configuration: STRATA_API_URL and STRATA_API_KEY, or what strata login stored in
+Configuration: STRATA_API_URL and STRATA_API_KEY, or what strata login (an API key) or
+strata login --sso (a sign-in through the tenant's identity provider) stored in
 $XDG_CONFIG_HOME/strata/config.json (~/.config/strata/config.json); the environment wins.
 
 Exit codes: 0 done, 1 the API refused (or a wait timed out, or a command waited for did not
@@ -68,6 +70,7 @@ export function program(): Command {
     waitCommand(),
     eventsCommand(),
     auditCommand(),
+    ssoCommand(),
     quotasCommand(),
     logsCommand(),
     complianceCommand(),

@@ -21,6 +21,9 @@ export function bearerKey(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
+/** A JWT (a person's ID token, core/sso.ts) is three base64url parts; an API key never has a dot. */
+export const isJwtShaped = (token: string) => /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token);
+
 export interface ApiKeyRecord {
   readonly id: string;
   readonly tenantId: string;

@@ -10,9 +10,12 @@ export const AUDIT_OUTCOMES = ['success', 'refused', 'error'] as const;
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
 export interface AuditActor {
-  /** API keys today; people signed in through the tenant's identity provider later. */
-  readonly type: 'apiKey';
+  /** An API key, or a person signed in through the tenant's identity provider. */
+  readonly type: 'apiKey' | 'user';
+  /** The key's id, or `user:<subject>`. */
   readonly id: string;
+  /** A user's e-mail address or name, as their token gave it. */
+  readonly name?: string;
   readonly role: Principal['role'];
 }
 
@@ -102,7 +105,9 @@ export function auditEntry(i: AuditInput): AuditEntry {
     id: `${at}#${i.requestId}`,
     at,
     tenantId: i.principal.tenantId,
-    actor: { type: 'apiKey', id: i.principal.keyId, role: i.principal.role },
+    actor: i.principal.user
+      ? { type: 'user', id: i.principal.keyId, ...(i.principal.user.name ? { name: i.principal.user.name } : {}), role: i.principal.role }
+      : { type: 'apiKey', id: i.principal.keyId, role: i.principal.role },
     action: `${i.method} ${i.resourceTemplate}`,
     method: i.method,
     path: i.path,

@@ -10,7 +10,27 @@ export interface Principal {
   readonly keyId: string;
   /** Platform operators may create tenants. */
   readonly operator: boolean;
+  /** A person signed in through the tenant's identity provider (core/sso.ts); keyId is then `user:<subject>`. */
+  readonly user?: { readonly subject: string; readonly name?: string };
 }
+
+/** The caller as the authorizer's context names it (string values, as API Gateway passes them); undefined when it names none. */
+export function principalFromContext(ctx: Readonly<Record<string, unknown>> | null | undefined): Principal | undefined {
+  const role = ctx?.role as Role | undefined;
+  if (!ctx || typeof ctx.tenantId !== 'string' || !role || !ROLES.includes(role)) return undefined;
+  const subject = typeof ctx.userSubject === 'string' && ctx.userSubject ? ctx.userSubject : undefined;
+  return {
+    tenantId: ctx.tenantId,
+    role,
+    keyId: String(ctx.keyId ?? ''),
+    // Users are never operators, whatever a context says.
+    operator: !subject && (ctx.operator === true || ctx.operator === 'true'),
+    ...(subject ? { user: { subject, ...(typeof ctx.userName === 'string' && ctx.userName ? { name: ctx.userName } : {}) } } : {}),
+  };
+}
+
+/** The actor id a signed-in person's requests carry in place of an API key id. */
+export const userActorId = (subject: string) => `user:${subject}`;
 
 const RANK: Record<Role, number> = { viewer: 0, editor: 1, admin: 2 };
 

@@ -171,11 +171,17 @@ export const HANDLER_ACCESS: Readonly<Record<HandlerName, HandlerAccess>> = {
   compliance: { ...DEFINITIONS_READWRITE, downloadsArchives: COMPLIANCE_PREFIX },
   // Quotas: reads the tenant's clusters to count them, writes the quota item.
   quotas: DEFINITIONS_READWRITE,
+  // Sign-in settings and the look-up by provider client; the token exchange with the tenant's provider needs no AWS access.
+  sso: DEFINITIONS_READWRITE,
   // The audit log's reader: queries it, never writes it.
   audit: { tables: [{ table: 'audit', access: 'read' }] },
   openapi: { tables: [] },
   healthz: { tables: [] },
 };
+
+/** Why a public route needs no authorizer: it answers before anyone has a key or a token. */
+const publicReason = (route: { method: string; path: string }) =>
+  `${route.method} ${route.path} is public by design: ${route.path.startsWith('/v1/signin/') ? 'sign-in happens before the caller holds a token, and the answer says only where to sign in or exchanges a code only the caller holds' : 'it must answer without an API key'}.`;
 
 const UNAUTHORIZED_MESSAGE = 'a valid API key is required: Authorization: Bearer <key>';
 
@@ -306,7 +312,7 @@ export class StrataApi extends Construct {
 
     this.authorizerFunction = new StrataFunction(this, 'AuthorizerFunction', {
       entry: AUTHORIZER_ENTRY,
-      description: 'Strata API: API-key REQUEST authorizer',
+      description: 'Strata API: REQUEST authorizer for API keys and ID tokens of tenant identity providers',
       environment: props.environment,
       reservedConcurrentExecutions: reserved,
     });
@@ -375,15 +381,16 @@ export class StrataApi extends Construct {
       if (route.public) {
         const method = resource.addMethod(route.method, integration, { authorizationType: AuthorizationType.NONE });
         Validations.of(method).acknowledge(
-          { id: 'AwsSolutions-APIG4', reason: `${route.method} ${route.path} is public by design: it must answer without an API key.` },
-          { id: 'AwsSolutions-COG4', reason: `${route.method} ${route.path} is public by design: it must answer without an API key.` },
+          { id: 'AwsSolutions-APIG4', reason: publicReason(route) },
+          { id: 'AwsSolutions-COG4', reason: publicReason(route) },
         );
       } else {
         // The tenant's usage key (named by the authorizer) is what puts the request in the tenant usage plan.
         const method = resource.addMethod(route.method, integration, { authorizationType: AuthorizationType.CUSTOM, authorizer, apiKeyRequired: true });
         Validations.of(method).acknowledge({
           id: 'AwsSolutions-COG4',
-          reason: 'Strata authenticates API keys (Authorization: Bearer) with a Lambda REQUEST authorizer; it has no Cognito users.',
+          reason:
+            "Strata authenticates API keys and ID tokens of each tenant's own OpenID provider (Authorization: Bearer) with a Lambda REQUEST authorizer; a Cognito authorizer would serve one user pool, not a provider per tenant.",
         });
       }
     }

@@ -30,6 +30,9 @@ import { agentBundle } from '../agent/build.js';
 import { prepareConsole, serveConsole } from './console.js';
 import { TENANT_RATE_LIMITS, type RateLimits } from '../core/rate-limits.js';
 import { TenantThrottle } from './tenant-throttle.js';
+import { LOCAL_SSO_CLIENT_ID, LOCAL_SSO_GROUP_ROLES, startIdentityProvider } from './identity-provider.js';
+import { getSsoConfig, putSsoConfig } from '../adapters/dynamodb/sso-store.js';
+import { DEFAULT_TENANT_ID } from '../core/tenants.js';
 
 export interface RuntimeOptions {
   /** HTTP port of the API; 0 picks a free one. */
@@ -65,6 +68,8 @@ export interface RuntimeOptions {
    * @default TENANT_RATE_LIMITS
    */
   readonly rateLimits?: RateLimits | false;
+  /** Port of the built-in OpenID Connect provider (sign-in with the trial users); 0 or absent picks a free one. */
+  readonly oidcPort?: number;
 }
 
 export interface Runtime {
@@ -84,7 +89,27 @@ export interface Runtime {
   readonly scheduler: LocalScheduler;
   /** EventBridge Scheduler (the patch schedules): its schedules, and each start it made. */
   readonly schedules: LocalSchedulerService;
+  /** Issuer of the built-in OpenID Connect provider, `http://127.0.0.1:<port>`. */
+  readonly oidcIssuer: string;
   stop(): Promise<void>;
+}
+
+/**
+ * Tenant default signs in through the built-in provider, whose port (so issuer) is new each start.
+ * Settings an admin made for another provider are kept.
+ */
+async function seedLocalSignIn(issuer: string): Promise<void> {
+  const current = await getSsoConfig(DEFAULT_TENANT_ID);
+  const builtIn = !current || (current.clientId === LOCAL_SSO_CLIENT_ID && current.issuer.startsWith('http://127.0.0.1:'));
+  if (!builtIn || current?.issuer === issuer) return;
+  await putSsoConfig({
+    tenantId: DEFAULT_TENANT_ID,
+    issuer,
+    clientId: LOCAL_SSO_CLIENT_ID,
+    groupsClaim: 'groups',
+    groupRoles: LOCAL_SSO_GROUP_ROLES.map((g) => ({ ...g })),
+    updatedAt: new Date().toISOString(),
+  });
 }
 
 /**
@@ -191,6 +216,10 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     stops.push(gateway.stop);
     if (consoleBuild.state === 'built') console.log(`Console built (${(consoleBuild.ms / 1000).toFixed(1)} s): ${gateway.url}/`);
     if (consoleBuild.state === 'unavailable') console.warn(`Console not available (${consoleBuild.reason}); the API runs without it.`);
+    // After the gateway: the console's redirect URI is the gateway's own URL.
+    const identityProvider = await startIdentityProvider({ port: opts.oidcPort, consoleRedirectUri: `${gateway.url}/` });
+    stops.push(identityProvider.stop);
+    await seedLocalSignIn(identityProvider.issuer);
     Object.assign(process.env, {
       AWS_ENDPOINT_URL_SFN: sfnEndpoint,
       AWS_ENDPOINT_URL_SCHEDULER: schedulerEndpoint,
@@ -216,7 +245,7 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
     // Scheduled runs end first: a sweep is not cut off mid-run by the services it calls going away.
     stops.push(async () => scheduler.stop());
     Object.assign(process.env, { AWS_ENDPOINT_URL_EVENTBRIDGE: rules.endpoint, SWEEP_RULE_NAME: 'health-sweep' });
-    return { url: gateway.url, apiKey, dynamoEndpoint, s3Endpoint: s3.endpoint, cloud, workflows, lambda, agents, builders, clock, schedules, scheduler, stop };
+    return { url: gateway.url, apiKey, dynamoEndpoint, s3Endpoint: s3.endpoint, cloud, workflows, lambda, agents, builders, clock, schedules, scheduler, oidcIssuer: identityProvider.issuer, stop };
   } catch (err) {
     await stop();
     throw err;

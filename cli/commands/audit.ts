@@ -62,7 +62,7 @@ function parseLimit(text: string): number {
 
 const columns = (p: Palette): Column<AuditEntry>[] => [
   { header: 'TIME', cell: (e) => age(e.at) },
-  { header: 'ACTOR', cell: (e) => e.actor.id },
+  { header: 'ACTOR', cell: (e) => e.actor.name ?? e.actor.id },
   { header: 'ACTION', cell: (e) => e.action },
   { header: 'RESOURCE', cell: (e) => (e.resourceId ? `${e.resourceType}/${e.resourceId}` : e.resourceType) },
   { header: 'OUTCOME', cell: (e) => OUTCOME_STYLE[e.outcome](p)(e.outcome) },
@@ -103,7 +103,7 @@ async function exportLines(api: ApiClient, filters: Query): Promise<void> {
 export function auditCommand(): Command {
   return new Command('audit')
     .description('the audit log (admins): who changed what, and who read credentials, newest first; filtered by actor, action, resource, outcome and time')
-    .option('--actor <keyId>', 'only requests of this API key (its id)', parseId(128))
+    .option('--actor <id>', 'only requests of this API key (its id) or person (user:<subject>)', parseId(128))
     .option('--action <action>', 'only this route: "POST /v1/clusters", "PUT /v1/clusters/{id}"', parseAction)
     .option('--resource-type <type>', 'only requests on this kind of resource: clusters, profiles, apikeys…', parseResourceType)
     .option('--resource-id <id>', 'only requests on this resource (its id)', parseId(256))

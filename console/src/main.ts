@@ -23,7 +23,10 @@ import { packValuesView } from './views/pack-values';
 import { profileDetailView } from './views/profile-detail';
 import { profilesListView } from './views/profiles-list';
 import { registriesView, registryDetailView } from './views/registries';
-import { signInView } from './views/sign-in';
+import { signInView, type SignInNotice } from './views/sign-in';
+import { ssoSettingsView } from './views/sso-settings';
+import { errorText } from './views/notice';
+import { finishSignIn, signInAnswer } from './sso';
 
 const ROUTES: readonly Route[] = [
   { pattern: '/clusters', view: clustersListView },
@@ -45,6 +48,7 @@ const ROUTES: readonly Route[] = [
   { pattern: '/images/:id', view: imageDetailView },
   { pattern: '/cloudaccounts', view: cloudAccountsView },
   { pattern: '/apikeys', view: apiKeysView },
+  { pattern: '/sso', view: ssoSettingsView },
   { pattern: '/audit', view: auditView },
 ];
 
@@ -89,7 +93,7 @@ const router = new Router(ROUTES, notFound, '/clusters', (page) => {
 useRouter(router);
 
 /** Signed out: the sign-in form; signed in: the frame, and the page of the URL inside it. */
-function start(notice?: string): void {
+function start(notice?: SignInNotice): void {
   if (!currentSession()) {
     router.stop();
     frame = undefined;
@@ -106,5 +110,16 @@ function start(notice?: string): void {
   router.render();
 }
 
-window.addEventListener(SIGNED_OUT, () => start('The API no longer accepts the key of this session (revoked?): sign in again.'));
-start();
+window.addEventListener(SIGNED_OUT, (e) => start({ text: (e as CustomEvent<string | undefined>).detail ?? 'The API no longer accepts the key of this session (revoked?): sign in again.' }));
+
+// Back from the identity provider: finish that sign-in before any page reads the API.
+const answer = signInAnswer();
+if (answer) {
+  app.replaceChildren(h('main', { id: 'main', class: 'signed-out' }, h('p', { class: 'muted', role: 'status' }, 'Signing in…')));
+  finishSignIn(answer).then(
+    () => start(),
+    (err: unknown) => start({ text: errorText(err), error: true }),
+  );
+} else {
+  start();
+}

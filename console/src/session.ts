@@ -1,31 +1,86 @@
-import type { Role } from './types';
+import type { Role, SignInTokens } from './types';
 
 /**
- * Who is signed in: the API key and its role, for this browser tab only. sessionStorage, so the
- * key goes when the tab closes and never appears in a URL or in history.
+ * Who is signed in, for this browser tab only: sessionStorage, so the token goes when the tab
+ * closes and never appears in a URL or in history. Either an API key and its role, or a person
+ * signed in through the tenant's identity provider: their ID token is the bearer token, used
+ * exactly as a key is, until it expires and the refresh token gets another.
  */
 const KEY = 'strata.apiKey';
 const ROLE = 'strata.role';
+/** A sign-in through the identity provider: the whole session as one JSON document. */
+const SSO = 'strata.sso';
+
+export interface SignedInUser {
+  readonly subject: string;
+  readonly name?: string;
+  readonly email?: string;
+}
+
+/** What a sign-in through the identity provider adds to a session. */
+export interface SsoSession {
+  readonly tenant: string;
+  /** When the ID token stops being accepted (ISO). */
+  readonly expiresAt: string;
+  readonly refreshToken?: string;
+  readonly user: SignedInUser;
+}
 
 export interface Session {
-  readonly key: string;
+  /** The Authorization bearer: an API key, or an ID token. */
+  readonly token: string;
   readonly role: Role;
+  /** Present when signed in through the identity provider. */
+  readonly sso?: SsoSession;
+}
+
+const ROLES: readonly string[] = ['admin', 'editor', 'viewer'];
+
+function ssoSession(): Session | undefined {
+  const raw = sessionStorage.getItem(SSO);
+  if (!raw) return undefined;
+  try {
+    const s = JSON.parse(raw) as Session;
+    if (typeof s.token === 'string' && ROLES.includes(s.role) && typeof s.sso?.tenant === 'string' && typeof s.sso.expiresAt === 'string') return s;
+  } catch {
+    // unreadable: as if signed out
+  }
+  return undefined;
 }
 
 export function currentSession(): Session | undefined {
-  const key = sessionStorage.getItem(KEY);
+  const sso = ssoSession();
+  if (sso) return sso;
+  const token = sessionStorage.getItem(KEY);
   const role = sessionStorage.getItem(ROLE) as Role | null;
-  return key && role ? { key, role } : undefined;
+  return token && role ? { token, role } : undefined;
 }
 
 export function saveSession(session: Session): void {
-  sessionStorage.setItem(KEY, session.key);
+  clearSession();
+  if (session.sso) {
+    sessionStorage.setItem(SSO, JSON.stringify(session));
+    return;
+  }
+  sessionStorage.setItem(KEY, session.token);
   sessionStorage.setItem(ROLE, session.role);
 }
 
 export function clearSession(): void {
-  sessionStorage.removeItem(KEY);
-  sessionStorage.removeItem(ROLE);
+  for (const k of [KEY, ROLE, SSO]) sessionStorage.removeItem(k);
+}
+
+/** The session a token answer makes; a refresh that brings no new refresh token keeps the one it used. */
+export function ssoSessionOf(tokens: SignInTokens, tenant: string, previousRefreshToken?: string): Session {
+  const { subject, name, email } = tokens.user;
+  const refreshToken = tokens.refreshToken ?? previousRefreshToken;
+  return { token: tokens.idToken, role: tokens.role, sso: { tenant, expiresAt: tokens.expiresAt, ...(refreshToken ? { refreshToken } : {}), user: { subject, name, email } } };
+}
+
+/** Who the frame names: the person's e-mail address or name, or the API key. */
+export function signedInAs(session: Session): string {
+  const user = session.sso?.user;
+  return user ? (user.email ?? user.name ?? user.subject) : 'API key';
 }
 
 const RANK: Record<Role, number> = { viewer: 0, editor: 1, admin: 2 };

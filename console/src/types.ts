@@ -106,7 +106,8 @@ export type AuditOutcome = 'success' | 'refused' | 'error';
 export interface AuditEntry {
   id: string;
   at: string;
-  actor: { type: 'apiKey'; id: string; role: Role };
+  /** An API key, or a person signed in through the identity provider (id user:<subject>, name their e-mail address or name). */
+  actor: { type: 'apiKey' | 'user'; id: string; name?: string; role: Role };
   /** Method and route, e.g. PUT /v1/clusters/{id}. */
   action: string;
   path: string;
@@ -341,6 +342,40 @@ export interface CloudAccount {
   lastCheck?: { valid: boolean; code?: string; message: string; checkedAt: string };
   clusterCount?: number;
   trustPolicy?: Record<string, unknown>;
+}
+
+/** GET /v1/signin/{tenant}: where a person of the tenant signs in. */
+export interface SignInInfo {
+  tenant: string;
+  issuer: string;
+  clientId: string;
+  authorizationEndpoint: string;
+  scopes: string[];
+}
+
+/** POST /v1/signin/{tenant}/token: the bearer token for the API, and who it names. */
+export interface SignInTokens {
+  idToken: string;
+  expiresAt: string;
+  refreshToken?: string;
+  tenantId: string;
+  role: Role;
+  user: { subject: string; name?: string; email?: string; groups: string[] };
+}
+
+export interface GroupRole {
+  group: string;
+  role: Role;
+}
+
+/** GET/PUT /v1/sso: the tenant's sign-in through its identity provider. */
+export interface SsoConfig {
+  tenantId: string;
+  issuer: string;
+  clientId: string;
+  groupsClaim: string;
+  groupRoles: GroupRole[];
+  updatedAt: string;
 }
 
 export interface ApiKey {

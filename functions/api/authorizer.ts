@@ -1,7 +1,8 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { bearerKey, hashApiKey, keyExpired } from '../../core/api-keys.js';
+import { bearerKey, hashApiKey, isJwtShaped, keyExpired } from '../../core/api-keys.js';
 import { clock } from '../../core/clock.js';
 import { usageKeyOf } from '../../core/rate-limits.js';
+import { userActorId } from '../../core/roles.js';
 import { findApiKeyByHash } from '../../adapters/dynamodb/api-keys-store.js';
 import { logger } from '../commons/powertools.js';
 
@@ -11,13 +12,35 @@ import { logger } from '../commons/powertools.js';
  * route of the stage, so one cached decision serves all of the key's requests; what a role
  * may do is checked by the handlers. The usage identifier key puts the request in its tenant's
  * share of the usage plan (core/rate-limits.ts): every key of a tenant draws on the same limits.
- * A key past its expiry is refused as an unknown one is.
+ * A key past its expiry is refused as an unknown one is. A JWT is a person's ID token from their
+ * tenant's identity provider (core/sso.ts): its role comes from its groups.
  */
 export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
   const headers = event.headers ?? {};
   const auth = Object.entries(headers).find(([k]) => k.toLowerCase() === 'authorization')?.[1];
   const key = bearerKey(auth ?? undefined);
   if (!key) throw new Error('Unauthorized');
+  const [arnBase, stage] = event.methodArn.split('/');
+  const allow = (tenantId: string, principalId: string, context: Record<string, string | boolean>): APIGatewayAuthorizerResult => ({
+    principalId,
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: `${arnBase}/${stage}/*/*` }],
+    },
+    usageIdentifierKey: usageKeyOf(tenantId),
+    context: { tenantId, ...context },
+  });
+  if (isJwtShaped(key)) {
+    // Loaded only for people signing in: API-key requests never parse a JWT library.
+    const { signedInUser } = await import('../commons/signed-in-user.js');
+    const who = await signedInUser(key).catch((err: Error) => ({ ok: false as const, reason: err.message }));
+    if (!who.ok) {
+      logger.info('rejected ID token', { reason: who.reason });
+      throw new Error('Unauthorized');
+    }
+    const context = { role: who.role, keyId: userActorId(who.user.subject), operator: false, userSubject: who.user.subject };
+    return allow(who.config.tenantId, `${who.config.tenantId}/${context.keyId}`, who.user.email ?? who.user.name ? { ...context, userName: (who.user.email ?? who.user.name)! } : context);
+  }
   const record = await findApiKeyByHash(hashApiKey(key));
   if (!record) {
     logger.info('rejected API key', { keyPrefix: key.slice(0, 10) });
@@ -28,14 +51,5 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
     logger.info('rejected expired API key', { tenantId: record.tenantId, keyId: record.id, expiresAt: record.expiresAt });
     throw new Error('Unauthorized');
   }
-  const [arnBase, stage] = event.methodArn.split('/');
-  return {
-    principalId: `${record.tenantId}/${record.id}`,
-    policyDocument: {
-      Version: '2012-10-17',
-      Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: `${arnBase}/${stage}/*/*` }],
-    },
-    usageIdentifierKey: usageKeyOf(record.tenantId),
-    context: { tenantId: record.tenantId, role: record.role, keyId: record.id, operator: record.operator },
-  };
+  return allow(record.tenantId, `${record.tenantId}/${record.id}`, { role: record.role, keyId: record.id, operator: record.operator });
 }

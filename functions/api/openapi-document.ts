@@ -14,6 +14,7 @@ import { CreateTenantInput } from '../../core/tenants.js';
 import { ApplyUpdateInput, PackValuesInput } from '../../core/updates.js';
 import { PutOsPatchInput } from '../../core/os-patch.js';
 import { SetQuotasInput } from '../../core/quotas.js';
+import { SetSsoInput, TokenRequestInput } from '../../core/sso.js';
 import { LogRequestInput, UploadForm, UploadFormRequest } from '../../core/log-bundles.js';
 import { AGENT_ROUTES } from '../agent/routes.js';
 import { Kubeconfig, KubeconfigQuery } from './kubeconfig-schema.js';
@@ -197,6 +198,25 @@ const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
     body: SetQuotasInput,
     ok: [ok(200, 'the quotas, and usage counted afresh', S.Quotas)],
   },
+  'GET /v1/signin/{tenant}': {
+    summary: "where a tenant's people sign in (no key needed): its identity provider's issuer, client id and authorization endpoint; 404 when the tenant has none",
+    ok: [ok(200, 'the sign-in settings a browser or the CLI needs', S.SignInInfo)],
+    errors: [503],
+  },
+  'POST /v1/signin/{tenant}/token': {
+    summary:
+      "finish a sign-in (no key needed): the authorization code, its PKCE verifier and redirect URI, or a refresh token; the API makes the token request to the tenant's provider and answers the ID token and the role its groups map to (403 when none does)",
+    body: TokenRequestInput,
+    ok: [ok(200, 'signed in', S.SignInTokens)],
+    errors: [403, 503],
+  },
+  'GET /v1/sso': { summary: "the tenant's sign-in settings (admins): identity provider, client and group-to-role mapping", ok: [ok(200, 'the settings', S.SsoConfig)], errors: [404] },
+  'PUT /v1/sso': {
+    summary: "set the tenant's sign-in (admins): an OpenID provider (its discovery document must answer), a public client, the groups claim and which groups get which role",
+    body: SetSsoInput,
+    ok: [ok(200, 'the settings', S.SsoConfig)],
+  },
+  'DELETE /v1/sso': { summary: "remove the tenant's sign-in (admins): signed-in people are refused within 5 s; API keys keep working", ok: [ok(204, 'removed')], errors: [404] },
   'GET /v1/audit': {
     summary: 'the audit log (admins): every change and every sensitive read (kubeconfig, log bundle download), newest first; entries are kept a year and never changed',
     query: S.AuditQuery,

@@ -20,6 +20,7 @@ export type HandlerName =
   | 'compliance'
   | 'audit'
   | 'quotas'
+  | 'sso'
   | 'openapi'
   | 'healthz';
 
@@ -34,6 +35,8 @@ export interface Route {
   readonly public?: boolean;
   /** A read that hands out credentials or data is recorded in the audit log as every change is (core/audit.ts). */
   readonly auditRead?: boolean;
+  /** A public route whose success names a caller (a sign-in): recorded under the caller it names. */
+  readonly auditSignIn?: boolean;
 }
 
 export const ROUTES: readonly Route[] = [
@@ -115,6 +118,13 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v1/clusters/{id}/compliance', handler: 'compliance' },
   { method: 'POST', path: '/v1/clusters/{id}/compliance/scans', handler: 'compliance' },
   { method: 'GET', path: '/v1/clusters/{id}/compliance/runs/{runId}', handler: 'compliance' },
+
+  // Sign-in through the tenant's identity provider: where to go (public, by tenant name), the code exchange, and the admins' settings.
+  { method: 'GET', path: '/v1/signin/{tenant}', handler: 'sso', public: true },
+  { method: 'POST', path: '/v1/signin/{tenant}/token', handler: 'sso', public: true, auditSignIn: true },
+  { method: 'GET', path: '/v1/sso', handler: 'sso' },
+  { method: 'PUT', path: '/v1/sso', handler: 'sso' },
+  { method: 'DELETE', path: '/v1/sso', handler: 'sso' },
 
   { method: 'GET', path: '/v1/quotas', handler: 'quotas' },
   { method: 'GET', path: '/v1/tenants/{id}/quotas', handler: 'quotas' },

@@ -313,7 +313,12 @@ export const AuditEntry = z
     id: z.string().meta({ description: '<at>#<requestId>: sorts by time, unique per request' }),
     at: z.string(),
     tenantId: z.string(),
-    actor: z.strictObject({ type: z.literal('apiKey'), id: z.string().meta({ description: 'the API key id' }), role: z.enum(ROLES) }),
+    actor: z.strictObject({
+      type: z.enum(['apiKey', 'user']),
+      id: z.string().meta({ description: 'the API key id, or user:<subject> for a person signed in through the tenant identity provider' }),
+      name: z.string().optional().meta({ description: "a user's e-mail address or name" }),
+      role: z.enum(ROLES),
+    }),
     action: z.string().meta({ description: 'the route: method and resource template, e.g. PUT /v1/clusters/{id}' }),
     method: z.string(),
     path: z.string().meta({ description: 'the concrete path, e.g. /v1/clusters/cl-123' }),
@@ -329,6 +334,38 @@ export const AuditEntry = z
   })
   .meta({ id: 'AuditEntry', description: `one request that changed something or read something sensitive; kept ${AUDIT_RETENTION_DAYS} days, never changed` });
 export const AuditPage = page(AuditEntry, 'AuditPage');
+
+export const SsoConfig = z
+  .strictObject({
+    tenantId: z.string(),
+    issuer: z.string().meta({ description: "the provider's issuer, exactly as its tokens' iss claim" }),
+    clientId: z.string().meta({ description: "the client registered at the provider for Strata's console and CLI (public, PKCE)" }),
+    groupsClaim: z.string().meta({ description: 'the ID token claim that lists the groups' }),
+    groupRoles: z.array(z.strictObject({ group: z.string(), role: z.enum(ROLES) })).meta({ description: "a user's role is the highest their groups map to" }),
+    updatedAt: Timestamp,
+  })
+  .meta({ id: 'SsoConfig' });
+
+export const SignInInfo = z
+  .strictObject({
+    tenant: z.string(),
+    issuer: z.string(),
+    clientId: z.string(),
+    authorizationEndpoint: z.string().meta({ description: 'where to send the browser, with response_type=code and a PKCE S256 challenge' }),
+    scopes: z.array(z.string()),
+  })
+  .meta({ id: 'SignInInfo' });
+
+export const SignInTokens = z
+  .strictObject({
+    idToken: z.string().meta({ description: 'the bearer token for this API (Authorization: Bearer <idToken>) until expiresAt' }),
+    expiresAt: Timestamp,
+    refreshToken: z.string().optional().meta({ description: 'for POST /v1/signin/{tenant}/token {refreshToken} when the ID token expires (when the provider issues one)' }),
+    tenantId: z.string(),
+    role: z.enum(ROLES).meta({ description: "the highest role the user's groups map to" }),
+    user: z.strictObject({ subject: z.string(), name: z.string().optional(), email: z.string().optional(), groups: z.array(z.string()) }),
+  })
+  .meta({ id: 'SignInTokens' });
 
 const QuotaCounts = { clusters: z.int(), nodes: z.int() };
 export const Quotas = z
@@ -636,7 +673,7 @@ export const LogRequestView = z
     maxLines: z.int(),
     commandId: z.string().meta({ description: 'the agent command that collects it' }),
     requestedAt: Timestamp,
-    requestedBy: z.string().meta({ description: 'the API key that asked' }),
+    requestedBy: z.string().meta({ description: 'the API key id that asked, or user:<subject> for a signed-in person' }),
     updatedAt: Timestamp,
     finishedAt: Timestamp.optional(),
     bytes: z.int().optional().meta({ description: 'the stored archive size, when Ready' }),

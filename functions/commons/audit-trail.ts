@@ -1,21 +1,17 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { auditEntry, isAudited, resourceTypeOf } from '../../core/audit.js';
 import { clock } from '../../core/clock.js';
-import { ROLES, type Principal, type Role } from '../../core/roles.js';
+import { principalFromContext, type Principal } from '../../core/roles.js';
 import { appendAudit } from '../../adapters/dynamodb/audit-store.js';
 import { ROUTES } from '../api/routes.js';
 import { logger } from './powertools.js';
 
 /** The recorded routes, as `METHOD /resource/{template}` (what API Gateway puts in event.resource). */
-const RECORDED = new Set(ROUTES.filter((r) => !r.public && isAudited(r)).map((r) => `${r.method} ${r.path}`));
+const RECORDED = new Set(ROUTES.filter((r) => (!r.public || r.auditSignIn) && isAudited(r)).map((r) => `${r.method} ${r.path}`));
 
 /** The caller the authorizer resolved, or undefined (then there is no one to record). */
-function callerOf(event: APIGatewayProxyEvent): Principal | undefined {
-  const ctx = event.requestContext?.authorizer as Record<string, unknown> | null | undefined;
-  const role = ctx?.role as Role | undefined;
-  if (!ctx || typeof ctx.tenantId !== 'string' || !role || !ROLES.includes(role)) return undefined;
-  return { tenantId: ctx.tenantId, role, keyId: String(ctx.keyId ?? ''), operator: ctx.operator === true || ctx.operator === 'true' };
-}
+const callerOf = (event: APIGatewayProxyEvent): Principal | undefined =>
+  principalFromContext(event.requestContext?.authorizer as Record<string, unknown> | null | undefined);
 
 function bodyOf(result: APIGatewayProxyResult): Record<string, unknown> | undefined {
   if (!result.body || !String(result.headers?.['content-type'] ?? '').startsWith('application/json')) return undefined;

@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type middy from '@middy/core';
 import type { z } from 'zod';
 import { DomainError, invalidField, payloadTooLarge, unauthorized, unsupportedMediaType } from '../../core/errors.js';
-import { ROLES, type Principal, type Role } from '../../core/roles.js';
+import { principalFromContext, type Principal } from '../../core/roles.js';
 import { busy } from '../../adapters/dynamodb/definitions.js';
 import { isTransactionConflict } from '../../adapters/dynamodb/errors.js';
 import { logger } from './powertools.js';
@@ -23,15 +23,9 @@ export const noContent = (): ApiResult => ({ statusCode: 204, headers: { 'cache-
 
 /** The caller, as the authorizer resolved it. Its absence is a 401, never a crash. */
 export function principalOf(event: ApiEvent): Principal {
-  const ctx = event.requestContext?.authorizer as Record<string, unknown> | null | undefined;
-  const role = ctx?.role as Role | undefined;
-  if (!ctx || typeof ctx.tenantId !== 'string' || !role || !ROLES.includes(role)) throw unauthorized();
-  return {
-    tenantId: ctx.tenantId,
-    role,
-    keyId: String(ctx.keyId ?? ''),
-    operator: ctx.operator === true || ctx.operator === 'true',
-  };
+  const principal = principalFromContext(event.requestContext?.authorizer as Record<string, unknown> | null | undefined);
+  if (!principal) throw unauthorized();
+  return principal;
 }
 
 /** Parse and validate the JSON body: size, syntax, then the schema, each a 4xx naming the field. */

@@ -281,6 +281,107 @@ describe('the web console', { timeout: 120_000 }, () => {
     expect(lines.every((e) => e.outcome === 'refused')).toBe(true);
   });
 
+  it("removes and sets again the tenant's sign-in through its identity provider on the Sign-in page, a field error first", async () => {
+    await section('Sign-in').click();
+    await page.getByRole('heading', { name: 'Sign-in', level: 1 }).waitFor();
+    // The local runtime's own provider, as it set it for tenant default.
+    expect(await page.locator('[data-sso="issuer"]').textContent()).toBe(api.runtime.oidcIssuer);
+    await page.getByRole('button', { name: 'Remove sign-in' }).click();
+    await page.getByRole('dialog', { name: `Remove sign-in through ${api.runtime.oidcIssuer}?` }).getByRole('button', { name: 'Remove sign-in' }).click();
+    await page.getByText('Not configured: the people of this tenant sign in with API keys only.').waitFor();
+    expect((await api.call('GET', '/v1/sso')).status).toBe(404);
+
+    await page.getByLabel('Group 1', { exact: true }).fill('platform-admins');
+    await page.getByLabel('Role of group 1').selectOption('admin');
+    await page.getByRole('button', { name: 'Add group' }).click();
+    await page.getByLabel('Group 2', { exact: true }).fill('app-developers');
+    await page.getByLabel('Role of group 2').selectOption('editor');
+    await page.getByLabel('Client id').fill('strata');
+    // Plain http only on loopback: the API refuses it, naming the issuer.
+    await page.getByLabel('Issuer').fill('http://login.example.com');
+    provoked.push({ path: '/v1/sso', status: 400 });
+    await page.getByRole('button', { name: 'Save sign-in' }).click();
+    const issuer = page.getByLabel('Issuer');
+    await expect.poll(() => issuer.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('.field-error:not([hidden])').textContent()).toContain('an https URL');
+    await issuer.fill(api.runtime.oidcIssuer);
+    await page.getByRole('button', { name: 'Save sign-in' }).click();
+    await page.getByText(`Saved. People of tenant default sign in through ${api.runtime.oidcIssuer}.`).waitFor();
+    expect(await issuer.getAttribute('aria-invalid')).toBeNull();
+  });
+
+  it("signs a person in through the tenant's identity provider and back, refreshes their token, names them in the frame and the audit log", async () => {
+    const other = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const p = await other.newPage();
+    watch(p);
+    const nav = (name: string) => p.getByRole('banner').getByRole('link', { name, exact: true });
+    const ssoSession = () => p.evaluate(() => JSON.parse(sessionStorage.getItem('strata.sso') ?? 'null'));
+    /** The session as if its ID token expired within the minute. */
+    const expireSoon = (refreshToken?: string) =>
+      p.evaluate(
+        ([at, token]) => {
+          const s = JSON.parse(sessionStorage.getItem('strata.sso')!);
+          sessionStorage.setItem('strata.sso', JSON.stringify({ ...s, sso: { ...s.sso, expiresAt: at, refreshToken: token ?? s.sso.refreshToken } }));
+        },
+        [new Date(Date.now() + 30_000).toISOString(), refreshToken] as const,
+      );
+    try {
+      await p.goto(`${api.runtime.url}/`);
+      provoked.push({ path: '/v1/signin/nobody', status: 404 });
+      await p.getByLabel('Tenant').fill('nobody');
+      await p.getByRole('button', { name: 'Continue to your identity provider' }).click();
+      await p.getByText('Tenant nobody has no sign-in through an identity provider; use an API key.').waitFor();
+      await p.getByLabel('Tenant').fill('default');
+      await p.getByRole('button', { name: 'Continue to your identity provider' }).click();
+      // The local provider's own sign-in form: a top-level navigation away from the console and back.
+      await p.waitForURL((url) => url.href.startsWith(`${api.runtime.oidcIssuer}/`));
+      await p.getByLabel('Username').fill('alice');
+      await p.getByLabel('Password').fill('alice-local');
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.waitForURL(`${api.runtime.url}/clusters`);
+      await p.getByRole('heading', { name: 'Clusters', level: 1 }).waitFor();
+      await p.getByRole('banner').getByText('Signed in as alice@example.com · admin').waitFor();
+      // The code and state are gone from the address, the PKCE verifier from the tab; the tenant name is remembered.
+      expect(await p.evaluate('[Object.keys(sessionStorage).sort(), localStorage.getItem("strata.tenant")]')).toEqual([['strata.sso'], 'default']);
+
+      await nav('Sign-in').click();
+      await p.getByRole('heading', { name: 'Sign-in', level: 1 }).waitFor();
+      expect(await p.locator('[data-sso="issuer"]').textContent()).toBe(api.runtime.oidcIssuer);
+      expect(await p.getByRole('table', { name: 'Roles by group' }).locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.textContent))).toEqual(['platform-adminsadmin', 'app-developerseditor']);
+
+      // Within a minute of expiry, the next call gets a fresh ID token first.
+      await expireSoon();
+      const refreshed = p.waitForResponse((r) => new URL(r.url()).pathname === '/v1/signin/default/token');
+      await nav('Audit').click();
+      expect((await refreshed).status()).toBe(200);
+      await expect.poll(async () => Date.parse((await ssoSession()).sso.expiresAt)).toBeGreaterThan(Date.now() + 10 * 60_000);
+      // The audit log names the person by their e-mail address.
+      await p.locator('table.audit tr[data-action="POST /v1/signin/{tenant}/token"] [data-actor-type="user"]').getByText('alice@example.com').first().waitFor();
+
+      await p.getByRole('button', { name: 'Sign out' }).click();
+      await p.getByRole('heading', { name: 'Sign in to Strata' }).waitFor();
+      expect(await p.evaluate('Object.keys(sessionStorage)')).toEqual([]);
+      // Signed in at the provider still: the remembered tenant leads straight back in.
+      expect(await p.getByLabel('Tenant').inputValue()).toBe('default');
+      await p.getByRole('button', { name: 'Continue to your identity provider' }).click();
+      await p.getByRole('banner').getByText('Signed in as alice@example.com · admin').waitFor();
+
+      // A refresh the provider refuses ends the session, saying why.
+      await expireSoon('spent-refresh-token');
+      provoked.push({ path: '/v1/signin/default/token', status: 400 });
+      await nav('Clusters').click();
+      await p.getByText('Your sign-in expired: sign in again.').waitFor();
+      expect(await p.evaluate('Object.keys(sessionStorage)')).toEqual([]);
+
+      // An answer for a sign-in this tab did not start is refused, and leaves the address.
+      await p.goto(`${api.runtime.url}/?code=stolen&state=forged`);
+      await p.getByText(/is not for a sign-in started in this tab/).waitFor();
+      expect(p.url()).toBe(`${api.runtime.url}/`);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('logged no console error and no uncaught exception', () => {
     expect(problems).toEqual([]);
     expect(provoked).toEqual([]);

@@ -767,9 +767,9 @@ describe('api', () => {
     }
   });
 
-  it('leaves GET /healthz and GET /v1/openapi.json open', () => {
+  it('leaves only liveness, the OpenAPI document and sign-in open', () => {
     const open = stack.api.api.methods.filter((m) => resource(m).Properties.AuthorizationType === 'NONE');
-    expect(open.map((m) => `${m.httpMethod} ${m.resource.path}`).sort()).toEqual(['GET /healthz', 'GET /v1/openapi.json']);
+    expect(open.map((m) => `${m.httpMethod} ${m.resource.path}`).sort()).toEqual(['GET /healthz', 'GET /v1/openapi.json', 'GET /v1/signin/{tenant}', 'POST /v1/signin/{tenant}/token']);
   });
 
   it('throttles, traces and logs the prod stage', () => {

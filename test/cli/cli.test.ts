@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { appendEvent } from '../../adapters/dynamodb/events-store.js';
 import { bundleCli } from '../../cli/build.js';
 import { eventually, startApi, type Api } from '../integration/harness.js';
+import { signInThroughLocalIdp } from '../support/sso.js';
 
 /**
  * The `strata` CLI as a user runs it: `node bin/strata.mjs …` in a process of its own, against a
@@ -502,5 +503,138 @@ describe('strata audit', { timeout: 60_000 }, () => {
     const refused = await strataWith(viewer.body.key, ['audit']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/\(403 \w+\)/);
+  });
+});
+
+describe('strata login --sso', { timeout: 30_000 }, () => {
+  const configFile = () => join(dir, 'config', 'strata', 'config.json');
+  const profiles = () => JSON.parse(readFileSync(configFile(), 'utf8')).profiles;
+  const ALICE = { username: 'alice', password: 'alice-local' };
+  const BOB = { username: 'bob', password: 'bob-local' };
+
+  /**
+   * `strata login --sso --no-browser` as a person runs it: the browser is played by the local
+   * provider's form (signInThroughLocalIdp), or by `answer` making up where the provider sends it
+   * back; either way the browser then comes back to the CLI's loopback address.
+   */
+  async function signIn(profile: string, user: { username: string; password: string } | ((authorizeUrl: URL) => URL)) {
+    const child = spawn(process.execPath, [BIN, 'login', '--sso', '--no-browser', '--url', api.runtime.url, '--tenant', 'default', '--profile', profile], { env: envOf({}) });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((done) => child.on('close', done));
+    child.stdin.end();
+    try {
+      const printed = await eventually(async () => /^Open this URL to sign in: (\S+)$/m.exec(stderr)?.[1], 'the sign-in URL', 10_000);
+      const authorizeUrl = new URL(printed);
+      const back = typeof user === 'function' ? user(authorizeUrl) : (await signInThroughLocalIdp({ authorizeUrl: printed, ...user })).redirectedTo;
+      const page = await fetch(back);
+      const pageText = await page.text();
+      return { code: await exited, stdout, stderr, authorizeUrl, page: { status: page.status, text: pageText } };
+    } finally {
+      child.kill();
+    }
+  }
+  const setSso = (...maps: string[]) => strata(['sso', 'set', '--issuer', api.runtime.oidcIssuer, '--client-id', 'strata', ...maps.flatMap((m) => ['--map', m])]);
+  const asProfile = (profile: string, ...args: string[]) => strata([...args, '--profile', profile], { env: {} });
+
+  it('signs a person in through the browser, stores the sign-in 0600, and later commands act as them', async () => {
+    const alice = await signIn('alice', ALICE);
+    expect(alice.code, alice.stderr).toBe(0);
+    expect(alice.stdout).toContain(`Signed in to ${api.runtime.url} as alice@example.com (role admin, tenant default) as profile "alice"`);
+    // The code flow with PKCE S256, back to a port of the loopback address.
+    const asked = alice.authorizeUrl.searchParams;
+    expect({ responseType: asked.get('response_type'), clientId: asked.get('client_id'), method: asked.get('code_challenge_method') }).toEqual({ responseType: 'code', clientId: 'strata', method: 'S256' });
+    expect(asked.get('redirect_uri')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+    expect(asked.get('code_challenge')).toMatch(/^[\w-]{43}$/);
+    expect(alice.page).toMatchObject({ status: 200, text: expect.stringContaining('You may close this window') });
+
+    expect(modeOf(configFile())).toBe(0o600);
+    const stored = profiles().alice;
+    expect(stored).toEqual({ url: api.runtime.url, sso: { tenant: 'default', idToken: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/), expiresAt: expect.any(String), refreshToken: expect.any(String) } });
+    expect(Date.parse(stored.sso.expiresAt)).toBeGreaterThan(Date.now() + 60_000);
+
+    expect((await asProfile('alice', 'get', 'clusters')).code).toBe(0);
+    const shown = await asProfile('alice', 'sso');
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(new RegExp(`^Issuer:\\s+${api.runtime.oidcIssuer}$`, 'm'));
+    expect(shown.stdout).toMatch(/^platform-admins\s+admin$/m);
+    const audit = await asProfile('alice', 'audit', '--actor', 'user:alice', '-o', 'json');
+    expect(audit.code, audit.stderr).toBe(0);
+    expect(JSON.parse(audit.stdout)[0].actor).toEqual({ type: 'user', id: 'user:alice', name: 'alice@example.com', role: 'admin' });
+  });
+
+  it("gives a person their group's role, and refreshes their ID token when it expires, or asks them to sign in again", async () => {
+    const bob = await signIn('bob', BOB);
+    expect(bob.code, bob.stderr).toBe(0);
+    expect(bob.stdout).toContain('as bob@example.com (role editor, tenant default) as profile "bob"');
+    const refused = await asProfile('bob', 'sso');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('(403 Forbidden)');
+
+    const signedIn = profiles().bob;
+    const expireSoon = (sso: Record<string, unknown>) => {
+      const config = JSON.parse(readFileSync(configFile(), 'utf8'));
+      config.profiles.bob = { ...signedIn, sso: { ...signedIn.sso, expiresAt: new Date(Date.now() + 30_000).toISOString(), ...sso } };
+      writeFileSync(configFile(), JSON.stringify(config), { mode: 0o600 });
+    };
+    expireSoon({});
+    const listed = await asProfile('bob', 'get', 'clusters');
+    expect(listed.code, listed.stderr).toBe(0);
+    // Refreshed and stored: an hour again.
+    expect(Date.parse(profiles().bob.sso.expiresAt)).toBeGreaterThan(Date.now() + 60_000);
+    expect(modeOf(configFile())).toBe(0o600);
+
+    expireSoon({ refreshToken: undefined });
+    const expired = await asProfile('bob', 'get', 'clusters');
+    expect(expired.code).toBe(2);
+    expect(expired.stderr).toContain(`your sign-in to ${api.runtime.url} expired; run strata login --sso --url ${api.runtime.url} --tenant default`);
+  });
+
+  it("fails in one line, storing nothing, when the provider refuses or none of the person's groups has a role", async () => {
+    const cancelled = await signIn('cancelled', (authorizeUrl) => {
+      const back = new URL(authorizeUrl.searchParams.get('redirect_uri')!);
+      back.search = new URLSearchParams({ error: 'access_denied', error_description: 'sign-in cancelled', state: authorizeUrl.searchParams.get('state')! }).toString();
+      return back;
+    });
+    expect(cancelled.code).toBe(1);
+    expect(cancelled.stderr).toMatch(/^error: the identity provider refused the sign-in: access_denied \(sign-in cancelled\)\n$/m);
+    expect(cancelled.page.status).toBe(400);
+
+    const onlyAdmins = await setSso('platform-admins=admin');
+    expect(onlyAdmins.code, onlyAdmins.stderr).toBe(0);
+    try {
+      const bob = await signIn('no-role', BOB);
+      expect(bob.code).toBe(1);
+      expect(bob.stderr).toContain('has a role in tenant default');
+      expect(bob.page).toMatchObject({ status: 403, text: expect.stringContaining('has a role in tenant default') });
+    } finally {
+      expect((await setSso('platform-admins=admin', 'app-developers=editor')).code).toBe(0);
+    }
+    expect(profiles()).not.toHaveProperty('cancelled');
+    expect(profiles()).not.toHaveProperty('no-role');
+  });
+
+  it('sets the sign-in settings, refuses a malformed --map naming it, and deletes them only when confirmed', async () => {
+    const bad = await setSso('platform-admins=admin', 'app-developers:editor');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--map');
+    expect(bad.stderr).toContain('"app-developers:editor" is not GROUP=ROLE');
+
+    const set = await strata(['sso', 'set', '--issuer', api.runtime.oidcIssuer, '--client-id', 'strata', '--groups-claim', 'groups', '--map', 'platform-admins=admin', '--map', 'app-developers=editor', '-o', 'json']);
+    expect(set.code, set.stderr).toBe(0);
+    expect(JSON.parse(set.stdout)).toMatchObject({ tenantId: 'default', issuer: api.runtime.oidcIssuer, clientId: 'strata', groupsClaim: 'groups', groupRoles: [{ group: 'platform-admins', role: 'admin' }, { group: 'app-developers', role: 'editor' }] });
+
+    const unconfirmed = await strata(['sso', 'delete']);
+    expect(unconfirmed.code).toBe(2);
+    try {
+      expect((await strata(['sso', 'delete', '--yes'])).code).toBe(0);
+      const none = await strata(['login', '--sso', '--url', api.runtime.url, '--tenant', 'default', '--no-browser'], { env: {} });
+      expect(none.code).toBe(1);
+      expect(none.stderr).toContain('tenant default has no sign-in');
+    } finally {
+      expect((await setSso('platform-admins=admin', 'app-developers=editor')).code).toBe(0);
+    }
   });
 });

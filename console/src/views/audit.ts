@@ -1,8 +1,7 @@
-import { ApiError, get, isAbort, withQuery } from '../api';
+import { ApiError, bearerToken, get, isAbort, withQuery } from '../api';
 import { fill, h } from '../dom';
 import { ago, plural, time } from '../format';
 import type { ViewContext } from '../router';
-import { currentSession } from '../session';
 import type { AuditEntry, AuditOutcome, Page } from '../types';
 import { field, input, select } from './fields';
 import { errorBox, errorSlot, loading } from './notice';
@@ -55,12 +54,18 @@ function resourceCell(e: AuditEntry): HTMLElement {
   return h('td', { class: 'nowrap' }, name);
 }
 
+/** A person by the e-mail address or name their token gave (their id on hover); a key by its id. */
+function actorCell(actor: AuditEntry['actor']): HTMLElement {
+  if (actor.type === 'user') return h('td', { class: 'nowrap', 'data-actor-type': 'user' }, h('span', { title: actor.id }, actor.name ?? actor.id), h('span', { class: 'muted' }, ` · user · ${actor.role}`));
+  return h('td', { class: 'nowrap', 'data-actor-type': actor.type }, h('code', {}, actor.id), h('span', { class: 'muted' }, ` · ${actor.role}`));
+}
+
 function row(e: AuditEntry): HTMLElement {
   return h(
     'tr',
     { 'data-entry': e.id, 'data-action': e.action, 'data-outcome': e.outcome, class: e.outcome === 'error' ? 'abnormal' : undefined },
     h('td', { class: 'nowrap' }, h('time', { datetime: e.at, title: ago(e.at) }, time(e.at))),
-    h('td', { class: 'nowrap' }, h('code', {}, e.actor.id), h('span', { class: 'muted' }, ` · ${e.actor.role}`)),
+    actorCell(e.actor),
     h('td', {}, h('code', {}, e.action)),
     resourceCell(e),
     h('td', {}, outcomeBadge(e.outcome), e.message ? h('p', { class: 'muted small' }, e.error ? `${e.error}: ${e.message}` : e.message) : null),
@@ -78,7 +83,7 @@ async function exportLines(query: Record<string, string | undefined>, signal: Ab
   let cursor: string | undefined;
   do {
     const res = await fetch(withQuery('/v1/audit/export', { ...query, cursor }), {
-      headers: { accept: 'application/x-ndjson', authorization: `Bearer ${currentSession()?.key ?? ''}` },
+      headers: { accept: 'application/x-ndjson', authorization: `Bearer ${(await bearerToken()) ?? ''}` },
       signal,
       cache: 'no-store',
     });
@@ -239,7 +244,7 @@ export function auditView(ctx: ViewContext): HTMLElement {
       { class: 'filters', role: 'search', 'aria-label': 'Filter the audit log', onsubmit: (e: Event) => (e.preventDefault(), filtersChanged()) },
       field('Outcome', outcome),
       field('Resource type', resourceType, { hint: 'e.g. clusters, profiles, apikeys' }),
-      field('Actor', actor, { hint: 'an API key id' }),
+      field('Actor', actor, { hint: 'an API key id, or user:<subject> for a person' }),
       field('Since', since),
       h('div', { class: 'actions' }, exportButton),
     ),

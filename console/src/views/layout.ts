@@ -1,5 +1,5 @@
 import { h } from '../dom';
-import { currentSession, may } from '../session';
+import { currentSession, may, signedInAs, type Session } from '../session';
 
 const SECTIONS: readonly { path: string; label: string; admin?: boolean }[] = [
   { path: '/clusters', label: 'Clusters' },
@@ -8,8 +8,23 @@ const SECTIONS: readonly { path: string; label: string; admin?: boolean }[] = [
   { path: '/images', label: 'Images' },
   { path: '/cloudaccounts', label: 'Cloud accounts' },
   { path: '/apikeys', label: 'API keys', admin: true },
+  { path: '/sso', label: 'Sign-in', admin: true },
   { path: '/audit', label: 'Audit', admin: true },
 ];
+
+/** Who is signed in, and with what role: the person (their name on hover, with the tenant), or the API key. */
+function who(session: Session | undefined): HTMLElement {
+  if (!session) return h('span', { class: 'muted' }, 'Signed out');
+  const user = session.sso?.user;
+  const title = user && session.sso ? [user.name, user.email, `tenant ${session.sso.tenant}`].filter(Boolean).join(' · ') : undefined;
+  return h(
+    'span',
+    { class: 'muted', 'data-signed-in': user ? 'user' : 'apiKey', title },
+    // Short, the nav beside it is long; a screen reader hears the whole sentence.
+    h('span', { class: 'visually-hidden' }, user ? 'Signed in as ' : 'Signed in with an '),
+    `${signedInAs(session)} · ${session.role}`,
+  );
+}
 
 /** The frame of every signed-in page: the header with the sections, and the main region. */
 export function layout(onSignOut: () => void): { root: HTMLElement; main: HTMLElement; markCurrent(): void } {
@@ -26,7 +41,7 @@ export function layout(onSignOut: () => void): { root: HTMLElement; main: HTMLEl
       h(
         'div',
         { class: 'who' },
-        h('span', { class: 'muted' }, `Signed in as ${currentSession()?.role ?? '—'}`),
+        who(currentSession()),
         h('button', { type: 'button', class: 'secondary small', onclick: onSignOut }, 'Sign out'),
       ),
     ),

@@ -1,6 +1,7 @@
 import { ApiError, api } from '../api';
 import { h } from '../dom';
 import { saveSession } from '../session';
+import { lastTenant, startSignIn } from '../sso';
 import type { ApiKey, Role } from '../types';
 import { field, input } from './fields';
 import { errorBox } from './notice';
@@ -23,14 +24,57 @@ async function roleOf(key: string): Promise<Role> {
   }
 }
 
-export function signInView(onSignedIn: () => void, notice?: string): HTMLElement {
-  const key = input({ type: 'password', name: 'apiKey', autocomplete: 'off', required: true });
+/** Why the sign-in page shows: a notice (signed out by the API), or an error of a sign-in that failed. */
+export interface SignInNotice {
+  readonly text: string;
+  readonly error?: boolean;
+}
+
+/** People of a tenant with an identity provider: to the provider and back (sso.ts). */
+function identityProviderForm(): { form: HTMLFormElement; focus(): void } {
+  const tenant = input({ name: 'tenant', value: lastTenant(), required: true, autocomplete: 'organization', autocapitalize: 'none' });
   const status = h('div', { 'aria-live': 'polite' });
-  const submit = h('button', { type: 'submit' }, 'Sign in');
+  const submit = h('button', { type: 'submit' }, 'Continue to your identity provider');
   const form = h(
     'form',
     {
-      class: 'card sign-in',
+      onsubmit: async (e: Event) => {
+        e.preventDefault();
+        const name = tenant.value.trim();
+        if (!name) return tenant.focus();
+        submit.disabled = true;
+        status.replaceChildren(h('p', { class: 'muted', role: 'status' }, `Finding where tenant ${name} signs in…`));
+        try {
+          await startSignIn(name);
+          status.replaceChildren(h('p', { class: 'muted', role: 'status' }, 'Going to your identity provider…'));
+        } catch (err) {
+          status.replaceChildren(errorBox(err));
+          submit.disabled = false;
+          tenant.focus();
+        }
+      },
+    },
+    h('h2', {}, 'Sign in with your identity provider'),
+    field('Tenant', tenant, { hint: "Your organization's name in Strata. You sign in at its identity provider, and your groups there give your role." }),
+    status,
+    h('div', { class: 'actions' }, submit),
+  );
+  // Back from the provider with the browser's Back button, the page as it was left: ready again.
+  window.addEventListener('pageshow', (e) => {
+    if (!e.persisted || !form.isConnected) return;
+    submit.disabled = false;
+    status.replaceChildren();
+  });
+  return { form, focus: () => (tenant.value ? submit : tenant).focus() };
+}
+
+export function signInView(onSignedIn: () => void, notice?: SignInNotice): HTMLElement {
+  const key = input({ type: 'password', name: 'apiKey', autocomplete: 'off', required: true });
+  const status = h('div', { 'aria-live': 'polite' });
+  const submit = h('button', { type: 'submit' }, 'Sign in');
+  const keyForm = h(
+    'form',
+    {
       onsubmit: async (e: Event) => {
         e.preventDefault();
         const value = key.value.trim();
@@ -38,7 +82,7 @@ export function signInView(onSignedIn: () => void, notice?: string): HTMLElement
         submit.disabled = true;
         status.replaceChildren(h('p', { class: 'muted', role: 'status' }, 'Checking the key…'));
         try {
-          saveSession({ key: value, role: await roleOf(value) });
+          saveSession({ token: value, role: await roleOf(value) });
           onSignedIn();
         } catch (err) {
           const shown = err instanceof ApiError && err.status === 401 ? new Error('The API did not accept this key: it is unknown or has been revoked.') : err;
@@ -49,13 +93,22 @@ export function signInView(onSignedIn: () => void, notice?: string): HTMLElement
         }
       },
     },
-    h('h1', {}, 'Sign in to Strata'),
-    h('p', { class: 'muted' }, 'Use an API key of your tenant. It is kept in this tab only, until you sign out or close it.'),
-    notice ? h('p', { class: 'notice', role: 'status' }, notice) : null,
+    h('h2', {}, 'Sign in with an API key'),
+    h('p', { class: 'muted' }, 'A key of your tenant. It is kept in this tab only, until you sign out or close it.'),
     field('API key', key),
     status,
     h('div', { class: 'actions' }, submit),
   );
-  queueMicrotask(() => key.focus());
-  return h('main', { id: 'main', class: 'signed-out', tabindex: -1 }, form);
+  const provider = identityProviderForm();
+  const card = h(
+    'div',
+    { class: 'card sign-in' },
+    h('h1', {}, 'Sign in to Strata'),
+    notice ? h('p', { class: notice.error ? 'notice error' : 'notice', role: notice.error ? 'alert' : 'status' }, notice.text) : null,
+    provider.form,
+    h('p', { class: 'or', 'aria-hidden': 'true' }, 'or'),
+    keyForm,
+  );
+  queueMicrotask(() => provider.focus());
+  return h('main', { id: 'main', class: 'signed-out', tabindex: -1 }, card);
 }
