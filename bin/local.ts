@@ -44,7 +44,7 @@ const trialUsers = LOCAL_SSO_USERS.map((u) => {
 console.log(`
 Strata is running (${((Date.now() - started) / 1000).toFixed(1)} s)
 
-  Console    ${runtime.url}/                      (sign in with the API key below)
+  Console    ${runtime.url}/                      (sign in with the API key, or as a user of tenant "default" below)
   API        ${runtime.url}/v1
   OpenAPI    ${runtime.url}/v1/openapi.json
   Health     ${runtime.url}/healthz
@@ -61,6 +61,7 @@ Strata is running (${((Date.now() - started) / 1000).toFixed(1)} s)
 Try:
   open ${runtime.url}/ in a browser, or use the CLI:
   STRATA_API_URL=${runtime.url} STRATA_API_KEY=${runtime.apiKey} npx strata get clusters
+  npx strata login --sso --url ${runtime.url} --tenant default     (then sign in as alice or bob)
   curl -s -H "Authorization: Bearer ${runtime.apiKey}" ${runtime.url}/v1/profiles
   (the README walks through creating a cloud account and a cluster on the simulated cloud)
 

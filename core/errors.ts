@@ -31,7 +31,10 @@ export const validationFailed = (details: readonly ErrorDetail[]) =>
     details,
   );
 
-export const unauthorized = (message = 'a valid API key is required: Authorization: Bearer <key>') =>
+/** What a request without a usable credential is told, by the gateway and by the handlers alike. */
+export const UNAUTHORIZED_MESSAGE = 'a valid API key or ID token is required: Authorization: Bearer <key or token>';
+
+export const unauthorized = (message = UNAUTHORIZED_MESSAGE) =>
   new DomainError(401, 'Unauthorized', message, [{ path: 'headers.authorization', message }]);
 
 /** The caller's key may not do this: the detail points at the key. */

@@ -1,3 +1,4 @@
+import { UNAUTHORIZED_MESSAGE } from '../core/errors.js';
 import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
@@ -183,7 +184,6 @@ export const HANDLER_ACCESS: Readonly<Record<HandlerName, HandlerAccess>> = {
 const publicReason = (route: { method: string; path: string }) =>
   `${route.method} ${route.path} is public by design: ${route.path.startsWith('/v1/signin/') ? 'sign-in happens before the caller holds a token, and the answer says only where to sign in or exchanges a code only the caller holds' : 'it must answer without an API key'}.`;
 
-const UNAUTHORIZED_MESSAGE = 'a valid API key is required: Authorization: Bearer <key>';
 
 /** API Gateway's own errors, in the body shape the handlers use: {error, message, details}. */
 const GATEWAY_RESPONSES: ReadonlyArray<{ type: ResponseType; statusCode?: string; body: string; headers?: Record<string, string> }> = [

@@ -1,3 +1,4 @@
+import { UNAUTHORIZED_MESSAGE } from '../core/errors.js';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayProxyResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
@@ -135,7 +136,7 @@ export async function startGateway(opts: GatewayOptions): Promise<{ server: Serv
         authorizerContext = { ...(decision.context ?? {}), principalId: decision.principalId };
         usageKey = decision.usageIdentifierKey ?? undefined;
       } catch {
-        return gatewayError(401, 'Unauthorized', 'a valid API key is required: Authorization: Bearer <key>', 'headers.authorization');
+        return gatewayError(401, 'Unauthorized', UNAUTHORIZED_MESSAGE, 'headers.authorization');
       }
       // As API Gateway answers a method that requires an API key when the authorizer (the key source) names none.
       if (!usageKey) return gatewayError(403, 'Forbidden', 'the authorizer named no usage plan key for this caller', 'headers.authorization');

@@ -1,3 +1,4 @@
+import { UNAUTHORIZED_MESSAGE } from '../../core/errors.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, AssetStaging, type CfnElement, Stack } from 'aws-cdk-lib';
@@ -818,7 +819,7 @@ describe('api', () => {
       expect(Array.isArray(parsed.details)).toBe(true);
     }
     const unauthorized = JSON.parse((byType.get('UNAUTHORIZED')!.ResponseTemplates as Record<string, string>)['application/json']!);
-    expect(unauthorized).toMatchObject({ error: 'Unauthorized', message: 'a valid API key is required: Authorization: Bearer <key>' });
+    expect(unauthorized).toMatchObject({ error: 'Unauthorized', message: UNAUTHORIZED_MESSAGE });
   });
 });
 
