@@ -9,8 +9,12 @@ import { CLEAN_TEXT_MESSAGE, isCleanText } from './text.js';
  * API keys stay for automation.
  */
 
-/** What sign-in asks the provider for; `groups` is the scope most providers release group claims under. */
-export const SIGN_IN_SCOPES = ['openid', 'profile', 'email', 'groups', 'offline_access'] as const;
+/**
+ * What sign-in asks the provider for unless the tenant says otherwise. Providers differ beyond
+ * these: Okta releases groups under a `groups` scope, Cognito refuses `offline_access` (it issues
+ * refresh tokens anyway), Entra ID wants `offline_access` for them; so the scopes are a setting.
+ */
+export const DEFAULT_SIGN_IN_SCOPES: readonly string[] = ['openid', 'profile', 'email'];
 
 /** Loopback hosts: plain http is fine there (a provider on the operator's own machine), nowhere else. */
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
@@ -40,6 +44,14 @@ export const SetSsoInput = z
       .string()
       .regex(/^[A-Za-z0-9_.:/-]{1,100}$/, 'a claim name such as groups or cognito:groups')
       .default('groups'),
+    scopes: z
+      .array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,100}$/, 'a scope token (RFC 6749 §3.3), e.g. offline_access'))
+      .min(1)
+      .max(20)
+      .refine((list) => list.includes('openid'), 'must include openid')
+      .refine((list) => new Set(list).size === list.length, 'each scope once')
+      .default([...DEFAULT_SIGN_IN_SCOPES])
+      .meta({ description: `what sign-in asks the provider for; default ${DEFAULT_SIGN_IN_SCOPES.join(' ')}` }),
     groupRoles: z
       .array(z.strictObject({ group: z.string().min(1).max(256).refine(isCleanText, CLEAN_TEXT_MESSAGE), role: z.enum(ROLES) }))
       .min(1)

@@ -107,6 +107,8 @@ async function seedLocalSignIn(issuer: string): Promise<void> {
     issuer,
     clientId: LOCAL_SSO_CLIENT_ID,
     groupsClaim: 'groups',
+    // The built-in provider releases groups under their own scope, and refresh tokens with offline_access.
+    scopes: ['openid', 'profile', 'email', 'groups', 'offline_access'],
     groupRoles: LOCAL_SSO_GROUP_ROLES.map((g) => ({ ...g })),
     updatedAt: new Date().toISOString(),
   });

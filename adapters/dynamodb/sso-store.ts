@@ -1,4 +1,4 @@
-import type { SsoConfig } from '../../core/sso.js';
+import { DEFAULT_SIGN_IN_SCOPES, type SsoConfig } from '../../core/sso.js';
 import { conflict } from '../../core/errors.js';
 import { getItem, table, tenantPk, transact, type TransactItem } from './definitions.js';
 
@@ -12,21 +12,20 @@ const lookupKey = (issuer: string, clientId: string) => ({ pk: `SSO#${issuer}#CL
 
 type Stored = SsoConfig & { readonly version: number };
 
+/** Settings saved before scopes were a setting asked for the defaults. */
+const configOf = ({ version: _version, ...config }: Stored): SsoConfig => ({ ...config, scopes: config.scopes ?? [...DEFAULT_SIGN_IN_SCOPES] });
+
 export async function getSsoConfig(tenantId: string): Promise<SsoConfig | undefined> {
   const k = configKey(tenantId);
   const item = await getItem<Stored>(k.pk, k.sk);
-  if (!item) return undefined;
-  const { version: _version, ...config } = item;
-  return config;
+  return item && configOf(item);
 }
 
 /** The settings an ID token's issuer and audience lead to, for the authorizer. */
 export async function findSsoByClient(issuer: string, clientId: string): Promise<SsoConfig | undefined> {
   const k = lookupKey(issuer, clientId);
   const item = await getItem<Stored>(k.pk, k.sk);
-  if (!item) return undefined;
-  const { version: _version, ...config } = item;
-  return config;
+  return item && configOf(item);
 }
 
 async function current(tenantId: string): Promise<Stored | undefined> {

@@ -34,6 +34,7 @@ function ssoText(config: SsoConfig): string {
       ['Issuer', config.issuer],
       ['Client ID', config.clientId],
       ['Groups claim', config.groupsClaim],
+      ['Scopes', config.scopes.join(' ')],
       ['Updated', `${config.updatedAt} (${age(config.updatedAt)} ago)`],
     ],
     p.bold,
@@ -56,10 +57,17 @@ export function ssoCommand(): Command {
     .requiredOption('--issuer <url>', "the provider's issuer URL, exactly as its tokens' iss claim")
     .requiredOption('--client-id <id>', 'the public client (authorization code with PKCE) registered at the provider for Strata')
     .option('--groups-claim <claim>', 'the ID token claim that lists the groups (default: groups)')
+    .option('--scopes <list>', 'what sign-in asks the provider for, separated by spaces or commas (default: openid profile email); add groups or offline_access as the provider needs')
     .requiredOption('--map <GROUP=ROLE>', 'a group and the role its members get (admin, editor or viewer); repeat for each group', parseMapping)
-    .action(async (opts: { issuer: string; clientId: string; groupsClaim?: string; map: GroupRole[] }, self: Command) => {
+    .action(async (opts: { issuer: string; clientId: string; groupsClaim?: string; scopes?: string; map: GroupRole[] }, self: Command) => {
       const { output } = self.optsWithGlobals<{ output: Format }>();
-      const body: SetSsoInput = { issuer: opts.issuer, clientId: opts.clientId, ...(opts.groupsClaim ? { groupsClaim: opts.groupsClaim } : {}), groupRoles: opts.map };
+      const body: SetSsoInput = {
+        issuer: opts.issuer,
+        clientId: opts.clientId,
+        ...(opts.groupsClaim ? { groupsClaim: opts.groupsClaim } : {}),
+        ...(opts.scopes ? { scopes: opts.scopes.split(/[\s,]+/).filter(Boolean) } : {}),
+        groupRoles: opts.map,
+      };
       const config = await apiOf(self).request<SsoConfig>('PUT', '/v1/sso', { body });
       print(output, config, () => `Sign-in set for tenant ${config.tenantId}.\n\n${ssoText(config)}`);
     });

@@ -374,6 +374,7 @@ export interface SsoConfig {
   issuer: string;
   clientId: string;
   groupsClaim: string;
+  scopes: string[];
   groupRoles: GroupRole[];
   updatedAt: string;
 }

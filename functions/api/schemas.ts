@@ -341,6 +341,7 @@ export const SsoConfig = z
     issuer: z.string().meta({ description: "the provider's issuer, exactly as its tokens' iss claim" }),
     clientId: z.string().meta({ description: "the client registered at the provider for Strata's console and CLI (public, PKCE)" }),
     groupsClaim: z.string().meta({ description: 'the ID token claim that lists the groups' }),
+    scopes: z.array(z.string()).meta({ description: 'what sign-in asks the provider for' }),
     groupRoles: z.array(z.strictObject({ group: z.string(), role: z.enum(ROLES) })).meta({ description: "a user's role is the highest their groups map to" }),
     updatedAt: Timestamp,
   })

@@ -3,7 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { clock } from '../../core/clock.js';
 import { DomainError, forbidden, invalidField } from '../../core/errors.js';
 import { requireRole, userActorId } from '../../core/roles.js';
-import { SIGN_IN_SCOPES, SetSsoInput, TokenRequestInput, type SignInInfo, type SsoConfig } from '../../core/sso.js';
+import { SetSsoInput, TokenRequestInput, type SignInInfo, type SsoConfig } from '../../core/sso.js';
 import { deleteSsoConfig, getSsoConfig, putSsoConfig } from '../../adapters/dynamodb/sso-store.js';
 import { discover, requestTokens } from '../../adapters/oidc/provider.js';
 import { httpApi, json, noContent, parseBody, pathParam, principalOf, type ApiEvent } from '../commons/http.js';
@@ -37,7 +37,7 @@ export const handler = middy(
     'GET /v1/signin/{tenant}': async (event) => {
       const config = await signInOf(event);
       const { authorization_endpoint } = await discover(config.issuer);
-      const info: SignInInfo = { tenant: config.tenantId, issuer: config.issuer, clientId: config.clientId, authorizationEndpoint: authorization_endpoint, scopes: SIGN_IN_SCOPES };
+      const info: SignInInfo = { tenant: config.tenantId, issuer: config.issuer, clientId: config.clientId, authorizationEndpoint: authorization_endpoint, scopes: config.scopes };
       return json(200, info);
     },
     'POST /v1/signin/{tenant}/token': async (event) => {

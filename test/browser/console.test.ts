@@ -297,6 +297,9 @@ describe('the web console', { timeout: 120_000 }, () => {
     await page.getByLabel('Group 2', { exact: true }).fill('app-developers');
     await page.getByLabel('Role of group 2').selectOption('editor');
     await page.getByLabel('Client id').fill('strata');
+    // The built-in provider releases groups under their own scope, and refresh tokens with offline_access.
+    expect(await page.getByLabel('Scopes').inputValue()).toBe('openid profile email');
+    await page.getByLabel('Scopes').fill('openid profile email groups offline_access');
     // Plain http only on loopback: the API refuses it, naming the issuer.
     await page.getByLabel('Issuer').fill('http://login.example.com');
     provoked.push({ path: '/v1/sso', status: 400 });

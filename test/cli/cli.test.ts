@@ -536,7 +536,7 @@ describe('strata login --sso', { timeout: 30_000 }, () => {
       child.kill();
     }
   }
-  const setSso = (...maps: string[]) => strata(['sso', 'set', '--issuer', api.runtime.oidcIssuer, '--client-id', 'strata', ...maps.flatMap((m) => ['--map', m])]);
+  const setSso = (...maps: string[]) => strata(['sso', 'set', '--issuer', api.runtime.oidcIssuer, '--client-id', 'strata', '--scopes', 'openid profile email groups offline_access', ...maps.flatMap((m) => ['--map', m])]);
   const asProfile = (profile: string, ...args: string[]) => strata([...args, '--profile', profile], { env: {} });
 
   it('signs a person in through the browser, stores the sign-in 0600, and later commands act as them', async () => {
@@ -622,9 +622,9 @@ describe('strata login --sso', { timeout: 30_000 }, () => {
     expect(bad.stderr).toContain('--map');
     expect(bad.stderr).toContain('"app-developers:editor" is not GROUP=ROLE');
 
-    const set = await strata(['sso', 'set', '--issuer', api.runtime.oidcIssuer, '--client-id', 'strata', '--groups-claim', 'groups', '--map', 'platform-admins=admin', '--map', 'app-developers=editor', '-o', 'json']);
+    const set = await strata(['sso', 'set', '--issuer', api.runtime.oidcIssuer, '--client-id', 'strata', '--groups-claim', 'groups', '--scopes', 'openid profile email groups offline_access', '--map', 'platform-admins=admin', '--map', 'app-developers=editor', '-o', 'json']);
     expect(set.code, set.stderr).toBe(0);
-    expect(JSON.parse(set.stdout)).toMatchObject({ tenantId: 'default', issuer: api.runtime.oidcIssuer, clientId: 'strata', groupsClaim: 'groups', groupRoles: [{ group: 'platform-admins', role: 'admin' }, { group: 'app-developers', role: 'editor' }] });
+    expect(JSON.parse(set.stdout)).toMatchObject({ tenantId: 'default', issuer: api.runtime.oidcIssuer, clientId: 'strata', groupsClaim: 'groups', scopes: ['openid', 'profile', 'email', 'groups', 'offline_access'], groupRoles: [{ group: 'platform-admins', role: 'admin' }, { group: 'app-developers', role: 'editor' }] });
 
     const unconfirmed = await strata(['sso', 'delete']);
     expect(unconfirmed.code).toBe(2);

@@ -41,8 +41,9 @@ const mapping = [
   { group: 'platform-admins', role: 'admin' },
   { group: 'app-developers', role: 'editor' },
 ];
+const LOCAL_SCOPES = ['openid', 'profile', 'email', 'groups', 'offline_access'];
 const setMapping = (groupRoles: unknown, key?: string) =>
-  api.call('PUT', '/v1/sso', { key, body: { issuer: api.runtime.oidcIssuer, clientId: 'strata', groupRoles } });
+  api.call('PUT', '/v1/sso', { key, body: { issuer: api.runtime.oidcIssuer, clientId: 'strata', scopes: LOCAL_SCOPES, groupRoles } });
 
 describe('sign-in through the identity provider', () => {
   it("answers where a tenant signs in without a key, and 404 for a tenant without sign-in", async () => {
@@ -139,7 +140,7 @@ describe('sign-in through the identity provider', () => {
 
 describe('sign-in settings', () => {
   it('admins map groups to roles; a user whose groups map to none is refused', async () => {
-    expect((await api.call('GET', '/v1/sso')).body).toMatchObject({ tenantId: 'default', issuer: api.runtime.oidcIssuer, clientId: 'strata', groupsClaim: 'groups', groupRoles: mapping });
+    expect((await api.call('GET', '/v1/sso')).body).toMatchObject({ tenantId: 'default', issuer: api.runtime.oidcIssuer, clientId: 'strata', groupsClaim: 'groups', scopes: LOCAL_SCOPES, groupRoles: mapping });
     const bobBefore = (await signIn('bob', 'bob-local')).res.body.idToken;
 
     const set = await setMapping([{ group: 'platform-admins', role: 'admin' }]);
@@ -163,6 +164,8 @@ describe('sign-in settings', () => {
       [{ issuer: api.runtime.oidcIssuer, clientId: 'x', groupRoles: [mapping[0], mapping[0]] }, 'groupRoles'],
       [{ issuer: api.runtime.oidcIssuer, clientId: 'x', groupRoles: [{ group: 'g', role: 'owner' }] }, 'groupRoles[0].role'],
       [{ issuer: api.runtime.oidcIssuer, clientId: 'x', groupsClaim: 'a b', groupRoles: mapping }, 'groupsClaim'],
+      [{ issuer: api.runtime.oidcIssuer, clientId: 'x', scopes: ['profile', 'email'], groupRoles: mapping }, 'scopes'],
+      [{ issuer: api.runtime.oidcIssuer, clientId: 'x', scopes: ['openid', 'bad"scope'], groupRoles: mapping }, 'scopes[1]'],
       // A provider that does not answer its discovery document: no one could sign in.
       [{ issuer: 'http://127.0.0.1:9/nothing', clientId: 'x', groupRoles: mapping }, 'issuer'],
     ];
@@ -184,8 +187,11 @@ describe('sign-in settings', () => {
     expect((await api.call('GET', '/v1/sso', { key: other })).status).toBe(404);
     expect((await api.call('GET', '/v1/signin/sso-other', { key: null })).status).toBe(404);
     // Its own client of the same provider is fine, and removable.
-    expect((await api.call('PUT', '/v1/sso', { key: other, body: { issuer: api.runtime.oidcIssuer, clientId: 'other-client', groupRoles: mapping } })).status).toBe(200);
-    expect((await api.call('GET', '/v1/signin/sso-other', { key: null })).body.clientId).toBe('other-client');
+    const own = await api.call('PUT', '/v1/sso', { key: other, body: { issuer: api.runtime.oidcIssuer, clientId: 'other-client', groupRoles: mapping } });
+    expect(own.status).toBe(200);
+    // Scopes not given: the ones every provider takes.
+    expect(own.body.scopes).toEqual(['openid', 'profile', 'email']);
+    expect((await api.call('GET', '/v1/signin/sso-other', { key: null })).body).toMatchObject({ clientId: 'other-client', scopes: ['openid', 'profile', 'email'] });
     expect((await api.call('DELETE', '/v1/sso', { key: other })).status).toBe(204);
     expect((await api.call('DELETE', '/v1/sso', { key: other })).status).toBe(404);
     expect((await api.call('GET', '/v1/signin/sso-other', { key: null })).status).toBe(404);

@@ -8,6 +8,9 @@ import { confirmAction } from './dialog';
 import { clearFieldErrors, field, input, select, showFormError } from './fields';
 import { errorBox, errorSlot, loading } from './notice';
 
+/** What the API asks a provider for when no scopes are given (core/sso.ts). */
+const DEFAULT_SCOPES = 'openid profile email';
+
 const ROLE_CHOICES: readonly (readonly [Role, string])[] = [
   ['viewer', 'Viewer'],
   ['editor', 'Editor'],
@@ -37,6 +40,7 @@ export function ssoSettingsView(ctx: ViewContext): HTMLElement {
   const issuer = input({ type: 'url', name: 'issuer', placeholder: 'https://login.example.com/' });
   const clientId = input({ name: 'clientId' });
   const groupsClaim = input({ name: 'groupsClaim', value: 'groups' });
+  const scopes = input({ name: 'scopes', value: DEFAULT_SCOPES });
 
   const rows: MappingRow[] = [];
   const rowList = h('div', { class: 'group-role-list' });
@@ -97,6 +101,7 @@ export function ssoSettingsView(ctx: ViewContext): HTMLElement {
     issuer.value = config?.issuer ?? '';
     clientId.value = config?.clientId ?? '';
     groupsClaim.value = config?.groupsClaim ?? 'groups';
+    scopes.value = config?.scopes.join(' ') ?? DEFAULT_SCOPES;
     rows.splice(0).forEach((r) => r.el.remove());
     for (const m of config?.groupRoles ?? [{ group: '', role: 'viewer' as Role }]) addRow(m);
   };
@@ -118,6 +123,7 @@ export function ssoSettingsView(ctx: ViewContext): HTMLElement {
         ['Identity provider (issuer)', h('code', { 'data-sso': 'issuer' }, config.issuer)],
         ['Client id', h('code', {}, config.clientId)],
         ['Groups claim', h('code', {}, config.groupsClaim)],
+        ['Scopes', h('code', { 'data-sso': 'scopes' }, config.scopes.join(' '))],
         ['Changed', time(config.updatedAt)],
       ]),
       table(
@@ -150,6 +156,7 @@ export function ssoSettingsView(ctx: ViewContext): HTMLElement {
             issuer: issuer.value.trim(),
             clientId: clientId.value.trim(),
             groupsClaim: groupsClaim.value.trim() || undefined,
+            scopes: scopes.value.split(/\s+/).filter(Boolean),
             groupRoles: rows.map((r) => ({ group: r.group.value.trim(), role: r.role.value as Role })),
           };
           const config = await api<SsoConfig>('PUT', '/v1/sso', { body });
@@ -180,6 +187,7 @@ export function ssoSettingsView(ctx: ViewContext): HTMLElement {
       field('Issuer', issuer, { path: 'issuer', hint: 'Exactly as the provider names itself in its tokens (iss).' }),
       field('Client id', clientId, { path: 'clientId' }),
       field('Groups claim', groupsClaim, { path: 'groupsClaim', hint: 'The ID token claim that lists the groups, e.g. groups or cognito:groups.' }),
+      field('Scopes', scopes, { path: 'scopes', hint: 'Asked of the provider, separated by spaces: add groups where the provider releases groups under a scope (Okta), offline_access for refresh tokens (Okta, Entra ID).' }),
     ),
     mappings,
     summary,

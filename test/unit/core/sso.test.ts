@@ -56,6 +56,9 @@ describe('sign-in rules', () => {
     for (const bad of ['http://idp.example.com', 'https://idp.example.com/?x=1', 'https://idp.example.com/#', 'ftp://x', 'not a url', 'https://user:pw@idp.example.com'])
       expect(parse(bad), bad).toBe(false);
     expect(SetSsoInput.parse({ issuer: 'https://idp.example.com', clientId: 'c', groupRoles: config.groupRoles }).groupsClaim).toBe('groups');
+    // Scopes every provider takes, unless the tenant names more; openid always.
+    expect(SetSsoInput.parse({ issuer: 'https://idp.example.com', clientId: 'c', groupRoles: config.groupRoles }).scopes).toEqual(['openid', 'profile', 'email']);
+    expect(SetSsoInput.safeParse({ issuer: 'https://idp.example.com', clientId: 'c', scopes: ['profile'], groupRoles: config.groupRoles }).success).toBe(false);
   });
 
   it('a token request is a code with its verifier and redirect URI, or a refresh token alone', () => {
