@@ -156,6 +156,8 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<Runtime> 
       [SECRETS_PATH_ENV]: LOCAL_SECRETS_PATH,
       // The simulated cloud is this runtime's own; a deployed stack refuses local accounts.
       CLOUD_ACCOUNT_TYPES: 'aws,azure,local',
+      // The built-in identity provider speaks plain http on loopback; a deployed stack takes https issuers only.
+      SSO_LOOPBACK_ISSUERS: 'allow',
       STRATA_AWS_PRINCIPAL: 'arn:aws:iam::000000000000:root',
       ARCHIVE_BUCKET: s3.bucket,
       ...(opts.logBundleMaxBytes ? { LOG_BUNDLE_MAX_BYTES: String(opts.logBundleMaxBytes) } : {}),

@@ -66,6 +66,8 @@ export const handler = middy(
       const principal = principalOf(event);
       requireRole(principal, 'admin');
       const input = parseBody(event, SetSsoInput);
+      // In a Lambda function loopback is the function's own runtime API, never a provider.
+      if (input.issuer.startsWith('http:') && process.env.SSO_LOOPBACK_ISSUERS !== 'allow') throw invalidField('issuer', 'must be an https URL (plain http on loopback is for the local runtime only)');
       // The provider must answer its discovery document now, or no one could sign in with these settings.
       await discover(input.issuer).catch((err: Error) => {
         throw invalidField('issuer', err.message);

@@ -174,6 +174,15 @@ describe('sign-in settings', () => {
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(res.body.details.map((d: { path: string }) => d.path), JSON.stringify(body)).toContain(field);
     }
+    // A deployed stack takes https issuers only: in a Lambda function, loopback is its own runtime API.
+    delete process.env.SSO_LOOPBACK_ISSUERS;
+    try {
+      const deployed = await setMapping(mapping);
+      expect(deployed.status).toBe(400);
+      expect(deployed.body.details[0]).toMatchObject({ path: 'issuer', message: expect.stringContaining('https') });
+    } finally {
+      process.env.SSO_LOOPBACK_ISSUERS = 'allow';
+    }
     const viewer = (await api.call('POST', '/v1/apikeys', { body: { name: 'sso-viewer', role: 'viewer' } })).body.key;
     expect((await api.call('GET', '/v1/sso', { key: viewer })).status).toBe(403);
     expect((await setMapping(mapping, viewer)).status).toBe(403);
