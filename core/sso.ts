@@ -112,6 +112,8 @@ export interface SignInInfo {
   readonly issuer: string;
   readonly clientId: string;
   readonly authorizationEndpoint: string;
+  /** Where signing out ends the provider's own session too (OpenID Connect RP-Initiated Logout), when it has one. */
+  readonly endSessionEndpoint?: string;
   readonly scopes: readonly string[];
 }
 

@@ -129,6 +129,8 @@ async function createProvider(issuer: string, consoleRedirectUri: string): Promi
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
         redirect_uris: [consoleRedirectUri, LOCAL_SSO_NATIVE_REDIRECT_URI],
+        // Signing out of the console ends the provider's session too, then comes back to the console.
+        post_logout_redirect_uris: [consoleRedirectUri],
       },
     ],
     scopes: SCOPES,
@@ -198,6 +200,8 @@ function isLoopbackCallback(uri: string): boolean {
 
 async function route(provider: Provider, handle: (req: IncomingMessage, res: ServerResponse) => void, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  // Browsers ask every origin for one; an empty answer keeps their consoles free of 404s.
+  if (url.pathname === '/favicon.ico') return void res.writeHead(204).end();
   const interaction = /^\/interaction\/([\w-]+)$/.exec(url.pathname);
   if (interaction) {
     if (req.method === 'GET') return showInteraction(provider, interaction[1]!, req, res);

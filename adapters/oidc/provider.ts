@@ -17,6 +17,7 @@ const Discovery = z.looseObject({
   authorization_endpoint: z.url(),
   token_endpoint: z.url(),
   jwks_uri: z.url(),
+  end_session_endpoint: z.url().optional().catch(undefined),
 });
 export type Discovery = z.infer<typeof Discovery>;
 

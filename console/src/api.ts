@@ -85,7 +85,7 @@ async function refresh(session: Session & { sso: SsoSession }): Promise<string> 
   }
   // Signed out (or in as someone else) meanwhile: that choice stands.
   if (currentSession()?.token !== session.token) throw new ApiError(401, 'Unauthorized', 'Signed out while the sign-in was being refreshed.');
-  saveSession(ssoSessionOf(tokens, tenant, refreshToken));
+  saveSession(ssoSessionOf(tokens, tenant, { refreshToken, endSession: session.sso.endSession }));
   return tokens.idToken;
 }
 

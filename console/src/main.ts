@@ -2,7 +2,7 @@ import './style.css';
 import { SIGNED_OUT } from './api';
 import { h } from './dom';
 import { Router, useRouter, type Route } from './router';
-import { clearSession, currentSession } from './session';
+import { clearSession, currentSession, providerSignOutUrl } from './session';
 import { apiKeysView } from './views/api-keys';
 import { auditView } from './views/audit';
 import { cloudAccountsView } from './views/cloud-accounts';
@@ -26,7 +26,7 @@ import { registriesView, registryDetailView } from './views/registries';
 import { signInView, type SignInNotice } from './views/sign-in';
 import { ssoSettingsView } from './views/sso-settings';
 import { errorText } from './views/notice';
-import { finishSignIn, signInAnswer } from './sso';
+import { finishSignIn, redirectUri, signInAnswer } from './sso';
 
 const ROUTES: readonly Route[] = [
   { pattern: '/clusters', view: clustersListView },
@@ -102,7 +102,10 @@ function start(notice?: SignInNotice): void {
   }
   frame = withMoreSections(
     layout(() => {
+      // A person signed in through the provider is signed out there too, then sent back here.
+      const atProvider = providerSignOutUrl(currentSession(), redirectUri());
       clearSession();
+      if (atProvider) return location.assign(atProvider);
       start();
     }),
   );

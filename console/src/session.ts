@@ -24,6 +24,8 @@ export interface SsoSession {
   readonly expiresAt: string;
   readonly refreshToken?: string;
   readonly user: SignedInUser;
+  /** The provider's end-session endpoint and the client signed in with, to end its session on sign-out. */
+  readonly endSession?: { readonly endpoint: string; readonly clientId: string };
 }
 
 export interface Session {
@@ -71,10 +73,29 @@ export function clearSession(): void {
 }
 
 /** The session a token answer makes; a refresh that brings no new refresh token keeps the one it used. */
-export function ssoSessionOf(tokens: SignInTokens, tenant: string, previousRefreshToken?: string): Session {
+export function ssoSessionOf(tokens: SignInTokens, tenant: string, previous?: { refreshToken?: string; endSession?: SsoSession['endSession'] }): Session {
   const { subject, name, email } = tokens.user;
-  const refreshToken = tokens.refreshToken ?? previousRefreshToken;
-  return { token: tokens.idToken, role: tokens.role, sso: { tenant, expiresAt: tokens.expiresAt, ...(refreshToken ? { refreshToken } : {}), user: { subject, name, email } } };
+  const refreshToken = tokens.refreshToken ?? previous?.refreshToken;
+  const endSession = previous?.endSession;
+  return {
+    token: tokens.idToken,
+    role: tokens.role,
+    sso: { tenant, expiresAt: tokens.expiresAt, ...(refreshToken ? { refreshToken } : {}), user: { subject, name, email }, ...(endSession ? { endSession } : {}) },
+  };
+}
+
+/**
+ * Where to send the browser to end the provider's session too (RP-Initiated Logout 1.0): back to
+ * the console's root afterwards. None for API keys, or a provider without an end-session endpoint.
+ */
+export function providerSignOutUrl(session: Session | undefined, consoleRoot: string): string | undefined {
+  const end = session?.sso?.endSession;
+  if (!end) return undefined;
+  const url = new URL(end.endpoint);
+  url.searchParams.set('id_token_hint', session.token);
+  url.searchParams.set('client_id', end.clientId);
+  url.searchParams.set('post_logout_redirect_uri', consoleRoot);
+  return url.toString();
 }
 
 /** Who the frame names: the person's e-mail address or name, or the API key. */

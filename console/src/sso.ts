@@ -16,6 +16,8 @@ const LAST_TENANT = 'strata.tenant';
 interface PendingSignIn {
   readonly tenant: string;
   readonly issuer: string;
+  readonly clientId: string;
+  readonly endSessionEndpoint?: string;
   readonly state: string;
   readonly verifier: string;
   readonly redirectUri: string;
@@ -62,6 +64,8 @@ export async function startSignIn(tenantName: string): Promise<void> {
   const pending: PendingSignIn = {
     tenant: info.tenant,
     issuer: info.issuer,
+    clientId: info.clientId,
+    ...(info.endSessionEndpoint ? { endSessionEndpoint: info.endSessionEndpoint } : {}),
     state: randomText(24),
     verifier,
     redirectUri: redirectUri(),
@@ -114,7 +118,7 @@ export async function finishSignIn(answer: URLSearchParams): Promise<void> {
       anonymous: true,
       body: { code: answer.get('code'), codeVerifier: pending.verifier, redirectUri: pending.redirectUri },
     });
-    saveSession(ssoSessionOf(tokens, pending.tenant));
+    saveSession(ssoSessionOf(tokens, pending.tenant, pending.endSessionEndpoint ? { endSession: { endpoint: pending.endSessionEndpoint, clientId: pending.clientId } } : undefined));
   } catch (err) {
     if (!(err instanceof ApiError)) throw err;
     if (err.status === 403) throw new Error(`Signed in at the identity provider, but not to tenant ${pending.tenant}: ${err.message}.`, { cause: err });

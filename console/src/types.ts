@@ -350,6 +350,7 @@ export interface SignInInfo {
   issuer: string;
   clientId: string;
   authorizationEndpoint: string;
+  endSessionEndpoint?: string;
   scopes: string[];
 }
 

@@ -353,6 +353,7 @@ export const SignInInfo = z
     issuer: z.string(),
     clientId: z.string(),
     authorizationEndpoint: z.string().meta({ description: 'where to send the browser, with response_type=code and a PKCE S256 challenge' }),
+    endSessionEndpoint: z.string().optional().meta({ description: "where signing out ends the provider's session too (RP-Initiated Logout), when the provider has one" }),
     scopes: z.array(z.string()),
   })
   .meta({ id: 'SignInInfo' });

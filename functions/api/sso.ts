@@ -36,8 +36,15 @@ export const handler = middy(
   router({
     'GET /v1/signin/{tenant}': async (event) => {
       const config = await signInOf(event);
-      const { authorization_endpoint } = await discover(config.issuer);
-      const info: SignInInfo = { tenant: config.tenantId, issuer: config.issuer, clientId: config.clientId, authorizationEndpoint: authorization_endpoint, scopes: config.scopes };
+      const { authorization_endpoint, end_session_endpoint } = await discover(config.issuer);
+      const info: SignInInfo = {
+        tenant: config.tenantId,
+        issuer: config.issuer,
+        clientId: config.clientId,
+        authorizationEndpoint: authorization_endpoint,
+        ...(end_session_endpoint ? { endSessionEndpoint: end_session_endpoint } : {}),
+        scopes: config.scopes,
+      };
       return json(200, info);
     },
     'POST /v1/signin/{tenant}/token': async (event) => {

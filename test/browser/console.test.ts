@@ -361,18 +361,28 @@ describe('the web console', { timeout: 120_000 }, () => {
       // The audit log names the person by their e-mail address.
       await p.locator('table.audit tr[data-action="POST /v1/signin/{tenant}/token"] [data-actor-type="user"]').getByText('alice@example.com').first().waitFor();
 
+      // Signing out ends the provider's session too (RP-Initiated Logout), then comes back to the console.
+      await p.getByRole('button', { name: 'Sign out' }).click();
+      await p.waitForURL((url) => url.href.startsWith(`${api.runtime.oidcIssuer}/`));
       await p.getByRole('button', { name: 'Sign out' }).click();
       await p.getByRole('heading', { name: 'Sign in to Strata' }).waitFor();
+      expect(p.url()).toBe(`${api.runtime.url}/`);
       expect(await p.evaluate('Object.keys(sessionStorage)')).toEqual([]);
-      // Signed in at the provider still: the remembered tenant leads straight back in.
+      // Signed out at the provider as well: the remembered tenant leads to its sign-in form again.
       expect(await p.getByLabel('Tenant').inputValue()).toBe('default');
       await p.getByRole('button', { name: 'Continue to your identity provider' }).click();
+      await p.getByLabel('Username').fill('alice');
+      await p.getByLabel('Password').fill('alice-local');
+      await p.getByRole('button', { name: 'Sign in' }).click();
       await p.getByRole('banner').getByText('Signed in as alice@example.com · admin').waitFor();
 
       // A refresh the provider refuses ends the session, saying why.
       await expireSoon('spent-refresh-token');
       provoked.push({ path: '/v1/signin/default/token', status: 400 });
-      await nav('Clusters').click();
+      // The page's next call refreshes first: a poll of the page may come before the click does.
+      await nav('Clusters')
+        .click({ timeout: 5_000 })
+        .catch(() => undefined);
       await p.getByText('Your sign-in expired: sign in again.').waitFor();
       expect(await p.evaluate('Object.keys(sessionStorage)')).toEqual([]);
 

@@ -51,6 +51,8 @@ describe('sign-in through the identity provider', () => {
     expect(info.status).toBe(200);
     expect(info.body).toMatchObject({ tenant: 'default', issuer: api.runtime.oidcIssuer, clientId: 'strata' });
     expect(info.body.authorizationEndpoint.startsWith(api.runtime.oidcIssuer)).toBe(true);
+    // The built-in provider ends its own session on sign-out; the console goes there.
+    expect(info.body.endSessionEndpoint.startsWith(api.runtime.oidcIssuer)).toBe(true);
     expect(info.body.scopes).toContain('openid');
     for (const tenant of ['nobody-here', 'Not%20A%20Name']) {
       const none = await api.call('GET', `/v1/signin/${tenant}`, { key: null });
