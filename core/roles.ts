@@ -30,7 +30,20 @@ export function principalFromContext(ctx: Readonly<Record<string, unknown>> | nu
 }
 
 /** The actor id a signed-in person's requests carry in place of an API key id. */
-export const userActorId = (subject: string) => `user:${subject}`;
+const userActorId = (subject: string) => `user:${subject}`;
+
+/** What the authorizer hands the handlers (API Gateway passes strings, numbers and booleans only). */
+export type AuthorizerContext = Record<string, string | boolean> & { readonly tenantId: string; readonly keyId: string };
+
+/** The authorizer's context for a signed-in person: what principalFromContext reads back. */
+export function userContext(
+  tenantId: string,
+  role: Role,
+  user: { readonly subject: string; readonly name?: string; readonly email?: string },
+): AuthorizerContext {
+  const userName = user.email ?? user.name;
+  return { tenantId, role, keyId: userActorId(user.subject), operator: false, userSubject: user.subject, ...(userName ? { userName } : {}) };
+}
 
 const RANK: Record<Role, number> = { viewer: 0, editor: 1, admin: 2 };
 

@@ -2,7 +2,7 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import { bearerKey, hashApiKey, isJwtShaped, keyExpired } from '../../core/api-keys.js';
 import { clock } from '../../core/clock.js';
 import { usageKeyOf } from '../../core/rate-limits.js';
-import { userActorId } from '../../core/roles.js';
+import { userContext, type AuthorizerContext } from '../../core/roles.js';
 import { findApiKeyByHash } from '../../adapters/dynamodb/api-keys-store.js';
 import { logger } from '../commons/powertools.js';
 
@@ -21,14 +21,14 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
   const key = bearerKey(auth ?? undefined);
   if (!key) throw new Error('Unauthorized');
   const [arnBase, stage] = event.methodArn.split('/');
-  const allow = (tenantId: string, principalId: string, context: Record<string, string | boolean>): APIGatewayAuthorizerResult => ({
-    principalId,
+  const allow = (context: AuthorizerContext): APIGatewayAuthorizerResult => ({
+    principalId: `${context.tenantId}/${context.keyId}`,
     policyDocument: {
       Version: '2012-10-17',
       Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: `${arnBase}/${stage}/*/*` }],
     },
-    usageIdentifierKey: usageKeyOf(tenantId),
-    context: { tenantId, ...context },
+    usageIdentifierKey: usageKeyOf(context.tenantId),
+    context,
   });
   if (isJwtShaped(key)) {
     // Loaded only for people signing in: API-key requests never parse a JWT library.
@@ -38,8 +38,7 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
       logger.info('rejected ID token', { reason: who.reason });
       throw new Error('Unauthorized');
     }
-    const context = { role: who.role, keyId: userActorId(who.user.subject), operator: false, userSubject: who.user.subject };
-    return allow(who.config.tenantId, `${who.config.tenantId}/${context.keyId}`, who.user.email ?? who.user.name ? { ...context, userName: (who.user.email ?? who.user.name)! } : context);
+    return allow(userContext(who.config.tenantId, who.role, who.user));
   }
   const record = await findApiKeyByHash(hashApiKey(key));
   if (!record) {
@@ -51,5 +50,5 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
     logger.info('rejected expired API key', { tenantId: record.tenantId, keyId: record.id, expiresAt: record.expiresAt });
     throw new Error('Unauthorized');
   }
-  return allow(record.tenantId, `${record.tenantId}/${record.id}`, { role: record.role, keyId: record.id, operator: record.operator });
+  return allow({ tenantId: record.tenantId, role: record.role, keyId: record.id, operator: record.operator });
 }

@@ -2,8 +2,9 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { clock } from '../../core/clock.js';
 import { DomainError, forbidden, invalidField } from '../../core/errors.js';
-import { requireRole, userActorId } from '../../core/roles.js';
+import { requireRole, userContext } from '../../core/roles.js';
 import { SetSsoInput, TokenRequestInput, type SignInInfo, type SsoConfig } from '../../core/sso.js';
+import { TENANT_NAME } from '../../core/tenants.js';
 import { deleteSsoConfig, getSsoConfig, putSsoConfig } from '../../adapters/dynamodb/sso-store.js';
 import { discover, requestTokens } from '../../adapters/oidc/provider.js';
 import { httpApi, json, noContent, parseBody, pathParam, principalOf, type ApiEvent } from '../commons/http.js';
@@ -14,10 +15,13 @@ import { signedInUser } from '../commons/signed-in-user.js';
 /** The tenant named in a public path, with its sign-in settings; one 404 whether the tenant is unknown or has no sign-in. */
 async function signInOf(event: ApiEvent): Promise<SsoConfig> {
   const tenant = pathParam(event, 'tenant');
-  const config = /^[a-z][a-z0-9-]{1,62}$/.test(tenant) ? await getSsoConfig(tenant) : undefined;
+  const config = TENANT_NAME.test(tenant) ? await getSsoConfig(tenant) : undefined;
   if (!config) throw new DomainError(404, 'NotFound', `tenant ${tenant} has no sign-in through an identity provider; use an API key`, [{ path: 'path.tenant', message: 'no sign-in configured' }]);
   return config;
 }
+
+const noSignIn = (tenantId: string) =>
+  new DomainError(404, 'NotFound', `tenant ${tenantId} has no sign-in configured`, [{ path: 'path', message: 'no sign-in configured' }]);
 
 /**
  * The caller the sign-in names, for the audit trail: a public route has no authorizer context, so
@@ -59,14 +63,14 @@ export const handler = middy(
       }
       if (who.config.tenantId !== config.tenantId) throw new DomainError(503, 'ServiceUnavailable', `the identity provider issued a token for another client`);
       const { user, role } = who;
-      recordCaller(event, { tenantId: config.tenantId, role, keyId: userActorId(user.subject), operator: false, userSubject: user.subject, ...(user.email ?? user.name ? { userName: (user.email ?? user.name)! } : {}) });
+      recordCaller(event, userContext(config.tenantId, role, user));
       return json(200, { idToken: tokens.idToken, expiresAt: who.expiresAt, ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}), tenantId: config.tenantId, role, user });
     },
     'GET /v1/sso': async (event) => {
       const principal = principalOf(event);
       requireRole(principal, 'admin');
       const config = await getSsoConfig(principal.tenantId);
-      if (!config) throw new DomainError(404, 'NotFound', `tenant ${principal.tenantId} has no sign-in configured`, [{ path: 'path', message: 'no sign-in configured' }]);
+      if (!config) throw noSignIn(principal.tenantId);
       return json(200, config);
     },
     'PUT /v1/sso': async (event) => {
@@ -84,7 +88,7 @@ export const handler = middy(
     'DELETE /v1/sso': async (event) => {
       const principal = principalOf(event);
       requireRole(principal, 'admin');
-      if (!(await deleteSsoConfig(principal.tenantId))) throw new DomainError(404, 'NotFound', `tenant ${principal.tenantId} has no sign-in configured`, [{ path: 'path', message: 'no sign-in configured' }]);
+      if (!(await deleteSsoConfig(principal.tenantId))) throw noSignIn(principal.tenantId);
       return noContent();
     },
   }),
