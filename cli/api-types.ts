@@ -12,6 +12,7 @@ import type { SetSsoInput as SetSsoInputSchema } from '../core/sso.js';
  */
 export type ErrorBody = z.infer<typeof S.ErrorBody>;
 export type Tenant = z.infer<typeof S.Tenant>;
+export type Project = z.infer<typeof S.Project>;
 export type TenantCreated = z.infer<typeof S.TenantCreated>;
 export type ApiKey = z.infer<typeof S.ApiKey>;
 export type ApiKeyCreated = z.infer<typeof S.ApiKeyCreated>;

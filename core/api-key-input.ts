@@ -3,6 +3,7 @@ import { CLEAN_TEXT_MESSAGE, isCleanText } from './text.js';
 import { ROLES } from './roles.js';
 import { API_KEY_MAX_LIFETIME_YEARS } from './api-keys.js';
 import { clock } from './clock.js';
+import { ProjectId } from './projects.js';
 
 /** The latest expiry a key made at `nowMs` may have. */
 function latestExpiry(nowMs: number): number {
@@ -24,6 +25,7 @@ export const CreateApiKeyInput = z
     name: z.string().trim().min(1).max(100).refine(isCleanText, CLEAN_TEXT_MESSAGE),
     role: z.enum(ROLES),
     expiresAt: ExpiresAt.optional(),
+    projectId: ProjectId.optional().meta({ description: 'limit the key to this project: its role holds there only; without it, over the whole tenant' }),
   })
   .meta({ id: 'CreateApiKeyInput' });
 export type CreateApiKeyInput = z.infer<typeof CreateApiKeyInput>;

@@ -34,6 +34,8 @@ export interface ApiKeyRecord {
   readonly createdAt: string;
   /** ISO 8601 (UTC); absent: the key works until it is revoked. */
   readonly expiresAt?: string;
+  /** The project the key's role holds in (core/projects.ts); absent: the whole tenant. */
+  readonly projectId?: string;
 }
 
 /** How far ahead a key's expiry may be: a key for automation is renewed, not kept forever by accident. */
@@ -41,7 +43,7 @@ export const API_KEY_MAX_LIFETIME_YEARS = 2;
 
 /** What the API shows of a key: never the hash. */
 export function publicApiKey(k: ApiKeyRecord) {
-  return { id: k.id, name: k.name, role: k.role, operator: k.operator, createdAt: k.createdAt, ...(k.expiresAt ? { expiresAt: k.expiresAt } : {}) };
+  return { id: k.id, name: k.name, role: k.role, operator: k.operator, createdAt: k.createdAt, ...(k.expiresAt ? { expiresAt: k.expiresAt } : {}), ...(k.projectId ? { projectId: k.projectId } : {}) };
 }
 
 /** Past its expiry (at `nowMs` or before): refused as if it did not exist. */

@@ -34,6 +34,8 @@ export interface AuditEntry {
   readonly resourceType: string;
   /** The path's {id}, or the id a create answered with. */
   readonly resourceId?: string;
+  /** The project of the resource, as the answer named it; failing that, the caller's only project. */
+  readonly project?: string;
   readonly outcome: AuditOutcome;
   readonly status: number;
   /** The error code of a refused or failed request, e.g. Conflict. */
@@ -50,6 +52,7 @@ export interface AuditFilter {
   readonly action?: string;
   readonly resourceType?: string;
   readonly resourceId?: string;
+  readonly project?: string;
   readonly outcome?: AuditOutcome;
   /** At or after this ISO time. */
   readonly since?: string;
@@ -87,6 +90,8 @@ export interface AuditInput {
   readonly pathId?: string;
   /** The id of what a create made, from its answer. */
   readonly createdId?: string;
+  /** The project the answer named (its resource's), if any. */
+  readonly project?: string;
   readonly status: number;
   readonly error?: string;
   readonly message?: string;
@@ -101,6 +106,8 @@ export function auditEntry(i: AuditInput): AuditEntry {
   const at = i.at.toISOString();
   const resourceId = i.pathId ?? i.createdId;
   const outcome = outcomeOf(i.status);
+  const callerProjects = Object.keys(i.principal.projects ?? {});
+  const project = i.project ?? (callerProjects.length === 1 ? callerProjects[0] : undefined);
   return {
     id: `${at}#${i.requestId}`,
     at,
@@ -113,6 +120,7 @@ export function auditEntry(i: AuditInput): AuditEntry {
     path: i.path,
     resourceType: resourceTypeOf(i.resourceTemplate),
     ...(resourceId ? { resourceId } : {}),
+    ...(project ? { project } : {}),
     outcome,
     status: i.status,
     ...(outcome !== 'success' && i.error ? { error: i.error } : {}),

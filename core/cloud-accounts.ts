@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { NewProjectId } from './projects.js';
 import { invalidField } from './errors.js';
 import { ResourceName } from './text.js';
 import { Text } from './text.js';
@@ -78,6 +79,7 @@ export const CloudAccountSpecInput = z.discriminatedUnion('type', [AwsAccountInp
 export const CreateCloudAccountInput = z
   .strictObject({
     name: ResourceName,
+    projectId: NewProjectId,
     spec: CloudAccountSpecInput,
   })
   .meta({ id: 'CreateCloudAccountInput' });
@@ -124,6 +126,8 @@ export interface CredentialCheck {
 export interface CloudAccount {
   readonly id: string;
   readonly name: string;
+  /** The project it belongs to (core/projects.ts); absent: shared by the tenant's projects. */
+  readonly projectId?: string;
   readonly spec: CloudAccountSpec;
   readonly createdAt: string;
   readonly lastCheck?: CredentialCheck;

@@ -16,6 +16,8 @@ export type Phase = (typeof PHASES)[number];
 export interface Cluster {
   readonly id: string;
   readonly name: string;
+  /** The project it belongs to (core/projects.ts); absent: shared by the tenant's projects. */
+  readonly projectId?: string;
   readonly profileId: string;
   readonly profileRevision: number;
   readonly cloudAccountId: string;

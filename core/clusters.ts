@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NewProjectId } from './projects.js';
 import { DEFAULT_OS_PATCH, OsPatchSettings } from './os-patch.js';
 import { Text } from './text.js';
 import { validationFailed, type ErrorDetail } from './errors.js';
@@ -89,6 +90,7 @@ const Overrides = z.record(ResourceName, ValuesText);
 export const CreateClusterInput = z
   .strictObject({
     name: ResourceName,
+    projectId: NewProjectId,
     profileId: Text(64, 1),
     /** Defaults to the profile's latest revision. */
     profileRevision: z.int().positive().optional(),

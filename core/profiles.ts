@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NewProjectId } from './projects.js';
 import { Description, Text } from './text.js';
 import { invalidField, validationFailed, type ErrorDetail } from './errors.js';
 import { createHash } from 'node:crypto';
@@ -15,6 +16,7 @@ export const LayerInput = z.strictObject({
 export const CreateProfileInput = z
   .strictObject({
     name: ResourceName,
+    projectId: NewProjectId,
     description: Description.optional(),
     layers: z.array(LayerInput).min(4).max(50),
   })
@@ -46,6 +48,8 @@ export interface ResolvedLayer {
 export interface Profile {
   readonly id: string;
   readonly name: string;
+  /** The project it belongs to (core/projects.ts); absent: shared by the tenant's projects. */
+  readonly projectId?: string;
   readonly description?: string;
   readonly latestRevision: number;
   /** contentHash of the latest revision: a cluster whose revision has another one is behind. */

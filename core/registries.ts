@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NewProjectId } from './projects.js';
 import { Description } from './text.js';
 import { ResourceName } from './text.js';
 import { PUBLIC_OWNER } from './tenants.js';
@@ -8,6 +9,7 @@ export const PUBLIC_REGISTRY_ID = 'public';
 export const CreateRegistryInput = z
   .strictObject({
     name: ResourceName,
+    projectId: NewProjectId,
     description: Description.optional(),
   })
   .meta({ id: 'CreateRegistryInput' });
@@ -17,6 +19,8 @@ export interface Registry {
   readonly id: string;
   readonly name: string;
   readonly description?: string;
+  /** The project a private registry belongs to (core/projects.ts); absent: shared by the tenant's projects. */
+  readonly projectId?: string;
   readonly scope: 'public' | 'private';
   /** Tenant that owns it; the public registry belongs to nobody. */
   readonly ownerTenantId: string;

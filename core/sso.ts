@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ROLES, type Role } from './roles.js';
+import { ProjectId } from './projects.js';
+import { ROLES, higherRole, type Grant, type Role } from './roles.js';
 import { CLEAN_TEXT_MESSAGE, isCleanText } from './text.js';
 
 /**
@@ -53,10 +54,16 @@ export const SetSsoInput = z
       .default([...DEFAULT_SIGN_IN_SCOPES])
       .meta({ description: `what sign-in asks the provider for; default ${DEFAULT_SIGN_IN_SCOPES.join(' ')}` }),
     groupRoles: z
-      .array(z.strictObject({ group: z.string().min(1).max(256).refine(isCleanText, CLEAN_TEXT_MESSAGE), role: z.enum(ROLES) }))
+      .array(
+        z.strictObject({
+          group: z.string().min(1).max(256).refine(isCleanText, CLEAN_TEXT_MESSAGE),
+          role: z.enum(ROLES),
+          project: ProjectId.optional().meta({ description: 'the project the role holds in; without it, the role holds over the whole tenant' }),
+        }),
+      )
       .min(1)
       .max(MAX_GROUP_ROLES)
-      .refine((list) => new Set(list.map((g) => g.group)).size === list.length, 'each group may be mapped once'),
+      .refine((list) => new Set(list.map((g) => `${g.group}\n${g.project ?? ''}`)).size === list.length, 'each group may be mapped once per project and once tenant-wide'),
   })
   .meta({ id: 'SetSsoInput' });
 export type SetSsoInput = z.infer<typeof SetSsoInput>;
@@ -74,16 +81,24 @@ export interface SsoUser {
   readonly groups: readonly string[];
 }
 
-const RANK: Record<Role, number> = { viewer: 0, editor: 1, admin: 2 };
-
-/** The highest role any of the user's groups is mapped to; none when no group is. */
-export function roleForGroups(config: Pick<SsoConfig, 'groupRoles'>, groups: readonly string[]): Role | undefined {
+/**
+ * What the user's groups grant: the highest tenant-wide role any of them is mapped to; failing
+ * that, the highest role per project; none when no group is mapped. A tenant-wide role holds in
+ * every project, so project mappings matter only to people with none.
+ */
+export function grantForGroups(config: Pick<SsoConfig, 'groupRoles'>, groups: readonly string[]): Grant | undefined {
   const member = new Set(groups);
-  let best: Role | undefined;
-  for (const { group, role } of config.groupRoles) {
-    if (member.has(group) && (!best || RANK[role] > RANK[best])) best = role;
+  let tenantWide: Role | undefined;
+  const projects: Record<string, Role> = {};
+  for (const { group, role, project } of config.groupRoles) {
+    if (!member.has(group)) continue;
+    if (project === undefined) tenantWide = tenantWide ? higherRole(tenantWide, role) : role;
+    else projects[project] = projects[project] ? higherRole(projects[project], role) : role;
   }
-  return best;
+  if (tenantWide) return { role: tenantWide };
+  const roles = Object.values(projects);
+  if (roles.length === 0) return undefined;
+  return { role: roles.reduce(higherRole), projects };
 }
 
 /** Tokens are from the provider, but nothing in them is trusted further than it needs to be. */

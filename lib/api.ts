@@ -1,11 +1,12 @@
 import { UNAUTHORIZED_MESSAGE } from '../core/errors.js';
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   ApiKeySourceType,
   AuthorizationType,
   IdentitySource,
-  LambdaIntegration,
+  Integration,
+  IntegrationType,
   LogGroupLogDestination,
   MethodLoggingLevel,
   RequestAuthorizer,
@@ -13,7 +14,7 @@ import {
   RestApi,
   type UsagePlan,
 } from 'aws-cdk-lib/aws-apigateway';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { IStateMachine, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
@@ -122,6 +123,8 @@ const DEFINITIONS_READWRITE: HandlerAccess = { tables: [{ table: 'definitions', 
 export const HANDLER_ACCESS: Readonly<Record<HandlerName, HandlerAccess>> = {
   tenants: DEFINITIONS_READWRITE,
   apikeys: DEFINITIONS_READWRITE,
+  // Projects: their items in the tenant's partition.
+  projects: DEFINITIONS_READWRITE,
   registries: DEFINITIONS_READWRITE,
   packs: DEFINITIONS_READWRITE,
   profiles: { ...DEFINITIONS_READWRITE, startsNotifications: true },
@@ -370,14 +373,24 @@ export class StrataApi extends Construct {
             });
           }
         }
+        // One invoke permission per handler, for this API's stage and methods: a permission per
+        // method (what LambdaIntegration adds) would cost a resource per route in a stack capped at 500.
+        fn.addPermission('InvokeFromApi', { principal: new ServicePrincipal('apigateway.amazonaws.com'), sourceArn: this.api.arnForExecuteApi('*', '/*', '*') });
         handlers.set(name, fn);
       }
       return fn;
     };
+    /** The Lambda proxy integration of a handler, with no permission of its own (the handler's one above covers it). */
+    const integrationOf = (fn: StrataFunction) =>
+      new Integration({
+        type: IntegrationType.AWS_PROXY,
+        integrationHttpMethod: 'POST',
+        uri: `arn:${Aws.PARTITION}:apigateway:${Aws.REGION}:lambda:path/2015-03-31/functions/${fn.functionArn}/invocations`,
+      });
 
     for (const route of ROUTES) {
       const resource = this.api.root.resourceForPath(route.path);
-      const integration = new LambdaIntegration(handlerFor(route.handler), { allowTestInvoke: false });
+      const integration = integrationOf(handlerFor(route.handler));
       if (route.public) {
         const method = resource.addMethod(route.method, integration, { authorizationType: AuthorizationType.NONE });
         Validations.of(method).acknowledge(

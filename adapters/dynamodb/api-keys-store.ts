@@ -1,6 +1,7 @@
 import type { ApiKeyRecord } from '../../core/api-keys.js';
-import { notFound } from '../../core/errors.js';
+import { conflict, notFound } from '../../core/errors.js';
 import { getItem, getRaw, listAll, putNew, table, tenantPk, transact, type TransactItem } from './definitions.js';
+import { noSuchProject, projectMembership } from './project-membership.js';
 
 /** Look-up item by hash, for the authorizer; the tenant partition holds a listing twin. */
 const lookupKey = (hash: string) => ({ pk: `KEY#${hash}`, sk: 'KEY' });
@@ -35,8 +36,18 @@ export async function findApiKeyByHash(hash: string): Promise<ApiKeyRecord | und
   return item && record(item);
 }
 
+/** A key limited to a project joins it in the same transaction: the project must exist, and is not deleted while the key is. */
 export async function createApiKey(k: ApiKeyRecord): Promise<void> {
-  await transact(apiKeyItems(k));
+  const items = apiKeyItems(k);
+  if (k.projectId) items.push(projectMembership(k.tenantId, k.projectId, 1));
+  await transact(items, (i) => (i === 2 && k.projectId ? noSuchProject(k.projectId) : conflict('API key collision; retry')));
+}
+
+/** One of the tenant's keys, never its secret's hash; undefined when there is none. */
+export async function getApiKey(tenantId: string, id: string): Promise<ApiKeyRecord | undefined> {
+  const listing = listingKey(tenantId, id);
+  const item = await getItem<StoredApiKey>(listing.pk, listing.sk);
+  return item && record(item);
 }
 
 export async function listApiKeys(tenantId: string): Promise<ApiKeyRecord[]> {
@@ -52,7 +63,9 @@ export async function revokeApiKey(tenantId: string, id: string): Promise<void> 
     [
       { Delete: { TableName: table(), Key: listing, ConditionExpression: 'attribute_exists(pk)' } },
       { Delete: { TableName: table(), Key: lookup } },
+      ...(typeof item.projectId === 'string' ? [projectMembership(tenantId, item.projectId, -1)] : []),
     ],
     () => notFound('API key', id),
   );
 }
+

@@ -26,7 +26,7 @@ export async function appendAudit(entry: AuditEntry): Promise<void> {
 }
 
 /** The fields in the order the API documents them (a stored item's map has none), so exports read alike. */
-const FIELD_ORDER: readonly (keyof AuditEntry)[] = ['id', 'at', 'tenantId', 'actor', 'action', 'method', 'path', 'resourceType', 'resourceId', 'outcome', 'status', 'error', 'message', 'sourceIp', 'requestId', 'userAgent'];
+const FIELD_ORDER: readonly (keyof AuditEntry)[] = ['id', 'at', 'tenantId', 'actor', 'action', 'method', 'path', 'resourceType', 'resourceId', 'project', 'outcome', 'status', 'error', 'message', 'sourceIp', 'requestId', 'userAgent'];
 function shown(item: Record<string, unknown>): AuditEntry {
   const e = strip<Record<string, unknown>>(item);
   return Object.fromEntries(FIELD_ORDER.filter((k) => e[k] !== undefined).map((k) => [k, e[k]])) as unknown as AuditEntry;
@@ -38,6 +38,7 @@ const FILTER_PATHS: ReadonlyArray<[keyof AuditFilter, string[]]> = [
   ['action', ['action']],
   ['resourceType', ['resourceType']],
   ['resourceId', ['resourceId']],
+  ['project', ['project']],
   ['outcome', ['outcome']],
 ];
 

@@ -7,14 +7,16 @@ import { DEFAULT_TENANT_ID } from '../../core/tenants.js';
 import { createApiKey, findApiKeyByHash } from './api-keys-store.js';
 import { createProfile } from './profiles-store.js';
 import { putPublicPack } from './registries-store.js';
-import { createTenant, getTenant } from './tenants-store.js';
+import { moveIntoDefaultProject } from './projects-store.js';
+import { createTenant, getTenant, listTenants } from './tenants-store.js';
 import { clock } from '../../core/clock.js';
 
 /**
  * Make a platform ready to use, idempotently: tenant "default" whose admin key is also the
- * platform operator key, the public registry's packs, and a sample profile.
+ * platform operator key, the public registry's packs, and a sample profile (shared by the default
+ * tenant's projects). Every tenant made before projects has what it held moved into its default project.
  */
-export async function bootstrapPlatform(operatorKey: string): Promise<{ tenantCreated: boolean; packsSeeded: number }> {
+export async function bootstrapPlatform(operatorKey: string): Promise<{ tenantCreated: boolean; packsSeeded: number; movedIntoProjects: number }> {
   const now = clock.date().toISOString();
   const hash = hashApiKey(operatorKey);
   const record: ApiKeyRecord = { id: 'key-operator', tenantId: DEFAULT_TENANT_ID, name: 'platform operator', role: 'admin', operator: true, hash, createdAt: now };
@@ -42,5 +44,7 @@ export async function bootstrapPlatform(operatorKey: string): Promise<{ tenantCr
   } catch (err) {
     if (!(err instanceof DomainError && err.status === 409)) throw err; // already there
   }
-  return { tenantCreated, packsSeeded };
+  let movedIntoProjects = 0;
+  for (const tenant of await listTenants()) movedIntoProjects += (await moveIntoDefaultProject(tenant.id)).moved;
+  return { tenantCreated, packsSeeded, movedIntoProjects };
 }

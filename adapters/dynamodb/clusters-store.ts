@@ -10,6 +10,7 @@ import { profileSk } from './profiles-store.js';
 import { clock } from '../../core/clock.js';
 import { nodesOf } from '../../core/quotas.js';
 import { usageChange, type UsageChange } from './quotas-store.js';
+import { noSuchProject, projectMembership } from './project-membership.js';
 
 export const clusterSk = (id: string) => entitySk('CLUSTER', id);
 /**
@@ -44,8 +45,8 @@ export interface IdempotencyClaim {
 }
 
 /**
- * Create a cluster, its name lock, the profile's and cloud account's reference counts and
- * (optionally) the idempotency record in one transaction. With a key already used for the
+ * Create a cluster, its name lock, the profile's and cloud account's reference counts, its
+ * project's member count and (optionally) the idempotency record in one transaction. With a key already used for the
  * same request, returns the cluster made the first time instead.
  */
 export async function createCluster(tenantId: string, cluster: Cluster, idem?: IdempotencyClaim, appliedBy = '', usage?: UsageChange): Promise<{ cluster: Cluster; replayed: boolean }> {
@@ -60,6 +61,8 @@ export async function createCluster(tenantId: string, cluster: Cluster, idem?: I
     historyPut(pk, { clusterId: cluster.id, revision: cluster.profileRevision, action: 'create', appliedBy, appliedAt: cluster.createdAt, generation: cluster.generation }),
     putNew({ ...tenantRefKey(cluster.id), kind: 'CLUSTERREF', tenantId }),
   ];
+  const project = cluster.projectId;
+  if (project) items.push(projectMembership(tenantId, project, 1));
   // Last, so that its index is known whatever comes first.
   if (usage) items.push(usage.item);
   if (idem) {
@@ -83,6 +86,7 @@ export async function createCluster(tenantId: string, cluster: Cluster, idem?: I
     if (i === offset + 1) return conflict(`a cluster named ${cluster.name} already exists`, 'name');
     if (i === offset + 2) return notFound('profile', cluster.profileId, 'profileId');
     if (i === offset + 3) return notFound('cloud account', cluster.cloudAccountId, 'cloudAccountId');
+    if (project && i === offset + 6) return noSuchProject(project);
     if (usage && i === items.length - 1) return usage.refusal;
     return conflict('cluster id collision; retry');
   }).catch(async (err) => {
@@ -119,8 +123,62 @@ export async function clusterTenant(clusterId: string): Promise<string | undefin
   return tenantId;
 }
 
-export async function listClusters(tenantId: string, opts: { limit?: number; cursor?: string; filter?: Filter }): Promise<Page<Cluster>> {
+/** A page of the tenant's clusters; with `projects`, the shared ones and those of these projects only. */
+export async function listClusters(tenantId: string, opts: { limit?: number; cursor?: string; filter?: Filter; projects?: readonly string[] }): Promise<Page<Cluster>> {
   return listPrefix<Cluster>(tenantPk(tenantId), 'CLUSTER#', opts);
+}
+
+/** Most projects one read may name (DynamoDB's IN takes up to 100 values). */
+const MAX_NAMED_PROJECTS = 99;
+
+/**
+ * The ids of the tenant's clusters that are shared or belong to one of `projects`, deleted ones
+ * (still kept for the record) included: what a caller with project roles may see of the tenant's
+ * event stream and compliance view. One query over the tenant's clusters, ids only.
+ */
+export async function clusterIdsOfProjects(tenantId: string, projects: readonly string[], opts: { consistent?: boolean } = {}): Promise<Set<string>> {
+  const named = projects.slice(0, MAX_NAMED_PROJECTS);
+  const values: Record<string, unknown> = { ':pk': tenantPk(tenantId), ':prefix': 'CLUSTER#' };
+  named.forEach((p, i) => (values[`:p${i}`] = p));
+  const ids = new Set<string>();
+  let start: Record<string, unknown> | undefined;
+  do {
+    const res = await documentClient().send(
+      new QueryCommand({
+        TableName: table(),
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        FilterExpression: named.length ? `attribute_not_exists(#project) OR #project IN (${named.map((_, i) => `:p${i}`).join(', ')})` : 'attribute_not_exists(#project)',
+        ProjectionExpression: 'id',
+        ExpressionAttributeNames: { '#project': 'projectId' },
+        ExpressionAttributeValues: values,
+        ConsistentRead: opts.consistent,
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of res.Items ?? []) ids.add(String(item.id));
+    start = res.LastEvaluatedKey;
+  } while (start);
+  return ids;
+}
+
+/** Most clusters a read's filter expression names (IN takes 100 values each; the expression stays well under its 4 KB). */
+const MAX_NAMED_CLUSTERS = 400;
+
+/**
+ * The filter expression that keeps the items of these clusters only (by their `clusterId`), for a
+ * read that answers pages; undefined when there are too many to name (the reader then drops the
+ * others from what it read, and a page may hold fewer items).
+ */
+export function clusterIdFilter(ids: ReadonlySet<string>): { expression: string; names: Record<string, string>; values: Record<string, string> } | undefined {
+  if (ids.size === 0 || ids.size > MAX_NAMED_CLUSTERS) return undefined;
+  const all = [...ids];
+  const values: Record<string, string> = {};
+  const chunks: string[] = [];
+  for (let i = 0; i < all.length; i += 100) {
+    const keys = all.slice(i, i + 100).map((id, j) => ((values[`:cl${i + j}`] = id), `:cl${i + j}`));
+    chunks.push(`#clusterId IN (${keys.join(', ')})`);
+  }
+  return { expression: chunks.length > 1 ? `(${chunks.join(' OR ')})` : chunks[0]!, names: { '#clusterId': 'clusterId' }, values };
 }
 
 /**
@@ -198,7 +256,7 @@ const DELETED_RETENTION_S = 7 * 86400;
 
 /**
  * The cloud side is gone: the cluster turns Deleted (kept a week for the record, then
- * expires), its name is free again and the profile and account lose a reference.
+ * expires), its name is free again, the profile and account lose a reference and its project a member.
  */
 export async function finalizeDeleted(tenantId: string, cluster: Cluster): Promise<void> {
   const pk = tenantPk(tenantId);
@@ -218,6 +276,7 @@ export async function finalizeDeleted(tenantId: string, cluster: Cluster): Promi
       bumpCount(pk, profileSk(cluster.profileId), 'clusterCount', -1),
       bumpCount(pk, cloudAccountSk(cluster.cloudAccountId), 'clusterCount', -1),
       (await usageChange(tenantId, { clusters: -1, nodes: -nodesOf(cluster.nodePools) }, 'id')).item,
+      ...(cluster.projectId ? [projectMembership(tenantId, cluster.projectId, -1)] : []),
     ],
     () => conflict(`cluster ${cluster.id} is not being deleted`),
   );
@@ -268,7 +327,7 @@ export async function forgetRevisionHistory(tenantId: string, clusterId: string)
 }
 
 /** What the by-profile index holds of a cluster: enough to tell whether it is behind, without reading it. */
-export type ProfileMember = Pick<Cluster, 'id' | 'name' | 'phase' | 'profileRevision' | 'revisionHash' | 'overrides'>;
+export type ProfileMember = Pick<Cluster, 'id' | 'name' | 'projectId' | 'phase' | 'profileRevision' | 'revisionHash' | 'overrides'>;
 
 /** One page of the clusters on a profile (gsi1), in id order; `cursor` continues it. */
 export async function listClustersOfProfile(tenantId: string, profileId: string, opts: { limit?: number; cursor?: string }): Promise<{ items: ProfileMember[]; nextCursor?: string }> {
@@ -291,7 +350,7 @@ export async function listClustersOfProfile(tenantId: string, profileId: string,
       IndexName: 'gsi1',
       KeyConditionExpression: 'gsi1pk = :pk',
       ExpressionAttributeValues: { ':pk': gsi1pk },
-      ProjectionExpression: 'id, #n, phase, profileRevision, revisionHash, overrides',
+      ProjectionExpression: 'id, #n, projectId, phase, profileRevision, revisionHash, overrides',
       ExpressionAttributeNames: { '#n': 'name' },
       Limit: opts.limit ?? 100,
       ExclusiveStartKey: start,

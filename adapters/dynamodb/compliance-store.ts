@@ -5,6 +5,7 @@ import { clock } from '../../core/clock.js';
 import { commandIssueConflict, commandIssueItems } from './commands-store.js';
 import { deleteItem, getItem, getRaw, listPrefix, putNew, strip, table, tenantPk, transact, updateIf, type Page } from './definitions.js';
 import { queryPage } from './pagination.js';
+import { clusterIdFilter } from './clusters-store.js';
 
 /**
  * kube-bench runs of a cluster, in the tenant's partition: `CIS#<cluster>#<run>` the run's figures
@@ -108,9 +109,31 @@ export async function listComplianceRuns(tenantId: string, clusterId: string, op
   });
 }
 
-/** Each cluster's latest run, in cluster id order. */
-export async function listLatestCompliance(tenantId: string, opts: { limit?: number; cursor?: string }): Promise<Page<LatestCompliance>> {
-  return listPrefix<LatestCompliance>(tenantPk(tenantId), 'CISL#', opts);
+/**
+ * Each cluster's latest run, in cluster id order. With `clusterIds`, those clusters' only: named in
+ * the filter expression, so pages fill as usual, unless there are too many to name; then the others
+ * are dropped from what was read, and a page may hold fewer items.
+ */
+export async function listLatestCompliance(tenantId: string, opts: { limit?: number; cursor?: string; clusterIds?: ReadonlySet<string> }): Promise<Page<LatestCompliance>> {
+  const { clusterIds, ...page } = opts;
+  if (!clusterIds) return listPrefix<LatestCompliance>(tenantPk(tenantId), 'CISL#', page);
+  if (clusterIds.size === 0) return { items: [] };
+  const only = clusterIdFilter(clusterIds);
+  const pk = tenantPk(tenantId);
+  const read = await queryPage<LatestCompliance>({
+    query: {
+      TableName: table(),
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ...(only ? { FilterExpression: only.expression, ExpressionAttributeNames: only.names } : {}),
+      ExpressionAttributeValues: { ':pk': pk, ':prefix': 'CISL#', ...only?.values },
+    },
+    pk,
+    skPrefix: 'CISL#',
+    limit: page.limit ?? 100,
+    cursor: page.cursor,
+    map: (i) => strip<LatestCompliance>(i),
+  });
+  return only ? read : { ...read, items: read.items.filter((c) => clusterIds.has(c.clusterId)) };
 }
 
 /** Ask for a scan: the command and the record of it, in one transaction with the cluster's open count. */

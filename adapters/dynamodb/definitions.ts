@@ -51,23 +51,43 @@ export async function getRaw(pk: string, sk: string): Promise<Record<string, unk
 /** An attribute equal to a value, or (with `not`) different from it. */
 export type Filter = Record<string, string | { readonly not: string }>;
 
-export async function listPrefix<T>(
-  pk: string,
-  skPrefix: string,
-  opts: { limit?: number; cursor?: string; newestFirst?: boolean; filter?: Filter } = {},
-): Promise<Page<T>> {
+/** Options of a list: its page, equality filters, and the projects it shows (core/projects.ts). */
+export interface ListOptions {
+  readonly limit?: number;
+  readonly cursor?: string;
+  readonly newestFirst?: boolean;
+  readonly filter?: Filter;
+  /** Show shared items and those of these projects only; absent: every item. */
+  readonly projects?: readonly string[];
+}
+
+/** Most projects one list may name (DynamoDB's IN takes up to 100 values). */
+const MAX_LISTED_PROJECTS = 99;
+
+/** The filter expression of a list's options, with its names and values. */
+function filterOf(opts: ListOptions): { expression?: string; names?: Record<string, string>; values: Record<string, unknown> } {
   const filters = Object.entries(opts.filter ?? {});
+  const parts = filters.map(([, v], i) => `#f${i} ${typeof v === 'string' ? '=' : '<>'} :f${i}`);
+  const names: Record<string, string> = Object.fromEntries(filters.map(([k], i) => [`#f${i}`, k]));
+  const values: Record<string, unknown> = Object.fromEntries(filters.map(([, v], i) => [`:f${i}`, typeof v === 'string' ? v : v.not]));
+  if (opts.projects) {
+    const projects = opts.projects.slice(0, MAX_LISTED_PROJECTS);
+    names['#project'] = 'projectId';
+    projects.forEach((p, i) => (values[`:p${i}`] = p));
+    parts.push(projects.length ? `(attribute_not_exists(#project) OR #project IN (${projects.map((_, i) => `:p${i}`).join(', ')}))` : 'attribute_not_exists(#project)');
+  }
+  return parts.length ? { expression: parts.join(' AND '), names, values } : { values };
+}
+
+export async function listPrefix<T>(pk: string, skPrefix: string, opts: ListOptions = {}): Promise<Page<T>> {
+  const filter = filterOf(opts);
   return queryPage<T>({
     query: {
       TableName: table(),
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      FilterExpression: filters.length ? filters.map(([, v], i) => `#f${i} ${typeof v === 'string' ? '=' : '<>'} :f${i}`).join(' AND ') : undefined,
-      ExpressionAttributeNames: filters.length ? Object.fromEntries(filters.map(([k], i) => [`#f${i}`, k])) : undefined,
-      ExpressionAttributeValues: {
-        ':pk': pk,
-        ':prefix': skPrefix,
-        ...Object.fromEntries(filters.map(([, v], i) => [`:f${i}`, typeof v === 'string' ? v : v.not])),
-      },
+      FilterExpression: filter.expression,
+      ExpressionAttributeNames: filter.names,
+      ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix, ...filter.values },
       ScanIndexForward: !opts.newestFirst,
     },
     pk,
@@ -79,11 +99,11 @@ export async function listPrefix<T>(
 }
 
 /** Every item under a prefix, following pages (for small, bounded sets). */
-export async function listAll<T>(pk: string, skPrefix: string): Promise<T[]> {
+export async function listAll<T>(pk: string, skPrefix: string, opts: Pick<ListOptions, 'projects'> = {}): Promise<T[]> {
   const out: T[] = [];
   let cursor: string | undefined;
   do {
-    const page = await listPrefix<T>(pk, skPrefix, { limit: 500, cursor });
+    const page = await listPrefix<T>(pk, skPrefix, { ...opts, limit: 500, cursor });
     out.push(...page.items);
     cursor = page.nextCursor;
   } while (cursor);

@@ -6,6 +6,7 @@ import { failedConditions, isTransactionConflict } from './errors.js';
 import { queryPage, type Page } from './pagination.js';
 import { tableName } from './tables.js';
 import { clock } from '../../core/clock.js';
+import { clusterIdFilter } from './clusters-store.js';
 
 /**
  * Events of one cluster: pk E#<cluster>, sk <lastSeen ISO time>#<random>, newest first by a
@@ -123,16 +124,26 @@ export async function listEvents(clusterId: string, opts: { limit?: number; curs
   });
 }
 
-/** The events of all of a tenant's clusters (those written with the tenant), newest first, narrowed by the filter. */
-export async function listTenantEvents(tenantId: string, opts: { limit?: number; cursor?: string } & EventFilter): Promise<Page<ClusterEvent>> {
+/**
+ * The events of all of a tenant's clusters (those written with the tenant), newest first, narrowed
+ * by the filter. With `clusterIds`, those clusters' events only: named in the filter expression, so
+ * pages fill as usual, unless there are too many to name; then the others are dropped from what was
+ * read, and a page may hold fewer items.
+ */
+export async function listTenantEvents(tenantId: string, opts: { limit?: number; cursor?: string; clusterIds?: ReadonlySet<string> } & EventFilter): Promise<Page<ClusterEvent>> {
+  const { clusterIds } = opts;
+  if (clusterIds?.size === 0) return { items: [] };
   const filter = filterExpression(opts);
-  return queryPage({
+  const only = clusterIds && clusterIdFilter(clusterIds);
+  const names = { ...filter.ExpressionAttributeNames, ...only?.names };
+  const page = await queryPage({
     query: {
       TableName: table(),
       IndexName: 'gsi1',
       KeyConditionExpression: opts.since ? 'gsi1pk = :pk AND gsi1sk >= :since' : 'gsi1pk = :pk',
-      ...filter,
-      ExpressionAttributeValues: { ...filter.ExpressionAttributeValues, ':pk': tenantStreamPk(tenantId), ...(opts.since ? { ':since': sinceKey(opts.since) } : {}) },
+      FilterExpression: only ? `${filter.FilterExpression} AND ${only.expression}` : filter.FilterExpression,
+      ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
+      ExpressionAttributeValues: { ...filter.ExpressionAttributeValues, ...only?.values, ':pk': tenantStreamPk(tenantId), ...(opts.since ? { ':since': sinceKey(opts.since) } : {}) },
       ScanIndexForward: false,
     },
     pk: tenantStreamPk(tenantId),
@@ -141,6 +152,7 @@ export async function listTenantEvents(tenantId: string, opts: { limit?: number;
     cursor: opts.cursor,
     map: shown,
   });
+  return clusterIds && !only ? { ...page, items: page.items.filter((e) => clusterIds.has(e.clusterId)) } : page;
 }
 
 /**

@@ -14,21 +14,26 @@ import {
   table,
   tenantPk,
   transact,
+  type ListOptions,
   type Page,
 } from './definitions.js';
+import { noSuchProject, projectMembership } from './project-membership.js';
 
 export const profileSk = (id: string) => entitySk('PROFILE', id);
 const revisionSk = (id: string, rev: number) => `PROFREV#${id}#${String(rev).padStart(6, '0')}`;
 
+/** A profile of a project joins it in the same transaction: the project must exist, and is not deleted while the profile is. */
 export async function createProfile(tenantId: string, profile: Profile, first: ProfileRevision): Promise<void> {
   const pk = tenantPk(tenantId);
+  const { projectId } = profile;
   await transact(
     [
       putNew({ pk, sk: profileSk(profile.id), kind: 'PROFILE', ...profile, clusterCount: 0 }),
       putNew({ pk, sk: revisionSk(profile.id, 1), kind: 'PROFREV', ...first }),
       nameLock(pk, 'PROFILE', profile.name, profile.id),
+      ...(projectId ? [projectMembership(tenantId, projectId, 1)] : []),
     ],
-    (i) => conflict(i === 2 ? `a profile named ${profile.name} already exists` : 'profile id collision; retry', 'name'),
+    (i) => (i === 3 && projectId ? noSuchProject(projectId) : conflict(i === 2 ? `a profile named ${profile.name} already exists` : 'profile id collision; retry', 'name')),
   );
 }
 
@@ -38,7 +43,7 @@ export async function getProfile(tenantId: string, id: string, path = 'id'): Pro
   return p;
 }
 
-export async function listProfiles(tenantId: string, opts: { limit?: number; cursor?: string }): Promise<Page<Profile>> {
+export async function listProfiles(tenantId: string, opts: Pick<ListOptions, 'limit' | 'cursor' | 'projects'>): Promise<Page<Profile>> {
   return listPrefix<Profile>(tenantPk(tenantId), 'PROFILE#', opts);
 }
 
@@ -91,7 +96,11 @@ export async function deleteProfile(tenantId: string, profile: Profile): Promise
   const pk = tenantPk(tenantId);
   try {
     await transact(
-      [deleteUnreferenced(pk, profileSk(profile.id), 'clusterCount'), deleteKey(pk, nameSk('PROFILE', profile.name))],
+      [
+        deleteUnreferenced(pk, profileSk(profile.id), 'clusterCount'),
+        deleteKey(pk, nameSk('PROFILE', profile.name)),
+        ...(profile.projectId ? [projectMembership(tenantId, profile.projectId, -1)] : []),
+      ],
       () => conflict(`profile ${profile.id} is used by clusters; delete or move them first`, 'id'),
     );
   } catch (err) {

@@ -13,36 +13,51 @@ import {
   table,
   tenantPk,
   transact,
+  type ListOptions,
   type Page,
 } from './definitions.js';
+import { noSuchProject, projectMembership } from './project-membership.js';
 
 const packSk = (registryId: string, packId: string) => `PACK#${registryId}#${packId}`;
 /** A registry holds one pack per name and version. */
 const packName = (registryId: string, p: Pick<Pack, 'name' | 'version'>) => `${registryId}#${p.name}@${p.version}`;
 
+/** A registry of a project joins it in the same transaction: the project must exist, and is not deleted while the registry is. */
 export async function createRegistry(tenantId: string, registry: Registry): Promise<void> {
   const pk = tenantPk(tenantId);
+  const { projectId } = registry;
   await transact(
-    [putNew({ pk, sk: entitySk('REGISTRY', registry.id), kind: 'REGISTRY', ...registry, packCount: 0 }), nameLock(pk, 'REGISTRY', registry.name, registry.id)],
-    (i) => conflict(i === 1 ? `a registry named ${registry.name} already exists` : 'registry id collision; retry', 'name'),
+    [
+      putNew({ pk, sk: entitySk('REGISTRY', registry.id), kind: 'REGISTRY', ...registry, packCount: 0 }),
+      nameLock(pk, 'REGISTRY', registry.name, registry.id),
+      ...(projectId ? [projectMembership(tenantId, projectId, 1)] : []),
+    ],
+    (i) => (i === 2 && projectId ? noSuchProject(projectId) : conflict(i === 1 ? `a registry named ${registry.name} already exists` : 'registry id collision; retry', 'name')),
   );
+}
+
+/** The public registry or one of the tenant's own; undefined for any other id (another tenant's too). */
+export async function findRegistry(tenantId: string, id: string): Promise<Registry | undefined> {
+  if (id === PUBLIC_REGISTRY_ID) return PUBLIC_REGISTRY;
+  return getItem<Registry & { packCount?: number }>(tenantPk(tenantId), entitySk('REGISTRY', id));
 }
 
 /** The public registry or one of the caller's own; another tenant's is not found. */
 export async function getRegistry(tenantId: string, id: string): Promise<Registry> {
-  if (id === PUBLIC_REGISTRY_ID) return PUBLIC_REGISTRY;
-  const reg = await getItem<Registry & { packCount?: number }>(tenantPk(tenantId), entitySk('REGISTRY', id));
+  const reg = await findRegistry(tenantId, id);
   if (!reg) throw notFound('registry', id);
   return reg;
 }
 
-export async function listRegistries(tenantId: string): Promise<Registry[]> {
-  return [PUBLIC_REGISTRY, ...(await listAll<Registry>(tenantPk(tenantId), 'REGISTRY#'))];
+/** The public registry first, then the tenant's (only the shared ones and those of `projects`, when given). */
+export async function listRegistries(tenantId: string, opts: Pick<ListOptions, 'projects'> = {}): Promise<Registry[]> {
+  return [PUBLIC_REGISTRY, ...(await listAll<Registry>(tenantPk(tenantId), 'REGISTRY#', opts))];
 }
 
-export async function deleteRegistry(tenantId: string, id: string): Promise<void> {
+/** Delete a registry read just before (its name lock and its project's count go with it). */
+export async function deleteRegistry(tenantId: string, reg: Registry): Promise<void> {
+  const { id } = reg;
   if (id === PUBLIC_REGISTRY_ID) throw forbidden('the public registry cannot be deleted');
-  const reg = await getRegistry(tenantId, id);
   const pk = tenantPk(tenantId);
   await transact(
     [
@@ -55,6 +70,7 @@ export async function deleteRegistry(tenantId: string, id: string): Promise<void
         },
       },
       { Delete: { TableName: table(), Key: { pk, sk: nameSk('REGISTRY', reg.name) } } },
+      ...(reg.projectId ? [projectMembership(tenantId, reg.projectId, -1)] : []),
     ],
     () => conflict(`registry ${id} still holds packs, or was deleted meanwhile; packs are permanent, so a registry with packs cannot be deleted`, 'id'),
   );

@@ -3,15 +3,16 @@ import { conflict } from '../../core/errors.js';
 import type { Tenant } from '../../core/tenants.js';
 import { apiKeyItems } from './api-keys-store.js';
 import { getItem, listAll, putNew, transact } from './definitions.js';
+import { newTenantProjectItems } from './projects-store.js';
 
 /** Tenants are few and operator-managed: they share one partition. */
 const TENANTS_PK = 'TENANTS';
 const tenantSk = (id: string) => `TENANT#${id}`;
 
-/** Create a tenant and its first admin key in one transaction: never a tenant without a key. */
+/** Create a tenant, its first admin key and its default project in one transaction: never a tenant without a key. */
 export async function createTenant(tenant: Tenant, adminKey: ApiKeyRecord): Promise<void> {
   await transact(
-    [putNew({ pk: TENANTS_PK, sk: tenantSk(tenant.id), kind: 'TENANT', ...tenant }), ...apiKeyItems(adminKey)],
+    [putNew({ pk: TENANTS_PK, sk: tenantSk(tenant.id), kind: 'TENANT', ...tenant }), ...apiKeyItems(adminKey), ...newTenantProjectItems(tenant.id, tenant.createdAt)],
     (i) => (i === 0 ? conflict(`tenant ${tenant.name} already exists`, 'name') : conflict('API key collision; retry')),
   );
 }

@@ -8,6 +8,7 @@ import { Failure } from '../errors.js';
 import { clusterChange, clusters } from '../kinds/cluster.js';
 import { packs } from '../kinds/pack.js';
 import { profiles } from '../kinds/profile.js';
+import { manifestProject } from '../kinds/project.js';
 import { readResources, type Resource } from '../manifests.js';
 import type { Resolver } from '../resolver.js';
 import { make } from './create.js';
@@ -35,6 +36,11 @@ async function existing(resolver: Resolver, r: Resource): Promise<unknown> {
 
 /** A profile changes by a new revision, when its layers (pack and values) or its description differ. */
 async function applyProfile(resolver: Resolver, r: Resource, found: ProfileWithLayers, opts: ApplyOptions): Promise<Outcome> {
+  const project = manifestProject(r.manifest);
+  if (project !== undefined && project !== found.projectId) {
+    const where = found.projectId === undefined ? 'is shared (no project)' : `belongs to project ${found.projectId}`;
+    throw new Failure(`profile/${r.name} ${where}, not ${project} as ${r.where} says; a profile's project is fixed when it is made`, [{ path: 'project', message: 'fixed at creation' }]);
+  }
   const { body } = await profiles.createRequest(r.manifest, resolver);
   const desired = body.layers as { registryId: string; packId: string; values?: string }[];
   const packValues = async (l: { registryId: string; packId: string }) => ((await resolver.find(packs, l.packId, { registry: l.registryId })) as Pack | undefined)?.values;

@@ -60,11 +60,13 @@ function parseLimit(text: string): number {
   return n;
 }
 
-const columns = (p: Palette): Column<AuditEntry>[] => [
+/** PROJECT appears once some entry names a project. */
+const columns = (p: Palette, items: readonly AuditEntry[]): Column<AuditEntry>[] => [
   { header: 'TIME', cell: (e) => age(e.at) },
   { header: 'ACTOR', cell: (e) => e.actor.name ?? e.actor.id },
   { header: 'ACTION', cell: (e) => e.action },
   { header: 'RESOURCE', cell: (e) => (e.resourceId ? `${e.resourceType}/${e.resourceId}` : e.resourceType) },
+  ...(items.some((e) => e.project !== undefined) ? [{ header: 'PROJECT', cell: (e: AuditEntry) => e.project ?? '' }] : []),
   { header: 'OUTCOME', cell: (e) => OUTCOME_STYLE[e.outcome](p)(e.outcome) },
   { header: 'STATUS', cell: (e) => String(e.status) },
   { header: 'SOURCE IP', cell: (e) => e.sourceIp },
@@ -107,6 +109,7 @@ export function auditCommand(): Command {
     .option('--action <action>', 'only this route: "POST /v1/clusters", "PUT /v1/clusters/{id}"', parseAction)
     .option('--resource-type <type>', 'only requests on this kind of resource: clusters, profiles, apikeys…', parseResourceType)
     .option('--resource-id <id>', 'only requests on this resource (its id)', parseId(256))
+    .option('--project <name>', "only requests on this project's resources, or by callers whose roles are in this project only", parseId(64))
     .addOption(new Option('--outcome <outcome>', 'only successes (2xx), refusals (4xx) or errors (5xx)').choices(Object.keys(OUTCOME_STYLE)))
     .option('--since <when>', 'only requests at or after: 30m, 1h, 2d back, or an ISO 8601 time', (t: string) => parseSince(t))
     .option('--until <when>', 'only requests before: 30m, 1h, 2d back, or an ISO 8601 time', (t: string) => parseSince(t))
@@ -118,13 +121,13 @@ export function auditCommand(): Command {
       if (opts.since && opts.until && opts.since >= opts.until) throw new UsageError(`--since (${opts.since}) must be before --until (${opts.until})`);
       if (opts.output === 'jsonl' && opts.limit !== undefined) throw new UsageError('-o jsonl exports every matching entry: leave out --limit');
       const api = apiOf(self);
-      const filters: Query = { actor: opts.actor, action: opts.action, resourceType: opts.resourceType, resourceId: opts.resourceId, outcome: opts.outcome, since: opts.since, until: opts.until };
+      const filters: Query = { actor: opts.actor, action: opts.action, resourceType: opts.resourceType, resourceId: opts.resourceId, project: opts.project, outcome: opts.outcome, since: opts.since, until: opts.until };
       if (opts.output === 'jsonl') return exportLines(api, filters);
       const format: Format = opts.output;
       const p = palette();
       const { items, more } = await entries(api, filters, opts);
       const filtered = Object.values(filters).some((v) => v !== undefined) ? ' matching the filters' : '';
-      process.stdout.write(serialize(format, items) ?? (items.length ? renderTable(columns(p), items, p.bold) : `No audit entries${filtered}.\n`));
+      process.stdout.write(serialize(format, items) ?? (items.length ? renderTable(columns(p, items), items, p.bold) : `No audit entries${filtered}.\n`));
       if (more) say(format, p.dim('Older entries follow: --all shows every one, -o jsonl exports them.'));
     });
 }

@@ -9,6 +9,7 @@ import { clusters } from '../kinds/cluster.js';
 import type { Kind, Manifest } from '../kinds/kind.js';
 import { packs } from '../kinds/pack.js';
 import { profiles } from '../kinds/profile.js';
+import { projects } from '../kinds/project.js';
 import { registries } from '../kinds/registry.js';
 import { tenants } from '../kinds/tenant.js';
 import { readResources, type Resource } from '../manifests.js';
@@ -75,6 +76,9 @@ function needed(flags: Flags, ...names: string[]): void {
   if (missing.length) throw new UsageError(`missing ${missing.map((n) => `--${n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} (or give the resource with -f FILE)`);
 }
 
+/** --project on the kinds that belong to one. */
+const PROJECT_HELP = "the project it belongs to (default: your only project; with a tenant-wide role, none: shared by the tenant's projects)";
+
 /** How each kind is made from flags; -f FILE makes any of them from a manifest. */
 const FROM_FLAGS: { kind: Kind; flags: (cmd: Command) => Command; manifest: (name: string, f: Flags) => Promise<Manifest> | Manifest }[] = [
   {
@@ -85,25 +89,29 @@ const FROM_FLAGS: { kind: Kind; flags: (cmd: Command) => Command; manifest: (nam
         .option('--profile-revision <n>', 'the revision to run (default: the latest)', parseCount('--profile-revision', 1))
         .option('--cloud-account <name>', 'the cloud account (name or id)')
         .option('--region <region>', 'where it runs')
-        .option('--pool <spec>', 'a node pool, repeatable: name=workers,role=worker,count=2,type=m6i.large,zones=us-east-1a+us-east-1b[,disk=80]', collect(parsePool)),
+        .option('--pool <spec>', 'a node pool, repeatable: name=workers,role=worker,count=2,type=m6i.large,zones=us-east-1a+us-east-1b[,disk=80]', collect(parsePool))
+        .option('--project <name>', `${PROJECT_HELP}; its profile and cloud account are its project's or shared`),
     manifest: (name, f) => {
       needed(f, 'clusterProfile', 'cloudAccount', 'region', 'pool');
-      return { kind: 'Cluster', name, profile: f.clusterProfile, profileRevision: f.profileRevision, cloudAccount: f.cloudAccount, region: f.region, nodePools: f.pool };
+      return { kind: 'Cluster', name, project: f.project, profile: f.clusterProfile, profileRevision: f.profileRevision, cloudAccount: f.cloudAccount, region: f.region, nodePools: f.pool };
     },
   },
   {
     kind: profiles,
     flags: (cmd) =>
-      cmd.option('--layer <pack>', 'a layer, in order, repeatable: [REGISTRY/]PACK, PACK an id or name@version (the public registry unless named)', collect(parseLayer)).option('--description <text>'),
+      cmd
+        .option('--layer <pack>', 'a layer, in order, repeatable: [REGISTRY/]PACK, PACK an id or name@version (the public registry unless named)', collect(parseLayer))
+        .option('--description <text>')
+        .option('--project <name>', PROJECT_HELP),
     manifest: (name, f) => {
       needed(f, 'layer');
-      return { kind: 'Profile', name, description: f.description, layers: f.layer };
+      return { kind: 'Profile', name, project: f.project, description: f.description, layers: f.layer };
     },
   },
   {
     kind: registries,
-    flags: (cmd) => cmd.option('--description <text>'),
-    manifest: (name, f) => ({ kind: 'Registry', name, description: f.description }),
+    flags: (cmd) => cmd.option('--description <text>').option('--project <name>', PROJECT_HELP),
+    manifest: (name, f) => ({ kind: 'Registry', name, project: f.project, description: f.description }),
   },
   {
     kind: packs,
@@ -131,12 +139,13 @@ const FROM_FLAGS: { kind: Kind; flags: (cmd: Command) => Command; manifest: (nam
         .option('--client-id <guid>', 'Azure: the service principal')
         .option('--subscription-id <guid>', 'Azure: the subscription')
         .option('--client-secret-stdin', "Azure: read the service principal's secret from stdin (stored by Strata, never shown again)")
-        .option('--secret-ref <name>', 'Azure: or where you stored the secret yourself (an SSM SecureString parameter under /strata/<stack>/tenants/<tenant>/cloudaccounts/)'),
+        .option('--secret-ref <name>', 'Azure: or where you stored the secret yourself (an SSM SecureString parameter under /strata/<stack>/tenants/<tenant>/cloudaccounts/)')
+        .option('--project <name>', PROJECT_HELP),
     manifest: async (name, f) => {
       needed(f, 'type');
       const clientSecret = f.clientSecretStdin ? (await text(process.stdin)).trim() : undefined;
       const spec = { type: f.type, roleArn: f.roleArn, tenantId: f.tenantId, clientId: f.clientId, subscriptionId: f.subscriptionId, clientSecret, secretRef: f.secretRef };
-      return { kind: 'CloudAccount', name, spec: Object.fromEntries(Object.entries(spec).filter(([, v]) => v !== undefined)) };
+      return { kind: 'CloudAccount', name, project: f.project, spec: Object.fromEntries(Object.entries(spec).filter(([, v]) => v !== undefined)) };
     },
   },
   {
@@ -144,11 +153,17 @@ const FROM_FLAGS: { kind: Kind; flags: (cmd: Command) => Command; manifest: (nam
     flags: (cmd) =>
       cmd
         .addOption(new Option('--role <role>', 'what the key may do').choices(['admin', 'editor', 'viewer']))
-        .option('--expires <when>', 'when the key stops working: a time from now (30d, 12h) or a moment (2027-01-01T00:00:00Z), at most 2 years ahead (default: until revoked)', (t: string) => parseExpires(t)),
+        .option('--expires <when>', 'when the key stops working: a time from now (30d, 12h) or a moment (2027-01-01T00:00:00Z), at most 2 years ahead (default: until revoked)', (t: string) => parseExpires(t))
+        .option('--project <name>', "limit the key to this project: its role holds there only, and it sees the project's resources and the shared ones (default: the whole tenant; a project's admin makes keys of its project)"),
     manifest: (name, f) => {
       needed(f, 'role');
-      return { kind: 'ApiKey', name, role: f.role, expiresAt: f.expires };
+      return { kind: 'ApiKey', name, role: f.role, expiresAt: f.expires, project: f.project };
     },
+  },
+  {
+    kind: projects,
+    flags: (cmd) => cmd.option('--description <text>', 'what the project is for'),
+    manifest: (name, f) => ({ kind: 'Project', name, description: f.description }),
   },
   {
     kind: tenants,

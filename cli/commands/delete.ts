@@ -9,6 +9,7 @@ import type { Kind } from '../kinds/kind.js';
 const CONSEQUENCE: Record<string, string> = {
   cluster: 'its nodes and everything Strata made for it in the cloud go too',
   apikey: 'it stops working within 5 s',
+  project: 'the API deletes only an empty one: delete or revoke what belongs to it first',
 };
 
 function kindCommand(kind: Kind): Command {

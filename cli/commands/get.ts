@@ -7,6 +7,7 @@ import { ApiError, Failure, UsageError } from '../errors.js';
 import { KINDS } from '../kinds/index.js';
 import type { Kind, ListOptions } from '../kinds/kind.js';
 import { layersTable, profiles } from '../kinds/profile.js';
+import { projects } from '../kinds/project.js';
 import { nodeText } from '../node-view.js';
 import { outputOption, serialize, type Format } from '../output.js';
 import type { Resolver } from '../resolver.js';
@@ -15,6 +16,7 @@ import { age, parseCount } from '../time.js';
 
 interface GetOptions extends ListOptions {
   readonly output: Format;
+  readonly project?: string;
   readonly revisions?: boolean;
   readonly revision?: number;
 }
@@ -24,8 +26,12 @@ async function show(format: Format, data: unknown, table: () => Promise<string> 
   process.stdout.write(serialize(format, data) ?? (await table()));
 }
 
+/** The kinds whose resources belong to a project (or to none: shared), and keys limited to one. */
+const OWNED = new Set(['cluster', 'profile', 'cloudaccount', 'registry', 'apikey']);
+
 /** Kind-specific filters of `get`. */
 function filters(kind: Kind, cmd: Command): Command {
+  if (OWNED.has(kind.name)) cmd.option('--project <name>', `only the ${kind.plural} of this project, shared ones left out (filtered here, from the list the API gives you)`);
   if (kind.name === 'pack') cmd.option('--registry <name>', 'only this registry (name or id)').addOption(new Option('--layer <layer>', 'only this layer').choices(['os', 'k8s', 'cni', 'csi', 'addon']));
   if (kind.name === 'cluster') {
     cmd.addOption(new Option('--phase <phase>', 'only clusters in this phase (Deleted ones only when asked for)').choices(['Pending', 'Provisioning', 'Running', 'Deleting', 'Deleted', 'Failed']));
@@ -82,14 +88,18 @@ function kindCommand(kind: Kind): Command {
       if (!name) throw new UsageError('--revisions and --revision need the profile: strata get profile NAME --revisions');
       return showRevisions(resolver, name, opts);
     }
+    // A project's name is its id; looked up all the same, so that a typo names the projects there are.
+    const project = opts.project === undefined ? undefined : await resolver.id(projects, opts.project);
+    const inProject = <T>(items: T[]) => (project === undefined ? items : items.filter((x) => (x as { projectId?: string }).projectId === project));
     if (!name) {
-      const items = await resolver.list(kind, listOpts);
+      const items = inProject(await resolver.list(kind, listOpts));
       // As kubectl does: the words on stderr, so a table read by a script is simply empty.
-      if (!items.length && opts.output === 'table') return void process.stderr.write(`No ${kind.plural} found.\n`);
+      if (!items.length && opts.output === 'table') return void process.stderr.write(project === undefined ? `No ${kind.plural} found.\n` : `No ${kind.plural} in project ${project}.\n`);
       return show(opts.output, items, () => kind.table(items, { ...ctx, single: false }));
     }
     // A pack's name without its version may match several versions: all are shown.
-    let matches = await resolver.matching(kind, name, listOpts);
+    let matches = inProject(await resolver.matching(kind, name, listOpts));
+    if (!matches.length && project !== undefined) throw new Failure(`no ${kind.name} "${name}" in project ${project}`);
     if (!matches.length) matches = [await resolver.one(kind, name, listOpts)]; // fails, naming the ones there are
     if (matches.length > 1) return show(opts.output, matches, () => kind.table(matches, { ...ctx, single: false }));
     const item = kind.read ? await kind.read(resolver.api, matches[0]) : matches[0];

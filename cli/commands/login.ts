@@ -123,6 +123,15 @@ function openBrowser(url: string): void {
   }
 }
 
+/** The roles a sign-in gives: tenant-wide, or per project for a person whose groups map to project roles only. */
+function rolesText(tokens: Pick<SignInTokens, 'role' | 'projects'>): string {
+  if (!tokens.projects) return `role ${tokens.role}`;
+  const roles = Object.entries(tokens.projects)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([project, role]) => `${role} in project ${project}`);
+  return `${roles.length === 1 ? 'role' : 'roles'} ${roles.join(', ')}`;
+}
+
 /** The ID token must be the answer to this sign-in's request: its nonce is ours, when the provider sets one. */
 function checkNonce(idToken: string, nonce: string): void {
   let claims: { nonce?: unknown };
@@ -167,8 +176,9 @@ async function signIn(url: string, profile: string, opts: { tenant?: string; key
     }
     const who = tokens.user.email ?? tokens.user.subject;
     const path = saveProfile(profile, { url, sso: sessionOf(tenant, tokens) });
-    callback.finish(true, `Signed in to Strata as ${who} (role ${tokens.role}, tenant ${tokens.tenantId}).`);
-    process.stdout.write(`Signed in to ${url} as ${who} (role ${tokens.role}, tenant ${tokens.tenantId}) as profile "${profile}"; stored in ${path} (mode 600).\n`);
+    const roles = rolesText(tokens);
+    callback.finish(true, `Signed in to Strata as ${who} (${roles}, tenant ${tokens.tenantId}).`);
+    process.stdout.write(`Signed in to ${url} as ${who} (${roles}, tenant ${tokens.tenantId}) as profile "${profile}"; stored in ${path} (mode 600).\n`);
   } finally {
     loopback.close();
   }

@@ -9,21 +9,26 @@ import { age } from '../time.js';
 
 const ROLES = ['admin', 'editor', 'viewer'] as const;
 
-/** --map GROUP=ROLE, repeatable: the mappings in the order given. */
+/** --map GROUP=ROLE[@PROJECT], repeatable: the mappings in the order given. A group's name may hold = and @, a role and a project neither. */
 function parseMapping(text: string, previous: GroupRole[] = []): GroupRole[] {
   const at = text.lastIndexOf('=');
   const group = text.slice(0, at);
-  const role = text.slice(at + 1);
-  if (at < 1 || !(ROLES as readonly string[]).includes(role)) throw new InvalidArgumentError(`"${text}" is not GROUP=ROLE, with ROLE one of ${ROLES.join(', ')}`);
-  return [...previous, { group, role: role as GroupRole['role'] }];
+  const [role = '', project, ...rest] = text.slice(at + 1).split('@');
+  if (at < 1 || !(ROLES as readonly string[]).includes(role) || project === '' || rest.length) {
+    throw new InvalidArgumentError(`"${text}" is not GROUP=ROLE or GROUP=ROLE@PROJECT, with ROLE one of ${ROLES.join(', ')}`);
+  }
+  return [...previous, { group, role: role as GroupRole['role'], ...(project === undefined ? {} : { project }) }];
 }
 
 function ssoText(config: SsoConfig): string {
   const p = palette();
+  // Once some group maps to a project role: where each role holds.
+  const inProjects = config.groupRoles.some((g) => g.project !== undefined);
   const mappings = renderTable(
     [
       { header: 'GROUP', cell: (g: GroupRole) => g.group },
       { header: 'ROLE', cell: (g) => g.role },
+      ...(inProjects ? [{ header: 'PROJECT', cell: (g: GroupRole) => g.project ?? '(tenant)' }] : []),
     ],
     config.groupRoles,
     p.bold,
@@ -39,7 +44,10 @@ function ssoText(config: SsoConfig): string {
     ],
     p.bold,
   );
-  return `${facts}\nA user's role is the highest of their groups'; a user in none of these groups cannot sign in.\n\n${mappings}`;
+  const rule = inProjects
+    ? "A user's role is the highest tenant-wide role their groups map to; failing one, in each project the highest role mapped there; a user in none of these groups cannot sign in."
+    : "A user's role is the highest of their groups'; a user in none of these groups cannot sign in.";
+  return `${facts}\n${rule}\n\n${mappings}`;
 }
 
 export function ssoCommand(): Command {
@@ -58,7 +66,11 @@ export function ssoCommand(): Command {
     .requiredOption('--client-id <id>', 'the public client (authorization code with PKCE) registered at the provider for Strata')
     .option('--groups-claim <claim>', 'the ID token claim that lists the groups (default: groups)')
     .option('--scopes <list>', 'what sign-in asks the provider for, separated by spaces or commas (default: openid profile email); add groups or offline_access as the provider needs')
-    .requiredOption('--map <GROUP=ROLE>', 'a group and the role its members get (admin, editor or viewer); repeat for each group', parseMapping)
+    .requiredOption(
+      '--map <GROUP=ROLE[@PROJECT]>',
+      'a group and the role its members get (admin, editor or viewer), over the whole tenant or, with @PROJECT, in that project only; repeat for each group (a group may map once tenant-wide and once per project)',
+      parseMapping,
+    )
     .action(async (opts: { issuer: string; clientId: string; groupsClaim?: string; scopes?: string; map: GroupRole[] }, self: Command) => {
       const { output } = self.optsWithGlobals<{ output: Format }>();
       const body: SetSsoInput = {

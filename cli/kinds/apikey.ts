@@ -3,13 +3,15 @@ import type { ApiKey, ApiKeyCreated } from '../api-types.js';
 import type { Palette } from '../colour.js';
 import { renderTable } from '../table.js';
 import { age, parseDuration } from '../time.js';
-import { ageColumn, idColumn, nameColumn } from './columns.js';
+import { ageColumn, idColumn, nameColumn, projectColumn } from './columns.js';
 import type { Kind } from './kind.js';
-import { bodyOf } from './manifest-fields.js';
+import { ownedBody } from './project.js';
 
 const DAY_MS = 86_400_000;
 /** Nearer than this, an expiry reads as a countdown (in 29d); further, as its date. */
 const COUNTDOWN_MS = 90 * DAY_MS;
+/** A key limited to no project: its role holds over the whole tenant. */
+const TENANT_WIDE = '(tenant)';
 const EXPIRES_HINT = 'a time from now (30d, 12h, 90m) or a moment (2027-01-01T00:00:00Z)';
 
 /** --expires: a time from now (30d, 12h) or a moment (ISO 8601), as the ISO time the API takes. */
@@ -56,12 +58,14 @@ export const apiKeys: Kind<ApiKey> = {
         { header: 'ROLE', cell: (k) => k.role },
         { header: 'OPERATOR', cell: (k) => (k.operator ? 'yes' : '') },
         { header: 'EXPIRES', cell: (k) => expiresText(k.expiresAt, palette) },
+        // Once some key is limited to a project: where each key's role holds.
+        ...(items.some((k) => k.projectId !== undefined) ? [projectColumn<ApiKey>(TENANT_WIDE)] : []),
         ageColumn(),
       ],
       items,
       palette.bold,
     ),
-  createRequest: async (m) => ({ path: '/v1/apikeys', body: bodyOf(m) }),
+  createRequest: async (m, r) => ({ path: '/v1/apikeys', body: await ownedBody(m, r) }),
   madeNote: (created) => `its secret, shown once: ${(created as ApiKeyCreated).key}`,
   deletePath: (k) => `/v1/apikeys/${encodeURIComponent(k.id)}`,
 };

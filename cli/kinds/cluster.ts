@@ -4,11 +4,12 @@ import { differingFields } from '../equal.js';
 import { Failure, UsageError } from '../errors.js';
 import type { Resolver } from '../resolver.js';
 import { renderTable, type Column } from '../table.js';
-import { ageColumn, nameColumn } from './columns.js';
+import { ageColumn, nameColumn, projectColumn } from './columns.js';
 import { cloudAccounts } from './cloudaccount.js';
 import type { Kind, Manifest, TableContext } from './kind.js';
 import { bodyOf, refField, valuesText } from './manifest-fields.js';
 import { profiles } from './profile.js';
+import { manifestProject, ownedBody } from './project.js';
 
 /** What a change of a cluster may say (PUT /v1/clusters/{id}); the rest is fixed at creation. */
 export const UPDATABLE = ['profileRevision', 'nodePools', 'overrides', 'osPatch', 'apiAccess', 'healthChecks'] as const;
@@ -37,6 +38,7 @@ async function columns(ctx: TableContext): Promise<Column<Cluster & Partial<Clus
     { header: 'UPDATE', cell: (c) => (c.pendingUpdate ? palette.yellow(`r${c.pendingUpdate.latestRevision} (${c.pendingUpdate.revisionsBehind} behind)`) : '') },
     { header: 'NODES', cell: nodeCount },
     { header: 'GENERATION', cell: (c) => `${c.status?.observedGeneration ?? 0}/${c.generation}` },
+    projectColumn(),
     ageColumn(),
   ];
 }
@@ -64,7 +66,7 @@ export const clusters: Kind<Cluster> = {
     const account = refField(m, 'cloudAccountId') ?? refField(m, 'cloudAccount');
     if (!profile) throw new UsageError(`cluster ${name}: name its profile (profile: NAME)`);
     if (!account) throw new UsageError(`cluster ${name}: name its cloud account (cloudAccount: NAME)`);
-    const body = bodyOf(m, 'profile', 'cloudAccount');
+    const body = await ownedBody(m, r, 'profile', 'cloudAccount');
     body.profileId = m.profileId !== undefined ? profile : await r.id(profiles, profile);
     body.cloudAccountId = m.cloudAccountId !== undefined ? account : await r.id(cloudAccounts, account);
     if (body.profileRevision === 'latest') delete body.profileRevision;
@@ -84,6 +86,8 @@ export async function clusterChange(m: Manifest, current: Cluster, r: Resolver):
   if (profile && profile !== current.profileId && (await r.id(profiles, profile)) !== current.profileId) fixed.push('profile');
   const account = refField(m, 'cloudAccountId') ?? refField(m, 'cloudAccount');
   if (account && account !== current.cloudAccountId && (await r.id(cloudAccounts, account)) !== current.cloudAccountId) fixed.push('cloudAccount');
+  const project = manifestProject(m);
+  if (project !== undefined && project !== current.projectId) fixed.push('project');
   if (m.region !== undefined && m.region !== current.region) fixed.push('region');
   if (m.network !== undefined && differingFields(current as unknown as Record<string, unknown>, { network: m.network }).length) fixed.push('network');
   if (fixed.length) {
@@ -96,7 +100,7 @@ export async function clusterChange(m: Manifest, current: Cluster, r: Resolver):
   for (const field of UPDATABLE) if (m[field] !== undefined) change[field] = m[field];
   if (change.profileRevision === 'latest') change.profileRevision = (await r.one(profiles, current.profileId)).latestRevision;
   if (change.overrides !== undefined) change.overrides = overridesText(change.overrides);
-  const unknown = Object.keys(bodyOf(m, 'name', 'profile', 'profileId', 'cloudAccount', 'cloudAccountId', 'region', 'network', ...UPDATABLE));
+  const unknown = Object.keys(bodyOf(m, 'name', 'profile', 'profileId', 'cloudAccount', 'cloudAccountId', 'project', 'projectId', 'region', 'network', ...UPDATABLE));
   // Let the API name fields it does not know, as it does on create.
   for (const field of unknown) change[field] = m[field];
   return change;

@@ -2,10 +2,11 @@ import type { Profile, ProfileWithLayers } from '../api-types.js';
 import { UsageError } from '../errors.js';
 import type { Resolver } from '../resolver.js';
 import { renderTable } from '../table.js';
-import { ageColumn, idColumn, nameColumn } from './columns.js';
+import { ageColumn, idColumn, nameColumn, projectColumn } from './columns.js';
 import type { Kind, Manifest } from './kind.js';
 import { bodyOf, refField, valuesText } from './manifest-fields.js';
 import { packs } from './pack.js';
+import { ownedBody } from './project.js';
 import { registries } from './registry.js';
 
 /** The registry layers come from when a manifest names none. */
@@ -45,6 +46,7 @@ export const profiles: Kind<Profile> = {
         idColumn(),
         { header: 'REVISION', cell: (p) => String(p.latestRevision) },
         { header: 'CLUSTERS', cell: (p) => (p.clusterCount === undefined ? '' : String(p.clusterCount)) },
+        projectColumn(),
         ageColumn(),
         { header: 'DESCRIPTION', cell: (p) => p.description ?? '' },
       ],
@@ -54,7 +56,7 @@ export const profiles: Kind<Profile> = {
     const layers = single ? (items[0] as Partial<ProfileWithLayers> | undefined)?.layers : undefined;
     return layers ? `${rows}\n${layersTable(layers, palette.bold)}` : rows;
   },
-  createRequest: async (m, r) => ({ path: '/v1/profiles', body: { ...bodyOf(m), layers: await layersOf(m.layers, r, String(m.name)) } }),
+  createRequest: async (m, r) => ({ path: '/v1/profiles', body: { ...(await ownedBody(m, r)), layers: await layersOf(m.layers, r, String(m.name)) } }),
   deletePath: (p) => `/v1/profiles/${encodeURIComponent(p.id)}`,
 };
 

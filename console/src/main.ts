@@ -22,6 +22,7 @@ import { nodePageView } from './views/node-page';
 import { packValuesView } from './views/pack-values';
 import { profileDetailView } from './views/profile-detail';
 import { profilesListView } from './views/profiles-list';
+import { projectsView } from './views/projects';
 import { registriesView, registryDetailView } from './views/registries';
 import { signInView, type SignInNotice } from './views/sign-in';
 import { ssoSettingsView } from './views/sso-settings';
@@ -47,6 +48,7 @@ const ROUTES: readonly Route[] = [
   { pattern: '/images', view: imagesListView },
   { pattern: '/images/:id', view: imageDetailView },
   { pattern: '/cloudaccounts', view: cloudAccountsView },
+  { pattern: '/projects', view: projectsView },
   { pattern: '/apikeys', view: apiKeysView },
   { pattern: '/sso', view: ssoSettingsView },
   { pattern: '/audit', view: auditView },

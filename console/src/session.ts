@@ -8,6 +8,8 @@ import type { Role, SignInTokens } from './types';
  */
 const KEY = 'strata.apiKey';
 const ROLE = 'strata.role';
+/** A key limited to projects: its role in each, as JSON. */
+const PROJECTS = 'strata.projects';
 /** A sign-in through the identity provider: the whole session as one JSON document. */
 const SSO = 'strata.sso';
 
@@ -28,15 +30,38 @@ export interface SsoSession {
   readonly endSession?: { readonly endpoint: string; readonly clientId: string };
 }
 
+/** Roles in projects, for a key or person limited to projects. */
+export type ProjectRoles = Readonly<Record<string, Role>>;
+
 export interface Session {
   /** The Authorization bearer: an API key, or an ID token. */
   readonly token: string;
+  /** The tenant-wide role; for a caller limited to projects, the highest of its project roles. */
   readonly role: Role;
+  /** Present when the role holds in these projects only (the API answers 404 for others). */
+  readonly projects?: ProjectRoles;
   /** Present when signed in through the identity provider. */
   readonly sso?: SsoSession;
 }
 
 const ROLES: readonly string[] = ['admin', 'editor', 'viewer'];
+
+function projectRoles(value: unknown): ProjectRoles | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (!entries.length || !entries.every(([, r]) => typeof r === 'string' && ROLES.includes(r))) return undefined;
+  return Object.fromEntries(entries) as ProjectRoles;
+}
+
+function storedProjects(): ProjectRoles | undefined {
+  const raw = sessionStorage.getItem(PROJECTS);
+  if (!raw) return undefined;
+  try {
+    return projectRoles(JSON.parse(raw));
+  } catch {
+    return undefined;
+  }
+}
 
 function ssoSession(): Session | undefined {
   const raw = sessionStorage.getItem(SSO);
@@ -55,7 +80,9 @@ export function currentSession(): Session | undefined {
   if (sso) return sso;
   const token = sessionStorage.getItem(KEY);
   const role = sessionStorage.getItem(ROLE) as Role | null;
-  return token && role ? { token, role } : undefined;
+  if (!token || !role) return undefined;
+  const projects = storedProjects();
+  return projects ? { token, role, projects } : { token, role };
 }
 
 export function saveSession(session: Session): void {
@@ -66,10 +93,11 @@ export function saveSession(session: Session): void {
   }
   sessionStorage.setItem(KEY, session.token);
   sessionStorage.setItem(ROLE, session.role);
+  if (session.projects) sessionStorage.setItem(PROJECTS, JSON.stringify(session.projects));
 }
 
 export function clearSession(): void {
-  for (const k of [KEY, ROLE, SSO]) sessionStorage.removeItem(k);
+  for (const k of [KEY, ROLE, PROJECTS, SSO]) sessionStorage.removeItem(k);
 }
 
 /** The session a token answer makes; a refresh that brings no new refresh token keeps the one it used. */
@@ -77,9 +105,11 @@ export function ssoSessionOf(tokens: SignInTokens, tenant: string, previous?: { 
   const { subject, name, email } = tokens.user;
   const refreshToken = tokens.refreshToken ?? previous?.refreshToken;
   const endSession = previous?.endSession;
+  const projects = projectRoles(tokens.projects);
   return {
     token: tokens.idToken,
     role: tokens.role,
+    ...(projects ? { projects } : {}),
     sso: { tenant, expiresAt: tokens.expiresAt, ...(refreshToken ? { refreshToken } : {}), user: { subject, name, email }, ...(endSession ? { endSession } : {}) },
   };
 }
@@ -106,8 +136,44 @@ export function signedInAs(session: Session): string {
 
 const RANK: Record<Role, number> = { viewer: 0, editor: 1, admin: 2 };
 
-/** Whether the signed-in role may do what needs `needed` (the API checks again; this only hides buttons). */
+export const hasRole = (held: Role | undefined, needed: Role): boolean => !!held && RANK[held] >= RANK[needed];
+
+/** The highest of some roles (a caller limited to projects is shown the highest of its project roles). */
+export const highestRole = (roles: readonly Role[]): Role | undefined => roles.reduce<Role | undefined>((top, r) => (hasRole(top, r) ? top : r), undefined);
+
+/**
+ * Whether the signed-in role may do what needs `needed` somewhere: tenant-wide, or in one of its
+ * projects (the API checks again; this only hides buttons).
+ */
 export function may(needed: Role): boolean {
-  const s = currentSession();
-  return !!s && RANK[s.role] >= RANK[needed];
+  return hasRole(currentSession()?.role, needed);
 }
+
+/** Whether the session's role holds over the whole tenant (keys, sign-in, audit, projects, shared resources). */
+export function mayTenantWide(needed: Role): boolean {
+  const s = currentSession();
+  return !!s && !s.projects && hasRole(s.role, needed);
+}
+
+/**
+ * The session's role over a resource of `projectId` (absent: shared), as the API decides it
+ * (core/projects.ts roleOver): shared resources are read by every project and changed by
+ * tenant-wide roles only; undefined when the session cannot see it.
+ */
+export function roleOver(projectId: string | undefined): Role | undefined {
+  const s = currentSession();
+  if (!s) return undefined;
+  if (!s.projects) return s.role;
+  if (projectId === undefined) return 'viewer';
+  return s.projects[projectId];
+}
+
+/** Whether the session may do what needs `needed` to a resource of `projectId`. */
+export const mayOn = (projectId: string | undefined, needed: Role): boolean => hasRole(roleOver(projectId), needed);
+
+/** "payments: editor, web: viewer": a limited session's roles, as the frame shows them. */
+export const projectRolesText = (projects: ProjectRoles): string =>
+  Object.entries(projects)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([id, role]) => `${id}: ${role}`)
+    .join(', ');

@@ -34,6 +34,8 @@ export interface NodePool {
 export interface Cluster {
   id: string;
   name: string;
+  /** The project it belongs to; absent: shared by the tenant's projects. */
+  projectId?: string;
   profileId: string;
   profileRevision: number;
   cloudAccountId: string;
@@ -113,6 +115,8 @@ export interface AuditEntry {
   path: string;
   resourceType: string;
   resourceId?: string;
+  /** The resource's project, or the caller's only project. */
+  project?: string;
   outcome: AuditOutcome;
   status: number;
   error?: string;
@@ -280,6 +284,7 @@ export interface ResolvedLayer {
 export interface Profile {
   id: string;
   name: string;
+  projectId?: string;
   description?: string;
   latestRevision: number;
   version: number;
@@ -315,6 +320,7 @@ export interface ProfileDiff {
 export interface Registry {
   id: string;
   name: string;
+  projectId?: string;
   description?: string;
   scope: 'public' | 'private';
   createdAt: string;
@@ -337,11 +343,24 @@ export interface Pack {
 export interface CloudAccount {
   id: string;
   name: string;
+  projectId?: string;
   spec: { type: 'aws' | 'azure' | 'local'; [field: string]: unknown };
   createdAt: string;
   lastCheck?: { valid: boolean; code?: string; message: string; checkedAt: string };
   clusterCount?: number;
   trustPolicy?: Record<string, unknown>;
+}
+
+/** A team's part of the tenant (GET /v1/projects); its name is its id. */
+export interface Project {
+  id: string;
+  name: string;
+  description?: string;
+  createdAt: string;
+  /** Clusters, profiles, cloud accounts, registries and API keys in it: deleted only at 0. */
+  memberCount: number;
+  /** The caller's role in it, for a caller with roles in projects only. */
+  role?: Role;
 }
 
 /** GET /v1/signin/{tenant}: where a person of the tenant signs in. */
@@ -361,12 +380,16 @@ export interface SignInTokens {
   refreshToken?: string;
   tenantId: string;
   role: Role;
+  /** For a person whose groups map to project roles only: the role in each project. */
+  projects?: Record<string, Role>;
   user: { subject: string; name?: string; email?: string; groups: string[] };
 }
 
 export interface GroupRole {
   group: string;
   role: Role;
+  /** The project the role holds in; absent: the whole tenant. */
+  project?: string;
 }
 
 /** GET/PUT /v1/sso: the tenant's sign-in through its identity provider. */
@@ -385,6 +408,8 @@ export interface ApiKey {
   name: string;
   role: Role;
   operator: boolean;
+  /** The project the key is limited to; absent: the whole tenant. */
+  projectId?: string;
   createdAt: string;
   /** Absent: the key works until revoked. */
   expiresAt?: string;

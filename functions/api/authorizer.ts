@@ -2,12 +2,12 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import { bearerKey, hashApiKey, isJwtShaped, keyExpired } from '../../core/api-keys.js';
 import { clock } from '../../core/clock.js';
 import { usageKeyOf } from '../../core/rate-limits.js';
-import { userContext, type AuthorizerContext } from '../../core/roles.js';
+import { keyContext, userContext, type AuthorizerContext } from '../../core/roles.js';
 import { findApiKeyByHash } from '../../adapters/dynamodb/api-keys-store.js';
 import { logger } from '../commons/powertools.js';
 
 /**
- * API Gateway REQUEST authorizer: `Authorization: Bearer <key>` → tenant, role, operator.
+ * API Gateway REQUEST authorizer: `Authorization: Bearer <key>` → tenant, role (tenant-wide or per project), operator.
  * Throwing 'Unauthorized' is API Gateway's contract for a 401. The policy allows every
  * route of the stage, so one cached decision serves all of the key's requests; what a role
  * may do is checked by the handlers. The usage identifier key puts the request in its tenant's
@@ -38,7 +38,7 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
       logger.info('rejected ID token', { reason: who.reason });
       throw new Error('Unauthorized');
     }
-    return allow(userContext(who.config.tenantId, who.role, who.user));
+    return allow(userContext(who.config.tenantId, who.grant, who.user));
   }
   const record = await findApiKeyByHash(hashApiKey(key));
   if (!record) {
@@ -50,5 +50,7 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
     logger.info('rejected expired API key', { tenantId: record.tenantId, keyId: record.id, expiresAt: record.expiresAt });
     throw new Error('Unauthorized');
   }
-  return allow({ tenantId: record.tenantId, role: record.role, keyId: record.id, operator: record.operator });
+    // A key limited to a project holds its role there only (core/projects.ts).
+  const grant = record.projectId ? { role: record.role, projects: { [record.projectId]: record.role } } : { role: record.role };
+  return allow(keyContext(record.tenantId, record.id, grant, record.operator));
 }

@@ -17,9 +17,10 @@ import {
 import { CloudError } from '../../core/cloud.js';
 import { invalidField } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
-import { requireRole } from '../../core/roles.js';
+import { projectForNew } from '../../core/projects.js';
+import { cloudAccountFor, listedFor } from '../commons/access.js';
 import { providerFor } from '../commons/cloud-provider.js';
-import { createCloudAccount, deleteCloudAccount, getCloudAccount, listCloudAccounts, recordCheck } from '../../adapters/dynamodb/cloud-accounts-store.js';
+import { createCloudAccount, deleteCloudAccount, listCloudAccounts, recordCheck } from '../../adapters/dynamodb/cloud-accounts-store.js';
 import { httpApi, json, noContent, parseBody, parseQuery, pathParam, principalOf } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
@@ -67,17 +68,18 @@ export const handler = middy(
   router({
     'GET /v1/cloudaccounts': async (event) => {
       const who = principalOf(event);
-      const page = await listCloudAccounts(who.tenantId, parseQuery(event, ListQuery));
+      const page = await listCloudAccounts(who.tenantId, { ...parseQuery(event, ListQuery), ...listedFor(who) });
       return json(200, { ...page, items: page.items.map((a) => publicCloudAccount(a, strataPrincipal())) });
     },
     'POST /v1/cloudaccounts': async (event) => {
       const who = principalOf(event);
-      requireRole(who, 'admin');
       const input = parseBody(event, CreateCloudAccountInput);
+      // Credentials to a cloud are an admin's to hand out, in the project or the whole tenant.
+      const projectId = projectForNew(who, input.projectId, 'admin');
       checkAccountType(input.spec.type, allowedTypes());
       const id = newId('ca');
       const spec = await accountSpec(input.spec, who.tenantId, id);
-      const account: CloudAccount = { id, name: input.name, spec, createdAt: clock.date().toISOString() };
+      const account: CloudAccount = { id, name: input.name, ...(projectId ? { projectId } : {}), spec, createdAt: clock.date().toISOString() };
       try {
         await createCloudAccount(who.tenantId, account);
       } catch (err) {
@@ -88,12 +90,11 @@ export const handler = middy(
     },
     'GET /v1/cloudaccounts/{id}': async (event) => {
       const who = principalOf(event);
-      return json(200, publicCloudAccount(await getCloudAccount(who.tenantId, pathParam(event, 'id')), strataPrincipal()));
+      return json(200, publicCloudAccount(await cloudAccountFor(who, pathParam(event, 'id'), 'viewer'), strataPrincipal()));
     },
     'POST /v1/cloudaccounts/{id}/validate': async (event) => {
       const who = principalOf(event);
-      requireRole(who, 'editor');
-      const account = await getCloudAccount(who.tenantId, pathParam(event, 'id'));
+      const account = await cloudAccountFor(who, pathParam(event, 'id'), 'editor');
       const { region } = parseQuery(event, ValidateQuery);
       const check = await checkCredentials(account, who.tenantId, region);
       await recordCheck(who.tenantId, account.id, check);
@@ -101,8 +102,7 @@ export const handler = middy(
     },
     'DELETE /v1/cloudaccounts/{id}': async (event) => {
       const who = principalOf(event);
-      requireRole(who, 'admin');
-      const account = await getCloudAccount(who.tenantId, pathParam(event, 'id'));
+      const account = await cloudAccountFor(who, pathParam(event, 'id'), 'admin');
       await deleteCloudAccount(who.tenantId, account);
       if (account.spec.type === 'azure' && account.spec.secretManaged) {
         const store = await secrets();

@@ -7,11 +7,15 @@ import { DomainError, notFound } from '../../core/errors.js';
 import { overallHealth } from '../../core/health.js';
 import { serviceViews } from '../../core/services.js';
 import { nodeFigures, nodePercents, samplePoint, totals, type NodeFigures } from '../../core/usage.js';
-import { getCluster } from '../../adapters/dynamodb/clusters-store.js';
+import type { ClusterEvent } from '../../core/events.js';
+import { visibleProjects } from '../../core/projects.js';
+import type { Principal } from '../../core/roles.js';
+import { clusterIdsOfProjects } from '../../adapters/dynamodb/clusters-store.js';
 import { listConditions } from '../../adapters/dynamodb/conditions-store.js';
 import { eventsAfter, listEvents, listTenantEvents } from '../../adapters/dynamodb/events-store.js';
 import { getMachine, listMachines } from '../../adapters/dynamodb/machines-store.js';
 import { getSnapshot, latestSample, samplesSince, type SampleResolution, type StoredSample } from '../../adapters/dynamodb/telemetry-store.js';
+import { clusterFor } from '../commons/access.js';
 import { httpApi, json, parseQuery, pathParam, principalOf } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
@@ -30,17 +34,44 @@ const FOLLOW_POLL_MS = 1000;
  */
 const FOLLOW_SETTLE_MS = 2000;
 
-/** Long polling: answers as soon as there are settled events after the position, or empty when the wait is over. */
-async function follow(stream: { clusterId: string } | { tenantId: string }, q: z.output<typeof EventFollowQuery>) {
+/**
+ * The tenant's event stream as a caller with project roles may follow it: the events of the
+ * clusters it sees. The stream's events do not name a project, so the ids of those clusters are
+ * read (one query over the tenant's clusters, ids only), and read again once when an event names a
+ * cluster not known yet: one made during the follow. A cluster still unseen after that is another
+ * project's.
+ */
+function visibleEvents(who: Principal, projects: readonly string[]) {
+  let visible: Set<string> | undefined;
+  const hidden = new Set<string>();
+  return async (events: ClusterEvent[]): Promise<ClusterEvent[]> => {
+    if (!events.length) return events;
+    if (!visible || events.some((e) => !visible!.has(e.clusterId) && !hidden.has(e.clusterId))) {
+      visible = await clusterIdsOfProjects(who.tenantId, projects, { consistent: true });
+      for (const e of events) if (!visible.has(e.clusterId)) hidden.add(e.clusterId);
+    }
+    return events.filter((e) => visible!.has(e.clusterId));
+  };
+}
+
+/**
+ * Long polling: answers as soon as there are settled events after the position, or empty when the
+ * wait is over. `keep` narrows what was read; the position moves past what it drops too, so that
+ * another project's events never hold a follower in place.
+ */
+async function follow(stream: { clusterId: string } | { tenantId: string }, q: z.output<typeof EventFollowQuery>, keep?: (events: ClusterEvent[]) => Promise<ClusterEvent[]>) {
   const { after, waitSeconds, reason, ...filter } = q;
   // Without a position, the follow starts at this moment (an id sorts by its time).
-  const from = after ?? `${new Date(clock.now() - FOLLOW_SETTLE_MS).toISOString()}#`;
+  let from = after ?? `${new Date(clock.now() - FOLLOW_SETTLE_MS).toISOString()}#`;
   const until = Date.now() + waitSeconds * 1000;
   for (;;) {
     const settled = new Date(clock.now() - FOLLOW_SETTLE_MS).toISOString();
-    const items = (await eventsAfter(stream, from, { ...filter, reasons: reason?.split(',') })).filter((e) => e.id < settled);
-    if (items.length || Date.now() >= until) return { items, after: items.at(-1)?.id ?? from };
-    await new Promise((r) => setTimeout(r, Math.min(FOLLOW_POLL_MS, until - Date.now())));
+    const read = (await eventsAfter(stream, from, { ...filter, reasons: reason?.split(',') })).filter((e) => e.id < settled);
+    const items = keep ? await keep(read) : read;
+    from = read.at(-1)?.id ?? from;
+    if (items.length || Date.now() >= until) return { items, after: from };
+    // Only dropped events: read on at once.
+    if (!read.length) await new Promise((r) => setTimeout(r, Math.min(FOLLOW_POLL_MS, until - Date.now())));
   }
 }
 
@@ -84,19 +115,19 @@ export const handler = middy(
   router({
     'GET /v1/clusters/{id}/conditions': async (event) => {
       const who = principalOf(event);
-      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const cluster = await clusterFor(who, pathParam(event, 'id'));
       const items = sortConditions(await listConditions(cluster.id)).map(withTitle);
       return json(200, { clusterId: cluster.id, phase: cluster.phase, health: overallHealth(items), items });
     },
     'GET /v1/clusters/{id}/events': async (event) => {
       const who = principalOf(event);
-      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const cluster = await clusterFor(who, pathParam(event, 'id'));
       const { reason, ...query } = parseQuery(event, EventQuery);
       return json(200, await listEvents(cluster.id, { ...query, reasons: reason?.split(',') }));
     },
     'GET /v1/clusters/{id}/events/follow': async (event) => {
       const who = principalOf(event);
-      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const cluster = await clusterFor(who, pathParam(event, 'id'));
       return json(200, await follow({ clusterId: cluster.id }, parseQuery(event, EventFollowQuery)));
     },
     'GET /v1/events': async (event) => {
@@ -105,21 +136,26 @@ export const handler = middy(
       const filter = { ...query, reasons: reason?.split(',') };
       // One cluster's events are its own partition: read that, not the tenant's stream.
       if (cluster) {
-        const c = await getCluster(who.tenantId, cluster).catch((err: unknown) => {
+        const c = await clusterFor(who, cluster, 'viewer', { path: 'query.cluster' }).catch((err: unknown) => {
           throw err instanceof DomainError && err.status === 404 ? notFound('cluster', cluster, 'query.cluster') : err;
         });
         const page = await listEvents(c.id, filter);
         return json(200, { ...page, items: page.items.map((e) => ({ ...e, clusterName: e.clusterName ?? c.name })) });
       }
-      return json(200, await listTenantEvents(who.tenantId, filter));
+      // A caller with project roles: the events of the clusters it sees, named in the stream's read
+      // (the ids of one query over the tenant's clusters). A tenant-wide caller's read is unchanged.
+      const projects = visibleProjects(who);
+      const clusterIds = projects && (await clusterIdsOfProjects(who.tenantId, projects));
+      return json(200, await listTenantEvents(who.tenantId, { ...filter, ...(clusterIds ? { clusterIds } : {}) }));
     },
     'GET /v1/events/follow': async (event) => {
       const who = principalOf(event);
-      return json(200, await follow({ tenantId: who.tenantId }, parseQuery(event, EventFollowQuery)));
+      const projects = visibleProjects(who);
+      return json(200, await follow({ tenantId: who.tenantId }, parseQuery(event, EventFollowQuery), projects && visibleEvents(who, projects)));
     },
     'GET /v1/clusters/{id}/nodes': async (event) => {
       const who = principalOf(event);
-      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const cluster = await clusterFor(who, pathParam(event, 'id'));
       const [machines, snapshot] = await Promise.all([listMachines(who.tenantId, cluster.id), getSnapshot(cluster.id)]);
       const reported = new Map((snapshot?.report.nodes ?? []).map((n) => [n.name, n]));
       const known = new Set(machines.map((m) => m.name));
@@ -147,7 +183,7 @@ export const handler = middy(
     },
     'GET /v1/clusters/{id}/nodes/{name}': async (event) => {
       const who = principalOf(event);
-      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const cluster = await clusterFor(who, pathParam(event, 'id'));
       const name = pathParam(event, 'name');
       const { window } = parseQuery(event, NodeQuery);
       const snapshot = await getSnapshot(cluster.id);
@@ -179,7 +215,7 @@ export const handler = middy(
     },
     'GET /v1/clusters/{id}/usage': async (event) => {
       const who = principalOf(event);
-      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const cluster = await clusterFor(who, pathParam(event, 'id'));
       const q = parseQuery(event, UsageQuery);
       const w = WINDOWS[q.window];
       const since = new Date(clock.now() - w.ms).toISOString().slice(0, 16);
@@ -199,7 +235,7 @@ export const handler = middy(
     },
     'GET /v1/clusters/{id}/services': async (event) => {
       const who = principalOf(event);
-      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const cluster = await clusterFor(who, pathParam(event, 'id'));
       const snapshot = await getSnapshot(cluster.id);
       return json(200, { clusterId: cluster.id, reportedAt: snapshot?.receivedAt, items: serviceViews(snapshot?.report.services ?? [], snapshot?.report.nodes ?? []) });
     },

@@ -18,13 +18,15 @@ import { newId, newTimeId } from '../../core/ids.js';
 import { COMMAND_KINDS, IssueCommandInput, type Command } from '../../core/agent-commands.js';
 import { getCommand, issueCommand, listCommands } from '../../adapters/dynamodb/commands-store.js';
 import { requireRole } from '../../core/roles.js';
+import { projectForNew, requireUsable } from '../../core/projects.js';
 import { getCloudAccount } from '../../adapters/dynamodb/cloud-accounts-store.js';
-import { createCluster, getCluster, listClusters, markDeleting, setAgentToken, updateClusterSpec } from '../../adapters/dynamodb/clusters-store.js';
+import { createCluster, listClusters, markDeleting, setAgentToken, updateClusterSpec } from '../../adapters/dynamodb/clusters-store.js';
 import { listConditions } from '../../adapters/dynamodb/conditions-store.js';
 import { usageChange } from '../../adapters/dynamodb/quotas-store.js';
 import { nodesOf } from '../../core/quotas.js';
 import { workflows } from '../commons/workflows.js';
-import { getProfile, getRevision } from '../../adapters/dynamodb/profiles-store.js';
+import { getRevision } from '../../adapters/dynamodb/profiles-store.js';
+import { cloudAccountFor, clusterFor, listedFor, profileFor } from '../commons/access.js';
 import { header, httpApi, json, noContent, parseBody, parseQuery, pathParam, principalOf } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
@@ -104,10 +106,10 @@ export const handler = middy(
       const who = principalOf(event);
       const { phase, ...page } = parseQuery(event, ClusterQuery);
       // Deleted clusters are kept a week for the record; they show only when asked for.
-      const result = await listClusters(who.tenantId, { ...page, filter: { phase: phase ?? { not: 'Deleted' } } });
+      const result = await listClusters(who.tenantId, { ...page, filter: { phase: phase ?? { not: 'Deleted' } }, ...listedFor(who) });
       // One read per profile on the page, for the pending-update badge.
       const ids = [...new Set(result.items.map((c) => c.profileId))];
-      const profiles = new Map((await Promise.all(ids.map((id) => getProfile(who.tenantId, id).catch(() => undefined)))).flatMap((p) => (p ? [[p.id, p] as const] : [])));
+      const profiles = new Map((await Promise.all(ids.map((id) => profileFor(who, id).catch(() => undefined)))).flatMap((p) => (p ? [[p.id, p] as const] : [])));
       const items = result.items.map((c) => {
         const profile = profiles.get(c.profileId);
         const pending = profile && c.phase !== 'Deleting' && c.phase !== 'Deleted' ? pendingUpdate(c, profile) : undefined;
@@ -117,16 +119,17 @@ export const handler = middy(
     },
     'POST /v1/clusters': async (event) => {
       const who = principalOf(event);
-      requireRole(who, 'editor');
+      // A tenant-wide role is known before the body is read; a project caller's depends on the project it names.
+      if (!who.projects) requireRole(who, 'editor');
       const { CreateClusterInput, checkClusterShape, contentHashOf } = await changeRules();
-      const input = parseBody(event, CreateClusterInput);
+      const { projectId: asked, ...input } = parseBody(event, CreateClusterInput);
+      const projectId = projectForNew(who, asked);
       const rawKey = header(event, 'idempotency-key');
       const key = rawKey === undefined ? undefined : validate(IdempotencyKey, rawKey, 'headers.idempotency-key');
 
-      const [profile, account] = await Promise.all([
-        getProfile(who.tenantId, input.profileId, 'profileId'),
-        getCloudAccount(who.tenantId, input.cloudAccountId, 'cloudAccountId'),
-      ]);
+      const [profile, account] = await Promise.all([profileFor(who, input.profileId, 'viewer', 'profileId'), cloudAccountFor(who, input.cloudAccountId, 'viewer', 'cloudAccountId')]);
+      requireUsable(projectId, profile, 'profile', profile.id, 'profileId');
+      requireUsable(projectId, account, 'cloud account', account.id, 'cloudAccountId');
       const revision = await getRevision(who.tenantId, profile.id, input.profileRevision ?? profile.latestRevision, 'profileRevision');
       checkClusterShape(input, account.spec.type, revision.layers);
       await checkPlacement(who.tenantId, account, input);
@@ -136,6 +139,7 @@ export const handler = middy(
       const cluster: Cluster = {
         id: newId('cl'),
         ...input,
+        ...(projectId ? { projectId } : {}),
         profileRevision: revision.revision,
         revisionHash: contentHashOf(revision),
         cloud: account.spec.type,
@@ -146,7 +150,9 @@ export const handler = middy(
         createdAt: now,
         updatedAt: now,
       };
-      const result = await createCluster(who.tenantId, cluster, key ? { key, requestHash: requestHash(input) } : undefined, who.keyId, usage);
+      // The project it goes into is part of the request: the same key and body from another project is another request.
+      const claim = key ? { key, requestHash: requestHash({ ...input, projectId }) } : undefined;
+      const result = await createCluster(who.tenantId, cluster, claim, who.keyId, usage);
       // Every replay too: putting the same schedule again is a no-op.
       if (patchSettingsOf(result.cluster.osPatch).frequency !== 'none') await syncPatchSchedule(who.tenantId, result.cluster);
       // Started on every replay too: the execution name makes it a no-op when already running.
@@ -160,13 +166,12 @@ export const handler = middy(
       const who = principalOf(event);
       const id = pathParam(event, 'id');
       // One consistent read: the item carries Ready and the health checks as their rows stand.
-      const cluster = await getCluster(who.tenantId, id, { consistent: true });
+      const cluster = await clusterFor(who, id, 'viewer', { consistent: true });
       return json(200, withReadiness(cluster, await viewConditions(cluster)));
     },
     'PUT /v1/clusters/{id}': async (event) => {
       const who = principalOf(event);
-      requireRole(who, 'editor');
-      const current = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const current = await clusterFor(who, pathParam(event, 'id'), 'editor');
       const { dryRun } = parseQuery(event, DryRunQuery);
       const { UpdateClusterInput, cancelledSteps, checkClusterShape, checkDay2Change, clusterPlan, contentHashOf, workflowFor } = await changeRules();
       const input = parseBody(event, UpdateClusterInput);
@@ -210,15 +215,14 @@ export const handler = middy(
     },
     'GET /v1/clusters/{id}/plan': async (event) => {
       const who = principalOf(event);
-      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const cluster = await clusterFor(who, pathParam(event, 'id'));
       const plan = await getPlan(who.tenantId, cluster.id);
       if (!plan) throw new DomainError(404, 'NotFound', `cluster ${cluster.id} has no plan: it has not been changed since it was made`, [{ path: 'path.id', message: 'no change planned yet' }]);
       return json(200, planView(cluster.id, plan));
     },
     'POST /v1/clusters/{id}/agent-token/rotate': async (event) => {
       const who = principalOf(event);
-      requireRole(who, 'editor');
-      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const cluster = await clusterFor(who, pathParam(event, 'id'), 'editor');
       if (cluster.phase === 'Deleting' || cluster.phase === 'Deleted') throw conflict(`cluster ${cluster.id} is ${cluster.phase}`, 'phase');
       const next = rotated(cluster.agentToken, clock.date());
       await setAgentToken(who.tenantId, cluster.id, cluster.agentToken?.epoch ?? INITIAL_TOKEN_STATE.epoch, next);
@@ -229,8 +233,7 @@ export const handler = middy(
     },
     'POST /v1/clusters/{id}/commands': async (event) => {
       const who = principalOf(event);
-      requireRole(who, 'editor');
-      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const cluster = await clusterFor(who, pathParam(event, 'id'), 'editor');
       const input = parseBody(event, IssueCommandInput);
       const kind = COMMAND_KINDS[input.kind];
       if (!kind.fromApi) throw invalidField('kind', `${input.kind} commands are sent by the platform's own workflows`);
@@ -251,18 +254,17 @@ export const handler = middy(
     },
     'GET /v1/clusters/{id}/commands': async (event) => {
       const who = principalOf(event);
-      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const cluster = await clusterFor(who, pathParam(event, 'id'));
       return json(200, await listCommands(who.tenantId, cluster.id, parseQuery(event, ListQuery)));
     },
     'GET /v1/clusters/{id}/commands/{commandId}': async (event) => {
       const who = principalOf(event);
-      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const cluster = await clusterFor(who, pathParam(event, 'id'));
       return json(200, await getCommand(who.tenantId, cluster.id, pathParam(event, 'commandId')));
     },
     'DELETE /v1/clusters/{id}': async (event) => {
       const who = principalOf(event);
-      requireRole(who, 'editor');
-      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const cluster = await clusterFor(who, pathParam(event, 'id'), 'editor');
       if (cluster.phase === 'Deleted') return noContent();
       // Any phase, even half-way through provisioning: the delete workflow stops provisioning first.
       await markDeleting(who.tenantId, cluster.id);

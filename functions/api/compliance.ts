@@ -4,11 +4,12 @@ import { isFinal, newCommand, type Command } from '../../core/agent-commands.js'
 import { clock } from '../../core/clock.js';
 import { conflict, DomainError } from '../../core/errors.js';
 import { newTimeId } from '../../core/ids.js';
-import { requireRole } from '../../core/roles.js';
-import { getCluster } from '../../adapters/dynamodb/clusters-store.js';
+import { visibleProjects } from '../../core/projects.js';
+import { clusterIdsOfProjects } from '../../adapters/dynamodb/clusters-store.js';
 import { getCommand } from '../../adapters/dynamodb/commands-store.js';
 import { getComplianceRun, lastScanRequest, listComplianceRuns, listLatestCompliance, requestScan, type ComplianceRunDetail } from '../../adapters/dynamodb/compliance-store.js';
 import { archives } from '../commons/log-collection.js';
+import { clusterFor } from '../commons/access.js';
 import { changeable } from '../commons/cluster-guards.js';
 import { httpApi, json, parseQuery, pathParam, principalOf } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
@@ -40,7 +41,7 @@ export const handler = middy(
   router({
     'GET /v1/clusters/{id}/compliance': async (event) => {
       const who = principalOf(event);
-      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const cluster = await clusterFor(who, pathParam(event, 'id'));
       const query = parseQuery(event, ListQuery);
       const [history, scan] = await Promise.all([listComplianceRuns(who.tenantId, cluster.id, query), lastScanRequest(who.tenantId, cluster.id)]);
       const newest = !query.cursor ? history.items[0] : undefined;
@@ -59,13 +60,12 @@ export const handler = middy(
     },
     'GET /v1/clusters/{id}/compliance/runs/{runId}': async (event) => {
       const who = principalOf(event);
-      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const cluster = await clusterFor(who, pathParam(event, 'id'));
       return json(200, await runView(await getComplianceRun(who.tenantId, cluster.id, pathParam(event, 'runId'))));
     },
     'POST /v1/clusters/{id}/compliance/scans': async (event) => {
       const who = principalOf(event);
-      requireRole(who, 'editor');
-      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const cluster = await clusterFor(who, pathParam(event, 'id'), 'editor');
       changeable(cluster);
       if (cluster.phase !== 'Running') throw conflict(`cluster ${cluster.id} is ${cluster.phase}: kube-bench runs on a Running cluster`, 'phase');
       const now = clock.date();
@@ -77,7 +77,12 @@ export const handler = middy(
     },
     'GET /v1/compliance': async (event) => {
       const who = principalOf(event);
-      const page = await listLatestCompliance(who.tenantId, parseQuery(event, ListQuery));
+      const query = parseQuery(event, ListQuery);
+      // A caller with project roles: the clusters it sees, named in the read (the ids of one query over
+      // the tenant's clusters). A tenant-wide caller's read is unchanged.
+      const projects = visibleProjects(who);
+      const clusterIds = projects && (await clusterIdsOfProjects(who.tenantId, projects));
+      const page = await listLatestCompliance(who.tenantId, { ...query, ...(clusterIds ? { clusterIds } : {}) });
       // Most failing first within the page: what needs attention leads.
       const items = [...page.items].sort((a, b) => b.totals.fail - a.totals.fail || a.clusterName.localeCompare(b.clusterName));
       return json(200, { ...page, items });

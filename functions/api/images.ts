@@ -2,11 +2,14 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Cluster } from '../../core/clusters.js';
 import { CloudError } from '../../core/cloud.js';
-import { DomainError, conflict } from '../../core/errors.js';
+import type { CloudAccount } from '../../core/cloud-accounts.js';
+import { DomainError, conflict, notFound } from '../../core/errors.js';
 import type { ImageRecord } from '../../core/images.js';
-import { requireRole } from '../../core/roles.js';
+import { canSee, requireAccess } from '../../core/projects.js';
+import type { Principal, Role } from '../../core/roles.js';
+import { listedFor } from '../commons/access.js';
 import { providerFor } from '../commons/cloud-provider.js';
-import { getCloudAccount } from '../../adapters/dynamodb/cloud-accounts-store.js';
+import { findCloudAccount, getCloudAccount, listAllCloudAccounts } from '../../adapters/dynamodb/cloud-accounts-store.js';
 import { listClusters } from '../../adapters/dynamodb/clusters-store.js';
 import { forgetImage, listImages, markDeleting, requireImage, updateImage } from '../../adapters/dynamodb/images-store.js';
 import { httpApi, json, noContent, parseQuery, pathParam, principalOf } from '../commons/http.js';
@@ -37,25 +40,45 @@ async function clustersUsing(tenantId: string, image: ImageRecord): Promise<Clus
   return out;
 }
 
+/**
+ * An image belongs where its cloud account does: seen by who sees the account, changed with the role
+ * the change needs there. An image whose account is gone is the tenant's: tenant-wide callers only.
+ */
+async function imageFor(who: Principal, id: string, needed: Role): Promise<{ image: ImageRecord; account?: CloudAccount }> {
+  const image = await requireImage(who.tenantId, id);
+  const account = await findCloudAccount(who.tenantId, image.cloudAccountId);
+  if (!account && who.projects) throw notFound('image', id);
+  requireAccess(who, account ?? {}, needed, 'image', id);
+  return { image, account };
+}
+
+/** The cloud accounts whose images a caller with roles in projects sees; undefined: all of them. */
+async function visibleAccounts(who: Principal): Promise<ReadonlySet<string> | undefined> {
+  if (!who.projects) return undefined;
+  return new Set((await listAllCloudAccounts(who.tenantId, listedFor(who))).map((a) => a.id));
+}
+
 /** Node images Strata baked or copied for the tenant's clusters. */
 export const handler = middy(
   router({
     'GET /v1/images': async (event) => {
       const who = principalOf(event);
       const { limit, cursor, ...filter } = parseQuery(event, ImageQuery);
-      const page = await listImages(who.tenantId, filter, { limit, cursor });
-      return json(200, { ...page, items: page.items.map(publicImage) });
+      const [page, accounts] = await Promise.all([listImages(who.tenantId, filter, { limit, cursor }), visibleAccounts(who)]);
+      // Filtered after the read: a project caller's page may hold fewer items than `limit`, its cursor still goes on.
+      const items = accounts ? page.items.filter((i) => accounts.has(i.cloudAccountId)) : page.items;
+      return json(200, { ...page, items: items.map(publicImage) });
     },
     'GET /v1/images/{id}': async (event) => {
       const who = principalOf(event);
-      const image = await requireImage(who.tenantId, pathParam(event, 'id'));
-      const usedBy = (await clustersUsing(who.tenantId, image)).map((c) => ({ clusterId: c.id, name: c.name, phase: c.phase }));
+      const { image } = await imageFor(who, pathParam(event, 'id'), 'viewer');
+      // A shared account's image may run clusters of other projects: the caller hears of its own only.
+      const usedBy = (await clustersUsing(who.tenantId, image)).filter((c) => canSee(who, c)).map((c) => ({ clusterId: c.id, name: c.name, phase: c.phase }));
       return json(200, { ...publicImage(image), usedBy });
     },
     'DELETE /v1/images/{id}': async (event) => {
       const who = principalOf(event);
-      requireRole(who, 'editor');
-      const image = await requireImage(who.tenantId, pathParam(event, 'id'));
+      const { image, account: known } = await imageFor(who, pathParam(event, 'id'), 'editor');
       if (image.status === 'Pending' || image.status === 'Baking' || image.status === 'Copying') {
         throw conflict(`image ${image.id} is being ${image.status === 'Copying' ? 'copied' : 'baked'} (attempt ${image.attempt}); delete it once that ends`);
       }
@@ -66,7 +89,7 @@ export const handler = middy(
       if (!deleting) throw conflict(`image ${image.id} changed meanwhile (a cluster may have started to use it); read it again`);
       if (image.imageId) {
         try {
-          const account = await getCloudAccount(who.tenantId, image.cloudAccountId);
+          const account = known ?? (await getCloudAccount(who.tenantId, image.cloudAccountId));
           await (await providerFor(account, { tenantId: who.tenantId, region: image.region })).deleteImage(image.imageId);
         } catch (err) {
           if (!(err instanceof CloudError)) throw err;

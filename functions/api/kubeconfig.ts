@@ -5,10 +5,9 @@ import { clock } from '../../core/clock.js';
 import { conflict, unauthorized } from '../../core/errors.js';
 import { CLUSTER_ADMINS_GROUP, apiServerUrl, kubeconfigSubject, kubeconfigValidity } from '../../core/kubeconfig.js';
 import type { ClusterPkiKeys } from '../../core/pki.js';
-import { requireRole } from '../../core/roles.js';
 import { getClusterPki } from '../../adapters/dynamodb/cluster-pki-store.js';
-import { getCluster } from '../../adapters/dynamodb/clusters-store.js';
 import { appendEvent } from '../../adapters/dynamodb/events-store.js';
+import { clusterFor } from '../commons/access.js';
 import { httpApi, json, parseQuery, pathParam, principalOf } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
@@ -22,10 +21,10 @@ export const handler = middy(
   router({
     'GET /v1/clusters/{id}/kubeconfig': async (event) => {
       const who = principalOf(event);
-      requireRole(who, 'admin');
       if (!who.keyId) throw unauthorized('the caller has no key id to name in the certificate');
+      // An admin of the cluster (tenant-wide or in its project), refused before the query is read.
+      const cluster = await clusterFor(who, pathParam(event, 'id'), 'admin');
       const { ttlMinutes } = parseQuery(event, KubeconfigQuery);
-      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
       if (cluster.phase === 'Deleting' || cluster.phase === 'Deleted') throw conflict(`cluster ${cluster.id} is ${cluster.phase}: no credentials are issued for it`, 'phase');
       const infra = cluster.status?.infrastructure;
       if (!infra) throw conflict(`cluster ${cluster.id} has no API endpoint yet (phase ${cluster.phase}); retry once its infrastructure is created`, 'status.infrastructure');

@@ -6,10 +6,9 @@ import { clock } from '../../core/clock.js';
 import { conflict, DomainError } from '../../core/errors.js';
 import { newTimeId } from '../../core/ids.js';
 import { DOWNLOAD_URL_SECONDS, LogRequestInput, logArchiveKey, logBundleFileName, type LogRequest } from '../../core/log-bundles.js';
-import { requireRole } from '../../core/roles.js';
-import { getCluster } from '../../adapters/dynamodb/clusters-store.js';
 import { getCommand, updateCommand } from '../../adapters/dynamodb/commands-store.js';
 import { createLogRequest, getLogRequest, listLogRequests, moveLogRequest } from '../../adapters/dynamodb/log-requests-store.js';
+import { clusterFor } from '../commons/access.js';
 import { changeable } from '../commons/cluster-guards.js';
 import { archives, logCollectionEnded } from '../commons/log-collection.js';
 import { httpApi, json, parseBody, parseQuery, pathParam, principalOf } from '../commons/http.js';
@@ -83,8 +82,7 @@ export const handler = middy(
   router({
     'POST /v1/clusters/{id}/logs': async (event) => {
       const who = principalOf(event);
-      requireRole(who, 'editor');
-      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const cluster = await clusterFor(who, pathParam(event, 'id'), 'editor');
       const input = parseBody(event, LogRequestInput);
       changeable(cluster);
       if (cluster.phase === 'Pending') throw conflict(`cluster ${cluster.id} has no nodes yet: there are no logs to collect`, 'phase');
@@ -108,16 +106,14 @@ export const handler = middy(
     },
     'GET /v1/clusters/{id}/logs': async (event) => {
       const who = principalOf(event);
-      requireRole(who, 'editor');
-      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const cluster = await clusterFor(who, pathParam(event, 'id'), 'editor');
       const page = await listLogRequests(who.tenantId, cluster.id, parseQuery(event, ListQuery));
       // Lists show status; a download URL comes with GET of one request.
       return json(200, { ...page, items: (await Promise.all(page.items.map((r) => current(who.tenantId, r)))).map(shown) });
     },
     'GET /v1/clusters/{id}/logs/{requestId}': async (event) => {
       const who = principalOf(event);
-      requireRole(who, 'editor');
-      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const cluster = await clusterFor(who, pathParam(event, 'id'), 'editor');
       const r = await current(who.tenantId, await getLogRequest(who.tenantId, cluster.id, pathParam(event, 'requestId')));
       return json(200, await view(cluster, r));
     },

@@ -9,6 +9,7 @@ import { CreateClusterInput, UpdateClusterInput } from '../../core/clusters.js';
 import { IdempotencyKey } from '../../core/idempotency.js';
 import { CreatePackInput } from '../../core/packs.js';
 import { CreateProfileInput, UpdateProfileInput } from '../../core/profiles.js';
+import { CreateProjectInput } from '../../core/projects.js';
 import { CreateRegistryInput } from '../../core/registries.js';
 import { CreateTenantInput } from '../../core/tenants.js';
 import { ApplyUpdateInput, PackValuesInput } from '../../core/updates.js';
@@ -60,6 +61,11 @@ const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
     ok: [ok(201, 'created; the key is shown once', S.TenantCreated)],
     errors: [503],
   },
+
+  'GET /v1/projects': { summary: "list the tenant's projects (a caller with roles in projects only: its own, with its role)", ok: [ok(200, 'the projects', S.ProjectList)] },
+  'POST /v1/projects': { summary: 'create a project (tenant-wide admins)', body: CreateProjectInput, ok: [ok(201, 'created', S.Project)] },
+  'GET /v1/projects/{id}': { summary: 'read a project', ok: [ok(200, 'the project', S.Project)] },
+  'DELETE /v1/projects/{id}': { summary: 'delete a project that holds nothing (409 while clusters, profiles, cloud accounts, registries or API keys belong to it)', ok: [ok(204, 'deleted')] },
 
   'GET /v1/apikeys': { summary: "list the tenant's API keys (expired ones too, until revoked)", ok: [ok(200, 'the keys, never their secrets', S.ApiKeyList)] },
   'POST /v1/apikeys': {

@@ -5,13 +5,13 @@ import { conflict, DomainError } from '../../core/errors.js';
 import { PutOsPatchInput, type NodePatchResult, type OsPatchSettings } from '../../core/os-patch.js';
 import { localTime, nextRuns, schedulerExpression } from '../../core/patch-schedule.js';
 import { mergeNodes, patchRunId, patchSettingsOf, runNodes } from '../../core/patch-run.js';
-import { requireRole } from '../../core/roles.js';
 import { clock } from '../../core/clock.js';
-import { getCluster, updateClusterSpec } from '../../adapters/dynamodb/clusters-store.js';
+import { updateClusterSpec } from '../../adapters/dynamodb/clusters-store.js';
 import { getCommand } from '../../adapters/dynamodb/commands-store.js';
 import { listMachines } from '../../adapters/dynamodb/machines-store.js';
 import { createRun, listRuns, type StoredRun } from '../../adapters/dynamodb/patch-runs-store.js';
 import { workflows } from '../commons/workflows.js';
+import { clusterFor } from '../commons/access.js';
 import { httpApi, json, parseBody, parseQuery, pathParam, principalOf } from '../commons/http.js';
 import { changeable, expectVersion } from '../commons/cluster-guards.js';
 import { syncPatchSchedule } from '../commons/patch-schedule-sync.js';
@@ -61,13 +61,12 @@ export const handler = middy(
   router({
     'GET /v1/clusters/{id}/ospatch': async (event) => {
       const who = principalOf(event);
-      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const cluster = await clusterFor(who, pathParam(event, 'id'));
       return json(200, await view(who.tenantId, cluster, patchSettingsOf(cluster.osPatch)));
     },
     'PUT /v1/clusters/{id}/ospatch': async (event) => {
       const who = principalOf(event);
-      requireRole(who, 'editor');
-      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const cluster = await clusterFor(who, pathParam(event, 'id'), 'editor');
       const { dryRun } = parseQuery(event, DryRunQuery);
       const { version, ...settings } = parseBody(event, PutOsPatchInput);
       changeable(cluster);
@@ -81,8 +80,7 @@ export const handler = middy(
     },
     'POST /v1/clusters/{id}/ospatch/run': async (event) => {
       const who = principalOf(event);
-      requireRole(who, 'editor');
-      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const cluster = await clusterFor(who, pathParam(event, 'id'), 'editor');
       if (cluster.phase !== 'Running') throw conflict(`cluster ${cluster.id} is ${cluster.phase}: nodes are patched once it is Running`, 'phase');
       const latest = (await listRuns(who.tenantId, cluster.id, { limit: 1 })).items[0];
       if (latest && ACTIVE.has(latest.state)) throw conflict(`patch run ${latest.id} is ${latest.state.toLowerCase()}: one run at a time`, 'id');

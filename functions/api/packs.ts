@@ -4,20 +4,20 @@ import { forbidden, notFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { CreatePackInput, type Pack } from '../../core/packs.js';
 import { PUBLIC_REGISTRY_ID } from '../../core/registries.js';
-import { requireRole } from '../../core/roles.js';
-import { createPack, getPack, getRegistry, listPacks } from '../../adapters/dynamodb/registries-store.js';
+import { createPack, getPack, listPacks } from '../../adapters/dynamodb/registries-store.js';
+import { registryFor } from '../commons/access.js';
 import { httpApi, json, parseBody, parseQuery, pathParam, principalOf } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
 import { PackQuery } from './queries.js';
 import { clock } from '../../core/clock.js';
 
-/** Packs are immutable once published: a change is a new version. */
+/** Packs are immutable once published: a change is a new version. A registry's packs are seen and added as their registry allows. */
 export const handler = middy(
   router({
     'GET /v1/registries/{id}/packs': async (event) => {
       const who = principalOf(event);
-      const registry = await getRegistry(who.tenantId, pathParam(event, 'id'));
+      const registry = await registryFor(who, pathParam(event, 'id'), 'viewer');
       const { layer, name, ...page } = parseQuery(event, PackQuery);
       const filter: Record<string, string> = {};
       if (layer) filter.layer = layer;
@@ -26,10 +26,10 @@ export const handler = middy(
     },
     'POST /v1/registries/{id}/packs': async (event) => {
       const who = principalOf(event);
-      requireRole(who, 'editor');
       const registryId = pathParam(event, 'id');
-      const registry = await getRegistry(who.tenantId, registryId);
-      if (registry.id === PUBLIC_REGISTRY_ID) throw forbidden('the public registry is read-only; publish to a private registry');
+      // Read-only for everyone, whatever their role: said before any role check.
+      if (registryId === PUBLIC_REGISTRY_ID) throw forbidden('the public registry is read-only; publish to a private registry');
+      await registryFor(who, registryId, 'editor');
       const input = parseBody(event, CreatePackInput);
       const pack: Pack = { id: newId('pk'), registryId, ...input, createdAt: clock.date().toISOString() };
       await createPack(who.tenantId, pack);
@@ -37,7 +37,7 @@ export const handler = middy(
     },
     'GET /v1/registries/{id}/packs/{packId}': async (event) => {
       const who = principalOf(event);
-      const registry = await getRegistry(who.tenantId, pathParam(event, 'id'));
+      const registry = await registryFor(who, pathParam(event, 'id'), 'viewer');
       const packId = pathParam(event, 'packId');
       const pack = await getPack(who.tenantId, registry.id, packId);
       if (!pack) throw notFound('pack', packId, 'packId');

@@ -93,6 +93,7 @@ const AuditFilters = {
   action: z.string().regex(/^(GET|POST|PUT|DELETE) \/[A-Za-z0-9/{}._-]{1,200}$/, 'a route such as "POST /v1/clusters"').optional().meta({ description: 'only this route, e.g. POST /v1/clusters' }),
   resourceType: z.string().regex(/^[a-z]{1,40}$/, 'a resource type such as clusters').optional().meta({ description: 'e.g. clusters, profiles, apikeys' }),
   resourceId: z.string().min(1).max(256).optional().meta({ description: 'only requests on this resource (its id)' }),
+  project: z.string().min(1).max(64).optional().meta({ description: 'only requests on this project\'s resources' }),
   outcome: z.enum(AUDIT_OUTCOMES).optional(),
   since: IsoTime.optional().meta({ description: 'at or after this time' }),
   until: IsoTime.optional().meta({ description: 'before this time' }),

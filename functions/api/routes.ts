@@ -6,6 +6,7 @@
 export type HandlerName =
   | 'tenants'
   | 'apikeys'
+  | 'projects'
   | 'registries'
   | 'packs'
   | 'profiles'
@@ -45,6 +46,11 @@ export const ROUTES: readonly Route[] = [
 
   { method: 'GET', path: '/v1/tenants', handler: 'tenants' },
   { method: 'POST', path: '/v1/tenants', handler: 'tenants' },
+
+  { method: 'GET', path: '/v1/projects', handler: 'projects' },
+  { method: 'POST', path: '/v1/projects', handler: 'projects' },
+  { method: 'GET', path: '/v1/projects/{id}', handler: 'projects' },
+  { method: 'DELETE', path: '/v1/projects/{id}', handler: 'projects' },
 
   { method: 'GET', path: '/v1/apikeys', handler: 'apikeys' },
   { method: 'POST', path: '/v1/apikeys', handler: 'apikeys' },

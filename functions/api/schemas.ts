@@ -44,6 +44,9 @@ export const ErrorBody = z
 
 export const Healthz = z.strictObject({ status: z.literal('ok') });
 
+/** The project a resource belongs to (core/projects.ts). */
+const OwningProject = z.string().optional().meta({ description: "the project it belongs to; absent: shared by the tenant's projects (readable by all, changed by tenant-wide roles)" });
+
 export const Tenant = z.strictObject({ id: z.string(), name: z.string(), displayName: z.string().optional(), createdAt: Timestamp }).meta({ id: 'Tenant' });
 export const ApiKey = z
   .strictObject({
@@ -53,6 +56,7 @@ export const ApiKey = z
     operator: z.boolean(),
     createdAt: Timestamp,
     expiresAt: Timestamp.optional().meta({ description: 'when the key stops working (within 5 s, the authorizer cache); absent: until revoked. An expired key stays listed until revoked' }),
+    projectId: z.string().optional().meta({ description: 'the project the key is limited to (its role holds there only); absent: the whole tenant' }),
   })
   .meta({ id: 'ApiKey' });
 export const ApiKeyCreated = ApiKey.extend({ key: z.string().meta({ description: 'the secret, shown once' }) }).meta({ id: 'ApiKeyCreated' });
@@ -65,6 +69,7 @@ export const Registry = z
     id: z.string(),
     name: z.string(),
     description: z.string().optional(),
+    projectId: OwningProject,
     scope: z.enum(['public', 'private']),
     ownerTenantId: z.string(),
     createdAt: Timestamp,
@@ -95,6 +100,7 @@ export const ResolvedLayer = z
 const ProfileFields = {
   id: z.string(),
   name: z.string(),
+  projectId: OwningProject,
   description: z.string().optional(),
   latestRevision: z.int(),
   latestHash: z.string().optional().meta({ description: "a hash of the latest revision's packs, versions and values: a cluster whose revision has the same one runs what the latest says" }),
@@ -150,6 +156,7 @@ export const CloudAccount = z
   .strictObject({
     id: z.string(),
     name: z.string(),
+    projectId: OwningProject,
     spec: z.discriminatedUnion('type', [
       z.strictObject({
         type: z.literal('aws'),
@@ -237,6 +244,7 @@ const InfraRefs = z.strictObject({
 const ClusterFields = {
   id: z.string(),
   name: z.string(),
+  projectId: OwningProject,
   profileId: z.string(),
   profileRevision: z.int(),
   cloudAccountId: z.string(),
@@ -324,6 +332,7 @@ export const AuditEntry = z
     path: z.string().meta({ description: 'the concrete path, e.g. /v1/clusters/cl-123' }),
     resourceType: z.string().meta({ description: 'the first path segment after /v1/, e.g. clusters' }),
     resourceId: z.string().optional().meta({ description: "the path's id, or the id a create answered with" }),
+    project: z.string().optional().meta({ description: "the resource's project, as the answer named it; failing that, the caller's only project" }),
     outcome: z.enum(AUDIT_OUTCOMES).meta({ description: 'success (2xx), refused (4xx) or error (5xx)' }),
     status: z.int(),
     error: z.string().optional().meta({ description: 'the error code of a refused or failed request' }),
@@ -342,7 +351,9 @@ export const SsoConfig = z
     clientId: z.string().meta({ description: "the client registered at the provider for Strata's console and CLI (public, PKCE)" }),
     groupsClaim: z.string().meta({ description: 'the ID token claim that lists the groups' }),
     scopes: z.array(z.string()).meta({ description: 'what sign-in asks the provider for' }),
-    groupRoles: z.array(z.strictObject({ group: z.string(), role: z.enum(ROLES) })).meta({ description: "a user's role is the highest their groups map to" }),
+    groupRoles: z
+      .array(z.strictObject({ group: z.string(), role: z.enum(ROLES), project: z.string().optional().meta({ description: 'the project the role holds in; absent: the whole tenant' }) }))
+      .meta({ description: "a user's role is the highest tenant-wide role their groups map to; failing one, the highest role per project" }),
     updatedAt: Timestamp,
   })
   .meta({ id: 'SsoConfig' });
@@ -364,7 +375,8 @@ export const SignInTokens = z
     expiresAt: Timestamp,
     refreshToken: z.string().optional().meta({ description: 'for POST /v1/signin/{tenant}/token {refreshToken} when the ID token expires (when the provider issues one)' }),
     tenantId: z.string(),
-    role: z.enum(ROLES).meta({ description: "the highest role the user's groups map to" }),
+    role: z.enum(ROLES).meta({ description: "the highest role the user's groups map to (tenant-wide, or the highest of their project roles)" }),
+    projects: z.record(z.string(), z.enum(ROLES)).optional().meta({ description: 'for a user whose groups map to project roles only: the role in each project' }),
     user: z.strictObject({ subject: z.string(), name: z.string().optional(), email: z.string().optional(), groups: z.array(z.string()) }),
   })
   .meta({ id: 'SignInTokens' });
@@ -621,6 +633,7 @@ export const ProfileClusters = z
       z.strictObject({
         id: z.string(),
         name: z.string(),
+        projectId: OwningProject,
         phase: z.enum(PHASES),
         profileRevision: z.int(),
         revisionsBehind: z.int().min(0),
@@ -750,3 +763,15 @@ export const KubeBenchReport = z
   ])
   .meta({ id: 'KubeBenchReport', description: "kube-bench --json: {Controls, Totals} or a bare array of controls (each {id, version, text, node_type, tests, total_pass, total_fail, total_warn, total_info})" });
 export const ComplianceAck = z.strictObject({ runId: z.string(), totals: z.strictObject({ pass: z.int(), fail: z.int(), warn: z.int(), info: z.int() }) }).meta({ id: 'ComplianceAck' });
+
+export const Project = z
+  .strictObject({
+    id: z.string(),
+    name: z.string().meta({ description: 'also its id' }),
+    description: z.string().optional(),
+    createdAt: Timestamp,
+    memberCount: z.int().min(0).meta({ description: 'clusters, profiles, cloud accounts, registries and API keys that belong to it; a project is deleted only when it has none' }),
+    role: z.enum(ROLES).optional().meta({ description: "the caller's role in it, for a caller with roles in projects only" }),
+  })
+  .meta({ id: 'Project' });
+export const ProjectList = z.strictObject({ items: z.array(Project) }).meta({ id: 'ProjectList' });

@@ -7,6 +7,7 @@ import { SetSsoInput, TokenRequestInput, type SignInInfo, type SsoConfig } from 
 import { TENANT_NAME } from '../../core/tenants.js';
 import { deleteSsoConfig, getSsoConfig, putSsoConfig } from '../../adapters/dynamodb/sso-store.js';
 import { discover, requestTokens } from '../../adapters/oidc/provider.js';
+import { listProjects } from '../../adapters/dynamodb/projects-store.js';
 import { httpApi, json, noContent, parseBody, pathParam, principalOf, type ApiEvent } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
 import { router } from '../commons/router.js';
@@ -54,17 +55,25 @@ export const handler = middy(
     'POST /v1/signin/{tenant}/token': async (event) => {
       const config = await signInOf(event);
       const input = parseBody(event, TokenRequestInput);
-      const grant = input.refreshToken !== undefined ? { refreshToken: input.refreshToken } : { code: input.code!, codeVerifier: input.codeVerifier!, redirectUri: input.redirectUri! };
-      const tokens = await requestTokens(config, grant);
+      const request = input.refreshToken !== undefined ? { refreshToken: input.refreshToken } : { code: input.code!, codeVerifier: input.codeVerifier!, redirectUri: input.redirectUri! };
+      const tokens = await requestTokens(config, request);
       const who = await signedInUser(tokens.idToken);
       if (!who.ok) {
         if (who.user) throw forbidden(`${who.user.email ?? who.user.subject}: ${who.reason}; ask an admin of the tenant to map one of your groups to a role`, 'groups');
         throw new DomainError(503, 'ServiceUnavailable', `the identity provider's ID token was not accepted (${who.reason})`);
       }
       if (who.config.tenantId !== config.tenantId) throw new DomainError(503, 'ServiceUnavailable', `the identity provider issued a token for another client`);
-      const { user, role } = who;
-      recordCaller(event, userContext(config.tenantId, role, user));
-      return json(200, { idToken: tokens.idToken, expiresAt: who.expiresAt, ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}), tenantId: config.tenantId, role, user });
+      const { user, grant } = who;
+      recordCaller(event, userContext(config.tenantId, grant, user));
+      return json(200, {
+        idToken: tokens.idToken,
+        expiresAt: who.expiresAt,
+        ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}),
+        tenantId: config.tenantId,
+        role: grant.role,
+        ...(grant.projects ? { projects: grant.projects } : {}),
+        user,
+      });
     },
     'GET /v1/sso': async (event) => {
       const principal = principalOf(event);
@@ -79,6 +88,11 @@ export const handler = middy(
       const input = parseBody(event, SetSsoInput);
       // In a Lambda function loopback is the function's own runtime API, never a provider.
       if (input.issuer.startsWith('http:') && process.env.SSO_LOOPBACK_ISSUERS !== 'allow') throw invalidField('issuer', 'must be an https URL (plain http on loopback is for the local runtime only)');
+      // A mapping names projects that exist (a project deleted later simply grants nothing).
+      const known = new Set((await listProjects(principal.tenantId)).map((p) => p.id));
+      input.groupRoles.forEach(({ project }, i) => {
+        if (project !== undefined && !known.has(project)) throw invalidField(`groupRoles[${i}].project`, `the tenant has no project ${project}`);
+      });
       // The provider must answer its discovery document now, or no one could sign in with these settings.
       await discover(input.issuer).catch((err: Error) => {
         throw invalidField('issuer', err.message);

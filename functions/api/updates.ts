@@ -4,12 +4,13 @@ import { valuesDigest } from '../../core/agent-protocol.js';
 import { publicCluster, type Cluster } from '../../core/cluster-record.js';
 import { conflict, DomainError, notFound, validationFailed } from '../../core/errors.js';
 import type { ProfileRevision, ResolvedLayer } from '../../core/profiles.js';
-import { requireRole } from '../../core/roles.js';
+import { canSee } from '../../core/projects.js';
 import { clock } from '../../core/clock.js';
-import { getCluster, listClustersOfProfile, listRevisionHistory, updateClusterSpec } from '../../adapters/dynamodb/clusters-store.js';
+import { listClustersOfProfile, listRevisionHistory, updateClusterSpec } from '../../adapters/dynamodb/clusters-store.js';
 import { appendEvent } from '../../adapters/dynamodb/events-store.js';
 import { getProfile, getRevision } from '../../adapters/dynamodb/profiles-store.js';
 import { getSnapshot } from '../../adapters/dynamodb/telemetry-store.js';
+import { clusterFor, profileFor } from '../commons/access.js';
 import { changeable, expectVersion } from '../commons/cluster-guards.js';
 import { supersedeGeneration } from '../commons/generations.js';
 import { httpApi, json, parseBody, parseQuery, pathParam, principalOf, type ApiEvent } from '../commons/http.js';
@@ -97,7 +98,7 @@ export const handler = middy(
   router({
     'GET /v1/clusters/{id}/updates': async (event) => {
       const who = principalOf(event);
-      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const cluster = await clusterFor(who, pathParam(event, 'id'));
       const { toRevision } = parseQuery(event, UpdateQuery);
       const profile = await getProfile(who.tenantId, cluster.profileId);
       const [base, target] = await revisions(who.tenantId, cluster, toRevision ?? profile.latestRevision, 'query.toRevision');
@@ -119,8 +120,7 @@ export const handler = middy(
     },
     'POST /v1/clusters/{id}/updates/apply': async (event) => {
       const who = principalOf(event);
-      requireRole(who, 'editor');
-      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const cluster = await clusterFor(who, pathParam(event, 'id'), 'editor');
       const dryRun = isDryRun(event);
       const { ApplyUpdateInput, analyzeUpdate, checkClusterShape, checkDay2Change, clusterPlan, contentHashOf, mergeUpdate } = await changeRules();
       const input = parseBody(event, ApplyUpdateInput);
@@ -163,19 +163,18 @@ export const handler = middy(
     },
     'GET /v1/clusters/{id}/revisions': async (event) => {
       const who = principalOf(event);
-      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const cluster = await clusterFor(who, pathParam(event, 'id'));
       return json(200, await listRevisionHistory(who.tenantId, cluster.id, parseQuery(event, ListQuery)));
     },
     'GET /v1/clusters/{id}/packs/{pack}/values': async (event) => {
       const who = principalOf(event);
-      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const cluster = await clusterFor(who, pathParam(event, 'id'));
       const revision = await getRevision(who.tenantId, cluster.profileId, cluster.profileRevision);
       return json(200, await packValuesView(cluster, packOf(revision.layers, pathParam(event, 'pack'))));
     },
     'PUT /v1/clusters/{id}/packs/{pack}/values': async (event) => {
       const who = principalOf(event);
-      requireRole(who, 'editor');
-      const cluster = await getCluster(who.tenantId, pathParam(event, 'id'));
+      const cluster = await clusterFor(who, pathParam(event, 'id'), 'editor');
       const dryRun = isDryRun(event);
       const { PackValuesInput, checkClusterShape, checkDay2Change, overriddenValues } = await changeRules();
       const input = parseBody(event, PackValuesInput);
@@ -196,14 +195,15 @@ export const handler = middy(
     },
     'GET /v1/profiles/{id}/clusters': async (event) => {
       const who = principalOf(event);
-      const profile = await getProfile(who.tenantId, pathParam(event, 'id'));
+      const profile = await profileFor(who, pathParam(event, 'id'));
       const page = await listClustersOfProfile(who.tenantId, profile.id, parseQuery(event, ListQuery));
       return json(200, {
         profileId: profile.id,
         latestRevision: profile.latestRevision,
-        items: page.items.map((c) => {
+        // A shared profile's clusters are of every project: the caller's and the shared ones show (a page may hold fewer).
+        items: page.items.filter((c) => canSee(who, c)).map((c) => {
           const pending = pendingUpdate(c, profile);
-          return { id: c.id, name: c.name, phase: c.phase, profileRevision: c.profileRevision, revisionsBehind: pending?.revisionsBehind ?? 0, updateAvailable: pending !== undefined };
+          return { id: c.id, name: c.name, ...(c.projectId ? { projectId: c.projectId } : {}), phase: c.phase, profileRevision: c.profileRevision, revisionsBehind: pending?.revisionsBehind ?? 0, updateAvailable: pending !== undefined };
         }),
         ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
       });

@@ -55,6 +55,7 @@ export async function recordAudit(event: APIGatewayProxyEvent, result: APIGatewa
     path: event.path,
     pathId: text(event.pathParameters?.id),
     createdId: result.statusCode === 201 ? createdIdOf(body, event.resource) : undefined,
+    project: text(body?.projectId),
     status: result.statusCode,
     error: text(body?.error),
     message: text(body?.message),

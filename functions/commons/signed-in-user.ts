@@ -1,20 +1,20 @@
 import { decodeJwt } from 'jose';
-import type { Role } from '../../core/roles.js';
-import { roleForGroups, userOf, type SsoConfig, type SsoUser } from '../../core/sso.js';
+import type { Grant } from '../../core/roles.js';
+import { grantForGroups, userOf, type SsoConfig, type SsoUser } from '../../core/sso.js';
 import { findSsoByClient } from '../../adapters/dynamodb/sso-store.js';
 import { verifyIdToken } from '../../adapters/oidc/provider.js';
 
 export type SignedIn =
-  | { readonly ok: true; readonly config: SsoConfig; readonly user: SsoUser; readonly role: Role; readonly expiresAt: string }
+  | { readonly ok: true; readonly config: SsoConfig; readonly user: SsoUser; readonly grant: Grant; readonly expiresAt: string }
   | { readonly ok: false; readonly reason: string; readonly config?: SsoConfig; readonly user?: SsoUser };
 
 /** An ID token names at most a few audiences; more is not a token of ours. */
 const MAX_AUDIENCES = 3;
 
 /**
- * Who an ID token signs in, and with what role: the token's issuer and audience lead to the one
+ * Who an ID token signs in, and with what roles: the token's issuer and audience lead to the one
  * tenant that registered that client; the signature, issuer, audience and lifetime are checked
- * against the provider's keys; the groups claim gives the role by the tenant's mapping.
+ * against the provider's keys; the groups claim gives the roles by the tenant's mapping.
  * Never throws for a bad token (the reason says what was wrong); throws a 503 when the provider
  * cannot be reached.
  */
@@ -39,7 +39,7 @@ export async function signedInUser(token: string): Promise<SignedIn> {
   }
   const user = userOf(verified, config.groupsClaim);
   if (!user) return { ok: false, reason: 'the token names no subject', config };
-  const role = roleForGroups(config, user.groups);
-  if (!role) return { ok: false, reason: `none of the groups (${user.groups.join(', ') || 'none'}) has a role in tenant ${config.tenantId}`, config, user };
-  return { ok: true, config, user, role, expiresAt: new Date(verified.exp! * 1000).toISOString() };
+  const grant = grantForGroups(config, user.groups);
+  if (!grant) return { ok: false, reason: `none of the groups (${user.groups.join(', ') || 'none'}) has a role in tenant ${config.tenantId}`, config, user };
+  return { ok: true, config, user, grant, expiresAt: new Date(verified.exp! * 1000).toISOString() };
 }

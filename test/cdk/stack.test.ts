@@ -749,6 +749,19 @@ describe('api', () => {
     });
   });
 
+  it('lets API Gateway invoke each handler through this API only, with one permission per handler (the stack stays under 500 resources)', () => {
+    const apiId = logicalId(stack.api.api);
+    for (const [name, fn] of stack.api.handlers) {
+      const permissions = Object.values(resources).filter(
+        (r) => r.Type === 'AWS::Lambda::Permission' && JSON.stringify(r.Properties.FunctionName) === JSON.stringify({ 'Fn::GetAtt': [logicalId(fn), 'Arn'] }),
+      );
+      expect(permissions, name).toHaveLength(1);
+      expect(permissions[0]!.Properties.Principal, name).toBe('apigateway.amazonaws.com');
+      expect(JSON.stringify(permissions[0]!.Properties.SourceArn), name).toContain(`{"Ref":"${apiId}"}`);
+    }
+    expect(Object.keys(resources).length).toBeLessThan(500);
+  });
+
   it('serves every route, with the authorizer on every non-public one', () => {
     template.resourceCountIs('AWS::ApiGateway::Method', ROUTES.length);
     const methods = stack.api.api.methods;

@@ -1,6 +1,7 @@
 import { api, get } from '../api';
 import { fill, h, table } from '../dom';
 import { fromNow, time } from '../format';
+import { chosenProject, loadProjects, projectCell, projectField, projectSelect } from '../projects';
 import type { ViewContext } from '../router';
 import type { ApiKey, Role } from '../types';
 import { confirmAction, modal } from './dialog';
@@ -20,7 +21,10 @@ function expiresCell(k: ApiKey, now = Date.now()): HTMLElement {
   return h('td', {}, time(k.expiresAt), h('span', { class: 'muted' }, ` · ${fromNow(k.expiresAt, now)}`));
 }
 
-/** The tenant's API keys (admins only): create one (its secret shown once), revoke one. */
+/**
+ * The tenant's API keys (admins only; a project's admins see and make that project's keys):
+ * create one (its secret shown once), revoke one.
+ */
 export function apiKeysView(ctx: ViewContext): HTMLElement {
   document.title = 'API keys · Strata';
   const list = h('div', {}, loading('API keys'));
@@ -43,13 +47,14 @@ export function apiKeysView(ctx: ViewContext): HTMLElement {
       list,
       table(
         'API keys',
-        ['Name', 'Role', 'Created', 'Expires', 'Id', 'Actions'],
+        ['Name', 'Role', 'Project', 'Created', 'Expires', 'Id', 'Actions'],
         items.map((k) =>
           h(
             'tr',
             {},
             h('th', { scope: 'row' }, k.name),
             h('td', {}, k.role, k.operator ? h('span', { class: 'muted' }, ' · operator') : null),
+            projectCell(k.projectId, 'whole tenant'),
             h('td', {}, time(k.createdAt)),
             expiresCell(k),
             h('td', {}, h('code', {}, k.id)),
@@ -68,6 +73,22 @@ export function apiKeysView(ctx: ViewContext): HTMLElement {
   latest.setUTCFullYear(latest.getUTCFullYear() + MAX_LIFETIME_YEARS);
   const expires = input({ type: 'date', min: day(new Date(now.getTime() + 86_400_000)), max: day(latest) });
   const summary = h('div', {});
+  const fields = h(
+    'div',
+    { class: 'grid' },
+    field('Key name', name, { path: 'name' }),
+    field('Role', role, { path: 'role' }),
+    field('Expires (optional)', expires, { path: 'expiresAt', hint: `The key stops working at 00:00 UTC that day, at most ${MAX_LIFETIME_YEARS} years ahead. Empty: until revoked.` }),
+  );
+  let project: HTMLSelectElement | undefined;
+  loadProjects(ctx.signal).then(
+    (projects) => {
+      project = projectSelect(projects, { sharedLabel: 'Whole tenant', needed: 'admin' });
+      fields.append(projectField(project, "A key of a project holds its role there only: it sees nothing of the tenant's other projects."));
+    },
+    // Without the list, the key is the caller's to place: the API decides.
+    () => undefined,
+  );
   const form: HTMLFormElement = h(
     'form',
     {
@@ -78,7 +99,7 @@ export function apiKeysView(ctx: ViewContext): HTMLElement {
         try {
           // The chosen day from its first moment, in UTC.
           const expiresAt = expires.value ? `${expires.value}T00:00:00Z` : undefined;
-          const created = await api<ApiKey & { key: string }>('POST', '/v1/apikeys', { body: { name: name.value.trim(), role: role.value as Role, expiresAt } });
+          const created = await api<ApiKey & { key: string }>('POST', '/v1/apikeys', { body: { name: name.value.trim(), role: role.value as Role, ...chosenProject(project), expiresAt } });
           form.reset();
           summary.replaceChildren();
           showSecret(created);
@@ -89,13 +110,7 @@ export function apiKeysView(ctx: ViewContext): HTMLElement {
       },
     },
     h('h2', {}, 'Create an API key'),
-    h(
-      'div',
-      { class: 'grid' },
-      field('Key name', name, { path: 'name' }),
-      field('Role', role, { path: 'role' }),
-      field('Expires (optional)', expires, { path: 'expiresAt', hint: `The key stops working at 00:00 UTC that day, at most ${MAX_LIFETIME_YEARS} years ahead. Empty: until revoked.` }),
-    ),
+    fields,
     summary,
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Create key')),
   );

@@ -1,7 +1,9 @@
 import { ApiError, bearerToken, get, isAbort, withQuery } from '../api';
 import { fill, h } from '../dom';
 import { ago, plural, time } from '../format';
+import { loadProjects, projectBadge } from '../projects';
 import type { ViewContext } from '../router';
+import { mayTenantWide } from '../session';
 import type { AuditEntry, AuditOutcome, Page } from '../types';
 import { field, input, select } from './fields';
 import { errorBox, errorSlot, loading } from './notice';
@@ -24,6 +26,7 @@ interface AuditFilters {
   outcome?: AuditOutcome;
   resourceType?: string;
   actor?: string;
+  project?: string;
   /** A span back from now: 1h, 24h, 7d, 30d. */
   since?: string;
 }
@@ -35,6 +38,7 @@ function filtersOf(query: URLSearchParams): AuditFilters {
     outcome: outcome && outcome in OUTCOME_TONE ? (outcome as AuditOutcome) : undefined,
     resourceType: query.get('resourceType') || undefined,
     actor: query.get('actor') || undefined,
+    project: query.get('project') || undefined,
     since: SINCE.some(([v]) => v && v === since) ? since! : undefined,
   };
 }
@@ -43,7 +47,7 @@ function filtersOf(query: URLSearchParams): AuditFilters {
 function apiQuery(f: AuditFilters): Record<string, string | undefined> {
   const span = /^(\d+)([hd])$/.exec(f.since ?? '');
   const since = span ? new Date(Date.now() - Number(span[1]) * SPAN_MS[span[2]!]!).toISOString() : undefined;
-  return { outcome: f.outcome, resourceType: f.resourceType, actor: f.actor, since };
+  return { outcome: f.outcome, resourceType: f.resourceType, actor: f.actor, project: f.project, since };
 }
 
 export const outcomeBadge = (outcome: AuditOutcome) => h('span', { class: `badge ${OUTCOME_TONE[outcome]}`, 'data-outcome': outcome }, outcome);
@@ -68,6 +72,7 @@ function row(e: AuditEntry): HTMLElement {
     actorCell(e.actor),
     h('td', {}, h('code', {}, e.action)),
     resourceCell(e),
+    h('td', {}, e.project ? projectBadge(e.project) : h('span', { class: 'muted', 'data-project': '' }, '—')),
     h('td', {}, outcomeBadge(e.outcome), e.message ? h('p', { class: 'muted small' }, e.error ? `${e.error}: ${e.message}` : e.message) : null),
     h('td', { class: 'num' }, e.status),
     h('td', {}, e.sourceIp),
@@ -116,11 +121,14 @@ function save(parts: string[], fileName: string): void {
 
 /**
  * The tenant's audit log (admins): who changed what and who read credentials, newest first,
- * filtered by outcome, resource type, actor and time (kept in the URL), page after page, and
+ * filtered by outcome, resource type, actor, project and time (kept in the URL), page after page, and
  * exported as JSON lines.
  */
 export function auditView(ctx: ViewContext): HTMLElement {
   document.title = 'Audit · Strata';
+  if (!mayTenantWide('admin')) {
+    return h('article', { 'aria-labelledby': 'audit-title' }, h('h1', { id: 'audit-title' }, 'Audit'), h('p', { class: 'notice' }, "Only tenant-wide admins read the tenant's audit log."));
+  }
   let filters = filtersOf(ctx.query);
   const outcome = select(
     [
@@ -135,12 +143,23 @@ export function auditView(ctx: ViewContext): HTMLElement {
   const resourceType = input({ type: 'search', name: 'resourceType', value: filters.resourceType ?? '', placeholder: 'clusters' });
   const actor = input({ type: 'search', name: 'actor', value: filters.actor ?? '', placeholder: 'key-…' });
   const since = select(SINCE, filters.since ?? '', { name: 'since' });
+  // The project of the URL is a choice before the list of projects comes.
+  const project = select([['', 'Any project'], ...(filters.project ? [[filters.project, filters.project] as const] : [])], filters.project ?? '', { name: 'project' });
+  loadProjects(ctx.signal).then(
+    (projects) => {
+      const chosen = project.value;
+      const ids = [...new Set([...projects.map((p) => p.id), ...(chosen ? [chosen] : [])])].sort();
+      fill(project, h('option', { value: '' }, 'Any project'), ids.map((id) => h('option', { value: id }, id)));
+      project.value = chosen;
+    },
+    () => undefined,
+  );
 
   const rows = h('tbody', {});
   const list = h(
     'table',
     { 'aria-label': 'Audit log, newest first', class: 'audit' },
-    h('thead', {}, h('tr', {}, ['Time', 'Actor', 'Action', 'Resource', 'Outcome', 'Status', 'Source IP'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('thead', {}, h('tr', {}, ['Time', 'Actor', 'Action', 'Resource', 'Project', 'Outcome', 'Status', 'Source IP'].map((t) => h('th', { scope: 'col' }, t)))),
     rows,
   );
   const body = h('div', {}, loading('the audit log'));
@@ -190,6 +209,7 @@ export function auditView(ctx: ViewContext): HTMLElement {
     outcome: (outcome.value || undefined) as AuditOutcome | undefined,
     resourceType: resourceType.value.trim().toLowerCase() || undefined,
     actor: actor.value.trim() || undefined,
+    project: project.value || undefined,
     since: since.value || undefined,
   });
   const filtersChanged = () => {
@@ -199,7 +219,7 @@ export function auditView(ctx: ViewContext): HTMLElement {
     history.replaceState(null, '', withQuery(location.pathname, { ...filters }));
     restart();
   };
-  for (const s of [outcome, since]) s.addEventListener('change', filtersChanged);
+  for (const s of [outcome, project, since]) s.addEventListener('change', filtersChanged);
   // Typed filters apply on Enter or when the field is left, not on every key.
   for (const i of [resourceType, actor]) {
     i.addEventListener('change', filtersChanged);
@@ -245,6 +265,7 @@ export function auditView(ctx: ViewContext): HTMLElement {
       field('Outcome', outcome),
       field('Resource type', resourceType, { hint: 'e.g. clusters, profiles, apikeys' }),
       field('Actor', actor, { hint: 'an API key id, or user:<subject> for a person' }),
+      field('Project', project),
       field('Since', since),
       h('div', { class: 'actions' }, exportButton),
     ),

@@ -1,8 +1,9 @@
 import { api, getAll } from '../api';
 import { fill, h, table } from '../dom';
 import { ago } from '../format';
+import { chosenProject, loadProjects, projectCell, projectField, projectSelect } from '../projects';
 import type { ViewContext } from '../router';
-import { may } from '../session';
+import { may, mayOn } from '../session';
 import type { CloudAccount } from '../types';
 import { toYaml } from '../yaml';
 import { confirmAction } from './dialog';
@@ -57,7 +58,7 @@ export function cloudAccountsView(ctx: ViewContext): HTMLElement {
       accounts.length
         ? table(
             'Cloud accounts',
-            ['Name', 'Type', 'Clusters', 'Last check', 'Details', ...(may('editor') ? ['Actions'] : [])],
+            ['Name', 'Type', 'Project', 'Clusters', 'Last check', 'Details', ...(may('editor') ? ['Actions'] : [])],
             accounts.map((a) => {
               const check = h('button', { type: 'button', class: 'secondary small', onclick: () => void validate(a, check) }, 'Check credentials');
               const { type: _t, ...spec } = a.spec;
@@ -66,10 +67,12 @@ export function cloudAccountsView(ctx: ViewContext): HTMLElement {
                 { 'data-account': a.name },
                 h('th', { scope: 'row' }, a.name, h('div', { class: 'muted small' }, a.id)),
                 h('td', {}, a.spec.type),
+                projectCell(a.projectId),
                 h('td', { class: 'num' }, a.clusterCount ?? 0),
                 h('td', {}, a.lastCheck ? [h('span', { class: `badge ${a.lastCheck.valid ? 'good' : 'bad'}` }, a.lastCheck.valid ? 'valid' : a.lastCheck.code ?? 'invalid'), ` ${a.lastCheck.message} (${ago(a.lastCheck.checkedAt)})`] : h('span', { class: 'muted' }, 'never checked')),
                 h('td', {}, Object.keys(spec).length ? yamlBlock('settings', toYaml(spec)) : '—', a.trustPolicy ? yamlBlock('trust policy for the role', toYaml(a.trustPolicy)) : null),
-                may('editor') ? h('td', {}, check, ' ', h('button', { type: 'button', class: 'danger small', onclick: () => void remove(a) }, 'Delete')) : null,
+                // A shared account is changed by tenant-wide roles only.
+                may('editor') ? h('td', {}, mayOn(a.projectId, 'editor') ? [check, ' ', h('button', { type: 'button', class: 'danger small', onclick: () => void remove(a) }, 'Delete')] : null) : null,
               );
             }),
           )
@@ -84,11 +87,11 @@ export function cloudAccountsView(ctx: ViewContext): HTMLElement {
     h('h1', { id: 'accounts-title' }, 'Cloud accounts'),
     errors.el,
     list,
-    may('editor') ? createForm(refresh) : null,
+    may('editor') ? createForm(refresh, ctx.signal) : null,
   );
 }
 
-function createForm(onCreated: () => Promise<void>): HTMLElement {
+function createForm(onCreated: () => Promise<void>, signal: AbortSignal): HTMLElement {
   const name = input({ required: true });
   const type = select([['aws', 'AWS'], ['azure', 'Azure'], ['local', 'Local (simulated cloud)']], 'aws');
   const specFields = h('div', { class: 'grid' });
@@ -101,6 +104,16 @@ function createForm(onCreated: () => Promise<void>): HTMLElement {
   type.addEventListener('change', showFields);
   showFields();
   const submit = h('button', { type: 'submit' }, 'Add account');
+  const fields = h('div', { class: 'grid' }, field('Account name', name, { path: 'name' }), field('Type', type, { path: 'spec.type' }));
+  let project: HTMLSelectElement | undefined;
+  loadProjects(signal).then(
+    (projects) => {
+      project = projectSelect(projects, { sharedLabel: 'Shared (whole tenant)' });
+      fields.append(projectField(project));
+    },
+    // Without the list, the API puts the account where the caller's role allows.
+    () => undefined,
+  );
   const form: HTMLFormElement = h(
     'form',
     {
@@ -111,7 +124,7 @@ function createForm(onCreated: () => Promise<void>): HTMLElement {
         submit.disabled = true;
         const spec = { type: type.value, ...Object.fromEntries(inputs.map(([k, el]) => [k, el.value.trim()]).filter(([, v]) => v)) };
         try {
-          await api('POST', '/v1/cloudaccounts', { body: { name: name.value.trim(), spec } });
+          await api('POST', '/v1/cloudaccounts', { body: { name: name.value.trim(), ...chosenProject(project), spec } });
           form.reset();
           showFields();
           summary.replaceChildren(h('p', { class: 'notice', role: 'status' }, 'Account added.'));
@@ -124,7 +137,7 @@ function createForm(onCreated: () => Promise<void>): HTMLElement {
       },
     },
     h('h2', {}, 'Add a cloud account'),
-    h('div', { class: 'grid' }, field('Account name', name, { path: 'name' }), field('Type', type, { path: 'spec.type' })),
+    fields,
     specFields,
     summary,
     h('div', { class: 'actions' }, submit),

@@ -1,7 +1,8 @@
 import { api, get, getAll } from '../api';
 import { fill, h } from '../dom';
+import { chosenProject, loadProjects, projectField, projectSelect } from '../projects';
 import { navigate, type ViewContext } from '../router';
-import type { CloudAccount, Cluster, NodePool, Page, Profile, ProfileRevision } from '../types';
+import type { CloudAccount, Cluster, NodePool, Page, Profile, ProfileRevision, Project } from '../types';
 import { field, input, select, showFormError } from './fields';
 import { errorBox, loading } from './notice';
 
@@ -60,8 +61,8 @@ export function clusterCreateView(ctx: ViewContext): HTMLElement {
 
   void (async () => {
     try {
-      const [profiles, accounts] = await Promise.all([getAll<Profile>('/v1/profiles', ctx.signal), getAll<CloudAccount>('/v1/cloudaccounts', ctx.signal)]);
-      fill(root, form(profiles, accounts, ctx.signal));
+      const [profiles, accounts, projects] = await Promise.all([getAll<Profile>('/v1/profiles', ctx.signal), getAll<CloudAccount>('/v1/cloudaccounts', ctx.signal), loadProjects(ctx.signal).catch(() => [] as Project[])]);
+      fill(root, form(profiles, accounts, projects, ctx.signal));
     } catch (err) {
       fill(root, errorBox(err));
     }
@@ -76,12 +77,27 @@ export function clusterCreateView(ctx: ViewContext): HTMLElement {
   );
 }
 
-function form(profiles: Profile[], accounts: CloudAccount[], signal: AbortSignal): HTMLElement {
+/** " · project payments" after a choice that belongs to a project; shared ones say nothing. */
+const inProject = (projectId: string | undefined) => (projectId ? ` · project ${projectId}` : '');
+
+function form(profiles: Profile[], accounts: CloudAccount[], projects: Project[], signal: AbortSignal): HTMLElement {
   if (!accounts.length) return h('p', { class: 'notice' }, 'A cluster needs a cloud account. ', h('a', { href: '/cloudaccounts' }, 'Add one first.'));
   const name = input({ required: true, autocomplete: 'off' });
-  const profile = select(profiles.map((p) => [p.id, `${p.name} (${p.id})`] as const), profiles[0]?.id);
+  const project = projectSelect(projects, { sharedLabel: 'Shared (whole tenant)' });
+  const profile = select(profiles.map((p) => [p.id, `${p.name} (${p.id})${inProject(p.projectId)}`] as const), profiles[0]?.id);
   const revision = select([['', 'Latest']]);
-  const account = select(accounts.map((a) => [a.id, `${a.name} · ${a.spec.type}`] as const), accounts[0]?.id);
+  const account = select(accounts.map((a) => [a.id, `${a.name} · ${a.spec.type}${inProject(a.projectId)}`] as const), accounts[0]?.id);
+  // A cluster uses its own project's profile and account, or shared ones: choosing one of a project moves the cluster there.
+  const follow = (projectId: string | undefined) => {
+    if (projectId && [...project.options].some((o) => o.value === projectId)) project.value = projectId;
+  };
+  const followChoices = () => {
+    follow(profiles.find((p) => p.id === profile.value)?.projectId);
+    follow(accounts.find((a) => a.id === account.value)?.projectId);
+  };
+  profile.addEventListener('change', followChoices);
+  account.addEventListener('change', followChoices);
+  followChoices();
   const region = input({ required: true, placeholder: 'us-east-1' });
   const pools = h('div', { class: 'pools' });
   const summary = h('div', {});
@@ -117,6 +133,7 @@ function form(profiles: Profile[], accounts: CloudAccount[], signal: AbortSignal
         submit.disabled = true;
         const body = {
           name: name.value.trim(),
+          ...chosenProject(project),
           profileId: profile.value,
           ...(revision.value ? { profileRevision: Number(revision.value) } : {}),
           cloudAccountId: account.value,
@@ -136,6 +153,7 @@ function form(profiles: Profile[], accounts: CloudAccount[], signal: AbortSignal
       'div',
       { class: 'grid' },
       field('Cluster name', name, { path: 'name', hint: 'Lower-case letters, digits and dashes.' }),
+      projectField(project, "It uses its own project's profiles and cloud accounts, or shared ones."),
       field('Profile', profile, { path: 'profileId' }),
       field('Profile revision', revision, { path: 'profileRevision' }),
       field('Cloud account', account, { path: 'cloudAccountId' }),

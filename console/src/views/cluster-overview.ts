@@ -4,7 +4,8 @@ import { ago, time } from '../format';
 import { REFRESH_MS, refreshEvery } from '../live';
 import { BRISK_AFTER_NEWS_MS, CLUSTER_PAGE_REFRESH_MS } from '../poll-rates';
 import { navigate, type ViewContext } from '../router';
-import { may } from '../session';
+import { projectBadge } from '../projects';
+import { mayOn } from '../session';
 import type { ClusterPlan, ClusterUpdates, ClusterWithStatus, ConditionList, NodeList, Profile, ProfileRevision, Service } from '../types';
 import { healthBadge, phaseBadge, statusBadge } from './badges';
 import { downloadKubeconfig, rotateAgentToken } from './cluster-credentials';
@@ -114,8 +115,8 @@ export function clusterOverviewView(ctx: ViewContext): HTMLElement {
 
   const renderActions = (c: ClusterWithStatus) => {
     const going = c.phase === 'Deleting' || c.phase === 'Deleted';
-    const canChange = may('editor') && !going;
-    const canKubeconfig = may('admin') && !going && !!c.status?.apiEndpoint;
+    const canChange = mayOn(c.projectId, 'editor') && !going;
+    const canKubeconfig = mayOn(c.projectId, 'admin') && !going && !!c.status?.apiEndpoint;
     // Rebuilt only when what may be done changes: a button replaced on every refresh loses the focus.
     const key = `${canChange} ${canKubeconfig}`;
     if (key === actionsFor) return;
@@ -129,7 +130,7 @@ export function clusterOverviewView(ctx: ViewContext): HTMLElement {
   };
 
   const renderPools = (c: ClusterWithStatus) => {
-    const canScale = may('editor') && c.phase !== 'Deleting' && c.phase !== 'Deleted';
+    const canScale = mayOn(c.projectId, 'editor') && c.phase !== 'Deleting' && c.phase !== 'Deleted';
     const rows = c.nodePools.map((p, i) =>
       h(
         'tr',
@@ -190,6 +191,7 @@ export function clusterOverviewView(ctx: ViewContext): HTMLElement {
         ['Profile', h('span', {}, h('a', { href: `/profiles/${encodeURIComponent(c.profileId)}` }, profileName ?? c.profileId), ` revision ${c.profileRevision} · `, h('a', { href: `/clusters/${encodeURIComponent(c.id)}/updates` }, 'updates and history'))],
         ['Cloud', `${c.cloud} · ${c.region}`],
         ['Cloud account', c.cloudAccountId],
+        ['Project', projectBadge(c.projectId)],
         ['Node image', imageFact],
         ['OS patching', h('a', { href: `/clusters/${encodeURIComponent(c.id)}/ospatch` }, 'Schedule and patch runs')],
         ['Generation', `${c.generation} (observed ${c.status?.observedGeneration ?? '—'})`],

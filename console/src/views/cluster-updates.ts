@@ -2,7 +2,7 @@ import { ApiError, api, get, getAll, withQuery } from '../api';
 import { fill, h, table, uid } from '../dom';
 import { ago, plural, time } from '../format';
 import type { ViewContext } from '../router';
-import { may } from '../session';
+import { may, mayOn } from '../session';
 import type { AppliedUpdate, Cluster, ClusterUpdates, PackUpdate, PlanStep, PoolSummary, Resolution, RevisionHistoryEntry, UpdatePreview, ValueUpdate } from '../types';
 import { toYaml } from '../yaml';
 import { confirmAction } from './dialog';
@@ -223,7 +223,7 @@ export function clusterUpdatesView(ctx: ViewContext): HTMLElement {
 
   const historyTable = (cluster: Cluster, entries: readonly RevisionHistoryEntry[]): Node => {
     if (!entries.length) return h('p', { class: 'empty' }, 'No history yet.');
-    const canRollBack = may('editor');
+    const canRollBack = mayOn(cluster.projectId, 'editor');
     const rows = entries.map((e, i) =>
       h(
         'tr',

@@ -1,6 +1,7 @@
 import { get, getAll, withQuery } from '../api';
 import { fill, h, table } from '../dom';
 import { REFRESH_MS, refreshEvery } from '../live';
+import { projectBadge } from '../projects';
 import { navigate, type ViewContext } from '../router';
 import { may } from '../session';
 import type { Cluster, ClusterWithStatus, HealthState, Page, Profile, Quotas } from '../types';
@@ -62,7 +63,8 @@ export function clustersListView(ctx: ViewContext): HTMLElement {
       h(
         'tr',
         { 'data-cluster': c.name },
-        h('th', { scope: 'row' }, h('a', { href: `/clusters/${encodeURIComponent(c.id)}` }, c.name)),
+        // The project beside the name (the other cells are the cluster's state); shared clusters carry none.
+        h('th', { scope: 'row' }, h('a', { href: `/clusters/${encodeURIComponent(c.id)}` }, c.name), c.projectId ? [' ', projectBadge(c.projectId)] : null),
         h('td', {}, phaseBadge(c.phase)),
         h('td', {}, healthBadge(c.health.health)),
         h(

@@ -1,15 +1,17 @@
 import { h } from '../dom';
-import { currentSession, may, signedInAs, type Session } from '../session';
+import { currentSession, may, mayTenantWide, projectRolesText, signedInAs, type Session } from '../session';
 
-const SECTIONS: readonly { path: string; label: string; admin?: boolean }[] = [
+/** admin: the admin role somewhere (a project's admins manage its keys); tenantAdmin: over the whole tenant. */
+const SECTIONS: readonly { path: string; label: string; admin?: boolean; tenantAdmin?: boolean }[] = [
   { path: '/clusters', label: 'Clusters' },
   { path: '/profiles', label: 'Profiles' },
   { path: '/registries', label: 'Registries' },
   { path: '/images', label: 'Images' },
   { path: '/cloudaccounts', label: 'Cloud accounts' },
+  { path: '/projects', label: 'Projects' },
   { path: '/apikeys', label: 'API keys', admin: true },
-  { path: '/sso', label: 'Sign-in', admin: true },
-  { path: '/audit', label: 'Audit', admin: true },
+  { path: '/sso', label: 'Sign-in', tenantAdmin: true },
+  { path: '/audit', label: 'Audit', tenantAdmin: true },
 ];
 
 /** Who is signed in, and with what role: the person (their name on hover, with the tenant), or the API key. */
@@ -22,13 +24,14 @@ function who(session: Session | undefined): HTMLElement {
     { class: 'muted', 'data-signed-in': user ? 'user' : 'apiKey', title },
     // Short, the nav beside it is long; a screen reader hears the whole sentence.
     h('span', { class: 'visually-hidden' }, user ? 'Signed in as ' : 'Signed in with an '),
-    `${signedInAs(session)} · ${session.role}`,
+    // A role in projects only: the role in each.
+    `${signedInAs(session)} · ${session.projects ? projectRolesText(session.projects) : session.role}`,
   );
 }
 
 /** The frame of every signed-in page: the header with the sections, and the main region. */
 export function layout(onSignOut: () => void): { root: HTMLElement; main: HTMLElement; markCurrent(): void } {
-  const links = SECTIONS.filter((s) => !s.admin || may('admin')).map((s) => h('a', { href: s.path }, s.label));
+  const links = SECTIONS.filter((s) => (!s.admin || may('admin')) && (!s.tenantAdmin || mayTenantWide('admin'))).map((s) => h('a', { href: s.path }, s.label));
   const main = h('main', { id: 'main', tabindex: -1 });
   const root = h(
     'div',

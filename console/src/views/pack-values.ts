@@ -2,7 +2,7 @@ import { api, get } from '../api';
 import { facts, fill, h, table } from '../dom';
 import { ago } from '../format';
 import type { ViewContext } from '../router';
-import { may } from '../session';
+import { mayOn } from '../session';
 import type { Cluster, PackValues } from '../types';
 import { toYaml } from '../yaml';
 import { field, showFormError } from './fields';
@@ -77,7 +77,7 @@ export function packValuesView(ctx: ViewContext): HTMLElement {
         ['Status', statusText(v)],
       ]),
       h('section', { class: 'panel', 'aria-labelledby': 'diff-title' }, h('h2', { id: 'diff-title' }, 'Differences from the profile'), differencesTable(v)),
-      may('editor') && cluster.phase !== 'Deleting' && cluster.phase !== 'Deleted' ? h('section', { class: 'panel', 'aria-labelledby': 'edit-title' }, h('h2', { id: 'edit-title' }, 'Override'), form, result) : null,
+      mayOn(cluster.projectId, 'editor') && cluster.phase !== 'Deleting' && cluster.phase !== 'Deleted' ? h('section', { class: 'panel', 'aria-labelledby': 'edit-title' }, h('h2', { id: 'edit-title' }, 'Override'), form, result) : null,
       h('section', { class: 'panel', 'aria-labelledby': 'all-title' }, h('h2', { id: 'all-title' }, 'Values'), yamlBlock("The profile's values", v.profileValues), yamlBlock('Values applied (profile and override)', v.values)),
     );
   };

@@ -1,6 +1,7 @@
 import { getAll } from '../api';
 import { fill, h, table } from '../dom';
 import { ago } from '../format';
+import { projectCell } from '../projects';
 import type { ViewContext } from '../router';
 import type { Profile } from '../types';
 import { errorBox, loading } from './notice';
@@ -16,12 +17,13 @@ export function profilesListView(ctx: ViewContext): HTMLElement {
         profiles.length
           ? table(
               'Profiles',
-              ['Name', 'Latest revision', 'Clusters', 'Updated', 'Description'],
+              ['Name', 'Project', 'Latest revision', 'Clusters', 'Updated', 'Description'],
               profiles.map((p) =>
                 h(
                   'tr',
-                  {},
+                  { 'data-profile': p.name },
                   h('th', { scope: 'row' }, h('a', { href: `/profiles/${encodeURIComponent(p.id)}` }, p.name)),
+                  projectCell(p.projectId),
                   h('td', { class: 'num' }, p.latestRevision),
                   h('td', { class: 'num' }, p.clusterCount ?? 0),
                   h('td', {}, ago(p.updatedAt)),

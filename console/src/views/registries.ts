@@ -1,38 +1,94 @@
-import { get, withQuery } from '../api';
+import { api, get, withQuery } from '../api';
 import { fill, h, table } from '../dom';
 import { time } from '../format';
+import { chosenProject, loadProjects, projectBadge, projectField, projectSelect } from '../projects';
 import type { ViewContext } from '../router';
+import { may } from '../session';
 import type { Pack, Page, Registry } from '../types';
 import { toYaml } from '../yaml';
+import { clearFieldErrors, field, input, showFormError } from './fields';
 import { yamlBlock } from './layers-table';
 import { errorBox, loading } from './notice';
 
-/** The public registry and the tenant's private ones. */
+/** The public registry and the tenant's private ones; editors add private ones. */
 export function registriesView(ctx: ViewContext): HTMLElement {
   document.title = 'Registries · Strata';
   const body = h('div', {}, loading('registries'));
-  get<{ items: Registry[] }>('/v1/registries', ctx.signal).then(
-    ({ items }) =>
-      fill(
-        body,
-        table(
-          'Registries',
-          ['Name', 'Scope', 'Packs', 'Description'],
-          items.map((r) =>
-            h(
-              'tr',
-              {},
-              h('th', { scope: 'row' }, h('a', { href: `/registries/${encodeURIComponent(r.id)}` }, r.name)),
-              h('td', {}, r.scope),
-              h('td', { class: 'num' }, r.packCount ?? '—'),
-              h('td', {}, r.description ?? ''),
-            ),
+  const refresh = async () => {
+    const { items } = await get<{ items: Registry[] }>('/v1/registries', ctx.signal);
+    fill(
+      body,
+      table(
+        'Registries',
+        ['Name', 'Scope', 'Project', 'Packs', 'Description'],
+        items.map((r) =>
+          h(
+            'tr',
+            { 'data-registry': r.name },
+            h('th', { scope: 'row' }, h('a', { href: `/registries/${encodeURIComponent(r.id)}` }, r.name)),
+            h('td', {}, r.scope),
+            // The public registry belongs to no tenant, so to no project either.
+            h('td', {}, r.scope === 'public' ? h('span', { class: 'muted' }, '—') : projectBadge(r.projectId)),
+            h('td', { class: 'num' }, r.packCount ?? '—'),
+            h('td', {}, r.description ?? ''),
           ),
         ),
       ),
-    (err) => fill(body, errorBox(err)),
+    );
+  };
+  refresh().catch((err) => fill(body, errorBox(err)));
+  return h(
+    'section',
+    { 'aria-labelledby': 'registries-title' },
+    h('h1', { id: 'registries-title' }, 'Registries'),
+    body,
+    may('editor') ? createForm(refresh, ctx.signal) : null,
   );
-  return h('section', { 'aria-labelledby': 'registries-title' }, h('h1', { id: 'registries-title' }, 'Registries'), body);
+}
+
+function createForm(onCreated: () => Promise<void>, signal: AbortSignal): HTMLElement {
+  const name = input({ required: true, name: 'name' });
+  const description = input({ name: 'description' });
+  const summary = h('div', {});
+  const submit = h('button', { type: 'submit' }, 'Add registry');
+  const fields = h('div', { class: 'grid' }, field('Registry name', name, { path: 'name' }), field('Description (optional)', description, { path: 'description' }));
+  let project: HTMLSelectElement | undefined;
+  loadProjects(signal).then(
+    (projects) => {
+      project = projectSelect(projects, { sharedLabel: 'Shared (whole tenant)' });
+      fields.append(projectField(project, "A project's profiles use its own registries and shared ones."));
+    },
+    () => undefined,
+  );
+  const form: HTMLFormElement = h(
+    'form',
+    {
+      class: 'card',
+      novalidate: true,
+      onsubmit: async (e: Event) => {
+        e.preventDefault();
+        submit.disabled = true;
+        try {
+          const created = await api<Registry>('POST', '/v1/registries', {
+            body: { name: name.value.trim(), ...(description.value.trim() ? { description: description.value.trim() } : {}), ...chosenProject(project) },
+          });
+          form.reset();
+          clearFieldErrors(form);
+          summary.replaceChildren(h('p', { class: 'notice', role: 'status' }, `Registry ${created.name} added: publish packs to it with the API or the CLI.`));
+          await onCreated();
+        } catch (err) {
+          showFormError(form, summary, err);
+        } finally {
+          submit.disabled = false;
+        }
+      },
+    },
+    h('h2', {}, 'Add a private registry'),
+    fields,
+    summary,
+    h('div', { class: 'actions' }, submit),
+  );
+  return form;
 }
 
 function packRow(p: Pack): HTMLElement {

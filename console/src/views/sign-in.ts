@@ -1,14 +1,14 @@
 import { ApiError, api } from '../api';
 import { h } from '../dom';
-import { saveSession } from '../session';
+import { highestRole, saveSession, type ProjectRoles } from '../session';
 import { lastTenant, startSignIn } from '../sso';
-import type { ApiKey, Role } from '../types';
+import type { ApiKey, Project, Role } from '../types';
 import { field, input } from './fields';
 import { errorBox } from './notice';
 
 /**
- * The key's role, from the API itself: GET /v1/apikeys answers admins only, and its 403 names
- * the role it refused ("role viewer cannot do this; it needs admin").
+ * The key's tenant-wide role, from the API itself: GET /v1/apikeys answers admins only, and its
+ * 403 names the role it refused ("role viewer cannot do this; it needs admin").
  */
 async function roleOf(key: string): Promise<Role> {
   try {
@@ -22,6 +22,23 @@ async function roleOf(key: string): Promise<Role> {
     }
     throw err;
   }
+}
+
+/**
+ * What the key may do: GET /v1/projects names the caller's role in each project for a key limited
+ * to projects only; any other key holds its role over the whole tenant.
+ */
+async function grantOf(key: string): Promise<{ role: Role; projects?: ProjectRoles }> {
+  let projects: Project[] = [];
+  try {
+    projects = (await api<{ items: Project[] }>('GET', '/v1/projects', { key })).items;
+  } catch (err) {
+    // An API without projects: every key is tenant-wide there.
+    if (!(err instanceof ApiError) || err.status === 401) throw err;
+  }
+  const roles = Object.fromEntries(projects.flatMap((p) => (p.role ? [[p.id, p.role] as const] : [])));
+  const role = highestRole(Object.values(roles));
+  return role ? { role, projects: roles } : { role: await roleOf(key) };
 }
 
 /** Why the sign-in page shows: a notice (signed out by the API), or an error of a sign-in that failed. */
@@ -82,7 +99,7 @@ export function signInView(onSignedIn: () => void, notice?: SignInNotice): HTMLE
         submit.disabled = true;
         status.replaceChildren(h('p', { class: 'muted', role: 'status' }, 'Checking the key…'));
         try {
-          saveSession({ token: value, role: await roleOf(value) });
+          saveSession({ token: value, ...(await grantOf(value)) });
           onSignedIn();
         } catch (err) {
           const shown = err instanceof ApiError && err.status === 401 ? new Error('The API did not accept this key: it is unknown or has been revoked.') : err;

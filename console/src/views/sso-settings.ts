@@ -2,8 +2,9 @@ import { ApiError, api, get, isAbort, signOut } from '../api';
 import { facts, fill, h, table, uid } from '../dom';
 import { time } from '../format';
 import type { ViewContext } from '../router';
-import { currentSession, may } from '../session';
-import type { GroupRole, Role, SsoConfig } from '../types';
+import { loadProjects } from '../projects';
+import { currentSession, mayTenantWide } from '../session';
+import type { GroupRole, Project, Role, SsoConfig } from '../types';
 import { confirmAction } from './dialog';
 import { clearFieldErrors, field, input, select, showFormError } from './fields';
 import { errorBox, errorSlot, loading } from './notice';
@@ -17,12 +18,16 @@ const ROLE_CHOICES: readonly (readonly [Role, string])[] = [
   ['admin', 'Admin'],
 ];
 
-/** One group → role row of the form; its inputs carry the API paths of their item. */
+/** One group → role (in a project) row of the form; its inputs carry the API paths of their item. */
 interface MappingRow {
   readonly el: HTMLElement;
   readonly group: HTMLInputElement;
   readonly role: HTMLSelectElement;
+  readonly project: HTMLSelectElement;
 }
+
+/** A mapping's role as the current settings show it. */
+const roleText = (m: GroupRole) => (m.project ? `${m.role} in project ${m.project}` : m.role);
 
 /**
  * The tenant's sign-in through its identity provider (admins only): what is set, a form to set
@@ -31,7 +36,7 @@ interface MappingRow {
 export function ssoSettingsView(ctx: ViewContext): HTMLElement {
   document.title = 'Sign-in · Strata';
   const title = h('h1', { id: 'sso-title' }, 'Sign-in');
-  if (!may('admin')) return h('section', { 'aria-labelledby': 'sso-title' }, title, h('p', { class: 'notice' }, 'Only admins see and change how people sign in.'));
+  if (!mayTenantWide('admin')) return h('section', { 'aria-labelledby': 'sso-title' }, title, h('p', { class: 'notice' }, 'Only tenant-wide admins see and change how people sign in.'));
 
   const current = h('div', { 'aria-live': 'polite' }, loading('the sign-in settings'));
   const errors = errorSlot();
@@ -43,13 +48,19 @@ export function ssoSettingsView(ctx: ViewContext): HTMLElement {
   const scopes = input({ name: 'scopes', value: DEFAULT_SCOPES });
 
   const rows: MappingRow[] = [];
+  /** The tenant's projects, for the rows' Project choice (loaded before the settings). */
+  let projects: Project[] = [];
   const rowList = h('div', { class: 'group-role-list' });
   const mappingsId = uid('f');
   const mappings = h(
     'fieldset',
     { class: 'group-roles', id: mappingsId, 'data-path': 'groupRoles' },
     h('legend', {}, 'Roles by group'),
-    h('p', { class: 'hint' }, "A person's role is the highest their groups map to; a person in none of these groups cannot sign in."),
+    h(
+      'p',
+      { class: 'hint' },
+      "A person's role is the highest tenant-wide role their groups map to; failing one, their groups' roles in the projects they name (the person then sees those projects and shared resources only). A person in none of these groups cannot sign in.",
+    ),
     rowList,
     h('p', { class: 'field-error', id: `${mappingsId}-error`, hidden: true }),
     h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary small', onclick: () => addRow().group.focus() }, 'Add group')),
@@ -60,22 +71,29 @@ export function ssoSettingsView(ctx: ViewContext): HTMLElement {
     rows.forEach((r, i) => {
       r.group.dataset.path = `groupRoles[${i}].group`;
       r.role.dataset.path = `groupRoles[${i}].role`;
+      r.project.dataset.path = `groupRoles[${i}].project`;
       r.el.querySelector(`label[for="${r.group.id}"]`)!.textContent = `Group ${i + 1}`;
       r.el.querySelector(`label[for="${r.role.id}"]`)!.textContent = `Role of group ${i + 1}`;
+      r.el.querySelector(`label[for="${r.project.id}"]`)!.textContent = `Project of group ${i + 1}`;
       r.el.querySelector('button')!.setAttribute('aria-label', `Remove group ${i + 1}`);
     });
 
   function addRow(mapping?: GroupRole): MappingRow {
     const group = input({ value: mapping?.group ?? '', placeholder: 'platform-admins' });
     const role = select(ROLE_CHOICES, mapping?.role ?? 'viewer');
+    // A project the mapping names stays a choice even when it is not listed (deleted since).
+    const ids = [...projects.map((p) => p.id), ...(mapping?.project && !projects.some((p) => p.id === mapping.project) ? [mapping.project] : [])];
+    const project = select([['', 'Whole tenant'], ...ids.map((id) => [id, id] as const)], mapping?.project ?? '');
     const row: MappingRow = {
       group,
       role,
+      project,
       el: h(
         'div',
         { class: 'group-role' },
         field('Group', group),
         field('Role', role),
+        field('Project', project),
         h(
           'button',
           {
@@ -129,16 +147,22 @@ export function ssoSettingsView(ctx: ViewContext): HTMLElement {
       table(
         'Roles by group',
         ['Group', 'Role'],
-        config.groupRoles.map((m) => h('tr', { 'data-group': m.group }, h('th', { scope: 'row' }, m.group), h('td', {}, m.role))),
+        config.groupRoles.map((m) => h('tr', { 'data-group': m.group }, h('th', { scope: 'row' }, m.group), h('td', {}, roleText(m)))),
       ),
     );
   };
 
-  get<SsoConfig>('/v1/sso', ctx.signal).then(show, (err: unknown) => {
-    if (isAbort(err)) return;
-    if (err instanceof ApiError && err.status === 404) return show(undefined);
-    fill(current, errorBox(err));
-  });
+  loadProjects(ctx.signal)
+    .catch(() => [] as Project[])
+    .then((listed) => {
+      projects = listed;
+      return get<SsoConfig>('/v1/sso', ctx.signal);
+    })
+    .then(show, (err: unknown) => {
+      if (isAbort(err)) return;
+      if (err instanceof ApiError && err.status === 404) return show(undefined);
+      fill(current, errorBox(err));
+    });
 
   const summary = h('div', {});
   const submit = h('button', { type: 'submit' }, 'Save sign-in');
@@ -157,7 +181,7 @@ export function ssoSettingsView(ctx: ViewContext): HTMLElement {
             clientId: clientId.value.trim(),
             groupsClaim: groupsClaim.value.trim() || undefined,
             scopes: scopes.value.split(/\s+/).filter(Boolean),
-            groupRoles: rows.map((r) => ({ group: r.group.value.trim(), role: r.role.value as Role })),
+            groupRoles: rows.map((r) => ({ group: r.group.value.trim(), role: r.role.value as Role, ...(r.project.value ? { project: r.project.value } : {}) })),
           };
           const config = await api<SsoConfig>('PUT', '/v1/sso', { body });
           summary.replaceChildren();

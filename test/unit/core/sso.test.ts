@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generateApiKey, isJwtShaped } from '../../../core/api-keys.js';
 import { ROLES } from '../../../core/roles.js';
-import { SetSsoInput, TokenRequestInput, groupsOf, roleForGroups, userOf } from '../../../core/sso.js';
+import { SetSsoInput, TokenRequestInput, grantForGroups, groupsOf, userOf } from '../../../core/sso.js';
 
 const config = {
   groupRoles: [
@@ -11,6 +11,8 @@ const config = {
     { group: 'auditors', role: 'viewer' as const },
   ],
 };
+
+const roleForGroups = (c: Parameters<typeof grantForGroups>[0], groups: readonly string[]) => grantForGroups(c, groups)?.role;
 
 describe('sign-in rules', () => {
   it("a user's role is the highest of their mapped groups, none when no group is mapped", () => {
@@ -21,6 +23,26 @@ describe('sign-in rules', () => {
     expect(roleForGroups(config, [])).toBeUndefined();
     // Group names are compared exactly: no case folding, no prefixes.
     expect(roleForGroups(config, ['Platform-Admins', 'platform-admins-x'])).toBeUndefined();
+  });
+
+  it('project mappings give roles in those projects only, to people with no tenant-wide role', () => {
+    const mapping = {
+      groupRoles: [
+        { group: 'payments-devs', role: 'editor' as const, project: 'payments' },
+        { group: 'payments-leads', role: 'admin' as const, project: 'payments' },
+        { group: 'web-devs', role: 'viewer' as const, project: 'web' },
+        { group: 'platform-admins', role: 'admin' as const },
+      ],
+    };
+    expect(grantForGroups(mapping, ['payments-devs', 'web-devs'])).toEqual({ role: 'editor', projects: { payments: 'editor', web: 'viewer' } });
+    expect(grantForGroups(mapping, ['payments-devs', 'payments-leads'])).toEqual({ role: 'admin', projects: { payments: 'admin' } });
+    // A tenant-wide role holds in every project.
+    expect(grantForGroups(mapping, ['payments-devs', 'platform-admins'])).toEqual({ role: 'admin' });
+    expect(grantForGroups(mapping, ['others'])).toBeUndefined();
+    // A group may be mapped once tenant-wide and once per project, never twice to the same place.
+    expect(SetSsoInput.safeParse({ issuer: 'https://idp.example.com', clientId: 'c', groupRoles: [{ group: 'g', role: 'viewer' }, { group: 'g', role: 'admin', project: 'payments' }] }).success).toBe(true);
+    expect(SetSsoInput.safeParse({ issuer: 'https://idp.example.com', clientId: 'c', groupRoles: [{ group: 'g', role: 'viewer', project: 'web' }, { group: 'g', role: 'admin', project: 'web' }] }).success).toBe(false);
+    expect(SetSsoInput.safeParse({ issuer: 'https://idp.example.com', clientId: 'c', groupRoles: [{ group: 'g', role: 'viewer', project: 'Not A Project' }] }).success).toBe(false);
   });
 
   it('the role never exceeds what some group of the user is mapped to', () => {
