@@ -37,7 +37,8 @@ export async function deleteProject(tenantId: string, id: string): Promise<void>
     const item = await getRaw(pk, projectSk(id));
     if (!item) throw notFound('project', id);
     if ((err as Error).message === 'held') {
-      throw conflict(`project ${id} still holds ${String(item[MEMBER_COUNT])} clusters, profiles, cloud accounts, registries or API keys; delete or revoke them first`, 'id');
+      const n = Number(item[MEMBER_COUNT]);
+      throw conflict(`project ${id} still holds ${n} ${n === 1 ? 'member' : 'members'} (clusters, profiles, cloud accounts, registries, API keys); delete or revoke them first`, 'id');
     }
     throw err;
   }

@@ -98,7 +98,7 @@ describe('projects in the web console', { timeout: 60_000 }, () => {
     provoked.push({ path: '/v1/projects/payments', status: 409 });
     await row.getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('dialog', { name: 'Delete project payments?' }).getByRole('button', { name: 'Delete project' }).click();
-    await page.locator('.error-slot [role="alert"]').getByText(/^project payments still holds 3 clusters, profiles, cloud accounts/).waitFor();
+    await page.locator('.error-slot [role="alert"]').getByText(/^project payments still holds 3 members \(clusters, profiles, cloud accounts/).waitFor();
     expect((await api.call('GET', '/v1/projects/payments')).status).toBe(200);
   });
 
