@@ -1,5 +1,6 @@
 import { CustomResource, Duration } from 'aws-cdk-lib';
 import type { IUsagePlan } from 'aws-cdk-lib/aws-apigateway';
+import { DATA_MIGRATIONS } from '../adapters/dynamodb/migrations.js';
 import { Construct } from 'constructs';
 import type { StrataData } from './data.js';
 import type { StrataKeys } from './keys.js';
@@ -28,8 +29,10 @@ export interface StrataBootstrapProps {
  * framework) that generates the platform-operator API key into a SecureString parameter
  * (<path>/operator-key) unless one is there, creates the default tenant, registers the key's hash
  * seeds the public pack registry and puts every tenant's usage key in the API's usage plan. Its
- * properties are stable, so it runs on create and only again when the parameter's name or the
- * plan changes (a stack deployed before the plan existed runs it once more, for its tenants).
+ * properties are stable, so it runs on create and only again when the parameter's name, the plan
+ * or the list of data migrations changes (a stack deployed before the plan existed runs it once
+ * more, for its tenants; one deployed before projects, to move each tenant's resources into its
+ * default project).
  *
  * It runs after the plan, so after the API stage the plan names: the stage cannot wait for it. On
  * an update that first makes the API require usage keys, tenants made before get 403 from the
@@ -59,7 +62,11 @@ export class StrataBootstrap extends Construct {
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::StrataBootstrap',
-      properties: { OperatorKeyParameter: this.operatorKeyName, ...(props.usagePlan ? { UsagePlanId: props.usagePlan.usagePlanId } : {}) },
+      properties: {
+        OperatorKeyParameter: this.operatorKeyName,
+        DataMigrations: DATA_MIGRATIONS.join(','),
+        ...(props.usagePlan ? { UsagePlanId: props.usagePlan.usagePlanId } : {}),
+      },
     });
     if (props.usagePlan) {
       // Its own policy (lib/usage-keys.ts), which the function does not wait for: the resource does.

@@ -840,7 +840,9 @@ describe('bootstrap', () => {
   it('runs the bootstrap custom resource with stable properties only', () => {
     const custom = Object.values(resources).filter((r) => r.Type === 'Custom::StrataBootstrap');
     expect(custom).toHaveLength(1);
-    expect(Object.keys(custom[0]!.Properties).sort()).toEqual(['OperatorKeyParameter', 'ServiceToken', 'UsagePlanId']);
+    expect(Object.keys(custom[0]!.Properties).sort()).toEqual(['DataMigrations', 'OperatorKeyParameter', 'ServiceToken', 'UsagePlanId']);
+    // It runs again when a data migration is added: a stack deployed before projects moves its tenants' resources into their default projects.
+    expect(custom[0]!.Properties.DataMigrations).toBe('projects-default');
     expect(custom[0]!.Properties.OperatorKeyParameter).toBe('/strata/StrataTest/operator-key');
     // It runs again when the plan is replaced: the new plan holds no tenant's usage key.
     expect(custom[0]!.Properties.UsagePlanId).toEqual({ Ref: logicalId(stack.api.tenantUsagePlan) });
