@@ -44,13 +44,16 @@ export async function deleteProject(tenantId: string, id: string): Promise<void>
   }
 }
 
+/** The project every tenant has (core/projects.ts DEFAULT_PROJECT_ID). */
+const defaultProject = (createdAt: string): Project => ({ id: DEFAULT_PROJECT_ID, name: DEFAULT_PROJECT_ID, description: 'The project every tenant starts with', createdAt });
+
 /** The item a tenant made with projects carries: the move of older resources (below) is done or never needed. */
 const movedMarker = (tenantId: string) => ({ pk: tenantPk(tenantId), sk: 'PROJECTS#MOVED' });
 
 /** The items a new tenant starts with: its default project, and the marker that nothing needs moving. */
 export function newTenantProjectItems(tenantId: string, now: string): TransactItem[] {
   return [
-    projectItem(tenantId, { id: DEFAULT_PROJECT_ID, name: DEFAULT_PROJECT_ID, description: 'The project every tenant starts with', createdAt: now }),
+    projectItem(tenantId, defaultProject(now)),
     putNew({ ...movedMarker(tenantId), kind: 'MARKER', at: now }),
   ];
 }
@@ -69,7 +72,7 @@ export async function moveIntoDefaultProject(tenantId: string): Promise<{ moved:
   const marker = movedMarker(tenantId);
   if (await getRaw(marker.pk, marker.sk)) return { moved: 0 };
   const now = clock.date().toISOString();
-  await transact([projectItem(tenantId, { id: DEFAULT_PROJECT_ID, name: DEFAULT_PROJECT_ID, description: 'The project every tenant starts with', createdAt: now })], () => new Error('exists')).catch(
+  await transact([projectItem(tenantId, defaultProject(now))], () => new Error('exists')).catch(
     (err: Error) => {
       if (err.message !== 'exists') throw err;
     },
